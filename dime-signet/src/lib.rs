@@ -1,1 +1,48 @@
-//! placeholder
+//! # dime-signet
+//!
+//! Signets are DIME's certificates: signed bundles of an organization's or a user's public keys
+//! and optional information. This crate builds, signs, parses, fingerprints and validates them
+//! (organizational signets, user signets and signing requests), reads and writes key files, and
+//! parses, writes and checks the `_dx` management record that anchors an organization's primary
+//! key in DNS.
+//!
+//! Parsing ([`Signet::parse`]) checks structure only; [`Signet::validate`] checks every
+//! signature and yields a [`SignetState`].
+//!
+//! ```
+//! use dime_core::keys::{EncryptionSecretKey, SigningSecretKey};
+//! use dime_signet::{issue, Context, SignetState};
+//!
+//! // The organization, anchored by its POK.
+//! let pok = SigningSecretKey::generate()?;
+//! let org = issue::new_org_signet(&pok, &EncryptionSecretKey::generate()?.public()?, "example.org")?;
+//!
+//! // A user asks for a signet, the organization issues it.
+//! let user_key = SigningSecretKey::generate()?;
+//! let request = issue::new_request(&user_key, &EncryptionSecretKey::generate()?.public()?, None)?;
+//! let user = issue::issue_user_signet(&request, None, &org, &pok, "alice@example.org", &[])?;
+//!
+//! let poks = [pok.public()];
+//! let context = Context { poks: Some(&poks), org: Some(&org), previous: None };
+//! assert_eq!(user.validate(&context).state, SignetState::Id);
+//! # Ok::<(), dime_signet::SignetError>(())
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod builder;
+pub mod error;
+pub mod issue;
+pub mod keyfile;
+pub mod kind;
+pub mod signet;
+pub mod sok;
+pub mod validate;
+
+pub use builder::SignetBuilder;
+pub use error::{Result, SignetError};
+pub use keyfile::{KeyFile, KeyOwner};
+pub use kind::{FieldSpec, Repeat, SignetKind, ids};
+pub use signet::{FingerprintKind, ParseOptions, Signet, Split};
+pub use sok::{Permissions, SecondaryKey};
+pub use validate::{Context, SignetState, Validation, validate_bytes};

@@ -1,0 +1,118 @@
+//! The one error type of `dime-signet`.
+
+use crate::kind::SignetKind;
+
+/// Why a signet, key file or record was refused.
+///
+/// Framing faults (truncation, magic, lengths, armor, key encodings) come from `dime-core`
+/// through [`SignetError::Core`]; everything that needs to know what a signet means is a variant
+/// of its own.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignetError {
+    /// A framing or encoding fault found by `dime-core`.
+    #[error(transparent)]
+    Core(#[from] dime_core::Error),
+    /// A field this kind of object does not define (or, in lenient mode, outside the generic range).
+    #[error("field {id} is not defined for a {} (payload offset {offset})", kind.name())]
+    UnknownField {
+        /// The object kind.
+        kind: SignetKind,
+        /// The field id.
+        id: u8,
+        /// Offset of the id byte in the payload.
+        offset: usize,
+    },
+    /// A field id lower than the one before it.
+    #[error("field {id} follows field {after} (payload offset {offset}); ids must not decrease")]
+    OutOfOrder {
+        /// The field id.
+        id: u8,
+        /// The id of the field before it.
+        after: u8,
+        /// Offset of the id byte in the payload.
+        offset: usize,
+    },
+    /// A unique field that appears again.
+    #[error("field {id} appears more than once (payload offset {offset})")]
+    DuplicateField {
+        /// The field id.
+        id: u8,
+        /// Offset of the repeated id byte in the payload.
+        offset: usize,
+    },
+    /// More fields than the limit in force.
+    #[error("more than {limit} fields")]
+    TooManyFields {
+        /// The limit.
+        limit: usize,
+    },
+    /// A key field whose value does not decode.
+    #[error("field {id} holds an invalid value: {error}")]
+    FieldValue {
+        /// The field id.
+        id: u8,
+        /// What is wrong with it.
+        error: dime_core::Error,
+    },
+    /// A signature (or a later stage) needs a field that is missing.
+    #[error("field {id} is required before this step")]
+    MissingField {
+        /// The missing field id.
+        id: u8,
+    },
+    /// The id given to `sign` is not a signature of this kind.
+    #[error("field {id} is not a signature field of a {}", kind.name())]
+    NotASignature {
+        /// The object kind.
+        kind: SignetKind,
+        /// The field id.
+        id: u8,
+    },
+    /// The operation needs a different kind of object.
+    #[error("expected a {}, got a {}", expected.name(), found.name())]
+    WrongKind {
+        /// The kind needed.
+        expected: SignetKind,
+        /// The kind given.
+        found: SignetKind,
+    },
+    /// A signature field does not verify.
+    #[error("signature field {id} does not verify")]
+    BadSignature {
+        /// The signature field id.
+        id: u8,
+    },
+    /// The org signet's POK is not among the management record's `pok` values.
+    #[error("the organizational signet's POK is not in the management record")]
+    PokNotInRecord,
+    /// A user signet cannot be validated without its organization's signet.
+    #[error("validating a user signet needs the organizational signet")]
+    OrgSignetRequired,
+    /// The org signet given to validate a user signet is not itself valid to the crypto stage.
+    #[error("the organizational signet is not valid: {0}")]
+    OrgSignetInvalid(String),
+    /// A custody signature (field 4) is present but no previous signet was given.
+    #[error("chain-of-custody signature present but no previous signet given")]
+    CustodyWithoutPrevious,
+    /// A previous signet was given but the signet has no custody signature.
+    #[error("previous signet given but the signet has no chain-of-custody signature")]
+    CustodyMissing,
+    /// The custody signature does not verify with the previous signet's signing key.
+    #[error("chain-of-custody signature does not verify with the previous signing key")]
+    CustodyBroken,
+    /// The signing key is neither the org's POK nor a secondary key allowed to sign signets.
+    #[error("the key is not authorized to sign user signets for this organization")]
+    KeyNotAuthorized,
+    /// A key file whose fields are not the fixed layout.
+    #[error("key file field layout is invalid: expected field {expected}, found {found:?}")]
+    KeyFileLayout {
+        /// The id expected at this position.
+        expected: u8,
+        /// The id found, or `None` at the end.
+        found: Option<u8>,
+    },
+}
+
+/// Result with this crate's [`SignetError`].
+pub type Result<T, E = SignetError> = core::result::Result<T, E>;

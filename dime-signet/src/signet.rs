@@ -1,0 +1,343 @@
+//! A parsed signet: its exact bytes and an index of its fields.
+
+use core::fmt;
+use core::ops::Range;
+
+use dime_core::Fingerprint;
+use dime_core::armor::{self, Label};
+use dime_core::field::{Field, Fields};
+use dime_core::header::{Header, Magic};
+use dime_core::keys::{EncryptionPublicKey, SigningPublicKey};
+use dime_core::limits::Limits;
+
+use crate::error::{Result, SignetError};
+use crate::kind::{Repeat, SignetKind, ids};
+use crate::sok::SecondaryKey;
+
+/// How strictly [`Signet::parse_with`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ParseOptions {
+    /// Accept field ids that the kind does not define, when they lie in the generic
+    /// informational range 16–250 (forward compatibility). Such fields may repeat.
+    pub lenient: bool,
+    /// Size limits.
+    pub limits: Limits,
+}
+
+/// The fingerprints a signet can have; each is SHA-512 over a prefix of the payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FingerprintKind {
+    /// Up to and including field 5 (user signets and SSRs).
+    Ssr,
+    /// Up to and including the crypto signature (org 4, user 6).
+    Crypto,
+    /// Up to and including the full signature (253).
+    Full,
+    /// The whole payload.
+    Id,
+}
+
+impl FingerprintKind {
+    /// All kinds, in stage order.
+    pub const ALL: [FingerprintKind; 4] = [
+        FingerprintKind::Ssr,
+        FingerprintKind::Crypto,
+        FingerprintKind::Full,
+        FingerprintKind::Id,
+    ];
+
+    /// A lower-case name (`ssr`, `crypto`, `full`, `id`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            FingerprintKind::Ssr => "ssr",
+            FingerprintKind::Crypto => "crypto",
+            FingerprintKind::Full => "full",
+            FingerprintKind::Id => "id",
+        }
+    }
+
+    /// The last field id the fingerprint covers for `kind`, or `None` where it is not defined.
+    pub const fn last_field(self, kind: SignetKind) -> Option<u8> {
+        match (self, kind) {
+            (FingerprintKind::Ssr, SignetKind::User | SignetKind::Request) => {
+                Some(ids::USER_SIGNATURE)
+            }
+            (FingerprintKind::Crypto, SignetKind::Org) => Some(ids::ORG_CRYPTO_SIGNATURE),
+            (FingerprintKind::Crypto, SignetKind::User) => Some(ids::USER_CRYPTO_SIGNATURE),
+            (FingerprintKind::Full, SignetKind::Org | SignetKind::User) => {
+                Some(ids::FULL_SIGNATURE)
+            }
+            (FingerprintKind::Id, SignetKind::Org | SignetKind::User) => Some(ids::ID_SIGNATURE),
+            _ => None,
+        }
+    }
+}
+
+/// Where to cut a signet in [`Signet::split`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Split {
+    /// Keep everything up to and including the crypto signature (org 4, user 6).
+    Crypto,
+    /// Keep everything up to and including the full signature (253).
+    Full,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Slot {
+    id: u8,
+    span: Range<usize>,
+    name: Option<Range<usize>>,
+    data: Range<usize>,
+}
+
+/// An organizational signet, user signet or signing request, exactly as received.
+///
+/// Parsing checks framing, the kind's field table, field order and uniqueness, and that key
+/// fields decode. It checks no signature: that is [`Signet::validate`]'s job. The bytes are kept
+/// as they were read, so serializing gives them back unchanged and signatures are always
+/// checked over the exact received bytes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Signet {
+    kind: SignetKind,
+    bytes: Vec<u8>,
+    slots: Vec<Slot>,
+}
+
+fn check_value(kind: SignetKind, field: &Field<'_>) -> Result<()> {
+    let checked = match field.id {
+        ids::SIGNING_KEY => SigningPublicKey::decode(field.data).map(drop),
+        ids::SECONDARY_KEY if kind == SignetKind::Org => {
+            return SecondaryKey::decode(field.data).map(drop);
+        }
+        id if id == kind.encryption_key_id() => EncryptionPublicKey::decode(field.data).map(drop),
+        _ => Ok(()),
+    };
+    checked.map_err(|error| SignetError::FieldValue {
+        id: field.id,
+        error,
+    })
+}
+
+impl Signet {
+    /// Parses a binary signet strictly with the default limits.
+    pub fn parse(bytes: &[u8]) -> Result<Signet> {
+        Signet::parse_with(bytes, &ParseOptions::default())
+    }
+
+    /// Parses a binary signet.
+    pub fn parse_with(bytes: &[u8], options: &ParseOptions) -> Result<Signet> {
+        let expected = [Magic::OrgSignet, Magic::UserSignet, Magic::SigningRequest];
+        let (header, payload) = Header::split(bytes, &expected, &options.limits)?;
+        let kind = SignetKind::from_magic(header.magic)
+            .ok_or(dime_core::Error::UnknownMagic(header.magic.number()))?;
+        let base = header.magic.header_len();
+        let mut slots: Vec<Slot> = Vec::new();
+        for field in Fields::new(payload) {
+            let field = field?;
+            if slots.len() == options.limits.max_fields {
+                return Err(SignetError::TooManyFields {
+                    limit: options.limits.max_fields,
+                });
+            }
+            let repeat = match kind.lookup(field.id) {
+                Some(spec) => spec.repeat,
+                None if options.lenient && kind.is_generic(field.id) => Repeat::Repeatable,
+                None => {
+                    return Err(SignetError::UnknownField {
+                        kind,
+                        id: field.id,
+                        offset: field.start,
+                    });
+                }
+            };
+            if let Some(last) = slots.last() {
+                if field.id < last.id {
+                    return Err(SignetError::OutOfOrder {
+                        id: field.id,
+                        after: last.id,
+                        offset: field.start,
+                    });
+                }
+                if field.id == last.id && repeat == Repeat::Unique {
+                    return Err(SignetError::DuplicateField {
+                        id: field.id,
+                        offset: field.start,
+                    });
+                }
+            }
+            check_value(kind, &field)?;
+            // An undefined field's name follows its id and 1-byte name length.
+            let name = field
+                .name
+                .map(|n| base + field.start + 2..base + field.start + 2 + n.len());
+            slots.push(Slot {
+                id: field.id,
+                span: base + field.start..base + field.end,
+                name,
+                data: base + field.end - field.data.len()..base + field.end,
+            });
+        }
+        Ok(Signet {
+            kind,
+            bytes: bytes.to_vec(),
+            slots,
+        })
+    }
+
+    /// Reads a signet given as armor, bare base64 or binary (told apart by content).
+    pub fn read(input: &[u8], options: &ParseOptions) -> Result<Signet> {
+        let (_, bytes) = armor::read_object(input, &options.limits)?;
+        Signet::parse_with(&bytes, options)
+    }
+
+    /// The kind of signet.
+    pub fn kind(&self) -> SignetKind {
+        self.kind
+    }
+
+    /// The whole object, header included, exactly as parsed or built.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The payload (the object without its 5-byte header).
+    pub fn payload(&self) -> &[u8] {
+        self.bytes.get(5..).unwrap_or_default()
+    }
+
+    /// The ASCII-armored form.
+    pub fn to_armor(&self) -> String {
+        let label = match self.kind {
+            SignetKind::Org => Label::OrgSignet,
+            SignetKind::User => Label::UserSignet,
+            SignetKind::Request => Label::SigningRequest,
+        };
+        armor::encode(label, &self.bytes)
+    }
+
+    fn view(&self, slot: &Slot) -> Field<'_> {
+        let get = |r: &Range<usize>| self.bytes.get(r.clone()).unwrap_or_default();
+        Field {
+            id: slot.id,
+            name: slot.name.as_ref().map(get),
+            data: get(&slot.data),
+            start: slot.span.start - 5,
+            end: slot.span.end - 5,
+        }
+    }
+
+    /// Every field in order, with payload-relative offsets.
+    pub fn fields(&self) -> impl Iterator<Item = Field<'_>> {
+        self.slots.iter().map(|s| self.view(s))
+    }
+
+    /// The first field with `id`.
+    pub fn field(&self, id: u8) -> Option<Field<'_>> {
+        self.slots.iter().find(|s| s.id == id).map(|s| self.view(s))
+    }
+
+    /// The data of every field with `id` (for repeatable fields).
+    pub fn all(&self, id: u8) -> impl Iterator<Item = &[u8]> {
+        self.slots
+            .iter()
+            .filter(move |s| s.id == id)
+            .map(|s| self.view(s).data)
+    }
+
+    /// Whether a field with `id` is present.
+    pub fn has(&self, id: u8) -> bool {
+        self.slots.iter().any(|s| s.id == id)
+    }
+
+    /// The data of the first undefined field (251) named exactly `name`.
+    pub fn undefined(&self, name: &[u8]) -> Option<&[u8]> {
+        self.fields()
+            .find(|f| f.id == ids::UNDEFINED && f.name == Some(name))
+            .map(|f| f.data)
+    }
+
+    /// The signing key (org POK, user signing key) of field 1.
+    pub fn signing_key(&self) -> Option<SigningPublicKey> {
+        self.field(ids::SIGNING_KEY)
+            .and_then(|f| SigningPublicKey::decode(f.data).ok())
+    }
+
+    /// The encryption key (org field 3, user and SSR field 2).
+    pub fn encryption_key(&self) -> Option<EncryptionPublicKey> {
+        self.field(self.kind.encryption_key_id())
+            .and_then(|f| EncryptionPublicKey::decode(f.data).ok())
+    }
+
+    /// The secondary organizational keys (org field 2).
+    pub fn secondary_keys(&self) -> Vec<SecondaryKey> {
+        if self.kind != SignetKind::Org {
+            return Vec::new();
+        }
+        self.all(ids::SECONDARY_KEY)
+            .filter_map(|d| SecondaryKey::decode(d).ok())
+            .collect()
+    }
+
+    /// The signet identifier (field 254): a domain for org signets, an address for user signets.
+    pub fn identifier(&self) -> Option<&[u8]> {
+        self.field(ids::IDENTIFIER).map(|f| f.data)
+    }
+
+    /// Payload bytes before the field with `id` (what signature `id` signs), if present.
+    pub(crate) fn signed_prefix(&self, id: u8) -> Option<&[u8]> {
+        let slot = self.slots.iter().find(|s| s.id == id)?;
+        self.bytes.get(5..slot.span.start)
+    }
+
+    /// Length of the payload prefix that ends after the last field with id ≤ `last`.
+    fn prefix_len(&self, last: u8) -> usize {
+        self.slots
+            .iter()
+            .take_while(|s| s.id <= last)
+            .last()
+            .map_or(0, |s| s.span.end - 5)
+    }
+
+    /// The fingerprint of `which`, or `None` where this kind does not define it.
+    pub fn fingerprint(&self, which: FingerprintKind) -> Option<Fingerprint> {
+        let last = which.last_field(self.kind)?;
+        self.payload()
+            .get(..self.prefix_len(last))
+            .map(Fingerprint::of)
+    }
+
+    /// A new signet cut after the crypto or full signature. The signatures it keeps never cover
+    /// what is cut, so a full split validates as full and a crypto split as crypto.
+    pub fn split(&self, at: Split) -> Result<Signet> {
+        if self.kind == SignetKind::Request {
+            return Err(SignetError::WrongKind {
+                expected: SignetKind::User,
+                found: self.kind,
+            });
+        }
+        let last = match at {
+            Split::Crypto => self.kind.crypto_signature_id(),
+            Split::Full => ids::FULL_SIGNATURE,
+        };
+        if !self.has(last) {
+            return Err(SignetError::MissingField { id: last });
+        }
+        let payload = self
+            .payload()
+            .get(..self.prefix_len(last))
+            .unwrap_or_default();
+        let bytes = Header::wrap(self.kind.magic(), payload)?;
+        Signet::parse(&bytes)
+    }
+}
+
+impl fmt::Debug for Signet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ids: Vec<u8> = self.slots.iter().map(|s| s.id).collect();
+        f.debug_struct("Signet")
+            .field("kind", &self.kind)
+            .field("len", &self.bytes.len())
+            .field("fields", &ids)
+            .finish()
+    }
+}
