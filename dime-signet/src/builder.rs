@@ -46,53 +46,31 @@ pub struct SignetBuilder {
 impl SignetBuilder {
     /// An empty signet of `kind`.
     pub fn new(kind: SignetKind) -> SignetBuilder {
-        SignetBuilder {
-            kind,
-            payload: Vec::new(),
-            last: None,
-            present: [false; 256],
-        }
+        SignetBuilder { kind, payload: Vec::new(), last: None, present: [false; 256] }
     }
 
     /// Starts a user signet from a signing request: the request's payload is kept byte for
     /// byte as the signet's prefix. Validate the request first (see [`crate::issue`]).
     pub fn from_request(request: &Signet) -> Result<SignetBuilder> {
         if request.kind() != SignetKind::Request {
-            return Err(SignetError::WrongKind {
-                expected: SignetKind::Request,
-                found: request.kind(),
-            });
+            return Err(SignetError::WrongKind { expected: SignetKind::Request, found: request.kind() });
         }
         let mut builder = SignetBuilder::new(SignetKind::User);
         for f in request.fields() {
             builder.present[usize::from(f.id)] = true;
-            let repeat = SignetKind::User
-                .lookup(f.id)
-                .map_or(Repeat::Unique, |s| s.repeat);
+            let repeat = SignetKind::User.lookup(f.id).map_or(Repeat::Unique, |s| s.repeat);
             builder.last = Some((f.id, repeat));
         }
         builder.payload = request.payload().to_vec();
         Ok(builder)
     }
 
-    fn push(
-        mut self,
-        id: u8,
-        write: impl FnOnce(&mut Vec<u8>) -> dime_core::Result<()>,
-    ) -> Result<SignetBuilder> {
+    fn push(mut self, id: u8, write: impl FnOnce(&mut Vec<u8>) -> dime_core::Result<()>) -> Result<SignetBuilder> {
         let offset = self.payload.len();
-        let spec = self.kind.lookup(id).ok_or(SignetError::UnknownField {
-            kind: self.kind,
-            id,
-            offset,
-        })?;
+        let spec = self.kind.lookup(id).ok_or(SignetError::UnknownField { kind: self.kind, id, offset })?;
         if let Some((last, last_repeat)) = self.last {
             if id < last {
-                return Err(SignetError::OutOfOrder {
-                    id,
-                    after: last,
-                    offset,
-                });
+                return Err(SignetError::OutOfOrder { id, after: last, offset });
             }
             if id == last && last_repeat == Repeat::Unique {
                 return Err(SignetError::DuplicateField { id, offset });
@@ -109,20 +87,14 @@ impl SignetBuilder {
     /// [`SignetBuilder::undefined`].
     pub fn field(self, id: u8, data: &[u8]) -> Result<SignetBuilder> {
         if self.kind.is_signature(id) || id == ids::UNDEFINED {
-            return Err(SignetError::UnknownField {
-                kind: self.kind,
-                id,
-                offset: self.payload.len(),
-            });
+            return Err(SignetError::UnknownField { kind: self.kind, id, offset: self.payload.len() });
         }
         let value_checked = match id {
             ids::SIGNING_KEY => SigningPublicKey::decode(data).map(drop),
             ids::SECONDARY_KEY if self.kind == SignetKind::Org => SecondaryKey::decode(data)
                 .map(drop)
                 .map_err(|_| dime_core::Error::SigningKeyEncoding { len: data.len() }),
-            id if id == self.kind.encryption_key_id() => {
-                EncryptionPublicKey::decode(data).map(drop)
-            }
+            id if id == self.kind.encryption_key_id() => EncryptionPublicKey::decode(data).map(drop),
             _ => Ok(()),
         };
         value_checked.map_err(|error| SignetError::FieldValue { id, error })?;
@@ -142,10 +114,7 @@ impl SignetBuilder {
     /// Org field 2: a secondary organizational key with its permissions.
     pub fn secondary_key(self, key: &SecondaryKey) -> Result<SignetBuilder> {
         if self.kind != SignetKind::Org {
-            return Err(SignetError::WrongKind {
-                expected: SignetKind::Org,
-                found: self.kind,
-            });
+            return Err(SignetError::WrongKind { expected: SignetKind::Org, found: self.kind });
         }
         self.field(ids::SECONDARY_KEY, &key.encode())
     }
@@ -159,19 +128,14 @@ impl SignetBuilder {
     /// User and SSR field 3: an alternate encryption key (opaque bytes; may repeat).
     pub fn alternate_key(self, data: &[u8]) -> Result<SignetBuilder> {
         if self.kind == SignetKind::Org {
-            return Err(SignetError::WrongKind {
-                expected: SignetKind::User,
-                found: self.kind,
-            });
+            return Err(SignetError::WrongKind { expected: SignetKind::User, found: self.kind });
         }
         self.field(3, data)
     }
 
     /// Field 251: an undefined name/value field (may repeat).
     pub fn undefined(self, name: &[u8], data: &[u8]) -> Result<SignetBuilder> {
-        self.push(ids::UNDEFINED, |out| {
-            field::write_undefined(out, name, data)
-        })
+        self.push(ids::UNDEFINED, |out| field::write_undefined(out, name, data))
     }
 
     /// Field 252: a photo (PNG bytes).
@@ -187,16 +151,10 @@ impl SignetBuilder {
     /// Appends signature field `id`: Ed25519 by `key` over the payload written so far.
     pub fn sign(self, id: u8, key: &SigningSecretKey) -> Result<SignetBuilder> {
         if !self.kind.is_signature(id) {
-            return Err(SignetError::NotASignature {
-                kind: self.kind,
-                id,
-            });
+            return Err(SignetError::NotASignature { kind: self.kind, id });
         }
-        if let Some(spec) = self
-            .kind
-            .fields()
-            .into_iter()
-            .find(|s| s.required && s.id < id && !self.present[usize::from(s.id)])
+        if let Some(spec) =
+            self.kind.fields().into_iter().find(|s| s.required && s.id < id && !self.present[usize::from(s.id)])
         {
             return Err(SignetError::MissingField { id: spec.id });
         }
@@ -218,10 +176,7 @@ impl SignetBuilder {
     pub fn sign_crypto(self, key: &SigningSecretKey) -> Result<SignetBuilder> {
         let id = self.kind.crypto_signature_id();
         if self.kind == SignetKind::Request {
-            return Err(SignetError::NotASignature {
-                kind: self.kind,
-                id: ids::USER_CRYPTO_SIGNATURE,
-            });
+            return Err(SignetError::NotASignature { kind: self.kind, id: ids::USER_CRYPTO_SIGNATURE });
         }
         self.sign(id, key)
     }

@@ -17,9 +17,7 @@ pub fn new_request(
     encryption: &EncryptionPublicKey,
     previous: Option<&SigningSecretKey>,
 ) -> Result<Signet> {
-    let builder = SignetBuilder::new(SignetKind::Request)
-        .signing_key(&signing.public())?
-        .encryption_key(encryption)?;
+    let builder = SignetBuilder::new(SignetKind::Request).signing_key(&signing.public())?.encryption_key(encryption)?;
     let builder = match previous {
         Some(previous) => builder.sign_custody(previous)?,
         None => builder,
@@ -28,11 +26,7 @@ pub fn new_request(
 }
 
 /// An organizational signet at the identifiable stage, signed by the POK.
-pub fn new_org_signet(
-    pok: &SigningSecretKey,
-    encryption: &EncryptionPublicKey,
-    domain: &str,
-) -> Result<Signet> {
+pub fn new_org_signet(pok: &SigningSecretKey, encryption: &EncryptionPublicKey, domain: &str) -> Result<Signet> {
     SignetBuilder::new(SignetKind::Org)
         .signing_key(&pok.public())?
         .encryption_key(encryption)?
@@ -58,43 +52,24 @@ pub fn issue_user_signet(
     info: &[(u8, &[u8])],
 ) -> Result<Signet> {
     if org.kind() != SignetKind::Org {
-        return Err(SignetError::WrongKind {
-            expected: SignetKind::Org,
-            found: org.kind(),
-        });
+        return Err(SignetError::WrongKind { expected: SignetKind::Org, found: org.kind() });
     }
     let public = key.public();
     let authorized = org.signing_key() == Some(public)
-        || org
-            .secondary_keys()
-            .iter()
-            .any(|k| k.key == public && k.permissions.allows(Permissions::SIGNETS));
+        || org.secondary_keys().iter().any(|k| k.key == public && k.permissions.allows(Permissions::SIGNETS));
     if !authorized {
         return Err(SignetError::KeyNotAuthorized);
     }
     if request.kind() != SignetKind::Request {
-        return Err(SignetError::WrongKind {
-            expected: SignetKind::Request,
-            found: request.kind(),
-        });
+        return Err(SignetError::WrongKind { expected: SignetKind::Request, found: request.kind() });
     }
-    let validation = request.validate(&Context {
-        poks: None,
-        org: None,
-        previous,
-    });
+    let validation = request.validate(&Context { poks: None, org: None, previous });
     if validation.state != SignetState::Ssr {
-        return Err(validation
-            .problem
-            .unwrap_or(SignetError::MissingField { id: 5 }));
+        return Err(validation.problem.unwrap_or(SignetError::MissingField { id: 5 }));
     }
     let mut builder = SignetBuilder::from_request(request)?.sign_crypto(key)?;
     for (id, data) in info {
         builder = builder.field(*id, data)?;
     }
-    builder
-        .sign_full(key)?
-        .identifier(address)?
-        .sign_id(key)?
-        .build()
+    builder.sign_full(key)?.identifier(address)?.sign_id(key)?.build()
 }

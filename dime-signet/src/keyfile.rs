@@ -10,9 +10,7 @@ use core::fmt;
 use dime_core::armor::{self, Label};
 use dime_core::field::{self, Fields};
 use dime_core::header::{Header, Magic};
-use dime_core::keys::{
-    EncryptionPublicKey, EncryptionSecretKey, SigningPublicKey, SigningSecretKey,
-};
+use dime_core::keys::{EncryptionPublicKey, EncryptionSecretKey, SigningPublicKey, SigningSecretKey};
 use dime_core::limits::Limits;
 use zeroize::Zeroizing;
 
@@ -69,52 +67,29 @@ pub struct KeyFile {
 impl KeyFile {
     /// Fresh random keys (Ed25519 and X25519).
     pub fn generate(owner: KeyOwner) -> Result<KeyFile> {
-        Ok(KeyFile {
-            owner,
-            signing: SigningSecretKey::generate()?,
-            encryption: EncryptionSecretKey::generate()?,
-        })
+        Ok(KeyFile { owner, signing: SigningSecretKey::generate()?, encryption: EncryptionSecretKey::generate()? })
     }
 
     /// Parses a binary key file strictly.
     pub fn parse(bytes: &[u8]) -> Result<KeyFile> {
-        let (header, payload) =
-            Header::split(bytes, &[Magic::OrgKey, Magic::UserKey], &Limits::default())?;
-        let owner = if header.magic == Magic::OrgKey {
-            KeyOwner::Org
-        } else {
-            KeyOwner::User
-        };
+        let (header, payload) = Header::split(bytes, &[Magic::OrgKey, Magic::UserKey], &Limits::default())?;
+        let owner = if header.magic == Magic::OrgKey { KeyOwner::Org } else { KeyOwner::User };
         let mut fields = Fields::new(payload);
         let mut next = |expected: u8| -> Result<&[u8]> {
             match fields.next().transpose()? {
                 Some(f) if f.id == expected => Ok(f.data),
-                other => Err(SignetError::KeyFileLayout {
-                    expected,
-                    found: other.map(|f| f.id),
-                }),
+                other => Err(SignetError::KeyFileLayout { expected, found: other.map(|f| f.id) }),
             }
         };
-        let signing = SigningSecretKey::decode(next(ids::SIGNING_KEY)?).map_err(|error| {
-            SignetError::FieldValue {
-                id: ids::SIGNING_KEY,
-                error,
-            }
-        })?;
+        let signing = SigningSecretKey::decode(next(ids::SIGNING_KEY)?)
+            .map_err(|error| SignetError::FieldValue { id: ids::SIGNING_KEY, error })?;
         let enc_id = owner.encryption_field();
         let encryption = EncryptionSecretKey::decode(next(enc_id)?)
             .map_err(|error| SignetError::FieldValue { id: enc_id, error })?;
         if let Some(extra) = fields.next().transpose()? {
-            return Err(SignetError::KeyFileLayout {
-                expected: 0,
-                found: Some(extra.id),
-            });
+            return Err(SignetError::KeyFileLayout { expected: 0, found: Some(extra.id) });
         }
-        Ok(KeyFile {
-            owner,
-            signing,
-            encryption,
-        })
+        Ok(KeyFile { owner, signing, encryption })
     }
 
     /// Reads a key file given as armor, bare base64 or binary.
@@ -127,11 +102,7 @@ impl KeyFile {
     pub fn to_bytes(&self) -> Result<Zeroizing<Vec<u8>>> {
         let mut payload = Zeroizing::new(Vec::with_capacity(70));
         field::write(&mut payload, ids::SIGNING_KEY, self.signing.seed().as_ref())?;
-        field::write(
-            &mut payload,
-            self.owner.encryption_field(),
-            &self.encryption.encode(),
-        )?;
+        field::write(&mut payload, self.owner.encryption_field(), &self.encryption.encode())?;
         Ok(Zeroizing::new(Header::wrap(self.owner.magic(), &payload)?))
     }
 
@@ -167,9 +138,6 @@ impl KeyFile {
 
 impl fmt::Debug for KeyFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KeyFile")
-            .field("owner", &self.owner)
-            .field("signing", &self.signing)
-            .finish_non_exhaustive()
+        f.debug_struct("KeyFile").field("owner", &self.owner).field("signing", &self.signing).finish_non_exhaustive()
     }
 }

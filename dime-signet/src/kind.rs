@@ -36,12 +36,7 @@ pub struct FieldSpec {
 }
 
 const fn spec(id: u8, name: &'static str, repeat: Repeat, required: bool) -> FieldSpec {
-    FieldSpec {
-        id,
-        name,
-        repeat,
-        required,
-    }
+    FieldSpec { id, name, repeat, required }
 }
 
 use Repeat::{Repeatable as R, Unique as U};
@@ -69,11 +64,14 @@ const TAIL: &[FieldSpec] = &[
     spec(255, "Identifiable-Signature", U, true),
 ];
 
-const ORG: &[FieldSpec] = &[
+const ORG_KEYS: &[FieldSpec] = &[
     spec(1, "Primary-Organizational-Key", U, true),
     spec(2, "Secondary-Organizational-Key", R, false),
     spec(3, "Encryption-Key", U, true),
     spec(4, "Organizational-Signature", U, true),
+];
+
+const ORG_INFO: &[FieldSpec] = &[
     spec(160, "Website", U, false),
     spec(200, "Contact-Abuse", U, false),
     spec(201, "Contact-Admin", U, false),
@@ -89,13 +87,16 @@ const ORG: &[FieldSpec] = &[
     spec(211, "Onion-Delivery-Certificate", U, false),
 ];
 
-const USER: &[FieldSpec] = &[
+const USER_KEYS: &[FieldSpec] = &[
     spec(1, "Signing-Key", U, true),
     spec(2, "Encryption-Key", U, true),
     spec(3, "Alternate-Encryption-Key", R, false),
     spec(4, "Custody-Signature", U, false),
     spec(5, "User-Signature", U, true),
     spec(6, "Organizational-Signature", U, true),
+];
+
+const USER_INFO: &[FieldSpec] = &[
     spec(93, "Supported-Codecs", U, false),
     spec(94, "Title", U, false),
     spec(95, "Employer", U, false),
@@ -193,24 +194,20 @@ impl SignetKind {
         }
     }
 
-    /// The table row for `id`, if this kind defines it.
-    pub fn lookup(self, id: u8) -> Option<&'static FieldSpec> {
-        if id == 0 {
-            return None;
-        }
-        let (own, common, tail) = match self {
-            SignetKind::Org => (ORG, COMMON, TAIL),
-            SignetKind::User => (USER, COMMON, TAIL),
-            SignetKind::Request => (REQUEST, &[][..], &[][..]),
+    /// Every field this kind defines, in id order.
+    pub fn fields(self) -> impl Iterator<Item = &'static FieldSpec> {
+        // Each table is sorted and the four parts follow each other in id order.
+        let parts: [&'static [FieldSpec]; 4] = match self {
+            SignetKind::Org => [ORG_KEYS, COMMON, ORG_INFO, TAIL],
+            SignetKind::User => [USER_KEYS, COMMON, USER_INFO, TAIL],
+            SignetKind::Request => [REQUEST, &[], &[], &[]],
         };
-        own.iter().chain(common).chain(tail).find(|s| s.id == id)
+        parts.into_iter().flatten()
     }
 
-    /// Every field this kind defines, in id order.
-    pub fn fields(self) -> Vec<&'static FieldSpec> {
-        let mut out: Vec<_> = (1..=255).filter_map(|id| self.lookup(id)).collect();
-        out.sort_by_key(|s| s.id);
-        out
+    /// The table row for `id`, if this kind defines it.
+    pub fn lookup(self, id: u8) -> Option<&'static FieldSpec> {
+        self.fields().find(|s| s.id == id)
     }
 
     /// Whether `id` is one of this kind's signature fields.
@@ -226,5 +223,22 @@ impl SignetKind {
     /// informational range 16–250 of org and user signets.
     pub fn is_generic(self, id: u8) -> bool {
         self != SignetKind::Request && (16..=250).contains(&id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_are_sorted_and_unique() {
+        for kind in [SignetKind::Org, SignetKind::User, SignetKind::Request] {
+            let ids: Vec<u8> = kind.fields().map(|s| s.id).collect();
+            assert!(ids.windows(2).all(|w| w[0] < w[1]), "{kind:?}: {ids:?}");
+            assert_eq!(kind.lookup(kind.crypto_signature_id()).map(|s| s.required), Some(true));
+        }
+        assert_eq!(SignetKind::Org.fields().count(), 4 + 12 + 13 + 5);
+        assert_eq!(SignetKind::User.lookup(21).map(|s| s.repeat), Some(Repeat::Repeatable));
+        assert_eq!(SignetKind::Request.lookup(16), None);
     }
 }

@@ -39,12 +39,8 @@ pub enum FingerprintKind {
 
 impl FingerprintKind {
     /// All kinds, in stage order.
-    pub const ALL: [FingerprintKind; 4] = [
-        FingerprintKind::Ssr,
-        FingerprintKind::Crypto,
-        FingerprintKind::Full,
-        FingerprintKind::Id,
-    ];
+    pub const ALL: [FingerprintKind; 4] =
+        [FingerprintKind::Ssr, FingerprintKind::Crypto, FingerprintKind::Full, FingerprintKind::Id];
 
     /// A lower-case name (`ssr`, `crypto`, `full`, `id`).
     pub const fn name(self) -> &'static str {
@@ -59,14 +55,10 @@ impl FingerprintKind {
     /// The last field id the fingerprint covers for `kind`, or `None` where it is not defined.
     pub const fn last_field(self, kind: SignetKind) -> Option<u8> {
         match (self, kind) {
-            (FingerprintKind::Ssr, SignetKind::User | SignetKind::Request) => {
-                Some(ids::USER_SIGNATURE)
-            }
+            (FingerprintKind::Ssr, SignetKind::User | SignetKind::Request) => Some(ids::USER_SIGNATURE),
             (FingerprintKind::Crypto, SignetKind::Org) => Some(ids::ORG_CRYPTO_SIGNATURE),
             (FingerprintKind::Crypto, SignetKind::User) => Some(ids::USER_CRYPTO_SIGNATURE),
-            (FingerprintKind::Full, SignetKind::Org | SignetKind::User) => {
-                Some(ids::FULL_SIGNATURE)
-            }
+            (FingerprintKind::Full, SignetKind::Org | SignetKind::User) => Some(ids::FULL_SIGNATURE),
             (FingerprintKind::Id, SignetKind::Org | SignetKind::User) => Some(ids::ID_SIGNATURE),
             _ => None,
         }
@@ -101,21 +93,31 @@ pub struct Signet {
     kind: SignetKind,
     bytes: Vec<u8>,
     slots: Vec<Slot>,
+    keys: Keys,
 }
 
-fn check_value(kind: SignetKind, field: &Field<'_>) -> Result<()> {
-    let checked = match field.id {
-        ids::SIGNING_KEY => SigningPublicKey::decode(field.data).map(drop),
-        ids::SECONDARY_KEY if kind == SignetKind::Org => {
-            return SecondaryKey::decode(field.data).map(drop);
+/// The key fields, decoded once while parsing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Keys {
+    signing: Option<SigningPublicKey>,
+    encryption: Option<EncryptionPublicKey>,
+    secondary: Vec<SecondaryKey>,
+}
+
+impl Keys {
+    /// Decodes `field` if it is a key field of `kind`.
+    fn take(&mut self, kind: SignetKind, field: &Field<'_>) -> Result<()> {
+        let wrap = |error| SignetError::FieldValue { id: field.id, error };
+        match field.id {
+            ids::SIGNING_KEY => self.signing = Some(SigningPublicKey::decode(field.data).map_err(wrap)?),
+            ids::SECONDARY_KEY if kind == SignetKind::Org => self.secondary.push(SecondaryKey::decode(field.data)?),
+            id if id == kind.encryption_key_id() => {
+                self.encryption = Some(EncryptionPublicKey::decode(field.data).map_err(wrap)?);
+            }
+            _ => {}
         }
-        id if id == kind.encryption_key_id() => EncryptionPublicKey::decode(field.data).map(drop),
-        _ => Ok(()),
-    };
-    checked.map_err(|error| SignetError::FieldValue {
-        id: field.id,
-        error,
-    })
+        Ok(())
+    }
 }
 
 impl Signet {
@@ -128,48 +130,33 @@ impl Signet {
     pub fn parse_with(bytes: &[u8], options: &ParseOptions) -> Result<Signet> {
         let expected = [Magic::OrgSignet, Magic::UserSignet, Magic::SigningRequest];
         let (header, payload) = Header::split(bytes, &expected, &options.limits)?;
-        let kind = SignetKind::from_magic(header.magic)
-            .ok_or(dime_core::Error::UnknownMagic(header.magic.number()))?;
+        let kind = SignetKind::from_magic(header.magic).ok_or(dime_core::Error::UnknownMagic(header.magic.number()))?;
         let base = header.magic.header_len();
         let mut slots: Vec<Slot> = Vec::new();
+        let mut keys = Keys::default();
         for field in Fields::new(payload) {
             let field = field?;
             if slots.len() == options.limits.max_fields {
-                return Err(SignetError::TooManyFields {
-                    limit: options.limits.max_fields,
-                });
+                return Err(SignetError::TooManyFields { limit: options.limits.max_fields });
             }
             let repeat = match kind.lookup(field.id) {
                 Some(spec) => spec.repeat,
                 None if options.lenient && kind.is_generic(field.id) => Repeat::Repeatable,
                 None => {
-                    return Err(SignetError::UnknownField {
-                        kind,
-                        id: field.id,
-                        offset: field.start,
-                    });
+                    return Err(SignetError::UnknownField { kind, id: field.id, offset: field.start });
                 }
             };
             if let Some(last) = slots.last() {
                 if field.id < last.id {
-                    return Err(SignetError::OutOfOrder {
-                        id: field.id,
-                        after: last.id,
-                        offset: field.start,
-                    });
+                    return Err(SignetError::OutOfOrder { id: field.id, after: last.id, offset: field.start });
                 }
                 if field.id == last.id && repeat == Repeat::Unique {
-                    return Err(SignetError::DuplicateField {
-                        id: field.id,
-                        offset: field.start,
-                    });
+                    return Err(SignetError::DuplicateField { id: field.id, offset: field.start });
                 }
             }
-            check_value(kind, &field)?;
+            keys.take(kind, &field)?;
             // An undefined field's name follows its id and 1-byte name length.
-            let name = field
-                .name
-                .map(|n| base + field.start + 2..base + field.start + 2 + n.len());
+            let name = field.name.map(|n| base + field.start + 2..base + field.start + 2 + n.len());
             slots.push(Slot {
                 id: field.id,
                 span: base + field.start..base + field.end,
@@ -177,11 +164,7 @@ impl Signet {
                 data: base + field.end - field.data.len()..base + field.end,
             });
         }
-        Ok(Signet {
-            kind,
-            bytes: bytes.to_vec(),
-            slots,
-        })
+        Ok(Signet { kind, bytes: bytes.to_vec(), slots, keys })
     }
 
     /// Reads a signet given as armor, bare base64 or binary (told apart by content).
@@ -238,10 +221,7 @@ impl Signet {
 
     /// The data of every field with `id` (for repeatable fields).
     pub fn all(&self, id: u8) -> impl Iterator<Item = &[u8]> {
-        self.slots
-            .iter()
-            .filter(move |s| s.id == id)
-            .map(|s| self.view(s).data)
+        self.slots.iter().filter(move |s| s.id == id).map(|s| self.view(s).data)
     }
 
     /// Whether a field with `id` is present.
@@ -251,31 +231,22 @@ impl Signet {
 
     /// The data of the first undefined field (251) named exactly `name`.
     pub fn undefined(&self, name: &[u8]) -> Option<&[u8]> {
-        self.fields()
-            .find(|f| f.id == ids::UNDEFINED && f.name == Some(name))
-            .map(|f| f.data)
+        self.fields().find(|f| f.id == ids::UNDEFINED && f.name == Some(name)).map(|f| f.data)
     }
 
     /// The signing key (org POK, user signing key) of field 1.
     pub fn signing_key(&self) -> Option<SigningPublicKey> {
-        self.field(ids::SIGNING_KEY)
-            .and_then(|f| SigningPublicKey::decode(f.data).ok())
+        self.keys.signing
     }
 
     /// The encryption key (org field 3, user and SSR field 2).
     pub fn encryption_key(&self) -> Option<EncryptionPublicKey> {
-        self.field(self.kind.encryption_key_id())
-            .and_then(|f| EncryptionPublicKey::decode(f.data).ok())
+        self.keys.encryption
     }
 
     /// The secondary organizational keys (org field 2).
-    pub fn secondary_keys(&self) -> Vec<SecondaryKey> {
-        if self.kind != SignetKind::Org {
-            return Vec::new();
-        }
-        self.all(ids::SECONDARY_KEY)
-            .filter_map(|d| SecondaryKey::decode(d).ok())
-            .collect()
+    pub fn secondary_keys(&self) -> &[SecondaryKey] {
+        &self.keys.secondary
     }
 
     /// The signet identifier (field 254): a domain for org signets, an address for user signets.
@@ -291,29 +262,20 @@ impl Signet {
 
     /// Length of the payload prefix that ends after the last field with id ≤ `last`.
     fn prefix_len(&self, last: u8) -> usize {
-        self.slots
-            .iter()
-            .take_while(|s| s.id <= last)
-            .last()
-            .map_or(0, |s| s.span.end - 5)
+        self.slots.iter().take_while(|s| s.id <= last).last().map_or(0, |s| s.span.end - 5)
     }
 
     /// The fingerprint of `which`, or `None` where this kind does not define it.
     pub fn fingerprint(&self, which: FingerprintKind) -> Option<Fingerprint> {
         let last = which.last_field(self.kind)?;
-        self.payload()
-            .get(..self.prefix_len(last))
-            .map(Fingerprint::of)
+        self.payload().get(..self.prefix_len(last)).map(Fingerprint::of)
     }
 
     /// A new signet cut after the crypto or full signature. The signatures it keeps never cover
     /// what is cut, so a full split validates as full and a crypto split as crypto.
     pub fn split(&self, at: Split) -> Result<Signet> {
         if self.kind == SignetKind::Request {
-            return Err(SignetError::WrongKind {
-                expected: SignetKind::User,
-                found: self.kind,
-            });
+            return Err(SignetError::WrongKind { expected: SignetKind::User, found: self.kind });
         }
         let last = match at {
             Split::Crypto => self.kind.crypto_signature_id(),
@@ -322,10 +284,7 @@ impl Signet {
         if !self.has(last) {
             return Err(SignetError::MissingField { id: last });
         }
-        let payload = self
-            .payload()
-            .get(..self.prefix_len(last))
-            .unwrap_or_default();
+        let payload = self.payload().get(..self.prefix_len(last)).unwrap_or_default();
         let bytes = Header::wrap(self.kind.magic(), payload)?;
         Signet::parse(&bytes)
     }

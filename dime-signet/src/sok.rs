@@ -50,14 +50,9 @@ impl SecondaryKey {
             id: ids::SECONDARY_KEY,
             error: dime_core::Error::SigningKeyEncoding { len: 0 },
         })?;
-        let key = SigningPublicKey::decode(key).map_err(|error| SignetError::FieldValue {
-            id: ids::SECONDARY_KEY,
-            error,
-        })?;
-        Ok(SecondaryKey {
-            permissions: Permissions(*perm),
-            key,
-        })
+        let key =
+            SigningPublicKey::decode(key).map_err(|error| SignetError::FieldValue { id: ids::SECONDARY_KEY, error })?;
+        Ok(SecondaryKey { permissions: Permissions(*perm), key })
     }
 
     /// Encodes field 2's value: the permission byte and `0x40 ‖ 32`.

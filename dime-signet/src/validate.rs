@@ -82,17 +82,11 @@ pub struct Validation {
 
 impl Validation {
     fn ok(state: SignetState) -> Validation {
-        Validation {
-            state,
-            problem: None,
-        }
+        Validation { state, problem: None }
     }
 
     fn fail(state: SignetState, problem: SignetError) -> Validation {
-        Validation {
-            state,
-            problem: Some(problem),
-        }
+        Validation { state, problem: Some(problem) }
     }
 }
 
@@ -120,10 +114,7 @@ impl Signet {
         };
         for (signature, state) in stages {
             if self.has(*signature) {
-                let missing = kind
-                    .fields()
-                    .into_iter()
-                    .find(|s| s.required && s.id < *signature && !self.has(s.id));
+                let missing = kind.fields().into_iter().find(|s| s.required && s.id < *signature && !self.has(s.id));
                 return match missing {
                     Some(spec) => (SignetState::Incomplete, Some(spec.id)),
                     None => (*state, None),
@@ -137,38 +128,19 @@ impl Signet {
     /// Checks that signature field `id` verifies over the bytes before it with one of `keys`.
     fn verify_signature(&self, id: u8, keys: &[SigningPublicKey]) -> Result<(), SignetError> {
         let bad = SignetError::BadSignature { id };
-        let message = self
-            .signed_prefix(id)
-            .ok_or(SignetError::MissingField { id })?;
-        let signature = self
-            .field(id)
-            .and_then(|f| Signature::from_slice(f.data).ok())
-            .ok_or(bad.clone())?;
-        if keys
-            .iter()
-            .any(|key| key.verify(message, &signature).is_ok())
-        {
-            Ok(())
-        } else {
-            Err(bad)
-        }
+        let message = self.signed_prefix(id).ok_or(SignetError::MissingField { id })?;
+        let signature = self.field(id).and_then(|f| Signature::from_slice(f.data).ok()).ok_or(bad.clone())?;
+        if keys.iter().any(|key| key.verify(message, &signature).is_ok()) { Ok(()) } else { Err(bad) }
     }
 
     /// Verifies each stage signature up to the one `state` promises.
-    fn verify_stages(
-        &self,
-        state: SignetState,
-        keys: &[SigningPublicKey],
-    ) -> Result<(), SignetError> {
+    fn verify_stages(&self, state: SignetState, keys: &[SigningPublicKey]) -> Result<(), SignetError> {
         let stages = [
             (self.kind().crypto_signature_id(), SignetState::Crypto),
             (ids::FULL_SIGNATURE, SignetState::Full),
             (ids::ID_SIGNATURE, SignetState::Id),
         ];
-        stages
-            .iter()
-            .filter(|(_, s)| *s <= state)
-            .try_for_each(|(id, _)| self.verify_signature(*id, keys))
+        stages.iter().filter(|(_, s)| *s <= state).try_for_each(|(id, _)| self.verify_signature(*id, keys))
     }
 
     /// Checks field 4 against the previous signet's signing key.
@@ -179,16 +151,10 @@ impl Signet {
             (false, Some(_)) => Err(SignetError::CustodyMissing),
             (true, Some(previous)) => {
                 if previous.kind() != SignetKind::User {
-                    return Err(SignetError::WrongKind {
-                        expected: SignetKind::User,
-                        found: previous.kind(),
-                    });
+                    return Err(SignetError::WrongKind { expected: SignetKind::User, found: previous.kind() });
                 }
-                let key = previous.signing_key().ok_or(SignetError::MissingField {
-                    id: ids::SIGNING_KEY,
-                })?;
-                self.verify_signature(ids::CUSTODY_SIGNATURE, &[key])
-                    .map_err(|_| SignetError::CustodyBroken)
+                let key = previous.signing_key().ok_or(SignetError::MissingField { id: ids::SIGNING_KEY })?;
+                self.verify_signature(ids::CUSTODY_SIGNATURE, &[key]).map_err(|_| SignetError::CustodyBroken)
             }
         }
     }
@@ -196,14 +162,8 @@ impl Signet {
     /// The keys allowed to sign user signets for the organization `org`: its POK and every
     /// secondary key with the signet permission.
     fn user_signers(org: &Signet) -> Vec<SigningPublicKey> {
-        let soks = org
-            .secondary_keys()
-            .into_iter()
-            .filter(|k| k.permissions.allows(Permissions::SIGNETS));
-        org.signing_key()
-            .into_iter()
-            .chain(soks.map(|k| k.key))
-            .collect()
+        let soks = org.secondary_keys().into_iter().filter(|k| k.permissions.allows(Permissions::SIGNETS));
+        org.signing_key().into_iter().chain(soks.map(|k| k.key)).collect()
     }
 
     /// Validates every signature the signet carries, including a user's own signature (5) and
@@ -216,9 +176,7 @@ impl Signet {
         }
         let invalid = |e| Validation::fail(SignetState::Invalid, e);
         let Some(own_key) = self.signing_key() else {
-            return invalid(SignetError::MissingField {
-                id: ids::SIGNING_KEY,
-            });
+            return invalid(SignetError::MissingField { id: ids::SIGNING_KEY });
         };
         match self.kind() {
             SignetKind::Org => {
@@ -238,21 +196,13 @@ impl Signet {
                         return invalid(SignetError::OrgSignetRequired);
                     };
                     if org.kind() != SignetKind::Org {
-                        return invalid(SignetError::WrongKind {
-                            expected: SignetKind::Org,
-                            found: org.kind(),
-                        });
+                        return invalid(SignetError::WrongKind { expected: SignetKind::Org, found: org.kind() });
                     }
-                    let org_context = Context {
-                        poks: context.poks,
-                        org: None,
-                        previous: None,
-                    };
+                    let org_context = Context { poks: context.poks, org: None, previous: None };
                     let org_validation = org.validate(&org_context);
                     if org_validation.state < SignetState::Crypto {
-                        let reason = org_validation
-                            .problem
-                            .map_or_else(|| org_validation.state.to_string(), |p| p.to_string());
+                        let reason =
+                            org_validation.problem.map_or_else(|| org_validation.state.to_string(), |p| p.to_string());
                         return invalid(SignetError::OrgSignetInvalid(reason));
                     }
                     if let Err(e) = self.verify_stages(state, &Signet::user_signers(org)) {

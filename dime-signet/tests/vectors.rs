@@ -9,21 +9,15 @@ use dime_core::armor::{self, Form, Label};
 use dime_core::header::{Header, Magic};
 use dime_core::keys::{EncryptionSecretKey, SigningSecretKey};
 use dime_core::limits::Limits;
-use dime_signet::{
-    Context, FingerprintKind, KeyFile, KeyOwner, ParseOptions, Signet, SignetKind, SignetState,
-};
+use dime_signet::{Context, FingerprintKind, KeyFile, KeyOwner, ParseOptions, Signet, SignetKind, SignetState};
 
 fn data(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../testdata/signet")
-        .join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/signet").join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn binary(name: &str) -> Vec<u8> {
-    armor::read_object(&data(name), &Limits::default())
-        .unwrap()
-        .1
+    armor::read_object(&data(name), &Limits::default()).unwrap().1
 }
 
 fn signet(name: &str) -> Signet {
@@ -35,10 +29,7 @@ fn derived() -> HashMap<String, HashMap<String, String>> {
     let text = String::from_utf8(data("derived-values.txt")).unwrap();
     let mut out: HashMap<String, HashMap<String, String>> = HashMap::new();
     let mut current = String::new();
-    for line in text
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-    {
+    for line in text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
         if !line.starts_with(' ') {
             let (name, rest) = line.split_once(": ").unwrap();
             current = name.to_string();
@@ -51,9 +42,7 @@ fn derived() -> HashMap<String, HashMap<String, String>> {
             let line = line.trim();
             let (key, value) = line.rsplit_once(' ').unwrap();
             let key = key.split(['(', ' ']).take(2).collect::<Vec<_>>().join(" ");
-            out.get_mut(&current)
-                .unwrap()
-                .insert(key, value.to_string());
+            out.get_mut(&current).unwrap().insert(key, value.to_string());
         }
     }
     out
@@ -65,11 +54,7 @@ const SIGNETS: [&str; 4] = [
     "magma-check-user-ssr.b64",
     "magma-check-user-signet.b64",
 ];
-const KEYS: [&str; 3] = [
-    "magma-sandbox-org.key",
-    "magma-check-org-key.b64",
-    "magma-check-user-key.b64",
-];
+const KEYS: [&str; 3] = ["magma-sandbox-org.key", "magma-check-org-key.b64", "magma-check-user-key.b64"];
 
 #[test]
 fn every_signet_round_trips_byte_for_byte() {
@@ -78,18 +63,11 @@ fn every_signet_round_trips_byte_for_byte() {
         let parsed = Signet::parse(&bytes).unwrap();
         assert_eq!(parsed.as_bytes(), &bytes[..], "{name}");
         let total: usize = parsed.fields().map(|f| f.end - f.start).sum();
-        assert_eq!(
-            total,
-            parsed.payload().len(),
-            "{name}: fields tile the payload"
-        );
+        assert_eq!(total, parsed.payload().len(), "{name}: fields tile the payload");
     }
     // The one armored signet is re-armored to the identical text.
     let text = String::from_utf8(data("magma-sandbox-org.signet")).unwrap();
-    assert_eq!(
-        signet("magma-sandbox-org.signet").to_armor().trim_end(),
-        text.trim_end()
-    );
+    assert_eq!(signet("magma-sandbox-org.signet").to_armor().trim_end(), text.trim_end());
 }
 
 #[test]
@@ -100,14 +78,7 @@ fn every_key_file_round_trips_byte_for_byte() {
         assert_eq!(&key.to_bytes().unwrap()[..], &bytes[..], "{name}");
     }
     let text = String::from_utf8(data("magma-sandbox-org.key")).unwrap();
-    assert_eq!(
-        KeyFile::read(text.as_bytes())
-            .unwrap()
-            .to_armor()
-            .unwrap()
-            .trim_end(),
-        text.trim_end()
-    );
+    assert_eq!(KeyFile::read(text.as_bytes()).unwrap().to_armor().unwrap().trim_end(), text.trim_end());
 }
 
 #[test]
@@ -117,17 +88,9 @@ fn crcs_and_fingerprints_match_derived_values() {
         let expected = &derived[*name];
         let bytes = binary(name);
         let header = Header::peek(&bytes).unwrap();
-        assert_eq!(
-            header.magic.number().to_string(),
-            expected["magic"],
-            "{name}"
-        );
+        assert_eq!(header.magic.number().to_string(), expected["magic"], "{name}");
         assert_eq!(bytes.len().to_string(), expected["total"], "{name}");
-        assert_eq!(
-            format!("{:06x}", armor::crc24(&bytes)),
-            expected["crc24"],
-            "{name}"
-        );
+        assert_eq!(format!("{:06x}", armor::crc24(&bytes)), expected["crc24"], "{name}");
         let armored = armor::encode(Label::for_magic(header.magic).unwrap(), &bytes);
         let crc_line = armored.lines().find(|l| l.starts_with('=')).unwrap();
         assert_eq!(crc_line, expected["armor_crc_line"], "{name}");
@@ -136,10 +99,7 @@ fn crcs_and_fingerprints_match_derived_values() {
                 &Signet::parse(&bytes)
                     .unwrap()
                     .fingerprint(FingerprintKind::Id)
-                    .map_or_else(
-                        || dime_core::Fingerprint::of(&bytes[5..]).to_hex(),
-                        |f| f.to_hex()
-                    ),
+                    .map_or_else(|| dime_core::Fingerprint::of(&bytes[5..]).to_hex(), |f| f.to_hex()),
                 hex,
                 "{name}"
             );
@@ -182,70 +142,28 @@ fn signets_validate_to_the_states_the_readme_implies() {
     let org_pok = [org.signing_key().unwrap()];
 
     // Sandbox (PRIME dialect, raw POK, fields 1, 3, 4): crypto.
-    let v = sandbox.validate(&Context {
-        poks: Some(&sandbox_pok),
-        ..Context::default()
-    });
+    let v = sandbox.validate(&Context { poks: Some(&sandbox_pok), ..Context::default() });
     assert_eq!((v.state, v.problem), (SignetState::Crypto, None));
     // Check org signet (libdime dialect, 4/253/255 by the POK): id.
-    assert_eq!(
-        org.validate(&Context {
-            poks: Some(&org_pok),
-            ..Context::default()
-        })
-        .state,
-        SignetState::Id
-    );
+    assert_eq!(org.validate(&Context { poks: Some(&org_pok), ..Context::default() }).state, SignetState::Id);
     // Anchored to the wrong record: invalid.
-    let v = org.validate(&Context {
-        poks: Some(&sandbox_pok),
-        ..Context::default()
-    });
-    assert_eq!(
-        (v.state, v.problem),
-        (
-            SignetState::Invalid,
-            Some(dime_signet::SignetError::PokNotInRecord)
-        )
-    );
+    let v = org.validate(&Context { poks: Some(&sandbox_pok), ..Context::default() });
+    assert_eq!((v.state, v.problem), (SignetState::Invalid, Some(dime_signet::SignetError::PokNotInRecord)));
     // SSR with fields 1, 2, 5: ssr.
     assert_eq!(ssr.validate(&Context::default()).state, SignetState::Ssr);
     // User signet signed by the check org's POK: id.
-    let ctx = Context {
-        poks: Some(&org_pok),
-        org: Some(&org),
-        previous: None,
-    };
+    let ctx = Context { poks: Some(&org_pok), org: Some(&org), previous: None };
     assert_eq!(user.validate(&ctx).state, SignetState::Id);
     // ... but not under the sandbox org.
-    let v = user.validate(&Context {
-        poks: None,
-        org: Some(&sandbox),
-        previous: None,
-    });
-    assert_eq!(
-        (v.state, v.problem),
-        (
-            SignetState::Invalid,
-            Some(dime_signet::SignetError::BadSignature { id: 6 })
-        )
-    );
+    let v = user.validate(&Context { poks: None, org: Some(&sandbox), previous: None });
+    assert_eq!((v.state, v.problem), (SignetState::Invalid, Some(dime_signet::SignetError::BadSignature { id: 6 })));
     // The user payload starts with the SSR payload byte for byte.
     assert!(user.payload().starts_with(ssr.payload()));
     // Splits go back to full and crypto.
     use dime_signet::Split;
-    assert_eq!(
-        user.split(Split::Full).unwrap().validate(&ctx).state,
-        SignetState::Full
-    );
-    assert_eq!(
-        user.split(Split::Crypto).unwrap().validate(&ctx).state,
-        SignetState::Crypto
-    );
-    assert_eq!(
-        org.split(Split::Crypto).unwrap().validate(&ctx).state,
-        SignetState::Crypto
-    );
+    assert_eq!(user.split(Split::Full).unwrap().validate(&ctx).state, SignetState::Full);
+    assert_eq!(user.split(Split::Crypto).unwrap().validate(&ctx).state, SignetState::Crypto);
+    assert_eq!(org.split(Split::Crypto).unwrap().validate(&ctx).state, SignetState::Crypto);
     assert_eq!(user.identifier(), Some(&b"user@example.com"[..]));
     assert_eq!(org.identifier(), Some(&b"example.com"[..]));
 }
@@ -271,28 +189,18 @@ fn key_files_derive_their_signets_keys() {
 
 #[test]
 fn reads_each_input_form() {
-    let (form, _) =
-        armor::read_object(&data("magma-sandbox-org.signet"), &Limits::default()).unwrap();
+    let (form, _) = armor::read_object(&data("magma-sandbox-org.signet"), &Limits::default()).unwrap();
     assert_eq!(form, Form::Armored(Label::OrgSignet));
-    let (form, bytes) =
-        armor::read_object(&data("magma-check-user-signet.b64"), &Limits::default()).unwrap();
+    let (form, bytes) = armor::read_object(&data("magma-check-user-signet.b64"), &Limits::default()).unwrap();
     assert_eq!(form, Form::Base64);
-    assert_eq!(
-        Signet::read(&bytes, &ParseOptions::default())
-            .unwrap()
-            .as_bytes(),
-        &bytes[..]
-    );
+    assert_eq!(Signet::read(&bytes, &ParseOptions::default()).unwrap().as_bytes(), &bytes[..]);
 }
 
 #[test]
 fn header_encodings_match_the_reference_writers() {
     let text = String::from_utf8(data("magma-check-headers.txt")).unwrap();
     let mut checked = 0;
-    for line in text
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-    {
+    for line in text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
         let parts: Vec<&str> = line.split_whitespace().collect();
         let magic = match parts[0] {
             "prime_header_org_key_write" => Magic::OrgKey,
@@ -310,17 +218,8 @@ fn header_encodings_match_the_reference_writers() {
             other => panic!("unknown writer {other}"),
         };
         let mut out = Vec::new();
-        Header {
-            magic,
-            payload_len: parts[1].parse().unwrap(),
-        }
-        .write(&mut out)
-        .unwrap();
-        assert_eq!(
-            out.iter().map(|b| format!("{b:02x}")).collect::<String>(),
-            parts[2],
-            "{line}"
-        );
+        Header { magic, payload_len: parts[1].parse().unwrap() }.write(&mut out).unwrap();
+        assert_eq!(out.iter().map(|b| format!("{b:02x}")).collect::<String>(), parts[2], "{line}");
         checked += 1;
     }
     assert_eq!(checked, 6);
@@ -330,20 +229,9 @@ fn header_encodings_match_the_reference_writers() {
 fn ed25519_and_secp256k1_fixed_vectors() {
     let text = String::from_utf8(data("magma-check-ed25519-fixed.txt")).unwrap();
     let mut n = 0;
-    for line in text
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-    {
-        let p: Vec<Vec<u8>> = line
-            .split_whitespace()
-            .map(|h| {
-                if h == "-" {
-                    Vec::new()
-                } else {
-                    hex::decode(h).unwrap()
-                }
-            })
-            .collect();
+    for line in text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+        let p: Vec<Vec<u8>> =
+            line.split_whitespace().map(|h| if h == "-" { Vec::new() } else { hex::decode(h).unwrap() }).collect();
         let key = SigningSecretKey::from_seed(&p[0].clone().try_into().unwrap());
         assert_eq!(key.public().as_bytes().as_slice(), &p[1][..]);
         assert_eq!(key.sign(&p[2]).as_bytes().as_slice(), &p[3][..]);
@@ -358,12 +246,7 @@ fn ed25519_and_secp256k1_fixed_vectors() {
         .map(|(k, v)| (k, v.trim()))
         .collect();
     for i in ["1", "2"] {
-        let secret =
-            EncryptionSecretKey::decode(&hex::decode(values[&*format!("priv{i}")]).unwrap())
-                .unwrap();
-        assert_eq!(
-            hex::encode(secret.public().unwrap().encode()),
-            values[&*format!("pub{i}")]
-        );
+        let secret = EncryptionSecretKey::decode(&hex::decode(values[&*format!("priv{i}")]).unwrap()).unwrap();
+        assert_eq!(hex::encode(secret.public().unwrap().encode()), values[&*format!("pub{i}")]);
     }
 }
