@@ -107,6 +107,22 @@ fn tls_signature_by_sandbox_pok_verifies() {
     assert_eq!(record.verify_tls_certificate(&der), Ok(&pok.public()));
 }
 
+/// An independent vector: computed with Python's `cryptography` package (Ed25519 over
+/// `hashlib.sha512(der).digest()`), not with this crate.
+#[test]
+fn tls_value_matches_independent_vector() {
+    let der = [0x30, 0x03, 0x02, 0x01, 0x05];
+    let expected = "ZLBXKFiTWXX1OZ/eHpDjeAkBxW7lNKS3UPRYaHBGJaHL9WqhCtI5k2PwtoRixx48P8paZuvE3FC67HnmsVG8BA";
+    let signature = sign_tls_certificate(&sandbox_key(), &der);
+    assert_eq!(base64::encode_unpadded(signature.as_bytes()), expected);
+    let record = parse(&format!("ver=1 pok={SANDBOX_POK} tls={expected}")).unwrap();
+    assert_eq!(record.verify_tls_certificate(&der), Ok(&sandbox_key().public()));
+    assert_eq!(
+        record.verify_tls_certificate(&[0x30, 0x03, 0x02, 0x01, 0x06]),
+        Err(RecordError::TlsCertificateMismatch)
+    );
+}
+
 #[test]
 fn tls_verifier_tries_every_signature_with_every_pok() {
     let (a, b, c) = (key(1), key(2), key(3));
@@ -194,6 +210,13 @@ fn rejections_with_exact_errors() {
         (minimal("sub=strict sub=strict"), RecordError::DuplicateField { field: "sub" }),
         (minimal("exp=1 expiry=2"), RecordError::DuplicateField { field: "exp" }),
         (minimal("syn=a syn=b"), RecordError::DuplicateField { field: "syn" }),
+        // Duplicates and limits are found before the value is looked at.
+        (minimal("pol=mixed pol=loose"), RecordError::DuplicateField { field: "pol" }),
+        (format!("ver=1 pok={pok} Version=x"), RecordError::DuplicateField { field: "ver" }),
+        (
+            format!("ver=1 {}pok=short", format!("pok={pok} ").repeat(8)),
+            RecordError::TooManyValues { field: "pok", limit: 8 },
+        ),
         (minimal("exp=0"), RecordError::ExpiryOutOfRange { days: 0, max: 365 }),
         (minimal("exp=366"), RecordError::ExpiryOutOfRange { days: 366, max: 365 }),
         (minimal("exp=1d"), RecordError::InvalidNumber { field: "exp" }),
