@@ -13,6 +13,9 @@ pub enum SignetError {
     /// A framing or encoding fault found by `dime-core`.
     #[error(transparent)]
     Core(#[from] dime_core::Error),
+    /// A management record fault.
+    #[error(transparent)]
+    Record(#[from] crate::record::RecordError),
     /// A field this kind of object does not define (or, in lenient mode, outside the generic range).
     #[error("field {id} is not defined for a {} (payload offset {offset})", kind.name())]
     UnknownField {

@@ -162,7 +162,7 @@ impl Signet {
     /// The keys allowed to sign user signets for the organization `org`: its POK and every
     /// secondary key with the signet permission.
     fn user_signers(org: &Signet) -> Vec<SigningPublicKey> {
-        let soks = org.secondary_keys().into_iter().filter(|k| k.permissions.allows(Permissions::SIGNETS));
+        let soks = org.secondary_keys().iter().filter(|k| k.permissions.allows(Permissions::SIGNETS));
         org.signing_key().into_iter().chain(soks.map(|k| k.key)).collect()
     }
 
