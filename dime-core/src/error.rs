@@ -216,6 +216,77 @@ pub enum Error {
         /// The magic in the data.
         magic: Magic,
     },
+    /// A STACIE value (salt, nonce, shard, key or token) has the wrong length.
+    #[error("STACIE {what} has {len} bytes, expected {expected}")]
+    StacieLength {
+        /// Which value.
+        what: &'static str,
+        /// Bytes given.
+        len: usize,
+        /// Bytes required.
+        expected: usize,
+    },
+    /// A STACIE password is empty.
+    #[error("STACIE password is empty")]
+    StacieEmptyPassword,
+    /// A STACIE password holds only default-ignorable code points, so it counts as no characters.
+    #[error("STACIE password has only default-ignorable code points")]
+    StacieIgnorablePassword,
+    /// A STACIE password is not valid UTF-8.
+    #[error("STACIE password is not valid UTF-8")]
+    StaciePasswordNotUtf8,
+    /// A STACIE username is empty.
+    #[error("STACIE username is empty")]
+    StacieEmptyUsername,
+    /// New credentials were asked for with a bonus above the limit.
+    #[error("STACIE bonus {bonus} is above the limit of {max}")]
+    StacieBonusTooLarge {
+        /// The bonus given.
+        bonus: u32,
+        /// The largest bonus accepted.
+        max: u32,
+    },
+    /// A STACIE realm label is empty, too long, or has a byte outside visible ASCII.
+    #[error("STACIE realm label must be 1 to 255 visible ASCII characters")]
+    StacieRealmLabel,
+    /// A realm envelope would hold, or declares, no data.
+    #[error("STACIE realm envelope holds no data")]
+    StacieEmptyPlaintext,
+    /// A realm envelope is shorter than the smallest valid one.
+    #[error("STACIE realm envelope has {len} bytes, the minimum is {min}")]
+    StacieEnvelopeTruncated {
+        /// Bytes present.
+        len: usize,
+        /// The smallest valid envelope.
+        min: usize,
+    },
+    /// A realm envelope's ciphertext is not a whole number of 16-byte blocks.
+    #[error("STACIE realm envelope ciphertext of {len} bytes is not a multiple of 16")]
+    StacieEnvelopeBlocks {
+        /// Ciphertext bytes after the 34-byte header.
+        len: usize,
+    },
+    /// A realm envelope does not authenticate under this realm key (wrong key or altered bytes).
+    #[error("STACIE realm envelope does not authenticate")]
+    StacieDecrypt,
+    /// A decrypted realm envelope has a padding count outside 1 to 16 or a padding byte that
+    /// differs from it.
+    #[error("STACIE realm envelope has invalid padding (count {pad})")]
+    StacieBadPadding {
+        /// The padding count byte.
+        pad: u8,
+    },
+    /// A decrypted realm envelope's declared data and padding lengths do not add up to its size.
+    #[error("STACIE realm envelope declares {declared} bytes of data and padding in {actual} bytes")]
+    StacieLengthMismatch {
+        /// Data length plus padding length plus 4, as declared.
+        declared: usize,
+        /// Decrypted bytes present.
+        actual: usize,
+    },
+    /// A STACIE token does not match the one expected.
+    #[error("STACIE token does not match")]
+    StacieTokenMismatch,
 }
 
 /// Result with this crate's [`Error`].

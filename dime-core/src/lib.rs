@@ -29,6 +29,7 @@ pub mod fingerprint;
 pub mod header;
 pub mod keys;
 pub mod limits;
+pub mod stacie;
 
 pub use error::{Error, Result};
 pub use fingerprint::Fingerprint;
