@@ -1,0 +1,46 @@
+//! `dime keygen org` and `dime keygen user`: fresh key files with their signet or request.
+
+use dime_signet::record::{ManagementRecord, owner_name};
+use dime_signet::{FingerprintKind, KeyFile, KeyOwner, issue};
+
+use crate::Outcome;
+use crate::cli::{KeygenOrgArgs, KeygenUserArgs};
+use crate::error::CliError;
+use crate::files::{NewFile, read_key_file, with_extension, write_all};
+use crate::output::zone_line;
+
+/// Writes PREFIX.key and PREFIX.signet for a new organization and prints the `_dx` TXT line.
+pub fn org(args: &KeygenOrgArgs) -> Result<Outcome, CliError> {
+    let keys = KeyFile::generate(KeyOwner::Org)?;
+    let signet = issue::new_org_signet(&keys.signing, &keys.encryption_public()?, args.domain.as_str())?;
+    let record = ManagementRecord::builder(keys.signing_public()).build().map_err(CliError::Record)?;
+    let key_text = keys.to_armor()?;
+    let signet_text = signet.to_armor();
+    write_all(
+        &[
+            NewFile { path: with_extension(&args.out, "key"), contents: key_text.as_bytes(), secret: true },
+            NewFile { path: with_extension(&args.out, "signet"), contents: signet_text.as_bytes(), secret: false },
+        ],
+        args.force,
+    )?;
+    Ok(Outcome::ok(zone_line(&owner_name(&args.domain), &record)))
+}
+
+/// Writes PREFIX.key and PREFIX.ssr for a new user key pair (a rotation with `--previous-key`)
+/// and prints the request's ssr fingerprint.
+pub fn user(args: &KeygenUserArgs) -> Result<Outcome, CliError> {
+    let previous = args.previous_key.as_deref().map(|path| read_key_file(path, KeyOwner::User)).transpose()?;
+    let keys = KeyFile::generate(KeyOwner::User)?;
+    let request = issue::new_request(&keys.signing, &keys.encryption_public()?, previous.as_ref().map(|p| &p.signing))?;
+    let key_text = keys.to_armor()?;
+    let request_text = request.to_armor();
+    write_all(
+        &[
+            NewFile { path: with_extension(&args.out, "key"), contents: key_text.as_bytes(), secret: true },
+            NewFile { path: with_extension(&args.out, "ssr"), contents: request_text.as_bytes(), secret: false },
+        ],
+        args.force,
+    )?;
+    let fingerprint = request.fingerprint(FingerprintKind::Ssr).map(|fp| fp.to_string()).unwrap_or_default();
+    Ok(Outcome::ok(format!("address: {}\nfingerprint ssr: {fingerprint}\n", args.address)))
+}
