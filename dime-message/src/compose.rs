@@ -1,0 +1,370 @@
+//! Composing: content sealed once, then one object per recipient.
+
+use dime_core::Fingerprint;
+use dime_core::keys::{EncryptionSecretKey, SigningSecretKey};
+use dime_signet::{FingerprintKind, Signet};
+
+use crate::actor::Actor;
+use crate::chunk::{ChunkHeader, ChunkType, EPHEMERAL_LEN, HEADER_LEN, KEYSLOT_LEN, SIGNATURE_BODY_LEN};
+use crate::crypto::{ChunkKey, Digest64, Kek, RandomSource, digest, x25519_public};
+use crate::error::{MessageError, Result};
+use crate::segment::{DEFAULT_SEGMENT, Part, PartKind, check_segment, seal_standard};
+use crate::text::{CommonHeaders, DestinationEnvelope, OriginEnvelope};
+use crate::tree::{Entry, TREE, author_full_input, encode_tree, list_input};
+use crate::wire::{tree_body_len, write_framing};
+
+/// The four signets a message is addressed with. The caller validates them (chain, state)
+/// before composing; the composer uses their identifiers, crypto fingerprints and keys.
+#[derive(Debug, Clone, Copy)]
+pub struct Addressing<'a> {
+    /// The author's user signet.
+    pub author: &'a Signet,
+    /// The author's organization signet.
+    pub origin: &'a Signet,
+    /// The recipient's organization signet.
+    pub destination: &'a Signet,
+    /// The recipient's user signet.
+    pub recipient: &'a Signet,
+}
+
+/// Writer choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ComposeOptions {
+    /// Data bytes per part segment (4 KiB to 16 MiB; default 1 MiB).
+    pub segment_size: usize,
+}
+
+impl Default for ComposeOptions {
+    fn default() -> Self {
+        ComposeOptions { segment_size: DEFAULT_SEGMENT }
+    }
+}
+
+/// What a message says: headers, display parts and attachments.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Content {
+    /// The common headers.
+    pub headers: CommonHeaders,
+    /// Other headers, opaque (omitted from the object when empty).
+    pub other_headers: Vec<u8>,
+    /// Display parts, in order.
+    pub display: Vec<Part>,
+    /// Attachments, in order.
+    pub attachments: Vec<Part>,
+}
+
+/// A signet's role data: address, crypto fingerprint, X25519 key.
+pub(crate) struct Party {
+    pub address: String,
+    pub fingerprint: Fingerprint,
+    pub public: [u8; 32],
+}
+
+impl Party {
+    pub fn of(signet: &Signet, role: Actor) -> Result<Party> {
+        let incomplete = |what| MessageError::SignetIncomplete { role, what };
+        let address = signet
+            .identifier()
+            .and_then(|id| core::str::from_utf8(id).ok())
+            .ok_or(incomplete("identifier"))?
+            .to_owned();
+        let fingerprint = signet.fingerprint(FingerprintKind::Crypto).ok_or(incomplete("crypto fingerprint"))?;
+        let public = x25519_public(&signet.encryption_key().ok_or(incomplete("encryption key"))?)?;
+        Ok(Party { address, fingerprint, public })
+    }
+}
+
+/// One sealed chunk without keyslots: its bytes, key and digest.
+pub(crate) struct SealedChunk {
+    pub chunk_type: ChunkType,
+    pub bytes: Vec<u8>,
+    pub key: ChunkKey,
+    pub digest: Digest64,
+}
+
+impl SealedChunk {
+    /// Seals a standard chunk under a fresh key.
+    pub fn standard(t: ChunkType, spanning: bool, pieces: &[&[u8]], rng: &mut dyn RandomSource) -> Result<SealedChunk> {
+        let key = ChunkKey::generate(rng)?;
+        let mut bytes = Vec::new();
+        seal_standard(&mut bytes, t, spanning, &key, pieces)?;
+        let digest = digest(&bytes);
+        Ok(SealedChunk { chunk_type: t, bytes, key, digest })
+    }
+}
+
+/// Seals one part into its segments, calling `emit` for each.
+pub(crate) fn seal_part(
+    kind: PartKind,
+    part: &Part,
+    segment: usize,
+    rng: &mut dyn RandomSource,
+    emit: &mut dyn FnMut(SealedChunk) -> Result<()>,
+) -> Result<()> {
+    let descriptor = part.info.encode()?;
+    let first = part.data.len().min(segment.saturating_sub(descriptor.len()));
+    let (head, mut rest) = part.data.split_at(first);
+    let t = kind.chunk_type();
+    emit(SealedChunk::standard(t, !rest.is_empty(), &[&descriptor, head], rng)?)?;
+    while !rest.is_empty() {
+        let (piece, tail) = rest.split_at(rest.len().min(segment));
+        emit(SealedChunk::standard(t, !tail.is_empty(), &[piece], rng)?)?;
+        rest = tail;
+    }
+    Ok(())
+}
+
+/// Content sealed once: the common headers, other headers, display parts and attachments as
+/// encrypted chunks. Addressing it to a recipient adds only the envelope, keyslots and
+/// signatures, so N recipients cost one content encryption and one content hash.
+pub struct SealedContent {
+    chunks: Vec<SealedChunk>,
+}
+
+impl core::fmt::Debug for SealedContent {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SealedContent").field("chunks", &self.chunks.len()).finish()
+    }
+}
+
+impl SealedContent {
+    /// Encrypts and hashes the content.
+    pub fn seal(content: &Content, options: &ComposeOptions, rng: &mut dyn RandomSource) -> Result<SealedContent> {
+        check_segment(options.segment_size)?;
+        let mut chunks = vec![SealedChunk::standard(ChunkType::Common, false, &[&content.headers.encode()?], rng)?];
+        if !content.other_headers.is_empty() {
+            chunks.push(SealedChunk::standard(ChunkType::Other, false, &[&content.other_headers], rng)?);
+        }
+        let parts = content
+            .display
+            .iter()
+            .map(|p| (PartKind::Display, p))
+            .chain(content.attachments.iter().map(|p| (PartKind::Attachment, p)));
+        for (kind, part) in parts {
+            seal_part(kind, part, options.segment_size, rng, &mut |c| {
+                chunks.push(c);
+                Ok(())
+            })?;
+        }
+        Ok(SealedContent { chunks })
+    }
+
+    /// Builds the object for one recipient: a fresh ephemeral key, the envelope, keyslots for
+    /// every chunk, the tree and full signatures and the origin's placeholders.
+    pub fn address(
+        &self,
+        author_key: &SigningSecretKey,
+        to: &Addressing<'_>,
+        rng: &mut dyn RandomSource,
+    ) -> Result<Vec<u8>> {
+        let content_len: usize = self.chunks.iter().map(|c| c.bytes.len() + c.chunk_type.slots_len()).sum();
+        let mut w = ObjectWriter::new(author_key, to, rng, content_len as u64, self.chunks.len())?;
+        for c in &self.chunks {
+            w.push(c)?;
+        }
+        w.finish(rng)
+    }
+}
+
+/// Composes one message object.
+pub fn compose(
+    author_key: &SigningSecretKey,
+    to: &Addressing<'_>,
+    content: &Content,
+    options: &ComposeOptions,
+    rng: &mut dyn RandomSource,
+) -> Result<Vec<u8>> {
+    SealedContent::seal(content, options, rng)?.address(author_key, to, rng)
+}
+
+/// Composes one object per recipient, encrypting the content once. `recipients` pairs each
+/// recipient's organization signet with the recipient's signet.
+pub fn compose_many(
+    author_key: &SigningSecretKey,
+    author: &Signet,
+    origin: &Signet,
+    recipients: &[(&Signet, &Signet)],
+    content: &Content,
+    options: &ComposeOptions,
+    rng: &mut dyn RandomSource,
+) -> Result<Vec<Vec<u8>>> {
+    let sealed = SealedContent::seal(content, options, rng)?;
+    recipients
+        .iter()
+        .map(|(destination, recipient)| {
+            let to = Addressing { author, origin, destination, recipient };
+            sealed.address(author_key, &to, rng)
+        })
+        .collect()
+}
+
+/// Size of the chunks after the last content chunk, for `count` chunks before the tree.
+pub(crate) fn tail_len(count: usize) -> usize {
+    let tree = HEADER_LEN + tree_body_len(count) + ChunkType::Tree.slots_len();
+    let full = HEADER_LEN + SIGNATURE_BODY_LEN + ChunkType::AuthorFull.slots_len();
+    let placeholders = 3 * (HEADER_LEN + ChunkType::OriginFull.slots_len());
+    tree + full + placeholders
+}
+
+/// Writes one object: framing and envelope first, then content chunks as they come, then the
+/// signatures. Output accumulates in `out` and may be drained between calls.
+pub(crate) struct ObjectWriter<'k> {
+    author_key: &'k SigningSecretKey,
+    keks: [Kek; 4],
+    entries: Vec<Entry>,
+    pub out: Vec<u8>,
+    expected: usize,
+}
+
+impl<'k> ObjectWriter<'k> {
+    /// Starts an object whose content chunks (keyslots included) total `content_len` bytes in
+    /// `content_chunks` chunks.
+    pub fn new(
+        author_key: &'k SigningSecretKey,
+        to: &Addressing<'_>,
+        rng: &mut dyn RandomSource,
+        content_len: u64,
+        content_chunks: usize,
+    ) -> Result<ObjectWriter<'k>> {
+        let author = Party::of(to.author, Actor::Author)?;
+        let origin = Party::of(to.origin, Actor::Origin)?;
+        let destination = Party::of(to.destination, Actor::Destination)?;
+        let recipient = Party::of(to.recipient, Actor::Recipient)?;
+        if to.author.signing_key() != Some(author_key.public()) {
+            return Err(MessageError::AuthorKeyMismatch);
+        }
+        let ephemeral = EncryptionSecretKey::x25519_from_bytes(*rng.secret()?);
+        let e_pub = x25519_public(&ephemeral.public()?)?;
+        let kek = |actor, party: &Party| Kek::for_author(&ephemeral, &e_pub, actor, &party.public);
+        let keks = [
+            kek(Actor::Author, &author)?,
+            kek(Actor::Origin, &origin)?,
+            kek(Actor::Destination, &destination)?,
+            kek(Actor::Recipient, &recipient)?,
+        ];
+        let origin_chunk = SealedChunk::standard(
+            ChunkType::Origin,
+            false,
+            &[&OriginEnvelope {
+                author: author.address,
+                author_signet: author.fingerprint,
+                destination: destination.address,
+                destination_signet: destination.fingerprint,
+            }
+            .encode()?],
+            rng,
+        )?;
+        let destination_chunk = SealedChunk::standard(
+            ChunkType::Destination,
+            false,
+            &[&DestinationEnvelope {
+                recipient: recipient.address,
+                recipient_signet: recipient.fingerprint,
+                origin: origin.address,
+                origin_signet: origin.fingerprint,
+            }
+            .encode()?],
+            rng,
+        )?;
+        let count = 3 + content_chunks;
+        let front = HEADER_LEN
+            + EPHEMERAL_LEN
+            + [&origin_chunk, &destination_chunk]
+                .iter()
+                .map(|c| c.bytes.len() + c.chunk_type.slots_len())
+                .sum::<usize>();
+        let total = front as u64 + content_len + tail_len(count) as u64;
+        let total = usize::try_from(total).ok().filter(|t| *t <= u32::MAX as usize).ok_or(MessageError::TooLarge {
+            what: "object",
+            size: total,
+            limit: u64::from(u32::MAX),
+        })?;
+        let mut w = ObjectWriter {
+            author_key,
+            keks,
+            entries: Vec::with_capacity(count),
+            out: Vec::with_capacity(total.min(1 << 20) + 64),
+            expected: count,
+        };
+        write_framing(&mut w.out, None, total)?;
+        let start = w.out.len();
+        w.out.extend_from_slice(
+            &ChunkHeader { chunk_type: ChunkType::Ephemeral, flags: 0, body_len: EPHEMERAL_LEN as u32 }.encode(),
+        );
+        w.out.extend_from_slice(&ephemeral.public()?.encode());
+        w.entries.push(Entry { sealed: digest(&w.out[start..]), slots: digest(&[]) });
+        w.push(&origin_chunk)?;
+        w.push(&destination_chunk)?;
+        Ok(w)
+    }
+
+    fn kek(&self, actor: Actor) -> &Kek {
+        &self.keks[actor as usize]
+    }
+
+    /// Appends keyslots for chunk `index` of type `t` to `out`.
+    fn slots(&self, index: usize, t: ChunkType, key: &ChunkKey, out: &mut Vec<u8>) -> Result<()> {
+        for actor in t.actors() {
+            key.wrap(self.kek(*actor), index, t, *actor, out)?;
+        }
+        Ok(())
+    }
+
+    /// Appends a sealed chunk with its keyslots.
+    pub fn push(&mut self, c: &SealedChunk) -> Result<()> {
+        let index = self.entries.len();
+        self.out.extend_from_slice(&c.bytes);
+        let start = self.out.len();
+        let mut slots = Vec::with_capacity(c.chunk_type.slots_len());
+        self.slots(index, c.chunk_type, &c.key, &mut slots)?;
+        self.out.extend_from_slice(&slots);
+        self.entries.push(Entry { sealed: c.digest, slots: digest(&self.out[start..]) });
+        Ok(())
+    }
+
+    /// Writes the tree, the author's full signature and the placeholders.
+    pub fn finish(mut self, rng: &mut dyn RandomSource) -> Result<Vec<u8>> {
+        if self.entries.len() != self.expected {
+            return Err(MessageError::Stream("content chunks missing"));
+        }
+        let count = self.entries.len();
+        // Tree.
+        let signature = self.author_key.sign(&list_input(TREE, &self.entries));
+        let tree_key = ChunkKey::generate(rng)?;
+        let mut tree = Vec::new();
+        let plain = encode_tree(&self.entries, &signature);
+        let header =
+            ChunkHeader { chunk_type: ChunkType::Tree, flags: 0, body_len: tree_body_len(count) as u32 }.encode();
+        tree.extend_from_slice(&header);
+        tree_key.seal_into(&header, &[&plain], 0, &mut tree)?;
+        let tree_sealed = digest(&tree);
+        let slots_at = tree.len();
+        self.slots(count, ChunkType::Tree, &tree_key, &mut tree)?;
+        let tree_entry = Entry { sealed: tree_sealed, slots: digest(&tree[slots_at..]) };
+        // Placeholders: keys made here, sealed only by the origin.
+        let mut placeholders = Vec::new();
+        let mut placeholder_slots = [[0u8; 64]; 3];
+        let types = [ChunkType::OriginMetaBounce, ChunkType::OriginDisplayBounce, ChunkType::OriginFull];
+        for (i, (t, s)) in types.iter().zip(placeholder_slots.iter_mut()).enumerate() {
+            let key = ChunkKey::generate(rng)?;
+            placeholders.extend_from_slice(&ChunkHeader { chunk_type: *t, flags: 0, body_len: 0 }.encode());
+            let at = placeholders.len();
+            self.slots(count + 2 + i, *t, &key, &mut placeholders)?;
+            *s = digest(&placeholders[at..]);
+        }
+        // Author full signature.
+        let [s0, s1, s2] = &placeholder_slots;
+        let full_sig = self.author_key.sign(&author_full_input(&tree_entry, [s0, s1, s2]));
+        let full_key = ChunkKey::generate(rng)?;
+        let header =
+            ChunkHeader { chunk_type: ChunkType::AuthorFull, flags: 0, body_len: SIGNATURE_BODY_LEN as u32 }.encode();
+        let mut full = Vec::with_capacity(HEADER_LEN + SIGNATURE_BODY_LEN + 3 * KEYSLOT_LEN);
+        full.extend_from_slice(&header);
+        full_key.seal_into(&header, &[full_sig.as_bytes()], 0, &mut full)?;
+        self.slots(count + 1, ChunkType::AuthorFull, &full_key, &mut full)?;
+        self.out.extend_from_slice(&tree);
+        self.out.extend_from_slice(&full);
+        self.out.extend_from_slice(&placeholders);
+        Ok(self.out)
+    }
+}

@@ -1,0 +1,359 @@
+//! Opening: each actor's view, its checks, and the origin's countersignature.
+
+use dime_core::keys::{EncryptionSecretKey, Signature, SigningPublicKey, SigningSecretKey};
+use dime_signet::{FingerprintKind, Signet};
+
+use crate::actor::Actor;
+use crate::chunk::{ChunkHeader, ChunkType, HEADER_LEN, RawChunk, SIGNATURE_BODY_LEN};
+use crate::crypto::{ChunkKey, Kek, digest};
+use crate::error::{MessageError, Result, Signature as Which};
+use crate::segment::{Part, PartInfo, open_standard};
+use crate::text::{CommonHeaders, DestinationEnvelope, OriginEnvelope};
+use crate::tree::{Entry, TREE, author_full_input, decode_tree, list_input, origin_coverage, origin_label};
+use crate::wire::{Limits, Message, write_framing};
+
+/// A message opened for structure and key: parsed, every digest computed, and the actor's KEK
+/// derived. Nothing has been decrypted or verified yet; the `open_as_*` methods do that.
+pub struct Envelope<'a> {
+    message: Message<'a>,
+    actor: Actor,
+    kek: Kek,
+    entries: Vec<Entry>,
+}
+
+impl core::fmt::Debug for Envelope<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Envelope").field("actor", &self.actor).field("chunks", &self.entries.len()).finish()
+    }
+}
+
+fn signing_key(signet: &Signet, role: Actor) -> Result<SigningPublicKey> {
+    signet.signing_key().ok_or(MessageError::SignetIncomplete { role, what: "signing key" })
+}
+
+fn check_fingerprint(signet: &Signet, role: Actor, named: &dime_core::Fingerprint) -> Result<()> {
+    let fp = signet
+        .fingerprint(FingerprintKind::Crypto)
+        .ok_or(MessageError::SignetIncomplete { role, what: "crypto fingerprint" })?;
+    if fp == *named { Ok(()) } else { Err(MessageError::SignetMismatch { role }) }
+}
+
+fn verify(key: &SigningPublicKey, input: &[u8], sig: &Signature, which: Which) -> Result<()> {
+    key.verify(input, sig).map_err(|_| MessageError::BadSignature(which))
+}
+
+fn signature_of(index: usize, plain: &[u8]) -> Result<Signature> {
+    Signature::from_slice(plain).map_err(|_| MessageError::BadPlaintext { index, what: "signature length" })
+}
+
+impl<'a> Envelope<'a> {
+    /// Parses `bytes` and derives `actor`'s key from `secret`.
+    pub fn open(bytes: &'a [u8], limits: &Limits, actor: Actor, secret: &EncryptionSecretKey) -> Result<Envelope<'a>> {
+        let message = Message::parse(bytes, limits)?;
+        let kek = Kek::for_actor(secret, actor, &message.ephemeral()?)?;
+        let entries = message.chunks().iter().map(Entry::of).collect();
+        Ok(Envelope { message, actor, kek, entries })
+    }
+
+    /// The parsed message.
+    pub fn message(&self) -> &Message<'a> {
+        &self.message
+    }
+
+    /// The actor this envelope was opened for.
+    pub fn actor(&self) -> Actor {
+        self.actor
+    }
+
+    fn chunk(&self, index: usize) -> Result<&RawChunk<'a>> {
+        self.message.chunks().get(index).ok_or(MessageError::MissingChunk { expected: "chunk" })
+    }
+
+    /// The chunk key of chunk `index` for this actor.
+    fn key(&self, index: usize) -> Result<ChunkKey> {
+        let chunk = self.chunk(index)?;
+        let t = chunk.chunk_type();
+        let slot = chunk.slot(self.actor).ok_or(MessageError::NotVisible {
+            index,
+            chunk_type: t.byte(),
+            actor: self.actor,
+        })?;
+        ChunkKey::unwrap(&self.kek, index, t, self.actor, slot)
+    }
+
+    /// Decrypts chunk `index` and returns its plaintext: the exact error says why it cannot
+    /// (`NotVisible` when the actor holds no keyslot for it).
+    pub fn decrypt(&self, index: usize) -> Result<Vec<u8>> {
+        let key = self.key(index)?;
+        let chunk = self.chunk(index)?;
+        if chunk.body().is_empty() {
+            return Err(MessageError::NotCountersigned);
+        }
+        key.open(index, chunk.header_bytes(), chunk.body())
+    }
+
+    fn decrypt_standard(&self, t: ChunkType) -> Result<Vec<u8>> {
+        let index = self.message.index_of(t);
+        let plain = self.decrypt(index)?;
+        Ok(open_standard(index, &plain)?.to_vec())
+    }
+
+    /// The origin chunk (author, origin, recipient).
+    pub fn origin_envelope(&self) -> Result<OriginEnvelope> {
+        OriginEnvelope::decode(&self.decrypt_standard(ChunkType::Origin)?)
+    }
+
+    /// The destination chunk (author, destination, recipient).
+    pub fn destination_envelope(&self) -> Result<DestinationEnvelope> {
+        DestinationEnvelope::decode(&self.decrypt_standard(ChunkType::Destination)?)
+    }
+
+    fn expect(&self, actors: &[Actor]) -> Result<()> {
+        if actors.contains(&self.actor) {
+            Ok(())
+        } else {
+            Err(MessageError::Input("the envelope was opened for another actor"))
+        }
+    }
+
+    /// Checks the author's fingerprint, the tree list against the object, and the tree and full
+    /// signatures. Returns the origin envelope.
+    fn verify_author(&self, author: &Signet) -> Result<OriginEnvelope> {
+        let origin = self.origin_envelope()?;
+        check_fingerprint(author, Actor::Author, &origin.author_signet)?;
+        let key = signing_key(author, Actor::Author)?;
+        let tree_index = self.message.index_of(ChunkType::Tree);
+        let (listed, tree_sig) = decode_tree(tree_index, &self.decrypt(tree_index)?)?;
+        let present = self.entries.get(..tree_index).unwrap_or_default();
+        if listed.len() != present.len() {
+            return Err(MessageError::TreeCount { listed: listed.len(), present: present.len() });
+        }
+        if let Some(i) = (0..present.len()).find(|i| !listed[*i].ct_eq(&present[*i])) {
+            return Err(MessageError::DigestMismatch { index: i });
+        }
+        verify(&key, &list_input(TREE, &listed), &tree_sig, Which::Tree)?;
+        let full_index = tree_index + 1;
+        let full_sig = signature_of(full_index, &self.decrypt(full_index)?)?;
+        let slots = |t| &self.entries[self.message.index_of(t)].slots;
+        let input = author_full_input(
+            &self.entries[tree_index],
+            [slots(ChunkType::OriginMetaBounce), slots(ChunkType::OriginDisplayBounce), slots(ChunkType::OriginFull)],
+        );
+        verify(&key, &input, &full_sig, Which::AuthorFull)?;
+        Ok(origin)
+    }
+
+    /// Checks the three origin signatures against the object with the origin's POK.
+    fn verify_origin(&self, origin: &Signet) -> Result<()> {
+        if !self.message.is_countersigned() {
+            return Err(MessageError::NotCountersigned);
+        }
+        let key = signing_key(origin, Actor::Origin)?;
+        let types: Vec<ChunkType> = self.message.chunks().iter().map(RawChunk::chunk_type).collect();
+        for (t, which) in [
+            (ChunkType::OriginMetaBounce, Which::OriginMetaBounce),
+            (ChunkType::OriginDisplayBounce, Which::OriginDisplayBounce),
+            (ChunkType::OriginFull, Which::OriginFull),
+        ] {
+            let index = self.message.index_of(t);
+            let sig = signature_of(index, &self.decrypt(index)?)?;
+            let covered = origin_coverage(t, types.iter().copied());
+            let input = list_input(origin_label(t), self.entries.get(..covered).unwrap_or_default());
+            verify(&key, &input, &sig, which)?;
+        }
+        Ok(())
+    }
+
+    /// Decrypts the headers and every part.
+    fn content(&self) -> Result<(CommonHeaders, Vec<u8>, Vec<Part>, Vec<Part>)> {
+        let headers = CommonHeaders::decode(&self.decrypt_standard(ChunkType::Common)?)?;
+        let other = match self.message.find(ChunkType::Other) {
+            Some(_) => self.decrypt_standard(ChunkType::Other)?,
+            None => Vec::new(),
+        };
+        let mut display = Vec::new();
+        let mut attachments = Vec::new();
+        let mut current: Option<Part> = None;
+        for chunk in self.message.chunks().iter().filter(|c| c.chunk_type().is_part()) {
+            let index = chunk.index;
+            let mut plain = self.decrypt(index)?;
+            let data_len = open_standard(index, &plain)?.len();
+            plain.truncate(4 + data_len);
+            plain.drain(..4);
+            let part = match current.take() {
+                Some(mut part) => {
+                    part.data.extend_from_slice(&plain);
+                    part
+                }
+                None => {
+                    let (info, content) = PartInfo::decode(&plain)?;
+                    let skip = plain.len() - content.len();
+                    plain.drain(..skip);
+                    Part { info, data: plain }
+                }
+            };
+            if chunk.header.spanning() {
+                current = Some(part);
+            } else if chunk.chunk_type() == ChunkType::Display {
+                display.push(part);
+            } else {
+                attachments.push(part);
+            }
+        }
+        Ok((headers, other, display, attachments))
+    }
+
+    /// The author's view: verifies its own signatures (and the origin's, when `origin` is given)
+    /// and decrypts everything.
+    pub fn open_as_author(self, author: &Signet, origin: Option<&Signet>) -> Result<Opened> {
+        self.expect(&[Actor::Author])?;
+        let origin_envelope = self.verify_author(author)?;
+        let countersigned = match origin {
+            Some(origin) => {
+                self.verify_origin(origin)?;
+                true
+            }
+            None => false,
+        };
+        let destination = self.destination_envelope()?;
+        let (headers, other_headers, display, attachments) = self.content()?;
+        Ok(Opened {
+            tracing: self.message.tracing().map(<[u8]>::to_vec),
+            origin: origin_envelope,
+            destination,
+            headers,
+            other_headers,
+            display,
+            attachments,
+            countersigned,
+        })
+    }
+
+    /// The origin's view: the author and destination; verifies the author's signatures. The
+    /// object must not be countersigned yet.
+    pub fn open_as_origin(self, author: &Signet) -> Result<OriginView<'a>> {
+        self.expect(&[Actor::Origin])?;
+        if self.message.is_countersigned() {
+            return Err(MessageError::AlreadyCountersigned);
+        }
+        let envelope = self.verify_author(author)?;
+        Ok(OriginView { envelope, inner: self })
+    }
+
+    /// The destination's view: the recipient and origin; verifies the origin's signatures.
+    pub fn open_as_destination(self, origin: &Signet) -> Result<DestinationView> {
+        self.expect(&[Actor::Destination])?;
+        let envelope = self.destination_envelope()?;
+        check_fingerprint(origin, Actor::Origin, &envelope.origin_signet)?;
+        self.verify_origin(origin)?;
+        Ok(DestinationView { tracing: self.message.tracing().map(<[u8]>::to_vec), envelope })
+    }
+
+    /// The recipient's view: verifies every signature and decrypts everything.
+    pub fn open_as_recipient(self, author: &Signet, origin: &Signet) -> Result<Opened> {
+        self.expect(&[Actor::Recipient])?;
+        let origin_envelope = self.verify_author(author)?;
+        let destination = self.destination_envelope()?;
+        check_fingerprint(origin, Actor::Origin, &destination.origin_signet)?;
+        self.verify_origin(origin)?;
+        let (headers, other_headers, display, attachments) = self.content()?;
+        Ok(Opened {
+            tracing: self.message.tracing().map(<[u8]>::to_vec),
+            origin: origin_envelope,
+            destination,
+            headers,
+            other_headers,
+            display,
+            attachments,
+            countersigned: true,
+        })
+    }
+}
+
+/// Everything the author or recipient reads in a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opened {
+    /// The tracing prefix, opaque.
+    pub tracing: Option<Vec<u8>>,
+    /// The origin chunk.
+    pub origin: OriginEnvelope,
+    /// The destination chunk.
+    pub destination: DestinationEnvelope,
+    /// The common headers.
+    pub headers: CommonHeaders,
+    /// The other headers (empty when the object has none).
+    pub other_headers: Vec<u8>,
+    /// Display parts in order.
+    pub display: Vec<Part>,
+    /// Attachments in order.
+    pub attachments: Vec<Part>,
+    /// Whether the origin's signatures were verified.
+    pub countersigned: bool,
+}
+
+/// What the destination learns: the recipient and the origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DestinationView {
+    /// The tracing prefix, opaque.
+    pub tracing: Option<Vec<u8>>,
+    /// The destination chunk.
+    pub envelope: DestinationEnvelope,
+}
+
+/// What the origin learns (the author and the destination), and its countersignature.
+pub struct OriginView<'a> {
+    /// The origin chunk.
+    pub envelope: OriginEnvelope,
+    inner: Envelope<'a>,
+}
+
+impl core::fmt::Debug for OriginView<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("OriginView").field("envelope", &self.envelope).finish()
+    }
+}
+
+impl OriginView<'_> {
+    /// The tracing prefix, opaque.
+    pub fn tracing(&self) -> Option<&[u8]> {
+        self.inner.message.tracing()
+    }
+
+    /// Seals the meta-bounce, display-bounce and full signatures with the organization's POK
+    /// and returns the relayed object (tracing prefix unchanged).
+    pub fn countersign(&self, pok: &SigningSecretKey) -> Result<Vec<u8>> {
+        let env = &self.inner;
+        let chunks = env.message.chunks();
+        let types: Vec<ChunkType> = chunks.iter().map(RawChunk::chunk_type).collect();
+        let mut entries = env.entries.clone();
+        let mut sealed_chunks = Vec::with_capacity(3);
+        for t in [ChunkType::OriginMetaBounce, ChunkType::OriginDisplayBounce, ChunkType::OriginFull] {
+            let index = env.message.index_of(t);
+            let key = env.key(index)?;
+            let covered = origin_coverage(t, types.iter().copied());
+            let sig = pok.sign(&list_input(origin_label(t), entries.get(..covered).unwrap_or_default()));
+            let header = ChunkHeader { chunk_type: t, flags: 0, body_len: SIGNATURE_BODY_LEN as u32 }.encode();
+            let mut bytes = Vec::with_capacity(HEADER_LEN + SIGNATURE_BODY_LEN);
+            bytes.extend_from_slice(&header);
+            key.seal_into(&header, &[sig.as_bytes()], 0, &mut bytes)?;
+            if let Some(entry) = entries.get_mut(index) {
+                entry.sealed = digest(&bytes);
+            }
+            sealed_chunks.push((index, bytes));
+        }
+        let first = sealed_chunks.first().map_or(chunks.len(), |(i, _)| *i);
+        let keep = chunks.get(..first).unwrap_or_default();
+        let kept_len: usize = keep.iter().map(|c| c.sealed.len() + c.slots.len()).sum();
+        let added: usize =
+            sealed_chunks.iter().map(|(i, b)| b.len() + chunks.get(*i).map_or(0, |c| c.slots.len())).sum();
+        let mut out = Vec::with_capacity(kept_len + added + 64);
+        write_framing(&mut out, env.message.tracing(), kept_len + added)?;
+        let chunk_bytes = env.message.chunk_bytes();
+        out.extend_from_slice(chunk_bytes.get(..kept_len).unwrap_or_default());
+        for (index, bytes) in sealed_chunks {
+            out.extend_from_slice(&bytes);
+            out.extend_from_slice(chunks.get(index).map_or(&[][..], |c| c.slots));
+        }
+        Ok(out)
+    }
+}

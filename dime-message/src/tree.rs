@@ -1,0 +1,110 @@
+//! Chunk digests, the tree signature's digest list and every signed input.
+
+use dime_core::keys::Signature;
+
+use crate::chunk::{ChunkType, RawChunk};
+use crate::crypto::{Digest64, digest};
+use crate::error::{MessageError, Result};
+
+/// The digests of one chunk: `D = H(header ‖ body)` and `S = H(keyslots)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    /// Digest of the header and body.
+    pub sealed: Digest64,
+    /// Digest of the keyslots.
+    pub slots: Digest64,
+}
+
+impl Entry {
+    /// The digests of a parsed chunk.
+    pub fn of(chunk: &RawChunk<'_>) -> Entry {
+        Entry { sealed: digest(chunk.sealed), slots: digest(chunk.slots) }
+    }
+
+    /// Equality in constant time.
+    pub fn ct_eq(&self, other: &Entry) -> bool {
+        dime_core::keys::ct_eq(&self.sealed, &other.sealed) & dime_core::keys::ct_eq(&self.slots, &other.slots)
+    }
+}
+
+/// Context string of the tree signature.
+pub const TREE: &[u8] = b"dime-rs/1 tree";
+/// Context string of the author's full signature.
+pub const AUTHOR_FULL: &[u8] = b"dime-rs/1 author-full";
+/// Context string of the origin's meta-bounce signature.
+pub const ORIGIN_META: &[u8] = b"dime-rs/1 origin-meta-bounce";
+/// Context string of the origin's display-bounce signature.
+pub const ORIGIN_DISPLAY: &[u8] = b"dime-rs/1 origin-display-bounce";
+/// Context string of the origin's full signature.
+pub const ORIGIN_FULL: &[u8] = b"dime-rs/1 origin-full";
+
+/// `label ‖ u32 count ‖ (D ‖ S) × count`.
+pub fn list_input(label: &[u8], entries: &[Entry]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(label.len() + 4 + entries.len() * 128);
+    out.extend_from_slice(label);
+    out.extend_from_slice(&(entries.len() as u32).to_be_bytes());
+    for e in entries {
+        out.extend_from_slice(&e.sealed);
+        out.extend_from_slice(&e.slots);
+    }
+    out
+}
+
+/// The author's full-signature input: the tree chunk and the placeholders' keyslots.
+pub fn author_full_input(tree: &Entry, placeholder_slots: [&Digest64; 3]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(AUTHOR_FULL.len() + 5 * 64);
+    out.extend_from_slice(AUTHOR_FULL);
+    out.extend_from_slice(&tree.sealed);
+    out.extend_from_slice(&tree.slots);
+    for s in placeholder_slots {
+        out.extend_from_slice(s);
+    }
+    out
+}
+
+/// How many leading chunks an origin signature covers, given the chunk types in order.
+pub fn origin_coverage(t: ChunkType, types: impl Iterator<Item = ChunkType>) -> usize {
+    let limit = match t {
+        ChunkType::OriginMetaBounce => ChunkType::Other,
+        ChunkType::OriginDisplayBounce => ChunkType::Display,
+        _ => ChunkType::OriginDisplayBounce,
+    };
+    types.take_while(|x| *x <= limit).count()
+}
+
+/// The context string of an origin signature chunk type.
+pub fn origin_label(t: ChunkType) -> &'static [u8] {
+    match t {
+        ChunkType::OriginMetaBounce => ORIGIN_META,
+        ChunkType::OriginDisplayBounce => ORIGIN_DISPLAY,
+        _ => ORIGIN_FULL,
+    }
+}
+
+/// The tree plaintext: `u32 count ‖ (D ‖ S) × count ‖ signature`.
+pub fn encode_tree(entries: &[Entry], signature: &Signature) -> Vec<u8> {
+    let mut out = list_input(&[], entries);
+    out.extend_from_slice(signature.as_bytes());
+    out
+}
+
+/// Decodes a tree plaintext.
+pub fn decode_tree(index: usize, plain: &[u8]) -> Result<(Vec<Entry>, Signature)> {
+    let bad = MessageError::BadPlaintext { index, what: "tree list length" };
+    let (count, rest) = plain.split_at_checked(4).ok_or(bad.clone())?;
+    let count = u32::from_be_bytes([count[0], count[1], count[2], count[3]]) as usize;
+    if rest.len() != count.checked_mul(128).and_then(|n| n.checked_add(64)).ok_or(bad.clone())? {
+        return Err(bad);
+    }
+    let (list, sig) = rest.split_at(count * 128);
+    let entries = list
+        .chunks_exact(128)
+        .map(|e| {
+            let mut entry = Entry { sealed: [0; 64], slots: [0; 64] };
+            entry.sealed.copy_from_slice(&e[..64]);
+            entry.slots.copy_from_slice(&e[64..]);
+            entry
+        })
+        .collect();
+    Ok((entries, Signature::from_slice(sig)?))
+}
