@@ -11,6 +11,8 @@
 //! around the block, and body lines of up to 76 columns (the OpenPGP maximum); it refuses blank
 //! lines inside the block, a missing or wrong checksum, unknown labels and text after `END`.
 
+use zeroize::Zeroizing;
+
 use crate::base64;
 use crate::error::{Error, Result};
 use crate::header::Magic;
@@ -119,7 +121,8 @@ pub fn crc24(bytes: &[u8]) -> u32 {
 
 /// Armors `bytes` under `label`.
 pub fn encode(label: Label, bytes: &[u8]) -> String {
-    let body = base64::encode_padded(bytes);
+    // Key files travel through here: intermediate text is wiped like the bytes it encodes.
+    let body = Zeroizing::new(base64::encode_padded(bytes));
     let crc = crc24(bytes).to_be_bytes();
     let mut out = String::with_capacity(body.len() + body.len() / LINE_WIDTH + 100);
     out.push_str("-----BEGIN ");
@@ -176,7 +179,7 @@ pub fn decode(text: &str, limits: &Limits) -> Result<Armored> {
         .and_then(|l| boundary(l, "BEGIN"))
         .ok_or(Error::ArmorMissingBegin)?;
     let label = Label::from_text(begin)?;
-    let mut body = String::new();
+    let mut body = Zeroizing::new(String::new());
     let mut crc_line = None;
     let mut end = None;
     for (index, line) in lines.by_ref().enumerate() {
@@ -262,11 +265,8 @@ pub fn read_object(bytes: &[u8], limits: &Limits) -> Result<(Form, Vec<u8>)> {
                 limit: limits.max_armor,
             });
         }
-        let joined: String = trimmed
-            .iter()
-            .filter(|c| !c.is_ascii_whitespace())
-            .map(|c| *c as char)
-            .collect();
+        let joined: Zeroizing<String> =
+            Zeroizing::new(trimmed.iter().filter(|c| !c.is_ascii_whitespace()).map(|c| *c as char).collect());
         return Ok((
             Form::Base64,
             base64::decode_padded(&joined, "base64 object")?,
