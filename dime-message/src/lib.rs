@@ -88,6 +88,7 @@ pub use error::{MessageError, Result};
 pub use inspect::{ChunkSummary, inspect};
 pub use open::{DestinationView, Envelope, Opened, OriginView};
 pub use segment::{Part, PartInfo, PartKind};
+pub use stream::{Event, MessageWriter, PartPlan, StreamOpener};
 
 pub use text::{CommonHeaders, DestinationEnvelope, OriginEnvelope};
 pub use wire::{Limits, Message};

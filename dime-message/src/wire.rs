@@ -45,7 +45,7 @@ pub const fn tree_body_len(count: usize) -> usize {
 }
 
 /// Checks one chunk's flags.
-fn check_flags(index: usize, header: &ChunkHeader) -> Result<()> {
+pub(crate) fn check_flags(index: usize, header: &ChunkHeader) -> Result<()> {
     let flags = header.flags;
     if flags & FLAG_COMPRESSED != 0 {
         return Err(MessageError::CompressionUnsupported { index });
@@ -61,7 +61,7 @@ fn check_flags(index: usize, header: &ChunkHeader) -> Result<()> {
 }
 
 /// Checks the body length a type allows (origin signatures: 0 or sealed).
-fn check_body_len(index: usize, header: &ChunkHeader) -> Result<()> {
+pub(crate) fn check_body_len(index: usize, header: &ChunkHeader) -> Result<()> {
     let len = header.body_len as usize;
     let t = header.chunk_type;
     let ok = match t {
