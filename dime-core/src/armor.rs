@@ -72,10 +72,7 @@ impl Label {
 
     /// The label for a label text (exact, upper case).
     pub fn from_text(text: &str) -> Result<Label> {
-        Label::ALL
-            .into_iter()
-            .find(|l| l.as_str() == text)
-            .ok_or_else(|| Error::ArmorUnknownLabel(text.to_string()))
+        Label::ALL.into_iter().find(|l| l.as_str() == text).ok_or_else(|| Error::ArmorUnknownLabel(text.to_string()))
     }
 
     /// The label written for an object type, if it has one.
@@ -97,8 +94,7 @@ impl Label {
     /// The label must be the one [`Label::for_magic`] gives, with one exception kept for
     /// interoperability: libdime armors signing requests as `ORGANIZATIONAL SIGNET`.
     pub fn fits(self, magic: Magic) -> bool {
-        Label::for_magic(magic) == Some(self)
-            || (self == Label::OrgSignet && magic == Magic::SigningRequest)
+        Label::for_magic(magic) == Some(self) || (self == Label::OrgSignet && magic == Magic::SigningRequest)
     }
 }
 
@@ -151,10 +147,7 @@ pub struct Armored {
 }
 
 fn boundary<'a>(line: &'a str, kind: &str) -> Option<&'a str> {
-    line.strip_prefix("-----")?
-        .strip_prefix(kind)?
-        .strip_prefix(' ')?
-        .strip_suffix("-----")
+    line.strip_prefix("-----")?.strip_prefix(kind)?.strip_prefix(' ')?.strip_suffix("-----")
 }
 
 fn is_body_char(c: u8) -> bool {
@@ -164,20 +157,10 @@ fn is_body_char(c: u8) -> bool {
 /// Reads one armored block. Line numbers in errors are 1-based, counted from the BEGIN line.
 pub fn decode(text: &str, limits: &Limits) -> Result<Armored> {
     if text.len() > limits.max_armor {
-        return Err(Error::TooLarge {
-            what: "armored text",
-            size: text.len(),
-            limit: limits.max_armor,
-        });
+        return Err(Error::TooLarge { what: "armored text", size: text.len(), limit: limits.max_armor });
     }
-    let mut lines = text
-        .trim()
-        .split('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l));
-    let begin = lines
-        .next()
-        .and_then(|l| boundary(l, "BEGIN"))
-        .ok_or(Error::ArmorMissingBegin)?;
+    let mut lines = text.trim().split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+    let begin = lines.next().and_then(|l| boundary(l, "BEGIN")).ok_or(Error::ArmorMissingBegin)?;
     let label = Label::from_text(begin)?;
     let mut body = Zeroizing::new(String::new());
     let mut crc_line = None;
@@ -201,10 +184,7 @@ pub fn decode(text: &str, limits: &Limits) -> Result<Armored> {
     }
     let end = end.ok_or(Error::ArmorMissingEnd)?;
     if end != begin {
-        return Err(Error::ArmorLabelMismatch {
-            begin: begin.to_string(),
-            end: end.to_string(),
-        });
+        return Err(Error::ArmorLabelMismatch { begin: begin.to_string(), end: end.to_string() });
     }
     if lines.next().is_some() {
         return Err(Error::ArmorTrailingText);
@@ -246,38 +226,20 @@ pub fn read_object(bytes: &[u8], limits: &Limits) -> Result<(Form, Vec<u8>)> {
         let armored = decode(text, limits)?;
         let magic = crate::header::Header::peek(&armored.data)?.magic;
         if !armored.label.fits(magic) {
-            return Err(Error::ArmorLabelMagic {
-                label: armored.label.as_str(),
-                magic,
-            });
+            return Err(Error::ArmorLabelMagic { label: armored.label.as_str(), magic });
         }
         return Ok((Form::Armored(armored.label), armored.data));
     }
-    if !trimmed.is_empty()
-        && trimmed
-            .iter()
-            .all(|c| is_body_char(*c) || c.is_ascii_whitespace())
-    {
+    if !trimmed.is_empty() && trimmed.iter().all(|c| is_body_char(*c) || c.is_ascii_whitespace()) {
         if bytes.len() > limits.max_armor {
-            return Err(Error::TooLarge {
-                what: "base64 text",
-                size: bytes.len(),
-                limit: limits.max_armor,
-            });
+            return Err(Error::TooLarge { what: "base64 text", size: bytes.len(), limit: limits.max_armor });
         }
         let joined: Zeroizing<String> =
             Zeroizing::new(trimmed.iter().filter(|c| !c.is_ascii_whitespace()).map(|c| *c as char).collect());
-        return Ok((
-            Form::Base64,
-            base64::decode_padded(&joined, "base64 object")?,
-        ));
+        return Ok((Form::Base64, base64::decode_padded(&joined, "base64 object")?));
     }
     if bytes.len() > limits.max_object {
-        return Err(Error::TooLarge {
-            what: "object",
-            size: bytes.len(),
-            limit: limits.max_object,
-        });
+        return Err(Error::TooLarge { what: "object", size: bytes.len(), limit: limits.max_object });
     }
     Ok((Form::Binary, bytes.to_vec()))
 }
@@ -287,11 +249,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const L: Limits = Limits {
-        max_object: 1 << 20,
-        max_fields: 100,
-        max_armor: 1 << 20,
-    };
+    const L: Limits = Limits { max_object: 1 << 20, max_fields: 100, max_armor: 1 << 20 };
 
     #[test]
     fn crc24_known_values() {
@@ -314,56 +272,28 @@ mod tests {
     #[test]
     fn each_fault_has_its_error() {
         let good = encode(Label::OrgKey, b"hello world, this is DIME");
-        assert_eq!(
-            decode(&good, &L).unwrap().data,
-            b"hello world, this is DIME"
-        );
-        assert_eq!(
-            decode(&good.replace('\n', "\r\n"), &L).unwrap().label,
-            Label::OrgKey
-        );
+        assert_eq!(decode(&good, &L).unwrap().data, b"hello world, this is DIME");
+        assert_eq!(decode(&good.replace('\n', "\r\n"), &L).unwrap().label, Label::OrgKey);
         assert_eq!(decode("nothing", &L), Err(Error::ArmorMissingBegin));
         assert_eq!(
             decode(&good.replace("ORGANIZATIONAL KEY", "PGP KEY"), &L),
             Err(Error::ArmorUnknownLabel("PGP KEY".into()))
         );
-        assert_eq!(
-            decode(&good.replacen("-----\n", "-----\n\n", 1), &L),
-            Err(Error::ArmorBlankLine { line: 2 })
-        );
-        let no_crc: String = good
-            .lines()
-            .filter(|l| !l.starts_with('='))
-            .map(|l| format!("{l}\n"))
-            .collect();
+        assert_eq!(decode(&good.replacen("-----\n", "-----\n\n", 1), &L), Err(Error::ArmorBlankLine { line: 2 }));
+        let no_crc: String = good.lines().filter(|l| !l.starts_with('=')).map(|l| format!("{l}\n")).collect();
         assert_eq!(decode(&no_crc, &L), Err(Error::ArmorMissingCrc));
         let lines: Vec<&str> = good.lines().collect();
         let bad_crc = good.replace(lines[2], "=AAAA");
-        assert!(matches!(
-            decode(&bad_crc, &L),
-            Err(Error::ArmorBadCrc { stated: 0, .. })
-        ));
-        assert_eq!(
-            decode(&good.replace(lines[1], "!!!!"), &L),
-            Err(Error::ArmorBadLine { line: 2 })
-        );
+        assert!(matches!(decode(&bad_crc, &L), Err(Error::ArmorBadCrc { stated: 0, .. })));
+        assert_eq!(decode(&good.replace(lines[1], "!!!!"), &L), Err(Error::ArmorBadLine { line: 2 }));
         let cut = good.replace("-----END ORGANIZATIONAL KEY-----\n", "");
         assert_eq!(decode(&cut, &L), Err(Error::ArmorMissingEnd));
-        assert_eq!(
-            decode(&format!("{good}junk"), &L),
-            Err(Error::ArmorTrailingText)
-        );
+        assert_eq!(decode(&format!("{good}junk"), &L), Err(Error::ArmorTrailingText));
         assert_eq!(
             decode(&good.replace("END ORGANIZATIONAL KEY", "END USER KEY"), &L),
-            Err(Error::ArmorLabelMismatch {
-                begin: "ORGANIZATIONAL KEY".into(),
-                end: "USER KEY".into()
-            })
+            Err(Error::ArmorLabelMismatch { begin: "ORGANIZATIONAL KEY".into(), end: "USER KEY".into() })
         );
-        assert_eq!(
-            decode(&good.replace(lines[1], "QQ"), &L),
-            Err(Error::Base64 { what: "armor body" })
-        );
+        assert_eq!(decode(&good.replace(lines[1], "QQ"), &L), Err(Error::Base64 { what: "armor body" }));
     }
 
     #[test]
@@ -371,22 +301,13 @@ mod tests {
         let obj = crate::header::Header::wrap(Magic::UserKey, &[1, 32]).unwrap();
         assert_eq!(read_object(&obj, &L).unwrap(), (Form::Binary, obj.clone()));
         let b64 = format!("{}\n", base64::encode_padded(&obj));
-        assert_eq!(
-            read_object(b64.as_bytes(), &L).unwrap(),
-            (Form::Base64, obj.clone())
-        );
+        assert_eq!(read_object(b64.as_bytes(), &L).unwrap(), (Form::Base64, obj.clone()));
         let armored = encode(Label::UserKey, &obj);
-        assert_eq!(
-            read_object(armored.as_bytes(), &L).unwrap(),
-            (Form::Armored(Label::UserKey), obj.clone())
-        );
+        assert_eq!(read_object(armored.as_bytes(), &L).unwrap(), (Form::Armored(Label::UserKey), obj.clone()));
         let mislabeled = encode(Label::OrgKey, &obj);
         assert_eq!(
             read_object(mislabeled.as_bytes(), &L),
-            Err(Error::ArmorLabelMagic {
-                label: "ORGANIZATIONAL KEY",
-                magic: Magic::UserKey
-            })
+            Err(Error::ArmorLabelMagic { label: "ORGANIZATIONAL KEY", magic: Magic::UserKey })
         );
     }
 

@@ -23,19 +23,13 @@ pub fn decode_padded(text: &str, what: &'static str) -> Result<Vec<u8>> {
 
 /// Decodes canonical unpadded base64; `what` names the value in the error.
 pub fn decode_unpadded(text: &str, what: &'static str) -> Result<Vec<u8>> {
-    STANDARD_NO_PAD
-        .decode(text)
-        .map_err(|_| Error::Base64 { what })
+    STANDARD_NO_PAD.decode(text).map_err(|_| Error::Base64 { what })
 }
 
 /// Decodes canonical unpadded base64 of exactly `N` bytes.
 pub fn decode_unpadded_array<const N: usize>(text: &str, what: &'static str) -> Result<[u8; N]> {
     let bytes = decode_unpadded(text, what)?;
-    <[u8; N]>::try_from(bytes.as_slice()).map_err(|_| Error::DecodedLength {
-        what,
-        len: bytes.len(),
-        expected: N,
-    })
+    <[u8; N]>::try_from(bytes.as_slice()).map_err(|_| Error::DecodedLength { what, len: bytes.len(), expected: N })
 }
 
 #[cfg(test)]
@@ -53,20 +47,10 @@ mod tests {
 
     #[test]
     fn rejects_wrong_padding_and_noncanonical_bits() {
-        assert_eq!(
-            decode_unpadded("QQ==", "t"),
-            Err(Error::Base64 { what: "t" })
-        );
+        assert_eq!(decode_unpadded("QQ==", "t"), Err(Error::Base64 { what: "t" }));
         assert_eq!(decode_padded("QQ", "t"), Err(Error::Base64 { what: "t" }));
         assert_eq!(decode_unpadded("QR", "t"), Err(Error::Base64 { what: "t" }));
         assert_eq!(decode_unpadded("Q!", "t"), Err(Error::Base64 { what: "t" }));
-        assert_eq!(
-            decode_unpadded_array::<2>("QQ", "t"),
-            Err(Error::DecodedLength {
-                what: "t",
-                len: 1,
-                expected: 2
-            })
-        );
+        assert_eq!(decode_unpadded_array::<2>("QQ", "t"), Err(Error::DecodedLength { what: "t", len: 1, expected: 2 }));
     }
 }

@@ -92,10 +92,7 @@ pub struct Fields<'a> {
 impl<'a> Fields<'a> {
     /// Fields of `payload` (the object without its header).
     pub fn new(payload: &'a [u8]) -> Self {
-        Fields {
-            reader: Reader::new(payload),
-            failed: false,
-        }
+        Fields { reader: Reader::new(payload), failed: false }
     }
 
     fn next_field(&mut self) -> Result<Field<'a>> {
@@ -118,13 +115,7 @@ impl<'a> Fields<'a> {
                 (Some(name), self.reader.take(dlen).ok_or(truncated)?)
             }
         };
-        Ok(Field {
-            id,
-            name,
-            data,
-            start,
-            end: self.reader.position(),
-        })
+        Ok(Field { id, name, data, start, end: self.reader.position() })
     }
 }
 
@@ -144,32 +135,22 @@ impl<'a> Iterator for Fields<'a> {
 /// Appends a defined field (any id but 0 and 251), checking that `data` fits its encoding.
 pub fn write(out: &mut Vec<u8>, id: u8, data: &[u8]) -> Result<()> {
     match Encoding::of(id) {
-        Some(Encoding::Fixed(n)) if data.len() != n => Err(Error::FixedFieldSize {
-            id,
-            expected: n,
-            len: data.len(),
-        }),
+        Some(Encoding::Fixed(n)) if data.len() != n => Err(Error::FixedFieldSize { id, expected: n, len: data.len() }),
         Some(Encoding::Fixed(_)) => {
             out.push(id);
             out.extend_from_slice(data);
             Ok(())
         }
-        Some(Encoding::Prefixed(w)) if data.len() > max_uint(w) => Err(Error::FieldTooLong {
-            id,
-            len: data.len(),
-            max: max_uint(w),
-        }),
+        Some(Encoding::Prefixed(w)) if data.len() > max_uint(w) => {
+            Err(Error::FieldTooLong { id, len: data.len(), max: max_uint(w) })
+        }
         Some(Encoding::Prefixed(w)) => {
             out.push(id);
             put_uint(out, data.len() as u32, w);
             out.extend_from_slice(data);
             Ok(())
         }
-        Some(Encoding::Undefined) => Err(Error::FieldTooLong {
-            id,
-            len: data.len(),
-            max: 0,
-        }),
+        Some(Encoding::Undefined) => Err(Error::FieldTooLong { id, len: data.len(), max: 0 }),
         None => Err(Error::FieldIdZero { offset: out.len() }),
     }
 }
@@ -181,18 +162,10 @@ pub fn write_undefined(out: &mut Vec<u8>, name: &[u8], data: &[u8]) -> Result<()
         return Err(Error::EmptyFieldName { offset: out.len() });
     }
     if name.len() > max_uint(1) {
-        return Err(Error::FieldTooLong {
-            id: UNDEFINED_FIELD,
-            len: name.len(),
-            max: max_uint(1),
-        });
+        return Err(Error::FieldTooLong { id: UNDEFINED_FIELD, len: name.len(), max: max_uint(1) });
     }
     if data.len() > max_uint(2) {
-        return Err(Error::FieldTooLong {
-            id: UNDEFINED_FIELD,
-            len: data.len(),
-            max: max_uint(2),
-        });
+        return Err(Error::FieldTooLong { id: UNDEFINED_FIELD, len: data.len(), max: max_uint(2) });
     }
     out.push(UNDEFINED_FIELD);
     put_uint(out, name.len() as u32, 1);
@@ -262,26 +235,11 @@ mod tests {
 
     #[test]
     fn framing_errors_are_precise() {
-        assert_eq!(
-            Fields::new(&[0]).next(),
-            Some(Err(Error::FieldIdZero { offset: 0 }))
-        );
-        assert_eq!(
-            Fields::new(&[16, 5, 1]).next(),
-            Some(Err(Error::TruncatedField { id: 16, offset: 0 }))
-        );
-        assert_eq!(
-            Fields::new(&[4; 10]).next(),
-            Some(Err(Error::TruncatedField { id: 4, offset: 0 }))
-        );
-        assert_eq!(
-            Fields::new(&[160, 0]).next(),
-            Some(Err(Error::TruncatedField { id: 160, offset: 0 }))
-        );
-        assert_eq!(
-            Fields::new(&[251, 0, 0, 0]).next(),
-            Some(Err(Error::EmptyFieldName { offset: 0 }))
-        );
+        assert_eq!(Fields::new(&[0]).next(), Some(Err(Error::FieldIdZero { offset: 0 })));
+        assert_eq!(Fields::new(&[16, 5, 1]).next(), Some(Err(Error::TruncatedField { id: 16, offset: 0 })));
+        assert_eq!(Fields::new(&[4; 10]).next(), Some(Err(Error::TruncatedField { id: 4, offset: 0 })));
+        assert_eq!(Fields::new(&[160, 0]).next(), Some(Err(Error::TruncatedField { id: 160, offset: 0 })));
+        assert_eq!(Fields::new(&[251, 0, 0, 0]).next(), Some(Err(Error::EmptyFieldName { offset: 0 })));
         let mut it = Fields::new(&[16, 0, 0]);
         assert_eq!(it.next().unwrap().unwrap().data, b"");
         assert_eq!(it.next(), Some(Err(Error::FieldIdZero { offset: 2 })));
@@ -291,30 +249,10 @@ mod tests {
     #[test]
     fn write_refuses_values_that_do_not_fit() {
         let mut out = Vec::new();
-        assert_eq!(
-            write(&mut out, 4, &[0; 63]),
-            Err(Error::FixedFieldSize {
-                id: 4,
-                expected: 64,
-                len: 63
-            })
-        );
-        assert_eq!(
-            write(&mut out, 16, &[0; 256]),
-            Err(Error::FieldTooLong {
-                id: 16,
-                len: 256,
-                max: 255
-            })
-        );
-        assert_eq!(
-            write(&mut out, 0, b""),
-            Err(Error::FieldIdZero { offset: 0 })
-        );
-        assert_eq!(
-            write_undefined(&mut out, b"", b""),
-            Err(Error::EmptyFieldName { offset: 0 })
-        );
+        assert_eq!(write(&mut out, 4, &[0; 63]), Err(Error::FixedFieldSize { id: 4, expected: 64, len: 63 }));
+        assert_eq!(write(&mut out, 16, &[0; 256]), Err(Error::FieldTooLong { id: 16, len: 256, max: 255 }));
+        assert_eq!(write(&mut out, 0, b""), Err(Error::FieldIdZero { offset: 0 }));
+        assert_eq!(write_undefined(&mut out, b"", b""), Err(Error::EmptyFieldName { offset: 0 }));
         assert!(out.is_empty());
     }
 }

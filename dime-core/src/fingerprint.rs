@@ -33,9 +33,7 @@ impl Fingerprint {
 
     /// Parses 128 hex digits.
     pub fn from_hex(text: &str) -> Result<Fingerprint> {
-        let err = Error::Hex {
-            what: "fingerprint",
-        };
+        let err = Error::Hex { what: "fingerprint" };
         if text.len() != 128 || !text.is_ascii() {
             return Err(err);
         }
@@ -79,19 +77,10 @@ mod tests {
         assert_eq!(fp.to_string().len(), 86);
         assert_eq!(fp.to_string().parse::<Fingerprint>().unwrap(), fp);
         assert_eq!(Fingerprint::from_hex(&fp.to_hex()).unwrap(), fp);
-        assert_eq!(
-            Fingerprint::from_hex("zz"),
-            Err(Error::Hex {
-                what: "fingerprint"
-            })
-        );
+        assert_eq!(Fingerprint::from_hex("zz"), Err(Error::Hex { what: "fingerprint" }));
         assert_eq!(
             "QQ".parse::<Fingerprint>(),
-            Err(Error::DecodedLength {
-                what: "fingerprint",
-                len: 1,
-                expected: 64
-            })
+            Err(Error::DecodedLength { what: "fingerprint", len: 1, expected: 64 })
         );
     }
 }

@@ -61,10 +61,7 @@ impl Magic {
 
     /// The object type for a wire number.
     pub fn from_number(number: u16) -> Result<Magic> {
-        Magic::ALL
-            .into_iter()
-            .find(|m| m.number() == number)
-            .ok_or(Error::UnknownMagic(number))
+        Magic::ALL.into_iter().find(|m| m.number() == number).ok_or(Error::UnknownMagic(number))
     }
 
     /// Width in bytes of the payload length that follows the magic.
@@ -94,59 +91,34 @@ impl Header {
     /// Reads the header at the start of `bytes` without looking at what follows it.
     pub fn peek(bytes: &[u8]) -> Result<Header> {
         if bytes.len() < 2 {
-            return Err(Error::TruncatedHeader {
-                available: bytes.len(),
-                needed: 5,
-            });
+            return Err(Error::TruncatedHeader { available: bytes.len(), needed: 5 });
         }
         let magic = Magic::from_number(get_uint(&bytes[..2]) as u16)?;
         let needed = magic.header_len();
-        let len = bytes.get(2..needed).ok_or(Error::TruncatedHeader {
-            available: bytes.len(),
-            needed,
-        })?;
-        Ok(Header {
-            magic,
-            payload_len: get_uint(len) as usize,
-        })
+        let len = bytes.get(2..needed).ok_or(Error::TruncatedHeader { available: bytes.len(), needed })?;
+        Ok(Header { magic, payload_len: get_uint(len) as usize })
     }
 
     /// Splits a whole object into its header and payload, demanding that `bytes` is exactly one
     /// object of the `expected` kinds and within `limits`.
-    pub fn split<'a>(
-        bytes: &'a [u8],
-        expected: &[Magic],
-        limits: &Limits,
-    ) -> Result<(Header, &'a [u8])> {
+    pub fn split<'a>(bytes: &'a [u8], expected: &[Magic], limits: &Limits) -> Result<(Header, &'a [u8])> {
         let header = Header::peek(bytes)?;
         if let Some(first) = expected.first() {
             if !expected.contains(&header.magic) {
-                return Err(Error::WrongMagic {
-                    expected: *first,
-                    found: header.magic,
-                });
+                return Err(Error::WrongMagic { expected: *first, found: header.magic });
             }
         }
         let start = header.magic.header_len();
         let total = start + header.payload_len;
         if total > limits.max_object {
-            return Err(Error::TooLarge {
-                what: "object",
-                size: total,
-                limit: limits.max_object,
-            });
+            return Err(Error::TooLarge { what: "object", size: total, limit: limits.max_object });
         }
         let available = bytes.len() - start;
         if header.payload_len > available {
-            return Err(Error::LengthMismatch {
-                declared: header.payload_len,
-                available,
-            });
+            return Err(Error::LengthMismatch { declared: header.payload_len, available });
         }
         if header.payload_len < available {
-            return Err(Error::TrailingBytes {
-                count: available - header.payload_len,
-            });
+            return Err(Error::TrailingBytes { count: available - header.payload_len });
         }
         Ok((header, &bytes[start..]))
     }
@@ -155,11 +127,7 @@ impl Header {
     pub fn write(&self, out: &mut Vec<u8>) -> Result<()> {
         let width = self.magic.length_width();
         if self.payload_len > max_uint(width) {
-            return Err(Error::TooLarge {
-                what: "payload",
-                size: self.payload_len,
-                limit: max_uint(width),
-            });
+            return Err(Error::TooLarge { what: "payload", size: self.payload_len, limit: max_uint(width) });
         }
         put_uint(out, u32::from(self.magic.number()), 2);
         put_uint(out, self.payload_len as u32, width);
@@ -169,11 +137,7 @@ impl Header {
     /// Encodes a whole object: header followed by `payload`.
     pub fn wrap(magic: Magic, payload: &[u8]) -> Result<Vec<u8>> {
         let mut out = Vec::with_capacity(magic.header_len() + payload.len());
-        Header {
-            magic,
-            payload_len: payload.len(),
-        }
-        .write(&mut out)?;
+        Header { magic, payload_len: payload.len() }.write(&mut out)?;
         out.extend_from_slice(payload);
         Ok(out)
     }
@@ -188,64 +152,25 @@ mod tests {
         let limits = Limits::default();
         let obj = Header::wrap(Magic::OrgKey, &[1, 2, 3]).unwrap();
         assert_eq!(obj, [0x07, 0xa0, 0, 0, 3, 1, 2, 3]);
-        assert_eq!(
-            Header::split(&obj, &[Magic::OrgKey], &limits).unwrap().1,
-            &[1, 2, 3]
-        );
-        assert_eq!(
-            Header::split(&obj[..4], &[], &limits),
-            Err(Error::TruncatedHeader {
-                available: 4,
-                needed: 5
-            })
-        );
-        assert_eq!(
-            Header::split(&[0x12, 0x34, 0, 0, 0], &[], &limits),
-            Err(Error::UnknownMagic(0x1234))
-        );
+        assert_eq!(Header::split(&obj, &[Magic::OrgKey], &limits).unwrap().1, &[1, 2, 3]);
+        assert_eq!(Header::split(&obj[..4], &[], &limits), Err(Error::TruncatedHeader { available: 4, needed: 5 }));
+        assert_eq!(Header::split(&[0x12, 0x34, 0, 0, 0], &[], &limits), Err(Error::UnknownMagic(0x1234)));
         assert_eq!(
             Header::split(&obj, &[Magic::UserKey], &limits),
-            Err(Error::WrongMagic {
-                expected: Magic::UserKey,
-                found: Magic::OrgKey
-            })
+            Err(Error::WrongMagic { expected: Magic::UserKey, found: Magic::OrgKey })
         );
-        assert_eq!(
-            Header::split(&obj[..7], &[], &limits),
-            Err(Error::LengthMismatch {
-                declared: 3,
-                available: 2
-            })
-        );
+        assert_eq!(Header::split(&obj[..7], &[], &limits), Err(Error::LengthMismatch { declared: 3, available: 2 }));
         let mut long = obj.clone();
         long.push(0);
-        assert_eq!(
-            Header::split(&long, &[], &limits),
-            Err(Error::TrailingBytes { count: 1 })
-        );
-        let tight = Limits {
-            max_object: 7,
-            ..Limits::default()
-        };
-        assert_eq!(
-            Header::split(&obj, &[], &tight),
-            Err(Error::TooLarge {
-                what: "object",
-                size: 8,
-                limit: 7
-            })
-        );
+        assert_eq!(Header::split(&long, &[], &limits), Err(Error::TrailingBytes { count: 1 }));
+        let tight = Limits { max_object: 7, ..Limits::default() };
+        assert_eq!(Header::split(&obj, &[], &tight), Err(Error::TooLarge { what: "object", size: 8, limit: 7 }));
     }
 
     #[test]
     fn message_header_has_four_byte_length() {
         let mut out = Vec::new();
-        Header {
-            magic: Magic::Message,
-            payload_len: 1024,
-        }
-        .write(&mut out)
-        .unwrap();
+        Header { magic: Magic::Message, payload_len: 1024 }.write(&mut out).unwrap();
         assert_eq!(out, [0x07, 0x37, 0, 0, 4, 0]);
         assert_eq!(Header::peek(&out).unwrap().payload_len, 1024);
     }

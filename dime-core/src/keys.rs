@@ -45,9 +45,7 @@ pub struct Signature(pub [u8; 64]);
 impl Signature {
     /// A signature from a 64-byte slice.
     pub fn from_slice(bytes: &[u8]) -> Result<Signature> {
-        <[u8; 64]>::try_from(bytes)
-            .map(Signature)
-            .map_err(|_| Error::SignatureLength { len: bytes.len() })
+        <[u8; 64]>::try_from(bytes).map(Signature).map_err(|_| Error::SignatureLength { len: bytes.len() })
     }
 
     /// The raw bytes.
@@ -69,9 +67,7 @@ pub struct SigningPublicKey(ed25519_dalek::VerifyingKey);
 impl SigningPublicKey {
     /// A key from its 32-byte RFC 8032 encoding.
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<SigningPublicKey> {
-        ed25519_dalek::VerifyingKey::from_bytes(bytes)
-            .map(SigningPublicKey)
-            .map_err(|_| Error::InvalidSigningKey)
+        ed25519_dalek::VerifyingKey::from_bytes(bytes).map(SigningPublicKey).map_err(|_| Error::InvalidSigningKey)
     }
 
     /// A key from its field encoding: `0x40 ‖ 32` or raw 32 bytes.
@@ -106,11 +102,7 @@ impl SigningPublicKey {
     /// Parses the unpadded base64 form of a `pok=` value.
     pub fn from_base64(text: &str) -> Result<SigningPublicKey> {
         if text.len() != 43 {
-            return Err(Error::DecodedLength {
-                what: "signing key",
-                len: text.len() * 3 / 4,
-                expected: 32,
-            });
+            return Err(Error::DecodedLength { what: "signing key", len: text.len() * 3 / 4, expected: 32 });
         }
         SigningPublicKey::from_bytes(&base64::decode_unpadded_array(text, "signing key")?)
     }
@@ -119,9 +111,7 @@ impl SigningPublicKey {
     /// non-canonical signatures).
     pub fn verify(&self, message: &[u8], signature: &Signature) -> Result<()> {
         let sig = ed25519_dalek::Signature::from_bytes(&signature.0);
-        self.0
-            .verify_strict(message, &sig)
-            .map_err(|_| Error::BadSignature)
+        self.0.verify_strict(message, &sig).map_err(|_| Error::BadSignature)
     }
 }
 
@@ -148,10 +138,8 @@ impl SigningSecretKey {
 
     /// A key from a private-key field: exactly the 32-byte seed.
     pub fn decode(bytes: &[u8]) -> Result<SigningSecretKey> {
-        let seed = Zeroizing::new(
-            <[u8; 32]>::try_from(bytes)
-                .map_err(|_| Error::SecretKeyEncoding { len: bytes.len() })?,
-        );
+        let seed =
+            Zeroizing::new(<[u8; 32]>::try_from(bytes).map_err(|_| Error::SecretKeyEncoding { len: bytes.len() })?);
         Ok(SigningSecretKey::from_seed(&seed))
     }
 
@@ -198,10 +186,7 @@ impl EncryptionPublicKey {
     /// Decodes a field value: 33 bytes starting with `0x40` (X25519) or `0x02`/`0x03` (secp256k1,
     /// checked to be on the curve).
     pub fn decode(bytes: &[u8]) -> Result<EncryptionPublicKey> {
-        let err = Error::EncryptionKeyEncoding {
-            len: bytes.len(),
-            prefix: bytes.first().copied().unwrap_or(0),
-        };
+        let err = Error::EncryptionKeyEncoding { len: bytes.len(), prefix: bytes.first().copied().unwrap_or(0) };
         let array: [u8; 33] = bytes.try_into().map_err(|_| err.clone())?;
         match array[0] {
             KEY_FORMAT_25519 => {
@@ -210,8 +195,7 @@ impl EncryptionPublicKey {
                 Ok(EncryptionPublicKey::X25519(key))
             }
             0x02 | 0x03 => {
-                k256::PublicKey::from_sec1_bytes(&array)
-                    .map_err(|_| Error::InvalidSecp256k1Point)?;
+                k256::PublicKey::from_sec1_bytes(&array).map_err(|_| Error::InvalidSecp256k1Point)?;
                 Ok(EncryptionPublicKey::Secp256k1(array))
             }
             _ => Err(err),
@@ -241,12 +225,7 @@ impl EncryptionPublicKey {
 
 impl fmt::Debug for EncryptionPublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "EncryptionPublicKey({}:{})",
-            self.algorithm(),
-            base64::encode_unpadded(&self.encode())
-        )
+        write!(f, "EncryptionPublicKey({}:{})", self.algorithm(), base64::encode_unpadded(&self.encode()))
     }
 }
 
@@ -262,9 +241,7 @@ pub enum EncryptionSecretKey {
 impl EncryptionSecretKey {
     /// A fresh random X25519 key.
     pub fn generate() -> Result<EncryptionSecretKey> {
-        Ok(EncryptionSecretKey::X25519(
-            x25519_dalek::StaticSecret::from(*random_secret::<32>()?),
-        ))
+        Ok(EncryptionSecretKey::X25519(x25519_dalek::StaticSecret::from(*random_secret::<32>()?)))
     }
 
     /// An X25519 key from its 32 secret bytes.
@@ -279,8 +256,7 @@ impl EncryptionSecretKey {
             32 => {
                 let mut scalar = Zeroizing::new([0u8; 32]);
                 scalar.copy_from_slice(bytes);
-                k256::SecretKey::from_slice(scalar.as_ref())
-                    .map_err(|_| Error::InvalidSecp256k1Scalar)?;
+                k256::SecretKey::from_slice(scalar.as_ref()).map_err(|_| Error::InvalidSecp256k1Scalar)?;
                 Ok(EncryptionSecretKey::Secp256k1(scalar))
             }
             33 if bytes[0] == KEY_FORMAT_25519 => {
@@ -308,12 +284,11 @@ impl EncryptionSecretKey {
     /// The matching public key.
     pub fn public(&self) -> Result<EncryptionPublicKey> {
         match self {
-            EncryptionSecretKey::X25519(secret) => Ok(EncryptionPublicKey::X25519(
-                x25519_dalek::PublicKey::from(secret).to_bytes(),
-            )),
+            EncryptionSecretKey::X25519(secret) => {
+                Ok(EncryptionPublicKey::X25519(x25519_dalek::PublicKey::from(secret).to_bytes()))
+            }
             EncryptionSecretKey::Secp256k1(scalar) => {
-                let secret = k256::SecretKey::from_slice(scalar.as_ref())
-                    .map_err(|_| Error::InvalidSecp256k1Scalar)?;
+                let secret = k256::SecretKey::from_slice(scalar.as_ref()).map_err(|_| Error::InvalidSecp256k1Scalar)?;
                 let point = secret.public_key().to_sec1_bytes();
                 let mut out = [0u8; 33];
                 out.copy_from_slice(&point);
@@ -375,13 +350,9 @@ mod tests {
 
     #[test]
     fn rfc8032_test_1() {
-        let key = SigningSecretKey::from_seed(&hex32(
-            "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
-        ));
-        assert_eq!(
-            key.public().as_bytes(),
-            &hex32("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
-        );
+        let key =
+            SigningSecretKey::from_seed(&hex32("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"));
+        assert_eq!(key.public().as_bytes(), &hex32("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"));
         let sig = key.sign(b"");
         assert!(hex::encode(sig.0).starts_with("e5564300c360ac72"));
         assert_eq!(key.public().verify(b"", &sig), Ok(()));
@@ -393,57 +364,27 @@ mod tests {
         let key = SigningSecretKey::from_seed(&[1; 32]).public();
         assert_eq!(SigningPublicKey::decode(&key.encode()).unwrap(), key);
         assert_eq!(SigningPublicKey::decode(key.as_bytes()).unwrap(), key);
-        assert_eq!(
-            SigningPublicKey::decode(&[0x41; 33]),
-            Err(Error::SigningKeyEncoding { len: 33 })
-        );
-        assert_eq!(
-            SigningPublicKey::decode(&[0; 31]),
-            Err(Error::SigningKeyEncoding { len: 31 })
-        );
-        assert_eq!(
-            SigningPublicKey::from_base64(&key.to_base64()).unwrap(),
-            key
-        );
+        assert_eq!(SigningPublicKey::decode(&[0x41; 33]), Err(Error::SigningKeyEncoding { len: 33 }));
+        assert_eq!(SigningPublicKey::decode(&[0; 31]), Err(Error::SigningKeyEncoding { len: 31 }));
+        assert_eq!(SigningPublicKey::from_base64(&key.to_base64()).unwrap(), key);
     }
 
     #[test]
     fn encryption_key_encodings() {
         let secret = EncryptionSecretKey::generate().unwrap();
         let public = secret.public().unwrap();
-        assert_eq!(
-            EncryptionPublicKey::decode(&public.encode()).unwrap(),
-            public
-        );
-        assert_eq!(
-            EncryptionSecretKey::decode(&secret.encode()).unwrap(),
-            secret
-        );
+        assert_eq!(EncryptionPublicKey::decode(&public.encode()).unwrap(), public);
+        assert_eq!(EncryptionSecretKey::decode(&secret.encode()).unwrap(), secret);
         assert_eq!(
             EncryptionPublicKey::decode(&[0x04; 33]),
-            Err(Error::EncryptionKeyEncoding {
-                len: 33,
-                prefix: 0x04
-            })
+            Err(Error::EncryptionKeyEncoding { len: 33, prefix: 0x04 })
         );
-        assert_eq!(
-            EncryptionPublicKey::decode(&[]),
-            Err(Error::EncryptionKeyEncoding { len: 0, prefix: 0 })
-        );
+        assert_eq!(EncryptionPublicKey::decode(&[]), Err(Error::EncryptionKeyEncoding { len: 0, prefix: 0 }));
         let mut off_curve = [0xffu8; 33];
         off_curve[0] = 0x02;
-        assert_eq!(
-            EncryptionPublicKey::decode(&off_curve),
-            Err(Error::InvalidSecp256k1Point)
-        );
-        assert_eq!(
-            EncryptionSecretKey::decode(&[0; 32]).err(),
-            Some(Error::InvalidSecp256k1Scalar)
-        );
-        assert_eq!(
-            EncryptionSecretKey::decode(&[1; 31]).err(),
-            Some(Error::SecretKeyEncoding { len: 31 })
-        );
+        assert_eq!(EncryptionPublicKey::decode(&off_curve), Err(Error::InvalidSecp256k1Point));
+        assert_eq!(EncryptionSecretKey::decode(&[0; 32]).err(), Some(Error::InvalidSecp256k1Scalar));
+        assert_eq!(EncryptionSecretKey::decode(&[1; 31]).err(), Some(Error::SecretKeyEncoding { len: 31 }));
     }
 
     #[test]
@@ -453,14 +394,10 @@ mod tests {
         let ab = a.agree(&b.public().unwrap()).unwrap();
         let ba = b.agree(&a.public().unwrap()).unwrap();
         assert_eq!(*ab, *ba);
-        assert_eq!(
-            a.agree(&EncryptionPublicKey::X25519([0; 32])).err(),
-            Some(Error::WeakSharedSecret)
-        );
-        let k1 = EncryptionSecretKey::decode(&hex32(
-            "0000000000000000000000000000000000000000000000000000000000000045",
-        ))
-        .unwrap();
+        assert_eq!(a.agree(&EncryptionPublicKey::X25519([0; 32])).err(), Some(Error::WeakSharedSecret));
+        let k1 =
+            EncryptionSecretKey::decode(&hex32("0000000000000000000000000000000000000000000000000000000000000045"))
+                .unwrap();
         assert_eq!(
             a.agree(&k1.public().unwrap()).err(),
             Some(Error::UnsupportedAlgorithm("secp256k1 encryption keys"))
@@ -470,25 +407,18 @@ mod tests {
     #[test]
     fn secp256k1_scalar_gives_compressed_point() {
         // magma check/magma/prime/secp256k1_check.c, pair 1 and 2
-        let k = EncryptionSecretKey::decode(&hex32(
-            "0000000000000000000000000000000000000000000000000000000000000045",
-        ))
-        .unwrap();
+        let k = EncryptionSecretKey::decode(&hex32("0000000000000000000000000000000000000000000000000000000000000045"))
+            .unwrap();
         assert_eq!(
             hex::encode(k.public().unwrap().encode()),
             "025edd5cc23c51e87a497ca815d5dce0f8ab52554f849ed8995de64c5f34ce7143"
         );
-        let k = EncryptionSecretKey::decode(&hex32(
-            "0000000c562e65f1e2603616804cec8dc4bf8bc5c183bffa66acc6148edbecc3",
-        ))
-        .unwrap();
+        let k = EncryptionSecretKey::decode(&hex32("0000000c562e65f1e2603616804cec8dc4bf8bc5c183bffa66acc6148edbecc3"))
+            .unwrap();
         assert_eq!(
             hex::encode(k.public().unwrap().encode()),
             "03a7f953b0fa3f407bbf37cec394800cceeadd0670c3f344524c347312f2c1da96"
         );
-        assert_eq!(
-            k.encode().as_slice(),
-            &hex32("0000000c562e65f1e2603616804cec8dc4bf8bc5c183bffa66acc6148edbecc3")
-        );
+        assert_eq!(k.encode().as_slice(), &hex32("0000000c562e65f1e2603616804cec8dc4bf8bc5c183bffa66acc6148edbecc3"));
     }
 }

@@ -17,10 +17,6 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_object: 5 + MAX_PAYLOAD_24,
-            max_fields: 4096,
-            max_armor: 24 * 1024 * 1024,
-        }
+        Limits { max_object: 5 + MAX_PAYLOAD_24, max_fields: 4096, max_armor: 24 * 1024 * 1024 }
     }
 }
