@@ -352,16 +352,18 @@ impl<'k> ObjectWriter<'k> {
             self.slots(count + 2 + i, *t, &key, &mut placeholders)?;
             *s = digest(&placeholders[at..]);
         }
-        // Author full signature.
-        let [s0, s1, s2] = &placeholder_slots;
-        let full_sig = self.author_key.sign(&author_full_input(&tree_entry, [s0, s1, s2]));
+        // Author full signature: its keyslots are made first, so it signs them too.
         let full_key = ChunkKey::generate(rng)?;
+        let mut full_slots = Vec::with_capacity(3 * KEYSLOT_LEN);
+        self.slots(count + 1, ChunkType::AuthorFull, &full_key, &mut full_slots)?;
+        let [s0, s1, s2] = &placeholder_slots;
+        let full_sig = self.author_key.sign(&author_full_input(&tree_entry, [&digest(&full_slots), s0, s1, s2]));
         let header =
             ChunkHeader { chunk_type: ChunkType::AuthorFull, flags: 0, body_len: SIGNATURE_BODY_LEN as u32 }.encode();
         let mut full = Vec::with_capacity(HEADER_LEN + SIGNATURE_BODY_LEN + 3 * KEYSLOT_LEN);
         full.extend_from_slice(&header);
         full_key.seal_into(&header, &[full_sig.as_bytes()], 0, &mut full)?;
-        self.slots(count + 1, ChunkType::AuthorFull, &full_key, &mut full)?;
+        full.extend_from_slice(&full_slots);
         self.out.extend_from_slice(&tree);
         self.out.extend_from_slice(&full);
         self.out.extend_from_slice(&placeholders);

@@ -9,7 +9,7 @@ use crate::crypto::{ChunkKey, Kek, digest};
 use crate::error::{MessageError, Result, Signature as Which};
 use crate::segment::{Part, PartInfo, open_standard};
 use crate::text::{CommonHeaders, DestinationEnvelope, OriginEnvelope};
-use crate::tree::{Entry, TREE, author_full_input, decode_tree, list_input, origin_coverage, origin_label};
+use crate::tree::{Entry, TREE, author_full_input, decode_tree, list_input, origin_coverage, origin_input};
 use crate::wire::{Limits, Message, write_framing};
 
 /// A message opened for structure and key: parsed, every digest computed, and the actor's KEK
@@ -137,7 +137,12 @@ impl<'a> Envelope<'a> {
         let slots = |t| &self.entries[self.message.index_of(t)].slots;
         let input = author_full_input(
             &self.entries[tree_index],
-            [slots(ChunkType::OriginMetaBounce), slots(ChunkType::OriginDisplayBounce), slots(ChunkType::OriginFull)],
+            [
+                slots(ChunkType::AuthorFull),
+                slots(ChunkType::OriginMetaBounce),
+                slots(ChunkType::OriginDisplayBounce),
+                slots(ChunkType::OriginFull),
+            ],
         );
         verify(&key, &input, &full_sig, Which::AuthorFull)?;
         Ok(origin)
@@ -158,7 +163,7 @@ impl<'a> Envelope<'a> {
             let index = self.message.index_of(t);
             let sig = signature_of(index, &self.decrypt(index)?)?;
             let covered = origin_coverage(t, types.iter().copied());
-            let input = list_input(origin_label(t), self.entries.get(..covered).unwrap_or_default());
+            let input = origin_input(t, self.entries.get(..covered).unwrap_or_default(), &self.entries[index].slots);
             verify(&key, &input, &sig, which)?;
         }
         Ok(())
@@ -331,7 +336,8 @@ impl OriginView<'_> {
             let index = env.message.index_of(t);
             let key = env.key(index)?;
             let covered = origin_coverage(t, types.iter().copied());
-            let sig = pok.sign(&list_input(origin_label(t), entries.get(..covered).unwrap_or_default()));
+            let own_slots = entries.get(index).map_or([0; 64], |e| e.slots);
+            let sig = pok.sign(&origin_input(t, entries.get(..covered).unwrap_or_default(), &own_slots));
             let header = ChunkHeader { chunk_type: t, flags: 0, body_len: SIGNATURE_BODY_LEN as u32 }.encode();
             let mut bytes = Vec::with_capacity(HEADER_LEN + SIGNATURE_BODY_LEN);
             bytes.extend_from_slice(&header);

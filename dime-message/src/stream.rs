@@ -12,7 +12,7 @@ use crate::crypto::{ChunkKey, Kek, RandomSource, decode_ephemeral};
 use crate::error::{MessageError, Result, Signature as Which};
 use crate::segment::{PartInfo, PartKind, check_segment, open_standard, segment_sizes};
 use crate::text::{CommonHeaders, DestinationEnvelope, OriginEnvelope};
-use crate::tree::{Entry, ORIGIN_DISPLAY, ORIGIN_FULL, ORIGIN_META, TREE, author_full_input, decode_tree, list_input};
+use crate::tree::{Entry, ORIGIN_DISPLAY, ORIGIN_META, TREE, author_full_input, decode_tree, list_input, origin_input};
 use crate::wire::{Grammar, Limits, check_body_len, check_flags, check_limit, read_framing, read_header};
 
 /// A part the writer will stream: its kind, descriptor and exact content length.
@@ -520,7 +520,7 @@ impl StreamOpener {
         let (Some(tree), Some(full), Some(meta), Some(display), Some(last)) = (e(0), e(1), e(2), e(3), e(4)) else {
             return Err(MessageError::MissingChunk { expected: "signature" });
         };
-        let input = author_full_input(&tree, [&meta.slots, &display.slots, &last.slots]);
+        let input = author_full_input(&tree, [&full.slots, &meta.slots, &display.slots, &last.slots]);
         self.author_key
             .verify(&input, &self.tail_signature(1)?)
             .map_err(|_| MessageError::BadSignature(Which::AuthorFull))?;
@@ -528,7 +528,7 @@ impl StreamOpener {
             let mut all = listed.clone();
             all.extend([tree, full, meta, display]);
             self.origin_key
-                .verify(&list_input(ORIGIN_FULL, &all), &self.tail_signature(4)?)
+                .verify(&origin_input(ChunkType::OriginFull, &all, &last.slots), &self.tail_signature(4)?)
                 .map_err(|_| MessageError::BadSignature(Which::OriginFull))?;
         }
         self.listed = listed;

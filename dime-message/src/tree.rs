@@ -50,14 +50,25 @@ pub fn list_input(label: &[u8], entries: &[Entry]) -> Vec<u8> {
     out
 }
 
-/// The author's full-signature input: the tree chunk and the placeholders' keyslots.
-pub fn author_full_input(tree: &Entry, placeholder_slots: [&Digest64; 3]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(AUTHOR_FULL.len() + 5 * 64);
+/// The author's full-signature input: the tree chunk, then the keyslots of the full-signature
+/// chunk itself and of the three placeholders (keyslots exist before the signature is sealed).
+pub fn author_full_input(tree: &Entry, slots: [&Digest64; 4]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(AUTHOR_FULL.len() + 6 * 64);
     out.extend_from_slice(AUTHOR_FULL);
     out.extend_from_slice(&tree.sealed);
     out.extend_from_slice(&tree.slots);
-    for s in placeholder_slots {
+    for s in slots {
         out.extend_from_slice(s);
+    }
+    out
+}
+
+/// The input of origin signature `t`: its label and list over the chunks it covers; the full
+/// signature (255) also covers its own keyslots.
+pub fn origin_input(t: ChunkType, covered: &[Entry], own_slots: &Digest64) -> Vec<u8> {
+    let mut out = list_input(origin_label(t), covered);
+    if t == ChunkType::OriginFull {
+        out.extend_from_slice(own_slots);
     }
     out
 }
