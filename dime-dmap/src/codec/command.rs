@@ -1,0 +1,533 @@
+//! Commands: what a client sends. [`Command::parse`] reads one complete message (as the
+//! fragmentizer delivers it), [`Command::write`] produces the wire bytes.
+
+use zeroize::Zeroizing;
+
+use super::cursor::{Cursor, utf8};
+use super::types::{DateTime, FetchAttr, Flag, Mailbox, SequenceSet, StatusAttr, StoreMode, Tag};
+use super::writer::Writer;
+use crate::error::{DmapError, Result};
+
+/// A tagged command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    /// The client's tag.
+    pub tag: Tag,
+    /// What it asks for.
+    pub body: CommandBody,
+}
+
+/// The commands DMAP knows. Names in comments are the wire syntax (`docs/dmap.md` §5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandBody {
+    /// `CAPABILITY`
+    Capability,
+    /// `NOOP`
+    Noop,
+    /// `LOGOUT`
+    Logout,
+    /// `STARTTLS`
+    StartTls,
+    /// `AUTHENTICATE mechanism [SP initial-response]`; the initial response is decoded
+    /// (`=` is the empty response).
+    Authenticate {
+        /// The SASL mechanism name, upper-cased.
+        mechanism: String,
+        /// The SASL-IR initial response.
+        initial: Option<Vec<u8>>,
+    },
+    /// `LOGIN user password`: parsed only to be refused.
+    Login {
+        /// The user name given.
+        username: Vec<u8>,
+        /// The password given, wiped on drop.
+        password: Zeroizing<Vec<u8>>,
+    },
+    /// `LIST reference pattern`
+    List {
+        /// The reference name.
+        reference: String,
+        /// The mailbox pattern (`*` and `%` are wildcards).
+        pattern: String,
+    },
+    /// `SELECT mailbox`
+    Select(Mailbox),
+    /// `EXAMINE mailbox`
+    Examine(Mailbox),
+    /// `STATUS mailbox (items)`
+    Status {
+        /// The mailbox.
+        mailbox: Mailbox,
+        /// The items asked for (at least one).
+        items: Vec<StatusAttr>,
+    },
+    /// `[UID] FETCH set items`
+    Fetch {
+        /// `UID FETCH`: the set holds UIDs.
+        uid: bool,
+        /// The messages.
+        set: SequenceSet,
+        /// The items.
+        items: Vec<FetchAttr>,
+    },
+    /// `[UID] STORE set [+|-]FLAGS[.SILENT] flags`
+    Store {
+        /// `UID STORE`.
+        uid: bool,
+        /// The messages.
+        set: SequenceSet,
+        /// Replace, add or remove.
+        mode: StoreMode,
+        /// `.SILENT`: no untagged `FETCH` answers.
+        silent: bool,
+        /// The flags.
+        flags: Vec<Flag>,
+    },
+    /// `EXPUNGE`
+    Expunge,
+    /// `CLOSE`
+    Close,
+    /// `IDLE`, ended by a `DONE` line.
+    Idle,
+    /// `APPEND mailbox [flags] [date-time] literal`: stores an encrypted object.
+    Append {
+        /// The target mailbox.
+        mailbox: Mailbox,
+        /// Initial flags.
+        flags: Vec<Flag>,
+        /// Internal date.
+        date: Option<DateTime>,
+        /// The object bytes.
+        object: Vec<u8>,
+    },
+    /// `SUBMIT literal` (DMAP): an encrypted object for the server to relay.
+    Submit {
+        /// The object bytes.
+        object: Vec<u8>,
+    },
+    /// `SSR literal` (DMAP): a signet signing request; the server answers with the signed signet.
+    SignetRequest {
+        /// The binary signing request.
+        request: Vec<u8>,
+    },
+    /// `SIGNET address` (DMAP): look up the current signet of a user or organization.
+    SignetLookup {
+        /// `user@domain` or `domain`.
+        address: String,
+    },
+    /// `KEYFILE STORE shard literal` (DMAP): store the user's key file sealed in a STACIE realm
+    /// envelope, with the realm's 64-byte shard.
+    KeyfileStore {
+        /// The realm shard (64 bytes, base64 on the wire).
+        shard: [u8; 64],
+        /// The realm envelope.
+        envelope: Vec<u8>,
+    },
+    /// `KEYFILE FETCH` (DMAP)
+    KeyfileFetch,
+}
+
+impl CommandBody {
+    /// The command's name as written on the wire (two words for `UID` and `KEYFILE` forms).
+    pub fn name(&self) -> &'static str {
+        match self {
+            CommandBody::Capability => "CAPABILITY",
+            CommandBody::Noop => "NOOP",
+            CommandBody::Logout => "LOGOUT",
+            CommandBody::StartTls => "STARTTLS",
+            CommandBody::Authenticate { .. } => "AUTHENTICATE",
+            CommandBody::Login { .. } => "LOGIN",
+            CommandBody::List { .. } => "LIST",
+            CommandBody::Select(_) => "SELECT",
+            CommandBody::Examine(_) => "EXAMINE",
+            CommandBody::Status { .. } => "STATUS",
+            CommandBody::Fetch { uid: false, .. } => "FETCH",
+            CommandBody::Fetch { uid: true, .. } => "UID FETCH",
+            CommandBody::Store { uid: false, .. } => "STORE",
+            CommandBody::Store { uid: true, .. } => "UID STORE",
+            CommandBody::Expunge => "EXPUNGE",
+            CommandBody::Close => "CLOSE",
+            CommandBody::Idle => "IDLE",
+            CommandBody::Append { .. } => "APPEND",
+            CommandBody::Submit { .. } => "SUBMIT",
+            CommandBody::SignetRequest { .. } => "SSR",
+            CommandBody::SignetLookup { .. } => "SIGNET",
+            CommandBody::KeyfileStore { .. } => "KEYFILE STORE",
+            CommandBody::KeyfileFetch => "KEYFILE FETCH",
+        }
+    }
+}
+
+/// Limits that apply while parsing a command (sizes were checked by the fragmentizer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParseLimits {
+    /// Most ranges in a sequence set.
+    pub max_sequence_ranges: usize,
+}
+
+impl Default for ParseLimits {
+    fn default() -> Self {
+        ParseLimits { max_sequence_ranges: crate::Limits::default().max_sequence_ranges }
+    }
+}
+
+impl Command {
+    /// Parses one complete command message (ending with CRLF).
+    ///
+    /// Errors: [`DmapError::Syntax`] (with the offset of the first byte that does not fit),
+    /// [`DmapError::UnknownCommand`], [`DmapError::TooManyRanges`], [`DmapError::NotUtf8`].
+    pub fn parse(bytes: &[u8], limits: &ParseLimits) -> Result<Command> {
+        let mut c = Cursor::new(bytes);
+        let tag = Tag::parse(&mut c)?;
+        c.sp()?;
+        let body = parse_body(&mut c, limits)?;
+        c.finish()?;
+        Ok(Command { tag, body })
+    }
+
+    /// Reads only the tag at the start of `bytes` (to answer a command that cannot be parsed).
+    pub fn parse_tag(bytes: &[u8]) -> Option<Tag> {
+        let mut c = Cursor::new(bytes);
+        let tag = Tag::parse(&mut c).ok()?;
+        (c.peek() == Some(b' ')).then_some(tag)
+    }
+
+    /// Writes the command. Literals up to `non_sync_max` bytes are written as `{n+}` (pass 0
+    /// unless the server advertised `LITERAL-` or `LITERAL+`).
+    pub fn write(&self, non_sync_max: usize) -> Writer {
+        let mut w = Writer::new(non_sync_max);
+        w.text(self.tag.as_str()).sp().text(self.body.name());
+        match &self.body {
+            CommandBody::Capability
+            | CommandBody::Noop
+            | CommandBody::Logout
+            | CommandBody::StartTls
+            | CommandBody::Expunge
+            | CommandBody::Close
+            | CommandBody::Idle
+            | CommandBody::KeyfileFetch => {}
+            CommandBody::Authenticate { mechanism, initial } => {
+                w.sp().text(mechanism);
+                if let Some(initial) = initial {
+                    w.sp();
+                    if initial.is_empty() {
+                        w.raw(b"=");
+                    } else {
+                        w.text(&dime_core::base64::encode_padded(initial));
+                    }
+                }
+            }
+            CommandBody::Login { username, password } => {
+                w.sp().astring(username).sp().astring(password);
+            }
+            CommandBody::List { reference, pattern } => {
+                w.sp().astring(reference.as_bytes()).sp().astring(pattern.as_bytes());
+            }
+            CommandBody::Select(mailbox) | CommandBody::Examine(mailbox) => {
+                w.sp();
+                mailbox.write(&mut w);
+            }
+            CommandBody::Status { mailbox, items } => {
+                w.sp();
+                mailbox.write(&mut w);
+                w.sp().list(items, |w, item| {
+                    w.text(item.name());
+                });
+            }
+            CommandBody::Fetch { set, items, .. } => {
+                w.sp();
+                set.write(&mut w);
+                w.sp().list(items, |w, item| item.write(w));
+            }
+            CommandBody::Store { set, mode, silent, flags, .. } => {
+                w.sp();
+                set.write(&mut w);
+                let sign = match mode {
+                    StoreMode::Replace => "",
+                    StoreMode::Add => "+",
+                    StoreMode::Remove => "-",
+                };
+                w.sp().text(sign).text(if *silent { "FLAGS.SILENT " } else { "FLAGS " });
+                Flag::write_list(&mut w, flags);
+            }
+            CommandBody::Append { mailbox, flags, date, object } => {
+                w.sp();
+                mailbox.write(&mut w);
+                if !flags.is_empty() {
+                    w.sp();
+                    Flag::write_list(&mut w, flags);
+                }
+                if let Some(date) = date {
+                    w.sp();
+                    date.write(&mut w);
+                }
+                w.sp().literal(object);
+            }
+            CommandBody::Submit { object } => {
+                w.sp().literal(object);
+            }
+            CommandBody::SignetRequest { request } => {
+                w.sp().literal(request);
+            }
+            CommandBody::SignetLookup { address } => {
+                w.sp().astring(address.as_bytes());
+            }
+            CommandBody::KeyfileStore { shard, envelope } => {
+                w.sp().text(&dime_core::base64::encode_padded(shard)).sp().literal(envelope);
+            }
+        }
+        w.crlf();
+        w
+    }
+
+    /// The wire bytes of the whole command (literal continuations not waited for).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.write(0).into_bytes()
+    }
+}
+
+fn parse_body(c: &mut Cursor<'_>, limits: &ParseLimits) -> Result<CommandBody> {
+    let name = c.atom()?.to_ascii_uppercase();
+    let body = match name.as_slice() {
+        b"CAPABILITY" => CommandBody::Capability,
+        b"NOOP" => CommandBody::Noop,
+        b"LOGOUT" => CommandBody::Logout,
+        b"STARTTLS" => CommandBody::StartTls,
+        b"EXPUNGE" => CommandBody::Expunge,
+        b"CLOSE" => CommandBody::Close,
+        b"IDLE" => CommandBody::Idle,
+        b"AUTHENTICATE" => {
+            c.sp()?;
+            let mechanism = c.atom_str()?.to_ascii_uppercase();
+            let initial = if c.eat(b' ') { Some(sasl_initial(c)?) } else { None };
+            CommandBody::Authenticate { mechanism, initial }
+        }
+        b"LOGIN" => {
+            c.sp()?;
+            let username = c.astring()?;
+            c.sp()?;
+            CommandBody::Login { username, password: Zeroizing::new(c.astring()?) }
+        }
+        b"LIST" => {
+            c.sp()?;
+            let reference = utf8(c.astring()?, "reference name")?;
+            c.sp()?;
+            let pattern = list_mailbox(c)?;
+            CommandBody::List { reference, pattern }
+        }
+        b"SELECT" => {
+            c.sp()?;
+            CommandBody::Select(Mailbox::parse(c)?)
+        }
+        b"EXAMINE" => {
+            c.sp()?;
+            CommandBody::Examine(Mailbox::parse(c)?)
+        }
+        b"STATUS" => {
+            c.sp()?;
+            let mailbox = Mailbox::parse(c)?;
+            c.sp()?;
+            let items = c.list(StatusAttr::parse)?;
+            if items.is_empty() {
+                return Err(c.error("status item"));
+            }
+            CommandBody::Status { mailbox, items }
+        }
+        b"FETCH" => fetch(c, limits, false)?,
+        b"STORE" => store(c, limits, false)?,
+        b"UID" => {
+            c.sp()?;
+            if c.keyword("FETCH") {
+                fetch(c, limits, true)?
+            } else if c.keyword("STORE") {
+                store(c, limits, true)?
+            } else {
+                return Err(c.error("FETCH or STORE after UID"));
+            }
+        }
+        b"APPEND" => {
+            c.sp()?;
+            let mailbox = Mailbox::parse(c)?;
+            c.sp()?;
+            let flags = if c.peek() == Some(b'(') {
+                let flags = Flag::parse_list(c)?;
+                c.sp()?;
+                flags
+            } else {
+                Vec::new()
+            };
+            let date = if c.peek() == Some(b'"') {
+                let date = DateTime::parse(c)?;
+                c.sp()?;
+                Some(date)
+            } else {
+                None
+            };
+            CommandBody::Append { mailbox, flags, date, object: c.literal()?.to_vec() }
+        }
+        b"SUBMIT" => {
+            c.sp()?;
+            CommandBody::Submit { object: c.literal()?.to_vec() }
+        }
+        b"SSR" => {
+            c.sp()?;
+            CommandBody::SignetRequest { request: c.literal()?.to_vec() }
+        }
+        b"SIGNET" => {
+            c.sp()?;
+            CommandBody::SignetLookup { address: utf8(c.astring()?, "address")? }
+        }
+        b"KEYFILE" => {
+            c.sp()?;
+            if c.keyword("FETCH") {
+                CommandBody::KeyfileFetch
+            } else if c.keyword("STORE") {
+                c.sp()?;
+                let at = c.clone();
+                let text = c.atom()?;
+                let shard = core::str::from_utf8(text)
+                    .ok()
+                    .and_then(|text| dime_core::base64::decode_padded(text, "shard").ok())
+                    .and_then(|bytes| <[u8; 64]>::try_from(bytes.as_slice()).ok())
+                    .ok_or_else(|| at.error("base64 of a 64-byte shard"))?;
+                c.sp()?;
+                CommandBody::KeyfileStore { shard, envelope: c.literal()?.to_vec() }
+            } else {
+                return Err(c.error("FETCH or STORE after KEYFILE"));
+            }
+        }
+        _ => {
+            return Err(DmapError::UnknownCommand(String::from_utf8_lossy(&name).into_owned()));
+        }
+    };
+    Ok(body)
+}
+
+/// A SASL initial response: `=` (empty) or base64.
+fn sasl_initial(c: &mut Cursor<'_>) -> Result<Vec<u8>> {
+    let at = c.clone();
+    let text = c.atom()?;
+    if text == b"=" {
+        return Ok(Vec::new());
+    }
+    core::str::from_utf8(text)
+        .ok()
+        .and_then(|text| dime_core::base64::decode_padded(text, "initial response").ok())
+        .filter(|bytes| !bytes.is_empty())
+        .ok_or_else(|| at.error("base64 initial response"))
+}
+
+/// `list-mailbox`: an atom that may also hold `%`, `*` and `]`, or a string.
+fn list_mailbox(c: &mut Cursor<'_>) -> Result<String> {
+    let bytes = match c.peek() {
+        Some(b'"' | b'{') => c.string()?,
+        _ => {
+            c.take_while1(|b| super::cursor::is_astring_char(b) || b == b'%' || b == b'*', "mailbox pattern")?.to_vec()
+        }
+    };
+    utf8(bytes, "mailbox pattern")
+}
+
+fn fetch(c: &mut Cursor<'_>, limits: &ParseLimits, uid: bool) -> Result<CommandBody> {
+    c.sp()?;
+    let set = SequenceSet::parse(c, limits.max_sequence_ranges)?;
+    c.sp()?;
+    let items = FetchAttr::parse_items(c)?;
+    Ok(CommandBody::Fetch { uid, set, items })
+}
+
+fn store(c: &mut Cursor<'_>, limits: &ParseLimits, uid: bool) -> Result<CommandBody> {
+    c.sp()?;
+    let set = SequenceSet::parse(c, limits.max_sequence_ranges)?;
+    c.sp()?;
+    let mode = if c.eat(b'+') {
+        StoreMode::Add
+    } else if c.eat(b'-') {
+        StoreMode::Remove
+    } else {
+        StoreMode::Replace
+    };
+    let silent = if c.keyword("FLAGS.SILENT") {
+        true
+    } else if c.keyword("FLAGS") {
+        false
+    } else {
+        return Err(c.error("FLAGS or FLAGS.SILENT"));
+    };
+    c.sp()?;
+    let flags = if c.peek() == Some(b'(') {
+        Flag::parse_list(c)?
+    } else {
+        let mut flags = vec![Flag::parse(c)?];
+        while c.eat(b' ') {
+            flags.push(Flag::parse(c)?);
+        }
+        flags
+    };
+    Ok(CommandBody::Store { uid, set, mode, silent, flags })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &[u8]) -> Result<Command> {
+        Command::parse(text, &ParseLimits::default())
+    }
+
+    #[test]
+    fn parses_the_imap_forms() {
+        let cmd = parse(b"a1 uid fetch 1:*,4 (UID FLAGS BODY.PEEK[]<0.100>)\r\n").unwrap();
+        assert_eq!(cmd.tag.as_str(), "a1");
+        assert_eq!(
+            cmd.body,
+            CommandBody::Fetch {
+                uid: true,
+                set: SequenceSet::new(vec![
+                    (crate::codec::SeqBound::Value(1), crate::codec::SeqBound::Largest),
+                    (crate::codec::SeqBound::Value(4), crate::codec::SeqBound::Value(4))
+                ])
+                .unwrap(),
+                items: vec![FetchAttr::Uid, FetchAttr::Flags, FetchAttr::Body { peek: true, partial: Some((0, 100)) }],
+            }
+        );
+        let cmd = parse(b"x STORE 2 +FLAGS.SILENT \\Deleted $Junk\r\n").unwrap();
+        assert_eq!(
+            cmd.body,
+            CommandBody::Store {
+                uid: false,
+                set: SequenceSet::single(2).unwrap(),
+                mode: StoreMode::Add,
+                silent: true,
+                flags: vec![Flag::Deleted, Flag::Keyword("$Junk".into())],
+            }
+        );
+        let cmd = parse(b"x APPEND inbox (\\Seen) \"01-Feb-2024 10:00:00 +0000\" {3}\r\nabc\r\n").unwrap();
+        assert!(matches!(cmd.body, CommandBody::Append { ref mailbox, ref object, .. }
+            if mailbox.as_str() == "INBOX" && object == b"abc"));
+        let cmd = parse(b"x LIST \"\" *\r\n").unwrap();
+        assert_eq!(cmd.body, CommandBody::List { reference: String::new(), pattern: "*".into() });
+        let cmd = parse(b"x AUTHENTICATE stacie =\r\n").unwrap();
+        assert_eq!(cmd.body, CommandBody::Authenticate { mechanism: "STACIE".into(), initial: Some(Vec::new()) });
+    }
+
+    #[test]
+    fn rejections_are_precise() {
+        assert_eq!(parse(b"a1 FROB\r\n"), Err(DmapError::UnknownCommand("FROB".into())));
+        assert_eq!(parse(b"a1 NOOP extra\r\n"), Err(DmapError::Syntax { offset: 7, expected: "CRLF" }));
+        assert_eq!(parse(b"a1 NOOP\r\nx"), Err(DmapError::Syntax { offset: 9, expected: "end of message" }));
+        assert_eq!(parse(b"a1 NOOP\n"), Err(DmapError::Syntax { offset: 7, expected: "CRLF" }));
+        assert_eq!(parse(b"* NOOP\r\n"), Err(DmapError::Syntax { offset: 0, expected: "tag" }));
+        assert_eq!(parse(b"a1 SELECT\r\n"), Err(DmapError::Syntax { offset: 9, expected: "SP" }));
+        assert_eq!(
+            parse(b"a1 KEYFILE STORE abc {1}\r\nx\r\n"),
+            Err(DmapError::Syntax { offset: 17, expected: "base64 of a 64-byte shard" })
+        );
+        assert_eq!(
+            parse(b"a1 AUTHENTICATE STACIE !!\r\n"),
+            Err(DmapError::Syntax { offset: 23, expected: "base64 initial response" })
+        );
+        assert_eq!(parse(b"a1 SELECT \"\xff\"\r\n"), Err(DmapError::NotUtf8 { what: "mailbox name" }));
+        assert_eq!(parse(b"a1 STATUS INBOX ()\r\n"), Err(DmapError::Syntax { offset: 18, expected: "status item" }));
+    }
+}

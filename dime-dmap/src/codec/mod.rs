@@ -1,0 +1,28 @@
+//! The DMAP codec: IMAP4rev1 syntax plus the DIME extensions, written for this crate.
+//!
+//! | module | what |
+//! | --- | --- |
+//! | [`fragment`] | cuts a byte stream into whole messages, enforcing line, literal and message limits |
+//! | [`cursor`] | the lexical layer: tags, atoms, numbers, quoted strings, literals, lists |
+//! | [`types`] | values inside messages: mailbox names, flags, sequence sets, dates, fetch and status items, response codes |
+//! | [`command`] | [`Command`]: parse and write |
+//! | [`response`] | [`Response`]: parse and write |
+//! | [`writer`] | the serializer, which records where synchronizing literals split a message |
+//!
+//! Parsing works on one complete message at a time, so it never needs more input and never
+//! allocates more than the message holds.
+
+pub mod command;
+pub mod cursor;
+pub mod fragment;
+pub mod response;
+pub mod types;
+pub mod writer;
+
+pub use command::{Command, CommandBody, ParseLimits};
+pub use fragment::{Fragment, FragmentLimits, Fragmentizer, LiteralMode};
+pub use response::{Data, Response, Status};
+pub use types::{
+    Code, DateTime, FetchAttr, FetchItem, Flag, Mailbox, SeqBound, SequenceSet, StatusAttr, StatusKind, StoreMode, Tag,
+};
+pub use writer::Writer;

@@ -1,0 +1,371 @@
+//! The tokio + rustls driver (cargo feature `tokio`): moves bytes between a socket and a
+//! [`ServerSession`] or [`ClientSession`], runs TLS handshakes, and wakes idling sessions.
+//!
+//! TLS uses rustls with the *ring* provider, TLS 1.3 and 1.2 (rustls' safe defaults).
+//!
+//! ```no_run
+//! # async fn demo(cert: Vec<u8>, key: Vec<u8>) -> dime_dmap::Result<()> {
+//! use std::sync::{Arc, Mutex};
+//! use dime_dmap::driver;
+//! use dime_dmap::sasl::DecoySecret;
+//! use dime_dmap::server::{ServerConfig, ServerSession};
+//! use dime_dmap::store::MemoryStore;
+//!
+//! let store = Arc::new(Mutex::new(MemoryStore::new()));
+//! let acceptor = driver::acceptor(cert, key)?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(driver::io)?;
+//! let decoy = DecoySecret::generate()?;
+//! driver::listen(listener, acceptor, move || {
+//!     ServerSession::new(ServerConfig::new("example.org", decoy.clone()), store.clone())
+//! }, None).await
+//! # }
+//! ```
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use dime_core::stacie::{Password, Username};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+pub use tokio_rustls::{TlsAcceptor, TlsConnector};
+
+use crate::client::{ClientEvent, ClientSession};
+use crate::codec::{CommandBody, Data, FetchAttr, FetchItem, SequenceSet, Status, StatusKind};
+use crate::error::{DmapError, Result};
+use crate::limits::Limits;
+use crate::server::{Event, ServerSession};
+use crate::session::Interrupt;
+use crate::store::Store;
+
+/// Bytes read from the socket at a time.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// Maps an I/O error to [`DmapError::Io`].
+pub fn io(error: std::io::Error) -> DmapError {
+    DmapError::Io(error.to_string())
+}
+
+fn tls(error: rustls::Error) -> DmapError {
+    DmapError::Tls(error.to_string())
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// A TLS acceptor for a DER certificate chain (leaf first) and a PKCS#8 DER private key.
+///
+/// Errors: [`DmapError::Tls`] when rustls refuses the certificate or key.
+pub fn acceptor(cert_der: Vec<u8>, key_der: Vec<u8>) -> Result<TlsAcceptor> {
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_der));
+    let config = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(tls)?
+        .with_no_client_auth()
+        .with_single_cert(vec![CertificateDer::from(cert_der)], key)
+        .map_err(tls)?;
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// A TLS connector that trusts exactly the given DER CA certificates.
+///
+/// Errors: [`DmapError::Tls`] when a certificate is not usable as a trust anchor.
+pub fn connector(ca_ders: &[Vec<u8>]) -> Result<TlsConnector> {
+    let mut roots = rustls::RootCertStore::empty();
+    for der in ca_ders {
+        roots.add(CertificateDer::from(der.clone())).map_err(tls)?;
+    }
+    let config = rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(tls)?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(TlsConnector::from(Arc::new(config)))
+}
+
+/// How [`drive`] stopped.
+enum Exit {
+    Closed,
+    StartTls,
+}
+
+/// Runs `session` over `stream` until it closes or asks for TLS. Output is written (and
+/// flushed) in the order the session returns it; input is read only when the session needs
+/// more, one chunk at a time, so at most one chunk is buffered beyond the current command.
+async fn drive<IO, S>(stream: &mut IO, session: &mut ServerSession<S>, changes: Option<&Notify>) -> Result<Exit>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+    S: Store,
+{
+    let mut buffer = vec![0u8; READ_CHUNK];
+    loop {
+        match session.next() {
+            Ok(Event::StartTls) => return Ok(Exit::StartTls),
+            Ok(_) => {}
+            Err(Interrupt::Output(bytes)) => {
+                stream.write_all(&bytes).await.map_err(io)?;
+                stream.flush().await.map_err(io)?;
+            }
+            Err(Interrupt::Closed) => {
+                let _ = stream.shutdown().await;
+                return Ok(Exit::Closed);
+            }
+            Err(Interrupt::NeedMoreInput) => {
+                let read = match changes {
+                    Some(notify) => tokio::select! {
+                        read = stream.read(&mut buffer) => read,
+                        () = notify.notified() => {
+                            session.refresh();
+                            continue;
+                        }
+                    },
+                    None => stream.read(&mut buffer).await,
+                };
+                let n = read.map_err(io)?;
+                if n == 0 {
+                    return Ok(Exit::Closed);
+                }
+                session.enqueue_input(buffer.get(..n).unwrap_or_default());
+            }
+        }
+    }
+}
+
+/// Serves one connection with implicit TLS (the handshake comes first, then the greeting).
+/// `changes` wakes an idling session when the application stored new mail
+/// (`Notify::notify_waiters`).
+///
+/// Errors: [`DmapError::Io`], [`DmapError::Tls`].
+pub async fn serve_tls<S: Store>(
+    tcp: TcpStream,
+    acceptor: &TlsAcceptor,
+    mut session: ServerSession<S>,
+    changes: Option<&Notify>,
+) -> Result<()> {
+    let mut stream = acceptor.accept(tcp).await.map_err(io)?;
+    session.tls_started();
+    match drive(&mut stream, &mut session, changes).await? {
+        Exit::Closed | Exit::StartTls => Ok(()),
+    }
+}
+
+/// Serves one connection that starts in the clear and may switch to TLS with `STARTTLS`
+/// (configure the session with `tls: false, starttls: true`).
+///
+/// Errors: [`DmapError::Io`], [`DmapError::Tls`].
+pub async fn serve_starttls<S: Store>(
+    mut tcp: TcpStream,
+    acceptor: &TlsAcceptor,
+    mut session: ServerSession<S>,
+    changes: Option<&Notify>,
+) -> Result<()> {
+    match drive(&mut tcp, &mut session, changes).await? {
+        Exit::Closed => Ok(()),
+        Exit::StartTls => {
+            let mut stream = acceptor.accept(tcp).await.map_err(io)?;
+            session.tls_started();
+            drive(&mut stream, &mut session, changes).await.map(|_| ())
+        }
+    }
+}
+
+/// Accepts connections for ever, serving each with implicit TLS on its own task with a
+/// session from `make`. Errors of one connection end only that connection.
+///
+/// Errors: [`DmapError::Io`] when accepting fails.
+pub async fn listen<S, F>(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    make: F,
+    changes: Option<Arc<Notify>>,
+) -> Result<()>
+where
+    S: Store + Send + 'static,
+    F: Fn() -> ServerSession<S>,
+{
+    loop {
+        let (tcp, _) = listener.accept().await.map_err(io)?;
+        let session = make();
+        let acceptor = acceptor.clone();
+        let changes = changes.clone();
+        tokio::spawn(async move {
+            let _ = serve_tls(tcp, &acceptor, session, changes.as_deref()).await;
+        });
+    }
+}
+
+/// What one command produced: the untagged data and statuses before its completion, and the
+/// tagged status (always `OK`: `NO` and `BAD` are returned as [`DmapError::Rejected`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    /// Untagged data, in order.
+    pub data: Vec<Data>,
+    /// Untagged statuses, in order.
+    pub statuses: Vec<Status>,
+    /// The tagged status.
+    pub status: Status,
+}
+
+/// An async DMAP client over any byte stream (normally TLS over TCP).
+pub struct Client<IO> {
+    stream: IO,
+    session: ClientSession,
+    buffer: Vec<u8>,
+    greeting: Status,
+}
+
+impl<IO> core::fmt::Debug for Client<IO> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Client").field("session", &self.session).finish_non_exhaustive()
+    }
+}
+
+impl Client<tokio_rustls::client::TlsStream<TcpStream>> {
+    /// Connects with TLS to `addr`, checking the certificate for `server_name`, and reads the
+    /// greeting.
+    ///
+    /// Errors: [`DmapError::Io`], [`DmapError::Tls`], and the greeting's errors.
+    pub async fn connect_tls(
+        addr: SocketAddr,
+        server_name: &str,
+        connector: &TlsConnector,
+        limits: Limits,
+    ) -> Result<Self> {
+        let name = ServerName::try_from(server_name.to_owned()).map_err(|e| DmapError::Tls(e.to_string()))?;
+        let tcp = TcpStream::connect(addr).await.map_err(io)?;
+        let stream = connector.connect(name, tcp).await.map_err(io)?;
+        Client::new(stream, limits).await
+    }
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> Client<IO> {
+    /// Wraps a connected stream and reads the greeting.
+    ///
+    /// Errors: [`DmapError::Io`]; [`DmapError::Closed`] when the server greets with `BYE` or
+    /// closes.
+    pub async fn new(stream: IO, limits: Limits) -> Result<Self> {
+        let mut client = Client {
+            stream,
+            session: ClientSession::new(limits),
+            buffer: vec![0u8; READ_CHUNK],
+            greeting: Status::untagged(StatusKind::Bye, None, ""),
+        };
+        loop {
+            match client.step().await? {
+                ClientEvent::Greeting(status) if status.kind == StatusKind::Bye => return Err(DmapError::Closed),
+                ClientEvent::Greeting(status) => {
+                    client.greeting = status;
+                    return Ok(client);
+                }
+                ClientEvent::Failed(error) => return Err(error),
+                _ => {}
+            }
+        }
+    }
+
+    /// The greeting.
+    pub fn greeting(&self) -> &Status {
+        &self.greeting
+    }
+
+    /// The session (state, capabilities).
+    pub fn session(&self) -> &ClientSession {
+        &self.session
+    }
+
+    /// The next event; writes output and reads input as needed.
+    async fn step(&mut self) -> Result<ClientEvent> {
+        loop {
+            match self.session.next() {
+                Ok(event) => return Ok(event),
+                Err(Interrupt::Output(bytes)) => {
+                    self.stream.write_all(&bytes).await.map_err(io)?;
+                    self.stream.flush().await.map_err(io)?;
+                }
+                Err(Interrupt::Closed) => return Err(DmapError::Closed),
+                Err(Interrupt::NeedMoreInput) => {
+                    let n = self.stream.read(&mut self.buffer).await.map_err(io)?;
+                    if n == 0 {
+                        return Err(DmapError::Closed);
+                    }
+                    self.session.enqueue_input(self.buffer.get(..n).unwrap_or_default());
+                }
+            }
+        }
+    }
+
+    /// Collects events until the command tagged `tag` completes.
+    async fn complete(&mut self, tag: &crate::codec::Tag, password: Option<(&str, &[u8])>) -> Result<Completion> {
+        let mut data = Vec::new();
+        let mut statuses = Vec::new();
+        loop {
+            match self.step().await? {
+                ClientEvent::Data(item) => data.push(item),
+                ClientEvent::Status(status) => statuses.push(status),
+                ClientEvent::Done { status, .. } if status.tag.as_ref() == Some(tag) => {
+                    if status.kind != StatusKind::Ok {
+                        return Err(DmapError::Rejected { kind: status.kind, code: status.code, text: status.text });
+                    }
+                    return Ok(Completion { data, statuses, status });
+                }
+                ClientEvent::Challenge(challenge) => {
+                    let Some((username, password)) = password else {
+                        return Err(DmapError::Unexpected("challenge outside AUTHENTICATE"));
+                    };
+                    let token = challenge.answer(&Username::new(username.as_bytes())?, &Password::new(password)?);
+                    self.session.answer_challenge(&token)?;
+                }
+                ClientEvent::Failed(error) => return Err(error),
+                _ => {}
+            }
+        }
+    }
+
+    /// Sends a command and waits for its completion.
+    ///
+    /// Errors: [`DmapError::Rejected`] for `NO`/`BAD`, transport and protocol errors.
+    pub async fn run(&mut self, body: CommandBody) -> Result<Completion> {
+        let tag = self.session.send(body)?;
+        self.complete(&tag, None).await
+    }
+
+    /// Logs in with `AUTHENTICATE STACIE`; the STACIE derivation runs on this task.
+    ///
+    /// Errors: [`DmapError::Rejected`] (`NO [AUTHENTICATIONFAILED]` for a wrong user or
+    /// password), [`DmapError::Core`] for a password STACIE refuses.
+    pub async fn authenticate_stacie(&mut self, username: &str, password: &[u8]) -> Result<Completion> {
+        // Check the password before the exchange starts, so a refused one never reaches it.
+        Password::new(password)?;
+        let tag = self.session.authenticate_stacie(username)?;
+        self.complete(&tag, Some((username, password))).await
+    }
+
+    /// The object bytes of message `seq` (`FETCH seq BODY.PEEK[]`).
+    ///
+    /// Errors: as [`Client::run`]; [`DmapError::Unexpected`] when the answer has no body.
+    pub async fn fetch_object(&mut self, seq: u32) -> Result<Vec<u8>> {
+        let items = vec![FetchAttr::Body { peek: true, partial: None }];
+        let done = self.run(CommandBody::Fetch { uid: false, set: SequenceSet::single(seq)?, items }).await?;
+        done.data
+            .into_iter()
+            .find_map(|data| match data {
+                Data::Fetch { seq: s, items } if s == seq => items.into_iter().find_map(|item| match item {
+                    FetchItem::Body { data, .. } => data,
+                    _ => None,
+                }),
+                _ => None,
+            })
+            .ok_or(DmapError::Unexpected("FETCH answer without BODY[]"))
+    }
+
+    /// `LOGOUT`, then closes the stream.
+    ///
+    /// Errors: as [`Client::run`].
+    pub async fn logout(mut self) -> Result<Completion> {
+        let done = self.run(CommandBody::Logout).await?;
+        let _ = self.stream.shutdown().await;
+        Ok(done)
+    }
+}

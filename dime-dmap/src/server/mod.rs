@@ -1,0 +1,546 @@
+//! The server side of a DMAP connection as a sans-IO state machine.
+//!
+//! [`ServerSession`] owns no socket, task or clock. The driver feeds it received bytes with
+//! [`ServerSession::enqueue_input`] and calls [`ServerSession::next`] until it returns
+//! [`Interrupt::NeedMoreInput`]; each [`Interrupt::Output`] must be written to the peer in the
+//! order returned.
+//!
+//! ## Drain order
+//!
+//! [`ServerSession::next`] returns, in this order:
+//!
+//! 1. everything queued earlier, exactly in the order it was produced: response bytes as
+//!    [`Interrupt::Output`] (adjacent responses merged into one buffer) and [`Event`]s. All
+//!    bytes produced before an event are returned before that event, so a driver that writes
+//!    every `Output` before acting on an event has flushed the `OK` of `STARTTLS` before it
+//!    starts the handshake;
+//! 2. [`Interrupt::Closed`], for ever, once the session has ended (after `LOGOUT`, a `BYE`, or
+//!    [`ServerSession::close`]);
+//! 3. otherwise it reads buffered input one fragment at a time (a whole command, a literal
+//!    announcement, a line of the `AUTHENTICATE` or `IDLE` exchanges) until that produces
+//!    output or an event, and returns the first item of it;
+//! 4. [`Interrupt::NeedMoreInput`] when the buffered input holds no complete fragment.
+//!
+//! The greeting is queued when the session is created. At most one command is executed per
+//! step of 3, so output never runs ahead of what the driver has drained by more than one
+//! command's responses.
+//!
+//! ## States
+//!
+//! not authenticated → (`AUTHENTICATE STACIE` succeeds) → authenticated ⇄ (`SELECT`/`EXAMINE`,
+//! `CLOSE`) selected; any state → (`LOGOUT`) logout. `docs/dmap.md` §4 has the table of every
+//! command, the states that allow it, and the exact refusal.
+
+mod auth;
+mod dime;
+mod mailbox;
+
+use std::collections::VecDeque;
+
+use dime_core::stacie::{Credentials, Nonce};
+
+use crate::codec::{
+    Code, Command, CommandBody, Fragment, Fragmentizer, LiteralMode, Response, Status, StatusKind, Tag,
+};
+use crate::error::{DmapError, StoreError};
+use crate::limits::Limits;
+use crate::sasl::DecoySecret;
+use crate::store::{MailboxView, Store};
+
+pub use crate::session::{Interrupt, State};
+
+/// The hierarchy delimiter of DMAP mailbox names.
+pub const DELIMITER: u8 = b'/';
+
+/// How a server session is set up.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The server's domain, shown in the greeting.
+    pub domain: String,
+    /// Size limits.
+    pub limits: Limits,
+    /// TLS is already active (implicit TLS: the driver ran the handshake before the greeting).
+    pub tls: bool,
+    /// Offer `STARTTLS` while TLS is not active.
+    pub starttls: bool,
+    /// Refuse `AUTHENTICATE` until TLS is active.
+    pub require_tls: bool,
+    /// The secret that derives decoy credentials for unknown users.
+    pub decoy: DecoySecret,
+    /// Decoy bonuses are drawn from 0 to this; set it to the range the server draws real
+    /// accounts' bonuses from.
+    pub decoy_max_bonus: u32,
+}
+
+impl ServerConfig {
+    /// A configuration for a connection on which TLS is already active, with default limits.
+    pub fn new(domain: &str, decoy: DecoySecret) -> ServerConfig {
+        ServerConfig {
+            domain: domain.into(),
+            limits: Limits::default(),
+            tls: true,
+            starttls: false,
+            require_tls: true,
+            decoy,
+            decoy_max_bonus: 0,
+        }
+    }
+}
+
+/// Something the application or driver is told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A command completed with this status.
+    CommandDone {
+        /// Its tag.
+        tag: Tag,
+        /// Its name ([`CommandBody::name`]).
+        command: &'static str,
+        /// `Ok`, `No` or `Bad`.
+        kind: StatusKind,
+    },
+    /// A user authenticated.
+    LoggedIn {
+        /// The user name.
+        user: String,
+    },
+    /// `STARTTLS` was accepted. Write all output returned before this event in the clear, run
+    /// the TLS handshake, then call [`ServerSession::tls_started`]. Input already buffered
+    /// was dropped.
+    StartTls,
+}
+
+#[derive(Debug)]
+enum Queued {
+    Output(Vec<u8>),
+    Event(Event),
+}
+
+/// Where the session is in reading its input.
+#[derive(Debug)]
+enum Phase {
+    /// Reading commands.
+    Command,
+    /// Inside `AUTHENTICATE STACIE`: reading base64 lines.
+    Authenticating { tag: Tag, step: AuthStep },
+    /// Inside `IDLE`: waiting for `DONE`.
+    Idling { tag: Tag },
+    /// `STARTTLS` accepted; nothing is read until [`ServerSession::tls_started`].
+    AwaitingTls,
+    /// Ended.
+    Closed,
+}
+
+/// The two client messages of the STACIE exchange.
+#[derive(Debug)]
+enum AuthStep {
+    Username,
+    Token(Box<PendingLogin>),
+}
+
+/// A challenge sent and not yet answered. The nonce is spent when this is dropped or checked.
+#[derive(Debug)]
+struct PendingLogin {
+    username: String,
+    credentials: Credentials,
+    nonce: Nonce,
+    /// Whether the account exists (decoy credentials otherwise).
+    known: bool,
+}
+
+/// The selected mailbox as this session last reported it to the client.
+#[derive(Debug, Clone)]
+struct Selected {
+    mailbox: crate::codec::Mailbox,
+    read_only: bool,
+    view: MailboxView,
+}
+
+/// A DMAP server session over a [`Store`]. See the module documentation.
+#[derive(Debug)]
+pub struct ServerSession<S: Store> {
+    config: ServerConfig,
+    store: S,
+    fragments: Fragmentizer,
+    queue: VecDeque<Queued>,
+    phase: Phase,
+    tls: bool,
+    user: Option<String>,
+    selected: Option<Selected>,
+    errors: usize,
+    auth_failures: usize,
+}
+
+/// Fixed response texts (`docs/dmap.md` §7).
+pub(crate) mod text {
+    pub const CONTINUE_LITERAL: &str = "Ready for literal data";
+    pub const BYE_LOGOUT: &str = "DMAP server logging out";
+    pub const BYE_ERRORS: &str = "Too many invalid commands";
+    pub const BYE_AUTH: &str = "Too many failed authentications";
+    pub const BYE_NON_SYNC: &str = "Non-synchronizing literal over the limit";
+    pub const NO_TAG: &str = "Missing or invalid tag";
+    pub const UNKNOWN: &str = "Unknown command";
+    pub const AUTH_FAILED: &str = "Authentication failed";
+    pub const LOGIN_DISABLED: &str = "LOGIN is disabled, use AUTHENTICATE STACIE";
+    pub const MECHANISM: &str = "Unsupported mechanism, use STACIE";
+    pub const PRIVACY: &str = "TLS is required before authentication";
+    pub const TLS_ACTIVE: &str = "TLS is already active";
+    pub const TLS_UNAVAILABLE: &str = "STARTTLS is not available";
+    pub const BEGIN_TLS: &str = "Begin TLS negotiation now";
+    pub const READ_ONLY: &str = "Mailbox is read-only";
+}
+
+impl<S: Store> ServerSession<S> {
+    /// A new session; the greeting is queued.
+    pub fn new(config: ServerConfig, store: S) -> ServerSession<S> {
+        let fragments = Fragmentizer::new((&config.limits).into());
+        let mut session = ServerSession {
+            tls: config.tls,
+            config,
+            store,
+            fragments,
+            queue: VecDeque::new(),
+            phase: Phase::Command,
+            user: None,
+            selected: None,
+            errors: 0,
+            auth_failures: 0,
+        };
+        let greeting = format!("{} DMAPv1 ready", session.config.domain);
+        let code = Code::Capability(session.capabilities());
+        session.respond(Response::Status(Status::untagged(StatusKind::Ok, Some(code), &greeting)));
+        session
+    }
+
+    /// Appends bytes received from the client.
+    pub fn enqueue_input(&mut self, bytes: &[u8]) {
+        if !matches!(self.phase, Phase::Closed | Phase::AwaitingTls) {
+            self.fragments.enqueue(bytes);
+        }
+    }
+
+    /// The next output, event or interrupt; see the module documentation for the order.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Result<Event, Interrupt> {
+        loop {
+            match self.queue.pop_front() {
+                Some(Queued::Output(bytes)) => return Err(Interrupt::Output(bytes)),
+                Some(Queued::Event(event)) => return Ok(event),
+                None => {}
+            }
+            match self.phase {
+                Phase::Closed => return Err(Interrupt::Closed),
+                Phase::AwaitingTls => return Err(Interrupt::NeedMoreInput),
+                _ => {}
+            }
+            match self.fragments.progress() {
+                None => return Err(Interrupt::NeedMoreInput),
+                Some(fragment) => self.fragment(fragment),
+            }
+        }
+    }
+
+    /// The driver finished the TLS handshake after [`Event::StartTls`].
+    pub fn tls_started(&mut self) {
+        self.tls = true;
+        if matches!(self.phase, Phase::AwaitingTls) {
+            self.phase = Phase::Command;
+        }
+    }
+
+    /// Ends the session (e.g. on a server shutdown): queues `* BYE text`.
+    pub fn close(&mut self, text: &str) {
+        if !matches!(self.phase, Phase::Closed) {
+            self.respond(Response::Status(Status::untagged(StatusKind::Bye, None, text)));
+            self.end();
+        }
+    }
+
+    /// Tells the session that the selected mailbox may have changed (new mail, another
+    /// session's flags or expunges). During `IDLE` the changes are sent at once; otherwise
+    /// they are sent with the next `NOOP` or `IDLE`.
+    pub fn refresh(&mut self) {
+        if matches!(self.phase, Phase::Idling { .. }) {
+            self.sync_mailbox();
+        }
+    }
+
+    /// The connection state.
+    pub fn state(&self) -> State {
+        match (&self.phase, &self.user, &self.selected) {
+            (Phase::Closed, _, _) => State::Logout,
+            (_, None, _) => State::NotAuthenticated,
+            (_, Some(_), None) => State::Authenticated,
+            (_, Some(_), Some(_)) => State::Selected,
+        }
+    }
+
+    /// The authenticated user.
+    pub fn user(&self) -> Option<&str> {
+        self.user.as_deref()
+    }
+
+    /// The selected mailbox.
+    pub fn selected(&self) -> Option<&crate::codec::Mailbox> {
+        self.selected.as_ref().map(|s| &s.mailbox)
+    }
+
+    /// Whether TLS is active.
+    pub fn is_tls(&self) -> bool {
+        self.tls
+    }
+
+    /// Whether an `AUTHENTICATE` exchange is waiting for the client's answer to a challenge.
+    pub fn challenge_pending(&self) -> bool {
+        matches!(self.phase, Phase::Authenticating { step: AuthStep::Token(_), .. })
+    }
+
+    /// The store.
+    pub fn store(&mut self) -> &mut S {
+        &mut self.store
+    }
+
+    /// The capabilities advertised in the current state.
+    pub fn capabilities(&self) -> Vec<String> {
+        let mut caps: Vec<String> = vec!["IMAP4rev1".into(), "DMAPv1".into()];
+        if self.user.is_none() {
+            caps.extend(["AUTH=STACIE".into(), "SASL-IR".into(), "LOGINDISABLED".into()]);
+            if !self.tls && self.config.starttls {
+                caps.push("STARTTLS".into());
+            }
+        }
+        caps.extend(["LITERAL-".into(), "IDLE".into()]);
+        caps
+    }
+
+    // --- output -------------------------------------------------------------------------
+
+    fn output(&mut self, bytes: Vec<u8>) {
+        match self.queue.back_mut() {
+            Some(Queued::Output(last)) => last.extend_from_slice(&bytes),
+            _ => self.queue.push_back(Queued::Output(bytes)),
+        }
+    }
+
+    fn respond(&mut self, response: Response) {
+        self.output(response.to_bytes());
+    }
+
+    fn event(&mut self, event: Event) {
+        self.queue.push_back(Queued::Event(event));
+    }
+
+    /// Completes a command: the tagged status and a [`Event::CommandDone`].
+    fn done(&mut self, tag: &Tag, command: &'static str, kind: StatusKind, code: Option<Code>, text: &str) {
+        self.respond(Response::Status(Status::tagged(tag.clone(), kind, code, text)));
+        self.event(Event::CommandDone { tag: tag.clone(), command, kind });
+        if kind == StatusKind::Bad {
+            self.bad_counted();
+        } else {
+            self.errors = 0;
+        }
+    }
+
+    fn ok(&mut self, tag: &Tag, command: &'static str) {
+        self.done(tag, command, StatusKind::Ok, None, &format!("{command} completed"));
+    }
+
+    fn store_error(&mut self, tag: &Tag, command: &'static str, error: StoreError) {
+        let (code, text) = match error {
+            StoreError::NoSuchMailbox => (Code::Nonexistent, "No such mailbox".to_string()),
+            StoreError::NoSuchMessage => (Code::Nonexistent, "No such message".to_string()),
+            StoreError::Refused(text) => (Code::Cannot, text),
+            StoreError::Unavailable(text) => (Code::Unavailable, text),
+            StoreError::Signet(error) => (Code::Cannot, format!("Signet refused: {error}")),
+        };
+        self.done(tag, command, StatusKind::No, Some(code), &text);
+    }
+
+    fn bad_counted(&mut self) {
+        self.errors += 1;
+        if self.errors >= self.config.limits.max_errors {
+            self.close(text::BYE_ERRORS);
+        }
+    }
+
+    fn end(&mut self) {
+        self.phase = Phase::Closed;
+        self.fragments.clear();
+    }
+
+    // --- input --------------------------------------------------------------------------
+
+    fn fragment(&mut self, fragment: Fragment) {
+        match fragment {
+            Fragment::Message(bytes) => match core::mem::replace(&mut self.phase, Phase::Command) {
+                Phase::Command => self.command(&bytes),
+                Phase::Authenticating { tag, step } => self.auth_line(tag, step, &bytes),
+                Phase::Idling { tag } => self.idle_line(tag, &bytes),
+                phase @ (Phase::AwaitingTls | Phase::Closed) => self.phase = phase,
+            },
+            Fragment::Announced { length, mode, fits } => self.announced(length, mode, fits),
+            Fragment::LineTooLong { head } => self.line_too_long(&head),
+        }
+    }
+
+    fn announced(&mut self, length: u64, mode: LiteralMode, fits: bool) {
+        let limits = self.config.limits;
+        // Before authentication no command needs more than a line's worth of literal data.
+        let limit = if self.user.is_some() { limits.max_literal } else { limits.max_line };
+        let fits = fits && length <= limit as u64;
+        let tag = Command::parse_tag(self.fragments.current());
+        if mode == LiteralMode::NonSync && (!fits || length > limits.max_non_sync_literal as u64) {
+            let text = format!(
+                "Non-synchronizing literal of {length} bytes is over the limit of {}",
+                limits.max_non_sync_literal.min(limit)
+            );
+            self.status(tag, StatusKind::Bad, Some(Code::TooBig), &text);
+            self.close(text::BYE_NON_SYNC);
+            return;
+        }
+        if !fits {
+            self.fragments.discard_message();
+            let text = format!("Literal of {length} bytes is over the limit of {limit}");
+            self.status(tag, StatusKind::No, Some(Code::TooBig), &text);
+            return;
+        }
+        self.fragments.accept_literal();
+        if mode == LiteralMode::Sync {
+            self.respond(Response::Continue(text::CONTINUE_LITERAL.as_bytes().to_vec()));
+        }
+    }
+
+    fn line_too_long(&mut self, head: &[u8]) {
+        let tag = match core::mem::replace(&mut self.phase, Phase::Command) {
+            Phase::Authenticating { tag, .. } | Phase::Idling { tag } => {
+                self.fragments.set_literals(true);
+                Some(tag)
+            }
+            _ => Command::parse_tag(head),
+        };
+        let text = format!("Line is longer than {} bytes", self.config.limits.max_line);
+        self.status(tag, StatusKind::Bad, Some(Code::TooBig), &text);
+    }
+
+    /// A status for a command that could not be parsed: tagged when the tag is known. `BAD`
+    /// counts towards the error limit.
+    fn status(&mut self, tag: Option<Tag>, kind: StatusKind, code: Option<Code>, text: &str) {
+        let status = match tag {
+            Some(tag) => Status::tagged(tag, kind, code, text),
+            None => Status::untagged(kind, code, text),
+        };
+        self.respond(Response::Status(status));
+        if kind == StatusKind::Bad {
+            self.bad_counted();
+        }
+    }
+
+    fn command(&mut self, bytes: &[u8]) {
+        let limits = crate::codec::ParseLimits { max_sequence_ranges: self.config.limits.max_sequence_ranges };
+        match Command::parse(bytes, &limits) {
+            Ok(command) => self.execute(command),
+            Err(error) => {
+                let tag = Command::parse_tag(bytes);
+                let text = match (&tag, &error) {
+                    (None, _) => text::NO_TAG.to_string(),
+                    (Some(_), DmapError::UnknownCommand(_)) => text::UNKNOWN.to_string(),
+                    (Some(_), error) => format!("Invalid arguments: {error}"),
+                };
+                self.status(tag, StatusKind::Bad, None, &text);
+            }
+        }
+    }
+
+    fn allowed(&self, body: &CommandBody) -> bool {
+        let state = self.state();
+        match body {
+            CommandBody::Capability | CommandBody::Noop | CommandBody::Logout => true,
+            CommandBody::StartTls | CommandBody::Authenticate { .. } | CommandBody::Login { .. } => {
+                state == State::NotAuthenticated
+            }
+            CommandBody::Fetch { .. } | CommandBody::Store { .. } | CommandBody::Expunge | CommandBody::Close => {
+                state == State::Selected
+            }
+            _ => matches!(state, State::Authenticated | State::Selected),
+        }
+    }
+
+    fn execute(&mut self, command: Command) {
+        let Command { tag, body } = command;
+        let name = body.name();
+        if !self.allowed(&body) {
+            let text = format!("{name} is not allowed in the {} state", self.state().name());
+            self.done(&tag, name, StatusKind::Bad, None, &text);
+            return;
+        }
+        match body {
+            CommandBody::Capability => {
+                let caps = self.capabilities();
+                self.respond(Response::Data(crate::codec::Data::Capability(caps)));
+                self.ok(&tag, name);
+            }
+            CommandBody::Noop => {
+                self.sync_mailbox();
+                self.ok(&tag, name);
+            }
+            CommandBody::Logout => {
+                self.respond(Response::Status(Status::untagged(StatusKind::Bye, None, text::BYE_LOGOUT)));
+                self.ok(&tag, name);
+                self.end();
+            }
+            CommandBody::StartTls => self.starttls(&tag),
+            CommandBody::Authenticate { mechanism, initial } => self.authenticate(tag, &mechanism, initial),
+            CommandBody::Login { .. } => {
+                self.done(&tag, name, StatusKind::No, Some(Code::Cannot), text::LOGIN_DISABLED);
+            }
+            CommandBody::List { reference, pattern } => self.list(&tag, &reference, &pattern),
+            CommandBody::Select(mailbox) => self.select(&tag, mailbox, false),
+            CommandBody::Examine(mailbox) => self.select(&tag, mailbox, true),
+            CommandBody::Status { mailbox, items } => self.mailbox_status(&tag, &mailbox, &items),
+            CommandBody::Fetch { uid, set, items } => self.fetch(&tag, uid, &set, &items),
+            CommandBody::Store { uid, set, mode, silent, flags } => {
+                self.store_flags(&tag, uid, &set, mode, silent, &flags);
+            }
+            CommandBody::Expunge => self.expunge(&tag),
+            CommandBody::Close => self.close_mailbox(&tag),
+            CommandBody::Idle => self.idle(tag),
+            CommandBody::Append { mailbox, flags, date, object } => self.append(&tag, &mailbox, &flags, date, object),
+            CommandBody::Submit { object } => self.submit(&tag, object),
+            CommandBody::SignetRequest { request } => self.signet_request(&tag, &request),
+            CommandBody::SignetLookup { address } => self.signet_lookup(&tag, &address),
+            CommandBody::KeyfileStore { shard, envelope } => self.keyfile_store(&tag, shard, envelope),
+            CommandBody::KeyfileFetch => self.keyfile_fetch(&tag),
+        }
+    }
+
+    fn starttls(&mut self, tag: &Tag) {
+        let name = "STARTTLS";
+        if self.tls {
+            self.done(tag, name, StatusKind::Bad, None, text::TLS_ACTIVE);
+        } else if !self.config.starttls {
+            self.done(tag, name, StatusKind::Bad, None, text::TLS_UNAVAILABLE);
+        } else {
+            self.done(tag, name, StatusKind::Ok, None, text::BEGIN_TLS);
+            // Nothing the client pipelined in the clear may be read as if it came over TLS.
+            self.fragments.clear();
+            self.phase = Phase::AwaitingTls;
+            self.event(Event::StartTls);
+        }
+    }
+
+    fn idle(&mut self, tag: Tag) {
+        self.respond(Response::Continue(b"idling".to_vec()));
+        self.sync_mailbox();
+        self.fragments.set_literals(false);
+        self.phase = Phase::Idling { tag };
+    }
+
+    fn idle_line(&mut self, tag: Tag, line: &[u8]) {
+        self.fragments.set_literals(true);
+        if line.eq_ignore_ascii_case(b"DONE\r\n") {
+            self.done(&tag, "IDLE", StatusKind::Ok, None, "IDLE terminated");
+        } else {
+            self.done(&tag, "IDLE", StatusKind::Bad, None, "Expected DONE");
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! What the server and client sessions share: the connection state and the interrupts of
+//! their `next` methods.
+
+/// The IMAP connection state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum State {
+    /// Before a successful `AUTHENTICATE`.
+    NotAuthenticated,
+    /// Logged in, no mailbox selected.
+    Authenticated,
+    /// A mailbox is selected.
+    Selected,
+    /// The session has ended.
+    Logout,
+}
+
+impl State {
+    /// The name used in refusals (`not authenticated`, `authenticated`, `selected`, `logout`).
+    pub fn name(self) -> &'static str {
+        match self {
+            State::NotAuthenticated => "not authenticated",
+            State::Authenticated => "authenticated",
+            State::Selected => "selected",
+            State::Logout => "logout",
+        }
+    }
+}
+
+/// Why a session's `next` returned without an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Interrupt {
+    /// Write these bytes to the peer, then call `next` again.
+    Output(Vec<u8>),
+    /// Feed more received bytes with `enqueue_input`, then call `next` again.
+    NeedMoreInput,
+    /// The session is over: close the connection. Every later call returns this again.
+    Closed,
+}
