@@ -2,9 +2,10 @@
 
 use std::path::Path;
 
-use dime_core::base64;
 use dime_signet::KeyOwner;
-use dime_signet::record::{MAX_PEM_LEN, ManagementRecord, RecordError, certificate_from_pem, owner_name};
+use dime_signet::record::{
+    MAX_PEM_LEN, ManagementRecord, RecordError, certificate_from_der, certificate_from_pem, owner_name,
+};
 
 use crate::Outcome;
 use crate::cli::{CheckArgs, GenerateArgs, VerifyTlsArgs};
@@ -18,17 +19,15 @@ const PEM_BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
 /// Reads a certificate file, PEM or DER, as DER.
 ///
 /// A file holding the PEM boundary is PEM (the first certificate is taken); anything else is
-/// DER. Both go through [`certificate_from_pem`], so the same size limit and the same
-/// single-DER-SEQUENCE check apply to either form.
+/// DER. Either way the same size limit and single-DER-SEQUENCE check apply.
 fn read_certificate(path: &Path) -> Result<Vec<u8>, CliError> {
     let bytes = read_limited(path, MAX_PEM_LEN)?;
-    let pem = if bytes.windows(PEM_BEGIN.len()).any(|window| window == PEM_BEGIN) {
-        String::from_utf8_lossy(&bytes).into_owned()
+    let der = if bytes.windows(PEM_BEGIN.len()).any(|window| window == PEM_BEGIN) {
+        certificate_from_pem(&String::from_utf8_lossy(&bytes))
     } else {
-        let body = base64::encode_padded(&bytes);
-        format!("-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n")
+        certificate_from_der(&bytes).map(<[u8]>::to_vec)
     };
-    certificate_from_pem(&pem).map_err(|source| CliError::Certificate { path: path.to_path_buf(), source })
+    der.map_err(|source| CliError::Certificate { path: path.to_path_buf(), source })
 }
 
 /// Parses record text given on the command line.

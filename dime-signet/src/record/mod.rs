@@ -52,7 +52,10 @@ pub use dnssec::{DnssecStatus, RecordPolicy};
 pub use error::RecordError;
 pub use field::{Expiry, FieldName, MAX_EXPIRY_DAYS, Policy, Subdomain, Syndicates, UnknownField, Version};
 pub use host::{HostName, MAX_HOST_LEN, MAX_LABEL_LEN};
-pub use tls::{MAX_CERTIFICATE_LEN, MAX_PEM_LEN, certificate_from_pem, sign_tls_certificate, tls_certificate_digest};
+pub use tls::{
+    MAX_CERTIFICATE_LEN, MAX_PEM_LEN, certificate_from_der, certificate_from_pem, sign_tls_certificate,
+    tls_certificate_digest,
+};
 pub use token::MAX_NAME_LEN;
 pub use txt::{MAX_TXT_RR_LEN, MAX_TXT_RRS, MAX_TXT_STRING_LEN, is_dime_record};
 

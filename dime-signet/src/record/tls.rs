@@ -67,10 +67,17 @@ pub fn certificate_from_pem(pem: &str) -> Result<Vec<u8>, RecordError> {
         }
     }
     let der = base64::decode_padded(&body, "certificate").map_err(|_| RecordError::PemBase64)?;
+    certificate_from_der(&der)?;
+    Ok(der)
+}
+
+/// Checks DER certificate bytes as [`certificate_from_pem`] checks its decoded body: at most
+/// [`MAX_CERTIFICATE_LEN`] bytes forming a single DER SEQUENCE.
+pub fn certificate_from_der(der: &[u8]) -> Result<&[u8], RecordError> {
     if der.len() > MAX_CERTIFICATE_LEN {
         return Err(RecordError::CertificateTooLarge { len: der.len(), limit: MAX_CERTIFICATE_LEN });
     }
-    check_der_sequence(&der)?;
+    check_der_sequence(der)?;
     Ok(der)
 }
 
@@ -106,6 +113,18 @@ fn check_der_sequence(der: &[u8]) -> Result<(), RecordError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn der_certificates_are_checked_like_pem_bodies() {
+        assert_eq!(certificate_from_der(&[0x30, 0x01, 0x05]), Ok(&[0x30, 0x01, 0x05][..]));
+        assert_eq!(certificate_from_der(&[0x31, 0x00]), Err(RecordError::CertificateNotDer));
+        let mut big = vec![0x30, 0x83, 0x01, 0x00, 0x00];
+        big.resize(MAX_CERTIFICATE_LEN + 1, 0);
+        assert_eq!(
+            certificate_from_der(&big),
+            Err(RecordError::CertificateTooLarge { len: MAX_CERTIFICATE_LEN + 1, limit: MAX_CERTIFICATE_LEN })
+        );
+    }
 
     #[test]
     fn der_outer_sequence() {
