@@ -1,0 +1,487 @@
+//! The tokio + rustls driver: runs [`ServerSession`]s and [`ClientSession`]s over TCP with TLS.
+//!
+//! * [`serve`] / [`serve_connection`]: a DMTP server, native or dual mode, answering the
+//!   session's events from a [`ServerApp`].
+//! * [`Connection::connect`], [`deliver`], [`lookup`]: a DMTP client that checks the DX
+//!   certificate (through a caller-supplied decision, usually
+//!   [`check_certificate`](crate::resolve::check_certificate)) before it sends any request.
+//!
+//! TLS follows D5: TLS 1.3 preferred, TLS 1.2 allowed, ECDHE with AES-256-GCM or
+//! ChaCha20-Poly1305 only ([`tls_provider`]); rustls with the `ring` provider.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::{Buf, BytesMut};
+use dime_core::Fingerprint;
+use dime_signet::record::HostName;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{verify_server_cert_signed_by_trust_anchor, verify_server_name};
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::server::ParsedCertificate;
+use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::{TlsAcceptor, TlsConnector};
+
+use crate::client::{ClientConfig, ClientEvent, ClientSession, ConnectMode, Delivery, Outcome, Request, RequestId};
+use crate::error::DmtpError;
+use crate::resolve::PresentedCertificate;
+use crate::server::{Answer, ListenMode, ReceivedMessage, Rejection, ServerConfig, ServerEvent, ServerSession, Verification};
+use crate::wire::{Address, Name, TxId};
+
+/// Bytes asked of the socket per read.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// The rustls `ring` provider restricted to D5's cipher suites: TLS 1.3 AES-256-GCM and
+/// ChaCha20-Poly1305, TLS 1.2 ECDHE (ECDSA or RSA) with the same two AEADs.
+pub fn tls_provider() -> Arc<CryptoProvider> {
+    use rustls::crypto::ring::cipher_suite as cs;
+    let mut provider = rustls::crypto::ring::default_provider();
+    provider.cipher_suites = vec![
+        cs::TLS13_AES_256_GCM_SHA384,
+        cs::TLS13_CHACHA20_POLY1305_SHA256,
+        cs::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        cs::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        cs::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        cs::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    ];
+    Arc::new(provider)
+}
+
+fn tls_error(error: impl core::fmt::Display) -> DmtpError {
+    DmtpError::Tls(error.to_string())
+}
+
+/// A server TLS configuration for D5 with one certificate chain (leaf first) and its key.
+pub fn server_tls_config(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+) -> Result<Arc<rustls::ServerConfig>, DmtpError> {
+    let config = rustls::ServerConfig::builder_with_provider(tls_provider())
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(tls_error)?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(tls_error)?;
+    Ok(Arc::new(config))
+}
+
+/// Accepts any certificate during the handshake (checking only the handshake signatures); the
+/// certificate is judged afterwards, as protocols.md §5 does.
+#[derive(Debug)]
+struct DeferredVerifier {
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ServerCertVerifier for DeferredVerifier {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+/// The client side of TLS: the rustls configuration and the roots the chain check uses.
+#[derive(Debug, Clone)]
+pub struct ClientTls {
+    config: Arc<rustls::ClientConfig>,
+    roots: Arc<RootCertStore>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ClientTls {
+    /// A client that judges chains against `roots` (an empty store makes every chain invalid,
+    /// leaving only DNSSEC-secured `tls=` pins).
+    pub fn new(roots: RootCertStore) -> Result<ClientTls, DmtpError> {
+        let provider = tls_provider();
+        let algorithms = provider.signature_verification_algorithms;
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+            .map_err(tls_error)?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(DeferredVerifier { algorithms }))
+            .with_no_client_auth();
+        Ok(ClientTls { config: Arc::new(config), roots: Arc::new(roots), algorithms })
+    }
+
+    /// The facts the certificate decision needs: does the leaf name `host`, does the chain hold.
+    pub fn facts(&self, host: &HostName, chain: &[CertificateDer<'_>]) -> (bool, bool) {
+        let Some((leaf, intermediates)) = chain.split_first() else { return (false, false) };
+        let Ok(parsed) = ParsedCertificate::try_from(leaf) else { return (false, false) };
+        let name = ServerName::try_from(host.as_str()).map(|n| n.to_owned());
+        let hostname = name.is_ok_and(|n| verify_server_name(&parsed, &n).is_ok());
+        let chain_ok =
+            verify_server_cert_signed_by_trust_anchor(&parsed, &self.roots, intermediates, UnixTime::now(), self.algorithms.all).is_ok();
+        (hostname, chain_ok)
+    }
+}
+
+/// Answers a server session's events. Calls are synchronous: keep them quick (in-memory stores,
+/// or hand the work to a blocking pool inside).
+pub trait ServerApp: Send + Sync + 'static {
+    /// `SGNT`: the signet's bytes, or `None`.
+    fn signet(&self, name: &Name, fingerprint: Option<&Fingerprint>) -> Option<Vec<u8>>;
+    /// `HIST`: the chain, oldest first; empty when unknown.
+    fn history(&self, address: &Address, start: &Fingerprint, end: Option<&Fingerprint>) -> Vec<Vec<u8>>;
+    /// `VRFY`.
+    fn verify(&self, name: &Name, fingerprint: &Fingerprint) -> Verification;
+    /// `STATS`.
+    fn stats(&self) -> Vec<(String, u64)> {
+        Vec::new()
+    }
+    /// A message arrived with the right size and hash: check it as the destination (e.g. with
+    /// [`crate::object::check_as_destination`]) and store it; the verdict becomes the reply.
+    fn message(&self, message: ReceivedMessage) -> Result<(), Rejection>;
+}
+
+/// How a served connection ended.
+#[derive(Debug)]
+pub enum Served {
+    /// The session ended (QUIT, timeout, violations, or the client left).
+    Closed,
+    /// Dual mode with hand-off: the client speaks SMTP; here is the plaintext connection and its
+    /// first line.
+    SmtpHandoff {
+        /// The connection.
+        stream: TcpStream,
+        /// The first SMTP line, CRLF included.
+        line: Vec<u8>,
+    },
+}
+
+enum Pumped {
+    Closed,
+    StartTls,
+    Handoff(Vec<u8>),
+}
+
+fn now() -> Instant {
+    Instant::now()
+}
+
+/// Reads into `buf` until the deadline; `Ok(None)` when it passed, `Ok(Some(0))` at EOF.
+async fn read_until<S: AsyncRead + Unpin>(stream: &mut S, buf: &mut BytesMut, deadline: Option<Instant>) -> Result<Option<usize>, DmtpError> {
+    buf.reserve(READ_CHUNK);
+    match deadline {
+        Some(deadline) => {
+            let sleep = tokio::time::sleep_until(tokio::time::Instant::from_std(deadline));
+            tokio::select! {
+                read = stream.read_buf(buf) => Ok(Some(read?)),
+                () = sleep => Ok(None),
+            }
+        }
+        None => Ok(Some(stream.read_buf(buf).await?)),
+    }
+}
+
+async fn pump_server<S, A>(stream: &mut S, session: &mut ServerSession, app: &A, buf: &mut BytesMut) -> Result<Pumped, DmtpError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    A: ServerApp + ?Sized,
+{
+    loop {
+        while let Some(bytes) = session.poll_transmit() {
+            stream.write_all(&bytes).await?;
+        }
+        if let Some(event) = session.poll() {
+            let answer = match event {
+                ServerEvent::StartTls => {
+                    stream.flush().await?;
+                    buf.clear();
+                    return Ok(Pumped::StartTls);
+                }
+                ServerEvent::SmtpHandoff { line } => {
+                    stream.flush().await?;
+                    return Ok(Pumped::Handoff(line));
+                }
+                ServerEvent::SignetRequested { id, name, fingerprint } => (id, Answer::Signet(app.signet(&name, fingerprint.as_ref()))),
+                ServerEvent::HistoryRequested { id, address, start, end } => {
+                    (id, Answer::History(app.history(&address, &start, end.as_ref())))
+                }
+                ServerEvent::VerifyRequested { id, name, fingerprint } => (id, Answer::Verify(app.verify(&name, &fingerprint))),
+                ServerEvent::StatsRequested { id } => (id, Answer::Stats(app.stats())),
+                ServerEvent::MessageReceived(message) => {
+                    let id = message.id;
+                    (id, Answer::Message(app.message(message)))
+                }
+            };
+            session.answer(now(), answer.0, answer.1)?;
+            continue;
+        }
+        if session.is_closed() {
+            stream.flush().await?;
+            let _ = stream.shutdown().await;
+            return Ok(Pumped::Closed);
+        }
+        if !buf.is_empty() {
+            let taken = session.enqueue_input(now(), buf);
+            buf.advance(taken);
+            if taken > 0 {
+                continue;
+            }
+        }
+        match read_until(stream, buf, session.poll_timeout()).await? {
+            None => session.handle_timeout(now()),
+            Some(0) => return Ok(Pumped::Closed),
+            Some(_) => {}
+        }
+    }
+}
+
+/// Serves one accepted connection to its end.
+pub async fn serve_connection<A: ServerApp + ?Sized>(
+    mut tcp: TcpStream,
+    acceptor: &TlsAcceptor,
+    config: Arc<ServerConfig>,
+    app: &A,
+) -> Result<Served, DmtpError> {
+    let _ = tcp.set_nodelay(true);
+    let mode = config.mode;
+    let mut session = ServerSession::new(config, now());
+    let mut buf = BytesMut::new();
+    if let ListenMode::Dual { .. } = mode {
+        match pump_server(&mut tcp, &mut session, app, &mut buf).await? {
+            Pumped::Closed => return Ok(Served::Closed),
+            Pumped::Handoff(line) => return Ok(Served::SmtpHandoff { stream: tcp, line }),
+            Pumped::StartTls => {}
+        }
+    }
+    let mut tls = acceptor.accept(tcp).await?;
+    session.tls_established(now())?;
+    pump_server(&mut tls, &mut session, app, &mut buf).await?;
+    Ok(Served::Closed)
+}
+
+/// Accepts connections forever, serving each on its own task. Errors of single connections
+/// are dropped; only an error of the listener ends the loop.
+pub async fn serve<A: ServerApp>(
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    config: Arc<ServerConfig>,
+    app: Arc<A>,
+) -> Result<(), DmtpError> {
+    let acceptor = TlsAcceptor::from(tls);
+    loop {
+        let (tcp, _) = listener.accept().await?;
+        let (acceptor, config, app) = (acceptor.clone(), config.clone(), app.clone());
+        tokio::spawn(async move {
+            let _ = serve_connection(tcp, &acceptor, config, app.as_ref()).await;
+        });
+    }
+}
+
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+    Broken,
+}
+
+impl Stream {
+    async fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.write_all(bytes).await,
+            Stream::Tls(s) => s.write_all(bytes).await,
+            Stream::Broken => Err(std::io::ErrorKind::NotConnected.into()),
+        }
+    }
+
+    async fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.flush().await,
+            Stream::Tls(s) => s.flush().await,
+            Stream::Broken => Ok(()),
+        }
+    }
+
+    async fn read(&mut self, buf: &mut BytesMut, deadline: Option<Instant>) -> Result<Option<usize>, DmtpError> {
+        match self {
+            Stream::Plain(s) => read_until(s, buf, deadline).await,
+            Stream::Tls(s) => read_until(s, buf, deadline).await,
+            Stream::Broken => Ok(Some(0)),
+        }
+    }
+}
+
+/// Decides on the DX certificate right after the handshake, before any request is sent.
+pub type CertificateDecision<'a> = dyn FnMut(&PresentedCertificate<'_>) -> Result<(), DmtpError> + Send + 'a;
+
+/// A client connection to a DX server: a [`ClientSession`] over TCP and TLS.
+pub struct Connection {
+    session: ClientSession,
+    stream: Stream,
+    buf: BytesMut,
+    host: HostName,
+    certificate: Option<Vec<CertificateDer<'static>>>,
+}
+
+impl core::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Connection").field("host", &self.host).field("session", &self.session).finish()
+    }
+}
+
+impl Connection {
+    /// Connects to `addr` as DX host `host` in `mode`, runs the TLS handshake (after STARTTLS in
+    /// dual mode), asks `decide` about the certificate, and reads the session up to ready.
+    pub async fn connect(
+        addr: SocketAddr,
+        host: &HostName,
+        mode: ConnectMode,
+        tls: &ClientTls,
+        decide: &mut CertificateDecision<'_>,
+    ) -> Result<Connection, DmtpError> {
+        let tcp = TcpStream::connect(addr).await?;
+        let _ = tcp.set_nodelay(true);
+        let mut connection = Connection {
+            session: ClientSession::new(ClientConfig::new(host.clone(), mode), now()),
+            stream: Stream::Plain(tcp),
+            buf: BytesMut::new(),
+            host: host.clone(),
+            certificate: None,
+        };
+        if mode == ConnectMode::Native {
+            connection.upgrade(tls, decide).await?;
+        }
+        loop {
+            match connection.next_event(Some((tls, &mut *decide))).await? {
+                ClientEvent::Ready => return Ok(connection),
+                ClientEvent::Completed { result: Err(error), .. } => return Err(error),
+                _ => {}
+            }
+        }
+    }
+
+    async fn upgrade(&mut self, tls: &ClientTls, decide: &mut CertificateDecision<'_>) -> Result<(), DmtpError> {
+        let Stream::Plain(tcp) = core::mem::replace(&mut self.stream, Stream::Broken) else {
+            return Err(DmtpError::WrongState);
+        };
+        let name = ServerName::try_from(self.host.as_str()).map_err(tls_error)?.to_owned();
+        let stream = TlsConnector::from(tls.config.clone()).connect(name, tcp).await?;
+        let chain: Vec<CertificateDer<'static>> =
+            stream.get_ref().1.peer_certificates().unwrap_or_default().iter().map(|c| c.clone().into_owned()).collect();
+        let (hostname_matches, chain_valid) = tls.facts(&self.host, &chain);
+        let der = chain.first().map(|c| c.as_ref()).unwrap_or_default();
+        decide(&PresentedCertificate { der, hostname_matches, chain_valid })?;
+        self.certificate = Some(chain);
+        self.stream = Stream::Tls(Box::new(stream));
+        self.session.tls_established(now())
+    }
+
+    /// The certificate chain the server presented (leaf first).
+    pub fn certificate_chain(&self) -> &[CertificateDer<'static>] {
+        self.certificate.as_deref().unwrap_or_default()
+    }
+
+    async fn next_event(&mut self, mut upgrade: Option<(&ClientTls, &mut CertificateDecision<'_>)>) -> Result<ClientEvent, DmtpError> {
+        loop {
+            while let Some(bytes) = self.session.poll_transmit() {
+                self.stream.write_all(&bytes).await?;
+            }
+            if let Some(event) = self.session.poll() {
+                if event == ClientEvent::StartTls {
+                    let Some((tls, decide)) = upgrade.as_mut() else { return Err(DmtpError::WrongState) };
+                    self.stream.flush().await?;
+                    self.buf.clear();
+                    self.upgrade(tls, decide).await?;
+                    continue;
+                }
+                return Ok(event);
+            }
+            if self.session.is_closed() {
+                return Err(DmtpError::ConnectionClosed);
+            }
+            if !self.buf.is_empty() {
+                let taken = self.session.enqueue_input(now(), &self.buf);
+                self.buf.advance(taken);
+                if taken > 0 {
+                    continue;
+                }
+            }
+            match self.stream.read(&mut self.buf, self.session.poll_timeout()).await? {
+                None => self.session.handle_timeout(now()),
+                Some(0) => self.session.connection_closed(),
+                Some(_) => {}
+            }
+        }
+    }
+
+    /// Runs one request and gives its outcome.
+    pub async fn request(&mut self, request: Request) -> Result<Outcome, DmtpError> {
+        let id: RequestId = self.session.submit(now(), request);
+        loop {
+            if let ClientEvent::Completed { id: done, result } = self.next_event(None).await? {
+                if done == id {
+                    return result;
+                }
+            }
+        }
+    }
+
+    /// Sends QUIT and closes.
+    pub async fn quit(mut self) -> Result<(), DmtpError> {
+        self.request(Request::Quit).await.map(|_| ())
+    }
+}
+
+/// Connects, delivers one object, and quits; gives the server's transaction id.
+pub async fn deliver(
+    addr: SocketAddr,
+    host: &HostName,
+    mode: ConnectMode,
+    tls: &ClientTls,
+    decide: &mut CertificateDecision<'_>,
+    delivery: Delivery,
+) -> Result<TxId, DmtpError> {
+    let mut connection = Connection::connect(addr, host, mode, tls, decide).await?;
+    let outcome = connection.request(Request::Deliver(delivery)).await?;
+    let _ = connection.quit().await;
+    match outcome {
+        Outcome::Delivered(txid) => Ok(txid),
+        _ => Err(DmtpError::WrongState),
+    }
+}
+
+/// Connects, runs one lookup (SGNT, HIST, VRFY or STATS), and quits.
+pub async fn lookup(
+    addr: SocketAddr,
+    host: &HostName,
+    mode: ConnectMode,
+    tls: &ClientTls,
+    decide: &mut CertificateDecision<'_>,
+    request: Request,
+) -> Result<Outcome, DmtpError> {
+    let mut connection = Connection::connect(addr, host, mode, tls, decide).await?;
+    let outcome = connection.request(request).await;
+    let _ = connection.quit().await;
+    outcome
+}

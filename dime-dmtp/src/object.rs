@@ -1,0 +1,59 @@
+//! The DATA-phase object check: open the received object as the destination organisation
+//! with `dime-message` before the session answers `250 OK [txid]`.
+//!
+//! The server session never parses objects itself; it emits
+//! [`ServerEvent::MessageReceived`](crate::server::ServerEvent::MessageReceived) with the hash
+//! already checked, and the application answers with the verdict. [`check_as_destination`] is
+//! the ready-made verdict for a destination that holds its org encryption key and has resolved
+//! the origin's org signet.
+
+use dime_core::keys::EncryptionSecretKey;
+use dime_message::{Actor, DestinationView, Envelope, Limits};
+use dime_signet::Signet;
+
+use crate::error::DmtpError;
+use crate::resolve::has_fingerprint;
+use crate::server::{ReceivedMessage, Rejection};
+
+/// What the destination needs to open an object.
+#[derive(Debug, Clone, Copy)]
+pub struct DestinationKeys<'a> {
+    /// The destination organisation's encryption secret key.
+    pub secret: &'a EncryptionSecretKey,
+    /// The origin organisation's signet, resolved and validated (e.g. with
+    /// [`crate::resolve::validate_org`]) for the `MAIL FROM` domain.
+    pub origin: &'a Signet,
+    /// Object limits.
+    pub limits: Limits,
+}
+
+/// Opens `message` as the destination: the origin signet must carry the `MAIL FROM`
+/// fingerprint, the object must open and verify under it, its origin must be the `MAIL FROM`
+/// domain and its recipient must belong to the `RCPT TO` domain.
+///
+/// Errors: [`DmtpError::InvalidObject`] with the reason; answer it with
+/// [`Rejection::InvalidObject`] (see [`verdict`]).
+pub fn check_as_destination(message: &ReceivedMessage, keys: &DestinationKeys<'_>) -> Result<DestinationView, DmtpError> {
+    let invalid = |reason: String| DmtpError::InvalidObject { reason };
+    let envelope = &message.envelope;
+    if !has_fingerprint(keys.origin, &envelope.mail_from.fingerprint) {
+        return Err(invalid("the origin signet does not have the MAIL FROM fingerprint".into()));
+    }
+    let view = Envelope::open(&message.object, &keys.limits, Actor::Destination, keys.secret)
+        .and_then(|opened| opened.open_as_destination(keys.origin))
+        .map_err(|e| invalid(e.to_string()))?;
+    if !view.envelope.origin.eq_ignore_ascii_case(envelope.mail_from.domain.as_str()) {
+        return Err(invalid(format!("the object's origin {:?} is not the MAIL FROM domain", view.envelope.origin)));
+    }
+    let recipient_domain = view.envelope.recipient.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+    if !recipient_domain.eq_ignore_ascii_case(envelope.destination.as_str()) {
+        return Err(invalid(format!("the recipient {:?} is not at the RCPT TO domain", view.envelope.recipient)));
+    }
+    Ok(view)
+}
+
+/// The answer for the session: accept when the check passed, [`Rejection::InvalidObject`]
+/// otherwise.
+pub fn verdict<T>(checked: &Result<T, DmtpError>) -> Result<(), Rejection> {
+    checked.as_ref().map(|_| ()).map_err(|_| Rejection::InvalidObject)
+}

@@ -1,0 +1,768 @@
+//! The server session: a sans-IO state machine for one DMTP connection.
+//!
+//! Bytes and "TLS is up" go in; replies, [`ServerEvent`]s and a deadline come out; the
+//! application answers events with [`ServerSession::answer`]. Nothing here touches a socket, a
+//! clock or a task: every call that needs the time takes `now`.
+//!
+//! # Driving a session
+//!
+//! After **every** call that feeds the session ([`ServerSession::tls_established`],
+//! [`ServerSession::enqueue_input`], [`ServerSession::answer`],
+//! [`ServerSession::handle_timeout`]) drain its outputs in this order:
+//!
+//! 1. [`ServerSession::poll_transmit`] until `None`, writing each buffer to the connection in
+//!    order (on a dual-mode connection these bytes go out *before* any TLS handshake starts);
+//! 2. [`ServerSession::poll`] until `None`, handling each event (an answer queues more bytes:
+//!    go back to 1);
+//! 3. if [`ServerSession::is_closed`], flush and close the connection;
+//! 4. [`ServerSession::poll_timeout`]: call [`ServerSession::handle_timeout`] when it passes.
+//!
+//! [`ServerSession::enqueue_input`] returns how many bytes it took. It stops taking bytes while
+//! an event waits for its answer or while more than
+//! [`ServerLimits::max_pending_output`] bytes wait to be sent; the caller keeps the rest and
+//! offers it again after answering or draining. So every buffer in the session is bounded.
+
+mod text;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use dime_core::Fingerprint;
+use dime_signet::record::HostName;
+use sha2::{Digest, Sha512};
+
+use crate::error::DmtpError;
+use crate::wire::{Address, Command, Framed, LineReader, MAX_COMMAND_LINE, MailFrom, Name, Nonce, Reply, TxId, Verb};
+
+pub use text::help_text;
+
+/// How the listener meets clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListenMode {
+    /// Port 26: TLS from the first byte, the banner inside TLS.
+    Native,
+    /// Port 25: a plaintext banner; DMTP starts with `STARTTLS <host> MODE=DMTPv1`.
+    Dual {
+        /// Hand SMTP-style sessions to the application ([`ServerEvent::SmtpHandoff`]) instead of
+        /// refusing them with `554 <host> SMTP SERVICE NOT AVAILABLE`.
+        smtp_handoff: bool,
+    },
+}
+
+/// A destination domain this server accepts messages for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServedDomain {
+    /// The organisation's domain.
+    pub domain: HostName,
+    /// Fingerprints of its org signet that `RCPT TO` may name (any kind: crypto, full, id).
+    /// Empty accepts any fingerprint.
+    pub fingerprints: Vec<Fingerprint>,
+}
+
+/// Limits and timeouts of a server session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// Largest message object accepted (`SIZE=`), advertised in EHLO.
+    pub max_message_size: u64,
+    /// How long a session may wait for a complete command line.
+    pub idle_timeout: Duration,
+    /// How long a session may wait for the next bytes of a message object.
+    pub data_timeout: Duration,
+    /// Protocol violations (unknown commands, bad arguments, bad sequences, bad lines) after
+    /// which the session ends with `421`.
+    pub max_violations: u32,
+    /// Reply bytes waiting to be sent above which the session takes no more input.
+    pub max_pending_output: usize,
+}
+
+impl Default for ServerLimits {
+    /// 64 MiB objects, 5 minutes idle, 2 minutes between data bytes, 10 violations, 64 KiB of
+    /// pending replies.
+    fn default() -> Self {
+        ServerLimits {
+            max_message_size: 64 * 1024 * 1024,
+            idle_timeout: Duration::from_secs(300),
+            data_timeout: Duration::from_secs(120),
+            max_violations: 10,
+            max_pending_output: 64 * 1024,
+        }
+    }
+}
+
+/// What a server session needs to know about its server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// The DX host name: in the banner, and the name STARTTLS must ask for.
+    pub host: HostName,
+    /// The domains messages are accepted for.
+    pub served: Vec<ServedDomain>,
+    /// Native or dual mode.
+    pub mode: ListenMode,
+    /// Limits and timeouts.
+    pub limits: ServerLimits,
+}
+
+impl ServerConfig {
+    /// A configuration with default limits.
+    pub fn new(host: HostName, mode: ListenMode, served: Vec<ServedDomain>) -> ServerConfig {
+        ServerConfig { host, served, mode, limits: ServerLimits::default() }
+    }
+
+    fn esmtp(&self) -> bool {
+        matches!(self.mode, ListenMode::Dual { smtp_handoff: true })
+    }
+}
+
+/// Where a session is, in the terms of the state table of `docs/dmtp.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SessionState {
+    /// Native mode: waiting for the driver's TLS handshake.
+    Handshake,
+    /// Dual mode before STARTTLS.
+    Plain,
+    /// STARTTLS accepted: waiting for the driver's TLS handshake.
+    StartingTls,
+    /// TLS is up, no EHLO yet.
+    Secure,
+    /// EHLO given, no transaction.
+    Greeted,
+    /// `MAIL FROM` accepted.
+    Mail,
+    /// `RCPT TO` accepted.
+    Rcpt,
+    /// Reading the message object (and, once read, waiting for the application's verdict).
+    DataIn,
+    /// The session is over.
+    Closed,
+    /// The connection was handed to SMTP ([`ServerEvent::SmtpHandoff`]).
+    HandedOff,
+}
+
+/// Identifies an event that waits for an [`Answer`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RequestId(pub u64);
+
+/// The envelope of a received message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// `MAIL FROM`.
+    pub mail_from: MailFrom,
+    /// The destination organisation's domain (`RCPT TO`).
+    pub destination: HostName,
+    /// The destination org-signet fingerprint the origin used.
+    pub destination_fingerprint: Fingerprint,
+}
+
+/// A message object that arrived whole with the hash `DATA` announced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedMessage {
+    /// Answer with [`Answer::Message`].
+    pub id: RequestId,
+    /// The transaction id `250 OK [txid]` will carry.
+    pub txid: TxId,
+    /// The envelope.
+    pub envelope: Envelope,
+    /// SHA-512 of the object (already checked).
+    pub hash: Fingerprint,
+    /// The object bytes, exactly `SIZE` of them.
+    pub object: Bytes,
+}
+
+/// What a server session asks of the application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerEvent {
+    /// Dual mode: STARTTLS was accepted and its `220` queued. Write every pending transmit, run
+    /// the TLS handshake on the connection, then call [`ServerSession::tls_established`]; if the
+    /// handshake fails, close the connection.
+    StartTls,
+    /// Dual mode with SMTP hand-off: the client speaks SMTP. Give the connection (and this
+    /// first line, CRLF included) to an SMTP implementation; the session is over.
+    SmtpHandoff {
+        /// The first SMTP line.
+        line: Vec<u8>,
+    },
+    /// `SGNT`: answer with [`Answer::Signet`].
+    SignetRequested {
+        /// The request.
+        id: RequestId,
+        /// Whose signet.
+        name: Name,
+        /// Which version (full, crypto or id fingerprint), if not the current.
+        fingerprint: Option<Fingerprint>,
+    },
+    /// `HIST`: answer with [`Answer::History`].
+    HistoryRequested {
+        /// The request.
+        id: RequestId,
+        /// The user.
+        address: Address,
+        /// First signet of the chain.
+        start: Fingerprint,
+        /// Last signet, or the current one.
+        end: Option<Fingerprint>,
+    },
+    /// `VRFY`: answer with [`Answer::Verify`].
+    VerifyRequested {
+        /// The request.
+        id: RequestId,
+        /// Whose signet.
+        name: Name,
+        /// The fingerprint the client holds.
+        fingerprint: Fingerprint,
+    },
+    /// `STATS [nonce]` with the right nonce: answer with [`Answer::Stats`].
+    StatsRequested {
+        /// The request.
+        id: RequestId,
+    },
+    /// A message object arrived with the right size and hash: check it (parse it as the
+    /// destination, e.g. with [`crate::object::check_as_destination`]) and answer with
+    /// [`Answer::Message`].
+    MessageReceived(ReceivedMessage),
+}
+
+/// Why the application refuses a received message; each has its own reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rejection {
+    /// `554 INVALID DMIME DATA RECEIVED.`: the object does not parse or verify as the destination.
+    InvalidObject,
+    /// `550 ACCOUNT LOCKED - THE RECIPIENT CANNOT RECEIVE MESSAGES`.
+    AccountLocked,
+    /// `551 RELAY ACCESS DENIED - THE DESTINATION IS NOT SERVED HERE`.
+    RelayDenied,
+    /// `554 INVALID RECIPIENT - NO SUCH USER`.
+    InvalidRecipient,
+    /// `451 INTERNAL SERVER ERROR - PLEASE TRY AGAIN LATER`.
+    TemporaryFailure,
+}
+
+impl Rejection {
+    /// The reply this rejection sends.
+    pub fn reply(self) -> Reply {
+        use crate::wire::ReplyCode;
+        match self {
+            Rejection::InvalidObject => Reply::new(ReplyCode::FAILED, "INVALID DMIME DATA RECEIVED."),
+            Rejection::AccountLocked => Reply::new(ReplyCode::LOCKED, "ACCOUNT LOCKED - THE RECIPIENT CANNOT RECEIVE MESSAGES"),
+            Rejection::RelayDenied => Reply::new(ReplyCode::RELAY_DENIED, "RELAY ACCESS DENIED - THE DESTINATION IS NOT SERVED HERE"),
+            Rejection::InvalidRecipient => Reply::new(ReplyCode::FAILED, "INVALID RECIPIENT - NO SUCH USER"),
+            Rejection::TemporaryFailure => text::internal_error(),
+        }
+    }
+}
+
+/// The application's answer to an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// For SGNT: the signet's bytes, or `None` when there is none (`450`).
+    Signet(Option<Vec<u8>>),
+    /// For HIST: the chain from start to end, oldest first; empty when unknown (`450`).
+    History(Vec<Vec<u8>>),
+    /// For VRFY.
+    Verify(Verification),
+    /// For STATS: name and value pairs (names are single words).
+    Stats(Vec<(String, u64)>),
+    /// For a received message.
+    Message(Result<(), Rejection>),
+    /// The lookup failed for a reason that may pass: `451`.
+    TemporaryFailure,
+}
+
+/// The answer to VRFY.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Verification {
+    /// The fingerprint is the current signet's (full or crypto): `250 CURRENT`.
+    Current,
+    /// The fingerprint is an older signet's: `250 UPDATE [current full fingerprint]`.
+    Update(Fingerprint),
+    /// Unknown name or fingerprint: `450`.
+    NotFound,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PendingKind {
+    Signet,
+    History,
+    Verify,
+    Stats,
+    Message,
+}
+
+/// Reading a message object.
+#[derive(Debug)]
+struct DataIn {
+    size: u64,
+    hash: Fingerprint,
+    object: Vec<u8>,
+    hasher: Sha512,
+    /// How many bytes of the CRLF after the object have arrived.
+    trailer: u8,
+}
+
+/// A DMTP server session. See the [module documentation](self) for the order in which its
+/// outputs must be drained.
+#[derive(Debug)]
+pub struct ServerSession {
+    config: Arc<ServerConfig>,
+    state: SessionState,
+    reader: LineReader,
+    out: BytesMut,
+    events: VecDeque<ServerEvent>,
+    violations: u32,
+    deadline: Option<Instant>,
+    ehlo: Option<HostName>,
+    mail: Option<MailFrom>,
+    rcpt: Option<(HostName, Fingerprint)>,
+    nonce: Option<Nonce>,
+    data: Option<Box<DataIn>>,
+    pending: Option<(RequestId, PendingKind, Option<TxId>)>,
+    next_id: u64,
+}
+
+impl ServerSession {
+    /// A new session. In dual mode the banner is queued at once; in native mode the session
+    /// waits for [`ServerSession::tls_established`].
+    pub fn new(config: Arc<ServerConfig>, now: Instant) -> ServerSession {
+        let mut session = ServerSession {
+            state: SessionState::Handshake,
+            reader: LineReader::new(MAX_COMMAND_LINE),
+            out: BytesMut::new(),
+            events: VecDeque::new(),
+            violations: 0,
+            deadline: Some(now + config.limits.idle_timeout),
+            ehlo: None,
+            mail: None,
+            rcpt: None,
+            nonce: None,
+            data: None,
+            pending: None,
+            next_id: 0,
+            config,
+        };
+        if matches!(session.config.mode, ListenMode::Dual { .. }) {
+            session.state = SessionState::Plain;
+            let banner = text::banner(session.config.host.as_str(), session.config.esmtp());
+            session.send(&banner);
+        }
+        session
+    }
+
+    /// The state, in the terms of the state table.
+    pub fn state(&self) -> SessionState {
+        self.state
+    }
+
+    /// Whether an event waits for its answer.
+    pub fn awaiting_answer(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// Protocol violations so far.
+    pub fn violations(&self) -> u32 {
+        self.violations
+    }
+
+    /// Whether the session is over (closed or handed off): flush pending bytes and close.
+    pub fn is_closed(&self) -> bool {
+        matches!(self.state, SessionState::Closed | SessionState::HandedOff)
+    }
+
+    /// Heap bytes the session holds (buffers and queued events), for memory accounting.
+    pub fn heap_bytes(&self) -> usize {
+        self.reader.capacity()
+            + self.out.capacity()
+            + self.events.capacity() * core::mem::size_of::<ServerEvent>()
+            + self.data.as_ref().map_or(0, |d| d.object.capacity() + core::mem::size_of::<DataIn>())
+    }
+
+    /// The TLS handshake finished (native mode at the start, dual mode after STARTTLS).
+    ///
+    /// Errors: [`DmtpError::WrongState`] when the session was not waiting for TLS.
+    pub fn tls_established(&mut self, now: Instant) -> Result<(), DmtpError> {
+        match self.state {
+            SessionState::Handshake => {
+                let banner = text::banner(self.config.host.as_str(), false);
+                self.send(&banner);
+            }
+            SessionState::StartingTls => self.send(&text::starttls_done()),
+            _ => return Err(DmtpError::WrongState),
+        }
+        self.state = SessionState::Secure;
+        self.reader.reset();
+        self.deadline = Some(now + self.config.limits.idle_timeout);
+        Ok(())
+    }
+
+    /// The next bytes to write, in order.
+    pub fn poll_transmit(&mut self) -> Option<Bytes> {
+        if self.out.is_empty() { None } else { Some(self.out.split().freeze()) }
+    }
+
+    /// The next event for the application.
+    pub fn poll(&mut self) -> Option<ServerEvent> {
+        self.events.pop_front()
+    }
+
+    /// When [`ServerSession::handle_timeout`] must be called, if ever.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.pending.is_some() || self.is_closed() { None } else { self.deadline }
+    }
+
+    /// Ends the session with `421` if its deadline has passed: the data timeout while reading
+    /// an object, the idle timeout otherwise (a session waiting for TLS closes silently).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let Some(deadline) = self.poll_timeout() else { return };
+        if now < deadline {
+            return;
+        }
+        match self.state {
+            SessionState::DataIn => self.send(&text::data_timeout()),
+            SessionState::Handshake | SessionState::StartingTls => {}
+            _ => self.send(&text::idle_timeout()),
+        }
+        self.close();
+    }
+
+    /// Feeds bytes read from the connection and gives how many were taken; offer the rest again
+    /// later (see the [module documentation](self)).
+    pub fn enqueue_input(&mut self, now: Instant, input: &[u8]) -> usize {
+        let mut taken = 0;
+        loop {
+            let rest = input.get(taken..).unwrap_or_default();
+            match self.state {
+                // Bytes after QUIT, or sent in the clear after STARTTLS, are dropped unread.
+                SessionState::Closed | SessionState::HandedOff | SessionState::StartingTls => return input.len(),
+                SessionState::Handshake => return taken,
+                _ => {}
+            }
+            if rest.is_empty() || self.pending.is_some() || self.out.len() > self.config.limits.max_pending_output {
+                return taken;
+            }
+            taken += if self.state == SessionState::DataIn { self.read_data(now, rest) } else { self.read_line(now, rest) };
+        }
+    }
+
+    /// Answers the event `id`.
+    ///
+    /// Errors: [`DmtpError::UnknownRequest`] when no event with that id waits,
+    /// [`DmtpError::WrongAnswer`] when the answer is of another kind (the event still waits).
+    pub fn answer(&mut self, now: Instant, id: RequestId, answer: Answer) -> Result<(), DmtpError> {
+        let Some((pending_id, kind, txid)) = self.pending else {
+            return Err(DmtpError::UnknownRequest { id: id.0 });
+        };
+        if pending_id != id {
+            return Err(DmtpError::UnknownRequest { id: id.0 });
+        }
+        let reply = match (kind, answer) {
+            (PendingKind::Message, Answer::Message(verdict)) => {
+                self.reset_transaction();
+                self.state = SessionState::Greeted;
+                match (verdict, txid) {
+                    (Ok(()), Some(txid)) => text::accepted(&txid),
+                    (Ok(()), None) => text::internal_error(),
+                    (Err(rejection), _) => rejection.reply(),
+                }
+            }
+            (PendingKind::Message, Answer::TemporaryFailure) => {
+                self.reset_transaction();
+                self.state = SessionState::Greeted;
+                text::internal_error()
+            }
+            (PendingKind::Signet, Answer::Signet(Some(bytes))) => text::signet(&bytes),
+            (PendingKind::Signet, Answer::Signet(None)) => text::signet_not_found(),
+            (PendingKind::History, Answer::History(chain)) if chain.is_empty() => text::signet_not_found(),
+            (PendingKind::History, Answer::History(chain)) => text::history(&chain),
+            (PendingKind::Verify, Answer::Verify(Verification::Current)) => text::current(),
+            (PendingKind::Verify, Answer::Verify(Verification::Update(fp))) => text::update(&fp),
+            (PendingKind::Verify, Answer::Verify(Verification::NotFound)) => text::signet_not_found(),
+            (PendingKind::Stats, Answer::Stats(values)) => {
+                let words = values.iter().all(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_graphic()));
+                if words { text::stats(&values) } else { text::internal_error() }
+            }
+            (PendingKind::Signet | PendingKind::History | PendingKind::Verify | PendingKind::Stats, Answer::TemporaryFailure) => {
+                text::internal_error()
+            }
+            _ => return Err(DmtpError::WrongAnswer { id: id.0 }),
+        };
+        self.pending = None;
+        self.send(&reply);
+        self.deadline = Some(now + self.config.limits.idle_timeout);
+        Ok(())
+    }
+
+    fn send(&mut self, reply: &Reply) {
+        reply.encode(&mut self.out);
+    }
+
+    fn close(&mut self) {
+        self.state = SessionState::Closed;
+        self.data = None;
+        self.pending = None;
+        self.deadline = None;
+    }
+
+    fn reset_transaction(&mut self) {
+        self.mail = None;
+        self.rcpt = None;
+        self.data = None;
+    }
+
+    fn request(&mut self, kind: PendingKind, txid: Option<TxId>) -> RequestId {
+        let id = RequestId(self.next_id);
+        self.next_id += 1;
+        self.pending = Some((id, kind, txid));
+        id
+    }
+
+    /// Counts a violation and replies; ends the session at the limit.
+    fn violation(&mut self, reply: &Reply) {
+        self.send(reply);
+        self.violations += 1;
+        if self.violations >= self.config.limits.max_violations {
+            self.send(&text::too_many_violations());
+            self.close();
+        }
+    }
+
+    fn read_line(&mut self, now: Instant, input: &[u8]) -> usize {
+        let (taken, framed) = self.reader.read(input);
+        match framed {
+            Framed::Incomplete => {}
+            Framed::TooLong => self.violation(&text::line_too_long()),
+            Framed::BareLf => {
+                self.deadline = Some(now + self.config.limits.idle_timeout);
+                self.violation(&text::bare_lf());
+            }
+            Framed::Line => {
+                self.deadline = Some(now + self.config.limits.idle_timeout);
+                let line = self.reader.line().to_vec();
+                self.command(now, &line);
+            }
+        }
+        taken
+    }
+
+    fn read_data(&mut self, now: Instant, input: &[u8]) -> usize {
+        self.deadline = Some(now + self.config.limits.data_timeout);
+        let Some(data) = self.data.as_mut() else {
+            self.state = SessionState::Greeted;
+            return 0;
+        };
+        let missing = data.size - data.object.len() as u64;
+        if missing > 0 {
+            let n = usize::try_from(missing).unwrap_or(usize::MAX).min(input.len());
+            let chunk = input.get(..n).unwrap_or_default();
+            data.hasher.update(chunk);
+            data.object.extend_from_slice(chunk);
+            return n;
+        }
+        let expected = if data.trailer == 0 { b'\r' } else { b'\n' };
+        if input.first() != Some(&expected) {
+            // More bytes than SIZE: refuse the transaction and skip the rest of that line.
+            self.reset_transaction();
+            self.state = SessionState::Greeted;
+            self.reader.skip_line();
+            self.violation(&text::data_too_long());
+            return 0;
+        }
+        data.trailer += 1;
+        if data.trailer < 2 {
+            return 1;
+        }
+        let Some(data) = self.data.take() else { return 1 };
+        let hash = Fingerprint(data.hasher.finalize().into());
+        if hash != data.hash {
+            self.reset_transaction();
+            self.state = SessionState::Greeted;
+            self.send(&text::hash_mismatch());
+            return 1;
+        }
+        let (Some(mail_from), Some((destination, destination_fingerprint))) = (self.mail.clone(), self.rcpt.clone()) else {
+            self.state = SessionState::Greeted;
+            self.send(&text::internal_error());
+            return 1;
+        };
+        let Ok(txid) = TxId::random() else {
+            self.reset_transaction();
+            self.state = SessionState::Greeted;
+            self.send(&text::internal_error());
+            return 1;
+        };
+        let id = self.request(PendingKind::Message, Some(txid));
+        self.events.push_back(ServerEvent::MessageReceived(ReceivedMessage {
+            id,
+            txid,
+            envelope: Envelope { mail_from, destination, destination_fingerprint },
+            hash,
+            object: Bytes::from(data.object),
+        }));
+        let _ = now;
+        1
+    }
+
+    fn secure(&self) -> bool {
+        matches!(self.state, SessionState::Secure | SessionState::Greeted | SessionState::Mail | SessionState::Rcpt)
+    }
+
+    fn command(&mut self, now: Instant, line: &[u8]) {
+        let parsed = Command::parse(line);
+        let verb = match &parsed {
+            Ok(command) => Some(command.verb()),
+            Err(
+                DmtpError::CommandSyntax { verb }
+                | DmtpError::InvalidParameter { verb }
+                | DmtpError::InvalidDomain { verb }
+                | DmtpError::UnsupportedParameter { verb },
+            ) => Some(*verb),
+            Err(_) => None,
+        };
+        if self.state == SessionState::Plain {
+            match (&parsed, verb) {
+                (Err(DmtpError::SmtpCommand), _) => return self.smtp(line),
+                (_, Some(Verb::Quit | Verb::Mode | Verb::StartTls)) => {}
+                (_, Some(_)) => return self.violation(&text::requires_starttls()),
+                (_, None) => return self.violation(&text::unknown()),
+            }
+        }
+        let command = match parsed {
+            Ok(command) => command,
+            Err(DmtpError::SmtpCommand) => return self.violation(&text::no_fallback()),
+            Err(error) => {
+                if let Some(verb) = verb {
+                    if let Some(reply) = self.sequence_error(verb) {
+                        return self.violation(&reply);
+                    }
+                }
+                return self.violation(&text::for_parse_error(&error));
+            }
+        };
+        if let Some(reply) = self.sequence_error(command.verb()) {
+            return self.violation(&reply);
+        }
+        self.execute(now, command);
+    }
+
+    fn smtp(&mut self, line: &[u8]) {
+        if let ListenMode::Dual { smtp_handoff: true } = self.config.mode {
+            let mut first = line.to_vec();
+            first.extend_from_slice(b"\r\n");
+            self.events.push_back(ServerEvent::SmtpHandoff { line: first });
+            self.state = SessionState::HandedOff;
+            self.deadline = None;
+        } else {
+            let reply = text::smtp_unavailable(self.config.host.as_str());
+            self.violation(&reply);
+        }
+    }
+
+    /// The `503` a verb gets in the current state, if any.
+    fn sequence_error(&self, verb: Verb) -> Option<Reply> {
+        match verb {
+            Verb::MailFrom if self.ehlo.is_none() => Some(text::sequence(verb, Verb::Ehlo)),
+            Verb::RcptTo | Verb::Data if self.ehlo.is_none() => Some(text::sequence(verb, Verb::Ehlo)),
+            Verb::RcptTo | Verb::Data if self.mail.is_none() => Some(text::sequence(verb, Verb::MailFrom)),
+            Verb::RcptTo if self.rcpt.is_some() => Some(text::second_rcpt()),
+            Verb::Data if self.rcpt.is_none() => Some(text::sequence(verb, Verb::RcptTo)),
+            _ => None,
+        }
+    }
+
+    fn execute(&mut self, now: Instant, command: Command) {
+        let _ = now;
+        match command {
+            Command::Quit => {
+                self.send(&text::bye());
+                self.close();
+            }
+            Command::Mode => {
+                let esmtp = self.state == SessionState::Plain && self.config.esmtp();
+                self.send(&text::mode(esmtp));
+            }
+            Command::StartTls { host, .. } => {
+                if self.secure() {
+                    return self.send(&text::already_encrypted());
+                }
+                let ours = host == self.config.host || self.config.served.iter().any(|s| s.domain == host);
+                if !ours {
+                    return self.send(&text::no_certificate());
+                }
+                self.send(&text::starttls_go(host.as_str()));
+                self.state = SessionState::StartingTls;
+                self.reader.reset();
+                self.events.push_back(ServerEvent::StartTls);
+            }
+            Command::Ehlo { domain } => {
+                self.reset_transaction();
+                self.ehlo = Some(domain);
+                self.state = SessionState::Greeted;
+                self.send(&text::ehlo(self.config.limits.max_message_size));
+            }
+            Command::MailFrom(mail) => {
+                if mail.size > self.config.limits.max_message_size {
+                    return self.send(&text::too_large(self.config.limits.max_message_size));
+                }
+                self.reset_transaction();
+                self.mail = Some(mail);
+                self.state = SessionState::Mail;
+                self.send(&text::ok());
+            }
+            Command::RcptTo { domain, fingerprint } => {
+                let Some(served) = self.config.served.iter().find(|s| s.domain == domain) else {
+                    return self.send(&text::not_served(domain.as_str()));
+                };
+                if !served.fingerprints.is_empty() && !served.fingerprints.contains(&fingerprint) {
+                    return self.send(&text::wrong_destination_signet(domain.as_str()));
+                }
+                self.rcpt = Some((domain, fingerprint));
+                self.state = SessionState::Rcpt;
+                self.send(&text::ok());
+            }
+            Command::Data { hash } => {
+                let size = self.mail.as_ref().map_or(0, |m| m.size);
+                let first = usize::try_from(size).unwrap_or(usize::MAX).min(64 * 1024);
+                self.data = Some(Box::new(DataIn { size, hash, object: Vec::with_capacity(first), hasher: Sha512::new(), trailer: 0 }));
+                self.state = SessionState::DataIn;
+                self.send(&text::data_go(&hash));
+            }
+            Command::Sgnt { name, fingerprint } => {
+                let id = self.request(PendingKind::Signet, None);
+                self.events.push_back(ServerEvent::SignetRequested { id, name, fingerprint });
+            }
+            Command::Hist { address, start, end } => {
+                let id = self.request(PendingKind::History, None);
+                self.events.push_back(ServerEvent::HistoryRequested { id, address, start, end });
+            }
+            Command::Vrfy { name, fingerprint } => {
+                let id = self.request(PendingKind::Verify, None);
+                self.events.push_back(ServerEvent::VerifyRequested { id, name, fingerprint });
+            }
+            Command::Stats { nonce: None } => match Nonce::random() {
+                Ok(nonce) => {
+                    self.nonce = Some(nonce);
+                    self.send(&text::nonce(&nonce));
+                }
+                Err(_) => self.send(&text::internal_error()),
+            },
+            Command::Stats { nonce: Some(given) } => {
+                let expected = self.nonce.take();
+                if expected.is_some_and(|n| dime_core::keys::ct_eq(&n.0, &given.0)) {
+                    let id = self.request(PendingKind::Stats, None);
+                    self.events.push_back(ServerEvent::StatsRequested { id });
+                } else {
+                    self.send(&text::bad_nonce());
+                }
+            }
+            Command::Rset => {
+                self.reset_transaction();
+                self.nonce = None;
+                self.state = if self.ehlo.is_some() { SessionState::Greeted } else { SessionState::Secure };
+                self.send(&text::ok());
+            }
+            Command::Noop => self.send(&text::ok()),
+            Command::Help { topic: None } => self.send(&text::help_all()),
+            Command::Help { topic: Some(topic) } => self.send(&text::help_topic(topic.as_str())),
+            Command::Verb => self.send(&text::verb()),
+        }
+    }
+}
