@@ -6,17 +6,24 @@
 //! ([`check_certificate`](crate::resolve::check_certificate)).
 
 use std::net::{IpAddr, SocketAddr};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use dime_signet::ManagementRecord;
+use dime_core::Fingerprint;
+use dime_signet::{FingerprintKind, ManagementRecord, Signet};
 use dime_signet::record::{DnssecStatus, HostName, RecordPolicy, owner_name};
 use hickory_resolver::TokioResolver;
 use hickory_resolver::config::{NameServerConfig, NameServerConfigGroup, ResolverConfig, ResolverOpts};
 use hickory_resolver::name_server::TokioConnectionProvider;
 use hickory_resolver::proto::xfer::Protocol;
 
+use crate::client::{Delivery, Outcome, Request, VerifyResult};
+use crate::driver::{ClientTls, Connection};
 use crate::error::DmtpError;
-use crate::resolve::MxHost;
+use crate::resolve::{
+    CacheLookup, CachePolicy, MxHost, Ports, PresentedCertificate, SignetCache, check_certificate, has_fingerprint, plan_targets,
+    validate_org, validate_user, walk_history,
+};
+use crate::wire::{Address, Name, TxId};
 
 /// Most MX answers read.
 pub const MAX_MX_ANSWERS: usize = 16;
@@ -100,5 +107,159 @@ impl DnsClient {
     pub async fn addresses(&self, host: &HostName) -> Result<Vec<IpAddr>, DmtpError> {
         let lookup = self.resolver.lookup_ip(absolute(host.as_str())).await.map_err(dns_error)?;
         Ok(lookup.iter().collect())
+    }
+}
+
+/// A signet resolver over DNS and DMTP: the planner of [`crate::resolve`] driven with
+/// [`DnsClient`] and the tokio driver, with a [`SignetCache`].
+pub struct Resolver {
+    dns: DnsClient,
+    tls: ClientTls,
+    ports: Ports,
+    policy: RecordPolicy,
+    cache: tokio::sync::Mutex<SignetCache>,
+}
+
+impl core::fmt::Debug for Resolver {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Resolver").field("ports", &self.ports).field("policy", &self.policy).finish()
+    }
+}
+
+impl Resolver {
+    /// A resolver with its DNS client, TLS roots, ports, DNSSEC policy and cache policy.
+    pub fn new(dns: DnsClient, tls: ClientTls, ports: Ports, policy: RecordPolicy, cache: CachePolicy) -> Resolver {
+        Resolver { dns, tls, ports, policy, cache: tokio::sync::Mutex::new(SignetCache::new(cache)) }
+    }
+
+    /// The management record of `domain`, from the cache or DNS.
+    pub async fn record(&self, domain: &HostName) -> Result<(ManagementRecord, DnssecStatus), DmtpError> {
+        if let Some((record, status)) = self.cache.lock().await.record(domain, Instant::now()) {
+            return Ok((record.clone(), status));
+        }
+        let answer = self.dns.management_record(domain, &self.policy).await?;
+        let result = (answer.record.clone(), answer.dnssec);
+        self.cache.lock().await.store_record(domain.clone(), answer.record, answer.dnssec, answer.ttl, Instant::now());
+        Ok(result)
+    }
+
+    /// Connects to a DX server of `domain`: the planned targets in order, each address of each
+    /// host, the certificate checked before any request. Gives the connection and the record.
+    ///
+    /// Errors: the first refusal (certificate, protocol), else the last network error, or
+    /// [`DmtpError::NoDxHost`] when there was nothing to try.
+    pub async fn connect(&self, domain: &HostName) -> Result<(Connection, ManagementRecord), DmtpError> {
+        let (record, dnssec) = self.record(domain).await?;
+        let mx = if record.dx().is_empty() { self.dns.mx(domain).await? } else { Vec::new() };
+        let mut last = DmtpError::NoDxHost { domain: domain.to_string() };
+        let mut refusal = None;
+        for target in plan_targets(domain, &record, &mx, &self.ports) {
+            let addresses = match self.dns.addresses(&target.host).await {
+                Ok(addresses) => addresses,
+                Err(error) => {
+                    last = error;
+                    continue;
+                }
+            };
+            for ip in addresses {
+                let ports = core::iter::once(target.port).chain(target.fallback_port);
+                for port in ports {
+                    let mut decide = |cert: &PresentedCertificate<'_>| check_certificate(&record, dnssec, cert).map(|_| ());
+                    match Connection::connect(SocketAddr::new(ip, port), &target.host, target.mode, &self.tls, &mut decide).await {
+                        Ok(connection) => return Ok((connection, record)),
+                        Err(DmtpError::Io(error)) => last = DmtpError::Io(error),
+                        Err(error) => {
+                            refusal.get_or_insert(error);
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        Err(refusal.unwrap_or(last))
+    }
+
+    async fn fetch(connection: &mut Connection, name: Name, fingerprint: Option<Fingerprint>) -> Result<Vec<u8>, DmtpError> {
+        match connection.request(Request::Signet { name, fingerprint }).await? {
+            Outcome::Signet(bytes) => Ok(bytes),
+            _ => Err(DmtpError::WrongState),
+        }
+    }
+
+    /// The validated signet of `name` (with `fingerprint`, that version): from the cache when
+    /// fresh, confirmed with VRFY when stale, otherwise fetched with SGNT (the org signet first)
+    /// and validated.
+    pub async fn signet(&self, name: &Name, fingerprint: Option<Fingerprint>) -> Result<Signet, DmtpError> {
+        let cached = self.cache.lock().await.signet(name, fingerprint.as_ref(), Instant::now());
+        let stale = match cached {
+            CacheLookup::Fresh(signet) => return Ok(signet),
+            CacheLookup::Stale(signet) => Some(signet),
+            CacheLookup::Miss => None,
+        };
+        let domain = name.domain().clone();
+        let (mut connection, record) = self.connect(&domain).await?;
+        let result = self.signet_on(&mut connection, &record, name, fingerprint, stale).await;
+        let _ = connection.quit().await;
+        result
+    }
+
+    async fn signet_on(
+        &self,
+        connection: &mut Connection,
+        record: &ManagementRecord,
+        name: &Name,
+        fingerprint: Option<Fingerprint>,
+        stale: Option<Signet>,
+    ) -> Result<Signet, DmtpError> {
+        if let Some(signet) = stale {
+            let held = signet.fingerprint(FingerprintKind::Full).ok_or(DmtpError::FingerprintMismatch)?;
+            let answer = connection.request(Request::Verify { name: name.clone(), fingerprint: held }).await;
+            if answer == Ok(Outcome::Verified(VerifyResult::Current)) {
+                self.cache.lock().await.confirm(name, Instant::now());
+                return Ok(signet);
+            }
+            self.cache.lock().await.evict(name);
+        }
+        let domain = name.domain().clone();
+        let org_bytes = Self::fetch(connection, Name::Org(domain.clone()), None).await?;
+        let org = validate_org(&org_bytes, &domain, record)?;
+        let signet = match name {
+            Name::Org(_) => org.clone(),
+            Name::User(address) => {
+                let bytes = Self::fetch(connection, name.clone(), fingerprint).await?;
+                validate_user(&bytes, address, &org, None)?
+            }
+        };
+        if fingerprint.is_some_and(|fp| !has_fingerprint(&signet, &fp)) {
+            return Err(DmtpError::FingerprintMismatch);
+        }
+        let mut cache = self.cache.lock().await;
+        cache.store_signet(Name::Org(domain), org, Instant::now());
+        cache.store_signet(name.clone(), signet.clone(), Instant::now());
+        Ok(signet)
+    }
+
+    /// The chain of custody of `address` from the signet with `start` to the current one,
+    /// validated link by link.
+    pub async fn history(&self, address: &Address, start: Fingerprint) -> Result<Vec<Signet>, DmtpError> {
+        let org = self.signet(&Name::Org(address.domain().clone()), None).await?;
+        let (mut connection, _) = self.connect(address.domain()).await?;
+        let outcome = connection.request(Request::History { address: address.clone(), start, end: None }).await;
+        let _ = connection.quit().await;
+        match outcome? {
+            Outcome::History(chain) => walk_history(&chain, address, &org, &start, None),
+            _ => Err(DmtpError::WrongState),
+        }
+    }
+
+    /// Delivers a message object to its destination organisation's DX server.
+    pub async fn deliver(&self, delivery: Delivery) -> Result<TxId, DmtpError> {
+        let (mut connection, _) = self.connect(&delivery.destination).await?;
+        let outcome = connection.request(Request::Deliver(delivery)).await;
+        let _ = connection.quit().await;
+        match outcome? {
+            Outcome::Delivered(txid) => Ok(txid),
+            _ => Err(DmtpError::WrongState),
+        }
     }
 }

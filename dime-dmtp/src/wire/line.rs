@@ -128,7 +128,7 @@ mod tests {
         assert_eq!(r.line().len(), 510);
         let over = [b"A".repeat(511), b"\r\nNOOP\r\n".to_vec()].concat();
         assert_eq!(r.read(&over), (512, Framed::TooLong));
-        assert_eq!(r.read(&over[512..]), (8, Framed::Line));
+        assert_eq!(r.read(&over[512..]), (7, Framed::Line));
         assert_eq!(r.line(), b"NOOP");
         assert_eq!(r.read(&b"B".repeat(300)), (300, Framed::Incomplete));
         assert_eq!(r.read(&b"B".repeat(300)), (212, Framed::TooLong));

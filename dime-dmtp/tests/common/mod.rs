@@ -79,6 +79,8 @@ pub struct Store {
     pub users: HashMap<Address, Vec<Signet>>,
     pub received: Mutex<Vec<ReceivedMessage>>,
     pub refuse_objects: bool,
+    /// Checks each object before it is stored (e.g. `check_as_destination`).
+    pub check: Option<Box<dyn Fn(&ReceivedMessage) -> Result<(), Rejection> + Send + Sync>>,
 }
 
 fn fps(signet: &Signet) -> Vec<Fingerprint> {
@@ -136,6 +138,9 @@ impl Store {
     pub fn message(&self, message: ReceivedMessage) -> Result<(), Rejection> {
         if self.refuse_objects {
             return Err(Rejection::InvalidObject);
+        }
+        if let Some(check) = &self.check {
+            check(&message)?;
         }
         self.received.lock().unwrap().push(message);
         Ok(())

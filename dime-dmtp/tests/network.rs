@@ -1,0 +1,326 @@
+//! Client against server over real TCP and TLS on loopback, with signet resolution over real DNS
+//! packets from an in-process hickory authority (loopback only).
+#![cfg(all(feature = "tokio", feature = "dns"))]
+
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use dime_core::Fingerprint;
+use dime_dmtp::DmtpError;
+use dime_dmtp::client::{ConnectMode, Delivery, Outcome, Request};
+use dime_dmtp::dns::{DnsClient, Resolver};
+use dime_dmtp::driver::{ClientTls, ServerApp, serve, server_tls_config};
+use dime_dmtp::object::{DestinationKeys, check_as_destination, verdict};
+use dime_dmtp::resolve::{CachePolicy, Ports, PresentedCertificate, check_certificate};
+use dime_dmtp::server::*;
+use dime_dmtp::wire::{Address, Name};
+use dime_signet::record::{DnssecStatus, RecordPolicy, owner_name};
+use dime_signet::{FingerprintKind, ManagementRecord};
+use hickory_server::ServerFuture;
+use hickory_server::authority::{AuthorityObject, Catalog, ZoneType};
+use hickory_server::proto::rr::rdata::{A, MX, SOA, TXT};
+use hickory_server::proto::rr::{LowerName, Name as DnsName, RData, Record};
+use hickory_server::store::in_memory::InMemoryAuthority;
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+use rustls::RootCertStore;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::net::{TcpListener, UdpSocket};
+
+impl ServerApp for Store {
+    fn signet(&self, name: &Name, fingerprint: Option<&Fingerprint>) -> Option<Vec<u8>> {
+        Store::signet(self, name, fingerprint)
+    }
+    fn history(&self, address: &Address, start: &Fingerprint, end: Option<&Fingerprint>) -> Vec<Vec<u8>> {
+        Store::history(self, address, start, end)
+    }
+    fn verify(&self, name: &Name, fingerprint: &Fingerprint) -> Verification {
+        Store::verify(self, name, fingerprint)
+    }
+    fn message(&self, message: ReceivedMessage) -> Result<(), Rejection> {
+        Store::message(self, message)
+    }
+}
+
+/// A CA and a leaf certificate for `host`.
+fn pki(host: &str) -> (RootCertStore, Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec![host.to_string()]).unwrap().signed_by(&leaf_key, &ca).unwrap();
+    let mut roots = RootCertStore::empty();
+    roots.add(ca.der().clone()).unwrap();
+    (roots, vec![leaf.der().clone()], PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()))
+}
+
+fn dns_name(name: &str) -> DnsName {
+    DnsName::from_ascii(format!("{name}.")).unwrap()
+}
+
+/// Starts an authority for `zones` on a loopback port (UDP and TCP); gives its address.
+async fn start_dns(zones: Vec<(&str, Vec<Record>)>) -> SocketAddr {
+    let mut catalog = Catalog::new();
+    for (origin, records) in zones {
+        let origin = dns_name(origin);
+        let mut authority = InMemoryAuthority::empty(origin.clone(), ZoneType::Primary, false);
+        let soa = SOA::new(dns_name("ns.test"), dns_name("admin.test"), 1, 3600, 600, 86_400, 60);
+        authority.upsert_mut(Record::from_rdata(origin.clone(), 3600, RData::SOA(soa)), 0);
+        for record in records {
+            authority.upsert_mut(record, 0);
+        }
+        let authority: Arc<dyn AuthorityObject> = Arc::new(authority);
+        catalog.upsert(LowerName::new(&origin), vec![authority]);
+    }
+    let mut server = ServerFuture::new(catalog);
+    let addr = loop {
+        let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let addr = udp.local_addr().unwrap();
+        if let Ok(tcp) = TcpListener::bind(addr).await {
+            server.register_socket(udp);
+            server.register_listener(tcp, Duration::from_secs(5));
+            break addr;
+        }
+    };
+    tokio::spawn(async move {
+        let _ = server.block_until_done().await;
+    });
+    addr
+}
+
+fn txt(owner: &str, text: &str) -> Record {
+    let strings = text.as_bytes().chunks(255).map(|c| String::from_utf8(c.to_vec()).unwrap()).collect();
+    Record::from_rdata(dns_name(owner), 300, RData::TXT(TXT::new(strings)))
+}
+
+/// One organisation's DX server on loopback: native and dual listeners.
+struct Dx {
+    native: SocketAddr,
+    dual: SocketAddr,
+    store: Arc<Store>,
+}
+
+async fn start_dx(org: &Org, store: Store, chain: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>, max: u64) -> Dx {
+    let tls = server_tls_config(chain, key).unwrap();
+    let store = Arc::new(store);
+    let served = vec![ServedDomain { domain: org.domain.clone(), fingerprints: vec![] }];
+    let mut addrs = Vec::new();
+    for mode in [ListenMode::Native, ListenMode::Dual { smtp_handoff: false }] {
+        let mut config = ServerConfig::new(host(&format!("dx.{}", org.domain)), mode, served.clone());
+        config.limits.max_message_size = max;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        addrs.push(listener.local_addr().unwrap());
+        tokio::spawn(serve(listener, tls.clone(), Arc::new(config), store.clone()));
+    }
+    Dx { native: addrs[0], dual: addrs[1], store }
+}
+
+struct World {
+    org: Org,
+    bob: User,
+    dx: Dx,
+    resolver: Resolver,
+    roots: RootCertStore,
+    leaf: Vec<u8>,
+}
+
+/// example.net with bob (3 signet versions), its record pinning the DX certificate, MX → dx,
+/// and a resolver that uses the loopback DNS and ports.
+async fn world(cache: CachePolicy, pin_other_certificate: bool) -> World {
+    let mut org = Org::new("example.net");
+    let bob = org.user("bob@example.net", 3);
+    let (roots, chain, key) = pki("dx.example.net");
+    let leaf = chain[0].to_vec();
+    let pinned: &[u8] = if pin_other_certificate { b"another certificate" } else { &leaf };
+    org.record = ManagementRecord::builder(org.pok.public()).sign_certificate(&org.pok, pinned).build().unwrap();
+    let store = Store::with(&org, &[&bob]);
+    let dx = start_dx(&org, store, chain, key, 64 * 1024 * 1024).await;
+    let zone = vec![
+        txt(&owner_name(&org.domain), &org.record.to_string()),
+        txt("example.net", "v=spf1 -all"),
+        Record::from_rdata(dns_name("example.net"), 300, RData::MX(MX::new(10, dns_name("dx.example.net")))),
+        Record::from_rdata(dns_name("dx.example.net"), 300, RData::A(A::new(127, 0, 0, 1))),
+    ];
+    let nameserver = start_dns(vec![("example.net", zone)]).await;
+    let ports = Ports { native: dx.native.port(), dual: dx.dual.port(), dual_fallback: dx.dual.port() };
+    let resolver = Resolver::new(
+        DnsClient::with_nameservers(&[nameserver]),
+        ClientTls::new(roots.clone()).unwrap(),
+        ports,
+        RecordPolicy::PERMISSIVE,
+        cache,
+    );
+    World { org, bob, dx, resolver, roots, leaf }
+}
+
+fn full(signet: &dime_signet::Signet) -> Fingerprint {
+    signet.fingerprint(FingerprintKind::Full).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resolution_over_dns_and_tls() {
+    let w = world(CachePolicy::default(), false).await;
+    let bob = Name::User(w.bob.address.clone());
+    // SGNT: the org signet (validated against the record's POK), then the user signet.
+    assert_eq!(w.resolver.signet(&bob, None).await.unwrap(), *w.bob.current());
+    assert_eq!(w.resolver.signet(&Name::Org(w.org.domain.clone()), None).await.unwrap(), w.org.signet);
+    // A requested older version is fetched by fingerprint, not served from the cache.
+    assert_eq!(w.resolver.signet(&bob, Some(full(&w.bob.chain[0]))).await.unwrap(), w.bob.chain[0]);
+    // HIST with custody checks.
+    assert_eq!(w.resolver.history(&w.bob.address, full(&w.bob.chain[0])).await.unwrap(), w.bob.chain);
+    // Unknown users are a 450.
+    let carol = Name::User("carol@example.net".parse().unwrap());
+    assert!(w.resolver.signet(&carol, None).await.unwrap_err().is_not_found());
+    // The record arrived over DNS with its TTL.
+    let (record, status) = w.resolver.record(&w.org.domain).await.unwrap();
+    assert_eq!((record, status), (w.org.record.clone(), DnssecStatus::Insecure));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_cache_entries_are_confirmed_with_vrfy() {
+    let cache = CachePolicy { signet_refresh: Duration::ZERO, ..CachePolicy::default() };
+    let w = world(cache, false).await;
+    let bob = Name::User(w.bob.address.clone());
+    let first = w.resolver.signet(&bob, None).await.unwrap();
+    // Stale at once: VRFY says CURRENT and the cached signet is returned.
+    assert_eq!(w.resolver.signet(&bob, None).await.unwrap(), first);
+    let lookup = dime_dmtp::driver::lookup(
+        w.dx.native,
+        &host("dx.example.net"),
+        ConnectMode::Native,
+        &ClientTls::new(w.roots.clone()).unwrap(),
+        &mut |cert: &PresentedCertificate<'_>| check_certificate(&w.org.record, DnssecStatus::Insecure, cert).map(|_| ()),
+        Request::Verify { name: bob.clone(), fingerprint: full(&w.bob.chain[1]) },
+    )
+    .await;
+    assert_eq!(lookup, Ok(Outcome::Verified(dime_dmtp::client::VerifyResult::Update(full(w.bob.current())))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refuses_an_unpinned_certificate() {
+    let w = world(CachePolicy::default(), true).await;
+    let error = w.resolver.signet(&Name::Org(w.org.domain.clone()), None).await.unwrap_err();
+    assert_eq!(error, DmtpError::CertificateRefused { reason: "no tls= signature of the record matches the certificate" });
+    // And a client without the CA refuses an otherwise pinned certificate (no DNSSEC here).
+    let pinned = ManagementRecord::builder(w.org.pok.public()).sign_certificate(&w.org.pok, &w.leaf).build().unwrap();
+    let result = dime_dmtp::driver::lookup(
+        w.dx.native,
+        &host("dx.example.net"),
+        ConnectMode::Native,
+        &ClientTls::new(RootCertStore::empty()).unwrap(),
+        &mut |cert: &PresentedCertificate<'_>| check_certificate(&pinned, DnssecStatus::Insecure, cert).map(|_| ()),
+        Request::Noop,
+    )
+    .await;
+    assert_eq!(result, Err(DmtpError::CertificateRefused { reason: "the certificate does not chain to a trusted root" }));
+    // With DNSSEC-secure pinning the chain does not matter.
+    let result = dime_dmtp::driver::lookup(
+        w.dx.native,
+        &host("dx.example.net"),
+        ConnectMode::Native,
+        &ClientTls::new(RootCertStore::empty()).unwrap(),
+        &mut |cert: &PresentedCertificate<'_>| check_certificate(&pinned, DnssecStatus::Secure, cert).map(|_| ()),
+        Request::Noop,
+    )
+    .await;
+    assert_eq!(result, Ok(Outcome::Done));
+}
+
+fn delivery(origin: &Org, destination: &Org, object: bytes::Bytes) -> Delivery {
+    Delivery {
+        origin: origin.domain.clone(),
+        origin_fingerprint: origin.fingerprint(),
+        destination: destination.domain.clone(),
+        destination_fingerprint: destination.fingerprint(),
+        object,
+        return_type: None,
+        data_type: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivers_0_bytes_to_64_mib_over_tls_found_by_dns() {
+    let w = world(CachePolicy::default(), false).await;
+    let origin = Org::new("example.org");
+    let mut last = None;
+    for len in [0usize, 1, 4096, 1 << 20, 64 << 20] {
+        let object = object(len);
+        let txid = w.resolver.deliver(delivery(&origin, &w.org, object.clone())).await.unwrap();
+        let received = w.dx.store.received.lock().unwrap();
+        let message = received.last().unwrap();
+        assert_eq!(message.txid, txid);
+        assert_eq!(message.object.len(), len);
+        assert!(message.object == object, "object of {len} bytes changed in transit");
+        assert_ne!(last, Some(txid));
+        last = Some(txid);
+    }
+    assert_eq!(w.dx.store.received.lock().unwrap().len(), 5);
+    // One byte over the limit is refused by the client before MAIL FROM.
+    let error = w.resolver.deliver(delivery(&origin, &w.org, object((64 << 20) + 1))).await.unwrap_err();
+    assert_eq!(error, DmtpError::MessageTooLarge { size: (64 << 20) + 1, limit: 64 << 20 });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dual_mode_with_starttls_and_object_check() {
+    use dime_message::*;
+    let w = world(CachePolicy::default(), false).await;
+    let origin = Org::new("example.org");
+    // A real message object, countersigned by the origin, checked by the destination.
+    let alice = origin.user("alice@example.org", 1);
+    let bob = &w.bob;
+    let content = Content {
+        headers: CommonHeaders {
+            date: "Tue, 1 Apr 2025 10:00:00 +0000".into(),
+            to: "bob@example.net".into(),
+            from: "alice@example.org".into(),
+            subject: "over DMTP".into(),
+            ..CommonHeaders::default()
+        },
+        display: vec![Part::new("text/plain; charset=utf-8", None, b"Hi Bob".to_vec()).unwrap()],
+        ..Content::default()
+    };
+    let to = Addressing { author: alice.current(), origin: &origin.signet, destination: &w.org.signet, recipient: bob.current() };
+    let composed = compose(&alice.keys[0], &to, &content, &ComposeOptions::default(), &mut OsRandom).unwrap();
+    let relayed = Envelope::open(&composed, &Limits::default(), Actor::Origin, &origin.enc)
+        .unwrap()
+        .open_as_origin(alice.current())
+        .unwrap()
+        .countersign(&origin.pok)
+        .unwrap();
+
+    // The destination's server checks every object as the destination.
+    let (roots, chain, key) = pki("dx.example.net");
+    let mut store = Store::with(&w.org, &[bob]);
+    let (secret, origin_signet) = (w.org.enc.clone(), origin.signet.clone());
+    store.check = Some(Box::new(move |message: &ReceivedMessage| {
+        let keys = DestinationKeys { secret: &secret, origin: &origin_signet, limits: Limits::default() };
+        verdict(&check_as_destination(message, &keys))
+    }));
+    let dx = start_dx(&w.org, store, chain, key, 1 << 20).await;
+    let tls = ClientTls::new(roots).unwrap();
+    let record = ManagementRecord::builder(w.org.pok.public()).build().unwrap();
+    let send = |object: Vec<u8>| send_dual(dx.dual, &tls, &record, delivery(&origin, &w.org, object.into()));
+    let txid = send(relayed.clone()).await.unwrap();
+    {
+        let received = dx.store.received.lock().unwrap();
+        assert_eq!(received.len(), 1);
+        assert_eq!(received[0].txid, txid);
+        let keys = DestinationKeys { secret: &w.org.enc, origin: &origin.signet, limits: Limits::default() };
+        let view = check_as_destination(&received[0], &keys).unwrap();
+        assert_eq!(view.envelope.recipient, "bob@example.net");
+    }
+    // The author's uncountersigned object, and junk, are refused with 554 after DATA.
+    let refused = dime_dmtp::wire::Reply::new(dime_dmtp::wire::ReplyCode::FAILED, "INVALID DMIME DATA RECEIVED.");
+    for bad in [composed.clone(), b"not a message".to_vec()] {
+        assert_eq!(send(bad).await, Err(DmtpError::Rejected { verb: dime_dmtp::wire::Verb::Data, reply: refused.clone() }));
+    }
+    assert_eq!(dx.store.received.lock().unwrap().len(), 1);
+}
+
+async fn send_dual(addr: SocketAddr, tls: &ClientTls, record: &ManagementRecord, d: Delivery) -> Result<dime_dmtp::wire::TxId, DmtpError> {
+    let mut decide = |cert: &PresentedCertificate<'_>| check_certificate(record, DnssecStatus::Insecure, cert).map(|_| ());
+    dime_dmtp::driver::deliver(addr, &host("dx.example.net"), ConnectMode::Dual, tls, &mut decide, d).await
+}
