@@ -1,1 +1,364 @@
-fn main() {}
+//! Criterion benches of the message object, and the ratios the issue asks for, each measured
+//! in the same run with interleaved rounds:
+//!
+//! - the four-actor flow on 1 MiB against its primitive floor;
+//! - sealing and opening 1 MiB for 4 recipients against OpenPGP (rpgp) v4 and v6 profiles;
+//! - one message to 100 recipients against 100 separate compositions.
+//!
+//! `cargo bench -p dime-message --bench message`; set `DIME_BENCH_QUICK=1` for fewer rounds.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use aes_gcm::{AeadInOut, Aes256Gcm, KeyInit};
+use common::*;
+use criterion::Criterion;
+use dime_core::keys::{Signature, SigningSecretKey};
+use dime_message::*;
+use pgp::composed::{
+    EncryptionCaps, KeyType, Message as PgpMessage, MessageBuilder, SecretKeyParamsBuilder, SignedPublicKey,
+    SignedSecretKey, SubkeyParamsBuilder,
+};
+use pgp::crypto::aead::{AeadAlgorithm, ChunkSize};
+use pgp::crypto::ecc_curve::ECCCurve;
+use pgp::crypto::hash::HashAlgorithm;
+use pgp::crypto::sym::SymmetricKeyAlgorithm;
+use pgp::types::{KeyVersion, Password};
+use sha2::{Digest, Sha512};
+
+const MIB: usize = 1 << 20;
+
+fn one_mib_content() -> Content {
+    let mut c = content(0, 0, 0);
+    c.attachments.push(Part::new("application/octet-stream", Some("data.bin"), bytes(MIB, 1)).unwrap());
+    c
+}
+
+/// The whole path: compose, origin opens and countersigns, destination and recipient open.
+fn flow(world: &World, content: &Content) -> usize {
+    let object = compose(&world.author.sign, &world.to(), content, &ComposeOptions::default(), &mut OsRandom).unwrap();
+    let relayed = world.relay(&object);
+    world.open_destination(&relayed).unwrap();
+    let opened = world.open_recipient(&relayed).unwrap();
+    opened.attachments[0].data.len()
+}
+
+/// The primitives the flow cannot avoid: 4 X25519 for the author and one per reader, one
+/// AES-256-GCM pass to seal and one to open, one SHA-512 pass per actor (each must check every
+/// byte), 2 author signatures, 3 origin signatures, and the verifications (2 + 3 + 5).
+struct Floor {
+    secret: [u8; 32],
+    publics: [[u8; 32]; 4],
+    data: Vec<u8>,
+    key: SigningSecretKey,
+    sig: Signature,
+}
+
+impl Floor {
+    fn new() -> Floor {
+        let publics = [[3u8; 32], [4; 32], [5; 32], [6; 32]]
+            .map(|s| x25519_dalek::x25519(s, x25519_dalek::X25519_BASEPOINT_BYTES));
+        let key = SigningSecretKey::from_seed(&[9; 32]);
+        let sig = key.sign(b"list");
+        Floor { secret: [7; 32], publics, data: bytes(MIB, 2), key, sig }
+    }
+
+    fn x25519(&self, n: usize) {
+        for p in self.publics.iter().cycle().take(n) {
+            black_box(x25519_dalek::x25519(self.secret, *p));
+        }
+    }
+
+    fn gcm(&self, buf: &mut [u8]) {
+        let cipher = Aes256Gcm::new(&[1u8; 32].into());
+        black_box(cipher.encrypt_inout_detached(&[0u8; 12].into(), b"", buf.into()).unwrap());
+    }
+
+    fn sha(&self, buf: &[u8]) {
+        black_box(Sha512::digest(buf));
+    }
+
+    fn sign(&self, n: usize) {
+        for _ in 0..n {
+            black_box(self.key.sign(b"list of digests, about a kilobyte in a real message"));
+        }
+    }
+
+    fn verify(&self, n: usize) {
+        for _ in 0..n {
+            let _ = black_box(self.key.public().verify(b"list", &self.sig));
+        }
+    }
+
+    fn compose(&self, buf: &mut [u8]) {
+        self.x25519(4);
+        self.gcm(buf);
+        self.sha(buf);
+        self.sign(2);
+    }
+
+    fn flow(&self) {
+        let mut buf = self.data.clone();
+        self.compose(&mut buf);
+        // origin
+        self.x25519(1);
+        self.sha(&buf);
+        self.verify(2);
+        self.sign(3);
+        // destination
+        self.x25519(1);
+        self.sha(&buf);
+        self.verify(3);
+        // recipient
+        self.x25519(1);
+        self.sha(&buf);
+        self.gcm(&mut buf);
+        self.verify(5);
+    }
+}
+
+/// An OpenPGP key: a signing primary and an X25519 encryption subkey, in v4 (legacy curve
+/// 25519) or v6 (RFC 9580) form.
+fn pgp_key(v6: bool, name: &str) -> SignedSecretKey {
+    let (version, primary, sub) = if v6 {
+        (KeyVersion::V6, KeyType::Ed25519, KeyType::X25519)
+    } else {
+        (KeyVersion::V4, KeyType::Ed25519Legacy, KeyType::ECDH(ECCCurve::Curve25519Legacy))
+    };
+    SecretKeyParamsBuilder::default()
+        .version(version)
+        .key_type(primary)
+        .can_certify(true)
+        .can_sign(true)
+        .primary_user_id(name.into())
+        .passphrase(None)
+        .subkey(
+            SubkeyParamsBuilder::default()
+                .version(version)
+                .key_type(sub)
+                .can_encrypt(EncryptionCaps::All)
+                .passphrase(None)
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap()
+        .generate(rand::thread_rng())
+        .unwrap()
+}
+
+struct Pgp {
+    v6: bool,
+    hash: HashAlgorithm,
+    signer: SignedSecretKey,
+    recipients: Vec<SignedSecretKey>,
+    publics: Vec<SignedPublicKey>,
+    data: Vec<u8>,
+}
+
+impl Pgp {
+    fn new(v6: bool, hash: HashAlgorithm) -> Pgp {
+        let signer = pgp_key(v6, "author <a@example.org>");
+        let recipients: Vec<_> = (0..4).map(|i| pgp_key(v6, &format!("r{i} <r{i}@example.net>"))).collect();
+        let publics = recipients.iter().map(|k| k.to_public_key()).collect();
+        Pgp { v6, hash, signer, recipients, publics, data: bytes(MIB, 1) }
+    }
+
+    /// Signs (with `hash`) and encrypts to the four keys, without compression.
+    fn seal(&self) -> Vec<u8> {
+        let builder = MessageBuilder::from_bytes("", self.data.clone());
+        let mut rng = rand::thread_rng();
+        if self.v6 {
+            let mut b = builder.seipd_v2(&mut rng, SymmetricKeyAlgorithm::AES256, AeadAlgorithm::Gcm, ChunkSize::C4MiB);
+            for k in &self.publics {
+                b.encrypt_to_key(&mut rng, &k.public_subkeys[0]).unwrap();
+            }
+            b.sign(&*self.signer, Password::empty(), self.hash);
+            b.to_vec(&mut rng).unwrap()
+        } else {
+            let mut b = builder.seipd_v1(&mut rng, SymmetricKeyAlgorithm::AES256);
+            for k in &self.publics {
+                b.encrypt_to_key(&mut rng, &k.public_subkeys[0]).unwrap();
+            }
+            b.sign(&*self.signer, Password::empty(), self.hash);
+            b.to_vec(&mut rng).unwrap()
+        }
+    }
+
+    /// Decrypts as the last recipient and verifies the signature.
+    fn open(&self, sealed: &[u8]) -> usize {
+        let key = &self.recipients[3];
+        let mut msg = PgpMessage::from_bytes(sealed).unwrap().decrypt(&Password::empty(), key).unwrap();
+        let data = msg.as_data_vec().unwrap();
+        msg.verify(&self.signer.to_public_key()).unwrap();
+        data.len()
+    }
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// Runs `a` and `b` alternately and prints the ratio of their median times.
+fn ratio(name: &str, rounds: usize, mut a: impl FnMut(), mut b: impl FnMut()) -> f64 {
+    a();
+    b();
+    let (mut ta, mut tb) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let t = Instant::now();
+        a();
+        ta.push(t.elapsed());
+        let t = Instant::now();
+        b();
+        tb.push(t.elapsed());
+    }
+    let (ma, mb) = (median(ta), median(tb));
+    let r = ma.as_secs_f64() / mb.as_secs_f64();
+    println!("RATIO {name}: {r:.3}  ({ma:.2?} / {mb:.2?}, median of {rounds})");
+    r
+}
+
+fn recipients(world: &World, n: usize) -> Vec<User> {
+    (0..n).map(|i| user(10 + (i % 200) as u8, &world.destination, &format!("user{i}@lavabit.com"))).collect()
+}
+
+fn criterion_benches(c: &mut Criterion, world: &World, content: &Content) {
+    let mut g = c.benchmark_group("message_1mib");
+    g.sample_size(10).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    g.throughput(criterion::Throughput::Bytes(MIB as u64));
+    let object = compose(&world.author.sign, &world.to(), content, &ComposeOptions::default(), &mut OsRandom).unwrap();
+    let relayed = world.relay(&object);
+    g.bench_function("compose", |b| {
+        b.iter(|| compose(&world.author.sign, &world.to(), content, &ComposeOptions::default(), &mut OsRandom).unwrap())
+    });
+    g.bench_function("origin_open_countersign", |b| b.iter(|| world.relay(&object)));
+    g.bench_function("destination_open", |b| b.iter(|| world.open_destination(&relayed).unwrap()));
+    g.bench_function("recipient_open", |b| b.iter(|| world.open_recipient(&relayed).unwrap()));
+    g.bench_function("four_actor_flow", |b| b.iter(|| flow(world, content)));
+    let floor = Floor::new();
+    g.bench_function("primitive_floor_flow", |b| b.iter(|| floor.flow()));
+    for v6 in [false, true] {
+        let p = Pgp::new(v6, HashAlgorithm::Sha256);
+        let sealed = p.seal();
+        let name = if v6 { "rpgp_v6_sha256" } else { "rpgp_v4_sha256" };
+        g.bench_function(format!("{name}_seal"), |b| b.iter(|| p.seal()));
+        g.bench_function(format!("{name}_open"), |b| b.iter(|| p.open(&sealed)));
+    }
+    g.finish();
+}
+
+fn main() {
+    let quick = std::env::var_os("DIME_BENCH_QUICK").is_some();
+    let rounds = if quick { 7 } else { 21 };
+    let world = World::new();
+    let content = one_mib_content();
+
+    let mut c = Criterion::default().configure_from_args();
+    criterion_benches(&mut c, &world, &content);
+
+    println!("\n== ratios (same run, interleaved) ==");
+    // 1. The four-actor flow against its primitive floor.
+    let floor = Floor::new();
+    ratio(
+        "four-actor flow 1 MiB / primitive floor (goal <= 1.15)",
+        rounds,
+        || {
+            black_box(flow(&world, &content));
+        },
+        || floor.flow(),
+    );
+    let mut buf = floor.data.clone();
+    ratio(
+        "compose 1 MiB / its floor (4 X25519, GCM, SHA-512, 2 signatures)",
+        rounds,
+        || {
+            black_box(
+                compose(&world.author.sign, &world.to(), &content, &ComposeOptions::default(), &mut OsRandom).unwrap(),
+            );
+        },
+        || floor.compose(&mut buf),
+    );
+    let relayed = world
+        .relay(&compose(&world.author.sign, &world.to(), &content, &ComposeOptions::default(), &mut OsRandom).unwrap());
+    ratio(
+        "recipient open 1 MiB / its floor (X25519, SHA-512, GCM, 5 verifications)",
+        rounds,
+        || {
+            black_box(world.open_recipient(&relayed).unwrap());
+        },
+        || {
+            floor.x25519(1);
+            floor.sha(&relayed);
+            floor.gcm(&mut buf);
+            floor.verify(5);
+        },
+    );
+
+    // 2. Against OpenPGP: sealing and opening, 1 MiB to four recipients. SHA-256 is rpgp's
+    // fastest signature hash here (SHA-NI); SHA-512 is the hash DIME's digests use.
+    for (v6, hash) in [
+        (false, HashAlgorithm::Sha256),
+        (true, HashAlgorithm::Sha256),
+        (false, HashAlgorithm::Sha512),
+        (true, HashAlgorithm::Sha512),
+    ] {
+        let p = Pgp::new(v6, hash);
+        let sealed = p.seal();
+        assert_eq!(p.open(&sealed), MIB);
+        let profile = if v6 { "v6 (SEIPDv2 AES-256-GCM)" } else { "v4 (SEIPDv1 AES-256)" };
+        let name = format!("{profile}, {hash:?}");
+        ratio(
+            &format!("rpgp {name} seal / dime compose (goal >= 1.25)"),
+            rounds,
+            || {
+                black_box(p.seal());
+            },
+            || {
+                black_box(
+                    compose(&world.author.sign, &world.to(), &content, &ComposeOptions::default(), &mut OsRandom)
+                        .unwrap(),
+                );
+            },
+        );
+        ratio(
+            &format!("rpgp {name} open / dime recipient open (goal >= 1.25)"),
+            rounds,
+            || {
+                black_box(p.open(&sealed));
+            },
+            || {
+                black_box(world.open_recipient(&relayed).unwrap());
+            },
+        );
+    }
+
+    // 3. One message to 100 recipients against 100 compositions.
+    let users = recipients(&world, 100);
+    let pairs: Vec<_> = users.iter().map(|u| (&world.destination.signet, &u.signet)).collect();
+    let many = || {
+        black_box(
+            compose_many(
+                &world.author.sign,
+                &world.author.signet,
+                &world.origin.signet,
+                &pairs,
+                &content,
+                &ComposeOptions::default(),
+                &mut OsRandom,
+            )
+            .unwrap(),
+        );
+    };
+    let separate = || {
+        for u in &users {
+            let to = Addressing { recipient: &u.signet, ..world.to() };
+            black_box(compose(&world.author.sign, &to, &content, &ComposeOptions::default(), &mut OsRandom).unwrap());
+        }
+    };
+    ratio("100 separate compositions / compose_many to 100 (1 MiB)", if quick { 3 } else { 5 }, separate, many);
+    c.final_summary();
+}

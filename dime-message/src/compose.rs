@@ -158,7 +158,7 @@ impl SealedContent {
         rng: &mut dyn RandomSource,
     ) -> Result<Vec<u8>> {
         let content_len: usize = self.chunks.iter().map(|c| c.bytes.len() + c.chunk_type.slots_len()).sum();
-        let mut w = ObjectWriter::new(author_key, to, rng, content_len as u64, self.chunks.len())?;
+        let mut w = ObjectWriter::new(author_key, to, rng, content_len as u64, self.chunks.len(), usize::MAX)?;
         for c in &self.chunks {
             w.push(c)?;
         }
@@ -218,13 +218,14 @@ pub(crate) struct ObjectWriter<'k> {
 
 impl<'k> ObjectWriter<'k> {
     /// Starts an object whose content chunks (keyslots included) total `content_len` bytes in
-    /// `content_chunks` chunks.
+    /// `content_chunks` chunks; the output buffer reserves at most `capacity_limit` bytes.
     pub fn new(
         author_key: &'k SigningSecretKey,
         to: &Addressing<'_>,
         rng: &mut dyn RandomSource,
         content_len: u64,
         content_chunks: usize,
+        capacity_limit: usize,
     ) -> Result<ObjectWriter<'k>> {
         let author = Party::of(to.author, Actor::Author)?;
         let origin = Party::of(to.origin, Actor::Origin)?;
@@ -283,7 +284,7 @@ impl<'k> ObjectWriter<'k> {
             author_key,
             keks,
             entries: Vec::with_capacity(count),
-            out: Vec::with_capacity(total.min(1 << 20) + 64),
+            out: Vec::with_capacity(total.min(capacity_limit)),
             expected: count,
         };
         write_framing(&mut w.out, None, total)?;

@@ -3,7 +3,7 @@
 //! The DIME encrypted message object, suite 1 of dime-rs (`docs/message-format.md`): the
 //! libdime 2015 chunk structure with X25519, HKDF-SHA-512, AES-256-GCM and Ed25519.
 //!
-//! - The **author** composes one object per recipient ([`compose`], [`compose_many`], or the
+//! - The **author** composes one object per recipient ([`compose()`], [`compose_many`], or the
 //!   streaming [`MessageWriter`]); every chunk has an author keyslot, so the author reopens it.
 //! - The **origin** organization opens its view ([`Envelope::open_as_origin`]), which verifies
 //!   the author, and countersigns ([`OriginView::countersign`]).

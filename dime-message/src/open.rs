@@ -5,6 +5,7 @@ use dime_signet::{FingerprintKind, Signet};
 
 use crate::actor::Actor;
 use crate::chunk::{ChunkHeader, ChunkType, HEADER_LEN, RawChunk, SIGNATURE_BODY_LEN};
+use crate::compose::Content;
 use crate::crypto::{ChunkKey, Kek, digest};
 use crate::error::{MessageError, Result, Signature as Which};
 use crate::segment::{Part, PartInfo, open_standard};
@@ -170,7 +171,7 @@ impl<'a> Envelope<'a> {
     }
 
     /// Decrypts the headers and every part.
-    fn content(&self) -> Result<(CommonHeaders, Vec<u8>, Vec<Part>, Vec<Part>)> {
+    fn content(&self) -> Result<Content> {
         let headers = CommonHeaders::decode(&self.decrypt_standard(ChunkType::Common)?)?;
         let other = match self.message.find(ChunkType::Other) {
             Some(_) => self.decrypt_standard(ChunkType::Other)?,
@@ -205,7 +206,7 @@ impl<'a> Envelope<'a> {
                 attachments.push(part);
             }
         }
-        Ok((headers, other, display, attachments))
+        Ok(Content { headers, other_headers: other, display, attachments })
     }
 
     /// The author's view: verifies its own signatures (and the origin's, when `origin` is given)
@@ -221,7 +222,7 @@ impl<'a> Envelope<'a> {
             None => false,
         };
         let destination = self.destination_envelope()?;
-        let (headers, other_headers, display, attachments) = self.content()?;
+        let Content { headers, other_headers, display, attachments } = self.content()?;
         Ok(Opened {
             tracing: self.message.tracing().map(<[u8]>::to_vec),
             origin: origin_envelope,
@@ -261,7 +262,7 @@ impl<'a> Envelope<'a> {
         let destination = self.destination_envelope()?;
         check_fingerprint(origin, Actor::Origin, &destination.origin_signet)?;
         self.verify_origin(origin)?;
-        let (headers, other_headers, display, attachments) = self.content()?;
+        let Content { headers, other_headers, display, attachments } = self.content()?;
         Ok(Opened {
             tracing: self.message.tracing().map(<[u8]>::to_vec),
             origin: origin_envelope,

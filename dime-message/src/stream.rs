@@ -86,7 +86,7 @@ impl<'k, R: RandomSource> MessageWriter<'k, R> {
                 chunks += 1;
             }
         }
-        let mut obj = ObjectWriter::new(author_key, to, &mut rng, content_len, chunks)?;
+        let mut obj = ObjectWriter::new(author_key, to, &mut rng, content_len, chunks, options.segment_size + 4096)?;
         for c in &front {
             obj.push(c)?;
         }
@@ -164,9 +164,9 @@ pub enum Event {
     /// Both envelope chunks, after the author's and the origin's fingerprints were checked.
     Envelope {
         /// The origin chunk.
-        origin: OriginEnvelope,
+        origin: Box<OriginEnvelope>,
         /// The destination chunk.
-        destination: DestinationEnvelope,
+        destination: Box<DestinationEnvelope>,
     },
     /// The common headers.
     Headers(CommonHeaders),
@@ -581,7 +581,7 @@ impl StreamOpener {
                     return Err(MessageError::SignetMismatch { role: Actor::Origin });
                 }
                 let origin = self.origin_envelope.take().ok_or(MessageError::MissingChunk { expected: "origin" })?;
-                events.push(Event::Envelope { origin, destination });
+                events.push(Event::Envelope { origin: Box::new(origin), destination: Box::new(destination) });
             }
             ChunkType::Common => events.push(Event::Headers(CommonHeaders::decode(&plain)?)),
             ChunkType::Other => events.push(Event::OtherHeaders(plain)),
