@@ -1,0 +1,128 @@
+//! A real IMAP client against the DMAP server over TLS on loopback: Python's standard
+//! `imaplib` (tests/imaplib_client.py, STACIE written with hashlib/hmac) and this crate's own
+//! async client do the same session, and both must fetch exactly the stored object bytes.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+use common::{PASSWORD, USER, config, object, store};
+use dime_dmap::codec::{CommandBody, Data, Mailbox, StatusKind};
+use dime_dmap::driver::{self, Client};
+use dime_dmap::server::ServerSession;
+use dime_dmap::{DmapError, Limits};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+
+struct Identity {
+    ca_pem: String,
+    ca_der: Vec<u8>,
+    cert_der: Vec<u8>,
+    key_der: Vec<u8>,
+}
+
+/// A throw-away CA and a server certificate for localhost and 127.0.0.1.
+fn make_identity() -> Identity {
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(DnType::CommonName, "dime-dmap test CA");
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+    params.distinguished_name.push(DnType::CommonName, "localhost");
+    let cert = params.signed_by(&key, &ca).unwrap();
+    Identity {
+        ca_pem: ca.pem(),
+        ca_der: ca.der().to_vec(),
+        cert_der: cert.der().to_vec(),
+        key_der: key.serialize_der(),
+    }
+}
+
+/// Starts the driver on an ephemeral loopback port.
+fn start_server(runtime: &tokio::runtime::Runtime, identity: &Identity) -> SocketAddr {
+    let acceptor = driver::acceptor(identity.cert_der.clone(), identity.key_der.clone()).unwrap();
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let shared = Arc::new(Mutex::new(store()));
+    runtime.spawn(driver::listen(listener, acceptor, move || ServerSession::new(config(), shared.clone()), None));
+    addr
+}
+
+async fn rust_client(addr: SocketAddr, ca_der: Vec<u8>) -> Vec<u8> {
+    let connector = driver::connector(&[ca_der]).unwrap();
+    let mut client = Client::connect_tls(addr, "localhost", &connector, Limits::default()).await.unwrap();
+    assert!(client.session().has_capability("AUTH=STACIE"));
+    let refused =
+        client.run(CommandBody::Login { username: USER.into(), password: PASSWORD.as_bytes().to_vec().into() }).await;
+    assert!(matches!(refused, Err(DmapError::Rejected { kind: StatusKind::No, .. })), "{refused:?}");
+    client.authenticate_stacie(USER, PASSWORD.as_bytes()).await.unwrap();
+    let listed = client.run(CommandBody::List { reference: String::new(), pattern: "*".into() }).await.unwrap();
+    assert!(listed.data.iter().any(|d| matches!(d, Data::List { mailbox, .. } if *mailbox == Mailbox::inbox())));
+    let selected = client.run(CommandBody::Select(Mailbox::inbox())).await.unwrap();
+    assert!(selected.data.contains(&Data::Exists(3)));
+    let bytes = client.fetch_object(1).await.unwrap();
+    let bye = client.logout().await.unwrap();
+    assert_eq!(bye.statuses[0].kind, StatusKind::Bye);
+    bytes
+}
+
+#[test]
+fn python_imaplib_and_the_rust_client_fetch_identical_bytes() {
+    let identity = make_identity();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let addr = start_server(&runtime, &identity);
+
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("dmap-imaplib-{}", addr.port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca = dir.join("ca.pem");
+    let out = dir.join("fetched.bin");
+    std::fs::write(&ca, &identity.ca_pem).unwrap();
+    let _ = std::fs::remove_file(&out);
+
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/imaplib_client.py");
+    let result = Command::new("python3")
+        .arg(script)
+        .args(["--port", &addr.port().to_string()])
+        .arg("--ca")
+        .arg(&ca)
+        .args(["--user", USER, "--password", PASSWORD])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(result.status.success(), "imaplib client failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("imaplib: logged in, 3 messages in INBOX, fetched 306 bytes, logged out"), "{stdout}");
+    let python_bytes = std::fs::read(&out).unwrap();
+
+    let rust_bytes = runtime.block_on(rust_client(addr, identity.ca_der.clone()));
+    assert_eq!(python_bytes, rust_bytes, "both clients get identical bytes");
+    assert_eq!(rust_bytes, object(0), "and they are the stored object");
+}
+
+#[test]
+fn wrong_password_over_tls_is_refused() {
+    let identity = make_identity();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let addr = start_server(&runtime, &identity);
+    runtime.block_on(async {
+        let connector = driver::connector(&[identity.ca_der.clone()]).unwrap();
+        let mut client = Client::connect_tls(addr, "localhost", &connector, Limits::default()).await.unwrap();
+        let error = client.authenticate_stacie(USER, b"not the password, but long enough").await.unwrap_err();
+        assert_eq!(
+            error,
+            DmapError::Rejected {
+                kind: StatusKind::No,
+                code: Some(dime_dmap::codec::Code::AuthenticationFailed),
+                text: "Authentication failed".into()
+            }
+        );
+        // An untrusted certificate is refused by the client.
+        let other = driver::connector(&[make_identity().ca_der]).unwrap();
+        let refused = Client::connect_tls(addr, "localhost", &other, Limits::default()).await;
+        assert!(matches!(refused, Err(DmapError::Io(_))), "{refused:?}");
+    });
+}
