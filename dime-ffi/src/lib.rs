@@ -78,6 +78,20 @@ pub extern "C" fn dime_version() -> *const core::ffi::c_char {
 mod tests {
     use super::*;
 
+    /// docs/ffi.md promises that every handle but `DimeContent` (while it is being filled) may
+    /// be shared between threads: that holds only if the Rust types are `Send + Sync`.
+    #[test]
+    fn handles_may_cross_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<DimeKeys>();
+        shareable::<DimeSignet>();
+        shareable::<DimeRecord>();
+        shareable::<DimeContent>();
+        shareable::<DimeOriginView>();
+        shareable::<DimeDestinationView>();
+        shareable::<DimeOpened>();
+    }
+
     #[test]
     fn version_is_the_crate_version() {
         // SAFETY: a static NUL-terminated string.
