@@ -28,7 +28,10 @@ use dime_core::{Fingerprint, base64};
 use dime_signet::record::HostName;
 
 use crate::error::DmtpError;
-use crate::wire::{Address, Command, DataType, MailFrom, Name, Nonce, Reply, ReplyCode, ReplyDecoder, ReplyLimits, ReturnType, TxId, Verb};
+use crate::wire::{
+    Address, Command, DataType, MailFrom, Name, Nonce, Reply, ReplyCode, ReplyDecoder, ReplyLimits, ReturnType, TxId,
+    Verb,
+};
 
 /// How the client meets the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -198,6 +201,8 @@ pub struct ClientSession {
     current: Option<(RequestId, Request)>,
     greeted: Option<HostName>,
     size_limit: Option<u64>,
+    /// SHA-512 of the object being delivered, computed once per delivery.
+    hash: Option<Fingerprint>,
     deadline: Option<Instant>,
     next_id: u64,
 }
@@ -221,6 +226,7 @@ impl ClientSession {
             current: None,
             greeted: None,
             size_limit: None,
+            hash: None,
             next_id: 0,
         }
     }
@@ -401,7 +407,11 @@ impl ClientSession {
                     && words.next() == Some("OK")
                     && words.next().is_some_and(|m| m.eq_ignore_ascii_case("DMTPv1"))
                     && words.next().is_none();
-                if ok { self.ready(now) } else { self.fail_all(&DmtpError::UnexpectedReply { verb: Verb::StartTls, reply }) }
+                if ok {
+                    self.ready(now)
+                } else {
+                    self.fail_all(&DmtpError::UnexpectedReply { verb: Verb::StartTls, reply })
+                }
             }
             Phase::Waiting(step) => self.on_step(now, step, reply),
             Phase::Handshake | Phase::TlsHandshake | Phase::Idle | Phase::Closed => {
@@ -444,12 +454,15 @@ impl ClientSession {
         let unexpected = |reply| DmtpError::UnexpectedReply { verb, reply };
         match step {
             Step::Ehlo => {
-                let Some(delivery) = self.delivery().cloned() else { return self.complete(now, Err(unexpected(reply))) };
+                let Some(delivery) = self.delivery().cloned() else {
+                    return self.complete(now, Err(unexpected(reply)));
+                };
                 if code != ReplyCode::OK {
                     return self.complete(now, Err(unexpected(reply)));
                 }
                 self.greeted = Some(delivery.origin.clone());
-                self.size_limit = reply.lines().iter().find_map(|l| l.strip_prefix("SIZE ").and_then(|n| n.parse().ok()));
+                self.size_limit =
+                    reply.lines().iter().find_map(|l| l.strip_prefix("SIZE ").and_then(|n| n.parse().ok()));
                 let size = delivery.object.len() as u64;
                 if let Some(limit) = self.size_limit.filter(|limit| size > *limit) {
                     return self.complete(now, Err(DmtpError::MessageTooLarge { size, limit }));
@@ -458,17 +471,22 @@ impl ClientSession {
             }
             Step::Mail => {
                 let Some(delivery) = self.delivery() else { return self.complete(now, Err(unexpected(reply))) };
-                let command = Command::RcptTo { domain: delivery.destination.clone(), fingerprint: delivery.destination_fingerprint };
+                let command = Command::RcptTo {
+                    domain: delivery.destination.clone(),
+                    fingerprint: delivery.destination_fingerprint,
+                };
                 self.send(now, &command, Step::Rcpt);
             }
             Step::Rcpt => {
                 let Some(delivery) = self.delivery() else { return self.complete(now, Err(unexpected(reply))) };
-                let command = Command::Data { hash: Fingerprint::of(&delivery.object) };
-                self.send(now, &command, Step::Data);
+                let hash = Fingerprint::of(&delivery.object);
+                self.hash = Some(hash);
+                self.send(now, &Command::Data { hash }, Step::Data);
             }
             Step::Data => {
-                let Some(delivery) = self.delivery().cloned() else { return self.complete(now, Err(unexpected(reply))) };
-                let hash = Fingerprint::of(&delivery.object);
+                let (Some(object), Some(hash)) = (self.delivery().map(|d| d.object.clone()), self.hash.take()) else {
+                    return self.complete(now, Err(unexpected(reply)));
+                };
                 if code != ReplyCode::CONTINUE {
                     return self.complete(now, Err(unexpected(reply)));
                 }
@@ -476,7 +494,7 @@ impl ClientSession {
                     // The server now waits for the object; the only safe way out is to close.
                     return self.fail_all(&DmtpError::HashEchoMismatch);
                 }
-                self.out.push_back(delivery.object.clone());
+                self.out.push_back(object);
                 self.out.push_back(Bytes::from_static(b"\r\n"));
                 self.phase = Phase::Waiting(Step::Body);
                 self.deadline = Some(now + self.config.reply_timeout);
@@ -511,7 +529,9 @@ impl ClientSession {
             Step::StatsNonce => {
                 let nonce: Option<Nonce> = bracketed(reply.last_line(), "ONCE ").and_then(|n| n.parse().ok());
                 match nonce {
-                    Some(nonce) if code == ReplyCode::OK_INFO => self.send(now, &Command::Stats { nonce: Some(nonce) }, Step::Stats),
+                    Some(nonce) if code == ReplyCode::OK_INFO => {
+                        self.send(now, &Command::Stats { nonce: Some(nonce) }, Step::Stats)
+                    }
                     _ => self.complete(now, Err(unexpected(reply))),
                 }
             }

@@ -3,14 +3,14 @@
 //! DNSSEC: this client does not validate, so every answer is reported as
 //! [`DnssecStatus::Insecure`] and accepted only under a policy that allows unsigned records
 //! ([`RecordPolicy::PERMISSIVE`]). A `tls=` pin then also needs a valid chain and host name
-//! ([`check_certificate`](crate::resolve::check_certificate)).
+//! ([`check_certificate`]).
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use dime_core::Fingerprint;
-use dime_signet::{FingerprintKind, ManagementRecord, Signet};
 use dime_signet::record::{DnssecStatus, HostName, RecordPolicy, owner_name};
+use dime_signet::{FingerprintKind, ManagementRecord, Signet};
 use hickory_resolver::TokioResolver;
 use hickory_resolver::config::{NameServerConfig, NameServerConfigGroup, ResolverConfig, ResolverOpts};
 use hickory_resolver::name_server::TokioConnectionProvider;
@@ -20,8 +20,8 @@ use crate::client::{Delivery, Outcome, Request, VerifyResult};
 use crate::driver::{ClientTls, Connection};
 use crate::error::DmtpError;
 use crate::resolve::{
-    CacheLookup, CachePolicy, MxHost, Ports, PresentedCertificate, SignetCache, check_certificate, has_fingerprint, plan_targets,
-    validate_org, validate_user, walk_history,
+    CacheLookup, CachePolicy, MxHost, Ports, PresentedCertificate, SignetCache, check_certificate, has_fingerprint,
+    plan_targets, validate_org, validate_user, walk_history,
 };
 use crate::wire::{Address, Name, TxId};
 
@@ -68,7 +68,9 @@ impl DnsClient {
         options.attempts = 2;
         options.timeout = Duration::from_secs(5);
         let config = ResolverConfig::from_parts(None, Vec::new(), group);
-        let resolver = TokioResolver::builder_with_config(config, TokioConnectionProvider::default()).with_options(options).build();
+        let resolver = TokioResolver::builder_with_config(config, TokioConnectionProvider::default())
+            .with_options(options)
+            .build();
         DnsClient { resolver }
     }
 
@@ -78,7 +80,8 @@ impl DnsClient {
     /// own faults (none, several, unparsable, refused by the DNSSEC policy).
     pub async fn management_record(&self, domain: &HostName, policy: &RecordPolicy) -> Result<RecordAnswer, DmtpError> {
         let lookup = self.resolver.txt_lookup(absolute(&owner_name(domain))).await.map_err(dns_error)?;
-        let rrs: Vec<Vec<Vec<u8>>> = lookup.iter().map(|txt| txt.txt_data().iter().map(|s| s.to_vec()).collect()).collect();
+        let rrs: Vec<Vec<Vec<u8>>> =
+            lookup.iter().map(|txt| txt.txt_data().iter().map(|s| s.to_vec()).collect()).collect();
         let ttl = lookup.as_lookup().records().iter().map(|r| r.ttl()).min().unwrap_or(0);
         let dnssec = DnssecStatus::Insecure;
         let record = ManagementRecord::from_dns(&rrs, dnssec, policy)?;
@@ -164,8 +167,17 @@ impl Resolver {
             for ip in addresses {
                 let ports = core::iter::once(target.port).chain(target.fallback_port);
                 for port in ports {
-                    let mut decide = |cert: &PresentedCertificate<'_>| check_certificate(&record, dnssec, cert).map(|_| ());
-                    match Connection::connect(SocketAddr::new(ip, port), &target.host, target.mode, &self.tls, &mut decide).await {
+                    let mut decide =
+                        |cert: &PresentedCertificate<'_>| check_certificate(&record, dnssec, cert).map(|_| ());
+                    match Connection::connect(
+                        SocketAddr::new(ip, port),
+                        &target.host,
+                        target.mode,
+                        &self.tls,
+                        &mut decide,
+                    )
+                    .await
+                    {
                         Ok(connection) => return Ok((connection, record)),
                         Err(DmtpError::Io(error)) => last = DmtpError::Io(error),
                         Err(error) => {
@@ -179,7 +191,11 @@ impl Resolver {
         Err(refusal.unwrap_or(last))
     }
 
-    async fn fetch(connection: &mut Connection, name: Name, fingerprint: Option<Fingerprint>) -> Result<Vec<u8>, DmtpError> {
+    async fn fetch(
+        connection: &mut Connection,
+        name: Name,
+        fingerprint: Option<Fingerprint>,
+    ) -> Result<Vec<u8>, DmtpError> {
         match connection.request(Request::Signet { name, fingerprint }).await? {
             Outcome::Signet(bytes) => Ok(bytes),
             _ => Err(DmtpError::WrongState),

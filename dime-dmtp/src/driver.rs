@@ -29,7 +29,9 @@ use tokio_rustls::{TlsAcceptor, TlsConnector};
 use crate::client::{ClientConfig, ClientEvent, ClientSession, ConnectMode, Delivery, Outcome, Request, RequestId};
 use crate::error::DmtpError;
 use crate::resolve::PresentedCertificate;
-use crate::server::{Answer, ListenMode, ReceivedMessage, Rejection, ServerConfig, ServerEvent, ServerSession, Verification};
+use crate::server::{
+    Answer, ListenMode, ReceivedMessage, Rejection, ServerConfig, ServerEvent, ServerSession, Verification,
+};
 use crate::wire::{Address, Name, TxId};
 
 /// Bytes asked of the socket per read.
@@ -140,8 +142,14 @@ impl ClientTls {
         let Ok(parsed) = ParsedCertificate::try_from(leaf) else { return (false, false) };
         let name = ServerName::try_from(host.as_str()).map(|n| n.to_owned());
         let hostname = name.is_ok_and(|n| verify_server_name(&parsed, &n).is_ok());
-        let chain_ok =
-            verify_server_cert_signed_by_trust_anchor(&parsed, &self.roots, intermediates, UnixTime::now(), self.algorithms.all).is_ok();
+        let chain_ok = verify_server_cert_signed_by_trust_anchor(
+            &parsed,
+            &self.roots,
+            intermediates,
+            UnixTime::now(),
+            self.algorithms.all,
+        )
+        .is_ok();
         (hostname, chain_ok)
     }
 }
@@ -190,7 +198,11 @@ fn now() -> Instant {
 }
 
 /// Reads into `buf` until the deadline; `Ok(None)` when it passed, `Ok(Some(0))` at EOF.
-async fn read_until<S: AsyncRead + Unpin>(stream: &mut S, buf: &mut BytesMut, deadline: Option<Instant>) -> Result<Option<usize>, DmtpError> {
+async fn read_until<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    buf: &mut BytesMut,
+    deadline: Option<Instant>,
+) -> Result<Option<usize>, DmtpError> {
     buf.reserve(READ_CHUNK);
     match deadline {
         Some(deadline) => {
@@ -204,7 +216,12 @@ async fn read_until<S: AsyncRead + Unpin>(stream: &mut S, buf: &mut BytesMut, de
     }
 }
 
-async fn pump_server<S, A>(stream: &mut S, session: &mut ServerSession, app: &A, buf: &mut BytesMut) -> Result<Pumped, DmtpError>
+async fn pump_server<S, A>(
+    stream: &mut S,
+    session: &mut ServerSession,
+    app: &A,
+    buf: &mut BytesMut,
+) -> Result<Pumped, DmtpError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
     A: ServerApp + ?Sized,
@@ -224,11 +241,15 @@ where
                     stream.flush().await?;
                     return Ok(Pumped::Handoff(line));
                 }
-                ServerEvent::SignetRequested { id, name, fingerprint } => (id, Answer::Signet(app.signet(&name, fingerprint.as_ref()))),
+                ServerEvent::SignetRequested { id, name, fingerprint } => {
+                    (id, Answer::Signet(app.signet(&name, fingerprint.as_ref())))
+                }
                 ServerEvent::HistoryRequested { id, address, start, end } => {
                     (id, Answer::History(app.history(&address, &start, end.as_ref())))
                 }
-                ServerEvent::VerifyRequested { id, name, fingerprint } => (id, Answer::Verify(app.verify(&name, &fingerprint))),
+                ServerEvent::VerifyRequested { id, name, fingerprint } => {
+                    (id, Answer::Verify(app.verify(&name, &fingerprint)))
+                }
                 ServerEvent::StatsRequested { id } => (id, Answer::Stats(app.stats())),
                 ServerEvent::MessageReceived(message) => {
                     let id = message.id;
@@ -402,7 +423,10 @@ impl Connection {
         self.certificate.as_deref().unwrap_or_default()
     }
 
-    async fn next_event(&mut self, mut upgrade: Option<(&ClientTls, &mut CertificateDecision<'_>)>) -> Result<ClientEvent, DmtpError> {
+    async fn next_event(
+        &mut self,
+        mut upgrade: Option<(&ClientTls, &mut CertificateDecision<'_>)>,
+    ) -> Result<ClientEvent, DmtpError> {
         loop {
             while let Some(bytes) = self.session.poll_transmit() {
                 self.stream.write_all(&bytes).await?;

@@ -24,9 +24,9 @@ pub mod resolve;
 pub mod server;
 pub mod wire;
 
-#[cfg(feature = "tokio")]
-pub mod driver;
 #[cfg(feature = "dns")]
 pub mod dns;
+#[cfg(feature = "tokio")]
+pub mod driver;
 
 pub use error::{DmtpError, Result};

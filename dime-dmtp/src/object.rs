@@ -33,7 +33,10 @@ pub struct DestinationKeys<'a> {
 ///
 /// Errors: [`DmtpError::InvalidObject`] with the reason; answer it with
 /// [`Rejection::InvalidObject`] (see [`verdict`]).
-pub fn check_as_destination(message: &ReceivedMessage, keys: &DestinationKeys<'_>) -> Result<DestinationView, DmtpError> {
+pub fn check_as_destination(
+    message: &ReceivedMessage,
+    keys: &DestinationKeys<'_>,
+) -> Result<DestinationView, DmtpError> {
     let invalid = |reason: String| DmtpError::InvalidObject { reason };
     let envelope = &message.envelope;
     if !has_fingerprint(keys.origin, &envelope.mail_from.fingerprint) {

@@ -16,7 +16,8 @@ fn fingerprint() -> impl Strategy<Value = Fingerprint> {
 }
 
 fn address() -> impl Strategy<Value = Address> {
-    ("[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,10}(\\.[A-Za-z0-9_]{1,5}){0,2}", host()).prop_map(|(l, h)| Address::new(&l, h).unwrap())
+    ("[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,10}(\\.[A-Za-z0-9_]{1,5}){0,2}", host())
+        .prop_map(|(l, h)| Address::new(&l, h).unwrap())
 }
 
 fn name() -> impl Strategy<Value = Name> {
@@ -24,15 +25,16 @@ fn name() -> impl Strategy<Value = Name> {
 }
 
 fn command() -> impl Strategy<Value = Command> {
-    let mail = (host(), fingerprint(), any::<u64>(), 0..4usize, 0..3usize).prop_map(|(domain, fingerprint, size, r, d)| {
-        Command::MailFrom(MailFrom {
-            domain,
-            fingerprint,
-            size,
-            return_type: [None, Some(ReturnType::Full), Some(ReturnType::Display), Some(ReturnType::Header)][r],
-            data_type: [None, Some(DataType::SevenBit), Some(DataType::EightBit)][d],
-        })
-    });
+    let mail =
+        (host(), fingerprint(), any::<u64>(), 0..4usize, 0..3usize).prop_map(|(domain, fingerprint, size, r, d)| {
+            Command::MailFrom(MailFrom {
+                domain,
+                fingerprint,
+                size,
+                return_type: [None, Some(ReturnType::Full), Some(ReturnType::Display), Some(ReturnType::Header)][r],
+                data_type: [None, Some(DataType::SevenBit), Some(DataType::EightBit)][d],
+            })
+        });
     prop_oneof![
         (host(), any::<bool>()).prop_map(|(host, mode)| Command::StartTls { host, mode }),
         host().prop_map(|domain| Command::Ehlo { domain }),
@@ -41,12 +43,17 @@ fn command() -> impl Strategy<Value = Command> {
         (host(), fingerprint()).prop_map(|(domain, fingerprint)| Command::RcptTo { domain, fingerprint }),
         fingerprint().prop_map(|hash| Command::Data { hash }),
         (name(), prop::option::of(fingerprint())).prop_map(|(name, fingerprint)| Command::Sgnt { name, fingerprint }),
-        (address(), fingerprint(), prop::option::of(fingerprint())).prop_map(|(address, start, end)| Command::Hist { address, start, end }),
+        (address(), fingerprint(), prop::option::of(fingerprint())).prop_map(|(address, start, end)| Command::Hist {
+            address,
+            start,
+            end
+        }),
         (name(), fingerprint()).prop_map(|(name, fingerprint)| Command::Vrfy { name, fingerprint }),
         prop::option::of(any::<[u8; 32]>().prop_map(Nonce)).prop_map(|nonce| Command::Stats { nonce }),
         Just(Command::Rset),
         Just(Command::Noop),
-        prop::option::of("[A-Za-z]{1,16}".prop_map(|t| HelpTopic::new(&t).unwrap())).prop_map(|topic| Command::Help { topic }),
+        prop::option::of("[A-Za-z]{1,16}".prop_map(|t| HelpTopic::new(&t).unwrap()))
+            .prop_map(|topic| Command::Help { topic }),
         Just(Command::Verb),
         Just(Command::Quit),
     ]
@@ -164,14 +171,20 @@ fn every_parse_error() {
         ("MAIL FROM:<example.org>".into(), CommandSyntax { verb: Verb::MailFrom }),
         (format!("MAIL FROM: <example.org> [{FP}]"), CommandSyntax { verb: Verb::MailFrom }),
         (format!("MAIL FROM: <example.org> [{FP}] RETURN=FULL"), CommandSyntax { verb: Verb::MailFrom }),
-        (format!("MAIL FROM: <example.org> [AAAA] SIZE=1"), InvalidParameter { verb: Verb::MailFrom }),
+        ("MAIL FROM: <example.org> [AAAA] SIZE=1".to_string(), InvalidParameter { verb: Verb::MailFrom }),
         (format!("MAIL FROM: <bad_domain> [{FP}] SIZE=1"), InvalidParameter { verb: Verb::MailFrom }),
         (format!("MAIL FROM: <example.org> [{FP}] SIZE=01"), InvalidParameter { verb: Verb::MailFrom }),
-        (format!("MAIL FROM: <example.org> [{FP}] SIZE=99999999999999999999"), InvalidParameter { verb: Verb::MailFrom }),
+        (
+            format!("MAIL FROM: <example.org> [{FP}] SIZE=99999999999999999999"),
+            InvalidParameter { verb: Verb::MailFrom },
+        ),
         (format!("MAIL FROM: <example.org> [{FP}] SIZE=1 SIZE=2"), InvalidParameter { verb: Verb::MailFrom }),
         (format!("MAIL FROM: <example.org> [{FP}] SIZE=1 RETURN=ALL"), InvalidParameter { verb: Verb::MailFrom }),
         (format!("MAIL FROM: <example.org> [{FP}] SIZE=1 DATA=9BIT"), InvalidParameter { verb: Verb::MailFrom }),
-        (format!("MAIL FROM: <example.org> [{FP}] SIZE=1 BODY=8BITMIME"), UnsupportedParameter { verb: Verb::MailFrom }),
+        (
+            format!("MAIL FROM: <example.org> [{FP}] SIZE=1 BODY=8BITMIME"),
+            UnsupportedParameter { verb: Verb::MailFrom },
+        ),
         ("RCPT TO: <example.net>".into(), CommandSyntax { verb: Verb::RcptTo }),
         (format!("RCPT TO: <example.net> [{FP}] x"), CommandSyntax { verb: Verb::RcptTo }),
         (format!("RCPT TO: <bob@example.net> [{FP}]"), InvalidParameter { verb: Verb::RcptTo }),

@@ -103,7 +103,13 @@ struct Dx {
     store: Arc<Store>,
 }
 
-async fn start_dx(org: &Org, store: Store, chain: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>, max: u64) -> Dx {
+async fn start_dx(
+    org: &Org,
+    store: Store,
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    max: u64,
+) -> Dx {
     let tls = server_tls_config(chain, key).unwrap();
     let store = Arc::new(store);
     let served = vec![ServedDomain { domain: org.domain.clone(), fingerprints: vec![] }];
@@ -192,7 +198,9 @@ async fn stale_cache_entries_are_confirmed_with_vrfy() {
         &host("dx.example.net"),
         ConnectMode::Native,
         &ClientTls::new(w.roots.clone()).unwrap(),
-        &mut |cert: &PresentedCertificate<'_>| check_certificate(&w.org.record, DnssecStatus::Insecure, cert).map(|_| ()),
+        &mut |cert: &PresentedCertificate<'_>| {
+            check_certificate(&w.org.record, DnssecStatus::Insecure, cert).map(|_| ())
+        },
         Request::Verify { name: bob.clone(), fingerprint: full(&w.bob.chain[1]) },
     )
     .await;
@@ -203,7 +211,10 @@ async fn stale_cache_entries_are_confirmed_with_vrfy() {
 async fn refuses_an_unpinned_certificate() {
     let w = world(CachePolicy::default(), true).await;
     let error = w.resolver.signet(&Name::Org(w.org.domain.clone()), None).await.unwrap_err();
-    assert_eq!(error, DmtpError::CertificateRefused { reason: "no tls= signature of the record matches the certificate" });
+    assert_eq!(
+        error,
+        DmtpError::CertificateRefused { reason: "no tls= signature of the record matches the certificate" }
+    );
     // And a client without the CA refuses an otherwise pinned certificate (no DNSSEC here).
     let pinned = ManagementRecord::builder(w.org.pok.public()).sign_certificate(&w.org.pok, &w.leaf).build().unwrap();
     let result = dime_dmtp::driver::lookup(
@@ -215,7 +226,10 @@ async fn refuses_an_unpinned_certificate() {
         Request::Noop,
     )
     .await;
-    assert_eq!(result, Err(DmtpError::CertificateRefused { reason: "the certificate does not chain to a trusted root" }));
+    assert_eq!(
+        result,
+        Err(DmtpError::CertificateRefused { reason: "the certificate does not chain to a trusted root" })
+    );
     // With DNSSEC-secure pinning the chain does not matter.
     let result = dime_dmtp::driver::lookup(
         w.dx.native,
@@ -282,7 +296,12 @@ async fn dual_mode_with_starttls_and_object_check() {
         display: vec![Part::new("text/plain; charset=utf-8", None, b"Hi Bob".to_vec()).unwrap()],
         ..Content::default()
     };
-    let to = Addressing { author: alice.current(), origin: &origin.signet, destination: &w.org.signet, recipient: bob.current() };
+    let to = Addressing {
+        author: alice.current(),
+        origin: &origin.signet,
+        destination: &w.org.signet,
+        recipient: bob.current(),
+    };
     let composed = compose(&alice.keys[0], &to, &content, &ComposeOptions::default(), &mut OsRandom).unwrap();
     let relayed = Envelope::open(&composed, &Limits::default(), Actor::Origin, &origin.enc)
         .unwrap()
@@ -315,12 +334,21 @@ async fn dual_mode_with_starttls_and_object_check() {
     // The author's uncountersigned object, and junk, are refused with 554 after DATA.
     let refused = dime_dmtp::wire::Reply::new(dime_dmtp::wire::ReplyCode::FAILED, "INVALID DMIME DATA RECEIVED.");
     for bad in [composed.clone(), b"not a message".to_vec()] {
-        assert_eq!(send(bad).await, Err(DmtpError::Rejected { verb: dime_dmtp::wire::Verb::Data, reply: refused.clone() }));
+        assert_eq!(
+            send(bad).await,
+            Err(DmtpError::Rejected { verb: dime_dmtp::wire::Verb::Data, reply: refused.clone() })
+        );
     }
     assert_eq!(dx.store.received.lock().unwrap().len(), 1);
 }
 
-async fn send_dual(addr: SocketAddr, tls: &ClientTls, record: &ManagementRecord, d: Delivery) -> Result<dime_dmtp::wire::TxId, DmtpError> {
-    let mut decide = |cert: &PresentedCertificate<'_>| check_certificate(record, DnssecStatus::Insecure, cert).map(|_| ());
+async fn send_dual(
+    addr: SocketAddr,
+    tls: &ClientTls,
+    record: &ManagementRecord,
+    d: Delivery,
+) -> Result<dime_dmtp::wire::TxId, DmtpError> {
+    let mut decide =
+        |cert: &PresentedCertificate<'_>| check_certificate(record, DnssecStatus::Insecure, cert).map(|_| ());
     dime_dmtp::driver::deliver(addr, &host("dx.example.net"), ConnectMode::Dual, tls, &mut decide, d).await
 }

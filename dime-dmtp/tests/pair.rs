@@ -48,7 +48,8 @@ fn delivers_objects_of_many_sizes_in_one_session() {
     let store = Store::with(&destination, &[]);
     let (mut client, mut server, now) = pair(ListenMode::Native, &destination);
     let sizes = [0usize, 1, 2, 1000, 65_535, 65_536, 1 << 20];
-    let ids: Vec<_> = sizes.iter().map(|len| client.submit(now, Request::Deliver(delivery(&origin, &destination, *len)))).collect();
+    let ids: Vec<_> =
+        sizes.iter().map(|len| client.submit(now, Request::Deliver(delivery(&origin, &destination, *len)))).collect();
     let events = run_pair(&mut client, &mut server, &store, now);
     assert_eq!(events.first(), Some(&ClientEvent::Ready));
     let received = store.received.lock().unwrap();
@@ -83,11 +84,15 @@ fn lookups() {
     let (mut client, mut server, now) = pair(ListenMode::Native, &org);
     let full = |s: &dime_signet::Signet| s.fingerprint(FingerprintKind::Full).unwrap();
     let sgnt_org = client.submit(now, Request::Signet { name: Name::Org(org.domain.clone()), fingerprint: None });
-    let sgnt_user = client.submit(now, Request::Signet { name: Name::User(bob.address.clone()), fingerprint: Some(full(&bob.chain[1])) });
+    let sgnt_user = client
+        .submit(now, Request::Signet { name: Name::User(bob.address.clone()), fingerprint: Some(full(&bob.chain[1])) });
     let missing = client.submit(now, Request::Signet { name: "carol@example.net".parse().unwrap(), fingerprint: None });
-    let hist = client.submit(now, Request::History { address: bob.address.clone(), start: full(&bob.chain[0]), end: None });
-    let current = client.submit(now, Request::Verify { name: Name::User(bob.address.clone()), fingerprint: full(&bob.chain[2]) });
-    let update = client.submit(now, Request::Verify { name: Name::User(bob.address.clone()), fingerprint: full(&bob.chain[0]) });
+    let hist =
+        client.submit(now, Request::History { address: bob.address.clone(), start: full(&bob.chain[0]), end: None });
+    let current =
+        client.submit(now, Request::Verify { name: Name::User(bob.address.clone()), fingerprint: full(&bob.chain[2]) });
+    let update =
+        client.submit(now, Request::Verify { name: Name::User(bob.address.clone()), fingerprint: full(&bob.chain[0]) });
     let stats = client.submit(now, Request::Stats);
     let noop = client.submit(now, Request::Noop);
     let quit = client.submit(now, Request::Quit);
@@ -101,7 +106,10 @@ fn lookups() {
     assert_eq!(validate_user(&bytes, &bob.address, &org_signet, Some(&bob.chain[0])).unwrap(), bob.chain[1]);
     let Err(error) = outcome(&events, missing) else { panic!() };
     assert!(error.is_not_found());
-    assert_eq!(error, DmtpError::Rejected { verb: Verb::Sgnt, reply: Reply::new(ReplyCode::NOT_FOUND, "SIGNET NOT FOUND.") });
+    assert_eq!(
+        error,
+        DmtpError::Rejected { verb: Verb::Sgnt, reply: Reply::new(ReplyCode::NOT_FOUND, "SIGNET NOT FOUND.") }
+    );
     let Ok(Outcome::History(chain)) = outcome(&events, hist) else { panic!() };
     let walked = walk_history(&chain, &bob.address, &org_signet, &full(&bob.chain[0]), None).unwrap();
     assert_eq!(walked, bob.chain);
@@ -131,11 +139,17 @@ fn delivery_errors_are_typed() {
     let events = run_pair(&mut client, &mut server, &store, now);
     assert_eq!(
         outcome(&events, refused),
-        Err(DmtpError::Rejected { verb: Verb::Data, reply: Reply::new(ReplyCode::FAILED, "INVALID DMIME DATA RECEIVED.") })
+        Err(DmtpError::Rejected {
+            verb: Verb::Data,
+            reply: Reply::new(ReplyCode::FAILED, "INVALID DMIME DATA RECEIVED.")
+        })
     );
     assert_eq!(
         outcome(&events, relay),
-        Err(DmtpError::Rejected { verb: Verb::RcptTo, reply: Reply::new(ReplyCode::RELAY_DENIED, "RELAY ACCESS DENIED - <example.com> IS NOT SERVED HERE") })
+        Err(DmtpError::Rejected {
+            verb: Verb::RcptTo,
+            reply: Reply::new(ReplyCode::RELAY_DENIED, "RELAY ACCESS DENIED - <example.com> IS NOT SERVED HERE")
+        })
     );
     assert!(matches!(outcome(&events, stale_id), Err(DmtpError::Rejected { verb: Verb::RcptTo, .. })));
 
@@ -202,7 +216,10 @@ fn client_rejects_bad_servers() {
         scripted(ConnectMode::Dual, noop(), &[banner, "220 READY\r\n", "250 OK SMTP\r\n"]),
         Err(DmtpError::UnexpectedReply { verb: Verb::StartTls, reply: Reply::new(ReplyCode::OK, "OK SMTP") })
     );
-    assert_eq!(scripted(ConnectMode::Dual, noop(), &[banner, "220 READY\r\n", "250 OK DMTPv1\r\n", "250 OK\r\n"]), Ok(Outcome::Done));
+    assert_eq!(
+        scripted(ConnectMode::Dual, noop(), &[banner, "220 READY\r\n", "250 OK DMTPv1\r\n", "250 OK\r\n"]),
+        Ok(Outcome::Done)
+    );
     let sgnt = || Request::Signet { name: Name::Org(host("example.net")), fingerprint: None };
     assert_eq!(
         scripted(ConnectMode::Native, sgnt(), &[banner, "250 OK [!!]\r\n"]),
@@ -218,11 +235,19 @@ fn client_rejects_bad_servers() {
     let other = Fingerprint([0; 64]);
     let ehlo = "250-SIZE 100\r\n250 OK\r\n";
     assert_eq!(
-        scripted(ConnectMode::Native, Request::Deliver(delivery(&origin, &destination, 3)), &[banner, ehlo, "250 OK\r\n", "250 OK\r\n", &format!("354 CONTINUE [{other}]\r\n")]),
+        scripted(
+            ConnectMode::Native,
+            Request::Deliver(delivery(&origin, &destination, 3)),
+            &[banner, ehlo, "250 OK\r\n", "250 OK\r\n", &format!("354 CONTINUE [{other}]\r\n")]
+        ),
         Err(DmtpError::HashEchoMismatch)
     );
     assert_eq!(
-        scripted(ConnectMode::Native, Request::Deliver(delivery(&origin, &destination, 3)), &[banner, ehlo, "250 OK\r\n", "250 OK\r\n", &format!("354 CONTINUE [{hash}]\r\n"), "250 OK [nope]\r\n"]),
+        scripted(
+            ConnectMode::Native,
+            Request::Deliver(delivery(&origin, &destination, 3)),
+            &[banner, ehlo, "250 OK\r\n", "250 OK\r\n", &format!("354 CONTINUE [{hash}]\r\n"), "250 OK [nope]\r\n"]
+        ),
         Err(DmtpError::UnexpectedReply { verb: Verb::Data, reply: Reply::new(ReplyCode::OK, "OK [nope]") })
     );
     // Timeouts end every request.
@@ -242,7 +267,10 @@ fn resolver_validation_rejects_what_it_must() {
     let other = Org::new("example.net");
     let bob = org.user("bob@example.net", 3);
     // An org signet whose POK is not in the record.
-    assert!(matches!(validate_org(other.signet.as_bytes(), &org.domain, &org.record), Err(DmtpError::SignetState { state: SignetState::Invalid, .. })));
+    assert!(matches!(
+        validate_org(other.signet.as_bytes(), &org.domain, &org.record),
+        Err(DmtpError::SignetState { state: SignetState::Invalid, .. })
+    ));
     // The right signet under another domain name.
     assert_eq!(
         validate_org(org.signet.as_bytes(), &host("example.com"), &org.record),
@@ -251,7 +279,10 @@ fn resolver_validation_rejects_what_it_must() {
     assert_eq!(validate_org(bob.current().as_bytes(), &org.domain, &org.record), Err(DmtpError::SignetKind));
     assert!(matches!(validate_org(b"junk", &org.domain, &org.record), Err(DmtpError::Signet(_))));
     // A user signet signed by another organisation.
-    assert!(matches!(validate_user(bob.current().as_bytes(), &bob.address, &other.signet, None), Err(DmtpError::SignetState { state: SignetState::Invalid, .. })));
+    assert!(matches!(
+        validate_user(bob.current().as_bytes(), &bob.address, &other.signet, None),
+        Err(DmtpError::SignetState { state: SignetState::Invalid, .. })
+    ));
     // Rotated signet: with its previous one custody must hold; without, the org signature suffices.
     assert!(validate_user(bob.chain[2].as_bytes(), &bob.address, &org.signet, None).is_ok());
     assert!(validate_user(bob.chain[2].as_bytes(), &bob.address, &org.signet, Some(&bob.chain[1])).is_ok());
@@ -266,15 +297,35 @@ fn resolver_validation_rejects_what_it_must() {
     // HIST chains.
     let full = |s: &dime_signet::Signet| s.fingerprint(FingerprintKind::Full).unwrap();
     let bytes: Vec<Vec<u8>> = bob.chain.iter().map(|s| s.as_bytes().to_vec()).collect();
-    assert_eq!(walk_history(&bytes, &bob.address, &org.signet, &full(&bob.chain[0]), Some(&full(&bob.chain[2]))).unwrap().len(), 3);
-    assert_eq!(walk_history(&bytes, &bob.address, &org.signet, &full(&bob.chain[1]), None), Err(DmtpError::HistoryBroken { index: 0 }));
-    assert_eq!(walk_history(&bytes, &bob.address, &org.signet, &full(&bob.chain[0]), Some(&full(&bob.chain[1]))), Err(DmtpError::HistoryBroken { index: 2 }));
+    assert_eq!(
+        walk_history(&bytes, &bob.address, &org.signet, &full(&bob.chain[0]), Some(&full(&bob.chain[2])))
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(
+        walk_history(&bytes, &bob.address, &org.signet, &full(&bob.chain[1]), None),
+        Err(DmtpError::HistoryBroken { index: 0 })
+    );
+    assert_eq!(
+        walk_history(&bytes, &bob.address, &org.signet, &full(&bob.chain[0]), Some(&full(&bob.chain[1]))),
+        Err(DmtpError::HistoryBroken { index: 2 })
+    );
     let gap = vec![bytes[0].clone(), bytes[2].clone()];
-    assert_eq!(walk_history(&gap, &bob.address, &org.signet, &full(&bob.chain[0]), None), Err(DmtpError::HistoryBroken { index: 1 }));
+    assert_eq!(
+        walk_history(&gap, &bob.address, &org.signet, &full(&bob.chain[0]), None),
+        Err(DmtpError::HistoryBroken { index: 1 })
+    );
     let fresh = org.user("bob@example.net", 1);
     let no_custody = vec![bytes[0].clone(), fresh.chain[0].as_bytes().to_vec()];
-    assert_eq!(walk_history(&no_custody, &bob.address, &org.signet, &full(&bob.chain[0]), None), Err(DmtpError::HistoryBroken { index: 1 }));
-    assert_eq!(walk_history(&[], &bob.address, &org.signet, &full(&bob.chain[0]), None), Err(DmtpError::HistoryBroken { index: 0 }));
+    assert_eq!(
+        walk_history(&no_custody, &bob.address, &org.signet, &full(&bob.chain[0]), None),
+        Err(DmtpError::HistoryBroken { index: 1 })
+    );
+    assert_eq!(
+        walk_history(&[], &bob.address, &org.signet, &full(&bob.chain[0]), None),
+        Err(DmtpError::HistoryBroken { index: 0 })
+    );
 }
 
 #[test]
@@ -302,7 +353,10 @@ fn cache_ttl_exp_vrfy_and_fingerprints() {
     cache.evict(&name);
     assert_eq!(cache.signet_count(), 0);
     // Records live for their TTL, capped by exp.
-    let exp = ManagementRecord::builder(org.pok.public()).expiry(dime_signet::record::Expiry::from_days(1).unwrap()).build().unwrap();
+    let exp = ManagementRecord::builder(org.pok.public())
+        .expiry(dime_signet::record::Expiry::from_days(1).unwrap())
+        .build()
+        .unwrap();
     cache.store_record(org.domain.clone(), exp, DnssecStatus::Secure, 10 * 86_400 * SECOND, now);
     assert!(cache.record(&org.domain, now + 86_399 * SECOND).is_some());
     assert!(cache.record(&org.domain, now + 86_400 * SECOND).is_none());
@@ -311,14 +365,21 @@ fn cache_ttl_exp_vrfy_and_fingerprints() {
     assert!(cache.record(&org.domain, now + 30 * SECOND).is_none());
     // exp of the org's record caps a signet's life.
     let mut cache = SignetCache::new(CachePolicy { signet_max_age: 90 * 86_400 * SECOND, ..policy });
-    let exp = ManagementRecord::builder(org.pok.public()).expiry(dime_signet::record::Expiry::from_days(2).unwrap()).build().unwrap();
+    let exp = ManagementRecord::builder(org.pok.public())
+        .expiry(dime_signet::record::Expiry::from_days(2).unwrap())
+        .build()
+        .unwrap();
     cache.store_record(org.domain.clone(), exp, DnssecStatus::Secure, 90 * 86_400 * SECOND, now);
     cache.store_signet(name.clone(), bob.chain[1].clone(), now);
     assert!(matches!(cache.signet(&name, None, now + 86_400 * SECOND), CacheLookup::Stale(_)));
     assert_eq!(cache.signet(&name, None, now + 2 * 86_400 * SECOND), CacheLookup::Miss);
     // The entry count is bounded.
     for i in 0..5 {
-        cache.store_signet(Name::User(format!("u{i}@example.net").parse().unwrap()), bob.chain[0].clone(), now + i * SECOND);
+        cache.store_signet(
+            Name::User(format!("u{i}@example.net").parse().unwrap()),
+            bob.chain[0].clone(),
+            now + i * SECOND,
+        );
     }
     assert_eq!(cache.signet_count(), 2);
 }

@@ -24,7 +24,8 @@ fn row(h: &mut Harness, line: &str, reply: &str, state: SessionState) {
     assert_eq!(h.session.state(), state, "state after {line:?}");
 }
 
-const EHLO_REPLY: &str = "250-PIPELINING\r\n250-8BITMIME\r\n250-8BITDIME\r\n250-RETURN\r\n250-SIZE 67108864\r\n250 OK\r\n";
+const EHLO_REPLY: &str =
+    "250-PIPELINING\r\n250-8BITMIME\r\n250-8BITDIME\r\n250-RETURN\r\n250-SIZE 67108864\r\n250 OK\r\n";
 
 #[test]
 fn banners() {
@@ -36,9 +37,15 @@ fn banners() {
     assert_eq!(native.state(), SessionState::Secure);
     assert_eq!(native.tls_established(std::time::Instant::now()), Err(dime_dmtp::DmtpError::WrongState));
 
-    let mut dual = ServerSession::new(std::sync::Arc::new(config(ListenMode::Dual { smtp_handoff: true })), std::time::Instant::now());
+    let mut dual = ServerSession::new(
+        std::sync::Arc::new(config(ListenMode::Dual { smtp_handoff: true })),
+        std::time::Instant::now(),
+    );
     assert_eq!(&dual.poll_transmit().unwrap()[..], b"220 <dx.example.net> ESMTP DMTPv1 dime-rs\r\n");
-    let mut dual = ServerSession::new(std::sync::Arc::new(config(ListenMode::Dual { smtp_handoff: false })), std::time::Instant::now());
+    let mut dual = ServerSession::new(
+        std::sync::Arc::new(config(ListenMode::Dual { smtp_handoff: false })),
+        std::time::Instant::now(),
+    );
     assert_eq!(&dual.poll_transmit().unwrap()[..], b"220 <dx.example.net> DMTPv1 dime-rs\r\n");
 }
 
@@ -47,7 +54,12 @@ fn banners() {
 #[test]
 fn plain_starttls_goes_secure_without_fallback() {
     let mut h = Harness::dual(true);
-    row(&mut h, "STARTTLS <dx.example.net> MODE=DMTPv1", "220-SENDING CERTIFICATE FOR DOMAIN <dx.example.net>\r\n220 READY\r\n", SessionState::StartingTls);
+    row(
+        &mut h,
+        "STARTTLS <dx.example.net> MODE=DMTPv1",
+        "220-SENDING CERTIFICATE FOR DOMAIN <dx.example.net>\r\n220 READY\r\n",
+        SessionState::StartingTls,
+    );
     assert_eq!(h.events, vec![ServerEvent::StartTls]);
     // Plaintext bytes before the handshake are dropped unread.
     assert_eq!(h.send(b"NOOP\r\n"), "");
@@ -59,7 +71,12 @@ fn plain_starttls_goes_secure_without_fallback() {
     row(&mut h, "MODE", "200 OK DMTPv1\r\n", SessionState::Secure);
     // A served domain is also a valid STARTTLS name.
     let mut h = Harness::dual(false);
-    row(&mut h, "STARTTLS <example.net>", "220-SENDING CERTIFICATE FOR DOMAIN <example.net>\r\n220 READY\r\n", SessionState::StartingTls);
+    row(
+        &mut h,
+        "STARTTLS <example.net>",
+        "220-SENDING CERTIFICATE FOR DOMAIN <example.net>\r\n220 READY\r\n",
+        SessionState::StartingTls,
+    );
 }
 
 #[test]
@@ -100,7 +117,19 @@ fn plain_smtp_is_handed_off_or_refused() {
 
 #[test]
 fn plain_other_verbs_need_starttls() {
-    for line in ["EHLO <example.org>", "NOOP", "RSET", "HELP", "VERB", "STATS", "SGNT <example.net>", &mail(1), &rcpt(), &format!("DATA [{FP}]"), "NOOP x"] {
+    for line in [
+        "EHLO <example.org>",
+        "NOOP",
+        "RSET",
+        "HELP",
+        "VERB",
+        "STATS",
+        "SGNT <example.net>",
+        &mail(1),
+        &rcpt(),
+        &format!("DATA [{FP}]"),
+        "NOOP x",
+    ] {
         let mut h = Harness::dual(false);
         row(&mut h, line, "503 DMTP COMMAND REQUIRES STARTTLS FIRST.\r\n", SessionState::Plain);
         assert_eq!(h.session.violations(), 1);
@@ -170,21 +199,51 @@ fn secure_transaction_verbs_need_ehlo() {
     let mut h = Harness::native();
     row(&mut h, &mail(1), "503 MAIL FROM REJECTED - PLEASE PROVIDE AN EHLO AND TRY AGAIN\r\n", SessionState::Secure);
     row(&mut h, &rcpt(), "503 RCPT TO REJECTED - PLEASE PROVIDE AN EHLO AND TRY AGAIN\r\n", SessionState::Secure);
-    row(&mut h, &format!("DATA [{FP}]"), "503 DATA REJECTED - PLEASE PROVIDE AN EHLO AND TRY AGAIN\r\n", SessionState::Secure);
+    row(
+        &mut h,
+        &format!("DATA [{FP}]"),
+        "503 DATA REJECTED - PLEASE PROVIDE AN EHLO AND TRY AGAIN\r\n",
+        SessionState::Secure,
+    );
     // The sequence is checked before the syntax.
-    row(&mut h, "MAIL FROM: junk", "503 MAIL FROM REJECTED - PLEASE PROVIDE AN EHLO AND TRY AGAIN\r\n", SessionState::Secure);
+    row(
+        &mut h,
+        "MAIL FROM: junk",
+        "503 MAIL FROM REJECTED - PLEASE PROVIDE AN EHLO AND TRY AGAIN\r\n",
+        SessionState::Secure,
+    );
 }
 
 #[test]
 fn greeted_mail_from() {
     row(&mut at(SessionState::Greeted), &mail(67_108_864), "250 OK\r\n", SessionState::Mail);
-    row(&mut at(SessionState::Greeted), &format!("{} RETURN=FULL DATA=8BIT", mail(0)), "250 OK\r\n", SessionState::Mail);
+    row(
+        &mut at(SessionState::Greeted),
+        &format!("{} RETURN=FULL DATA=8BIT", mail(0)),
+        "250 OK\r\n",
+        SessionState::Mail,
+    );
     let mut h = at(SessionState::Greeted);
     row(&mut h, &mail(67_108_865), "552 SIZE LIMIT EXCEEDED - THE LIMIT IS 67108864 BYTES\r\n", SessionState::Greeted);
     row(&mut h, "MAIL FROM: <example.org>", "501 BAD MAIL FROM SYNTAX.\r\n", SessionState::Greeted);
-    row(&mut h, &format!("MAIL FROM: <example.org> [{FP}] SIZE=x1"), "501 INVALID MAIL FROM PARAMETER.\r\n", SessionState::Greeted);
-    row(&mut h, &format!("MAIL FROM: <example.org> [{FP}] SIZE=01"), "501 INVALID MAIL FROM PARAMETER.\r\n", SessionState::Greeted);
-    row(&mut h, &format!("{} BODY=8BITMIME", mail(1)), "501 UNSUPPORTED MAIL FROM PARAMETER.\r\n", SessionState::Greeted);
+    row(
+        &mut h,
+        &format!("MAIL FROM: <example.org> [{FP}] SIZE=x1"),
+        "501 INVALID MAIL FROM PARAMETER.\r\n",
+        SessionState::Greeted,
+    );
+    row(
+        &mut h,
+        &format!("MAIL FROM: <example.org> [{FP}] SIZE=01"),
+        "501 INVALID MAIL FROM PARAMETER.\r\n",
+        SessionState::Greeted,
+    );
+    row(
+        &mut h,
+        &format!("{} BODY=8BITMIME", mail(1)),
+        "501 UNSUPPORTED MAIL FROM PARAMETER.\r\n",
+        SessionState::Greeted,
+    );
 }
 
 #[test]
@@ -192,18 +251,43 @@ fn mail_again_resets_the_transaction() {
     let mut h = at(SessionState::Rcpt);
     row(&mut h, &mail(5), "250 OK\r\n", SessionState::Mail);
     // The old RCPT TO is gone: DATA needs a new one.
-    row(&mut h, &format!("DATA [{FP}]"), "503 DATA REJECTED - PLEASE PROVIDE A RCPT TO AND TRY AGAIN\r\n", SessionState::Mail);
+    row(
+        &mut h,
+        &format!("DATA [{FP}]"),
+        "503 DATA REJECTED - PLEASE PROVIDE A RCPT TO AND TRY AGAIN\r\n",
+        SessionState::Mail,
+    );
 }
 
 #[test]
 fn mail_rcpt_to() {
     row(&mut at(SessionState::Mail), &rcpt(), "250 OK\r\n", SessionState::Rcpt);
     let mut h = at(SessionState::Mail);
-    row(&mut h, &format!("RCPT TO: <example.com> [{FP}]"), "551 RELAY ACCESS DENIED - <example.com> IS NOT SERVED HERE\r\n", SessionState::Mail);
+    row(
+        &mut h,
+        &format!("RCPT TO: <example.com> [{FP}]"),
+        "551 RELAY ACCESS DENIED - <example.com> IS NOT SERVED HERE\r\n",
+        SessionState::Mail,
+    );
     row(&mut h, "RCPT TO: <example.net>", "501 BAD RCPT TO SYNTAX.\r\n", SessionState::Mail);
-    row(&mut h, &format!("RCPT TO: <example.net> [{}]", &FP[..84]), "501 INVALID RCPT TO PARAMETER.\r\n", SessionState::Mail);
-    row(&mut at(SessionState::Greeted), &rcpt(), "503 RCPT TO REJECTED - PLEASE PROVIDE A MAIL FROM AND TRY AGAIN\r\n", SessionState::Greeted);
-    row(&mut at(SessionState::Rcpt), &rcpt(), "503 RCPT TO REJECTED - ONLY ONE DESTINATION PER TRANSACTION\r\n", SessionState::Rcpt);
+    row(
+        &mut h,
+        &format!("RCPT TO: <example.net> [{}]", &FP[..84]),
+        "501 INVALID RCPT TO PARAMETER.\r\n",
+        SessionState::Mail,
+    );
+    row(
+        &mut at(SessionState::Greeted),
+        &rcpt(),
+        "503 RCPT TO REJECTED - PLEASE PROVIDE A MAIL FROM AND TRY AGAIN\r\n",
+        SessionState::Greeted,
+    );
+    row(
+        &mut at(SessionState::Rcpt),
+        &rcpt(),
+        "503 RCPT TO REJECTED - ONLY ONE DESTINATION PER TRANSACTION\r\n",
+        SessionState::Rcpt,
+    );
     // A served domain with pinned fingerprints refuses others.
     let pinned = Fingerprint([9; 64]);
     let mut cfg = config(ListenMode::Native);
@@ -211,7 +295,12 @@ fn mail_rcpt_to() {
     let mut h = Harness::new(cfg);
     h.line("EHLO <example.org>");
     h.line(&mail(1));
-    row(&mut h, &rcpt(), "554 INVALID RECIPIENT - THE FINGERPRINT IS NOT A CURRENT SIGNET OF <example.net>\r\n", SessionState::Mail);
+    row(
+        &mut h,
+        &rcpt(),
+        "554 INVALID RECIPIENT - THE FINGERPRINT IS NOT A CURRENT SIGNET OF <example.net>\r\n",
+        SessionState::Mail,
+    );
     row(&mut h, &format!("RCPT TO: <example.net> [{pinned}]"), "250 OK\r\n", SessionState::Rcpt);
 }
 
@@ -236,8 +325,18 @@ fn rcpt_data_and_data_in() {
     assert_eq!(h.session.state(), SessionState::Greeted);
     assert_eq!(message.txid.to_string().parse::<TxId>(), Ok(message.txid));
     // The protocol table lets MF accept DATA in MAIL; dime-rs demands RCPT TO (protocols.md §10).
-    row(&mut at(SessionState::Mail), &format!("DATA [{FP}]"), "503 DATA REJECTED - PLEASE PROVIDE A RCPT TO AND TRY AGAIN\r\n", SessionState::Mail);
-    row(&mut at(SessionState::Greeted), &format!("DATA [{FP}]"), "503 DATA REJECTED - PLEASE PROVIDE A MAIL FROM AND TRY AGAIN\r\n", SessionState::Greeted);
+    row(
+        &mut at(SessionState::Mail),
+        &format!("DATA [{FP}]"),
+        "503 DATA REJECTED - PLEASE PROVIDE A RCPT TO AND TRY AGAIN\r\n",
+        SessionState::Mail,
+    );
+    row(
+        &mut at(SessionState::Greeted),
+        &format!("DATA [{FP}]"),
+        "503 DATA REJECTED - PLEASE PROVIDE A MAIL FROM AND TRY AGAIN\r\n",
+        SessionState::Greeted,
+    );
     let mut h = at(SessionState::Rcpt);
     row(&mut h, "DATA", "501 BAD DATA SYNTAX.\r\n", SessionState::Rcpt);
     row(&mut h, "DATA [QUFB]", "501 INVALID DATA PARAMETER.\r\n", SessionState::Rcpt);
@@ -247,8 +346,14 @@ fn rcpt_data_and_data_in() {
 fn data_verdicts() {
     let cases = [
         (Answer::Message(Err(Rejection::InvalidObject)), "554 INVALID DMIME DATA RECEIVED.\r\n"),
-        (Answer::Message(Err(Rejection::AccountLocked)), "550 ACCOUNT LOCKED - THE RECIPIENT CANNOT RECEIVE MESSAGES\r\n"),
-        (Answer::Message(Err(Rejection::RelayDenied)), "551 RELAY ACCESS DENIED - THE DESTINATION IS NOT SERVED HERE\r\n"),
+        (
+            Answer::Message(Err(Rejection::AccountLocked)),
+            "550 ACCOUNT LOCKED - THE RECIPIENT CANNOT RECEIVE MESSAGES\r\n",
+        ),
+        (
+            Answer::Message(Err(Rejection::RelayDenied)),
+            "551 RELAY ACCESS DENIED - THE DESTINATION IS NOT SERVED HERE\r\n",
+        ),
         (Answer::Message(Err(Rejection::InvalidRecipient)), "554 INVALID RECIPIENT - NO SUCH USER\r\n"),
         (Answer::Message(Err(Rejection::TemporaryFailure)), "451 INTERNAL SERVER ERROR - PLEASE TRY AGAIN LATER\r\n"),
         (Answer::TemporaryFailure, "451 INTERNAL SERVER ERROR - PLEASE TRY AGAIN LATER\r\n"),
@@ -260,11 +365,17 @@ fn data_verdicts() {
         let ServerEvent::MessageReceived(message) = h.events.remove(0) else { panic!("no message") };
         let wrong = h.session.answer(h.now, message.id, Answer::Signet(None));
         assert_eq!(wrong, Err(dime_dmtp::DmtpError::WrongAnswer { id: message.id.0 }));
-        assert_eq!(h.session.answer(h.now, RequestId(99), answer.clone()), Err(dime_dmtp::DmtpError::UnknownRequest { id: 99 }));
+        assert_eq!(
+            h.session.answer(h.now, RequestId(99), answer.clone()),
+            Err(dime_dmtp::DmtpError::UnknownRequest { id: 99 })
+        );
         h.session.answer(h.now, message.id, answer).unwrap();
         assert_eq!(h.output(), reply);
         assert_eq!(h.session.state(), SessionState::Greeted);
-        assert_eq!(h.session.answer(h.now, message.id, Answer::TemporaryFailure), Err(dime_dmtp::DmtpError::UnknownRequest { id: message.id.0 }));
+        assert_eq!(
+            h.session.answer(h.now, message.id, Answer::TemporaryFailure),
+            Err(dime_dmtp::DmtpError::UnknownRequest { id: message.id.0 })
+        );
     }
 }
 
@@ -293,7 +404,12 @@ fn unknown_commands_count_violations_until_421() {
             row(&mut h, "XYZZY", "500 INVALID COMMAND\r\n", state);
             assert_eq!(h.session.violations(), i);
         }
-        row(&mut h, "XYZZY", "500 INVALID COMMAND\r\n421 TOO MANY PROTOCOL VIOLATIONS - GOOD BYE\r\n", SessionState::Closed);
+        row(
+            &mut h,
+            "XYZZY",
+            "500 INVALID COMMAND\r\n421 TOO MANY PROTOCOL VIOLATIONS - GOOD BYE\r\n",
+            SessionState::Closed,
+        );
     }
     let mut h = Harness::native();
     row(&mut h, "", "500 INVALID COMMAND\r\n", SessionState::Secure);
@@ -319,7 +435,10 @@ fn lookups_answer_exactly() {
     };
     assert_eq!(ask("SGNT <example.net>".into()), format!("250 OK [{}]\r\n", b64(&org.signet)));
     assert_eq!(ask("SGNT <bob@example.net>".into()), format!("250 OK [{}]\r\n", b64(bob.current())));
-    assert_eq!(ask(format!("SGNT <bob@example.net> [{}]", fp(&bob.chain[0]))), format!("250 OK [{}]\r\n", b64(&bob.chain[0])));
+    assert_eq!(
+        ask(format!("SGNT <bob@example.net> [{}]", fp(&bob.chain[0]))),
+        format!("250 OK [{}]\r\n", b64(&bob.chain[0]))
+    );
     assert_eq!(ask("SGNT <carol@example.net>".into()), "450 SIGNET NOT FOUND.\r\n");
     assert_eq!(
         ask(format!("HIST <bob@example.net> [{}]", fp(&bob.chain[1]))),
@@ -327,7 +446,10 @@ fn lookups_answer_exactly() {
     );
     assert_eq!(ask(format!("HIST <bob@example.net> [{FP}]")), "450 SIGNET NOT FOUND.\r\n");
     assert_eq!(ask(format!("VRFY <bob@example.net> [{}]", fp(&bob.chain[2]))), "250 CURRENT\r\n");
-    assert_eq!(ask(format!("VRFY <bob@example.net> [{}]", fp(&bob.chain[0]))), format!("250 UPDATE [{}]\r\n", fp(&bob.chain[2])));
+    assert_eq!(
+        ask(format!("VRFY <bob@example.net> [{}]", fp(&bob.chain[0]))),
+        format!("250 UPDATE [{}]\r\n", fp(&bob.chain[2]))
+    );
     assert_eq!(ask(format!("VRFY <example.net> [{FP}]")), "450 SIGNET NOT FOUND.\r\n");
     let mut h = Harness::native();
     for (line, reply) in [
@@ -344,20 +466,30 @@ fn lookups_answer_exactly() {
         row(&mut h, &line, reply, SessionState::Secure);
     }
     let help = h.line("HELP");
-    assert!(help.starts_with("214-AVAILABLE COMMANDS\r\n214-STARTTLS\r\n") && help.ends_with("214-QUIT\r\n214 OK\r\n"), "{help}");
+    assert!(
+        help.starts_with("214-AVAILABLE COMMANDS\r\n214-STARTTLS\r\n") && help.ends_with("214-QUIT\r\n214 OK\r\n"),
+        "{help}"
+    );
     assert_eq!(help.lines().count(), 16);
 }
 
 #[test]
 fn lookup_temporary_failures() {
-    for line in ["SGNT <example.net>".to_string(), format!("HIST <a@example.net> [{FP}]"), format!("VRFY <example.net> [{FP}]")] {
+    for line in
+        ["SGNT <example.net>".to_string(), format!("HIST <a@example.net> [{FP}]"), format!("VRFY <example.net> [{FP}]")]
+    {
         let mut h = Harness::native();
         h.line(&line);
         let id = match h.events.remove(0) {
-            ServerEvent::SignetRequested { id, .. } | ServerEvent::HistoryRequested { id, .. } | ServerEvent::VerifyRequested { id, .. } => id,
+            ServerEvent::SignetRequested { id, .. }
+            | ServerEvent::HistoryRequested { id, .. }
+            | ServerEvent::VerifyRequested { id, .. } => id,
             other => panic!("{other:?}"),
         };
-        assert_eq!(h.session.answer(h.now, id, Answer::Message(Ok(()))), Err(dime_dmtp::DmtpError::WrongAnswer { id: id.0 }));
+        assert_eq!(
+            h.session.answer(h.now, id, Answer::Message(Ok(()))),
+            Err(dime_dmtp::DmtpError::WrongAnswer { id: id.0 })
+        );
         h.session.answer(h.now, id, Answer::TemporaryFailure).unwrap();
         assert_eq!(h.output(), "451 INTERNAL SERVER ERROR - PLEASE TRY AGAIN LATER\r\n");
     }

@@ -26,7 +26,11 @@ pub struct CachePolicy {
 impl Default for CachePolicy {
     /// Refresh after an hour, drop after 30 days, 1,024 entries of each kind.
     fn default() -> Self {
-        CachePolicy { signet_refresh: Duration::from_secs(3600), signet_max_age: Duration::from_secs(30 * 86_400), max_entries: 1024 }
+        CachePolicy {
+            signet_refresh: Duration::from_secs(3600),
+            signet_max_age: Duration::from_secs(30 * 86_400),
+            max_entries: 1024,
+        }
     }
 }
 
@@ -81,7 +85,14 @@ impl SignetCache {
     }
 
     /// Caches a record for its DNS TTL, or its `exp` if that is shorter.
-    pub fn store_record(&mut self, domain: HostName, record: ManagementRecord, dnssec: DnssecStatus, ttl: Duration, now: Instant) {
+    pub fn store_record(
+        &mut self,
+        domain: HostName,
+        record: ManagementRecord,
+        dnssec: DnssecStatus,
+        ttl: Duration,
+        now: Instant,
+    ) {
         let life = days(record.expiry()).map_or(ttl, |exp| exp.min(ttl));
         if !self.records.contains_key(&domain) && self.records.len() >= self.policy.max_entries {
             if let Some(oldest) = self.records.iter().min_by_key(|(_, e)| e.expires).map(|(k, _)| k.clone()) {
@@ -98,7 +109,11 @@ impl SignetCache {
         if now >= entry.expires || fingerprint.is_some_and(|fp| !has_fingerprint(&entry.signet, fp)) {
             return CacheLookup::Miss;
         }
-        if now >= entry.refresh_at { CacheLookup::Stale(entry.signet.clone()) } else { CacheLookup::Fresh(entry.signet.clone()) }
+        if now >= entry.refresh_at {
+            CacheLookup::Stale(entry.signet.clone())
+        } else {
+            CacheLookup::Fresh(entry.signet.clone())
+        }
     }
 
     /// Caches a validated signet. Its hard expiry is the policy's maximum age, or the `exp` of

@@ -1,7 +1,7 @@
 //! Whether a DX server's certificate is acceptable (protocols.md §5, adapted).
 
-use dime_signet::record::{DnssecStatus, RecordError};
 use dime_signet::ManagementRecord;
+use dime_signet::record::{DnssecStatus, RecordError};
 
 use crate::error::DmtpError;
 
@@ -49,7 +49,11 @@ pub fn check_certificate(
     let pinned = match record.verify_tls_certificate(certificate.der) {
         Ok(_) => true,
         Err(RecordError::NoTlsSignatures) => false,
-        Err(_) => return Err(DmtpError::CertificateRefused { reason: "no tls= signature of the record matches the certificate" }),
+        Err(_) => {
+            return Err(DmtpError::CertificateRefused {
+                reason: "no tls= signature of the record matches the certificate",
+            });
+        }
     };
     if pinned && dnssec == DnssecStatus::Secure {
         return Ok(CertificateTrust::PinnedSecure);
@@ -82,10 +86,25 @@ mod tests {
         assert_eq!(check_certificate(&plain, Insecure, &cert(true, true)), Ok(CertificateTrust::Chained));
         assert_eq!(check_certificate(&plain, Secure, &cert(true, true)), Ok(CertificateTrust::Chained));
         let refused = |reason| Err(DmtpError::CertificateRefused { reason });
-        assert_eq!(check_certificate(&pinned, Bogus, &cert(true, true)), refused("the management record's DNSSEC status is bogus"));
-        assert_eq!(check_certificate(&pinned, Secure, &other), refused("no tls= signature of the record matches the certificate"));
-        assert_eq!(check_certificate(&pinned, Insecure, &cert(false, true)), refused("the certificate does not name the DX host"));
-        assert_eq!(check_certificate(&pinned, Insecure, &cert(true, false)), refused("the certificate does not chain to a trusted root"));
-        assert_eq!(check_certificate(&plain, Secure, &cert(true, false)), refused("the certificate does not chain to a trusted root"));
+        assert_eq!(
+            check_certificate(&pinned, Bogus, &cert(true, true)),
+            refused("the management record's DNSSEC status is bogus")
+        );
+        assert_eq!(
+            check_certificate(&pinned, Secure, &other),
+            refused("no tls= signature of the record matches the certificate")
+        );
+        assert_eq!(
+            check_certificate(&pinned, Insecure, &cert(false, true)),
+            refused("the certificate does not name the DX host")
+        );
+        assert_eq!(
+            check_certificate(&pinned, Insecure, &cert(true, false)),
+            refused("the certificate does not chain to a trusted root")
+        );
+        assert_eq!(
+            check_certificate(&plain, Secure, &cert(true, false)),
+            refused("the certificate does not chain to a trusted root")
+        );
     }
 }

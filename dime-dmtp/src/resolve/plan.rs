@@ -54,7 +54,12 @@ pub struct DxTarget {
 ///   natively and then in dual mode (with the fallback port), and finally the domain itself
 ///   natively.
 pub fn plan_targets(domain: &HostName, record: &ManagementRecord, mx: &[MxHost], ports: &Ports) -> Vec<DxTarget> {
-    let native = |host: &HostName| DxTarget { host: host.clone(), port: ports.native, mode: ConnectMode::Native, fallback_port: None };
+    let native = |host: &HostName| DxTarget {
+        host: host.clone(),
+        port: ports.native,
+        mode: ConnectMode::Native,
+        fallback_port: None,
+    };
     if !record.dx().is_empty() {
         return record.dx().iter().map(native).collect();
     }
@@ -63,7 +68,12 @@ pub fn plan_targets(domain: &HostName, record: &ManagementRecord, mx: &[MxHost],
     let mut targets = Vec::new();
     for mx in sorted.into_iter().take(MAX_MX) {
         targets.push(native(&mx.host));
-        targets.push(DxTarget { host: mx.host.clone(), port: ports.dual, mode: ConnectMode::Dual, fallback_port: Some(ports.dual_fallback) });
+        targets.push(DxTarget {
+            host: mx.host.clone(),
+            port: ports.dual,
+            mode: ConnectMode::Dual,
+            fallback_port: Some(ports.dual_fallback),
+        });
     }
     targets.push(native(domain));
     targets
@@ -84,18 +94,20 @@ mod tests {
         let record = ManagementRecord::builder(pok).dx(host("dx1.a.org")).dx(host("dx2.a.org")).build().unwrap();
         let mx = [MxHost { preference: 1, host: host("mx.a.org") }];
         let targets = plan_targets(&host("a.org"), &record, &mx, &Ports::default());
-        assert_eq!(targets.iter().map(|t| (t.host.as_str(), t.port, t.mode)).collect::<Vec<_>>(), [
-            ("dx1.a.org", 26, ConnectMode::Native),
-            ("dx2.a.org", 26, ConnectMode::Native)
-        ]);
+        assert_eq!(
+            targets.iter().map(|t| (t.host.as_str(), t.port, t.mode)).collect::<Vec<_>>(),
+            [("dx1.a.org", 26, ConnectMode::Native), ("dx2.a.org", 26, ConnectMode::Native)]
+        );
     }
 
     #[test]
     fn mx_then_domain() {
         let pok = SigningSecretKey::from_seed(&[1; 32]).public();
         let record = ManagementRecord::builder(pok).build().unwrap();
-        let mx: Vec<MxHost> =
-            [(20, "c"), (10, "a"), (30, "d"), (10, "b"), (5, "e")].iter().map(|(p, h)| MxHost { preference: *p, host: host(&format!("{h}.x.org")) }).collect();
+        let mx: Vec<MxHost> = [(20, "c"), (10, "a"), (30, "d"), (10, "b"), (5, "e")]
+            .iter()
+            .map(|(p, h)| MxHost { preference: *p, host: host(&format!("{h}.x.org")) })
+            .collect();
         let targets = plan_targets(&host("x.org"), &record, &mx, &Ports::default());
         let got: Vec<_> = targets.iter().map(|t| (t.host.to_string(), t.port, t.fallback_port)).collect();
         let expect: Vec<_> = [

@@ -2,9 +2,9 @@
 //! against the org signet, and HIST chains link by link.
 
 use dime_core::Fingerprint;
+use dime_signet::kind::SignetKind;
 use dime_signet::record::HostName;
 use dime_signet::{Context, FingerprintKind, ManagementRecord, ParseOptions, Signet, SignetError, SignetState};
-use dime_signet::kind::SignetKind;
 
 use crate::error::DmtpError;
 use crate::wire::Address;
@@ -29,7 +29,10 @@ fn identifier_is(signet: &Signet, expected: &str) -> Result<(), DmtpError> {
     match signet.identifier() {
         None => Ok(()),
         Some(id) if id.eq_ignore_ascii_case(expected.as_bytes()) => Ok(()),
-        Some(id) => Err(DmtpError::IdentifierMismatch { expected: expected.to_string(), found: String::from_utf8_lossy(id).into_owned() }),
+        Some(id) => Err(DmtpError::IdentifierMismatch {
+            expected: expected.to_string(),
+            found: String::from_utf8_lossy(id).into_owned(),
+        }),
     }
 }
 
@@ -60,7 +63,12 @@ pub fn validate_org(bytes: &[u8], domain: &HostName, record: &ManagementRecord) 
 /// Validates a user signet of `address` as SGNT returned it: signed by `org` (already validated)
 /// to at least `full`, its identifier (when present) `address`; with `previous`, its custody
 /// signature must verify against it.
-pub fn validate_user(bytes: &[u8], address: &Address, org: &Signet, previous: Option<&Signet>) -> Result<Signet, DmtpError> {
+pub fn validate_user(
+    bytes: &[u8],
+    address: &Address,
+    org: &Signet,
+    previous: Option<&Signet>,
+) -> Result<Signet, DmtpError> {
     let signet = parse(bytes, SignetKind::User)?;
     accept(&signet, &Context { poks: None, org: Some(org), previous })?;
     identifier_is(&signet, &address.to_string())?;
@@ -94,7 +102,9 @@ pub fn walk_history(
     }
     match (out.last(), end) {
         (None, _) => Err(DmtpError::HistoryBroken { index: 0 }),
-        (Some(last), Some(end)) if !has_fingerprint(last, end) => Err(DmtpError::HistoryBroken { index: out.len() - 1 }),
+        (Some(last), Some(end)) if !has_fingerprint(last, end) => {
+            Err(DmtpError::HistoryBroken { index: out.len() - 1 })
+        }
         _ => Ok(out),
     }
 }

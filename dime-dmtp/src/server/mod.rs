@@ -244,8 +244,12 @@ impl Rejection {
         use crate::wire::ReplyCode;
         match self {
             Rejection::InvalidObject => Reply::new(ReplyCode::FAILED, "INVALID DMIME DATA RECEIVED."),
-            Rejection::AccountLocked => Reply::new(ReplyCode::LOCKED, "ACCOUNT LOCKED - THE RECIPIENT CANNOT RECEIVE MESSAGES"),
-            Rejection::RelayDenied => Reply::new(ReplyCode::RELAY_DENIED, "RELAY ACCESS DENIED - THE DESTINATION IS NOT SERVED HERE"),
+            Rejection::AccountLocked => {
+                Reply::new(ReplyCode::LOCKED, "ACCOUNT LOCKED - THE RECIPIENT CANNOT RECEIVE MESSAGES")
+            }
+            Rejection::RelayDenied => {
+                Reply::new(ReplyCode::RELAY_DENIED, "RELAY ACCESS DENIED - THE DESTINATION IS NOT SERVED HERE")
+            }
             Rejection::InvalidRecipient => Reply::new(ReplyCode::FAILED, "INVALID RECIPIENT - NO SUCH USER"),
             Rejection::TemporaryFailure => text::internal_error(),
         }
@@ -439,7 +443,8 @@ impl ServerSession {
             if rest.is_empty() || self.pending.is_some() || self.out.len() > self.config.limits.max_pending_output {
                 return taken;
             }
-            taken += if self.state == SessionState::DataIn { self.read_data(now, rest) } else { self.read_line(now, rest) };
+            taken +=
+                if self.state == SessionState::DataIn { self.read_data(now, rest) } else { self.read_line(now, rest) };
         }
     }
 
@@ -480,9 +485,10 @@ impl ServerSession {
                 let words = values.iter().all(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_graphic()));
                 if words { text::stats(&values) } else { text::internal_error() }
             }
-            (PendingKind::Signet | PendingKind::History | PendingKind::Verify | PendingKind::Stats, Answer::TemporaryFailure) => {
-                text::internal_error()
-            }
+            (
+                PendingKind::Signet | PendingKind::History | PendingKind::Verify | PendingKind::Stats,
+                Answer::TemporaryFailure,
+            ) => text::internal_error(),
             _ => return Err(DmtpError::WrongAnswer { id: id.0 }),
         };
         self.pending = None;
@@ -578,7 +584,8 @@ impl ServerSession {
             self.send(&text::hash_mismatch());
             return 1;
         }
-        let (Some(mail_from), Some((destination, destination_fingerprint))) = (self.mail.clone(), self.rcpt.clone()) else {
+        let (Some(mail_from), Some((destination, destination_fingerprint))) = (self.mail.clone(), self.rcpt.clone())
+        else {
             self.state = SessionState::Greeted;
             self.send(&text::internal_error());
             return 1;
@@ -721,7 +728,13 @@ impl ServerSession {
             Command::Data { hash } => {
                 let size = self.mail.as_ref().map_or(0, |m| m.size);
                 let first = usize::try_from(size).unwrap_or(usize::MAX).min(64 * 1024);
-                self.data = Some(Box::new(DataIn { size, hash, object: Vec::with_capacity(first), hasher: Sha512::new(), trailer: 0 }));
+                self.data = Some(Box::new(DataIn {
+                    size,
+                    hash,
+                    object: Vec::with_capacity(first),
+                    hasher: Sha512::new(),
+                    trailer: 0,
+                }));
                 self.state = SessionState::DataIn;
                 self.send(&text::data_go(&hash));
             }

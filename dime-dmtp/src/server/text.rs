@@ -36,7 +36,14 @@ pub fn mode(esmtp: bool) -> Reply {
 pub fn ehlo(size_limit: u64) -> Reply {
     Reply::multi(
         ReplyCode::OK,
-        ["PIPELINING".to_string(), "8BITMIME".into(), "8BITDIME".into(), "RETURN".into(), format!("SIZE {size_limit}"), "OK".into()],
+        [
+            "PIPELINING".to_string(),
+            "8BITMIME".into(),
+            "8BITDIME".into(),
+            "RETURN".into(),
+            format!("SIZE {size_limit}"),
+            "OK".into(),
+        ],
     )
 }
 
@@ -68,7 +75,10 @@ pub fn no_fallback() -> Reply {
 /// `503 <VERB> REJECTED - PLEASE PROVIDE AN EHLO AND TRY AGAIN` (and `A MAIL FROM`, `A RCPT TO`).
 pub fn sequence(verb: Verb, missing: Verb) -> Reply {
     let article = if missing == Verb::Ehlo { "AN" } else { "A" };
-    Reply::new(ReplyCode::BAD_SEQUENCE, format!("{} REJECTED - PLEASE PROVIDE {article} {} AND TRY AGAIN", verb.name(), missing.name()))
+    Reply::new(
+        ReplyCode::BAD_SEQUENCE,
+        format!("{} REJECTED - PLEASE PROVIDE {article} {} AND TRY AGAIN", verb.name(), missing.name()),
+    )
 }
 
 /// `503 RCPT TO REJECTED - ONLY ONE DESTINATION PER TRANSACTION`.
@@ -241,11 +251,15 @@ pub fn help_topic(topic: &str) -> Reply {
 /// The reply for a command that did not parse.
 pub fn for_parse_error(error: &DmtpError) -> Reply {
     match error {
-        DmtpError::CommandSyntax { verb } => Reply::new(ReplyCode::BAD_ARGUMENTS, format!("BAD {} SYNTAX.", verb.name())),
+        DmtpError::CommandSyntax { verb } => {
+            Reply::new(ReplyCode::BAD_ARGUMENTS, format!("BAD {} SYNTAX.", verb.name()))
+        }
         DmtpError::InvalidParameter { verb } => {
             Reply::new(ReplyCode::BAD_ARGUMENTS, format!("INVALID {} PARAMETER.", verb.name()))
         }
-        DmtpError::InvalidDomain { verb } => Reply::new(ReplyCode::BAD_ARGUMENTS, format!("INVALID {} DOMAIN.", verb.name())),
+        DmtpError::InvalidDomain { verb } => {
+            Reply::new(ReplyCode::BAD_ARGUMENTS, format!("INVALID {} DOMAIN.", verb.name()))
+        }
         DmtpError::UnsupportedParameter { verb } => {
             Reply::new(ReplyCode::BAD_ARGUMENTS, format!("UNSUPPORTED {} PARAMETER.", verb.name()))
         }

@@ -176,7 +176,8 @@ mod tests {
         let user: Name = "Alice.B@example.org".parse().unwrap();
         assert_eq!(user.to_string(), "Alice.B@example.org");
         assert_eq!(user.domain().as_str(), "example.org");
-        for bad in ["a@b@c.org", "@example.org", ".a@example.org", "a..b@example.org", "a b@x.org", "a@", "-x.org", ""] {
+        for bad in ["a@b@c.org", "@example.org", ".a@example.org", "a..b@example.org", "a b@x.org", "a@", "-x.org", ""]
+        {
             assert_eq!(bad.parse::<Name>(), Err(DmtpError::InvalidName(bad.to_string())), "{bad}");
         }
         let long = format!("{}@x.org", "a".repeat(65));

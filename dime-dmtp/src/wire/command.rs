@@ -104,7 +104,8 @@ impl Verb {
 }
 
 /// Verbs only SMTP has: in dual mode before STARTTLS they ask for the SMTP service.
-pub const SMTP_ONLY_VERBS: [&str; 10] = ["HELO", "EXPN", "AUTH", "BDAT", "ETRN", "TURN", "ATRN", "SEND", "SOML", "SAML"];
+pub const SMTP_ONLY_VERBS: [&str; 10] =
+    ["HELO", "EXPN", "AUTH", "BDAT", "ETRN", "TURN", "ATRN", "SEND", "SOML", "SAML"];
 
 /// The `RETURN=` parameter of `MAIL FROM`: how much of the message a bounce carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -268,13 +269,21 @@ fn sp_square(i: &str) -> Res<'_, &str> {
 fn param(i: &str) -> Res<'_, (&str, &str)> {
     preceded(
         char(' '),
-        separated_pair(take_while1(|c: char| c.is_ascii_alphabetic()), char('='), take_while1(|c: char| c.is_ascii_alphanumeric())),
+        separated_pair(
+            take_while1(|c: char| c.is_ascii_alphabetic()),
+            char('='),
+            take_while1(|c: char| c.is_ascii_alphanumeric()),
+        ),
     )
     .parse(i)
 }
 
 /// Runs a grammar over the whole argument text; a mismatch is a syntax error of `verb`.
-fn grammar<'a, O>(verb: Verb, args: &'a str, parser: impl Parser<&'a str, Output = O, Error = nom::error::Error<&'a str>>) -> Result<O, DmtpError> {
+fn grammar<'a, O>(
+    verb: Verb,
+    args: &'a str,
+    parser: impl Parser<&'a str, Output = O, Error = nom::error::Error<&'a str>>,
+) -> Result<O, DmtpError> {
     all_consuming(parser).parse(args).map(|(_, out)| out).map_err(|_| DmtpError::CommandSyntax { verb })
 }
 
@@ -311,8 +320,7 @@ fn size(text: &str) -> Result<u64, DmtpError> {
 
 fn mail_from(args: &str) -> Result<MailFrom, DmtpError> {
     let verb = Verb::MailFrom;
-    let (domain, fp, params) =
-        grammar(verb, args, (preceded(tag(" "), angle), sp_square, many1(param)))?;
+    let (domain, fp, params) = grammar(verb, args, (preceded(tag(" "), angle), sp_square, many1(param)))?;
     let domain = host(verb, domain, invalid_parameter)?;
     let fingerprint = fingerprint(verb, fp)?;
     let (mut size_value, mut return_type, mut data_type) = (None, None, None);
@@ -386,7 +394,9 @@ impl Command {
         let verb = match upper.as_str() {
             "MAIL FROM:" => Verb::MailFrom,
             "RCPT TO:" => Verb::RcptTo,
-            "MAIL" | "RCPT" => return Err(DmtpError::CommandSyntax { verb: Verb::lookup(token).unwrap_or(Verb::MailFrom) }),
+            "MAIL" | "RCPT" => {
+                return Err(DmtpError::CommandSyntax { verb: Verb::lookup(token).unwrap_or(Verb::MailFrom) });
+            }
             other if SMTP_ONLY_VERBS.contains(&other) => return Err(DmtpError::SmtpCommand),
             other => match Verb::lookup(other) {
                 Some(verb) if !other.contains(':') => verb,
@@ -405,8 +415,11 @@ impl Command {
                 if args.is_empty() {
                     return Err(DmtpError::SmtpCommand);
                 }
-                let (target, mode) =
-                    grammar(verb, args, (preceded(tag(" "), angle), opt(preceded(tag(" "), tag_no_case("MODE=DMTPv1")))))?;
+                let (target, mode) = grammar(
+                    verb,
+                    args,
+                    (preceded(tag(" "), angle), opt(preceded(tag(" "), tag_no_case("MODE=DMTPv1")))),
+                )?;
                 Ok(Command::StartTls { host: host(verb, target, invalid_domain)?, mode: mode.is_some() })
             }
             Verb::Ehlo => {
@@ -420,7 +433,10 @@ impl Command {
             Verb::MailFrom => mail_from(args).map(Command::MailFrom),
             Verb::RcptTo => {
                 let (domain, fp) = grammar(verb, args, (preceded(tag(" "), angle), sp_square))?;
-                Ok(Command::RcptTo { domain: host(verb, domain, invalid_parameter)?, fingerprint: fingerprint(verb, fp)? })
+                Ok(Command::RcptTo {
+                    domain: host(verb, domain, invalid_parameter)?,
+                    fingerprint: fingerprint(verb, fp)?,
+                })
             }
             Verb::Data => {
                 let hash = grammar(verb, args, sp_square)?;
@@ -450,7 +466,8 @@ impl Command {
                 Ok(Command::Stats { nonce })
             }
             Verb::Help => {
-                let topic = grammar(verb, args, opt(preceded(tag(" "), take_while1(|c: char| c.is_ascii_alphabetic()))))?;
+                let topic =
+                    grammar(verb, args, opt(preceded(tag(" "), take_while1(|c: char| c.is_ascii_alphabetic()))))?;
                 Ok(Command::Help { topic: topic.map(HelpTopic::new).transpose()? })
             }
             Verb::Mode => no_args(verb, args, Command::Mode),

@@ -145,7 +145,11 @@ impl Reply {
 }
 
 fn sanitize(text: String) -> String {
-    if is_text(&text) { text } else { text.chars().map(|c| if c == ' ' || c.is_ascii_graphic() { c } else { '?' }).collect() }
+    if is_text(&text) {
+        text
+    } else {
+        text.chars().map(|c| if c == ' ' || c.is_ascii_graphic() { c } else { '?' }).collect()
+    }
 }
 
 impl fmt::Display for Reply {
@@ -316,12 +320,30 @@ mod tests {
 
     #[test]
     fn rejections() {
-        assert_eq!(decode_all(b"250-A\r\n251 B\r\n"), vec![Err(DmtpError::ReplyCodeMismatch { first: 250, found: 251 })]);
-        assert_eq!(decode_all(b"250-A\r\n250-B\r\n250-C\r\n250 D\r\n"), vec![Err(DmtpError::ReplyTooManyLines { limit: 3 })]);
-        assert_eq!(decode_all(&[b"250 ".to_vec(), vec![b'A'; 70]].concat()), vec![Err(DmtpError::LineTooLong { limit: 64 })]);
+        assert_eq!(
+            decode_all(b"250-A\r\n251 B\r\n"),
+            vec![Err(DmtpError::ReplyCodeMismatch { first: 250, found: 251 })]
+        );
+        assert_eq!(
+            decode_all(b"250-A\r\n250-B\r\n250-C\r\n250 D\r\n"),
+            vec![Err(DmtpError::ReplyTooManyLines { limit: 3 })]
+        );
+        assert_eq!(
+            decode_all(&[b"250 ".to_vec(), vec![b'A'; 70]].concat()),
+            vec![Err(DmtpError::LineTooLong { limit: 64 })]
+        );
         let big = [b"250-", &[b'A'; 50][..], b"\r\n250-", &[b'A'; 50], b"\r\n250 ", &[b'A'; 50], b"\r\n"].concat();
         assert_eq!(decode_all(&big), vec![Err(DmtpError::ReplyTooLarge { limit: 120 })]);
-        for bad in [&b"25 OK\r\n"[..], b"250OK\r\n", b"199 X\r\n", b"600 X\r\n", b"250 \x01\r\n", b"250 OK\n", b"2a0 OK\r\n", b"250\r\n"] {
+        for bad in [
+            &b"25 OK\r\n"[..],
+            b"250OK\r\n",
+            b"199 X\r\n",
+            b"600 X\r\n",
+            b"250 \x01\r\n",
+            b"250 OK\n",
+            b"2a0 OK\r\n",
+            b"250\r\n",
+        ] {
             assert_eq!(decode_all(bad), vec![Err(DmtpError::ReplySyntax)], "{bad:?}");
         }
     }

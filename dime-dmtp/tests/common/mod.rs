@@ -50,7 +50,8 @@ impl Org {
             let key = SigningSecretKey::generate().unwrap();
             let enc = EncryptionSecretKey::generate().unwrap();
             let request = issue::new_request(&key, &enc.public().unwrap(), keys.last()).unwrap();
-            let signet = issue::issue_user_signet(&request, chain.last(), &self.signet, &self.pok, address, &[]).unwrap();
+            let signet =
+                issue::issue_user_signet(&request, chain.last(), &self.signet, &self.pok, address, &[]).unwrap();
             keys.push(key);
             chain.push(signet);
             encs.push(enc);
@@ -72,6 +73,9 @@ impl User {
     }
 }
 
+/// A check run on each received object.
+pub type ObjectCheck = dyn Fn(&ReceivedMessage) -> Result<(), Rejection> + Send + Sync;
+
 /// The server side's data: signets by name, received messages.
 #[derive(Default)]
 pub struct Store {
@@ -80,7 +84,7 @@ pub struct Store {
     pub received: Mutex<Vec<ReceivedMessage>>,
     pub refuse_objects: bool,
     /// Checks each object before it is stored (e.g. `check_as_destination`).
-    pub check: Option<Box<dyn Fn(&ReceivedMessage) -> Result<(), Rejection> + Send + Sync>>,
+    pub check: Option<Box<ObjectCheck>>,
 }
 
 fn fps(signet: &Signet) -> Vec<Fingerprint> {
@@ -149,10 +153,18 @@ impl Store {
     /// Answers one server event.
     pub fn answer(&self, session: &mut ServerSession, now: Instant, event: ServerEvent) {
         let (id, answer) = match event {
-            ServerEvent::SignetRequested { id, name, fingerprint } => (id, Answer::Signet(self.signet(&name, fingerprint.as_ref()))),
-            ServerEvent::HistoryRequested { id, address, start, end } => (id, Answer::History(self.history(&address, &start, end.as_ref()))),
-            ServerEvent::VerifyRequested { id, name, fingerprint } => (id, Answer::Verify(self.verify(&name, &fingerprint))),
-            ServerEvent::StatsRequested { id } => (id, Answer::Stats(vec![("messages".into(), self.received.lock().unwrap().len() as u64)])),
+            ServerEvent::SignetRequested { id, name, fingerprint } => {
+                (id, Answer::Signet(self.signet(&name, fingerprint.as_ref())))
+            }
+            ServerEvent::HistoryRequested { id, address, start, end } => {
+                (id, Answer::History(self.history(&address, &start, end.as_ref())))
+            }
+            ServerEvent::VerifyRequested { id, name, fingerprint } => {
+                (id, Answer::Verify(self.verify(&name, &fingerprint)))
+            }
+            ServerEvent::StatsRequested { id } => {
+                (id, Answer::Stats(vec![("messages".into(), self.received.lock().unwrap().len() as u64)]))
+            }
             ServerEvent::MessageReceived(message) => (message.id, Answer::Message(self.message(message))),
             ServerEvent::StartTls => {
                 session.tls_established(now).unwrap();
@@ -231,7 +243,12 @@ impl Harness {
 
 /// Moves bytes between a client and a server session in memory until the client has nothing
 /// left to do; "TLS" is a no-op. Returns every client event.
-pub fn run_pair(client: &mut ClientSession, server: &mut ServerSession, store: &Store, now: Instant) -> Vec<ClientEvent> {
+pub fn run_pair(
+    client: &mut ClientSession,
+    server: &mut ServerSession,
+    store: &Store,
+    now: Instant,
+) -> Vec<ClientEvent> {
     let mut events = Vec::new();
     let mut to_server: Vec<u8> = Vec::new();
     let mut to_client: Vec<u8> = Vec::new();
