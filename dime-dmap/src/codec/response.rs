@@ -268,7 +268,7 @@ fn untagged(c: &mut Cursor<'_>) -> Result<Response> {
             None
         } else {
             let at = c.clone();
-            match c.quoted()?.as_slice() {
+            match c.string()?.as_slice() {
                 [d] => Some(*d),
                 _ => return Err(at.error("one-character delimiter")),
             }
