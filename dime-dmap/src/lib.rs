@@ -5,6 +5,38 @@
 //! fetched as encrypted DIME objects, and extension commands submit objects for relay, turn
 //! signet signing requests into signets, look signets up, and keep the user's key file sealed
 //! under a STACIE realm key. `docs/dmap.md` specifies the protocol normatively.
+//!
+//! | module | what |
+//! | --- | --- |
+//! | [`codec`] | the IMAP4rev1 + DMAP codec: fragmentizer with size limits, commands, responses |
+//! | [`server`] | [`server::ServerSession`], the sans-IO server state machine |
+//! | [`client`] | [`client::ClientSession`], the sans-IO client state machine |
+//! | [`sasl`] | the `AUTHENTICATE STACIE` messages and the decoys for unknown users |
+//! | [`store`] | the application's [`store::Store`] trait and the in-memory [`store::MemoryStore`] |
+//! | [`keyfile`] | sealing the user's key file for `KEYFILE STORE` |
+//! | `driver` | (feature `tokio`) serving and connecting over TLS with tokio and rustls |
+//!
+//! A session is driven by feeding it bytes and draining it:
+//!
+//! ```
+//! use dime_dmap::server::{ServerConfig, ServerSession};
+//! use dime_dmap::{Interrupt, sasl::DecoySecret, store::MemoryStore};
+//!
+//! let config = ServerConfig::new("example.org", DecoySecret::from_bytes([7; 32]));
+//! let mut server = ServerSession::new(config, MemoryStore::new());
+//! server.enqueue_input(b"a1 CAPABILITY\r\na2 LOGIN alice secret\r\n");
+//! let mut wire = Vec::new();
+//! loop {
+//!     match server.next() {
+//!         Ok(_event) => {}
+//!         Err(Interrupt::Output(bytes)) => wire.extend_from_slice(&bytes),
+//!         Err(Interrupt::NeedMoreInput | Interrupt::Closed) => break,
+//!     }
+//! }
+//! let text = String::from_utf8(wire).unwrap();
+//! assert!(text.starts_with("* OK [CAPABILITY IMAP4rev1 DMAPv1 AUTH=STACIE"));
+//! assert!(text.ends_with("a2 NO [CANNOT] LOGIN is disabled, use AUTHENTICATE STACIE\r\n"));
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -109,7 +109,7 @@ fn wrong_password_over_tls_is_refused() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let addr = start_server(&runtime, &identity);
     runtime.block_on(async {
-        let connector = driver::connector(&[identity.ca_der.clone()]).unwrap();
+        let connector = driver::connector(std::slice::from_ref(&identity.ca_der)).unwrap();
         let mut client = Client::connect_tls(addr, "localhost", &connector, Limits::default()).await.unwrap();
         let error = client.authenticate_stacie(USER, b"not the password, but long enough").await.unwrap_err();
         assert_eq!(

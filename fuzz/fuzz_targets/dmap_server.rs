@@ -39,7 +39,7 @@ fn session(start: u8) -> ServerSession<MemoryStore> {
     config.limits = limits;
     let mut session = ServerSession::new(config, store);
     drain(&mut session);
-    if start % 3 > 0 {
+    if !start.is_multiple_of(3) {
         session.enqueue_input(b"a AUTHENTICATE STACIE ZnV6ekBleGFtcGxlLm9yZw==\r\n");
         let line = String::from_utf8(drain(&mut session)).unwrap();
         let bytes = dime_core::base64::decode_padded(line.trim_start_matches("+ ").trim_end(), "c").unwrap();

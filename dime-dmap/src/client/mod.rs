@@ -59,7 +59,8 @@ pub enum ClientEvent {
     /// The server accepted `STARTTLS`: write all output returned before this event, run the
     /// TLS handshake, then call [`ClientSession::tls_started`].
     StartTls,
-    /// The server's bytes broke the protocol; the session is closed.
+    /// The server's bytes broke the protocol and the session is closed; or (the one exception)
+    /// its STACIE challenge was malformed, and the client cancelled the exchange with `*`.
     Failed(DmapError),
 }
 
