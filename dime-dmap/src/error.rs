@@ -32,12 +32,6 @@ pub enum DmapError {
         /// The limit in force.
         limit: usize,
     },
-    /// A whole command or response (lines and literals) is larger than the limit.
-    #[error("message larger than {limit} bytes")]
-    MessageTooLarge {
-        /// The limit in force.
-        limit: usize,
-    },
     /// A sequence set has more ranges than the limit.
     #[error("sequence set of more than {limit} ranges")]
     TooManyRanges {
@@ -66,9 +60,20 @@ pub enum DmapError {
     /// A signet or signing request was refused.
     #[error(transparent)]
     Signet(#[from] dime_signet::SignetError),
-    /// The mailbox store refused an operation.
-    #[error("store: {0}")]
-    Store(#[from] StoreError),
+    /// The store has no such mailbox (`NO [NONEXISTENT]`, `NO [TRYCREATE]` for APPEND).
+    #[error("no such mailbox")]
+    NoSuchMailbox,
+    /// The store has no message with that UID (`NO [NONEXISTENT]`).
+    #[error("no such message")]
+    NoSuchMessage,
+    /// The store will never do this (a policy refusal); the text is shown to the user
+    /// (`NO [CANNOT] text`).
+    #[error("refused: {0}")]
+    StoreRefused(String),
+    /// The store cannot serve the request now, e.g. its database is down
+    /// (`NO [UNAVAILABLE] text`).
+    #[error("unavailable: {0}")]
+    StoreUnavailable(String),
     /// The server completed a command with `NO` or `BAD` (client side).
     #[error("server answered {kind:?}{}: {text}", code.as_ref().map(|c| format!(" [{}]", c.name())).unwrap_or_default())]
     Rejected {
@@ -99,28 +104,6 @@ pub enum DmapError {
     /// A TLS error in the tokio driver.
     #[error("TLS error: {0}")]
     Tls(String),
-}
-
-/// Why the application's mailbox store refused an operation. The server turns each variant into
-/// one fixed tagged response (see `docs/dmap.md` §7).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// The mailbox does not exist.
-    #[error("no such mailbox")]
-    NoSuchMailbox,
-    /// The message (UID) does not exist.
-    #[error("no such message")]
-    NoSuchMessage,
-    /// The store will never accept this (e.g. a policy refusal); the text is shown to the user.
-    #[error("refused: {0}")]
-    Refused(String),
-    /// The store cannot serve the request now (e.g. a database is down).
-    #[error("unavailable: {0}")]
-    Unavailable(String),
-    /// A signing request could not be turned into a signet.
-    #[error("signet: {0}")]
-    Signet(dime_signet::SignetError),
 }
 
 /// Result with this crate's [`DmapError`].

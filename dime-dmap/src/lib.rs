@@ -52,6 +52,6 @@ pub mod server;
 pub mod session;
 pub mod store;
 
-pub use error::{DmapError, Result, StoreError};
+pub use error::{DmapError, Result};
 pub use limits::Limits;
 pub use session::{Interrupt, State};

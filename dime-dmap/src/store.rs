@@ -12,7 +12,7 @@ use dime_core::stacie::Credentials;
 use dime_signet::{Signet, issue};
 
 use crate::codec::{DateTime, Flag, Mailbox};
-use crate::error::StoreError;
+use crate::error::{DmapError, Result};
 
 /// What the server knows about one stored message: everything but the object bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,20 +49,22 @@ pub struct KeyfileRecord {
 }
 
 /// The mailbox store a server session works on. Every method gets the authenticated user's
-/// name as STACIE saw it.
+/// name as STACIE saw it. Errors are answered as `docs/dmap.md` §9 says: `NoSuchMailbox`,
+/// `NoSuchMessage`, `StoreRefused`, `StoreUnavailable` and `Signet` each have their own
+/// response; any other error is answered `NO [UNAVAILABLE]` with its text.
 pub trait Store {
     /// The STACIE credentials of `username`, or `None` when there is no such account.
-    fn credentials(&mut self, username: &str) -> Result<Option<Credentials>, StoreError>;
+    fn credentials(&mut self, username: &str) -> Result<Option<Credentials>>;
     /// The user's mailboxes.
-    fn mailboxes(&mut self, user: &str) -> Result<Vec<Mailbox>, StoreError>;
+    fn mailboxes(&mut self, user: &str) -> Result<Vec<Mailbox>>;
     /// One mailbox's state.
-    fn mailbox(&mut self, user: &str, mailbox: &Mailbox) -> Result<MailboxView, StoreError>;
+    fn mailbox(&mut self, user: &str, mailbox: &Mailbox) -> Result<MailboxView>;
     /// The encrypted object of one message.
-    fn object(&mut self, user: &str, mailbox: &Mailbox, uid: u32) -> Result<Vec<u8>, StoreError>;
+    fn object(&mut self, user: &str, mailbox: &Mailbox, uid: u32) -> Result<Vec<u8>>;
     /// Replaces one message's flags.
-    fn set_flags(&mut self, user: &str, mailbox: &Mailbox, uid: u32, flags: &[Flag]) -> Result<(), StoreError>;
+    fn set_flags(&mut self, user: &str, mailbox: &Mailbox, uid: u32, flags: &[Flag]) -> Result<()>;
     /// Removes every message flagged `\Deleted`; returns their UIDs.
-    fn expunge(&mut self, user: &str, mailbox: &Mailbox) -> Result<Vec<u32>, StoreError>;
+    fn expunge(&mut self, user: &str, mailbox: &Mailbox) -> Result<Vec<u32>>;
     /// Stores a new message; `date` `None` means "now" as the store sees it. Returns its UID.
     fn append(
         &mut self,
@@ -71,38 +73,38 @@ pub trait Store {
         flags: &[Flag],
         date: Option<DateTime>,
         object: Vec<u8>,
-    ) -> Result<u32, StoreError>;
+    ) -> Result<u32>;
     /// Accepts an encrypted object for relay; returns a queue id (an IMAP atom).
-    fn submit(&mut self, user: &str, object: Vec<u8>) -> Result<String, StoreError>;
+    fn submit(&mut self, user: &str, object: Vec<u8>) -> Result<String>;
     /// Issues a user signet from a parsed signing request; returns the address it was issued
     /// for and the signet.
-    fn issue_signet(&mut self, user: &str, request: &Signet) -> Result<(String, Signet), StoreError>;
+    fn issue_signet(&mut self, user: &str, request: &Signet) -> Result<(String, Signet)>;
     /// The current signet of `address`.
-    fn signet(&mut self, address: &str) -> Result<Option<Signet>, StoreError>;
+    fn signet(&mut self, address: &str) -> Result<Option<Signet>>;
     /// Stores the user's sealed key file, replacing any earlier one.
-    fn store_keyfile(&mut self, user: &str, record: KeyfileRecord) -> Result<(), StoreError>;
+    fn store_keyfile(&mut self, user: &str, record: KeyfileRecord) -> Result<()>;
     /// The user's sealed key file.
-    fn keyfile(&mut self, user: &str) -> Result<Option<KeyfileRecord>, StoreError>;
+    fn keyfile(&mut self, user: &str) -> Result<Option<KeyfileRecord>>;
 }
 
 macro_rules! forward_store {
     ($this:ident, $inner:expr) => {
-        fn credentials(&mut $this, username: &str) -> Result<Option<Credentials>, StoreError> {
+        fn credentials(&mut $this, username: &str) -> Result<Option<Credentials>> {
             $inner.credentials(username)
         }
-        fn mailboxes(&mut $this, user: &str) -> Result<Vec<Mailbox>, StoreError> {
+        fn mailboxes(&mut $this, user: &str) -> Result<Vec<Mailbox>> {
             $inner.mailboxes(user)
         }
-        fn mailbox(&mut $this, user: &str, mailbox: &Mailbox) -> Result<MailboxView, StoreError> {
+        fn mailbox(&mut $this, user: &str, mailbox: &Mailbox) -> Result<MailboxView> {
             $inner.mailbox(user, mailbox)
         }
-        fn object(&mut $this, user: &str, mailbox: &Mailbox, uid: u32) -> Result<Vec<u8>, StoreError> {
+        fn object(&mut $this, user: &str, mailbox: &Mailbox, uid: u32) -> Result<Vec<u8>> {
             $inner.object(user, mailbox, uid)
         }
-        fn set_flags(&mut $this, user: &str, mailbox: &Mailbox, uid: u32, flags: &[Flag]) -> Result<(), StoreError> {
+        fn set_flags(&mut $this, user: &str, mailbox: &Mailbox, uid: u32, flags: &[Flag]) -> Result<()> {
             $inner.set_flags(user, mailbox, uid, flags)
         }
-        fn expunge(&mut $this, user: &str, mailbox: &Mailbox) -> Result<Vec<u32>, StoreError> {
+        fn expunge(&mut $this, user: &str, mailbox: &Mailbox) -> Result<Vec<u32>> {
             $inner.expunge(user, mailbox)
         }
         fn append(
@@ -112,22 +114,22 @@ macro_rules! forward_store {
             flags: &[Flag],
             date: Option<DateTime>,
             object: Vec<u8>,
-        ) -> Result<u32, StoreError> {
+        ) -> Result<u32> {
             $inner.append(user, mailbox, flags, date, object)
         }
-        fn submit(&mut $this, user: &str, object: Vec<u8>) -> Result<String, StoreError> {
+        fn submit(&mut $this, user: &str, object: Vec<u8>) -> Result<String> {
             $inner.submit(user, object)
         }
-        fn issue_signet(&mut $this, user: &str, request: &Signet) -> Result<(String, Signet), StoreError> {
+        fn issue_signet(&mut $this, user: &str, request: &Signet) -> Result<(String, Signet)> {
             $inner.issue_signet(user, request)
         }
-        fn signet(&mut $this, address: &str) -> Result<Option<Signet>, StoreError> {
+        fn signet(&mut $this, address: &str) -> Result<Option<Signet>> {
             $inner.signet(address)
         }
-        fn store_keyfile(&mut $this, user: &str, record: KeyfileRecord) -> Result<(), StoreError> {
+        fn store_keyfile(&mut $this, user: &str, record: KeyfileRecord) -> Result<()> {
             $inner.store_keyfile(user, record)
         }
-        fn keyfile(&mut $this, user: &str) -> Result<Option<KeyfileRecord>, StoreError> {
+        fn keyfile(&mut $this, user: &str) -> Result<Option<KeyfileRecord>> {
             $inner.keyfile(user)
         }
     };
@@ -141,9 +143,9 @@ impl<S: Store + ?Sized> Store for Box<S> {
     forward_store!(self, (**self));
 }
 
-/// A store shared by many sessions. A poisoned lock reads as [`StoreError::Unavailable`].
+/// A store shared by many sessions. A poisoned lock reads as [`DmapError::StoreUnavailable`].
 impl<S: Store> Store for Arc<Mutex<S>> {
-    forward_store!(self, self.lock().map_err(|_| StoreError::Unavailable("store lock poisoned".into()))?);
+    forward_store!(self, self.lock().map_err(|_| DmapError::StoreUnavailable("store lock poisoned".into()))?);
 }
 
 /// An organization's signing identity, used by [`MemoryStore`] to issue user signets.
@@ -222,9 +224,9 @@ impl MemoryStore {
     }
 
     /// Adds an empty mailbox to an account.
-    pub fn add_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> Result<(), StoreError> {
+    pub fn add_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> Result<()> {
         let fresh = self.new_mailbox();
-        let account = self.accounts.get_mut(user).ok_or(StoreError::NoSuchMailbox)?;
+        let account = self.accounts.get_mut(user).ok_or(DmapError::NoSuchMailbox)?;
         account.mailboxes.entry(mailbox.clone()).or_insert(fresh);
         Ok(())
     }
@@ -249,12 +251,12 @@ impl MemoryStore {
         StoredMailbox { uid_validity: self.next_validity, uid_next: 1, messages: Vec::new() }
     }
 
-    fn account(&mut self, user: &str) -> Result<&mut Account, StoreError> {
-        self.accounts.get_mut(user).ok_or_else(|| StoreError::Refused("no such account".into()))
+    fn account(&mut self, user: &str) -> Result<&mut Account> {
+        self.accounts.get_mut(user).ok_or_else(|| DmapError::StoreRefused("no such account".into()))
     }
 
-    fn stored(&mut self, user: &str, mailbox: &Mailbox) -> Result<&mut StoredMailbox, StoreError> {
-        self.account(user)?.mailboxes.get_mut(mailbox).ok_or(StoreError::NoSuchMailbox)
+    fn stored(&mut self, user: &str, mailbox: &Mailbox) -> Result<&mut StoredMailbox> {
+        self.account(user)?.mailboxes.get_mut(mailbox).ok_or(DmapError::NoSuchMailbox)
     }
 }
 
@@ -266,15 +268,15 @@ fn now() -> DateTime {
 }
 
 impl Store for MemoryStore {
-    fn credentials(&mut self, username: &str) -> Result<Option<Credentials>, StoreError> {
+    fn credentials(&mut self, username: &str) -> Result<Option<Credentials>> {
         Ok(self.accounts.get(username).map(|a| a.credentials.clone()))
     }
 
-    fn mailboxes(&mut self, user: &str) -> Result<Vec<Mailbox>, StoreError> {
+    fn mailboxes(&mut self, user: &str) -> Result<Vec<Mailbox>> {
         Ok(self.account(user)?.mailboxes.keys().cloned().collect())
     }
 
-    fn mailbox(&mut self, user: &str, mailbox: &Mailbox) -> Result<MailboxView, StoreError> {
+    fn mailbox(&mut self, user: &str, mailbox: &Mailbox) -> Result<MailboxView> {
         let stored = self.stored(user, mailbox)?;
         Ok(MailboxView {
             uid_validity: stored.uid_validity,
@@ -283,19 +285,19 @@ impl Store for MemoryStore {
         })
     }
 
-    fn object(&mut self, user: &str, mailbox: &Mailbox, uid: u32) -> Result<Vec<u8>, StoreError> {
+    fn object(&mut self, user: &str, mailbox: &Mailbox, uid: u32) -> Result<Vec<u8>> {
         let stored = self.stored(user, mailbox)?;
-        stored.messages.iter().find(|m| m.info.uid == uid).map(|m| m.object.clone()).ok_or(StoreError::NoSuchMessage)
+        stored.messages.iter().find(|m| m.info.uid == uid).map(|m| m.object.clone()).ok_or(DmapError::NoSuchMessage)
     }
 
-    fn set_flags(&mut self, user: &str, mailbox: &Mailbox, uid: u32, flags: &[Flag]) -> Result<(), StoreError> {
+    fn set_flags(&mut self, user: &str, mailbox: &Mailbox, uid: u32, flags: &[Flag]) -> Result<()> {
         let stored = self.stored(user, mailbox)?;
-        let message = stored.messages.iter_mut().find(|m| m.info.uid == uid).ok_or(StoreError::NoSuchMessage)?;
+        let message = stored.messages.iter_mut().find(|m| m.info.uid == uid).ok_or(DmapError::NoSuchMessage)?;
         message.info.flags = flags.to_vec();
         Ok(())
     }
 
-    fn expunge(&mut self, user: &str, mailbox: &Mailbox) -> Result<Vec<u32>, StoreError> {
+    fn expunge(&mut self, user: &str, mailbox: &Mailbox) -> Result<Vec<u32>> {
         let stored = self.stored(user, mailbox)?;
         let gone: Vec<u32> =
             stored.messages.iter().filter(|m| m.info.flags.contains(&Flag::Deleted)).map(|m| m.info.uid).collect();
@@ -310,45 +312,46 @@ impl Store for MemoryStore {
         flags: &[Flag],
         date: Option<DateTime>,
         object: Vec<u8>,
-    ) -> Result<u32, StoreError> {
-        let size = u32::try_from(object.len()).map_err(|_| StoreError::Refused("object too large".into()))?;
+    ) -> Result<u32> {
+        let size = u32::try_from(object.len()).map_err(|_| DmapError::StoreRefused("object too large".into()))?;
         let stored = self.stored(user, mailbox)?;
         let uid = stored.uid_next;
-        stored.uid_next = uid.checked_add(1).ok_or_else(|| StoreError::Refused("UIDs exhausted".into()))?;
+        stored.uid_next = uid.checked_add(1).ok_or_else(|| DmapError::StoreRefused("UIDs exhausted".into()))?;
         let info = MessageInfo { uid, flags: flags.to_vec(), internal_date: date.unwrap_or_else(now), size };
         stored.messages.push(StoredMessage { info, object });
         Ok(uid)
     }
 
-    fn submit(&mut self, user: &str, object: Vec<u8>) -> Result<String, StoreError> {
+    fn submit(&mut self, user: &str, object: Vec<u8>) -> Result<String> {
         if object.is_empty() {
-            return Err(StoreError::Refused("empty object".into()));
+            return Err(DmapError::StoreRefused("empty object".into()));
         }
         let id = format!("Q{}", self.outbox.len() + 1);
         self.outbox.push(Submission { user: user.into(), id: id.clone(), object });
         Ok(id)
     }
 
-    fn issue_signet(&mut self, user: &str, request: &Signet) -> Result<(String, Signet), StoreError> {
-        let issuer = self.issuer.as_ref().ok_or_else(|| StoreError::Refused("this server issues no signets".into()))?;
+    fn issue_signet(&mut self, user: &str, request: &Signet) -> Result<(String, Signet)> {
+        let issuer =
+            self.issuer.as_ref().ok_or_else(|| DmapError::StoreRefused("this server issues no signets".into()))?;
         let address = if user.contains('@') { user.to_ascii_lowercase() } else { format!("{user}@{}", issuer.domain) };
         let previous = self.signets.get(&address);
         let signet = issue::issue_user_signet(request, previous, &issuer.org, &issuer.key, &address, &[])
-            .map_err(StoreError::Signet)?;
+            .map_err(DmapError::Signet)?;
         self.signets.insert(address.clone(), signet.clone());
         Ok((address, signet))
     }
 
-    fn signet(&mut self, address: &str) -> Result<Option<Signet>, StoreError> {
+    fn signet(&mut self, address: &str) -> Result<Option<Signet>> {
         Ok(self.signets.get(&address.to_ascii_lowercase()).cloned())
     }
 
-    fn store_keyfile(&mut self, user: &str, record: KeyfileRecord) -> Result<(), StoreError> {
+    fn store_keyfile(&mut self, user: &str, record: KeyfileRecord) -> Result<()> {
         self.account(user)?.keyfile = Some(record);
         Ok(())
     }
 
-    fn keyfile(&mut self, user: &str) -> Result<Option<KeyfileRecord>, StoreError> {
+    fn keyfile(&mut self, user: &str) -> Result<Option<KeyfileRecord>> {
         Ok(self.account(user)?.keyfile.clone())
     }
 }

@@ -263,3 +263,36 @@ fn keyfile_round_trip_through_the_server() {
         "C NO [PARSE] Not a realm envelope: STACIE realm envelope has 10 bytes, the minimum is 50\r\n"
     );
 }
+
+#[test]
+fn store_failures_have_their_own_answers() {
+    use std::sync::{Arc, Mutex};
+    // A shared store whose lock was poisoned by a panicking holder reads as unavailable.
+    let shared = Arc::new(Mutex::new(common::store()));
+    let mut session = dime_dmap::server::ServerSession::new(common::config(), shared.clone());
+    let drain = |session: &mut dime_dmap::server::ServerSession<Arc<Mutex<dime_dmap::store::MemoryStore>>>| {
+        let mut out = Vec::new();
+        while let Err(dime_dmap::Interrupt::Output(bytes)) = session.next() {
+            out.extend_from_slice(&bytes);
+        }
+        String::from_utf8(out).unwrap()
+    };
+    drain(&mut session);
+    let poisoner = shared.clone();
+    let _ = std::thread::spawn(move || {
+        let _guard = poisoner.lock().unwrap();
+        panic!("poison the store lock");
+    })
+    .join();
+    session.enqueue_input(format!("A AUTHENTICATE STACIE {}\r\n", common::b64(USER.as_bytes())).as_bytes());
+    assert_eq!(drain(&mut session), "A NO [UNAVAILABLE] store lock poisoned\r\n");
+
+    // Messages that vanish under a FETCH.
+    let mut h = Harness::new();
+    h.select_inbox();
+    h.session.store().set_flags(USER, &Mailbox::inbox(), 1, &[Flag::Deleted]).unwrap();
+    h.session.store().expunge(USER, &Mailbox::inbox()).unwrap();
+    assert_eq!(h.send(b"A FETCH 1 BODY.PEEK[]\r\n"), "A NO [NONEXISTENT] No such message\r\n");
+    assert_eq!(h.send(b"B STORE 1 +FLAGS (\\Seen)\r\n"), "B NO [NONEXISTENT] No such message\r\n");
+    assert_eq!(h.send(b"C NOOP\r\n"), "* 1 EXPUNGE\r\nC OK NOOP completed\r\n");
+}

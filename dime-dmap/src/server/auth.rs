@@ -87,17 +87,14 @@ impl<S: Store> ServerSession<S> {
                 return;
             }
         };
-        let known = stored.is_some();
-        let credentials = match stored {
-            Some(credentials) => credentials,
-            None => match self.config.decoy.credentials(username.as_bytes(), self.config.decoy_max_bonus) {
-                Ok(decoy) => decoy,
-                Err(_) => {
-                    self.done(&tag, NAME, StatusKind::No, Some(Code::Unavailable), "Cannot authenticate now");
-                    return;
-                }
-            },
+        // The decoy is computed for every name, known or not, so the work done before the
+        // challenge does not tell the two apart.
+        let Ok(decoy) = self.config.decoy.credentials(username.as_bytes(), self.config.decoy_max_bonus) else {
+            self.done(&tag, NAME, StatusKind::No, Some(Code::Unavailable), "Cannot authenticate now");
+            return;
         };
+        let known = stored.is_some();
+        let credentials = stored.unwrap_or(decoy);
         let Ok(nonce) = Nonce::generate() else {
             self.done(&tag, NAME, StatusKind::No, Some(Code::Unavailable), "Cannot authenticate now");
             return;

@@ -286,7 +286,7 @@ impl<S: Store> ServerSession<S> {
                 }
                 self.ok(tag, name);
             }
-            Err(crate::error::StoreError::NoSuchMailbox) => {
+            Err(crate::error::DmapError::NoSuchMailbox) => {
                 self.done(tag, name, StatusKind::No, Some(Code::TryCreate), "No such mailbox");
             }
             Err(error) => self.store_error(tag, name, error),

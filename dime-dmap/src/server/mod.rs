@@ -42,7 +42,7 @@ use dime_core::stacie::{Credentials, Nonce};
 use crate::codec::{
     Code, Command, CommandBody, Fragment, Fragmentizer, LiteralMode, Response, Status, StatusKind, Tag,
 };
-use crate::error::{DmapError, StoreError};
+use crate::error::DmapError;
 use crate::limits::Limits;
 use crate::sasl::DecoySecret;
 use crate::store::{MailboxView, Store};
@@ -345,13 +345,14 @@ impl<S: Store> ServerSession<S> {
         self.done(tag, command, StatusKind::Ok, None, &format!("{command} completed"));
     }
 
-    fn store_error(&mut self, tag: &Tag, command: &'static str, error: StoreError) {
+    fn store_error(&mut self, tag: &Tag, command: &'static str, error: DmapError) {
         let (code, text) = match error {
-            StoreError::NoSuchMailbox => (Code::Nonexistent, "No such mailbox".to_string()),
-            StoreError::NoSuchMessage => (Code::Nonexistent, "No such message".to_string()),
-            StoreError::Refused(text) => (Code::Cannot, text),
-            StoreError::Unavailable(text) => (Code::Unavailable, text),
-            StoreError::Signet(error) => (Code::Cannot, format!("Signet refused: {error}")),
+            DmapError::NoSuchMailbox => (Code::Nonexistent, "No such mailbox".to_string()),
+            DmapError::NoSuchMessage => (Code::Nonexistent, "No such message".to_string()),
+            DmapError::StoreRefused(text) => (Code::Cannot, text),
+            DmapError::StoreUnavailable(text) => (Code::Unavailable, text),
+            DmapError::Signet(error) => (Code::Cannot, format!("Signet refused: {error}")),
+            other => (Code::Unavailable, other.to_string()),
         };
         self.done(tag, command, StatusKind::No, Some(code), &text);
     }
