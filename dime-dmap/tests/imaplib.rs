@@ -126,3 +126,49 @@ fn wrong_password_over_tls_is_refused() {
         assert!(matches!(refused, Err(DmapError::Io(_))), "{refused:?}");
     });
 }
+
+#[test]
+fn starttls_upgrades_and_drops_what_was_pipelined_in_the_clear() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let identity = make_identity();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let acceptor = driver::acceptor(identity.cert_der.clone(), identity.key_der.clone()).unwrap();
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let addr = listener.local_addr().unwrap();
+    runtime.spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut cfg = config();
+        cfg.tls = false;
+        cfg.starttls = true;
+        let shared = Arc::new(Mutex::new(store()));
+        driver::serve_starttls(tcp, &acceptor, ServerSession::new(cfg, shared), None).await.unwrap();
+    });
+    runtime.block_on(async {
+        async fn read_until(stream: &mut (impl tokio::io::AsyncRead + Unpin), end: &str) -> String {
+            let mut text = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !String::from_utf8_lossy(&text).ends_with(end) {
+                let n = stream.read(&mut buf).await.unwrap();
+                assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&text));
+                text.extend_from_slice(&buf[..n]);
+            }
+            String::from_utf8(text).unwrap()
+        }
+        let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let greeting = read_until(&mut tcp, "\r\n").await;
+        assert!(greeting.contains("STARTTLS"), "{greeting}");
+        // `b NOOP` rides in the same packet as STARTTLS: it must never be executed.
+        tcp.write_all(b"a STARTTLS\r\nb NOOP\r\n").await.unwrap();
+        assert_eq!(read_until(&mut tcp, "\r\n").await, "a OK Begin TLS negotiation now\r\n");
+        let connector = driver::connector(std::slice::from_ref(&identity.ca_der)).unwrap();
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        let mut tls = connector.connect(name, tcp).await.unwrap();
+        tls.write_all(b"c CAPABILITY\r\n").await.unwrap();
+        let answer = read_until(&mut tls, "c OK CAPABILITY completed\r\n").await;
+        assert_eq!(
+            answer,
+            "* CAPABILITY IMAP4rev1 DMAPv1 AUTH=STACIE SASL-IR LOGINDISABLED LITERAL- IDLE\r\nc OK CAPABILITY completed\r\n",
+            "no answer to b, and no STARTTLS any more"
+        );
+    });
+}

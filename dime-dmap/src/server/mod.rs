@@ -212,7 +212,8 @@ impl<S: Store> ServerSession<S> {
         session
     }
 
-    /// Appends bytes received from the client.
+    /// Appends bytes received from the client. Bytes given after the session ended, or between
+    /// [`Event::StartTls`] and [`ServerSession::tls_started`], are dropped unread.
     pub fn enqueue_input(&mut self, bytes: &[u8]) {
         if !matches!(self.phase, Phase::Closed | Phase::AwaitingTls) {
             self.fragments.enqueue(bytes);
