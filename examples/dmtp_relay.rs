@@ -176,6 +176,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         object: relayed.into(),
         return_type: None,
         data_type: None,
+        hash: None,
     };
     let outcome = connection.request(Request::Deliver(delivery)).await?;
     println!("   {outcome:?}");

@@ -154,6 +154,7 @@ async fn delivery_vs_plain_tls() {
         object: object.clone(),
         return_type: None,
         data_type: None,
+        hash: None,
     };
     let client_tls = ClientTls::new(roots.clone()).unwrap();
     let mut accept = |_: &dime_dmtp::resolve::PresentedCertificate<'_>| Ok(());

@@ -19,6 +19,15 @@
 //!
 //! [`ClientSession::enqueue_input`] returns how many bytes it took; it takes none while it waits
 //! for the TLS handshake.
+//!
+//! # Pipelining
+//!
+//! When the server's EHLO reply offers `PIPELINING`, a delivery sends `MAIL FROM`, `RCPT TO` and
+//! `DATA [hash]` in one transmit (preceded by `RSET` when an earlier transaction may still be
+//! open on the server) and reads their replies in order; the object itself still waits for the
+//! `354`. The first refusal in such a batch is the delivery's error, exactly as if the commands
+//! had been sent one by one; the replies to the commands after it (the server's `503`s) are read
+//! and dropped. Without `PIPELINING` each command waits for the reply to the one before.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -75,6 +84,11 @@ pub struct Delivery {
     pub destination_fingerprint: Fingerprint,
     /// The message object.
     pub object: Bytes,
+    /// SHA-512 of `object` (the `DATA [hash]` value) when the caller already has it, e.g. from an
+    /// [`ObjectHasher`](crate::object::ObjectHasher) fed while the object was composed, received
+    /// or stored: delivery then starts without reading the object once more. `None` makes the
+    /// session compute it. The server checks it either way (a wrong hash is refused with `451`).
+    pub hash: Option<Fingerprint>,
     /// `RETURN=`, if any.
     pub return_type: Option<ReturnType>,
     /// `DATA=`, if any.
@@ -164,9 +178,11 @@ pub enum ClientEvent {
     },
 }
 
+/// A command whose reply the session waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
     Ehlo,
+    Rset,
     Mail,
     Rcpt,
     Data,
@@ -174,6 +190,21 @@ enum Step {
     Single(Verb),
     StatsNonce,
     Stats,
+}
+
+impl Step {
+    /// The verb a reply to this step answers (and errors name).
+    fn verb(self) -> Verb {
+        match self {
+            Step::Ehlo => Verb::Ehlo,
+            Step::Rset => Verb::Rset,
+            Step::Mail => Verb::MailFrom,
+            Step::Rcpt => Verb::RcptTo,
+            Step::Data | Step::Body => Verb::Data,
+            Step::StatsNonce | Step::Stats => Verb::Stats,
+            Step::Single(verb) => verb,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,7 +215,8 @@ enum Phase {
     TlsHandshake,
     TlsConfirm,
     Idle,
-    Waiting(Step),
+    /// Replies are due for the steps in `ClientSession::expected`, in order.
+    Waiting,
     Closed,
 }
 
@@ -199,9 +231,20 @@ pub struct ClientSession {
     events: VecDeque<ClientEvent>,
     queue: VecDeque<(RequestId, Request)>,
     current: Option<(RequestId, Request)>,
+    /// The steps whose replies are due, oldest first (more than one in a pipelined batch).
+    expected: VecDeque<Step>,
+    /// The first refusal in the pipelined batch being read: the request's error once the
+    /// batch's last reply is in.
+    refused: Option<DmtpError>,
     greeted: Option<HostName>,
     size_limit: Option<u64>,
-    /// SHA-512 of the object being delivered, computed once per delivery.
+    /// Whether the server's EHLO reply offered `PIPELINING`.
+    pipelining: bool,
+    /// Whether the server may hold a `MAIL FROM` of a transaction that ended without a DATA
+    /// verdict (a refused `RCPT TO` or `DATA`): the next pipelined batch then starts with `RSET`,
+    /// so that a refused `MAIL FROM` cannot leave the batch's `DATA` to an older transaction.
+    transaction_open: bool,
+    /// SHA-512 of the object being delivered, sent with `DATA` and expected back in the `354`.
     hash: Option<Fingerprint>,
     deadline: Option<Instant>,
     next_id: u64,
@@ -224,8 +267,12 @@ impl ClientSession {
             events: VecDeque::new(),
             queue: VecDeque::new(),
             current: None,
+            expected: VecDeque::new(),
+            refused: None,
             greeted: None,
             size_limit: None,
+            pipelining: false,
+            transaction_open: false,
             hash: None,
             next_id: 0,
         }
@@ -323,29 +370,43 @@ impl ClientSession {
         taken
     }
 
-    fn send(&mut self, now: Instant, command: &Command, step: Step) {
-        let mut line = BytesMut::new();
-        command.encode(&mut line);
-        self.out.push_back(line.freeze());
-        self.phase = Phase::Waiting(step);
+    /// Queues `commands` as one transmit (one write, one TLS record when small) and waits for
+    /// their replies in order.
+    fn send(&mut self, now: Instant, commands: &[(Command, Step)]) {
+        let mut bytes = BytesMut::new();
+        for (command, step) in commands {
+            command.encode(&mut bytes);
+            self.expected.push_back(*step);
+        }
+        self.out.push_back(bytes.freeze());
+        self.phase = Phase::Waiting;
         self.deadline = Some(now + self.config.reply_timeout);
     }
 
     fn fail_all(&mut self, error: &DmtpError) {
-        if let Some((id, _)) = self.current.take() {
-            self.events.push_back(ClientEvent::Completed { id, result: Err(error.clone()) });
-        }
+        self.finish_current(Err(error.clone()));
         for (id, _) in self.queue.drain(..) {
             self.events.push_back(ClientEvent::Completed { id, result: Err(error.clone()) });
         }
+        self.expected.clear();
+        self.refused = None;
+        self.hash = None;
         self.phase = Phase::Closed;
         self.deadline = None;
     }
 
-    fn complete(&mut self, now: Instant, result: Result<Outcome, DmtpError>) {
+    /// Reports the running request's result without starting the next one.
+    fn finish_current(&mut self, result: Result<Outcome, DmtpError>) {
         if let Some((id, _)) = self.current.take() {
             self.events.push_back(ClientEvent::Completed { id, result });
         }
+    }
+
+    fn complete(&mut self, now: Instant, result: Result<Outcome, DmtpError>) {
+        self.finish_current(result);
+        self.expected.clear();
+        self.refused = None;
+        self.hash = None;
         if self.phase != Phase::Closed {
             self.phase = Phase::Idle;
             self.start_next(now);
@@ -359,7 +420,8 @@ impl ClientSession {
         let Some((id, request)) = self.queue.pop_front() else { return };
         let (command, step) = match &request {
             Request::Deliver(delivery) if self.greeted.as_ref() == Some(&delivery.origin) => {
-                (Command::MailFrom(mail_from(delivery)), Step::Mail)
+                self.current = Some((id, request));
+                return self.begin_transaction(now);
             }
             Request::Deliver(delivery) => (Command::Ehlo { domain: delivery.origin.clone() }, Step::Ehlo),
             Request::Signet { name, fingerprint } => {
@@ -376,7 +438,31 @@ impl ClientSession {
             Request::Quit => (Command::Quit, Step::Single(Verb::Quit)),
         };
         self.current = Some((id, request));
-        self.send(now, &command, step);
+        self.send(now, &[(command, step)]);
+    }
+
+    /// Starts the current delivery's transaction (EHLO done): the size check, then `MAIL FROM`
+    /// alone, or `[RSET]`, `MAIL FROM`, `RCPT TO` and `DATA [hash]` in one batch when the server
+    /// offers pipelining.
+    fn begin_transaction(&mut self, now: Instant) {
+        let Some(delivery) = self.delivery() else { return };
+        let size = delivery.object.len() as u64;
+        let too_large = self.size_limit.filter(|limit| size > *limit);
+        let mail = (Command::MailFrom(mail_from(delivery)), Step::Mail);
+        let rest = (self.pipelining && too_large.is_none()).then(|| {
+            let hash = object_hash(delivery);
+            (hash, [(rcpt_to(delivery), Step::Rcpt), (Command::Data { hash }, Step::Data)])
+        });
+        if let Some(limit) = too_large {
+            return self.complete(now, Err(DmtpError::MessageTooLarge { size, limit }));
+        }
+        let Some((hash, [rcpt, data])) = rest else { return self.send(now, &[mail]) };
+        self.hash = Some(hash);
+        if self.transaction_open {
+            self.send(now, &[(Command::Rset, Step::Rset), mail, rcpt, data]);
+        } else {
+            self.send(now, &[mail, rcpt, data]);
+        }
     }
 
     fn on_reply(&mut self, now: Instant, reply: Reply) {
@@ -390,7 +476,9 @@ impl ClientSession {
                 }
                 if self.config.mode == ConnectMode::Dual {
                     let command = Command::StartTls { host: self.config.host.clone(), mode: true };
-                    self.send(now, &command, Step::Single(Verb::StartTls));
+                    self.send(now, &[(command, Step::Single(Verb::StartTls))]);
+                    // Read in its own phase: the handshake follows its reply.
+                    self.expected.clear();
                     self.phase = Phase::StartTlsReply;
                 } else {
                     self.ready(now);
@@ -413,7 +501,10 @@ impl ClientSession {
                     self.fail_all(&DmtpError::UnexpectedReply { verb: Verb::StartTls, reply })
                 }
             }
-            Phase::Waiting(step) => self.on_step(now, step, reply),
+            Phase::Waiting => match self.expected.pop_front() {
+                Some(step) => self.on_step(now, step, reply),
+                None => self.fail_all(&DmtpError::UnexpectedReply { verb: Verb::Noop, reply }),
+            },
             Phase::Handshake | Phase::TlsHandshake | Phase::Idle | Phase::Closed => {
                 let verb = if reply.code() == ReplyCode::CLOSING { Verb::Quit } else { Verb::Noop };
                 self.fail_all(&DmtpError::UnexpectedReply { verb, reply });
@@ -436,68 +527,41 @@ impl ClientSession {
 
     fn on_step(&mut self, now: Instant, step: Step, reply: Reply) {
         let code = reply.code();
-        let verb = match step {
-            Step::Ehlo => Verb::Ehlo,
-            Step::Mail => Verb::MailFrom,
-            Step::Rcpt => Verb::RcptTo,
-            Step::Data | Step::Body => Verb::Data,
-            Step::StatsNonce | Step::Stats => Verb::Stats,
-            Step::Single(verb) => verb,
-        };
+        let verb = step.verb();
         if code == ReplyCode::CLOSING {
+            // The first refusal of a pipelined batch stays that request's error.
+            if let Some(error) = self.refused.take() {
+                self.finish_current(Err(error));
+            }
             return self.fail_all(&DmtpError::Rejected { verb, reply });
         }
+        if matches!(step, Step::Rset | Step::Mail | Step::Rcpt | Step::Data) {
+            return self.on_transaction(now, step, reply);
+        }
+        if step == Step::Body {
+            // Every reply after the object (verdict, hash mismatch, too long) ends the server's
+            // transaction.
+            self.transaction_open = false;
+        }
         if !code.is_positive() && code != ReplyCode::CONTINUE {
-            // A refused DATA leaves the server out of the transaction; anything else is per request.
             return self.complete(now, Err(DmtpError::Rejected { verb, reply }));
         }
         let unexpected = |reply| DmtpError::UnexpectedReply { verb, reply };
         match step {
             Step::Ehlo => {
-                let Some(delivery) = self.delivery().cloned() else {
+                let Some(origin) = self.delivery().map(|d| d.origin.clone()) else {
                     return self.complete(now, Err(unexpected(reply)));
                 };
                 if code != ReplyCode::OK {
                     return self.complete(now, Err(unexpected(reply)));
                 }
-                self.greeted = Some(delivery.origin.clone());
+                self.greeted = Some(origin);
                 self.size_limit =
                     reply.lines().iter().find_map(|l| l.strip_prefix("SIZE ").and_then(|n| n.parse().ok()));
-                let size = delivery.object.len() as u64;
-                if let Some(limit) = self.size_limit.filter(|limit| size > *limit) {
-                    return self.complete(now, Err(DmtpError::MessageTooLarge { size, limit }));
-                }
-                self.send(now, &Command::MailFrom(mail_from(&delivery)), Step::Mail);
-            }
-            Step::Mail => {
-                let Some(delivery) = self.delivery() else { return self.complete(now, Err(unexpected(reply))) };
-                let command = Command::RcptTo {
-                    domain: delivery.destination.clone(),
-                    fingerprint: delivery.destination_fingerprint,
-                };
-                self.send(now, &command, Step::Rcpt);
-            }
-            Step::Rcpt => {
-                let Some(delivery) = self.delivery() else { return self.complete(now, Err(unexpected(reply))) };
-                let hash = Fingerprint::of(&delivery.object);
-                self.hash = Some(hash);
-                self.send(now, &Command::Data { hash }, Step::Data);
-            }
-            Step::Data => {
-                let (Some(object), Some(hash)) = (self.delivery().map(|d| d.object.clone()), self.hash.take()) else {
-                    return self.complete(now, Err(unexpected(reply)));
-                };
-                if code != ReplyCode::CONTINUE {
-                    return self.complete(now, Err(unexpected(reply)));
-                }
-                if reply.last_line() != format!("CONTINUE [{hash}]") {
-                    // The server now waits for the object; the only safe way out is to close.
-                    return self.fail_all(&DmtpError::HashEchoMismatch);
-                }
-                self.out.push_back(object);
-                self.out.push_back(Bytes::from_static(b"\r\n"));
-                self.phase = Phase::Waiting(Step::Body);
-                self.deadline = Some(now + self.config.reply_timeout);
+                self.pipelining = reply.lines().iter().any(|l| l.eq_ignore_ascii_case("PIPELINING"));
+                // EHLO resets the server's transaction.
+                self.transaction_open = false;
+                self.begin_transaction(now);
             }
             Step::Body => {
                 let result = bracketed(reply.last_line(), "OK ").and_then(|t| t.parse().ok()).map(Outcome::Delivered);
@@ -530,7 +594,7 @@ impl ClientSession {
                 let nonce: Option<Nonce> = bracketed(reply.last_line(), "ONCE ").and_then(|n| n.parse().ok());
                 match nonce {
                     Some(nonce) if code == ReplyCode::OK_INFO => {
-                        self.send(now, &Command::Stats { nonce: Some(nonce) }, Step::Stats)
+                        self.send(now, &[(Command::Stats { nonce: Some(nonce) }, Step::Stats)])
                     }
                     _ => self.complete(now, Err(unexpected(reply))),
                 }
@@ -549,8 +613,84 @@ impl ClientSession {
                 let result = if code == ReplyCode::OK { Ok(Outcome::Done) } else { Err(unexpected(reply)) };
                 self.complete(now, result);
             }
+            // Answered by `on_transaction` above.
+            Step::Rset | Step::Mail | Step::Rcpt | Step::Data => {}
         }
     }
+
+    /// A reply to `RSET`, `MAIL FROM`, `RCPT TO` or `DATA`: sent one at a time, or in one
+    /// pipelined batch whose replies arrive here in order.
+    fn on_transaction(&mut self, now: Instant, step: Step, reply: Reply) {
+        let code = reply.code();
+        let verb = step.verb();
+        let last = self.expected.is_empty();
+        if let Some(error) = self.refused.take() {
+            // A command after the batch's first refusal. A server that follows the state table
+            // refuses it too (503); should it accept DATA anyway, it now reads object bytes this
+            // client will not send, and the only safe way out is to close.
+            if code == ReplyCode::CONTINUE {
+                self.finish_current(Err(error));
+                return self.fail_all(&DmtpError::UnexpectedReply { verb, reply });
+            }
+            if last {
+                return self.complete(now, Err(error));
+            }
+            self.refused = Some(error);
+            return;
+        }
+        let accepted = if step == Step::Data { code == ReplyCode::CONTINUE } else { code.is_positive() };
+        if !accepted {
+            let error = if code.is_positive() || code == ReplyCode::CONTINUE {
+                DmtpError::UnexpectedReply { verb, reply }
+            } else {
+                DmtpError::Rejected { verb, reply }
+            };
+            if last {
+                return self.complete(now, Err(error));
+            }
+            self.refused = Some(error);
+            return;
+        }
+        match step {
+            Step::Rset => self.transaction_open = false,
+            Step::Mail => {
+                self.transaction_open = true;
+                if last {
+                    let Some(rcpt) = self.delivery().map(rcpt_to) else { return };
+                    self.send(now, &[(rcpt, Step::Rcpt)]);
+                }
+            }
+            Step::Rcpt if last => {
+                let Some(hash) = self.delivery().map(object_hash) else { return };
+                self.hash = Some(hash);
+                self.send(now, &[(Command::Data { hash }, Step::Data)]);
+            }
+            Step::Data => {
+                let (Some(object), Some(hash)) = (self.delivery().map(|d| d.object.clone()), self.hash.take()) else {
+                    return self.complete(now, Err(DmtpError::UnexpectedReply { verb, reply }));
+                };
+                if reply.last_line() != format!("CONTINUE [{hash}]") {
+                    // The server now waits for the object; the only safe way out is to close.
+                    return self.fail_all(&DmtpError::HashEchoMismatch);
+                }
+                self.out.push_back(object);
+                self.out.push_back(Bytes::from_static(b"\r\n"));
+                self.expected.push_back(Step::Body);
+                self.phase = Phase::Waiting;
+                self.deadline = Some(now + self.config.reply_timeout);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn rcpt_to(delivery: &Delivery) -> Command {
+    Command::RcptTo { domain: delivery.destination.clone(), fingerprint: delivery.destination_fingerprint }
+}
+
+/// The hash the caller supplied, or SHA-512 of the object.
+fn object_hash(delivery: &Delivery) -> Fingerprint {
+    delivery.hash.unwrap_or_else(|| Fingerprint::of(&delivery.object))
 }
 
 fn mail_from(delivery: &Delivery) -> MailFrom {

@@ -1,5 +1,6 @@
-//! The DATA-phase object check: open the received object as the destination organisation
-//! with `dime-message` before the session answers `250 OK [txid]`.
+//! The DATA-phase object: its `DATA [hash]` ([`ObjectHasher`]) and the check that opens a
+//! received object as the destination organisation with `dime-message` before the session
+//! answers `250 OK [txid]`.
 //!
 //! The server session never parses objects itself; it emits
 //! [`ServerEvent::MessageReceived`](crate::server::ServerEvent::MessageReceived) with the hash
@@ -7,13 +8,55 @@
 //! the ready-made verdict for a destination that holds its org encryption key and has resolved
 //! the origin's org signet.
 
+use dime_core::Fingerprint;
 use dime_core::keys::EncryptionSecretKey;
 use dime_message::{Actor, DestinationView, Envelope, Limits};
 use dime_signet::Signet;
+use sha2::{Digest, Sha512};
 
 use crate::error::DmtpError;
 use crate::resolve::has_fingerprint;
 use crate::server::{ReceivedMessage, Rejection};
+
+/// The SHA-512 of a message object (the value `DATA [hash]` carries), computed piece by piece.
+///
+/// Feed it the object as it passes by (while it is composed, received or written to storage) and
+/// hand the result to [`Delivery::hash`](crate::client::Delivery::hash), so that delivery does
+/// not read the whole object once more before its first byte is sent. The server session uses
+/// it to hash the object as it arrives. The result equals [`Fingerprint::of`] of the whole.
+#[derive(Debug, Clone, Default)]
+pub struct ObjectHasher {
+    sha: Sha512,
+}
+
+impl ObjectHasher {
+    /// A hasher that has seen nothing.
+    pub fn new() -> ObjectHasher {
+        ObjectHasher::default()
+    }
+
+    /// Adds the next bytes of the object.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.sha.update(bytes);
+    }
+
+    /// The hash of everything added.
+    pub fn finish(self) -> Fingerprint {
+        Fingerprint(self.sha.finalize().into())
+    }
+}
+
+/// Writing to the hasher adds the bytes, so it can sit behind `std::io::copy` or a tee.
+impl std::io::Write for ObjectHasher {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
 
 /// What the destination needs to open an object.
 #[derive(Debug, Clone, Copy)]

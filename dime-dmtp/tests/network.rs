@@ -252,6 +252,7 @@ fn delivery(origin: &Org, destination: &Org, object: bytes::Bytes) -> Delivery {
         object,
         return_type: None,
         data_type: None,
+        hash: None,
     }
 }
 

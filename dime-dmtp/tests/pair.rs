@@ -38,6 +38,7 @@ fn delivery(origin: &Org, destination: &Org, len: usize) -> Delivery {
         object: object(len),
         return_type: None,
         data_type: None,
+        hash: None,
     }
 }
 

@@ -32,6 +32,7 @@ fuzz_target!(|data: &[u8]| {
             object: Bytes::from_static(b"object"),
             return_type: None,
             data_type: None,
+            hash: None,
         }),
         Request::Signet { name: Name::Org(host.clone()), fingerprint: None },
         Request::History { address: "a@example.net".parse().unwrap(), start: fp, end: None },
