@@ -133,7 +133,11 @@ impl Response {
                     code.write(w);
                 }
                 if !status.text.is_empty() {
-                    w.sp().text(&status.text);
+                    // Texts can come from the application (store errors): a CR or LF in them
+                    // must not end the line and start a forged response.
+                    let safe: String =
+                        status.text.chars().map(|ch| if matches!(ch, '\r' | '\n' | '\0') { ' ' } else { ch }).collect();
+                    w.sp().text(&safe);
                 }
             }
             Response::Data(data) => {
@@ -342,6 +346,12 @@ mod tests {
                 mailbox: Mailbox::inbox()
             })
         );
+    }
+
+    #[test]
+    fn status_text_cannot_inject_a_line() {
+        let status = Status::tagged(Tag::new("a").unwrap(), StatusKind::No, None, "x\r\n* OK forged\0");
+        assert_eq!(Response::Status(status).to_bytes(), b"a NO x  * OK forged \r\n");
     }
 
     #[test]

@@ -140,9 +140,12 @@ impl Flag {
         }
     }
 
-    /// Writes a parenthesized flag list.
+    /// Writes a parenthesized flag list. Flags that are not valid atoms ([`Flag::is_valid`],
+    /// possible only for flags an application built by hand) are left out, so the line stays
+    /// well-formed.
     pub fn write_list(w: &mut Writer, flags: &[Flag]) {
-        w.list(flags, |w, flag| {
+        let valid: Vec<&Flag> = flags.iter().filter(|flag| flag.is_valid()).collect();
+        w.list(&valid, |w, flag| {
             w.text(&flag.name());
         });
     }
@@ -907,6 +910,13 @@ mod tests {
             Err(DmapError::Syntax { offset: 0, expected: "non-zero number" })
         );
         assert!(SequenceSet::new(vec![]).is_err());
+    }
+
+    #[test]
+    fn invalid_flags_are_not_written() {
+        let mut w = Writer::new(0);
+        Flag::write_list(&mut w, &[Flag::Seen, Flag::Keyword("a b)".into()), Flag::Keyword("$ok".into())]);
+        assert_eq!(w.into_bytes(), b"(\\Seen $ok)");
     }
 
     #[test]
