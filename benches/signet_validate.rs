@@ -4,7 +4,9 @@
 
 mod ratio;
 
-use criterion::{Criterion, black_box};
+use std::hint::black_box;
+
+use criterion::Criterion;
 use dime_core::keys::{EncryptionSecretKey, SigningSecretKey};
 use dime_signet::{Context, Signet, SignetState, issue};
 use ed25519_dalek::{Signature, VerifyingKey};
