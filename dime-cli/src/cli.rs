@@ -1,24 +1,30 @@
 //! The command line: clap types for every command and option.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::error::ErrorKind;
+use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches, Parser, Subcommand, value_parser};
 use dime_core::keys::SigningPublicKey;
+use dime_message::Actor;
 use dime_signet::record::{Expiry, HostName, Policy, Subdomain};
 
 use crate::address::Address;
+use crate::headers::HeaderLine;
 
 /// Top-level command line of `dime`.
 #[derive(Debug, Parser)]
 #[command(
     name = "dime",
     version,
-    about = "DIME keys, signets and management records",
-    long_about = "DIME keys, signets and management records.\n\n\
+    about = "DIME keys, signets, management records and messages",
+    long_about = "DIME keys, signets, management records and messages.\n\n\
         Files are read as ASCII armor, bare base64 or binary, told apart by their content; \
         files are written armored.\n\n\
-        Exit codes: 0 success or valid, 1 invalid (a signature, custody chain or TLS check \
-        failed), 2 bad input or usage (unreadable or malformed files, bad options).",
+        Exit codes: 0 success or valid, 1 invalid (a signature, custody chain, TLS or message \
+        integrity check failed), 2 bad input or usage (unreadable or malformed files, wrong keys, \
+        bad options).",
     propagate_version = true
 )]
 pub struct Cli {
@@ -39,6 +45,9 @@ pub enum Command {
     /// Generate and check the `_dx` DNS management record.
     #[command(subcommand)]
     Record(RecordCommand),
+    /// Encrypt, open and inspect messages.
+    #[command(subcommand)]
+    Message(MessageCommand),
 }
 
 /// `dime keygen …`
@@ -248,6 +257,224 @@ pub struct VerifyTlsArgs {
     pub cert: PathBuf,
 }
 
+/// `dime message …`
+#[derive(Debug, Subcommand)]
+pub enum MessageCommand {
+    /// Compose a message from the author to one recipient and encrypt it for the four actors.
+    ///
+    /// Each signet is the file given with its option or, with --signets DIR, found in DIR: the
+    /// author's by the keys of --key, the recipient's by the address in --to, each
+    /// organization's by its user's domain. Every signet must validate (organizations against
+    /// their own POK, users against their organization) before anything is encrypted.
+    Encrypt(Box<EncryptArgs>),
+    /// Open a message as one actor: check every signature that actor can check and show what it
+    /// may read.
+    ///
+    /// The author and the recipient read everything; the origin sees the author and the
+    /// destination organization; the destination sees the origin organization and the
+    /// recipient. Exit code 0 when opened and verified, 1 when a signature, digest, signet or
+    /// ciphertext check fails, 2 on bad input (malformed file, wrong key, missing signet).
+    Open(OpenArgs),
+    /// Show a message's chunk layout (types, flags, sizes, keyslot holders) without any key.
+    Inspect(MessageInspectArgs),
+}
+
+/// Options of `dime message encrypt`.
+#[derive(Debug, Args)]
+pub struct EncryptArgs {
+    /// The author's user key file (signs the message).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// The author's user signet.
+    #[arg(long, value_name = "FILE")]
+    pub author: Option<PathBuf>,
+    /// The author's organizational signet.
+    #[arg(long, value_name = "FILE")]
+    pub origin: Option<PathBuf>,
+    /// The recipient's organizational signet.
+    #[arg(long, value_name = "FILE")]
+    pub destination: Option<PathBuf>,
+    /// The recipient's user signet.
+    #[arg(long, value_name = "FILE")]
+    pub recipient: Option<PathBuf>,
+    /// A folder of `*.signet` files holding the signets not given as files.
+    #[arg(long, value_name = "DIR")]
+    pub signets: Option<PathBuf>,
+    /// The From header.
+    #[arg(long, value_name = "TEXT")]
+    pub from: String,
+    /// The To header; with --signets and no --recipient, its address (the whole value, or the
+    /// text inside its last <…>) names the recipient.
+    #[arg(long, value_name = "TEXT")]
+    pub to: String,
+    /// The CC header.
+    #[arg(long, value_name = "TEXT")]
+    pub cc: Option<String>,
+    /// The Organization header.
+    #[arg(long, value_name = "TEXT")]
+    pub organization: Option<String>,
+    /// The Subject header.
+    #[arg(long, value_name = "TEXT")]
+    pub subject: String,
+    /// The Date header (default: now, as `Tue, 1 Apr 2025 10:00:00 +0000`).
+    #[arg(long, value_name = "TEXT")]
+    pub date: Option<String>,
+    /// Another header, `Name: value` (repeatable, kept in order in the other-headers chunk).
+    #[arg(long, value_name = "NAME: VALUE")]
+    pub header: Vec<HeaderLine>,
+    /// The display parts and attachments.
+    #[command(flatten)]
+    pub content: ContentArgs,
+    /// Where to write the message (armored `ENCRYPTED MESSAGE`).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Write the raw binary object instead of armor.
+    #[arg(long)]
+    pub binary: bool,
+    /// Overwrite FILE if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// A `--body` or `--attach` occurrence: the file and, when given, its content type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartSpec {
+    /// The file to read.
+    pub file: PathBuf,
+    /// The content type given after the file.
+    pub content_type: Option<String>,
+}
+
+/// The `--body FILE [TYPE]` and `--attach FILE [TYPE]` options, each kept in command-line order.
+///
+/// Written by hand because each occurrence takes one or two values, which clap's derive cannot
+/// group (`Vec<Vec<T>>` needs its unstable-v5 feature).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContentArgs {
+    /// The display parts.
+    pub body: Vec<PartSpec>,
+    /// The attachments.
+    pub attach: Vec<PartSpec>,
+}
+
+/// Argument id of `--body`.
+const BODY: &str = "body";
+/// Argument id of `--attach`.
+const ATTACH: &str = "attach";
+
+/// The occurrences of `id`, each one FILE and an optional UTF-8 TYPE.
+fn part_specs(matches: &ArgMatches, id: &str) -> Result<Vec<PartSpec>, clap::Error> {
+    let internal = |e: clap::parser::MatchesError| clap::Error::raw(ErrorKind::InvalidValue, e);
+    let Some(occurrences) = matches.try_get_occurrences::<OsString>(id).map_err(internal)? else {
+        return Ok(Vec::new());
+    };
+    occurrences
+        .filter_map(|mut values| {
+            let file = PathBuf::from(values.next()?);
+            let content_type = values.next().map(|t| {
+                t.to_str().map(str::to_string).ok_or_else(|| {
+                    clap::Error::raw(ErrorKind::InvalidUtf8, format!("content type {t:?} is not UTF-8\n"))
+                })
+            });
+            Some(content_type.transpose().map(|content_type| PartSpec { file, content_type }))
+        })
+        .collect()
+}
+
+impl FromArgMatches for ContentArgs {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        Ok(ContentArgs { body: part_specs(matches, BODY)?, attach: part_specs(matches, ATTACH)? })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = ContentArgs::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl Args for ContentArgs {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        let part = |id: &'static str| {
+            Arg::new(id)
+                .long(id)
+                .num_args(1..=2)
+                .value_names(["FILE", "TYPE"])
+                .action(ArgAction::Append)
+                .value_parser(value_parser!(OsString))
+        };
+        cmd.arg(part(BODY).help(
+            "A display part read from FILE, of content type TYPE (default `text/plain; charset=utf-8`, \
+             which needs UTF-8 text). Repeatable, kept in order",
+        ))
+        .arg(part(ATTACH).help(
+            "An attachment read from FILE, named after FILE's last component, of content type TYPE \
+             (default `application/octet-stream`). Repeatable, kept in order",
+        ))
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        ContentArgs::augment_args(cmd)
+    }
+}
+
+/// Options of `dime message open`.
+#[derive(Debug, Args)]
+pub struct OpenArgs {
+    /// The message (armor, bare base64 or binary).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The actor to open the message as.
+    #[arg(
+        long = "as",
+        value_name = "ACTOR",
+        value_parser = PossibleValuesParser::new(Actor::ALL.map(Actor::name)).try_map(|name| name.parse::<Actor>())
+    )]
+    pub actor: Actor,
+    /// The actor's key file: a user key file for the author and the recipient, an
+    /// organizational key file for the origin and the destination.
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// The author's user signet (used by the author, the origin and the recipient).
+    #[arg(long, value_name = "FILE")]
+    pub author: Option<PathBuf>,
+    /// The origin's organizational signet (used by the destination, the recipient, the origin
+    /// itself, and the author when the message is countersigned).
+    #[arg(long, value_name = "FILE")]
+    pub origin: Option<PathBuf>,
+    /// A folder of `*.signet` files holding the signets not given as files, found by the
+    /// fingerprints and addresses the message names.
+    #[arg(long, value_name = "DIR")]
+    pub signets: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Author and recipient: write each attachment into DIR (which must exist), named after
+    /// its file name.
+    #[arg(long, value_name = "DIR")]
+    pub save_attachments: Option<PathBuf>,
+    /// Origin: countersign the message with the organization's key and write the relayed
+    /// message to FILE (armored).
+    #[arg(long, value_name = "FILE")]
+    pub countersign_out: Option<PathBuf>,
+    /// Write the relayed message as the raw binary object instead of armor.
+    #[arg(long, requires = "countersign_out")]
+    pub binary: bool,
+    /// Overwrite files that already exist.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Options of `dime message inspect`.
+#[derive(Debug, Args)]
+pub struct MessageInspectArgs {
+    /// The message (armor, bare base64 or binary).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Parses a `pok=` value for `--pok`.
 fn parse_pok(text: &str) -> Result<SigningPublicKey, dime_core::Error> {
     SigningPublicKey::from_base64(text)
@@ -262,5 +489,37 @@ mod tests {
     #[test]
     fn command_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    fn content(args: &[&str]) -> Result<ContentArgs, clap::Error> {
+        let mut full = vec!["dime", "message", "encrypt", "--key", "k", "--from", "f", "--to", "t"];
+        full.extend(["--subject", "s", "--out", "o"]);
+        full.extend(args);
+        match Cli::try_parse_from(full)?.command {
+            Command::Message(MessageCommand::Encrypt(encrypt)) => Ok(encrypt.content),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn spec(file: &str, content_type: Option<&str>) -> PartSpec {
+        PartSpec { file: file.into(), content_type: content_type.map(str::to_string) }
+    }
+
+    #[test]
+    fn parts_keep_their_order_and_optional_types() {
+        let parsed =
+            content(&["--body", "a.txt", "--attach", "x.bin", "--body", "b.html", "text/html", "--attach", "y", "t/y"]);
+        assert_eq!(
+            parsed.unwrap(),
+            ContentArgs {
+                body: vec![spec("a.txt", None), spec("b.html", Some("text/html"))],
+                attach: vec![spec("x.bin", None), spec("y", Some("t/y"))],
+            }
+        );
+        assert_eq!(content(&[]).unwrap(), ContentArgs::default());
+        let error = content(&["--body", "a", "b", "c"]).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::UnknownArgument);
+        let error = content(&["--body"]).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidValue);
     }
 }

@@ -5,16 +5,69 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use dime_core::armor::{self, Label};
+use dime_core::header::{Header, Magic};
 use dime_core::limits::Limits;
 use dime_signet::{KeyFile, KeyOwner, ParseOptions, Signet, SignetKind};
 use zeroize::Zeroizing;
 
 use crate::error::CliError;
 
+/// Largest message object read or written, in bytes (64 MiB). Messages are handled in memory,
+/// so the tool bounds them well below the format's 4 GiB.
+pub const MAX_MESSAGE: usize = 64 << 20;
+
 /// Largest signet, request or key file read: the armored form of the largest object.
 pub fn object_limit() -> usize {
     let limits = Limits::default();
     limits.max_armor.max(limits.max_object)
+}
+
+/// Largest message file read: the armor of a [`MAX_MESSAGE`] object written with CRLF line
+/// ends (bare base64 is smaller; binary is [`MAX_MESSAGE`]).
+pub fn message_file_limit() -> usize {
+    let base64 = MAX_MESSAGE.div_ceil(3) * 4;
+    base64 + base64.div_ceil(armor::LINE_WIDTH) * 2 + 256
+}
+
+/// The limits a message object is parsed with.
+pub fn message_limits() -> dime_message::Limits {
+    dime_message::Limits { max_object: MAX_MESSAGE as u64, ..dime_message::Limits::default() }
+}
+
+/// Reads a message file (armor, bare base64 or binary) into the object bytes. A file holding
+/// another DIME object is named for what it holds.
+pub fn read_message(path: &Path) -> Result<Vec<u8>, CliError> {
+    let text = read_limited(path, message_file_limit())?;
+    let limits = Limits { max_object: MAX_MESSAGE, max_armor: message_file_limit(), ..Limits::default() };
+    let (_, bytes) = armor::read_object(&text, &limits).map_err(|e| CliError::message(path, e.into()))?;
+    match Header::peek(&bytes).map(|header| header.magic) {
+        Ok(Magic::Message | Magic::Tracing) | Err(_) => Ok(bytes),
+        Ok(other) => Err(CliError::WrongObject {
+            path: path.to_path_buf(),
+            expected: "an encrypted message",
+            found: magic_noun(other),
+        }),
+    }
+}
+
+/// What an object type is called in messages.
+fn magic_noun(magic: Magic) -> &'static str {
+    match magic {
+        Magic::SigningRequest => kind_noun(SignetKind::Request),
+        Magic::OrgSignet => kind_noun(SignetKind::Org),
+        Magic::UserSignet => kind_noun(SignetKind::User),
+        Magic::OrgKey => owner_noun(KeyOwner::Org),
+        Magic::UserKey => owner_noun(KeyOwner::User),
+        Magic::EncryptedOrgKey => "an encrypted organizational key file",
+        Magic::EncryptedUserKey => "an encrypted user key file",
+        Magic::Tracing | Magic::Message => "an encrypted message",
+    }
+}
+
+/// A message object as file contents: armored (`ENCRYPTED MESSAGE`), or the raw bytes.
+pub fn message_file(object: &[u8], binary: bool) -> Vec<u8> {
+    if binary { object.to_vec() } else { armor::encode(Label::EncryptedMessage, object).into_bytes() }
 }
 
 /// Reads at most `limit` bytes of `path` into `out`, refusing larger files.

@@ -10,10 +10,14 @@ mod address;
 mod cli;
 mod error;
 mod files;
+mod folder;
+mod headers;
 mod keygen;
+mod message;
 mod output;
 mod record;
 mod signet;
+mod views;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -21,7 +25,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use clap::error::ErrorKind;
 
-use crate::cli::{Cli, Command, KeygenCommand, RecordCommand, SignetCommand};
+use crate::cli::{Cli, Command, KeygenCommand, MessageCommand, RecordCommand, SignetCommand};
 use crate::error::{CliError, EXIT_BAD_INPUT, EXIT_INVALID, EXIT_OK};
 
 /// Whether what a command checked holds.
@@ -60,6 +64,9 @@ fn run(command: &Command) -> Result<Outcome, CliError> {
         Command::Record(RecordCommand::Generate(args)) => record::generate(args),
         Command::Record(RecordCommand::Check(args)) => record::check(args),
         Command::Record(RecordCommand::VerifyTls(args)) => record::verify_tls(args),
+        Command::Message(MessageCommand::Encrypt(args)) => message::encrypt(args),
+        Command::Message(MessageCommand::Open(args)) => message::open(args),
+        Command::Message(MessageCommand::Inspect(args)) => message::inspect(args),
     }
 }
 
