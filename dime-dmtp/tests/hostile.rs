@@ -45,6 +45,34 @@ fn byte_at_a_time_client() {
     assert_eq!(out, "221 BYE\r\n");
 }
 
+#[test]
+fn object_buffer_grows_with_what_arrives_and_ends_at_size() {
+    // A SIZE claim reserves nothing: 60 MiB announced, 10 bytes sent.
+    let mut h = ready_for_data(60 << 20, &Fingerprint([0; 64]));
+    h.send(&[0; 10]);
+    assert!(h.session.heap_bytes() < 128 * 1024, "{}", h.session.heap_bytes());
+
+    // An object of an odd size, in odd pieces: the buffer stays within twice what arrived (or
+    // the first 64 KiB) and ends with exactly SIZE bytes of capacity.
+    let size = 300_001;
+    let body = object(size);
+    let hash = Fingerprint::of(&body);
+    let mut h = ready_for_data(size, &hash);
+    let base = h.session.heap_bytes();
+    let mut received = 0;
+    for piece in body.chunks(7 * 1024 + 3) {
+        h.send(piece);
+        received += piece.len();
+        let held = h.session.heap_bytes() - base;
+        assert!(held >= received && held <= (2 * received).max(64 * 1024), "{held} bytes for {received}");
+    }
+    assert_eq!(h.session.heap_bytes() - base, size);
+    h.send(b"\r\n");
+    let Some(ServerEvent::MessageReceived(message)) = h.events.pop() else { panic!("no message") };
+    assert_eq!(message.object, body);
+    assert_eq!(message.hash, hash);
+}
+
 fn common_ehlo() -> &'static str {
     "250-PIPELINING\r\n250-8BITMIME\r\n250-8BITDIME\r\n250-RETURN\r\n250-SIZE 67108864\r\n250 OK\r\n"
 }

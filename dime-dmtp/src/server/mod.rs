@@ -31,9 +31,9 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use dime_core::Fingerprint;
 use dime_signet::record::HostName;
-use sha2::{Digest, Sha512};
 
 use crate::error::DmtpError;
+use crate::object::ObjectHasher;
 use crate::wire::{Address, Command, Framed, LineReader, MAX_COMMAND_LINE, MailFrom, Name, Nonce, Reply, TxId, Verb};
 
 pub use text::help_text;
@@ -298,10 +298,31 @@ enum PendingKind {
 struct DataIn {
     size: u64,
     hash: Fingerprint,
+    /// The object so far; it grows with what arrives (never reserved at `size` up front: `SIZE`
+    /// is only a claim) and ends at exactly `size` bytes of capacity.
     object: Vec<u8>,
-    hasher: Sha512,
+    /// Hashes each chunk as it arrives, so the hash is ready with the object's last byte.
+    hasher: ObjectHasher,
     /// How many bytes of the CRLF after the object have arrived.
     trailer: u8,
+}
+
+/// The first allocation for an object's bytes (and the least it grows by).
+const OBJECT_CHUNK: usize = 64 * 1024;
+
+impl DataIn {
+    /// Appends `chunk` (at most the missing bytes) and hashes it, growing the buffer by
+    /// doubling but never past `size`, so growth copies stay bounded and no capacity is wasted.
+    fn append(&mut self, chunk: &[u8]) {
+        let (len, capacity) = (self.object.len(), self.object.capacity());
+        if chunk.len() > capacity - len {
+            let size = usize::try_from(self.size).unwrap_or(usize::MAX);
+            let target = capacity.saturating_mul(2).max(len + chunk.len()).max(OBJECT_CHUNK).min(size);
+            self.object.reserve_exact(target.saturating_sub(len));
+        }
+        self.hasher.update(chunk);
+        self.object.extend_from_slice(chunk);
+    }
 }
 
 /// A DMTP server session. See the [module documentation](self) for the order in which its
@@ -542,8 +563,8 @@ impl ServerSession {
             }
             Framed::Line => {
                 self.deadline = Some(now + self.config.limits.idle_timeout);
-                let line = self.reader.line().to_vec();
-                self.command(now, &line);
+                let parsed = Command::parse(self.reader.line());
+                self.command(now, parsed);
             }
         }
         taken
@@ -558,9 +579,7 @@ impl ServerSession {
         let missing = data.size - data.object.len() as u64;
         if missing > 0 {
             let n = usize::try_from(missing).unwrap_or(usize::MAX).min(input.len());
-            let chunk = input.get(..n).unwrap_or_default();
-            data.hasher.update(chunk);
-            data.object.extend_from_slice(chunk);
+            data.append(input.get(..n).unwrap_or_default());
             return n;
         }
         let expected = if data.trailer == 0 { b'\r' } else { b'\n' };
@@ -577,7 +596,7 @@ impl ServerSession {
             return 1;
         }
         let Some(data) = self.data.take() else { return 1 };
-        let hash = Fingerprint(data.hasher.finalize().into());
+        let hash = data.hasher.finish();
         if hash != data.hash {
             self.reset_transaction();
             self.state = SessionState::Greeted;
@@ -612,8 +631,8 @@ impl ServerSession {
         matches!(self.state, SessionState::Secure | SessionState::Greeted | SessionState::Mail | SessionState::Rcpt)
     }
 
-    fn command(&mut self, now: Instant, line: &[u8]) {
-        let parsed = Command::parse(line);
+    /// Acts on the line just read (still held by the reader), parsed.
+    fn command(&mut self, now: Instant, parsed: Result<Command, DmtpError>) {
         let verb = match &parsed {
             Ok(command) => Some(command.verb()),
             Err(
@@ -626,7 +645,7 @@ impl ServerSession {
         };
         if self.state == SessionState::Plain {
             match (&parsed, verb) {
-                (Err(DmtpError::SmtpCommand), _) => return self.smtp(line),
+                (Err(DmtpError::SmtpCommand), _) => return self.smtp(),
                 (_, Some(Verb::Quit | Verb::Mode | Verb::StartTls)) => {}
                 (_, Some(_)) => return self.violation(&text::requires_starttls()),
                 (_, None) => return self.violation(&text::unknown()),
@@ -650,9 +669,9 @@ impl ServerSession {
         self.execute(now, command);
     }
 
-    fn smtp(&mut self, line: &[u8]) {
+    fn smtp(&mut self) {
         if let ListenMode::Dual { smtp_handoff: true } = self.config.mode {
-            let mut first = line.to_vec();
+            let mut first = self.reader.line().to_vec();
             first.extend_from_slice(b"\r\n");
             self.events.push_back(ServerEvent::SmtpHandoff { line: first });
             self.state = SessionState::HandedOff;
@@ -727,14 +746,8 @@ impl ServerSession {
             }
             Command::Data { hash } => {
                 let size = self.mail.as_ref().map_or(0, |m| m.size);
-                let first = usize::try_from(size).unwrap_or(usize::MAX).min(64 * 1024);
-                self.data = Some(Box::new(DataIn {
-                    size,
-                    hash,
-                    object: Vec::with_capacity(first),
-                    hasher: Sha512::new(),
-                    trailer: 0,
-                }));
+                self.data =
+                    Some(Box::new(DataIn { size, hash, object: Vec::new(), hasher: ObjectHasher::new(), trailer: 0 }));
                 self.state = SessionState::DataIn;
                 self.send(&text::data_go(&hash));
             }
