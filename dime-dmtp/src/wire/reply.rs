@@ -65,6 +65,13 @@ impl ReplyCode {
         self.0
     }
 
+    /// The three ASCII digits (the value is 200 to 599), written without formatting machinery:
+    /// every reply the server sends goes through here.
+    fn digits(self) -> [u8; 3] {
+        let v = self.0;
+        [b'0' + (v / 100 % 10) as u8, b'0' + (v / 10 % 10) as u8, b'0' + (v % 10) as u8]
+    }
+
     /// Whether the code is 2xx.
     pub const fn is_positive(self) -> bool {
         self.0 < 300
@@ -124,7 +131,7 @@ impl Reply {
         let count = self.lines.len();
         for (i, line) in self.lines.iter().enumerate() {
             let separator = if i + 1 == count { b' ' } else { b'-' };
-            out.put_slice(self.code.to_string().as_bytes());
+            out.put_slice(&self.code.digits());
             out.put_u8(separator);
             out.put_slice(line.as_bytes());
             out.put_slice(b"\r\n");
