@@ -545,3 +545,26 @@ fn idle_and_data_timeouts() {
     assert_eq!(h.session.poll_timeout(), None);
     let _ = Name::Org(host("example.net"));
 }
+
+#[test]
+fn an_injected_random_source_gives_the_stats_nonce_and_the_txid() {
+    use dime_message::{RandomSource, SeededRandom};
+    let mut h = Harness::native();
+    h.session = ServerSession::new(std::sync::Arc::new(config(ListenMode::Native)), h.now)
+        .with_random(Box::new(SeededRandom::new([9; 32])));
+    h.session.tls_established(h.now).unwrap();
+    h.output();
+    let mut expected = SeededRandom::new([9; 32]);
+    let mut nonce = [0u8; 32];
+    let mut txid = [0u8; 16];
+    expected.fill(&mut nonce).unwrap();
+    expected.fill(&mut txid).unwrap();
+    assert_eq!(h.line("STATS"), format!("200 ONCE [{}]\r\n", dime_dmtp::wire::Nonce(nonce)));
+    h.line("EHLO <example.org>");
+    h.line(&mail(3));
+    h.line(&rcpt());
+    h.line(&format!("DATA [{}]", Fingerprint::of(b"abc")));
+    h.send(b"abc\r\n");
+    let ServerEvent::MessageReceived(message) = h.events.remove(0) else { panic!("no message") };
+    assert_eq!(message.txid, TxId(txid));
+}

@@ -343,6 +343,16 @@ pub struct ServerSession {
     data: Option<Box<DataIn>>,
     pending: Option<(RequestId, PendingKind, Option<TxId>)>,
     next_id: u64,
+    random: SessionRandom,
+}
+
+/// Where a session draws transaction ids and `STATS` nonces from.
+struct SessionRandom(Box<dyn dime_message::RandomSource + Send + Sync>);
+
+impl core::fmt::Debug for SessionRandom {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("SessionRandom(..)")
+    }
 }
 
 impl ServerSession {
@@ -363,6 +373,7 @@ impl ServerSession {
             data: None,
             pending: None,
             next_id: 0,
+            random: SessionRandom(Box::new(dime_message::OsRandom)),
             config,
         };
         if matches!(session.config.mode, ListenMode::Dual { .. }) {
@@ -371,6 +382,21 @@ impl ServerSession {
             session.send(&banner);
         }
         session
+    }
+
+    /// The session with `random` in place of the operating system's generator for its
+    /// transaction ids and `STATS` nonces. Only tests and conformance vectors may use it, to get
+    /// reproducible transcripts (e.g. with `dime_message::SeededRandom`): predictable values
+    /// make `STATS` nonces guessable.
+    pub fn with_random(mut self, random: Box<dyn dime_message::RandomSource + Send + Sync>) -> ServerSession {
+        self.random = SessionRandom(random);
+        self
+    }
+
+    /// `N` bytes from the session's random source.
+    fn random<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let mut bytes = [0u8; N];
+        self.random.0.fill(&mut bytes).ok().map(|()| bytes)
     }
 
     /// The state, in the terms of the state table.
@@ -609,7 +635,7 @@ impl ServerSession {
             self.send(&text::internal_error());
             return 1;
         };
-        let Ok(txid) = TxId::random() else {
+        let Some(txid) = self.random().map(TxId) else {
             self.reset_transaction();
             self.state = SessionState::Greeted;
             self.send(&text::internal_error());
@@ -763,12 +789,12 @@ impl ServerSession {
                 let id = self.request(PendingKind::Verify, None);
                 self.events.push_back(ServerEvent::VerifyRequested { id, name, fingerprint });
             }
-            Command::Stats { nonce: None } => match Nonce::random() {
-                Ok(nonce) => {
+            Command::Stats { nonce: None } => match self.random().map(Nonce) {
+                Some(nonce) => {
                     self.nonce = Some(nonce);
                     self.send(&text::nonce(&nonce));
                 }
-                Err(_) => self.send(&text::internal_error()),
+                None => self.send(&text::internal_error()),
             },
             Command::Stats { nonce: Some(given) } => {
                 let expected = self.nonce.take();
