@@ -214,3 +214,20 @@ fn a_session_owns_its_nonce() {
     assert_eq!(hb.answer(&token), FAILED);
     assert!(a.answer(&token).starts_with("A OK"));
 }
+
+#[test]
+fn the_configured_nonce_source_draws_the_challenge_nonce() {
+    let mut config = config();
+    config.nonce = || Ok(dime_core::stacie::Nonce::from_bytes([0x42; 128]));
+    let mut h = Harness::with(config, store());
+    let challenge = h.challenge("A", USER);
+    assert_eq!(challenge.nonce.as_bytes(), &[0x42; 128]);
+    let out = h.answer(&token_for(USER, PASSWORD, &challenge));
+    assert!(out.starts_with("A OK [CAPABILITY"), "{out}");
+    // A source that fails refuses the login instead of sending a challenge.
+    let mut config = common::config();
+    config.nonce = || Err(dime_core::Error::Randomness);
+    let mut h = Harness::with(config, store());
+    let out = h.send(format!("A AUTHENTICATE STACIE {}\r\n", b64(USER.as_bytes())).as_bytes());
+    assert_eq!(out, "A NO [UNAVAILABLE] Cannot authenticate now\r\n");
+}

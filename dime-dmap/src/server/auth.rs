@@ -6,7 +6,7 @@
 //! session only between the challenge and the answer, and is consumed by the check whatever
 //! its outcome.
 
-use dime_core::stacie::{Nonce, Username};
+use dime_core::stacie::Username;
 
 use super::{AuthStep, Event, PendingLogin, Phase, ServerSession, text};
 use crate::codec::{Code, Response, StatusKind, Tag};
@@ -95,7 +95,7 @@ impl<S: Store> ServerSession<S> {
         };
         let known = stored.is_some();
         let credentials = stored.unwrap_or(decoy);
-        let Ok(nonce) = Nonce::generate() else {
+        let Ok(nonce) = (self.config.nonce)() else {
             self.done(&tag, NAME, StatusKind::No, Some(Code::Unavailable), "Cannot authenticate now");
             return;
         };

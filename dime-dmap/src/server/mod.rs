@@ -70,6 +70,10 @@ pub struct ServerConfig {
     /// Decoy bonuses are drawn from 0 to this; set it to the range the server draws real
     /// accounts' bonuses from.
     pub decoy_max_bonus: u32,
+    /// Draws the nonce of each STACIE challenge; [`Nonce::generate`] (the operating system's
+    /// generator) by default. Only tests and conformance vectors may replace it, to get
+    /// reproducible transcripts: a nonce that repeats lets a recorded login be replayed.
+    pub nonce: fn() -> dime_core::Result<Nonce>,
 }
 
 impl ServerConfig {
@@ -83,6 +87,7 @@ impl ServerConfig {
             require_tls: true,
             decoy,
             decoy_max_bonus: 0,
+            nonce: Nonce::generate,
         }
     }
 }
