@@ -17,6 +17,15 @@ use dime::signet::{
 };
 use serde_json::{Value, json};
 
+#[path = "generator/dmap.rs"]
+mod dmap;
+#[path = "generator/dmtp.rs"]
+mod dmtp;
+#[path = "generator/messages.rs"]
+mod messages;
+#[path = "generator/transcript.rs"]
+mod transcript;
+
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -43,6 +52,9 @@ pub fn all() -> Vec<(&'static str, Value)> {
         ("signets.json", signet_vectors()),
         ("records.json", record_vectors()),
         ("stacie.json", stacie_vectors()),
+        ("messages.json", messages::vectors()),
+        ("dmtp-transcripts.json", dmtp::vectors()),
+        ("dmap-transcripts.json", dmap::vectors()),
     ]
 }
 
