@@ -1,0 +1,84 @@
+//! The in-process DNS authority: one loopback port, UDP and TCP, serving every organisation's
+//! zone (`_dx` TXT, MX, A) without DNSSEC.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use dime::signet::ManagementRecord;
+use dime::signet::record::{HostName, owner_name};
+use hickory_server::ServerFuture;
+use hickory_server::authority::{AuthorityObject, Catalog, ZoneType};
+use hickory_server::proto::rr::rdata::{A, MX, SOA, TXT};
+use hickory_server::proto::rr::{LowerName, Name as DnsName, RData, Record};
+use hickory_server::store::in_memory::InMemoryAuthority;
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::task::JoinHandle;
+
+use super::FlowError;
+
+/// The zone of `domain`: `_dx` TXT (the record), MX → `dx.<domain>`, and loopback addresses for
+/// `dx.<domain>` and `dmap.<domain>`.
+pub(super) fn zone(domain: &HostName, record: &ManagementRecord) -> Result<(String, Vec<Record>), FlowError> {
+    let dx = format!("dx.{domain}");
+    let mx = Record::from_rdata(dns_name(domain.as_str())?, 300, RData::MX(MX::new(10, dns_name(&dx)?)));
+    let records = vec![
+        txt(&owner_name(domain), &record.to_string())?,
+        mx,
+        a_loopback(&dx)?,
+        a_loopback(&format!("dmap.{domain}"))?,
+    ];
+    Ok((domain.to_string(), records))
+}
+
+/// An absolute DNS name.
+fn dns_name(name: &str) -> Result<DnsName, FlowError> {
+    Ok(DnsName::from_ascii(format!("{name}."))?)
+}
+
+/// A TXT record, its text cut into 255-byte strings.
+fn txt(owner: &str, text: &str) -> Result<Record, FlowError> {
+    let strings = text.as_bytes().chunks(255).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+    Ok(Record::from_rdata(dns_name(owner)?, 300, RData::TXT(TXT::new(strings))))
+}
+
+/// An A record pointing `owner` at 127.0.0.1.
+fn a_loopback(owner: &str) -> Result<Record, FlowError> {
+    Ok(Record::from_rdata(dns_name(owner)?, 300, RData::A(A::new(127, 0, 0, 1))))
+}
+
+/// Serves `zones` (origin, records) over UDP and TCP on one loopback port.
+pub(super) async fn start_dns(zones: Vec<(String, Vec<Record>)>) -> Result<(SocketAddr, JoinHandle<()>), FlowError> {
+    let mut catalog = Catalog::new();
+    for (origin, records) in zones {
+        let origin = dns_name(&origin)?;
+        let mut authority = InMemoryAuthority::empty(origin.clone(), ZoneType::Primary, false);
+        let soa = SOA::new(dns_name("ns.invalid")?, dns_name("admin.invalid")?, 1, 3600, 600, 86_400, 60);
+        authority.upsert_mut(Record::from_rdata(origin.clone(), 3600, RData::SOA(soa)), 0);
+        for record in records {
+            authority.upsert_mut(record, 0);
+        }
+        let authority: Arc<dyn AuthorityObject> = Arc::new(authority);
+        catalog.upsert(LowerName::new(&origin), vec![authority]);
+    }
+    let mut server = ServerFuture::new(catalog);
+    // The same port for UDP and TCP: retry until a UDP port's TCP twin is free too.
+    let mut tries = 0;
+    let addr = loop {
+        let udp = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let addr = udp.local_addr()?;
+        match TcpListener::bind(addr).await {
+            Ok(tcp) => {
+                server.register_socket(udp);
+                server.register_listener(tcp, Duration::from_secs(5));
+                break addr;
+            }
+            Err(error) if tries >= 16 => return Err(error.into()),
+            Err(_) => tries += 1,
+        }
+    };
+    let task = tokio::spawn(async move {
+        let _ = server.block_until_done().await;
+    });
+    Ok((addr, task))
+}

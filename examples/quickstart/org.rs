@@ -1,0 +1,465 @@
+//! An organisation's servers: a DX server (DMTP) that serves its signets and accepts objects for
+//! its users, a DMAP server for its users, and the relay queue between them.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use dime::core::Fingerprint;
+use dime::core::stacie::{Credentials, Password, Username};
+use dime::dmap::DmapError;
+use dime::dmap::codec::{DateTime, Flag, Mailbox};
+use dime::dmap::driver as dmap_driver;
+use dime::dmap::sasl::DecoySecret;
+use dime::dmap::server::{ServerConfig as DmapConfig, ServerSession};
+use dime::dmap::store::{Issuer, KeyfileRecord, MailboxView, MemoryStore, Store};
+use dime::dmtp::DmtpError;
+use dime::dmtp::client::Delivery;
+use dime::dmtp::dns::{DnsClient, Resolver};
+use dime::dmtp::driver::{ClientTls, ServerApp, serve, server_tls_config};
+use dime::dmtp::object::{DestinationKeys, check_as_destination};
+use dime::dmtp::resolve::{CachePolicy, Ports, has_fingerprint};
+use dime::dmtp::server::{
+    ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig as DxConfig, Verification,
+};
+use dime::dmtp::wire::{Address, Name};
+use dime::message::{Actor, Envelope, Limits};
+use dime::signet::record::HostName;
+use dime::signet::{FingerprintKind, KeyFile, KeyOwner, ManagementRecord, RecordPolicy, Signet, issue};
+use hickory_server::proto::rr::Record;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio::net::TcpListener;
+use tokio::runtime::Handle;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::task::JoinHandle;
+
+use super::dns;
+use super::pki::Ca;
+use super::{DestinationView, FlowError, Narrator, OriginView, Published, Sight};
+
+/// WORKAROUND: the DMAP `Store` and DMTP `ServerApp` hooks are synchronous, but a remote signet
+/// lookup is async (DNS, then DMTP). The hook blocks its worker thread on the lookup;
+/// `block_in_place` hands the thread's other tasks to another worker meanwhile. [`super::run`]
+/// checks that the runtime is multi-threaded, which `block_in_place` requires.
+fn block_on<F: Future>(future: F) -> F::Output {
+    tokio::task::block_in_place(|| Handle::current().block_on(future))
+}
+
+fn full(signet: &Signet) -> Result<Fingerprint, FlowError> {
+    signet.fingerprint(FingerprintKind::Full).ok_or(FlowError::NoFingerprint)
+}
+
+/// An organisation before its servers run: keys, signet, certificates, record, bound listeners.
+pub(super) struct Identity {
+    domain: HostName,
+    keys: KeyFile,
+    signet: Signet,
+    record: ManagementRecord,
+    dx: (CertificateDer<'static>, Vec<u8>, TcpListener),
+    dmap: (CertificateDer<'static>, Vec<u8>, TcpListener),
+}
+
+impl Identity {
+    pub(super) async fn new(domain: &str, ca: &Ca) -> Result<Identity, FlowError> {
+        let keys = KeyFile::generate(KeyOwner::Org)?;
+        let signet = issue::new_org_signet(&keys.signing, &keys.encryption_public()?, domain)?;
+        let (dx_cert, dx_key) = ca.leaf(&format!("dx.{domain}"))?;
+        let (dmap_cert, dmap_key) = ca.leaf(&format!("dmap.{domain}"))?;
+        let record =
+            ManagementRecord::builder(keys.signing_public()).sign_certificate(&keys.signing, &dx_cert).build()?;
+        let dx = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let dmap = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        Ok(Identity {
+            domain: HostName::new(domain)?,
+            keys,
+            signet,
+            record,
+            dx: (dx_cert, dx_key, dx),
+            dmap: (dmap_cert, dmap_key, dmap),
+        })
+    }
+
+    pub(super) fn dx_port(&self) -> Result<u16, FlowError> {
+        Ok(self.dx.2.local_addr()?.port())
+    }
+
+    /// The organisation's DNS zone.
+    pub(super) fn zone(&self) -> Result<(String, Vec<Record>), FlowError> {
+        dns::zone(&self.domain, &self.record)
+    }
+
+    /// Starts the DX server, the DMAP server and the relay queue. `peer_dx_port` is the port of
+    /// the other organisation's DX server.
+    ///
+    /// WORKAROUND: `dns::Resolver` takes one set of DMTP ports for every domain (MX answers carry
+    /// no port). Both DX servers share 127.0.0.1 on different ports, so each organisation's
+    /// resolver is given its peer's port: it only ever resolves the peer.
+    pub(super) fn start(
+        self,
+        peer_dx_port: u16,
+        dns: SocketAddr,
+        ca: &Ca,
+        say: Narrator,
+    ) -> Result<Organisation, FlowError> {
+        let Identity { domain, keys, signet, record, dx, dmap } = self;
+        let ports = Ports { native: peer_dx_port, dual: peer_dx_port, dual_fallback: peer_dx_port };
+        let resolver = Resolver::new(
+            DnsClient::with_nameservers(&[dns]),
+            ClientTls::new(ca.roots()?)?,
+            ports,
+            RecordPolicy::PERMISSIVE,
+            CachePolicy::default(),
+        );
+        let mut store = MemoryStore::new();
+        store.publish_signet(domain.as_str(), signet.clone());
+        store.set_issuer(Issuer { org: signet.clone(), key: keys.signing.clone(), domain: domain.to_string() });
+        let shared = Arc::new(Shared {
+            domain: domain.clone(),
+            keys,
+            signet: signet.clone(),
+            store: Arc::new(Mutex::new(store)),
+            resolver,
+            resolved: Mutex::new(HashSet::new()),
+            say,
+        });
+        let mut tasks = Vec::new();
+
+        // DX: native DMTP, TLS from the first byte, RCPT TO must name our org signet.
+        let (dx_cert, dx_key, dx_listener) = dx;
+        let dx_addr = dx_listener.local_addr()?;
+        let tls = server_tls_config(vec![dx_cert], PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(dx_key)))?;
+        let fingerprints = FingerprintKind::ALL.iter().filter_map(|k| signet.fingerprint(*k)).collect();
+        let served = vec![ServedDomain { domain: domain.clone(), fingerprints }];
+        let config = DxConfig::new(HostName::new(&format!("dx.{domain}"))?, ListenMode::Native, served);
+        let (destination_tx, destination_reports) = unbounded_channel();
+        let app = Dx { shared: shared.clone(), reports: destination_tx };
+        tasks.push(tokio::spawn(async move {
+            let _ = serve(dx_listener, tls, Arc::new(config), Arc::new(app)).await;
+        }));
+
+        // DMAP: implicit TLS, STACIE logins, SUBMIT feeds the relay queue.
+        let (dmap_cert, dmap_key, dmap_listener) = dmap;
+        let dmap_addr = dmap_listener.local_addr()?;
+        let acceptor = dmap_driver::acceptor(dmap_cert.to_vec(), dmap_key)?;
+        let decoy = DecoySecret::generate()?;
+        let (queue_tx, queue) = unbounded_channel();
+        let sessions = OrgStore { shared: shared.clone(), queue: queue_tx };
+        let greeting = domain.to_string();
+        tasks.push(tokio::spawn(async move {
+            let make = move || ServerSession::new(DmapConfig::new(&greeting, decoy.clone()), sessions.clone());
+            let _ = dmap_driver::listen(dmap_listener, acceptor, make, None).await;
+        }));
+
+        let (origin_tx, origin_reports) = unbounded_channel();
+        tasks.push(tokio::spawn(relay_queue(shared.clone(), queue, origin_tx)));
+
+        Ok(Organisation {
+            published: Published { domain: domain.to_string(), signet, record, dx: dx_addr, dmap: dmap_addr },
+            shared,
+            origin_reports,
+            destination_reports,
+            tasks,
+        })
+    }
+}
+
+/// What an organisation's servers share.
+pub(super) struct Shared {
+    pub(super) domain: HostName,
+    keys: KeyFile,
+    signet: Signet,
+    store: Arc<Mutex<MemoryStore>>,
+    resolver: Resolver,
+    /// The names the resolver has fetched (and so caches), to narrate how each lookup went.
+    resolved: Mutex<HashSet<Name>>,
+    say: Narrator,
+}
+
+impl Shared {
+    pub(super) fn store(&self) -> Result<MutexGuard<'_, MemoryStore>, DmapError> {
+        self.store.lock().map_err(|_| DmapError::StoreUnavailable("store lock poisoned".into()))
+    }
+
+    fn say(&self, line: &str) {
+        (self.say)(line);
+    }
+
+    /// Another organisation's (validated) signet through the resolver, and how it was found:
+    /// the resolver caches what it fetched (a user's org signet along with the user's), so a
+    /// name fetched before is answered from that cache.
+    async fn resolve(&self, name: &Name) -> Result<(Signet, &'static str), DmtpError> {
+        let cached = self.resolved.lock().is_ok_and(|seen| seen.contains(name));
+        let signet = self.resolver.signet(name, None).await?;
+        if let Ok(mut seen) = self.resolved.lock() {
+            seen.insert(name.clone());
+            seen.insert(Name::Org(name.domain().clone()));
+        }
+        let how = if cached { "from its resolver cache" } else { "through DNS (_dx TXT, MX, A) and SGNT over DMTP" };
+        Ok((signet, how))
+    }
+
+    /// Our own current signet of `name`.
+    fn local_signet(&self, name: &Name) -> Option<Signet> {
+        match name {
+            Name::Org(domain) if *domain == self.domain => Some(self.signet.clone()),
+            Name::User(address) if *address.domain() == self.domain => {
+                self.store().ok()?.signet(&address.to_string()).ok()?
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A running organisation. Dropping it stops its servers.
+pub(super) struct Organisation {
+    pub(super) published: Published,
+    pub(super) shared: Arc<Shared>,
+    pub(super) origin_reports: UnboundedReceiver<Result<OriginView, FlowError>>,
+    pub(super) destination_reports: UnboundedReceiver<Result<DestinationView, FlowError>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Organisation {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl Organisation {
+    /// Opens an account: the server keeps STACIE's verifier, never the password.
+    pub(super) fn add_account(&self, address: &str, password: &str) -> Result<(), FlowError> {
+        let (credentials, _) =
+            Credentials::create(&Username::new(address.as_bytes())?, &Password::new(password.as_bytes())?, 0)?;
+        self.shared.store()?.add_account(address, credentials);
+        Ok(())
+    }
+}
+
+/// The DMAP store of an organisation: its [`MemoryStore`], with SUBMIT feeding the relay queue
+/// and SIGNET resolving other domains' signets over DNS and DMTP.
+#[derive(Clone)]
+struct OrgStore {
+    shared: Arc<Shared>,
+    queue: UnboundedSender<Submission>,
+}
+
+/// An object a user submitted for relay.
+struct Submission {
+    user: String,
+    id: String,
+    object: Vec<u8>,
+}
+
+impl Store for OrgStore {
+    fn credentials(&mut self, username: &str) -> dime::dmap::Result<Option<Credentials>> {
+        self.shared.store()?.credentials(username)
+    }
+    fn mailboxes(&mut self, user: &str) -> dime::dmap::Result<Vec<Mailbox>> {
+        self.shared.store()?.mailboxes(user)
+    }
+    fn mailbox(&mut self, user: &str, mailbox: &Mailbox) -> dime::dmap::Result<MailboxView> {
+        self.shared.store()?.mailbox(user, mailbox)
+    }
+    fn object(&mut self, user: &str, mailbox: &Mailbox, uid: u32) -> dime::dmap::Result<Vec<u8>> {
+        self.shared.store()?.object(user, mailbox, uid)
+    }
+    fn set_flags(&mut self, user: &str, mailbox: &Mailbox, uid: u32, flags: &[Flag]) -> dime::dmap::Result<()> {
+        self.shared.store()?.set_flags(user, mailbox, uid, flags)
+    }
+    fn expunge(&mut self, user: &str, mailbox: &Mailbox) -> dime::dmap::Result<Vec<u32>> {
+        self.shared.store()?.expunge(user, mailbox)
+    }
+    fn append(
+        &mut self,
+        user: &str,
+        mailbox: &Mailbox,
+        flags: &[Flag],
+        date: Option<DateTime>,
+        object: Vec<u8>,
+    ) -> dime::dmap::Result<u32> {
+        self.shared.store()?.append(user, mailbox, flags, date, object)
+    }
+    fn submit(&mut self, user: &str, object: Vec<u8>) -> dime::dmap::Result<String> {
+        let id = self.shared.store()?.submit(user, object.clone())?;
+        let submission = Submission { user: user.into(), id: id.clone(), object };
+        self.queue.send(submission).map_err(|_| DmapError::StoreUnavailable("the relay queue stopped".into()))?;
+        Ok(id)
+    }
+    fn issue_signet(&mut self, user: &str, request: &Signet) -> dime::dmap::Result<(String, Signet)> {
+        self.shared.store()?.issue_signet(user, request)
+    }
+    fn signet(&mut self, address: &str) -> dime::dmap::Result<Option<Signet>> {
+        let Ok(name) = address.parse::<Name>() else { return Ok(None) };
+        if *name.domain() == self.shared.domain {
+            return self.shared.store()?.signet(address);
+        }
+        match block_on(self.shared.resolve(&name)) {
+            Ok((signet, how)) => {
+                let what = match &name {
+                    Name::Org(domain) => format!("{domain}'s org signet"),
+                    Name::User(address) => format!("{address}'s signet"),
+                };
+                self.shared.say(&format!(
+                    "[{} server] answered a DMAP SIGNET with {what}, resolved {how} and validated from the \
+                     record's POK down; saw only the address asked for",
+                    self.shared.domain
+                ));
+                Ok(Some(signet))
+            }
+            Err(error) if error.is_not_found() => Ok(None),
+            Err(error) => Err(DmapError::StoreUnavailable(error.to_string())),
+        }
+    }
+    fn store_keyfile(&mut self, user: &str, record: KeyfileRecord) -> dime::dmap::Result<()> {
+        self.shared.store()?.store_keyfile(user, record)
+    }
+    fn keyfile(&mut self, user: &str) -> dime::dmap::Result<Option<KeyfileRecord>> {
+        self.shared.store()?.keyfile(user)
+    }
+}
+
+/// Relays submissions one by one and reports each.
+async fn relay_queue(
+    shared: Arc<Shared>,
+    mut queue: UnboundedReceiver<Submission>,
+    reports: UnboundedSender<Result<OriginView, FlowError>>,
+) {
+    while let Some(submission) = queue.recv().await {
+        let result = relay(&shared, submission).await;
+        if let Err(error) = &result {
+            shared.say(&format!("[{} origin] refused to relay: {error}", shared.domain));
+        }
+        if reports.send(result).is_err() {
+            return;
+        }
+    }
+}
+
+/// The origin's part: open the object as the origin, check that its author is the submitter and
+/// verify the author's signatures, resolve the destination, countersign, and deliver over DMTP.
+async fn relay(shared: &Shared, submission: Submission) -> Result<OriginView, FlowError> {
+    let limits = Limits::default();
+    let envelope = Envelope::open(&submission.object, &limits, Actor::Origin, &shared.keys.encryption)?;
+    let sight = Sight::of(&envelope)?;
+    let author = sight.author.clone().unwrap_or_default();
+    if !author.eq_ignore_ascii_case(&submission.user) {
+        return Err(FlowError::NotTheAuthor { submitter: submission.user, author });
+    }
+    let author_signet = shared.store()?.signet(&author)?.ok_or_else(|| FlowError::NoSignet(author.clone()))?;
+    let view = envelope.open_as_origin(&author_signet)?;
+    let destination = HostName::new(&view.envelope.destination)?;
+    let (destination_signet, how) = shared.resolve(&Name::Org(destination.clone())).await?;
+    if !has_fingerprint(&destination_signet, &view.envelope.destination_signet) {
+        return Err(FlowError::DestinationSignet { domain: destination.to_string() });
+    }
+    let relayed = view.countersign(&shared.keys.signing)?;
+    shared.say(&format!(
+        "[{} origin] received {}'s submission over DMAP (OK [SUBMITTED {}], {} bytes), verified the author's \
+         signatures, matched the destination signet it names with the one {destination} serves (resolved {how}) \
+         and countersigned; saw {}",
+        shared.domain,
+        submission.user,
+        submission.id,
+        submission.object.len(),
+        sight.describe()
+    ));
+    let delivery = Delivery {
+        origin: shared.domain.clone(),
+        origin_fingerprint: full(&shared.signet)?,
+        destination: destination.clone(),
+        destination_fingerprint: full(&destination_signet)?,
+        object: relayed.into(),
+        return_type: None,
+        data_type: None,
+        hash: None,
+    };
+    let txid = shared.resolver.deliver(delivery).await?;
+    shared.say(&format!(
+        "[{} origin] relayed it over DMTP with TLS to dx.{destination}, found through DNS (MX, A), its certificate \
+         pinned by the record's tls= and, the record being unsigned, chained to the CA; saw 250 OK [{txid}]",
+        shared.domain
+    ));
+    Ok(OriginView { submitter: submission.user, sight, txid: txid.to_string() })
+}
+
+/// The DX server of an organisation: serves its signets and accepts objects for its users.
+struct Dx {
+    shared: Arc<Shared>,
+    reports: UnboundedSender<Result<DestinationView, FlowError>>,
+}
+
+impl Dx {
+    /// The destination's part: resolve the origin's org signet, open the object as the
+    /// destination (verifying the origin's signatures), and store it in the recipient's INBOX.
+    fn accept(&self, message: &ReceivedMessage) -> Result<DestinationView, FlowError> {
+        let mail_from = message.envelope.mail_from.domain.clone();
+        let (origin, how) = block_on(self.shared.resolve(&Name::Org(mail_from.clone())))?;
+        let keys = DestinationKeys { secret: &self.shared.keys.encryption, origin: &origin, limits: Limits::default() };
+        let view = check_as_destination(message, &keys)?;
+        let envelope = Envelope::open(&message.object, &keys.limits, Actor::Destination, keys.secret)?;
+        let sight = Sight::of(&envelope)?;
+        let recipient = view.envelope.recipient;
+        let mut store = self.shared.store()?;
+        if store.credentials(&recipient)?.is_none() {
+            return Err(FlowError::UnknownRecipient(recipient));
+        }
+        let uid = store.append(&recipient, &Mailbox::inbox(), &[], None, message.object.to_vec())?;
+        Ok(DestinationView {
+            mail_from: mail_from.to_string(),
+            sight,
+            txid: message.txid.to_string(),
+            uid,
+            stored: message.object.to_vec(),
+            resolved: how,
+        })
+    }
+}
+
+impl ServerApp for Dx {
+    fn signet(&self, name: &Name, fingerprint: Option<&Fingerprint>) -> Option<Vec<u8>> {
+        let signet = self.shared.local_signet(name)?;
+        if fingerprint.is_some_and(|fp| !has_fingerprint(&signet, fp)) {
+            return None;
+        }
+        Some(signet.as_bytes().to_vec())
+    }
+
+    /// The memory store keeps only each user's current signet, so there is no history to give.
+    fn history(&self, _: &Address, _: &Fingerprint, _: Option<&Fingerprint>) -> Vec<Vec<u8>> {
+        Vec::new()
+    }
+
+    fn verify(&self, name: &Name, fingerprint: &Fingerprint) -> Verification {
+        match self.shared.local_signet(name) {
+            Some(signet) if has_fingerprint(&signet, fingerprint) => Verification::Current,
+            Some(signet) => {
+                signet.fingerprint(FingerprintKind::Full).map_or(Verification::NotFound, Verification::Update)
+            }
+            None => Verification::NotFound,
+        }
+    }
+
+    fn message(&self, message: ReceivedMessage) -> Result<(), Rejection> {
+        let result = self.accept(&message);
+        let verdict = result.as_ref().map(|_| ()).map_err(FlowError::rejection);
+        match &result {
+            Ok(view) => self.shared.say(&format!(
+                "[{} destination] received {}'s object ({} bytes) over DMTP with TLS, resolved the origin's org \
+                 signet {}, verified the origin's signatures and stored it in {}'s INBOX as UID {}; saw {}",
+                self.shared.domain,
+                view.mail_from,
+                view.stored.len(),
+                view.resolved,
+                view.sight.recipient.as_deref().unwrap_or("?"),
+                view.uid,
+                view.sight.describe()
+            )),
+            Err(error) => self.shared.say(&format!("[{} destination] refused an object: {error}", self.shared.domain)),
+        }
+        let _ = self.reports.send(result);
+        verdict
+    }
+}
