@@ -1,85 +1,157 @@
-//! DMTP benchmarks, printed as ratios measured in one run:
+//! DMTP benchmarks (criterion), reported as ratios of medians measured in the same run:
 //!
-//! * commands per second through the server state machine (pipelined NOOPs), against line
-//!   framing alone over the same bytes;
-//! * delivery of a 1 MiB object over loopback TLS (DMTP client and server, hash and all) against
-//!   a plain TLS copy of the same bytes with the same TLS configuration (goal: at most 1.2x);
-//! * memory per idle session outside the TLS library (goal: under 16 KiB).
+//! * commands through the server state machine (pipelined NOOPs) against line framing alone
+//!   over the same bytes;
+//! * delivery of a 1 MiB object over loopback TLS (DMTP client and server, pipelined, with the
+//!   object's hash supplied by the caller) against a plain TLS copy of the same bytes with the
+//!   same TLS configuration (the goal: at most 1.2x), and against a plain TLS copy whose
+//!   receiver also computes SHA-512 of the bytes as they arrive (the floor under D5, which makes
+//!   the receiver hash every object);
+//! * where the time goes: SHA-512 of 1 MiB (sha2, the implementation the crate uses, and ring's
+//!   SHA-384, the same compression function, through rustls), copying 1 MiB, the server's DATA
+//!   phase in memory, delivery with the hash computed by the client, one command round trip.
 //!
-//! Run with `cargo bench -p dime-dmtp --features tokio`.
+//! The memory of an idle session is counted by `session_memory.rs`, which the same
+//! `cargo bench -p dime-dmtp --features tokio` runs (about a minute and a half for both): its
+//! counting global allocator would slow every allocation measured here.
+
+mod fixture;
+mod ratio;
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
+use criterion::{BatchSize, Criterion};
 use dime_core::Fingerprint;
-use dime_dmtp::client::{ConnectMode, Delivery, Request};
-use dime_dmtp::driver::{ClientTls, Connection, ServerApp, serve, server_tls_config, tls_provider};
+use dime_dmtp::client::{ConnectMode, Delivery, Outcome, Request};
+use dime_dmtp::driver::{ClientTls, Connection, ServerApp, serve};
+use dime_dmtp::object::ObjectHasher;
 use dime_dmtp::server::*;
 use dime_dmtp::wire::{Address, Framed, LineReader, MAX_COMMAND_LINE, Name};
-use dime_signet::record::HostName;
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
-use rustls::RootCertStore;
-use rustls::pki_types::{PrivateKeyDer, ServerName};
+use fixture::{client_tls_config, config, host, tls};
+use rustls::pki_types::ServerName;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Runtime;
 
-/// The median of `runs` timings of `f`.
-fn median(runs: usize, mut f: impl FnMut() -> Duration) -> Duration {
-    let mut times: Vec<Duration> = (0..runs).map(|_| f()).collect();
-    times.sort();
-    times[runs / 2]
-}
+/// Object size of the delivery benchmarks.
+const SIZE: usize = 1 << 20;
+/// Bytes per read, as the driver reads them.
+const READ: usize = 64 * 1024;
+/// NOOPs per iteration of the command benchmark.
+const COMMANDS: usize = 10_000;
 
-fn host(name: &str) -> HostName {
-    HostName::new(name).unwrap()
-}
-
-fn config() -> Arc<ServerConfig> {
-    let served = vec![ServedDomain { domain: host("example.net"), fingerprints: vec![] }];
-    let mut config = ServerConfig::new(host("dx.example.net"), ListenMode::Native, served);
-    config.limits.max_pending_output = usize::MAX;
-    Arc::new(config)
-}
-
-fn commands_per_second() {
-    const N: usize = 100_000;
-    let input = b"NOOP\r\n".repeat(N);
-    let machine = median(9, || {
+fn commands(c: &mut Criterion) {
+    let input = b"NOOP\r\n".repeat(COMMANDS);
+    let mut group = c.benchmark_group("dmtp_commands");
+    group.sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    group.bench_function("server_state_machine", |b| {
         let now = Instant::now();
-        let mut session = ServerSession::new(config(), now);
-        session.tls_established(now).unwrap();
-        let start = Instant::now();
-        let mut offset = 0;
-        while offset < input.len() {
-            offset += session.enqueue_input(now, &input[offset..]);
-            while let Some(out) = session.poll_transmit() {
-                black_box(out);
+        b.iter_batched(
+            || {
+                let mut session = ServerSession::new(config(), now);
+                session.tls_established(now).unwrap();
+                session
+            },
+            |mut session| {
+                let mut offset = 0;
+                while offset < input.len() {
+                    offset += session.enqueue_input(now, &input[offset..]);
+                    while let Some(out) = session.poll_transmit() {
+                        black_box(out);
+                    }
+                }
+                session
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("line_framing", |b| {
+        b.iter(|| {
+            let mut reader = LineReader::new(MAX_COMMAND_LINE);
+            let (mut offset, mut lines) = (0, 0);
+            while offset < input.len() {
+                let (taken, framed) = reader.read(&input[offset..]);
+                offset += taken;
+                lines += usize::from(framed == Framed::Line);
             }
-        }
-        start.elapsed()
+            black_box(lines)
+        })
     });
-    let framing = median(9, || {
-        let mut reader = LineReader::new(MAX_COMMAND_LINE);
-        let start = Instant::now();
-        let mut offset = 0;
-        let mut lines = 0;
-        while offset < input.len() {
-            let (taken, framed) = reader.read(&input[offset..]);
-            offset += taken;
-            lines += usize::from(framed == Framed::Line);
-        }
-        black_box(lines);
-        start.elapsed()
-    });
-    let rate = N as f64 / machine.as_secs_f64();
-    println!(
-        "RATIO server commands: state machine {:.1} ns/command ({rate:.0} commands/s) / line framing {:.1} ns/line = {:.2}x",
-        machine.as_nanos() as f64 / N as f64,
-        framing.as_nanos() as f64 / N as f64,
-        machine.as_secs_f64() / framing.as_secs_f64()
+    group.finish();
+}
+
+/// A session in state RCPT, ready for `DATA`.
+fn session_at_rcpt(now: Instant) -> ServerSession {
+    let mut session = ServerSession::new(config(), now);
+    session.tls_established(now).unwrap();
+    let fp = Fingerprint([1; 64]);
+    let lines = format!(
+        "EHLO <example.org>\r\nMAIL FROM: <example.org> [{fp}] SIZE={SIZE}\r\nRCPT TO: <example.net> [{fp}]\r\n"
     );
+    assert_eq!(session.enqueue_input(now, lines.as_bytes()), lines.len());
+    while session.poll_transmit().is_some() {}
+    assert_eq!(session.state(), SessionState::Rcpt);
+    session
+}
+
+fn data_phase(c: &mut Criterion) {
+    let object = vec![0x5a; SIZE];
+    let hash = Fingerprint::of(&object);
+    let data = format!("DATA [{hash}]\r\n");
+    let mut group = c.benchmark_group("dmtp_data_phase_1mib");
+    group.sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    group.bench_function("sha512", |b| {
+        b.iter(|| {
+            let mut hasher = ObjectHasher::new();
+            for chunk in object.chunks(READ) {
+                hasher.update(black_box(chunk));
+            }
+            hasher.finish()
+        })
+    });
+    group.bench_function("sha384_ring", |b| {
+        let suite = rustls::crypto::ring::cipher_suite::TLS13_AES_256_GCM_SHA384;
+        let provider = suite.tls13().unwrap().common.hash_provider;
+        b.iter(|| {
+            let mut context = provider.start();
+            for chunk in object.chunks(READ) {
+                context.update(black_box(chunk));
+            }
+            context.finish()
+        })
+    });
+    group.bench_function("copy", |b| {
+        b.iter(|| {
+            let mut object_copy: Vec<u8> = Vec::new();
+            for chunk in object.chunks(READ) {
+                object_copy.extend_from_slice(black_box(chunk));
+            }
+            object_copy
+        })
+    });
+    group.bench_function("server_session", |b| {
+        let now = Instant::now();
+        b.iter_batched(
+            || session_at_rcpt(now),
+            |mut session| {
+                session.enqueue_input(now, data.as_bytes());
+                for chunk in object.chunks(READ) {
+                    assert_eq!(session.enqueue_input(now, chunk), chunk.len());
+                }
+                session.enqueue_input(now, b"\r\n");
+                let Some(ServerEvent::MessageReceived(message)) = session.poll() else { panic!("no message") };
+                session.answer(now, message.id, Answer::Message(Ok(()))).unwrap();
+                // Dropped here, as the driver's application would: the next object reuses the memory.
+                black_box(message);
+                session
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
 }
 
 struct Sink;
@@ -100,25 +172,12 @@ impl ServerApp for Sink {
     }
 }
 
-async fn delivery_vs_plain_tls() {
-    const SIZE: usize = 1 << 20;
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let leaf = CertificateParams::new(vec!["dx.example.net".to_string()]).unwrap().signed_by(&key, &ca).unwrap();
-    let mut roots = RootCertStore::empty();
-    roots.add(ca.der().clone()).unwrap();
-    let tls = server_tls_config(vec![leaf.der().clone()], PrivateKeyDer::Pkcs8(key.serialize_der().into())).unwrap();
-
-    // DMTP server.
+/// A plain TLS server: reads `SIZE` bytes (hashing them as they arrive when `hash`), answers
+/// one byte, and again.
+async fn plain_tls_server(tls: Arc<rustls::ServerConfig>, hash: bool) -> std::net::SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let dmtp_addr = listener.local_addr().unwrap();
-    tokio::spawn(serve(listener, tls.clone(), config(), Arc::new(Sink)));
-    // Plain TLS server: reads SIZE bytes, answers one byte.
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let plain_addr = listener.local_addr().unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(tls.clone());
+    let addr = listener.local_addr().unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
     tokio::spawn(async move {
         loop {
             let (tcp, _) = listener.accept().await.unwrap();
@@ -126,102 +185,138 @@ async fn delivery_vs_plain_tls() {
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
                 let Ok(mut stream) = acceptor.accept(tcp).await else { return };
-                let mut buf = vec![0u8; 64 * 1024];
+                let mut buf = vec![0u8; READ];
                 loop {
+                    let mut hasher = ObjectHasher::new();
                     let mut left = SIZE;
                     while left > 0 {
-                        let n = stream.read(&mut buf).await.unwrap_or(0);
+                        let n = stream.read(&mut buf[..READ.min(left)]).await.unwrap_or(0);
                         if n == 0 {
                             return;
                         }
-                        left -= n.min(left);
+                        if hash {
+                            hasher.update(&buf[..n]);
+                        }
+                        left -= n;
                     }
-                    if stream.write_all(b"k").await.is_err() {
+                    let ack = if hash { hasher.finish().0[0] } else { b'k' };
+                    if stream.write_all(&[ack]).await.is_err() {
                         return;
                     }
                 }
             });
         }
     });
+    addr
+}
 
+async fn plain_tls_client(
+    addr: std::net::SocketAddr,
+    config: Arc<rustls::ClientConfig>,
+) -> tokio_rustls::client::TlsStream<TcpStream> {
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.set_nodelay(true).unwrap();
+    let name = ServerName::try_from("dx.example.net").unwrap();
+    tokio_rustls::TlsConnector::from(config).connect(name, tcp).await.unwrap()
+}
+
+fn delivery(c: &mut Criterion, runtime: &Runtime) {
+    let tls = tls();
+    let (dmtp_addr, copy_addr, hash_addr) = runtime.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let dmtp_addr = listener.local_addr().unwrap();
+        tokio::spawn(serve(listener, tls.server.clone(), config(), Arc::new(Sink)));
+        (dmtp_addr, plain_tls_server(tls.server.clone(), false).await, plain_tls_server(tls.server.clone(), true).await)
+    });
     let object = Bytes::from(vec![0x5a; SIZE]);
     let fp = Fingerprint([1; 64]);
-    let delivery = Delivery {
+    let computed = Delivery {
         origin: host("example.org"),
         origin_fingerprint: fp,
         destination: host("example.net"),
         destination_fingerprint: fp,
         object: object.clone(),
+        hash: None,
         return_type: None,
         data_type: None,
-        hash: None,
     };
-    let client_tls = ClientTls::new(roots.clone()).unwrap();
+    let supplied = Delivery { hash: Some(Fingerprint::of(&object)), ..computed.clone() };
+    let client_tls = ClientTls::new(tls.roots.clone()).unwrap();
     let mut accept = |_: &dime_dmtp::resolve::PresentedCertificate<'_>| Ok(());
-    let mut connection =
-        Connection::connect(dmtp_addr, &host("dx.example.net"), ConnectMode::Native, &client_tls, &mut accept)
-            .await
-            .unwrap();
+    let plain_config = client_tls_config(tls.roots.clone());
+    let (mut connection, mut copy, mut hashed) = runtime.block_on(async {
+        let connection =
+            Connection::connect(dmtp_addr, &host("dx.example.net"), ConnectMode::Native, &client_tls, &mut accept)
+                .await
+                .unwrap();
+        (
+            connection,
+            plain_tls_client(copy_addr, plain_config.clone()).await,
+            plain_tls_client(hash_addr, plain_config).await,
+        )
+    });
 
-    let plain_config = rustls::ClientConfig::builder_with_provider(tls_provider())
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let tcp = TcpStream::connect(plain_addr).await.unwrap();
-    tcp.set_nodelay(true).unwrap();
-    let mut plain = tokio_rustls::TlsConnector::from(Arc::new(plain_config))
-        .connect(ServerName::try_from("dx.example.net").unwrap(), tcp)
-        .await
-        .unwrap();
-
-    let runs = 31;
-    let mut dmtp = Vec::new();
-    let mut copy = Vec::new();
-    for _ in 0..runs {
-        let start = Instant::now();
-        connection.request(Request::Deliver(delivery.clone())).await.unwrap();
-        dmtp.push(start.elapsed());
-        let start = Instant::now();
-        plain.write_all(&object).await.unwrap();
-        let mut ack = [0u8; 1];
-        plain.read_exact(&mut ack).await.unwrap();
-        copy.push(start.elapsed());
-    }
-    dmtp.sort();
-    copy.sort();
-    let (d, c) = (dmtp[runs / 2], copy[runs / 2]);
-    println!(
-        "RATIO 1 MiB delivery over loopback TLS: DMTP {:.0} µs / plain TLS copy {:.0} µs = {:.2}x (goal at most 1.2x)",
-        d.as_secs_f64() * 1e6,
-        c.as_secs_f64() * 1e6,
-        d.as_secs_f64() / c.as_secs_f64()
-    );
-}
-
-fn idle_session_memory() {
-    let now = Instant::now();
-    let mut session = ServerSession::new(config(), now);
-    session.tls_established(now).unwrap();
-    let _ = session.enqueue_input(now, b"EHLO <example.org>\r\nNOOP\r\n");
-    while session.poll_transmit().is_some() {}
-    let bytes = core::mem::size_of::<ServerSession>() + session.heap_bytes();
-    println!(
-        "RATIO idle server session: {bytes} bytes (struct {} + heap {}) / 16384 = {:.3}x (goal under 1x)",
-        core::mem::size_of::<ServerSession>(),
-        session.heap_bytes(),
-        bytes as f64 / 16384.0
-    );
+    let mut group = c.benchmark_group("dmtp_delivery_1mib");
+    group.sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4));
+    let mut deliver = |b: &mut criterion::Bencher<'_>, delivery: &Delivery| {
+        b.iter(|| {
+            let outcome = runtime.block_on(connection.request(Request::Deliver(delivery.clone())));
+            assert!(matches!(outcome, Ok(Outcome::Delivered(_))));
+        })
+    };
+    group.bench_function("dmtp_hash_supplied", |b| deliver(b, &supplied));
+    group.bench_function("dmtp_hash_computed", |b| deliver(b, &computed));
+    // One command and its reply on the same connection: the price of each round trip.
+    group.bench_function("dmtp_noop_round_trip", |b| {
+        b.iter(|| assert_eq!(runtime.block_on(connection.request(Request::Noop)), Ok(Outcome::Done)))
+    });
+    let plain = |b: &mut criterion::Bencher<'_>, stream: &mut tokio_rustls::client::TlsStream<TcpStream>| {
+        b.iter(|| {
+            runtime.block_on(async {
+                stream.write_all(&object).await.unwrap();
+                let mut ack = [0u8; 1];
+                stream.read_exact(&mut ack).await.unwrap();
+                ack
+            })
+        })
+    };
+    group.bench_function("tls_copy", |b| plain(b, &mut copy));
+    group.bench_function("tls_copy_sha512", |b| plain(b, &mut hashed));
+    group.finish();
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--test" || a == "--list") {
-        // `cargo test --benches` / `cargo bench -- --test`: only check that everything runs once.
-        idle_session_memory();
-        return;
-    }
-    commands_per_second();
+    let started = SystemTime::now();
+    let mut c = Criterion::default().configure_from_args();
+    commands(&mut c);
+    data_phase(&mut c);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    runtime.block_on(delivery_vs_plain_tls());
-    idle_session_memory();
+    delivery(&mut c, &runtime);
+    c.final_summary();
+
+    println!();
+    if let Some(x) = ratio::report(
+        "dmtp_commands",
+        "server_state_machine",
+        "line_framing",
+        &format!("{COMMANDS} pipelined NOOPs; informational"),
+        started,
+    ) {
+        let per_command =
+            ratio::median_ns("dmtp_commands", "server_state_machine", started).unwrap_or(f64::NAN) / COMMANDS as f64;
+        println!(
+            "      {per_command:.1} ns per command = {:.0} commands/s through the server state machine ({x:.1}x bare framing)",
+            1e9 / per_command
+        );
+    }
+    let group = "dmtp_delivery_1mib";
+    ratio::report(group, "dmtp_hash_supplied", "tls_copy", "the issue's goal: at most 1.2x", started);
+    ratio::report(group, "dmtp_hash_supplied", "tls_copy_sha512", "against the D5 floor: the receiver hashes", started);
+    ratio::report(group, "tls_copy_sha512", "tls_copy", "what D5's receiver-side SHA-512 costs a bare copy", started);
+    ratio::report(group, "dmtp_hash_computed", "dmtp_hash_supplied", "the client hashing before DATA", started);
+    ratio::report(group, "dmtp_noop_round_trip", "tls_copy", "one command round trip", started);
+    let group = "dmtp_data_phase_1mib";
+    ratio::report(group, "server_session", "sha512", "the server's DATA phase against hashing alone", started);
+    ratio::report(group, "copy", "sha512", "copying the object into its own buffer against hashing it", started);
+    ratio::report(group, "sha384_ring", "sha512", "ring's SHA-512 compression against sha2's", started);
 }
