@@ -1,6 +1,24 @@
 //! # dime
 //!
-//! DIME, the Dark Internet Mail Environment, in Rust. This crate re-exports the crate family.
+//! DIME, the Dark Internet Mail Environment, in Rust. This crate re-exports the crate family:
+//! [`core`] (shared codecs, keys, armor, STACIE), [`signet`] (signets, key files, management
+//! records), [`message`] (the encrypted message object), [`dmtp`] and [`dmap`] (the protocols,
+//! sans-IO). `cargo run --example quickstart` shows all of them together.
+//!
+//! ```
+//! use dime::core::keys::{EncryptionSecretKey, SigningSecretKey};
+//! use dime::signet::{Context, SignetState, issue, record::ManagementRecord};
+//!
+//! // An organization publishes its POK in DNS and signs its own signet with it.
+//! let pok = SigningSecretKey::generate()?;
+//! let org = issue::new_org_signet(&pok, &EncryptionSecretKey::generate()?.public()?, "example.org")?;
+//! let record: ManagementRecord = ManagementRecord::builder(pok.public()).build()?.to_string().parse()?;
+//!
+//! // Anyone checks the signet against the record.
+//! let context = Context { poks: Some(record.poks()), ..Context::default() };
+//! assert_eq!(org.validate(&context).state, SignetState::Id);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 
 pub use dime_core as core;

@@ -14,6 +14,28 @@
 //! * `dns` (feature `dns`): `_dx` TXT and MX lookups with hickory-resolver.
 //!
 //! Nothing outside the driver modules opens a socket, reads a clock or spawns a task.
+//!
+//! A server session driven by hand: bytes in, replies out, time passed in by the caller.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Instant;
+//!
+//! use dime_dmtp::server::{ListenMode, ServedDomain, ServerConfig, ServerSession};
+//! use dime_signet::record::HostName;
+//!
+//! let served = vec![ServedDomain { domain: HostName::new("example.net")?, fingerprints: vec![] }];
+//! let config = ServerConfig::new(HostName::new("dx.example.net")?, ListenMode::Native, served);
+//! let now = Instant::now();
+//! let mut session = ServerSession::new(Arc::new(config), now);
+//! session.tls_established(now)?; // native mode: TLS from the first byte, then the banner
+//! let banner = session.poll_transmit().expect("banner");
+//! assert!(banner.starts_with(b"220 "));
+//!
+//! session.enqueue_input(now, b"NOOP\r\n");
+//! assert_eq!(&session.poll_transmit().expect("reply")[..], b"250 OK\r\n");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -20,6 +20,20 @@
 //!   long as the handle.
 //! - Text is UTF-8 with an explicit length; binary data always has a length; lengths are
 //!   `size_t`.
+//!
+//! The same calls from Rust (C code looks alike; see `docs/ffi.md`):
+//!
+//! ```
+//! use dime_ffi::*;
+//!
+//! let mut signet = core::ptr::null_mut();
+//! // Three bytes are not a signet: the status says so and the out-pointer stays NULL.
+//! let status = unsafe { dime_signet_parse([6u8, 0xf0, 0].as_ptr(), 3, &mut signet) };
+//! assert_eq!(status, DimeStatus::DIME_ERR_MALFORMED);
+//! assert!(signet.is_null());
+//! let status = unsafe { dime_signet_parse(core::ptr::null(), 3, &mut signet) };
+//! assert_eq!(status, DimeStatus::DIME_ERR_NULL);
+//! ```
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 #![cfg_attr(not(test), warn(clippy::multiple_unsafe_ops_per_block))]
