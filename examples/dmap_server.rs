@@ -1,7 +1,7 @@
 //! A DMAP server on loopback with one account and a mailbox of a few encrypted objects.
 //!
 //! ```text
-//! cargo run --example dmap_server --features dmap-tokio [-- PORT [SECONDS]]
+//! cargo run --example dmap_server [-- PORT [SECONDS]]
 //! ```
 //!
 //! It listens on 127.0.0.1 (port 0 picks a free one) with implicit TLS under a certificate for

@@ -2,7 +2,7 @@
 //! DX server over DMTP (TLS, certificate pinned by the management record), after looking up the
 //! recipient's user signet with SGNT and validating it down to the record's POK.
 //!
-//! Run with `cargo run --example dmtp_relay --features dmtp-tokio`.
+//! Run with `cargo run --example dmtp_relay`.
 
 use std::error::Error;
 use std::sync::{Arc, Mutex};
