@@ -9,6 +9,8 @@
 //!   the author, and countersigns ([`OriginView::countersign`]).
 //! - The **destination** organization opens its view ([`Envelope::open_as_destination`]), which
 //!   verifies the origin, and stores the object unchanged.
+//! - Both servers can do the same in bounded memory while the object streams past
+//!   ([`OriginVerifier`], [`Countersigner`], [`DestinationVerifier`]).
 //! - The **recipient** opens everything ([`Envelope::open_as_recipient`] or the streaming
 //!   [`StreamOpener`]).
 //!
@@ -75,6 +77,8 @@ pub mod crypto;
 pub mod error;
 pub mod inspect;
 pub mod open;
+pub mod relay;
+mod scan;
 pub mod segment;
 pub mod stream;
 pub mod text;
@@ -87,6 +91,7 @@ pub use crypto::{OsRandom, RandomSource, SeededRandom};
 pub use error::{MessageError, Result};
 pub use inspect::{ChunkSummary, inspect};
 pub use open::{DestinationView, Envelope, Opened, OriginView};
+pub use relay::{Countersigner, DestinationVerifier, OriginVerifier, VerifiedOrigin};
 pub use segment::{Part, PartInfo, PartKind};
 pub use stream::{Event, MessageWriter, PartPlan, StreamOpener};
 

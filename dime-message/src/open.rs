@@ -20,6 +20,7 @@ pub struct Envelope<'a> {
     actor: Actor,
     kek: Kek,
     entries: Vec<Entry>,
+    types: Vec<ChunkType>,
 }
 
 impl core::fmt::Debug for Envelope<'_> {
@@ -47,13 +48,185 @@ fn signature_of(index: usize, plain: &[u8]) -> Result<Signature> {
     Signature::from_slice(plain).map_err(|_| MessageError::BadPlaintext { index, what: "signature length" })
 }
 
+/// What the checks read: the chunks' types and digests, the chunks the checks decrypt, and the
+/// actor's key. The in-memory [`Envelope`] holds every chunk; the streaming verifiers
+/// ([`crate::relay`]) hold only the few chunks they read.
+pub(crate) trait Source {
+    /// The actor whose key this is.
+    fn actor(&self) -> Actor;
+    /// The actor's key.
+    fn kek(&self) -> &Kek;
+    /// Chunk `index`, if held.
+    fn raw(&self, index: usize) -> Option<RawChunk<'_>>;
+    /// Every chunk's type, in wire order.
+    fn types(&self) -> &[ChunkType];
+    /// Every chunk's digests, in wire order.
+    fn entries(&self) -> &[Entry];
+    /// Whether the origin signatures are sealed.
+    fn is_countersigned(&self) -> bool;
+
+    /// Index of the first chunk of a type (every required type is present after parsing).
+    fn index_of(&self, t: ChunkType) -> usize {
+        self.types().iter().position(|x| *x == t).unwrap_or(0)
+    }
+}
+
+fn chunk<S: Source + ?Sized>(src: &S, index: usize) -> Result<RawChunk<'_>> {
+    src.raw(index).ok_or(MessageError::MissingChunk { expected: "chunk" })
+}
+
+/// The chunk key of chunk `index` for the source's actor.
+fn key<S: Source + ?Sized>(src: &S, index: usize) -> Result<ChunkKey> {
+    let chunk = chunk(src, index)?;
+    let t = chunk.chunk_type();
+    let actor = src.actor();
+    let slot = chunk.slot(actor).ok_or(MessageError::NotVisible { index, chunk_type: t.byte(), actor })?;
+    ChunkKey::unwrap(src.kek(), index, t, actor, slot)
+}
+
+/// Decrypts chunk `index`.
+pub(crate) fn decrypt<S: Source + ?Sized>(src: &S, index: usize) -> Result<Vec<u8>> {
+    let key = key(src, index)?;
+    let chunk = chunk(src, index)?;
+    if chunk.body().is_empty() {
+        return Err(MessageError::NotCountersigned);
+    }
+    key.open(index, chunk.header_bytes(), chunk.body())
+}
+
+fn decrypt_standard<S: Source + ?Sized>(src: &S, t: ChunkType) -> Result<Vec<u8>> {
+    let index = src.index_of(t);
+    let plain = decrypt(src, index)?;
+    Ok(open_standard(index, &plain)?.to_vec())
+}
+
+/// Decrypts and decodes the destination chunk.
+pub(crate) fn destination_envelope<S: Source + ?Sized>(src: &S) -> Result<DestinationEnvelope> {
+    DestinationEnvelope::decode(&decrypt_standard(src, ChunkType::Destination)?)
+}
+
+/// Checks the author's fingerprint, the tree list against the object, and the tree and full
+/// signatures. Returns the origin envelope.
+pub(crate) fn verify_author<S: Source + ?Sized>(src: &S, author: &Signet) -> Result<OriginEnvelope> {
+    let origin = OriginEnvelope::decode(&decrypt_standard(src, ChunkType::Origin)?)?;
+    check_fingerprint(author, Actor::Author, &origin.author_signet)?;
+    let key = signing_key(author, Actor::Author)?;
+    let tree_index = src.index_of(ChunkType::Tree);
+    let (listed, tree_sig) = decode_tree(tree_index, &decrypt(src, tree_index)?)?;
+    let entries = src.entries();
+    let present = entries.get(..tree_index).unwrap_or_default();
+    if listed.len() != present.len() {
+        return Err(MessageError::TreeCount { listed: listed.len(), present: present.len() });
+    }
+    if let Some(i) = listed.iter().zip(present).position(|(l, p)| !l.ct_eq(p)) {
+        return Err(MessageError::DigestMismatch { index: i });
+    }
+    verify(&key, &list_input(TREE, &listed), &tree_sig, Which::Tree)?;
+    let full_index = tree_index + 1;
+    let full_sig = signature_of(full_index, &decrypt(src, full_index)?)?;
+    let missing = || MessageError::MissingChunk { expected: "signature" };
+    let entry = |i: usize| entries.get(i).ok_or_else(missing);
+    let slots = |t| entry(src.index_of(t)).map(|e| &e.slots);
+    let input = author_full_input(
+        entry(tree_index)?,
+        [
+            slots(ChunkType::AuthorFull)?,
+            slots(ChunkType::OriginMetaBounce)?,
+            slots(ChunkType::OriginDisplayBounce)?,
+            slots(ChunkType::OriginFull)?,
+        ],
+    );
+    verify(&key, &input, &full_sig, Which::AuthorFull)?;
+    Ok(origin)
+}
+
+/// Checks the three origin signatures against the object with the origin's POK.
+pub(crate) fn verify_origin<S: Source + ?Sized>(src: &S, origin: &Signet) -> Result<()> {
+    if !src.is_countersigned() {
+        return Err(MessageError::NotCountersigned);
+    }
+    let key = signing_key(origin, Actor::Origin)?;
+    let entries = src.entries();
+    for (t, which) in [
+        (ChunkType::OriginMetaBounce, Which::OriginMetaBounce),
+        (ChunkType::OriginDisplayBounce, Which::OriginDisplayBounce),
+        (ChunkType::OriginFull, Which::OriginFull),
+    ] {
+        let index = src.index_of(t);
+        let sig = signature_of(index, &decrypt(src, index)?)?;
+        let covered = origin_coverage(t, src.types().iter().copied());
+        let own = entries.get(index).ok_or(MessageError::MissingChunk { expected: "signature" })?;
+        let input = origin_input(t, entries.get(..covered).unwrap_or_default(), &own.slots);
+        verify(&key, &input, &sig, which)?;
+    }
+    Ok(())
+}
+
+/// Checks the destination's view: the origin's fingerprint and its three signatures.
+pub(crate) fn verify_destination<S: Source + ?Sized>(src: &S, origin: &Signet) -> Result<DestinationEnvelope> {
+    let envelope = destination_envelope(src)?;
+    check_fingerprint(origin, Actor::Origin, &envelope.origin_signet)?;
+    verify_origin(src, origin)?;
+    Ok(envelope)
+}
+
+/// The origin's three signature chunks (header and sealed body, keyslots excluded), by index:
+/// each signs its coverage as it stands once the earlier ones are sealed.
+pub(crate) fn seal_origin<S: Source + ?Sized>(src: &S, pok: &SigningSecretKey) -> Result<Vec<(usize, Vec<u8>)>> {
+    let mut entries = src.entries().to_vec();
+    let mut sealed_chunks = Vec::with_capacity(3);
+    for t in [ChunkType::OriginMetaBounce, ChunkType::OriginDisplayBounce, ChunkType::OriginFull] {
+        let index = src.index_of(t);
+        let key = key(src, index)?;
+        let covered = origin_coverage(t, src.types().iter().copied());
+        let own_slots = entries.get(index).map_or([0; 64], |e| e.slots);
+        let sig = pok.sign(&origin_input(t, entries.get(..covered).unwrap_or_default(), &own_slots));
+        let header = ChunkHeader { chunk_type: t, flags: 0, body_len: SIGNATURE_BODY_LEN as u32 }.encode();
+        let mut bytes = Vec::with_capacity(HEADER_LEN + SIGNATURE_BODY_LEN);
+        bytes.extend_from_slice(&header);
+        key.seal_into(&header, &[sig.as_bytes()], 0, &mut bytes)?;
+        if let Some(entry) = entries.get_mut(index) {
+            entry.sealed = digest(&bytes);
+        }
+        sealed_chunks.push((index, bytes));
+    }
+    Ok(sealed_chunks)
+}
+
+impl Source for Envelope<'_> {
+    fn actor(&self) -> Actor {
+        self.actor
+    }
+
+    fn kek(&self) -> &Kek {
+        &self.kek
+    }
+
+    fn raw(&self, index: usize) -> Option<RawChunk<'_>> {
+        self.message.chunks().get(index).copied()
+    }
+
+    fn types(&self) -> &[ChunkType] {
+        &self.types
+    }
+
+    fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    fn is_countersigned(&self) -> bool {
+        self.message.is_countersigned()
+    }
+}
+
 impl<'a> Envelope<'a> {
     /// Parses `bytes` and derives `actor`'s key from `secret`.
     pub fn open(bytes: &'a [u8], limits: &Limits, actor: Actor, secret: &EncryptionSecretKey) -> Result<Envelope<'a>> {
         let message = Message::parse(bytes, limits)?;
         let kek = Kek::for_actor(secret, actor, &message.ephemeral()?)?;
         let entries = message.chunks().iter().map(Entry::of).collect();
-        Ok(Envelope { message, actor, kek, entries })
+        let types = message.chunks().iter().map(RawChunk::chunk_type).collect();
+        Ok(Envelope { message, actor, kek, entries, types })
     }
 
     /// The parsed message.
@@ -66,47 +239,20 @@ impl<'a> Envelope<'a> {
         self.actor
     }
 
-    fn chunk(&self, index: usize) -> Result<&RawChunk<'a>> {
-        self.message.chunks().get(index).ok_or(MessageError::MissingChunk { expected: "chunk" })
-    }
-
-    /// The chunk key of chunk `index` for this actor.
-    fn key(&self, index: usize) -> Result<ChunkKey> {
-        let chunk = self.chunk(index)?;
-        let t = chunk.chunk_type();
-        let slot = chunk.slot(self.actor).ok_or(MessageError::NotVisible {
-            index,
-            chunk_type: t.byte(),
-            actor: self.actor,
-        })?;
-        ChunkKey::unwrap(&self.kek, index, t, self.actor, slot)
-    }
-
     /// Decrypts chunk `index` and returns its plaintext: the exact error says why it cannot
     /// (`NotVisible` when the actor holds no keyslot for it).
     pub fn decrypt(&self, index: usize) -> Result<Vec<u8>> {
-        let key = self.key(index)?;
-        let chunk = self.chunk(index)?;
-        if chunk.body().is_empty() {
-            return Err(MessageError::NotCountersigned);
-        }
-        key.open(index, chunk.header_bytes(), chunk.body())
-    }
-
-    fn decrypt_standard(&self, t: ChunkType) -> Result<Vec<u8>> {
-        let index = self.message.index_of(t);
-        let plain = self.decrypt(index)?;
-        Ok(open_standard(index, &plain)?.to_vec())
+        decrypt(self, index)
     }
 
     /// The origin chunk (author, origin, recipient).
     pub fn origin_envelope(&self) -> Result<OriginEnvelope> {
-        OriginEnvelope::decode(&self.decrypt_standard(ChunkType::Origin)?)
+        OriginEnvelope::decode(&decrypt_standard(self, ChunkType::Origin)?)
     }
 
     /// The destination chunk (author, destination, recipient).
     pub fn destination_envelope(&self) -> Result<DestinationEnvelope> {
-        DestinationEnvelope::decode(&self.decrypt_standard(ChunkType::Destination)?)
+        destination_envelope(self)
     }
 
     fn expect(&self, actors: &[Actor]) -> Result<()> {
@@ -117,64 +263,11 @@ impl<'a> Envelope<'a> {
         }
     }
 
-    /// Checks the author's fingerprint, the tree list against the object, and the tree and full
-    /// signatures. Returns the origin envelope.
-    fn verify_author(&self, author: &Signet) -> Result<OriginEnvelope> {
-        let origin = self.origin_envelope()?;
-        check_fingerprint(author, Actor::Author, &origin.author_signet)?;
-        let key = signing_key(author, Actor::Author)?;
-        let tree_index = self.message.index_of(ChunkType::Tree);
-        let (listed, tree_sig) = decode_tree(tree_index, &self.decrypt(tree_index)?)?;
-        let present = self.entries.get(..tree_index).unwrap_or_default();
-        if listed.len() != present.len() {
-            return Err(MessageError::TreeCount { listed: listed.len(), present: present.len() });
-        }
-        if let Some(i) = (0..present.len()).find(|i| !listed[*i].ct_eq(&present[*i])) {
-            return Err(MessageError::DigestMismatch { index: i });
-        }
-        verify(&key, &list_input(TREE, &listed), &tree_sig, Which::Tree)?;
-        let full_index = tree_index + 1;
-        let full_sig = signature_of(full_index, &self.decrypt(full_index)?)?;
-        let slots = |t| &self.entries[self.message.index_of(t)].slots;
-        let input = author_full_input(
-            &self.entries[tree_index],
-            [
-                slots(ChunkType::AuthorFull),
-                slots(ChunkType::OriginMetaBounce),
-                slots(ChunkType::OriginDisplayBounce),
-                slots(ChunkType::OriginFull),
-            ],
-        );
-        verify(&key, &input, &full_sig, Which::AuthorFull)?;
-        Ok(origin)
-    }
-
-    /// Checks the three origin signatures against the object with the origin's POK.
-    fn verify_origin(&self, origin: &Signet) -> Result<()> {
-        if !self.message.is_countersigned() {
-            return Err(MessageError::NotCountersigned);
-        }
-        let key = signing_key(origin, Actor::Origin)?;
-        let types: Vec<ChunkType> = self.message.chunks().iter().map(RawChunk::chunk_type).collect();
-        for (t, which) in [
-            (ChunkType::OriginMetaBounce, Which::OriginMetaBounce),
-            (ChunkType::OriginDisplayBounce, Which::OriginDisplayBounce),
-            (ChunkType::OriginFull, Which::OriginFull),
-        ] {
-            let index = self.message.index_of(t);
-            let sig = signature_of(index, &self.decrypt(index)?)?;
-            let covered = origin_coverage(t, types.iter().copied());
-            let input = origin_input(t, self.entries.get(..covered).unwrap_or_default(), &self.entries[index].slots);
-            verify(&key, &input, &sig, which)?;
-        }
-        Ok(())
-    }
-
     /// Decrypts the headers and every part.
     fn content(&self) -> Result<Content> {
-        let headers = CommonHeaders::decode(&self.decrypt_standard(ChunkType::Common)?)?;
+        let headers = CommonHeaders::decode(&decrypt_standard(self, ChunkType::Common)?)?;
         let other = match self.message.find(ChunkType::Other) {
-            Some(_) => self.decrypt_standard(ChunkType::Other)?,
+            Some(_) => decrypt_standard(self, ChunkType::Other)?,
             None => Vec::new(),
         };
         let mut display = Vec::new();
@@ -213,10 +306,10 @@ impl<'a> Envelope<'a> {
     /// and decrypts everything.
     pub fn open_as_author(self, author: &Signet, origin: Option<&Signet>) -> Result<Opened> {
         self.expect(&[Actor::Author])?;
-        let origin_envelope = self.verify_author(author)?;
+        let origin_envelope = verify_author(&self, author)?;
         let countersigned = match origin {
             Some(origin) => {
-                self.verify_origin(origin)?;
+                verify_origin(&self, origin)?;
                 true
             }
             None => false,
@@ -242,26 +335,24 @@ impl<'a> Envelope<'a> {
         if self.message.is_countersigned() {
             return Err(MessageError::AlreadyCountersigned);
         }
-        let envelope = self.verify_author(author)?;
+        let envelope = verify_author(&self, author)?;
         Ok(OriginView { envelope, inner: self })
     }
 
     /// The destination's view: the recipient and origin; verifies the origin's signatures.
     pub fn open_as_destination(self, origin: &Signet) -> Result<DestinationView> {
         self.expect(&[Actor::Destination])?;
-        let envelope = self.destination_envelope()?;
-        check_fingerprint(origin, Actor::Origin, &envelope.origin_signet)?;
-        self.verify_origin(origin)?;
+        let envelope = verify_destination(&self, origin)?;
         Ok(DestinationView { tracing: self.message.tracing().map(<[u8]>::to_vec), envelope })
     }
 
     /// The recipient's view: verifies every signature and decrypts everything.
     pub fn open_as_recipient(self, author: &Signet, origin: &Signet) -> Result<Opened> {
         self.expect(&[Actor::Recipient])?;
-        let origin_envelope = self.verify_author(author)?;
+        let origin_envelope = verify_author(&self, author)?;
         let destination = self.destination_envelope()?;
         check_fingerprint(origin, Actor::Origin, &destination.origin_signet)?;
-        self.verify_origin(origin)?;
+        verify_origin(&self, origin)?;
         let Content { headers, other_headers, display, attachments } = self.content()?;
         Ok(Opened {
             tracing: self.message.tracing().map(<[u8]>::to_vec),
@@ -330,24 +421,7 @@ impl OriginView<'_> {
     pub fn countersign(&self, pok: &SigningSecretKey) -> Result<Vec<u8>> {
         let env = &self.inner;
         let chunks = env.message.chunks();
-        let types: Vec<ChunkType> = chunks.iter().map(RawChunk::chunk_type).collect();
-        let mut entries = env.entries.clone();
-        let mut sealed_chunks = Vec::with_capacity(3);
-        for t in [ChunkType::OriginMetaBounce, ChunkType::OriginDisplayBounce, ChunkType::OriginFull] {
-            let index = env.message.index_of(t);
-            let key = env.key(index)?;
-            let covered = origin_coverage(t, types.iter().copied());
-            let own_slots = entries.get(index).map_or([0; 64], |e| e.slots);
-            let sig = pok.sign(&origin_input(t, entries.get(..covered).unwrap_or_default(), &own_slots));
-            let header = ChunkHeader { chunk_type: t, flags: 0, body_len: SIGNATURE_BODY_LEN as u32 }.encode();
-            let mut bytes = Vec::with_capacity(HEADER_LEN + SIGNATURE_BODY_LEN);
-            bytes.extend_from_slice(&header);
-            key.seal_into(&header, &[sig.as_bytes()], 0, &mut bytes)?;
-            if let Some(entry) = entries.get_mut(index) {
-                entry.sealed = digest(&bytes);
-            }
-            sealed_chunks.push((index, bytes));
-        }
+        let sealed_chunks = seal_origin(env, pok)?;
         let first = sealed_chunks.first().map_or(chunks.len(), |(i, _)| *i);
         let keep = chunks.get(..first).unwrap_or_default();
         let kept_len: usize = keep.iter().map(|c| c.sealed.len() + c.slots.len()).sum();

@@ -1,0 +1,264 @@
+//! Streaming for the servers: the origin and the destination check an object fed in arbitrary
+//! pieces, in memory that grows with the number of chunks but not with their size, and reach the
+//! same verdict, or the same error, as [`Envelope::open_as_origin`](crate::Envelope::open_as_origin)
+//! and [`Envelope::open_as_destination`](crate::Envelope::open_as_destination).
+
+use dime_core::keys::{EncryptionSecretKey, SigningSecretKey};
+use dime_signet::Signet;
+
+use crate::actor::Actor;
+use crate::chunk::{ChunkType, RawChunk, SIGNATURE_BODY_LEN};
+use crate::crypto::{Kek, decode_ephemeral};
+use crate::error::{MessageError, Result};
+use crate::open::{DestinationView, Source, seal_origin, verify_author, verify_destination};
+use crate::scan::{Scanned, Scanner};
+use crate::text::OriginEnvelope;
+use crate::tree::Entry;
+use crate::wire::{Limits, write_framing};
+
+/// A scanned object with an actor's key: what the shared checks of [`crate::open`] read.
+struct Keyed {
+    scanned: Scanned,
+    actor: Actor,
+    kek: Kek,
+}
+
+impl Keyed {
+    /// Derives `actor`'s key from the held ephemeral chunk, as [`crate::Envelope::open`] does.
+    fn new(scanned: Scanned, actor: Actor, secret: &EncryptionSecretKey) -> Result<Keyed> {
+        let ephemeral = scanned
+            .held
+            .iter()
+            .find(|h| h.header.chunk_type == ChunkType::Ephemeral)
+            .map(|h| h.raw().body())
+            .unwrap_or_default();
+        let kek = Kek::for_actor(secret, actor, &decode_ephemeral(ephemeral)?)?;
+        Ok(Keyed { scanned, actor, kek })
+    }
+}
+
+impl Source for Keyed {
+    fn actor(&self) -> Actor {
+        self.actor
+    }
+
+    fn kek(&self) -> &Kek {
+        &self.kek
+    }
+
+    fn raw(&self, index: usize) -> Option<RawChunk<'_>> {
+        self.scanned.held.iter().find(|h| h.index == index).map(crate::scan::Held::raw)
+    }
+
+    fn types(&self) -> &[ChunkType] {
+        &self.scanned.types
+    }
+
+    fn entries(&self) -> &[Entry] {
+        &self.scanned.entries
+    }
+
+    fn is_countersigned(&self) -> bool {
+        self.scanned.countersigned
+    }
+}
+
+/// The chunks the destination reads: the ephemeral key, its envelope and the origin's signatures.
+fn destination_holds(t: ChunkType) -> bool {
+    matches!(t, ChunkType::Ephemeral | ChunkType::Destination) || t.is_origin_signature()
+}
+
+/// The chunks the origin reads: the ephemeral key, its envelope, the author's signatures and
+/// the placeholders it seals.
+fn origin_holds(t: ChunkType) -> bool {
+    matches!(t, ChunkType::Ephemeral | ChunkType::Origin | ChunkType::Tree | ChunkType::AuthorFull)
+        || t.is_origin_signature()
+}
+
+/// The destination's streaming check. Feed the object's bytes in order, in any pieces; at
+/// [`finish`](Self::finish) it verifies the origin's signatures exactly as
+/// [`Envelope::open_as_destination`](crate::Envelope::open_as_destination) does.
+///
+/// Memory: the ephemeral, destination and origin signature chunks, 129 bytes per chunk (its
+/// type and digests) and at most one chunk header; never a part's content.
+///
+/// An error from [`feed`](Self::feed) is final. It is the error the in-memory path reports for
+/// the same bytes, except when the declared length is also wrong: the in-memory parser checks
+/// the length first, which a stream can only do at the end.
+#[derive(Debug)]
+pub struct DestinationVerifier {
+    scanner: Scanner,
+}
+
+impl DestinationVerifier {
+    /// A verifier applying `limits` to everything it reads.
+    pub fn new(limits: &Limits) -> DestinationVerifier {
+        DestinationVerifier { scanner: Scanner::new(limits, destination_holds) }
+    }
+
+    /// Takes the next bytes of the object.
+    pub fn feed(&mut self, data: &[u8]) -> Result<()> {
+        self.scanner.feed(data)
+    }
+
+    /// Bytes the verifier holds (buffer capacities included).
+    pub fn retained_bytes(&self) -> usize {
+        self.scanner.retained()
+    }
+
+    /// Ends the object: checks it is complete, derives the destination's key from `secret` and
+    /// verifies the origin (fingerprint and its three signatures) against `origin`.
+    pub fn finish(self, secret: &EncryptionSecretKey, origin: &Signet) -> Result<DestinationView> {
+        let held = Keyed::new(self.scanner.finish()?, Actor::Destination, secret)?;
+        let envelope = verify_destination(&held, origin)?;
+        Ok(DestinationView { tracing: held.scanned.tracing, envelope })
+    }
+}
+
+/// The origin's streaming check. Feed the object's bytes in order, in any pieces; at
+/// [`finish`](Self::finish) it verifies the author exactly as
+/// [`Envelope::open_as_origin`](crate::Envelope::open_as_origin) does.
+///
+/// Memory: the ephemeral, origin, tree, author signature and origin placeholder chunks (the tree
+/// holds 128 bytes per chunk), 129 bytes per chunk and at most one chunk header; never a part's
+/// content. Errors from [`feed`](Self::feed) are final, as for [`DestinationVerifier`].
+#[derive(Debug)]
+pub struct OriginVerifier {
+    scanner: Scanner,
+}
+
+impl OriginVerifier {
+    /// A verifier applying `limits` to everything it reads.
+    pub fn new(limits: &Limits) -> OriginVerifier {
+        OriginVerifier { scanner: Scanner::new(limits, origin_holds) }
+    }
+
+    /// Takes the next bytes of the object.
+    pub fn feed(&mut self, data: &[u8]) -> Result<()> {
+        self.scanner.feed(data)
+    }
+
+    /// Bytes the verifier holds (buffer capacities included).
+    pub fn retained_bytes(&self) -> usize {
+        self.scanner.retained()
+    }
+
+    /// Ends the object: checks it is complete and not yet countersigned, derives the origin's
+    /// key from `secret` and verifies the author against `author`.
+    pub fn finish(self, secret: &EncryptionSecretKey, author: &Signet) -> Result<VerifiedOrigin> {
+        let scanned = self.scanner.finish()?;
+        let held = Keyed::new(scanned, Actor::Origin, secret)?;
+        if held.scanned.countersigned {
+            return Err(MessageError::AlreadyCountersigned);
+        }
+        let envelope = verify_author(&held, author)?;
+        Ok(VerifiedOrigin { envelope, held })
+    }
+}
+
+/// What the origin learns from a streamed object: the author and destination.
+pub struct VerifiedOrigin {
+    /// The origin chunk.
+    pub envelope: OriginEnvelope,
+    held: Keyed,
+}
+
+impl core::fmt::Debug for VerifiedOrigin {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("VerifiedOrigin").field("envelope", &self.envelope).finish()
+    }
+}
+
+impl VerifiedOrigin {
+    /// The tracing prefix, opaque.
+    pub fn tracing(&self) -> Option<&[u8]> {
+        self.held.scanned.tracing.as_deref()
+    }
+
+    /// The three sealed origin signature chunks, keyslots included: the bytes that replace the
+    /// placeholders at the end of the object.
+    fn sealed_tail(&self, pok: &SigningSecretKey) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        for (index, bytes) in seal_origin(&self.held, pok)? {
+            let raw = self.held.raw(index).ok_or(MessageError::MissingChunk { expected: "signature" })?;
+            out.extend_from_slice(&bytes);
+            out.extend_from_slice(raw.slots);
+        }
+        Ok(out)
+    }
+}
+
+/// Bytes the sealed signatures add to an object: three bodies that were empty.
+const COUNTERSIGNATURE_GROWTH: u64 = 3 * SIGNATURE_BODY_LEN as u64;
+
+/// The origin's streaming relay: checks the author as [`OriginVerifier`] does and writes the
+/// countersigned object as it reads, byte for byte what
+/// [`OriginView::countersign`](crate::OriginView::countersign) returns.
+///
+/// Each [`feed`](Self::feed) passes on every byte known to precede the origin placeholders
+/// (the framing, rewritten for the new length, as soon as it is read); the placeholders are
+/// held back and replaced by the sealed signatures at [`finish`](Self::finish). The output is
+/// only valid once `finish` succeeded: on any error the caller discards what was written.
+///
+/// Memory: that of [`OriginVerifier`] plus the bytes of one fed piece not yet passed on.
+#[derive(Debug)]
+pub struct Countersigner {
+    verifier: OriginVerifier,
+    pending: Vec<u8>,
+    framed: bool,
+    passed: u64,
+}
+
+impl Countersigner {
+    /// A relay applying `limits` to everything it reads.
+    pub fn new(limits: &Limits) -> Countersigner {
+        Countersigner { verifier: OriginVerifier::new(limits), pending: Vec::new(), framed: false, passed: 0 }
+    }
+
+    /// Takes the next bytes of the object and appends to `out` those that can be passed on.
+    pub fn feed(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        let was_framed = self.framed;
+        self.verifier.feed(data)?;
+        let scanner = &self.verifier.scanner;
+        let Some((tracing, chunks_len)) = scanner.framing() else {
+            return Ok(());
+        };
+        if !was_framed {
+            // The framing is rewritten; of this piece, only what follows it is chunk bytes.
+            let grown = u64::from(chunks_len) + COUNTERSIGNATURE_GROWTH;
+            let len = usize::try_from(grown).map_err(|_| MessageError::Input("object too large"))?;
+            write_framing(out, tracing, len)?;
+            self.framed = true;
+            let chunk_bytes = scanner.consumed() as usize;
+            self.pending.extend_from_slice(data.get(data.len().saturating_sub(chunk_bytes)..).unwrap_or_default());
+        } else {
+            self.pending.extend_from_slice(data);
+        }
+        let ready = usize::try_from(scanner.settled().saturating_sub(self.passed))
+            .unwrap_or(usize::MAX)
+            .min(self.pending.len());
+        out.extend_from_slice(self.pending.get(..ready).unwrap_or_default());
+        self.pending.drain(..ready);
+        self.passed += ready as u64;
+        Ok(())
+    }
+
+    /// Bytes the relay holds (buffer capacities included).
+    pub fn retained_bytes(&self) -> usize {
+        self.verifier.retained_bytes() + self.pending.capacity()
+    }
+
+    /// Ends the object: verifies the author as [`OriginVerifier::finish`] does, then appends
+    /// the sealed origin signatures (with their keyslots) to `out`.
+    pub fn finish(
+        self,
+        secret: &EncryptionSecretKey,
+        author: &Signet,
+        pok: &SigningSecretKey,
+        out: &mut Vec<u8>,
+    ) -> Result<VerifiedOrigin> {
+        let verified = self.verifier.finish(secret, author)?;
+        out.extend_from_slice(&verified.sealed_tail(pok)?);
+        Ok(verified)
+    }
+}

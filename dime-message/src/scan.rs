@@ -1,0 +1,291 @@
+//! Incremental parsing for the servers: the framing and every chunk header are read as bytes
+//! arrive, under the same limits and grammar as [`crate::Message::parse`]; each chunk is reduced to
+//! its digests on the fly, and only the chunk types the caller names are held whole.
+
+use sha2::{Digest, Sha512};
+
+use crate::chunk::{ChunkHeader, ChunkType, HEADER_LEN, RawChunk};
+use crate::error::{MessageError, Result};
+use crate::tree::Entry;
+use crate::wire::{Grammar, Limits, MESSAGE_HEADER_LEN, check_limit, read_framing, read_header};
+
+/// A chunk held whole: its position, header and bytes (header, body and keyslots).
+#[derive(Debug, Clone)]
+pub(crate) struct Held {
+    pub index: usize,
+    pub header: ChunkHeader,
+    pub bytes: Vec<u8>,
+}
+
+impl Held {
+    /// The chunk as the in-memory parser would have produced it (offset unknown, so 0).
+    pub fn raw(&self) -> RawChunk<'_> {
+        let body_end = HEADER_LEN + self.header.body_len as usize;
+        RawChunk {
+            index: self.index,
+            header: self.header,
+            offset: 0,
+            sealed: self.bytes.get(..body_end).unwrap_or_default(),
+            slots: self.bytes.get(body_end..).unwrap_or_default(),
+        }
+    }
+}
+
+/// The chunk being read.
+struct Current {
+    header: ChunkHeader,
+    /// Bytes of the chunk received after its header.
+    received: usize,
+    sealed: Sha512,
+    slots: Sha512,
+    held: Option<Vec<u8>>,
+}
+
+enum Phase {
+    /// Collecting the tracing prefix and message header.
+    Framing(Vec<u8>),
+    /// Collecting a chunk header (`len` bytes so far).
+    Header { bytes: [u8; HEADER_LEN], len: usize },
+    /// Inside a chunk.
+    Chunk(Box<Current>),
+}
+
+/// What a completed scan found.
+#[derive(Debug, Clone)]
+pub(crate) struct Scanned {
+    pub tracing: Option<Vec<u8>>,
+    pub types: Vec<ChunkType>,
+    pub entries: Vec<Entry>,
+    pub held: Vec<Held>,
+    pub countersigned: bool,
+}
+
+/// Reads an object incrementally. Memory: the framing, one chunk header, the held chunks and
+/// 129 bytes per chunk (its type and digests); never a chunk body that is not held.
+pub(crate) struct Scanner {
+    limits: Limits,
+    hold: fn(ChunkType) -> bool,
+    phase: Phase,
+    tracing: Option<Vec<u8>>,
+    declared: u64,
+    consumed: u64,
+    grammar: Grammar,
+    types: Vec<ChunkType>,
+    entries: Vec<Entry>,
+    held: Vec<Held>,
+    settled: u64,
+}
+
+impl core::fmt::Debug for Scanner {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Scanner").field("chunks", &self.types.len()).field("consumed", &self.consumed).finish()
+    }
+}
+
+/// Bytes still needed before [`read_framing`] can decide, given the prefix collected so far.
+fn framing_need(prefix: &[u8]) -> usize {
+    match prefix {
+        [_, _, a, b, c, d, ..] => {
+            // Only a tracing prefix leaves the framing undecided after 6 bytes.
+            let tracing = u32::from_be_bytes([*a, *b, *c, *d]) as usize;
+            (2 * MESSAGE_HEADER_LEN).saturating_add(tracing).saturating_sub(prefix.len()).max(1)
+        }
+        _ => MESSAGE_HEADER_LEN - prefix.len(),
+    }
+}
+
+impl Scanner {
+    /// A scanner that holds whole the chunks whose type `hold` accepts.
+    pub fn new(limits: &Limits, hold: fn(ChunkType) -> bool) -> Scanner {
+        Scanner {
+            limits: *limits,
+            hold,
+            phase: Phase::Framing(Vec::new()),
+            tracing: None,
+            declared: 0,
+            consumed: 0,
+            grammar: Grammar::new(),
+            types: Vec::new(),
+            entries: Vec::new(),
+            held: Vec::new(),
+            settled: 0,
+        }
+    }
+
+    /// Whether the framing has been read.
+    pub fn framing(&self) -> Option<(Option<&[u8]>, u32)> {
+        match self.phase {
+            Phase::Framing(_) => None,
+            _ => Some((self.tracing.as_deref(), self.declared as u32)),
+        }
+    }
+
+    /// Chunk bytes read so far (framing excluded).
+    pub fn consumed(&self) -> u64 {
+        self.consumed
+    }
+
+    /// Chunk bytes known to come before the first origin signature chunk (248): those a
+    /// countersigning relay may pass on before the end.
+    pub fn settled(&self) -> u64 {
+        self.settled
+    }
+
+    /// Bytes held: buffers, the held chunks and the digest list (capacities, not lengths).
+    pub fn retained(&self) -> usize {
+        let phase = match &self.phase {
+            Phase::Framing(b) => b.capacity(),
+            Phase::Header { .. } => 0,
+            Phase::Chunk(c) => c.held.as_ref().map_or(0, Vec::capacity),
+        };
+        phase
+            + self.tracing.as_ref().map_or(0, Vec::capacity)
+            + self.types.capacity() * core::mem::size_of::<ChunkType>()
+            + self.entries.capacity() * core::mem::size_of::<Entry>()
+            + self.held.capacity() * core::mem::size_of::<Held>()
+            + self.held.iter().map(|h| h.bytes.capacity()).sum::<usize>()
+    }
+
+    /// Takes the next bytes of the object.
+    pub fn feed(&mut self, mut data: &[u8]) -> Result<()> {
+        while !data.is_empty() {
+            let n = match &mut self.phase {
+                Phase::Framing(prefix) => {
+                    let n = framing_need(prefix).min(data.len());
+                    prefix.extend_from_slice(data.get(..n).unwrap_or_default());
+                    if let Some(framing) = read_framing(prefix, &self.limits)? {
+                        self.tracing = framing.tracing.map(<[u8]>::to_vec);
+                        self.declared = u64::from(framing.chunks_len);
+                        self.phase = Phase::Header { bytes: [0; HEADER_LEN], len: 0 };
+                    }
+                    data = data.get(n..).unwrap_or_default();
+                    continue;
+                }
+                Phase::Header { bytes, len } => {
+                    let n = (HEADER_LEN - *len).min(data.len());
+                    if let (Some(to), Some(from)) = (bytes.get_mut(*len..*len + n), data.get(..n)) {
+                        to.copy_from_slice(from);
+                    }
+                    *len += n;
+                    n
+                }
+                Phase::Chunk(current) => {
+                    let header = current.header;
+                    let body = header.body_len as usize;
+                    let total = body + header.chunk_type.slots_len();
+                    let n = (total - current.received).min(data.len());
+                    let piece = data.get(..n).unwrap_or_default();
+                    let (in_body, in_slots) = piece.split_at(body.saturating_sub(current.received).min(n));
+                    current.sealed.update(in_body);
+                    current.slots.update(in_slots);
+                    if let Some(held) = current.held.as_mut() {
+                        held.extend_from_slice(piece);
+                    }
+                    current.received += n;
+                    if !header.chunk_type.is_origin_signature() {
+                        self.settled += n as u64;
+                    }
+                    n
+                }
+            };
+            self.consumed += n as u64;
+            if self.consumed > self.declared {
+                return Err(MessageError::LengthMismatch {
+                    declared: self.declared as usize,
+                    available: self.consumed as usize,
+                });
+            }
+            data = data.get(n..).unwrap_or_default();
+            self.step()?;
+        }
+        Ok(())
+    }
+
+    /// Moves to the next phase when the current unit is complete.
+    fn step(&mut self) -> Result<()> {
+        let index = self.types.len();
+        match &mut self.phase {
+            Phase::Framing(_) => {}
+            Phase::Header { bytes, len } => {
+                if *len == HEADER_LEN {
+                    let header = read_header(index, bytes)?;
+                    check_limit(&header, &self.limits)?;
+                    self.grammar.next(index, &header, &self.limits)?;
+                    if !header.chunk_type.is_origin_signature() {
+                        self.settled += HEADER_LEN as u64;
+                    }
+                    let mut sealed = Sha512::new();
+                    sealed.update(*bytes);
+                    let held = (self.hold)(header.chunk_type).then(|| {
+                        let mut held = Vec::with_capacity(header.chunk_len());
+                        held.extend_from_slice(bytes);
+                        held
+                    });
+                    self.phase =
+                        Phase::Chunk(Box::new(Current { header, received: 0, sealed, slots: Sha512::new(), held }));
+                    // A chunk may have nothing after its header.
+                    return self.step();
+                }
+            }
+            Phase::Chunk(current) => {
+                let header = current.header;
+                if current.received == header.chunk_len() - HEADER_LEN {
+                    let Phase::Chunk(done) =
+                        core::mem::replace(&mut self.phase, Phase::Header { bytes: [0; HEADER_LEN], len: 0 })
+                    else {
+                        return Ok(());
+                    };
+                    let Current { sealed, slots, held, .. } = *done;
+                    self.entries.push(Entry { sealed: sealed.finalize().into(), slots: slots.finalize().into() });
+                    self.types.push(header.chunk_type);
+                    if let Some(bytes) = held {
+                        self.held.push(Held { index, header, bytes });
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the input: the same checks, in the same order, as the in-memory parser's at the end.
+    pub fn finish(self) -> Result<Scanned> {
+        let (received, phase) = match self.phase {
+            Phase::Framing(prefix) => {
+                return Err(MessageError::Truncated {
+                    what: "message header",
+                    available: prefix.len(),
+                    needed: MESSAGE_HEADER_LEN,
+                });
+            }
+            Phase::Header { len, .. } => (len, None),
+            Phase::Chunk(current) => (current.received, Some(current.header)),
+        };
+        if self.consumed != self.declared {
+            return Err(MessageError::LengthMismatch {
+                declared: self.declared as usize,
+                available: self.consumed as usize,
+            });
+        }
+        match phase {
+            Some(header) => {
+                return Err(MessageError::Truncated {
+                    what: "chunk",
+                    available: received,
+                    needed: header.chunk_len() - HEADER_LEN,
+                });
+            }
+            None if received > 0 => {
+                return Err(MessageError::Truncated { what: "chunk header", available: received, needed: HEADER_LEN });
+            }
+            None => {}
+        }
+        self.grammar.finish()?;
+        Ok(Scanned {
+            tracing: self.tracing,
+            types: self.types,
+            entries: self.entries,
+            held: self.held,
+            countersigned: self.grammar.countersigned() == Some(true),
+        })
+    }
+}

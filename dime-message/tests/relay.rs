@@ -1,0 +1,298 @@
+//! The servers' streaming checks (`OriginVerifier`, `Countersigner`, `DestinationVerifier`)
+//! against the in-memory views, for every shape of object and every way of cutting it.
+
+mod common;
+
+use common::*;
+use dime_message::*;
+use proptest::prelude::*;
+
+/// Feeds `object` in pieces whose sizes cycle through `sizes` (each at least 1).
+fn pieces<'a>(object: &'a [u8], sizes: &[usize]) -> Vec<&'a [u8]> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    let mut i = 0;
+    while at < object.len() {
+        let n = sizes.get(i % sizes.len().max(1)).copied().unwrap_or(1).max(1).min(object.len() - at);
+        out.push(&object[at..at + n]);
+        at += n;
+        i += 1;
+    }
+    out
+}
+
+fn memory_destination(world: &World, object: &[u8]) -> Result<DestinationView> {
+    world.open_destination(object)
+}
+
+fn stream_destination(world: &World, object: &[u8], sizes: &[usize]) -> Result<DestinationView> {
+    let mut v = DestinationVerifier::new(&Limits::default());
+    for piece in pieces(object, sizes) {
+        v.feed(piece)?;
+    }
+    v.finish(&world.destination.enc, &world.origin.signet)
+}
+
+/// The origin's in-memory result: its envelope, the tracing prefix and the relayed object.
+fn memory_origin(world: &World, object: &[u8]) -> Result<(OriginEnvelope, Option<Vec<u8>>, Vec<u8>)> {
+    let view = Envelope::open(object, &Limits::default(), Actor::Origin, &world.origin.enc)?
+        .open_as_origin(&world.author.signet)?;
+    let relayed = view.countersign(&world.origin.pok)?;
+    Ok((view.envelope.clone(), view.tracing().map(<[u8]>::to_vec), relayed))
+}
+
+fn stream_origin(world: &World, object: &[u8], sizes: &[usize]) -> Result<(OriginEnvelope, Option<Vec<u8>>)> {
+    let mut v = OriginVerifier::new(&Limits::default());
+    for piece in pieces(object, sizes) {
+        v.feed(piece)?;
+    }
+    let verified = v.finish(&world.origin.enc, &world.author.signet)?;
+    Ok((verified.envelope.clone(), verified.tracing().map(<[u8]>::to_vec)))
+}
+
+fn stream_countersign(world: &World, object: &[u8], sizes: &[usize]) -> Result<Vec<u8>> {
+    let mut c = Countersigner::new(&Limits::default());
+    let mut out = Vec::new();
+    for piece in pieces(object, sizes) {
+        c.feed(piece, &mut out)?;
+    }
+    c.finish(&world.origin.enc, &world.author.signet, &world.origin.pok, &mut out)?;
+    Ok(out)
+}
+
+/// Checks every streaming path against the in-memory one for an unsigned `object`.
+fn agree(world: &World, object: &[u8], sizes: &[usize]) {
+    let (envelope, tracing, relayed) = memory_origin(world, object).unwrap();
+    assert_eq!(stream_origin(world, object, sizes).unwrap(), (envelope, tracing));
+    assert_eq!(stream_countersign(world, object, sizes).unwrap(), relayed);
+    let view = memory_destination(world, &relayed).unwrap();
+    assert_eq!(stream_destination(world, &relayed, sizes).unwrap(), view);
+}
+
+fn spanning() -> ComposeOptions {
+    ComposeOptions { segment_size: 4096 }
+}
+
+/// Unsigned objects of every shape: no part, one part, many parts, spanning parts, tracing.
+fn shapes(world: &World) -> Vec<Vec<u8>> {
+    let mut none = content(0, 0, 0);
+    none.other_headers.clear();
+    let traced = world.compose(&content(1, 1, 300), 6);
+    let traced = Message::parse(&traced, &Limits::default()).unwrap().with_tracing(Some(b"Received: relay-1")).unwrap();
+    vec![
+        world.compose(&none, 1),
+        world.compose(&content(1, 0, 100), 2),
+        world.compose(&content(3, 4, 700), 3),
+        world.compose_with(&content(2, 1, 9000), &spanning(), 4),
+        traced,
+    ]
+}
+
+#[test]
+fn every_shape_whole_and_in_halves() {
+    let world = World::new();
+    for object in shapes(&world) {
+        agree(&world, &object, &[object.len()]);
+        agree(&world, &object, &[object.len() / 2 + 1]);
+    }
+}
+
+#[test]
+fn a_small_message_byte_at_a_time() {
+    let world = World::new();
+    let object = world.compose(&content(1, 0, 100), 9);
+    agree(&world, &object, &[1]);
+}
+
+#[test]
+fn tracing_is_returned_by_both_servers() {
+    let world = World::new();
+    let object = shapes(&world).pop().unwrap();
+    let (_, tracing) = stream_origin(&world, &object, &[5]).unwrap();
+    assert_eq!(tracing.as_deref(), Some(&b"Received: relay-1"[..]));
+    let relayed = stream_countersign(&world, &object, &[5]).unwrap();
+    assert_eq!(stream_destination(&world, &relayed, &[5]).unwrap().tracing.as_deref(), Some(&b"Received: relay-1"[..]));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn every_split_agrees(shape in 0usize..5, sizes in prop::collection::vec(1usize..3000, 1..12)) {
+        let world = World::new();
+        let object = shapes(&world).swap_remove(shape);
+        agree(&world, &object, &sizes);
+    }
+}
+
+/// A countersigned object with two display parts and an attachment, and its unsigned form.
+fn sample(world: &World) -> (Vec<u8>, Vec<u8>) {
+    let unsigned = world.compose(&content(2, 1, 40), 11);
+    let relayed = world.relay(&unsigned);
+    (unsigned, relayed)
+}
+
+/// Streaming and in-memory errors agree exactly, except that the in-memory parser reports a
+/// wrong declared length before anything else while the stream finds out at the end, with the
+/// bytes it has counted so far.
+fn same_error<T: core::fmt::Debug>(memory: Result<T>, stream: Result<T>, what: &str) {
+    let (Err(m), Err(s)) = (&memory, &stream) else {
+        panic!("{what}: memory {memory:?}, stream {stream:?}");
+    };
+    if matches!(m, MessageError::LengthMismatch { .. }) {
+        assert_eq!(core::mem::discriminant(m), core::mem::discriminant(s), "{what}");
+    } else {
+        assert_eq!(m, s, "{what}");
+    }
+}
+
+#[test]
+fn bit_flips_fail_alike() {
+    let world = World::new();
+    let (unsigned, relayed) = sample(&world);
+    for bit in (0..relayed.len() * 8).step_by(7) {
+        let mut bad = relayed.clone();
+        bad[bit / 8] ^= 1 << (bit % 8);
+        let what = format!("destination, bit {bit}");
+        same_error(memory_destination(&world, &bad), stream_destination(&world, &bad, &[97]), &what);
+    }
+    for bit in (0..unsigned.len() * 8).step_by(7) {
+        let mut bad = unsigned.clone();
+        bad[bit / 8] ^= 1 << (bit % 8);
+        let memory = memory_origin(&world, &bad).map(|(e, t, _)| (e, t));
+        same_error(memory, stream_origin(&world, &bad, &[89]), &format!("origin, bit {bit}"));
+        let memory = memory_origin(&world, &bad).map(|(_, _, r)| r);
+        same_error(memory, stream_countersign(&world, &bad, &[89]), &format!("countersign, bit {bit}"));
+    }
+}
+
+#[test]
+fn truncations_fail_with_the_same_error() {
+    let world = World::new();
+    let (unsigned, relayed) = sample(&world);
+    for n in 0..relayed.len() {
+        let bad = &relayed[..n];
+        assert_eq!(memory_destination(&world, bad).unwrap_err(), stream_destination(&world, bad, &[50]).unwrap_err());
+    }
+    for n in (0..unsigned.len()).step_by(3) {
+        let bad = &unsigned[..n];
+        let memory = memory_origin(&world, bad).unwrap_err();
+        assert_eq!(memory, stream_origin(&world, bad, &[50]).unwrap_err(), "origin, {n} bytes");
+        assert_eq!(memory, stream_countersign(&world, bad, &[50]).unwrap_err(), "countersign, {n} bytes");
+    }
+}
+
+/// Cuts `k` bytes off the end and fixes the declared length, so the cut lands inside a chunk.
+fn cut_consistently(object: &[u8], k: usize) -> Vec<u8> {
+    let mut bad = object[..object.len() - k].to_vec();
+    let declared = u32::from_be_bytes(bad[2..6].try_into().unwrap()) - k as u32;
+    bad[2..6].copy_from_slice(&declared.to_be_bytes());
+    bad
+}
+
+#[test]
+fn a_cut_inside_a_chunk_is_the_same_truncation() {
+    let world = World::new();
+    let (unsigned, relayed) = sample(&world);
+    let mut seen = Vec::new();
+    for k in 1..400 {
+        let bad = cut_consistently(&relayed, k);
+        let memory = memory_destination(&world, &bad).unwrap_err();
+        assert_eq!(memory, stream_destination(&world, &bad, &[64]).unwrap_err(), "cut {k}");
+        let bad = cut_consistently(&unsigned, k);
+        assert_eq!(memory_origin(&world, &bad).unwrap_err(), stream_origin(&world, &bad, &[64]).unwrap_err());
+        seen.push(memory);
+    }
+    assert!(seen.iter().any(|e| matches!(e, MessageError::Truncated { what: "chunk", .. })));
+    assert!(seen.iter().any(|e| matches!(e, MessageError::Truncated { what: "chunk header", .. })));
+}
+
+#[test]
+fn the_destination_needs_a_countersigned_object() {
+    let world = World::new();
+    let (unsigned, _) = sample(&world);
+    assert_eq!(stream_destination(&world, &unsigned, &[100]).unwrap_err(), MessageError::NotCountersigned);
+}
+
+#[test]
+fn the_origin_refuses_a_countersigned_object() {
+    let world = World::new();
+    let (_, relayed) = sample(&world);
+    assert_eq!(stream_origin(&world, &relayed, &[100]).unwrap_err(), MessageError::AlreadyCountersigned);
+    assert_eq!(stream_countersign(&world, &relayed, &[100]).unwrap_err(), MessageError::AlreadyCountersigned);
+}
+
+#[test]
+fn the_wrong_signets_are_named() {
+    let world = World::new();
+    let (unsigned, relayed) = sample(&world);
+    let mut v = DestinationVerifier::new(&Limits::default());
+    v.feed(&relayed).unwrap();
+    let err = v.finish(&world.destination.enc, &world.destination.signet).unwrap_err();
+    assert_eq!(err, MessageError::SignetMismatch { role: Actor::Origin });
+    let mut v = OriginVerifier::new(&Limits::default());
+    v.feed(&unsigned).unwrap();
+    let err = v.finish(&world.origin.enc, &world.recipient.signet).unwrap_err();
+    assert_eq!(err, MessageError::SignetMismatch { role: Actor::Author });
+}
+
+#[test]
+fn the_wrong_key_does_not_open_the_envelope() {
+    let world = World::new();
+    let (_, relayed) = sample(&world);
+    let mut v = DestinationVerifier::new(&Limits::default());
+    v.feed(&relayed).unwrap();
+    let memory = Envelope::open(&relayed, &Limits::default(), Actor::Destination, &world.origin.enc)
+        .and_then(|e| e.open_as_destination(&world.origin.signet))
+        .unwrap_err();
+    assert_eq!(v.finish(&world.origin.enc, &world.origin.signet).unwrap_err(), memory);
+    assert!(matches!(memory, MessageError::KeyslotRejected { actor: Actor::Destination, .. }));
+}
+
+#[test]
+fn bytes_past_the_declared_length_are_refused_at_once() {
+    let world = World::new();
+    let (unsigned, relayed) = sample(&world);
+    let declared = relayed.len() - 6;
+    let mut v = DestinationVerifier::new(&Limits::default());
+    v.feed(&relayed).unwrap();
+    assert_eq!(v.feed(b"xy").unwrap_err(), MessageError::LengthMismatch { declared, available: declared + 2 });
+    let mut c = Countersigner::new(&Limits::default());
+    c.feed(&unsigned, &mut Vec::new()).unwrap();
+    let declared = unsigned.len() - 6;
+    assert_eq!(
+        c.feed(b"z", &mut Vec::new()).unwrap_err(),
+        MessageError::LengthMismatch { declared, available: declared + 1 }
+    );
+}
+
+#[test]
+fn the_limits_apply_while_streaming() {
+    let world = World::new();
+    let (_, relayed) = sample(&world);
+    let limits = Limits { max_chunk_body: 200, ..Limits::default() };
+    let memory = Message::parse(&relayed, &limits).unwrap_err();
+    assert!(matches!(memory, MessageError::TooLarge { what: "chunk body", .. }));
+    let mut v = DestinationVerifier::new(&limits);
+    let streamed = pieces(&relayed, &[7]).into_iter().try_for_each(|p| v.feed(p)).unwrap_err();
+    assert_eq!(streamed, memory);
+    let limits = Limits { max_tracing: 4, ..Limits::default() };
+    let traced = Message::parse(&relayed, &limits).unwrap().with_tracing(Some(b"12345")).unwrap();
+    let mut v = OriginVerifier::new(&limits);
+    assert_eq!(v.feed(&traced).unwrap_err(), MessageError::TooLarge { what: "tracing prefix", size: 5, limit: 4 });
+}
+
+#[test]
+fn the_countersigner_holds_back_only_the_placeholders() {
+    let world = World::new();
+    let (unsigned, relayed) = sample(&world);
+    let mut c = Countersigner::new(&Limits::default());
+    let mut out = Vec::new();
+    c.feed(&unsigned, &mut out).unwrap();
+    // Everything but the three placeholders (header and four keyslots each) has been passed on.
+    let placeholders = 3 * (6 + 4 * 48);
+    assert_eq!(out.len(), unsigned.len() - placeholders);
+    assert_eq!(out[..], relayed[..out.len()]);
+    c.finish(&world.origin.enc, &world.author.signet, &world.origin.pok, &mut out).unwrap();
+    assert_eq!(out, relayed);
+}
