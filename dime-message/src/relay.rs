@@ -200,7 +200,8 @@ const COUNTERSIGNATURE_GROWTH: u64 = 3 * SIGNATURE_BODY_LEN as u64;
 /// held back and replaced by the sealed signatures at [`finish`](Self::finish). The output is
 /// only valid once `finish` succeeded: on any error the caller discards what was written.
 ///
-/// Memory: that of [`OriginVerifier`] plus the bytes of one fed piece not yet passed on.
+/// Memory: that of [`OriginVerifier`] plus the bytes not yet passed on: at most a partial chunk
+/// header and the placeholders.
 #[derive(Debug)]
 pub struct Countersigner {
     verifier: OriginVerifier,
@@ -223,23 +224,27 @@ impl Countersigner {
         let Some((tracing, chunks_len)) = scanner.framing() else {
             return Ok(());
         };
-        if !was_framed {
+        let fresh = if was_framed {
+            data
+        } else {
             // The framing is rewritten; of this piece, only what follows it is chunk bytes.
             let grown = u64::from(chunks_len) + COUNTERSIGNATURE_GROWTH;
             let len = usize::try_from(grown).map_err(|_| MessageError::Input("object too large"))?;
             write_framing(out, tracing, len)?;
             self.framed = true;
-            let chunk_bytes = scanner.consumed() as usize;
-            self.pending.extend_from_slice(data.get(data.len().saturating_sub(chunk_bytes)..).unwrap_or_default());
-        } else {
-            self.pending.extend_from_slice(data);
-        }
-        let ready = usize::try_from(scanner.settled().saturating_sub(self.passed))
-            .unwrap_or(usize::MAX)
-            .min(self.pending.len());
-        out.extend_from_slice(self.pending.get(..ready).unwrap_or_default());
-        self.pending.drain(..ready);
-        self.passed += ready as u64;
+            let chunk_bytes = usize::try_from(scanner.consumed()).unwrap_or(usize::MAX);
+            data.get(data.len().saturating_sub(chunk_bytes)..).unwrap_or_default()
+        };
+        // Pass on what is settled, held-back bytes first; hold back the rest (at most a partial
+        // chunk header and the placeholders).
+        let ready = usize::try_from(scanner.settled().saturating_sub(self.passed)).unwrap_or(usize::MAX);
+        let from_pending = ready.min(self.pending.len());
+        out.extend_from_slice(self.pending.get(..from_pending).unwrap_or_default());
+        self.pending.drain(..from_pending);
+        let (now, later) = fresh.split_at((ready - from_pending).min(fresh.len()));
+        out.extend_from_slice(now);
+        self.pending.extend_from_slice(later);
+        self.passed += (from_pending + now.len()) as u64;
         Ok(())
     }
 
