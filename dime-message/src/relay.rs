@@ -2,6 +2,56 @@
 //! pieces, in memory that grows with the number of chunks but not with their size, and reach the
 //! same verdict, or the same error, as [`Envelope::open_as_origin`](crate::Envelope::open_as_origin)
 //! and [`Envelope::open_as_destination`](crate::Envelope::open_as_destination).
+//!
+//! Keys and signets are given only at `finish`: every check runs once the whole object has been
+//! read, in the in-memory order (`docs/message-format.md` §10).
+//!
+//! ```
+//! # use dime_core::keys::{EncryptionSecretKey, SigningSecretKey};
+//! # use dime_message::*;
+//! # use dime_signet::issue;
+//! # let org = |domain: &str| -> Result<_, Box<dyn std::error::Error>> {
+//! #     let pok = SigningSecretKey::generate()?;
+//! #     let enc = EncryptionSecretKey::generate()?;
+//! #     let signet = issue::new_org_signet(&pok, &enc.public()?, domain)?;
+//! #     Ok((pok, enc, signet))
+//! # };
+//! # let user = |org: &(SigningSecretKey, EncryptionSecretKey, dime_signet::Signet), address: &str|
+//! #     -> Result<_, Box<dyn std::error::Error>> {
+//! #     let sign = SigningSecretKey::generate()?;
+//! #     let enc = EncryptionSecretKey::generate()?;
+//! #     let request = issue::new_request(&sign, &enc.public()?, None)?;
+//! #     let signet = issue::issue_user_signet(&request, None, &org.2, &org.0, address, &[])?;
+//! #     Ok((sign, enc, signet))
+//! # };
+//! # let origin = org("example.org")?;
+//! # let destination = org("example.net")?;
+//! # let alice = user(&origin, "alice@example.org")?;
+//! # let bob = user(&destination, "bob@example.net")?;
+//! # let to = Addressing { author: &alice.2, origin: &origin.2, destination: &destination.2, recipient: &bob.2 };
+//! # let headers = CommonHeaders { to: "bob@example.net".into(), from: "alice@example.org".into(), ..Default::default() };
+//! # let display = vec![Part::new("text/plain", None, vec![b'x'; 10_000])?];
+//! # let content = Content { headers, display, ..Content::default() };
+//! # let object = compose(&alice.0, &to, &content, &ComposeOptions::default(), &mut OsRandom)?;
+//! let limits = Limits::default();
+//! // The origin relays while it reads: `relayed` grows as pieces arrive.
+//! let mut relay = Countersigner::new(&limits);
+//! let mut relayed = Vec::new();
+//! for piece in object.chunks(1000) {
+//!     relay.feed(piece, &mut relayed)?;
+//! }
+//! let checked = relay.finish(&origin.1, &alice.2, &origin.0, &mut relayed)?;
+//! assert_eq!(checked.envelope.author, "alice@example.org");
+//!
+//! // The destination checks the relayed object as it stores it.
+//! let mut verifier = DestinationVerifier::new(&limits);
+//! for piece in relayed.chunks(1000) {
+//!     verifier.feed(piece)?;
+//! }
+//! let view = verifier.finish(&destination.1, &origin.2)?;
+//! assert_eq!(view.envelope.recipient, "bob@example.net");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use dime_core::keys::{EncryptionSecretKey, SigningSecretKey};
 use dime_signet::Signet;
@@ -228,9 +278,11 @@ impl Countersigner {
             data
         } else {
             // The framing is rewritten; of this piece, only what follows it is chunk bytes.
+            // Written whole or not at all; an object too large to grow is refused here.
             let grown = u64::from(chunks_len) + COUNTERSIGNATURE_GROWTH;
-            let len = usize::try_from(grown).map_err(|_| MessageError::Input("object too large"))?;
-            write_framing(out, tracing, len)?;
+            let mut framing = Vec::new();
+            write_framing(&mut framing, tracing, usize::try_from(grown).unwrap_or(usize::MAX))?;
+            out.extend_from_slice(&framing);
             self.framed = true;
             let chunk_bytes = usize::try_from(scanner.consumed()).unwrap_or(usize::MAX);
             data.get(data.len().saturating_sub(chunk_bytes)..).unwrap_or_default()

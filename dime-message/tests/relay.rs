@@ -296,3 +296,45 @@ fn the_countersigner_holds_back_only_the_placeholders() {
     c.finish(&world.origin.enc, &world.author.signet, &world.origin.pok, &mut out).unwrap();
     assert_eq!(out, relayed);
 }
+
+#[test]
+fn an_object_too_large_to_grow_is_refused_before_any_output() {
+    let declared = u32::MAX - 100;
+    let mut header = vec![0x07, 0x37];
+    header.extend_from_slice(&declared.to_be_bytes());
+    let mut c = Countersigner::new(&Limits::default());
+    let mut out = Vec::new();
+    let err = c.feed(&header, &mut out).unwrap_err();
+    let size = declared as usize + 3 * 112;
+    assert_eq!(err, MessageError::Core(dime_core::Error::TooLarge { what: "payload", size, limit: u32::MAX as usize }));
+    assert!(out.is_empty());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Any single-byte change, fed in any pieces: no panic, and the same verdict as in memory.
+    #[test]
+    fn mutated_objects_get_the_in_memory_verdict(
+        at in any::<prop::sample::Index>(),
+        byte: u8,
+        sizes in prop::collection::vec(1usize..700, 1..6),
+    ) {
+        let world = World::new();
+        let (unsigned, relayed) = sample(&world);
+        let mut bad = relayed.clone();
+        let i = at.index(bad.len());
+        bad[i] = byte;
+        match memory_destination(&world, &bad) {
+            Ok(view) => prop_assert_eq!(stream_destination(&world, &bad, &sizes).unwrap(), view),
+            memory => same_error(memory, stream_destination(&world, &bad, &sizes), "destination"),
+        }
+        let mut bad = unsigned.clone();
+        let i = at.index(bad.len());
+        bad[i] = byte;
+        match memory_origin(&world, &bad) {
+            Ok((_, _, relayed)) => prop_assert_eq!(stream_countersign(&world, &bad, &sizes).unwrap(), relayed),
+            memory => same_error(memory.map(|(_, _, r)| r), stream_countersign(&world, &bad, &sizes), "origin"),
+        }
+    }
+}
