@@ -74,6 +74,8 @@ pub(crate) struct Scanner {
     entries: Vec<Entry>,
     held: Vec<Held>,
     settled: u64,
+    /// The first error: every later call returns it.
+    failed: Option<MessageError>,
 }
 
 impl core::fmt::Debug for Scanner {
@@ -109,6 +111,7 @@ impl Scanner {
             entries: Vec::new(),
             held: Vec::new(),
             settled: 0,
+            failed: None,
         }
     }
 
@@ -146,8 +149,19 @@ impl Scanner {
             + self.held.iter().map(|h| h.bytes.capacity()).sum::<usize>()
     }
 
-    /// Takes the next bytes of the object.
-    pub fn feed(&mut self, mut data: &[u8]) -> Result<()> {
+    /// Takes the next bytes of the object. After an error, every later call returns it again.
+    pub fn feed(&mut self, data: &[u8]) -> Result<()> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        let result = self.read(data);
+        if let Err(e) = &result {
+            self.failed = Some(e.clone());
+        }
+        result
+    }
+
+    fn read(&mut self, mut data: &[u8]) -> Result<()> {
         while !data.is_empty() {
             let n = match &mut self.phase {
                 Phase::Framing(prefix) => {
@@ -249,6 +263,9 @@ impl Scanner {
 
     /// Ends the input: the same checks, in the same order, as the in-memory parser's at the end.
     pub fn finish(self) -> Result<Scanned> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
         let (received, phase) = match self.phase {
             Phase::Framing(prefix) => {
                 return Err(MessageError::Truncated {

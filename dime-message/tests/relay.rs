@@ -338,3 +338,21 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn an_error_is_final() {
+    let world = World::new();
+    let (unsigned, relayed) = sample(&world);
+    let mut bad = relayed.clone();
+    bad[6] = 99; // the ephemeral chunk's type byte
+    let expected = MessageError::UnknownChunkType { index: 0, chunk_type: 99 };
+    let mut v = DestinationVerifier::new(&Limits::default());
+    assert_eq!(v.feed(&bad[..20]).unwrap_err(), expected);
+    // Good bytes after the error change nothing.
+    assert_eq!(v.feed(&relayed[20..]).unwrap_err(), expected);
+    assert_eq!(v.finish(&world.destination.enc, &world.origin.signet).unwrap_err(), expected);
+    let mut v = OriginVerifier::new(&Limits::default());
+    v.feed(&unsigned).unwrap();
+    assert_eq!(v.feed(b"!").unwrap_err(), v.feed(b"").unwrap_err());
+    assert!(matches!(v.finish(&world.origin.enc, &world.author.signet), Err(MessageError::LengthMismatch { .. })));
+}
