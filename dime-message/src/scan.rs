@@ -306,3 +306,114 @@ impl Scanner {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::chunk::{FLAG_SPANNING, SIGNATURE_BODY_LEN};
+    use crate::wire::{Message, tree_body_len, write_framing};
+
+    /// A structurally valid object (no valid cryptography): `parts` lists each part's segment
+    /// body lengths; every byte after a header is `fill`.
+    fn object(tracing: Option<&[u8]>, parts: &[Vec<u16>], countersigned: bool, fill: u8) -> Vec<u8> {
+        let mut chunks: Vec<(ChunkType, u8, usize)> =
+            vec![(ChunkType::Ephemeral, 0, 33), (ChunkType::Origin, 0, 60), (ChunkType::Destination, 0, 60)];
+        chunks.push((ChunkType::Common, 0, 300));
+        for (i, segments) in parts.iter().enumerate() {
+            let t = if i % 2 == 0 { ChunkType::Display } else { ChunkType::Attachment };
+            let t = if parts.len() > 1 && i == parts.len() - 1 { ChunkType::Attachment } else { t };
+            for (j, len) in segments.iter().enumerate() {
+                let flags = if j + 1 < segments.len() { FLAG_SPANNING } else { 0 };
+                chunks.push((t, flags, 52 + usize::from(*len)));
+            }
+        }
+        // Parts alternate types above; the grammar wants all display parts first.
+        chunks.sort_by_key(|(t, ..)| *t);
+        let count = chunks.len();
+        chunks.push((ChunkType::Tree, 0, tree_body_len(count)));
+        chunks.push((ChunkType::AuthorFull, 0, SIGNATURE_BODY_LEN));
+        let sig = if countersigned { SIGNATURE_BODY_LEN } else { 0 };
+        for t in [ChunkType::OriginMetaBounce, ChunkType::OriginDisplayBounce, ChunkType::OriginFull] {
+            chunks.push((t, 0, sig));
+        }
+        let mut body = Vec::new();
+        for (i, (t, flags, len)) in chunks.into_iter().enumerate() {
+            let header = ChunkHeader { chunk_type: t, flags, body_len: len as u32 };
+            body.extend_from_slice(&header.encode());
+            let byte = fill.wrapping_add(i as u8);
+            body.resize(body.len() + len + t.slots_len(), byte);
+        }
+        let mut out = Vec::new();
+        write_framing(&mut out, tracing, body.len()).unwrap();
+        out.extend_from_slice(&body);
+        out
+    }
+
+    fn scan(bytes: &[u8], sizes: &[usize]) -> Result<Scanned> {
+        let mut scanner = Scanner::new(&Limits::default(), |_| true);
+        let mut rest = bytes;
+        for size in sizes.iter().cycle() {
+            if rest.is_empty() {
+                break;
+            }
+            let (piece, tail) = rest.split_at((*size).clamp(1, rest.len()));
+            scanner.feed(piece)?;
+            rest = tail;
+        }
+        scanner.finish()
+    }
+
+    proptest! {
+        #[test]
+        fn streamed_scan_equals_the_in_memory_parse(
+            tracing in proptest::option::of(prop::collection::vec(any::<u8>(), 0..40)),
+            parts in prop::collection::vec(prop::collection::vec(0u16..600, 1..4), 0..5),
+            countersigned: bool,
+            fill: u8,
+            sizes in prop::collection::vec(1usize..500, 1..8),
+        ) {
+            let bytes = object(tracing.as_deref(), &parts, countersigned, fill);
+            let message = Message::parse(&bytes, &Limits::default()).unwrap();
+            let scanned = scan(&bytes, &sizes).unwrap();
+            prop_assert_eq!(scanned.tracing.as_deref(), message.tracing());
+            prop_assert_eq!(scanned.countersigned, message.is_countersigned());
+            let entries: Vec<Entry> = message.chunks().iter().map(Entry::of).collect();
+            prop_assert_eq!(&scanned.entries, &entries);
+            let types: Vec<ChunkType> = message.chunks().iter().map(RawChunk::chunk_type).collect();
+            prop_assert_eq!(&scanned.types, &types);
+            let held: Vec<RawChunk<'_>> = scanned.held.iter().map(Held::raw).collect();
+            let expected: Vec<RawChunk<'_>> =
+                message.chunks().iter().map(|c| RawChunk { offset: 0, ..*c }).collect();
+            prop_assert_eq!(held, expected);
+        }
+    }
+
+    #[test]
+    fn only_the_named_chunks_are_held() {
+        let bytes = object(None, &[vec![5000, 5000]], true, 1);
+        let mut scanner = Scanner::new(&Limits::default(), |t| t == ChunkType::Ephemeral);
+        scanner.feed(&bytes).unwrap();
+        // The digest list, not the 10,000 bytes of the part.
+        assert!(scanner.retained() < 4096, "{} bytes", scanner.retained());
+        let scanned = scanner.finish().unwrap();
+        assert_eq!(scanned.held.len(), 1);
+        assert_eq!(scanned.held[0].raw().body(), &[1; 33][..]);
+        assert_eq!(scanned.entries.len(), 11);
+    }
+
+    #[test]
+    fn settled_stops_at_the_first_origin_signature() {
+        let bytes = object(Some(b"hop"), &[vec![10]], false, 3);
+        let message = Message::parse(&bytes, &Limits::default()).unwrap();
+        let first = message.find(ChunkType::OriginMetaBounce).unwrap().offset;
+        let start = message.chunks()[0].offset;
+        let mut scanner = Scanner::new(&Limits::default(), |_| false);
+        for b in &bytes {
+            scanner.feed(core::slice::from_ref(b)).unwrap();
+        }
+        assert_eq!(scanner.settled(), (first - start) as u64);
+        assert_eq!(scanner.consumed(), (bytes.len() - start) as u64);
+    }
+}
