@@ -131,6 +131,18 @@ impl<'a> Cursor<'a> {
         Ok(String::from_utf8_lossy(self.atom()?).into_owned())
     }
 
+    /// A key-file realm shard: an atom holding padded base64 of exactly 64 bytes (the `KEYFILE`
+    /// command and response).
+    pub fn shard(&mut self) -> Result<[u8; 64]> {
+        let at = self.clone();
+        let text = self.atom()?;
+        core::str::from_utf8(text)
+            .ok()
+            .and_then(|text| dime_core::base64::decode_padded(text, "shard").ok())
+            .and_then(|bytes| <[u8; 64]>::try_from(bytes.as_slice()).ok())
+            .ok_or_else(|| at.error("base64 of a 64-byte shard"))
+    }
+
     /// `number`: 1 to 10 digits, at most 2^32 − 1.
     pub fn number(&mut self) -> Result<u32> {
         let start = self.pos;

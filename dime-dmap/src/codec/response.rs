@@ -299,13 +299,7 @@ fn untagged(c: &mut Cursor<'_>) -> Result<Response> {
         Data::Signet { address, signet: c.literal()?.to_vec() }
     } else if c.keyword("KEYFILE") {
         c.sp()?;
-        let at = c.clone();
-        let text = c.atom()?;
-        let shard = core::str::from_utf8(text)
-            .ok()
-            .and_then(|text| dime_core::base64::decode_padded(text, "shard").ok())
-            .and_then(|bytes| <[u8; 64]>::try_from(bytes.as_slice()).ok())
-            .ok_or_else(|| at.error("base64 of a 64-byte shard"))?;
+        let shard = c.shard()?;
         c.sp()?;
         Data::Keyfile { shard, envelope: c.literal()?.to_vec() }
     } else {
