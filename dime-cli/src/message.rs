@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use dime_core::Fingerprint;
 use dime_core::limits::Limits;
 use dime_message::{
-    Actor, Addressing, CommonHeaders, ComposeOptions, Content, Envelope, Message, MessageError, OsRandom, Part, compose,
+    Actor, Addressing, CommonHeaders, ComposeOptions, Content, DestinationEnvelope, Envelope, Message, MessageError,
+    OriginEnvelope, OsRandom, Part, compose,
 };
 use dime_signet::{
     Context, FingerprintKind, KeyFile, KeyOwner, ParseOptions, Signet, SignetError, SignetKind, SignetState, Validation,
@@ -321,30 +322,40 @@ fn first_decryption(args: &OpenArgs, error: MessageError) -> CliError {
     }
 }
 
+/// The author's signet: `--author`, or the one the origin envelope names.
+fn named_author(args: &OpenArgs, signets: &mut Signets<'_>, envelope: &OriginEnvelope) -> Result<Located, CliError> {
+    signets.named(Actor::Author, SignetKind::User, args.author.as_deref(), &envelope.author, &envelope.author_signet)
+}
+
+/// The origin's org signet, `--origin` or the one the destination envelope names, checked on
+/// its own key.
+fn named_origin(
+    args: &OpenArgs,
+    signets: &mut Signets<'_>,
+    envelope: &DestinationEnvelope,
+) -> Result<Located, CliError> {
+    let origin = signets.named(
+        Actor::Origin,
+        SignetKind::Org,
+        args.origin.as_deref(),
+        &envelope.origin,
+        &envelope.origin_signet,
+    )?;
+    check_org(&origin, Actor::Origin)?;
+    Ok(origin)
+}
+
 /// The author's or the recipient's view: every signature, everything decrypted, attachments
 /// saved on request.
 fn open_as_reader(args: &OpenArgs, envelope: Envelope<'_>, signets: &mut Signets<'_>) -> Result<String, CliError> {
     let failed = |error| CliError::message(&args.file, error);
     let origin_envelope = envelope.origin_envelope().map_err(|e| first_decryption(args, e))?;
     let destination_envelope = envelope.destination_envelope().map_err(failed)?;
-    let author = signets.named(
-        Actor::Author,
-        SignetKind::User,
-        args.author.as_deref(),
-        &origin_envelope.author,
-        &origin_envelope.author_signet,
-    )?;
+    let author = named_author(args, signets, &origin_envelope)?;
     // The author needs the origin's signet only to check a countersignature (or when given).
     let countersigned = envelope.message().is_countersigned();
     let origin = if args.actor == Actor::Recipient || countersigned || args.origin.is_some() {
-        let origin = signets.named(
-            Actor::Origin,
-            SignetKind::Org,
-            args.origin.as_deref(),
-            &destination_envelope.origin,
-            &destination_envelope.origin_signet,
-        )?;
-        check_org(&origin, Actor::Origin)?;
+        let origin = named_origin(args, signets, &destination_envelope)?;
         check_user(&author, Actor::Author, &origin)?;
         Some(origin)
     } else {
@@ -382,13 +393,7 @@ fn open_as_origin(
 ) -> Result<String, CliError> {
     let failed = |error| CliError::message(&args.file, error);
     let origin_envelope = envelope.origin_envelope().map_err(|e| first_decryption(args, e))?;
-    let author = signets.named(
-        Actor::Author,
-        SignetKind::User,
-        args.author.as_deref(),
-        &origin_envelope.author,
-        &origin_envelope.author_signet,
-    )?;
+    let author = named_author(args, signets, &origin_envelope)?;
     // The message does not name the origin's signet: it is the one of the organization's key.
     let origin = signets.get(Actor::Origin, SignetKind::Org, args.origin.as_deref(), |folder| {
         let wanted = format!("with the keys of {}", args.key.display());
@@ -415,14 +420,7 @@ fn open_as_origin(
 /// The destination's view: the origin's signatures over the whole message.
 fn open_as_destination(args: &OpenArgs, envelope: Envelope<'_>, signets: &mut Signets<'_>) -> Result<String, CliError> {
     let destination_envelope = envelope.destination_envelope().map_err(|e| first_decryption(args, e))?;
-    let origin = signets.named(
-        Actor::Origin,
-        SignetKind::Org,
-        args.origin.as_deref(),
-        &destination_envelope.origin,
-        &destination_envelope.origin_signet,
-    )?;
-    check_org(&origin, Actor::Origin)?;
+    let origin = named_origin(args, signets, &destination_envelope)?;
     let view = envelope.open_as_destination(&origin.signet).map_err(|e| CliError::message(&args.file, e))?;
     Ok(View::Destination { view: &view }.render(args.json))
 }
