@@ -302,6 +302,22 @@ impl<'a> Envelope<'a> {
         Ok(Content { headers, other_headers: other, display, attachments })
     }
 
+    /// Decrypts the content into what the author or recipient reads, once the signatures
+    /// checked out.
+    fn opened(&self, origin: OriginEnvelope, destination: DestinationEnvelope, countersigned: bool) -> Result<Opened> {
+        let Content { headers, other_headers, display, attachments } = self.content()?;
+        Ok(Opened {
+            tracing: self.message.tracing().map(<[u8]>::to_vec),
+            origin,
+            destination,
+            headers,
+            other_headers,
+            display,
+            attachments,
+            countersigned,
+        })
+    }
+
     /// The author's view: verifies its own signatures (and the origin's, when `origin` is given)
     /// and decrypts everything.
     pub fn open_as_author(self, author: &Signet, origin: Option<&Signet>) -> Result<Opened> {
@@ -315,17 +331,7 @@ impl<'a> Envelope<'a> {
             None => false,
         };
         let destination = self.destination_envelope()?;
-        let Content { headers, other_headers, display, attachments } = self.content()?;
-        Ok(Opened {
-            tracing: self.message.tracing().map(<[u8]>::to_vec),
-            origin: origin_envelope,
-            destination,
-            headers,
-            other_headers,
-            display,
-            attachments,
-            countersigned,
-        })
+        self.opened(origin_envelope, destination, countersigned)
     }
 
     /// The origin's view: the author and destination; verifies the author's signatures. The
@@ -353,17 +359,7 @@ impl<'a> Envelope<'a> {
         let destination = self.destination_envelope()?;
         check_fingerprint(origin, Actor::Origin, &destination.origin_signet)?;
         verify_origin(&self, origin)?;
-        let Content { headers, other_headers, display, attachments } = self.content()?;
-        Ok(Opened {
-            tracing: self.message.tracing().map(<[u8]>::to_vec),
-            origin: origin_envelope,
-            destination,
-            headers,
-            other_headers,
-            display,
-            attachments,
-            countersigned: true,
-        })
+        self.opened(origin_envelope, destination, true)
     }
 }
 
