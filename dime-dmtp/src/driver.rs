@@ -10,7 +10,9 @@
 //! ChaCha20-Poly1305 only ([`tls_provider`]); rustls with the `ring` provider.
 
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::{Buf, BytesMut};
@@ -22,7 +24,7 @@ use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
@@ -216,6 +218,23 @@ async fn read_until<S: AsyncRead + Unpin>(
     }
 }
 
+/// Writes everything `next` hands out, then flushes: TLS streams may hold the tail of a write
+/// until flushed, and the peer answers only once it has all of it.
+async fn transmit<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    mut next: impl FnMut() -> Option<bytes::Bytes>,
+) -> Result<(), DmtpError> {
+    let mut wrote = false;
+    while let Some(bytes) = next() {
+        stream.write_all(&bytes).await?;
+        wrote = true;
+    }
+    if wrote {
+        stream.flush().await?;
+    }
+    Ok(())
+}
+
 async fn pump_server<S, A>(
     stream: &mut S,
     session: &mut ServerSession,
@@ -227,9 +246,7 @@ where
     A: ServerApp + ?Sized,
 {
     loop {
-        while let Some(bytes) = session.poll_transmit() {
-            stream.write_all(&bytes).await?;
-        }
+        transmit(stream, || session.poll_transmit()).await?;
         if let Some(event) = session.poll() {
             let answer = match event {
                 ServerEvent::StartTls => {
@@ -328,27 +345,86 @@ enum Stream {
 }
 
 impl Stream {
-    async fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        match self {
-            Stream::Plain(s) => s.write_all(bytes).await,
-            Stream::Tls(s) => s.write_all(bytes).await,
+    fn pinned(self: Pin<&mut Self>) -> Result<Pin<&mut (dyn AsyncStream + '_)>, std::io::Error> {
+        match self.get_mut() {
+            Stream::Plain(s) => Ok(Pin::new(s)),
+            Stream::Tls(s) => Ok(Pin::new(s.as_mut())),
             Stream::Broken => Err(std::io::ErrorKind::NotConnected.into()),
         }
     }
+}
 
-    async fn flush(&mut self) -> std::io::Result<()> {
-        match self {
-            Stream::Plain(s) => s.flush().await,
-            Stream::Tls(s) => s.flush().await,
-            Stream::Broken => Ok(()),
+/// What the client pump needs of its stream.
+trait AsyncStream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> AsyncStream for S {}
+
+impl AsyncRead for Stream {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        match self.pinned() {
+            Ok(s) => s.poll_read(cx, buf),
+            // A broken stream reads as closed.
+            Err(_) => Poll::Ready(Ok(())),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, bytes: &[u8]) -> Poll<std::io::Result<usize>> {
+        match self.pinned() {
+            Ok(s) => s.poll_write(cx, bytes),
+            Err(e) => Poll::Ready(Err(e)),
         }
     }
 
-    async fn read(&mut self, buf: &mut BytesMut, deadline: Option<Instant>) -> Result<Option<usize>, DmtpError> {
-        match self {
-            Stream::Plain(s) => read_until(s, buf, deadline).await,
-            Stream::Tls(s) => read_until(s, buf, deadline).await,
-            Stream::Broken => Ok(Some(0)),
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.pinned() {
+            Ok(s) => s.poll_flush(cx),
+            Err(_) => Poll::Ready(Ok(())),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.pinned() {
+            Ok(s) => s.poll_shutdown(cx),
+            Err(_) => Poll::Ready(Ok(())),
+        }
+    }
+}
+
+/// What [`pump_client`] stopped for.
+enum ClientStep {
+    Event(ClientEvent),
+    StartTls,
+}
+
+/// Runs a client session over `stream` until it has an event for the caller.
+async fn pump_client<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    session: &mut ClientSession,
+    buf: &mut BytesMut,
+) -> Result<ClientStep, DmtpError> {
+    loop {
+        transmit(stream, || session.poll_transmit()).await?;
+        if let Some(event) = session.poll() {
+            return Ok(match event {
+                ClientEvent::StartTls => ClientStep::StartTls,
+                event => ClientStep::Event(event),
+            });
+        }
+        if session.is_closed() {
+            return Err(DmtpError::ConnectionClosed);
+        }
+        if !buf.is_empty() {
+            let taken = session.enqueue_input(now(), buf);
+            buf.advance(taken);
+            if taken > 0 {
+                continue;
+            }
+        }
+        match read_until(stream, buf, session.poll_timeout()).await? {
+            None => session.handle_timeout(now()),
+            Some(0) => session.connection_closed(),
+            Some(_) => {}
         }
     }
 }
@@ -428,33 +504,13 @@ impl Connection {
         mut upgrade: Option<(&ClientTls, &mut CertificateDecision<'_>)>,
     ) -> Result<ClientEvent, DmtpError> {
         loop {
-            while let Some(bytes) = self.session.poll_transmit() {
-                self.stream.write_all(&bytes).await?;
-            }
-            if let Some(event) = self.session.poll() {
-                if event == ClientEvent::StartTls {
+            match pump_client(&mut self.stream, &mut self.session, &mut self.buf).await? {
+                ClientStep::Event(event) => return Ok(event),
+                ClientStep::StartTls => {
                     let Some((tls, decide)) = upgrade.as_mut() else { return Err(DmtpError::WrongState) };
-                    self.stream.flush().await?;
                     self.buf.clear();
                     self.upgrade(tls, decide).await?;
-                    continue;
                 }
-                return Ok(event);
-            }
-            if self.session.is_closed() {
-                return Err(DmtpError::ConnectionClosed);
-            }
-            if !self.buf.is_empty() {
-                let taken = self.session.enqueue_input(now(), &self.buf);
-                self.buf.advance(taken);
-                if taken > 0 {
-                    continue;
-                }
-            }
-            match self.stream.read(&mut self.buf, self.session.poll_timeout()).await? {
-                None => self.session.handle_timeout(now()),
-                Some(0) => self.session.connection_closed(),
-                Some(_) => {}
             }
         }
     }
@@ -508,4 +564,96 @@ pub async fn lookup(
     let outcome = connection.request(request).await;
     let _ = connection.quit().await;
     outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::ServedDomain;
+    use std::sync::Mutex;
+    use tokio::io::BufWriter;
+
+    /// Keeps what it is given.
+    #[derive(Default)]
+    struct Inbox(Mutex<Vec<ReceivedMessage>>);
+
+    impl ServerApp for Inbox {
+        fn signet(&self, _: &Name, _: Option<&Fingerprint>) -> Option<Vec<u8>> {
+            None
+        }
+        fn history(&self, _: &Address, _: &Fingerprint, _: Option<&Fingerprint>) -> Vec<Vec<u8>> {
+            Vec::new()
+        }
+        fn verify(&self, _: &Name, _: &Fingerprint) -> Verification {
+            Verification::NotFound
+        }
+        fn message(&self, message: ReceivedMessage) -> Result<(), Rejection> {
+            self.0.lock().map_err(|_| Rejection::TemporaryFailure)?.push(message);
+            Ok(())
+        }
+    }
+
+    /// Both pumps over streams that hold writes until flushed, as TLS streams may: every
+    /// reply and every object must still arrive. Time is paused, so a stall trips the timeout
+    /// at once instead of after ten real seconds.
+    #[tokio::test(start_paused = true)]
+    async fn pumps_flush_what_they_write() {
+        let host = HostName::new("dx.example.net").unwrap();
+        let destination = HostName::new("example.net").unwrap();
+        let fingerprint = Fingerprint::of(b"example.net");
+        let served = vec![ServedDomain { domain: destination.clone(), fingerprints: vec![fingerprint] }];
+        let config = Arc::new(ServerConfig::new(host.clone(), ListenMode::Native, served));
+        let (client_end, server_end) = tokio::io::duplex(4096);
+        let inbox = Arc::new(Inbox::default());
+
+        let server_inbox = inbox.clone();
+        let server = tokio::spawn(async move {
+            let mut session = ServerSession::new(config, now());
+            session.tls_established(now()).unwrap();
+            let mut stream = BufWriter::with_capacity(1 << 20, server_end);
+            let mut buf = BytesMut::new();
+            pump_server(&mut stream, &mut session, server_inbox.as_ref(), &mut buf).await
+        });
+
+        let mut session = ClientSession::new(ClientConfig::new(host, ConnectMode::Native), now());
+        session.tls_established(now()).unwrap();
+        let mut stream = BufWriter::with_capacity(1 << 20, client_end);
+        let mut buf = BytesMut::new();
+        let object = bytes::Bytes::from((0..300_000u32).map(|i| (i % 251) as u8).collect::<Vec<u8>>());
+        let id = session.submit(
+            now(),
+            Request::Deliver(Delivery {
+                origin: HostName::new("example.org").unwrap(),
+                origin_fingerprint: Fingerprint::of(b"example.org"),
+                destination,
+                destination_fingerprint: fingerprint,
+                object: object.clone(),
+                return_type: None,
+                data_type: None,
+                hash: None,
+            }),
+        );
+        let mut events = Vec::new();
+        let delivered = loop {
+            let step = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+                pump_client(&mut stream, &mut session, &mut buf).await
+            })
+            .await
+            .expect("a write was left unflushed");
+            match step {
+                Ok(ClientStep::Event(ClientEvent::Completed { id: done, result })) if done == id => break result,
+                Ok(ClientStep::Event(event)) => events.push(event),
+                Ok(ClientStep::StartTls) => panic!("native mode has no STARTTLS"),
+                Err(error) => panic!("client failed: {error}"),
+            }
+        };
+        assert_eq!(events, vec![ClientEvent::Ready]);
+        let Ok(Outcome::Delivered(txid)) = delivered else { panic!("not delivered: {delivered:?}") };
+        let received = core::mem::take(&mut *inbox.0.lock().unwrap());
+        assert_eq!(received.len(), 1);
+        assert_eq!(received[0].txid, txid);
+        assert!(received[0].object == object);
+        drop(stream);
+        assert!(matches!(server.await.unwrap(), Ok(Pumped::Closed)));
+    }
 }
