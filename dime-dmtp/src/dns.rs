@@ -1,11 +1,14 @@
 //! DNS with hickory-resolver: the `_dx` TXT record, MX hosts and host addresses.
 //!
-//! DNSSEC: this client does not validate, so every answer is reported as
-//! [`DnssecStatus::Insecure`] and accepted only under a policy that allows unsigned records
-//! ([`RecordPolicy::PERMISSIVE`]). A `tls=` pin then also needs a valid chain and host name
-//! ([`check_certificate`]).
+//! DNSSEC: a client made with [`Dnssec::Validate`] validates every answer from its trust
+//! anchors and reports the management record as [`DnssecStatus::Secure`] or
+//! [`DnssecStatus::Bogus`] (or insecure, where no chain can be judged); [`Dnssec::Off`] reports
+//! every answer as [`DnssecStatus::Insecure`], which only a policy that allows unsigned records
+//! ([`RecordPolicy::PERMISSIVE`]) accepts. Only a secure record lets a `tls=` pin stand without a
+//! valid chain ([`check_certificate`]).
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dime_core::Fingerprint;
@@ -14,6 +17,9 @@ use dime_signet::{FingerprintKind, ManagementRecord, Signet};
 use hickory_resolver::TokioResolver;
 use hickory_resolver::config::{NameServerConfig, NameServerConfigGroup, ResolverConfig, ResolverOpts};
 use hickory_resolver::name_server::TokioConnectionProvider;
+use hickory_resolver::proto::dnssec::Proof;
+pub use hickory_resolver::proto::dnssec::TrustAnchors;
+use hickory_resolver::proto::rr::RecordType;
 use hickory_resolver::proto::xfer::Protocol;
 
 use crate::client::{Delivery, Outcome, Request, VerifyResult};
@@ -33,10 +39,49 @@ pub const MAX_MX_ANSWERS: usize = 16;
 pub struct RecordAnswer {
     /// The parsed record.
     pub record: ManagementRecord,
-    /// Its DNSSEC status (always insecure with this client).
+    /// Its DNSSEC status, as the client's [`Dnssec`] setting judged it.
     pub dnssec: DnssecStatus,
     /// The smallest TTL of the TXT RRset.
     pub ttl: Duration,
+}
+
+/// Whether, and from which trust anchors, a [`DnsClient`] validates DNSSEC.
+#[derive(Clone)]
+pub enum Dnssec {
+    /// No validation: every record is reported as [`DnssecStatus::Insecure`] (libdime's
+    /// behaviour).
+    Off,
+    /// Validate from these anchors: `TrustAnchors::default()` holds the IANA root keys; a private
+    /// set (say, a zone's own key-signing key) makes a zone whose DNSKEY set holds one of its keys
+    /// secure without a DS chain above it.
+    Validate(TrustAnchors),
+}
+
+impl core::fmt::Debug for Dnssec {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Dnssec::Off => f.write_str("Off"),
+            Dnssec::Validate(anchors) => write!(f, "Validate({} anchors)", anchors.len()),
+        }
+    }
+}
+
+/// The status of one RRset from hickory's per-record proofs: secure only when every record is
+/// proven secure, bogus when any record is bogus, insecure otherwise. Hickory's "indeterminate"
+/// (no validation asked, or nothing to judge by) counts as insecure, which the default policy
+/// refuses.
+fn rrset_status(proofs: impl IntoIterator<Item = Proof>) -> DnssecStatus {
+    let mut all_secure = true;
+    let mut any = false;
+    for proof in proofs {
+        any = true;
+        match proof {
+            Proof::Bogus => return DnssecStatus::Bogus,
+            Proof::Secure => {}
+            Proof::Insecure | Proof::Indeterminate => all_secure = false,
+        }
+    }
+    if any && all_secure { DnssecStatus::Secure } else { DnssecStatus::Insecure }
 }
 
 /// A DNS client for DMTP lookups.
@@ -55,9 +100,10 @@ fn absolute(name: &str) -> String {
 }
 
 impl DnsClient {
-    /// A client asking these name servers (UDP, then TCP), with hickory's own cache off: the
-    /// resolver cache ([`crate::resolve::SignetCache`]) applies the TTLs.
-    pub fn with_nameservers(servers: &[SocketAddr]) -> DnsClient {
+    /// A client asking these name servers (UDP, then TCP) and validating DNSSEC as `dnssec`
+    /// says, with hickory's own cache off: the resolver cache ([`crate::resolve::SignetCache`])
+    /// applies the TTLs.
+    pub fn new(servers: &[SocketAddr], dnssec: Dnssec) -> DnsClient {
         let mut group = NameServerConfigGroup::new();
         for server in servers {
             group.push(NameServerConfig::new(*server, Protocol::Udp));
@@ -68,10 +114,12 @@ impl DnsClient {
         options.attempts = 2;
         options.timeout = Duration::from_secs(5);
         let config = ResolverConfig::from_parts(None, Vec::new(), group);
-        let resolver = TokioResolver::builder_with_config(config, TokioConnectionProvider::default())
-            .with_options(options)
-            .build();
-        DnsClient { resolver }
+        let mut builder = TokioResolver::builder_with_config(config, TokioConnectionProvider::default());
+        if let Dnssec::Validate(anchors) = dnssec {
+            options.validate = true;
+            builder = builder.with_trust_anchor(Arc::new(anchors));
+        }
+        DnsClient { resolver: builder.with_options(options).build() }
     }
 
     /// The management record of `domain` under `policy`.
@@ -80,10 +128,15 @@ impl DnsClient {
     /// own faults (none, several, unparsable, refused by the DNSSEC policy).
     pub async fn management_record(&self, domain: &HostName, policy: &RecordPolicy) -> Result<RecordAnswer, DmtpError> {
         let lookup = self.resolver.txt_lookup(absolute(&owner_name(domain))).await.map_err(dns_error)?;
-        let rrs: Vec<Vec<Vec<u8>>> =
-            lookup.iter().map(|txt| txt.txt_data().iter().map(|s| s.to_vec()).collect()).collect();
-        let ttl = lookup.as_lookup().records().iter().map(|r| r.ttl()).min().unwrap_or(0);
-        let dnssec = DnssecStatus::Insecure;
+        let records: Vec<_> =
+            lookup.as_lookup().records().iter().filter(|r| r.record_type() == RecordType::TXT).collect();
+        let rrs: Vec<Vec<Vec<u8>>> = records
+            .iter()
+            .filter_map(|r| r.data().as_txt())
+            .map(|txt| txt.txt_data().iter().map(|s| s.to_vec()).collect())
+            .collect();
+        let ttl = records.iter().map(|r| r.ttl()).min().unwrap_or(0);
+        let dnssec = rrset_status(records.iter().map(|r| r.proof()));
         let record = ManagementRecord::from_dns(&rrs, dnssec, policy)?;
         Ok(RecordAnswer { record, dnssec, ttl: Duration::from_secs(u64::from(ttl)) })
     }
@@ -276,6 +329,29 @@ impl Resolver {
         match outcome? {
             Outcome::Delivered(txid) => Ok(txid),
             _ => Err(DmtpError::WrongState),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_rrset_is_as_secure_as_its_weakest_record() {
+        use Proof::*;
+        let cases: [(&[Proof], DnssecStatus); 8] = [
+            (&[Secure], DnssecStatus::Secure),
+            (&[Secure, Secure], DnssecStatus::Secure),
+            (&[Secure, Insecure], DnssecStatus::Insecure),
+            (&[Indeterminate], DnssecStatus::Insecure),
+            (&[Insecure, Indeterminate], DnssecStatus::Insecure),
+            (&[Secure, Bogus], DnssecStatus::Bogus),
+            (&[Insecure, Bogus, Secure], DnssecStatus::Bogus),
+            (&[], DnssecStatus::Insecure),
+        ];
+        for (proofs, status) in cases {
+            assert_eq!(rrset_status(proofs.iter().copied()), status, "{proofs:?}");
         }
     }
 }

@@ -12,22 +12,25 @@ use common::*;
 use dime_core::Fingerprint;
 use dime_dmtp::DmtpError;
 use dime_dmtp::client::{ConnectMode, Delivery, Outcome, Request};
-use dime_dmtp::dns::{DnsClient, Resolver};
+use dime_dmtp::dns::{DnsClient, Dnssec, Resolver, TrustAnchors};
 use dime_dmtp::driver::{ClientTls, ServerApp, serve, server_tls_config};
 use dime_dmtp::object::{DestinationKeys, check_as_destination, verdict};
 use dime_dmtp::resolve::{CachePolicy, Ports, PresentedCertificate, check_certificate};
 use dime_dmtp::server::*;
 use dime_dmtp::wire::{Address, Name};
 use dime_signet::record::{DnssecStatus, RecordPolicy, owner_name};
-use dime_signet::{FingerprintKind, ManagementRecord};
+use dime_signet::{FingerprintKind, ManagementRecord, RecordError};
 use hickory_server::ServerFuture;
 use hickory_server::authority::{AuthorityObject, Catalog, ZoneType};
+use hickory_server::proto::dnssec::crypto::Ed25519SigningKey;
+use hickory_server::proto::dnssec::rdata::DNSKEY;
+use hickory_server::proto::dnssec::{SigSigner, SigningKey};
 use hickory_server::proto::rr::rdata::{A, MX, SOA, TXT};
 use hickory_server::proto::rr::{LowerName, Name as DnsName, RData, Record};
 use hickory_server::store::in_memory::InMemoryAuthority;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use rustls::RootCertStore;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::{TcpListener, UdpSocket};
 
 impl ServerApp for Store {
@@ -61,16 +64,36 @@ fn dns_name(name: &str) -> DnsName {
     DnsName::from_ascii(format!("{name}.")).unwrap()
 }
 
-/// Starts an authority for `zones` on a loopback port (UDP and TCP); gives its address.
-async fn start_dns(zones: Vec<(&str, Vec<Record>)>) -> SocketAddr {
+/// A new Ed25519 DNSSEC zone key (PKCS#8).
+fn zone_key() -> PrivatePkcs8KeyDer<'static> {
+    Ed25519SigningKey::generate_pkcs8().unwrap()
+}
+
+/// The public half of a zone key, as a trust anchor.
+fn anchor(key: &PrivatePkcs8KeyDer<'_>) -> TrustAnchors {
+    let mut anchors = TrustAnchors::empty();
+    anchors.insert(&Ed25519SigningKey::from_pkcs8(key).unwrap().to_public_key().unwrap());
+    anchors
+}
+
+/// Starts an authority for `zones` on a loopback port (UDP and TCP); gives its address. With
+/// `key`, every zone is signed with it (DNSKEY, RRSIG, NSEC).
+async fn start_dns(zones: Vec<(&str, Vec<Record>)>, key: Option<&PrivatePkcs8KeyDer<'_>>) -> SocketAddr {
     let mut catalog = Catalog::new();
     for (origin, records) in zones {
         let origin = dns_name(origin);
-        let mut authority = InMemoryAuthority::empty(origin.clone(), ZoneType::Primary, false);
+        let mut authority = InMemoryAuthority::empty(origin.clone(), ZoneType::Primary, false, None);
         let soa = SOA::new(dns_name("ns.test"), dns_name("admin.test"), 1, 3600, 600, 86_400, 60);
         authority.upsert_mut(Record::from_rdata(origin.clone(), 3600, RData::SOA(soa)), 0);
         for record in records {
             authority.upsert_mut(record, 0);
+        }
+        if let Some(key) = key {
+            let signing = Ed25519SigningKey::from_pkcs8(key).unwrap();
+            let dnskey = DNSKEY::from_key(&signing.to_public_key().unwrap());
+            let signer = SigSigner::dnssec(dnskey, Box::new(signing), origin.clone(), Duration::from_secs(3600));
+            authority.add_zone_signing_key_mut(signer).unwrap();
+            authority.secure_zone_mut().unwrap();
         }
         let authority: Arc<dyn AuthorityObject> = Arc::new(authority);
         catalog.upsert(LowerName::new(&origin), vec![authority]);
@@ -131,11 +154,24 @@ struct World {
     resolver: Resolver,
     roots: RootCertStore,
     leaf: Vec<u8>,
+    nameserver: SocketAddr,
 }
 
 /// example.net with bob (3 signet versions), its record pinning the DX certificate, MX → dx,
-/// and a resolver that uses the loopback DNS and ports.
+/// and a resolver that uses the loopback DNS (unsigned, no validation, permissive policy) and
+/// ports.
 async fn world(cache: CachePolicy, pin_other_certificate: bool) -> World {
+    world_with(cache, pin_other_certificate, None).await
+}
+
+/// [`world`], with the zone signed by `zone_key` when given: the resolver then validates from
+/// that key, keeps the default (strict) policy, and trusts no certificate authority, so only
+/// the DNSSEC-secured pin can carry a connection.
+async fn world_with(
+    cache: CachePolicy,
+    pin_other_certificate: bool,
+    zone_key: Option<&PrivatePkcs8KeyDer<'_>>,
+) -> World {
     let mut org = Org::new("example.net");
     let bob = org.user("bob@example.net", 3);
     let (roots, chain, key) = pki("dx.example.net");
@@ -150,16 +186,20 @@ async fn world(cache: CachePolicy, pin_other_certificate: bool) -> World {
         Record::from_rdata(dns_name("example.net"), 300, RData::MX(MX::new(10, dns_name("dx.example.net")))),
         Record::from_rdata(dns_name("dx.example.net"), 300, RData::A(A::new(127, 0, 0, 1))),
     ];
-    let nameserver = start_dns(vec![("example.net", zone)]).await;
+    let nameserver = start_dns(vec![("example.net", zone)], zone_key).await;
     let ports = Ports { native: dx.native.port(), dual: dx.dual.port(), dual_fallback: dx.dual.port() };
+    let (dnssec, client_roots, policy) = match zone_key {
+        Some(key) => (Dnssec::Validate(anchor(key)), RootCertStore::empty(), RecordPolicy::default()),
+        None => (Dnssec::Off, roots.clone(), RecordPolicy::PERMISSIVE),
+    };
     let resolver = Resolver::new(
-        DnsClient::with_nameservers(&[nameserver]),
-        ClientTls::new(roots.clone()).unwrap(),
+        DnsClient::new(&[nameserver], dnssec),
+        ClientTls::new(client_roots).unwrap(),
         ports,
-        RecordPolicy::PERMISSIVE,
+        policy,
         cache,
     );
-    World { org, bob, dx, resolver, roots, leaf }
+    World { org, bob, dx, resolver, roots, leaf, nameserver }
 }
 
 fn full(signet: &dime_signet::Signet) -> Fingerprint {
@@ -183,6 +223,38 @@ async fn resolution_over_dns_and_tls() {
     // The record arrived over DNS with its TTL.
     let (record, status) = w.resolver.record(&w.org.domain).await.unwrap();
     assert_eq!((record, status), (w.org.record.clone(), DnssecStatus::Insecure));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dnssec_secures_the_record_and_its_certificate_pin() {
+    let key = zone_key();
+    let w = world_with(CachePolicy::default(), false, Some(&key)).await;
+    let (record, status) = w.resolver.record(&w.org.domain).await.unwrap();
+    assert_eq!((record, status), (w.org.record.clone(), DnssecStatus::Secure));
+    // The client trusts no CA: the secure `tls=` pin alone admits the DX certificate.
+    let bob = Name::User(w.bob.address.clone());
+    assert_eq!(w.resolver.signet(&bob, None).await.unwrap(), *w.bob.current());
+
+    // Anchored at another key, the signed record is bogus: refused by every policy.
+    let stranger = DnsClient::new(&[w.nameserver], Dnssec::Validate(anchor(&zone_key())));
+    let answer = stranger.management_record(&w.org.domain, &RecordPolicy::PERMISSIVE).await;
+    assert_eq!(answer, Err(DmtpError::Record(RecordError::DnssecBogus)));
+    // Without validation the same record is merely insecure, which the default policy refuses.
+    let blind = DnsClient::new(&[w.nameserver], Dnssec::Off);
+    let answer = blind.management_record(&w.org.domain, &RecordPolicy::default()).await;
+    assert_eq!(answer, Err(DmtpError::Record(RecordError::DnssecInsecure)));
+    let answer = blind.management_record(&w.org.domain, &RecordPolicy::PERMISSIVE).await.unwrap();
+    assert_eq!((answer.record, answer.dnssec), (w.org.record.clone(), DnssecStatus::Insecure));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsigned_records_are_bogus_to_a_validating_client() {
+    let w = world(CachePolicy::default(), false).await;
+    // The zone is unsigned and nothing proves it may be: with an anchor that covers it, that
+    // is a broken chain, not an insecure delegation.
+    let validating = DnsClient::new(&[w.nameserver], Dnssec::Validate(anchor(&zone_key())));
+    let answer = validating.management_record(&w.org.domain, &RecordPolicy::PERMISSIVE).await;
+    assert_eq!(answer, Err(DmtpError::Record(RecordError::DnssecBogus)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,8 +1,6 @@
 //! The users' side: a DMAP client logged in with STACIE, and DNS to validate signets from the
 //! management record down.
 
-use std::net::SocketAddr;
-
 use dime::dmap::codec::{CommandBody, Data};
 use dime::dmap::driver::{self as dmap_driver, Client};
 use dime::dmtp::dns::DnsClient;
@@ -13,6 +11,7 @@ use dime::signet::{Context, KeyFile, KeyOwner, ManagementRecord, RecordPolicy, S
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::FlowError;
+use super::dns::Dns;
 use super::org::Organisation;
 use super::pki::Ca;
 
@@ -29,13 +28,13 @@ pub(super) async fn login(
     address: &str,
     password: &str,
     ca: &Ca,
-    dns: SocketAddr,
+    dns: &Dns,
 ) -> Result<Account<impl AsyncRead + AsyncWrite + Unpin + use<>>, FlowError> {
     let connector = dmap_driver::connector(&[ca.der()])?;
     let host = format!("dmap.{}", org.published.domain);
     let mut client = Client::connect_tls(org.published.dmap, &host, &connector, dime::dmap::Limits::default()).await?;
     client.authenticate_stacie(address, password.as_bytes()).await?;
-    Ok(Account { address: address.into(), client, dns: DnsClient::with_nameservers(&[dns]) })
+    Ok(Account { address: address.into(), client, dns: dns.client() })
 }
 
 /// The first `* SIGNET` data of a completion.
@@ -70,7 +69,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Account<IO> {
     /// The validated org signet of `domain` (its record read from DNS, the signet through DMAP)
     /// and the record.
     pub(super) async fn org(&mut self, domain: &HostName) -> Result<(ManagementRecord, Signet), FlowError> {
-        let answer = self.dns.management_record(domain, &RecordPolicy::PERMISSIVE).await?;
+        let answer = self.dns.management_record(domain, &RecordPolicy::default()).await?;
         let org = validate_org(&self.lookup(domain.as_str()).await?, domain, &answer.record)?;
         Ok((answer.record, org))
     }

@@ -1,14 +1,22 @@
 //! The in-process DNS authority: one loopback port, UDP and TCP, serving every organisation's
-//! zone (`_dx` TXT, MX, A) without DNSSEC.
+//! zone (`_dx` TXT, MX, A) signed with DNSSEC, one Ed25519 zone key per zone.
+//!
+//! There is no root or TLD here to hold DS records, so each zone key is itself a trust anchor of
+//! every reader ([`Dns::client`]); with the real DNS, `TrustAnchors::default()` (the IANA root
+//! keys) and the DS chain play that part.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use dime::dmtp::dns::{DnsClient, Dnssec, TrustAnchors};
 use dime::signet::ManagementRecord;
 use dime::signet::record::{HostName, owner_name};
 use hickory_server::ServerFuture;
 use hickory_server::authority::{AuthorityObject, Catalog, ZoneType};
+use hickory_server::proto::dnssec::crypto::Ed25519SigningKey;
+use hickory_server::proto::dnssec::rdata::DNSKEY;
+use hickory_server::proto::dnssec::{SigSigner, SigningKey};
 use hickory_server::proto::rr::rdata::{A, MX, SOA, TXT};
 use hickory_server::proto::rr::{LowerName, Name as DnsName, RData, Record};
 use hickory_server::store::in_memory::InMemoryAuthority;
@@ -47,17 +55,43 @@ fn a_loopback(owner: &str) -> Result<Record, FlowError> {
     Ok(Record::from_rdata(dns_name(owner)?, 300, RData::A(A::new(127, 0, 0, 1))))
 }
 
-/// Serves `zones` (origin, records) over UDP and TCP on one loopback port.
-pub(super) async fn start_dns(zones: Vec<(String, Vec<Record>)>) -> Result<(SocketAddr, JoinHandle<()>), FlowError> {
+/// How signatures made here stay valid.
+const SIGNATURE_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// The running authority: where it listens and the zone keys its readers trust.
+#[derive(Clone)]
+pub(super) struct Dns {
+    /// UDP and TCP, the same port.
+    pub(super) addr: SocketAddr,
+    anchors: TrustAnchors,
+}
+
+impl Dns {
+    /// A validating client of this authority.
+    pub(super) fn client(&self) -> DnsClient {
+        DnsClient::new(&[self.addr], Dnssec::Validate(self.anchors.clone()))
+    }
+}
+
+/// Serves `zones` (origin, records), each signed with a new zone key, over UDP and TCP on one
+/// loopback port.
+pub(super) async fn start_dns(zones: Vec<(String, Vec<Record>)>) -> Result<(Dns, JoinHandle<()>), FlowError> {
     let mut catalog = Catalog::new();
+    let mut anchors = TrustAnchors::empty();
     for (origin, records) in zones {
         let origin = dns_name(&origin)?;
-        let mut authority = InMemoryAuthority::empty(origin.clone(), ZoneType::Primary, false);
+        let mut authority = InMemoryAuthority::empty(origin.clone(), ZoneType::Primary, false, None);
         let soa = SOA::new(dns_name("ns.invalid")?, dns_name("admin.invalid")?, 1, 3600, 600, 86_400, 60);
         authority.upsert_mut(Record::from_rdata(origin.clone(), 3600, RData::SOA(soa)), 0);
         for record in records {
             authority.upsert_mut(record, 0);
         }
+        let key = Ed25519SigningKey::from_pkcs8(&Ed25519SigningKey::generate_pkcs8()?)?;
+        let public = key.to_public_key()?;
+        anchors.insert(&public);
+        let signer = SigSigner::dnssec(DNSKEY::from_key(&public), Box::new(key), origin.clone(), SIGNATURE_LIFETIME);
+        authority.add_zone_signing_key_mut(signer)?;
+        authority.secure_zone_mut()?;
         let authority: Arc<dyn AuthorityObject> = Arc::new(authority);
         catalog.upsert(LowerName::new(&origin), vec![authority]);
     }
@@ -80,5 +114,5 @@ pub(super) async fn start_dns(zones: Vec<(String, Vec<Record>)>) -> Result<(Sock
     let task = tokio::spawn(async move {
         let _ = server.block_until_done().await;
     });
-    Ok((addr, task))
+    Ok((Dns { addr, anchors }, task))
 }

@@ -10,10 +10,10 @@
 //! [`run`] returns what every actor saw ([`Report`]) and narrates one line per step through a
 //! [`Narrator`]. Nothing leaves 127.0.0.1.
 //!
-//! The DNS driver does not validate DNSSEC: every answer is insecure, so every reader accepts
-//! records under [`RecordPolicy::PERMISSIVE`](dime::signet::RecordPolicy::PERMISSIVE), and a DX
-//! certificate must be both pinned by the record's `tls=` signature and chained to a root the
-//! reader trusts (here a throw-away CA).
+//! The zones are signed with DNSSEC and every reader validates them and keeps the default record
+//! policy, which refuses unsigned records. A DX certificate stands on the record's `tls=`
+//! signature alone: the DMTP resolvers trust no certificate authority (the throw-away CA here
+//! serves the DMAP clients).
 
 mod account;
 mod dns;
@@ -96,6 +96,9 @@ pub enum FlowError {
     /// A DNS name or record could not be built.
     #[error("DNS zone: {0}")]
     Zone(#[from] ProtoError),
+    /// A zone could not be signed.
+    #[error("DNSSEC signing: {0}")]
+    ZoneSigning(#[from] hickory_server::proto::dnssec::DnsSecError),
     /// A socket could not be bound.
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
@@ -427,11 +430,13 @@ async fn steps(say: Narrator) -> Result<Report, FlowError> {
     let (dns, dns_task) = dns::start_dns(vec![org_identity.zone()?, net_identity.zone()?]).await?;
     let _dns = AbortOnDrop(dns_task);
     say(&format!(
-        "[dns] serves the {ORIGIN} and {DESTINATION} zones on {dns} over UDP and TCP, without DNSSEC; saw only \
-         queries (every reader applies the permissive record policy to these unsigned answers)"
+        "[dns] serves the {ORIGIN} and {DESTINATION} zones on {} over UDP and TCP, each signed with DNSSEC under \
+         its own zone key; saw only queries (every reader validates from those keys and refuses unsigned \
+         records)",
+        dns.addr
     ));
-    let mut origin = org_identity.start(net_port, dns, &ca, say.clone())?;
-    let mut destination = net_identity.start(org_port, dns, &ca, say.clone())?;
+    let mut origin = org_identity.start(net_port, &dns, say.clone())?;
+    let mut destination = net_identity.start(org_port, &dns, say.clone())?;
     for org in [&origin, &destination] {
         let p = &org.published;
         say(&format!(
@@ -450,20 +455,20 @@ async fn steps(say: Narrator) -> Result<Report, FlowError> {
     // 2. Users get signets through SSRs over DMAP and validate them from DNS down.
     origin.add_account(ALICE, ALICE_PASSWORD)?;
     destination.add_account(BOB, BOB_PASSWORD)?;
-    let mut alice = login(&origin, ALICE, ALICE_PASSWORD, &ca, dns).await?;
+    let mut alice = login(&origin, ALICE, ALICE_PASSWORD, &ca, &dns).await?;
     let (alice_keys, alice_signet) = alice.enroll(None).await?;
     let (org_signet, _, alice_state) = alice.validate(ALICE, Some(&alice_signet)).await?;
     say(&format!(
         "[{ALICE}] logged in to dmap.{ORIGIN} with STACIE, sent an SSR and validated the signet it returned from \
-         _dx.{ORIGIN} down (unsigned DNS: permissive policy); saw her signet {} reach state {alice_state}",
+         _dx.{ORIGIN} down (DNSSEC-secure); saw her signet {} reach state {alice_state}",
         short(&alice_signet, FingerprintKind::Id)
     ));
-    let mut bob = login(&destination, BOB, BOB_PASSWORD, &ca, dns).await?;
+    let mut bob = login(&destination, BOB, BOB_PASSWORD, &ca, &dns).await?;
     let (bob_keys, bob_signet) = bob.enroll(None).await?;
     let (_, _, bob_state) = bob.validate(BOB, Some(&bob_signet)).await?;
     say(&format!(
         "[{BOB}] logged in to dmap.{DESTINATION} with STACIE, sent an SSR and validated the signet it returned \
-         from _dx.{DESTINATION} down (unsigned DNS: permissive policy); saw his signet {} reach state {bob_state}",
+         from _dx.{DESTINATION} down (DNSSEC-secure); saw his signet {} reach state {bob_state}",
         short(&bob_signet, FingerprintKind::Id)
     ));
     bob.client.logout().await?;
@@ -493,7 +498,7 @@ async fn steps(say: Narrator) -> Result<Report, FlowError> {
     let destination_view = next_report(&mut destination.destination_reports, "destination").await?;
 
     // 5. Bob logs in, fetches, looks alice up, decrypts and verifies.
-    let mut bob = login(&destination, BOB, BOB_PASSWORD, &ca, dns).await?;
+    let mut bob = login(&destination, BOB, BOB_PASSWORD, &ca, &dns).await?;
     let selected = bob.client.run(CommandBody::Select(Mailbox::inbox())).await?;
     let newest = selected
         .data
@@ -543,7 +548,7 @@ async fn steps(say: Narrator) -> Result<Report, FlowError> {
     alice.client.logout().await?;
 
     Ok(Report {
-        dns,
+        dns: dns.addr,
         organisations: vec![origin.published.clone(), destination.published.clone()],
         alice: Enrolled { address: alice.address, signet: alice_signet, state: alice_state },
         bob: Enrolled { address: bob.address, signet: bob_signet, state: bob_state },

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 use std::future::Future;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use dime::core::Fingerprint;
@@ -16,7 +16,7 @@ use dime::dmap::server::{ServerConfig as DmapConfig, ServerSession};
 use dime::dmap::store::{Issuer, KeyfileRecord, MailboxView, MemoryStore, Store};
 use dime::dmtp::DmtpError;
 use dime::dmtp::client::Delivery;
-use dime::dmtp::dns::{DnsClient, Resolver};
+use dime::dmtp::dns::Resolver;
 use dime::dmtp::driver::{ClientTls, ServerApp, serve, server_tls_config};
 use dime::dmtp::object::{DestinationKeys, check_as_destination};
 use dime::dmtp::resolve::{CachePolicy, Ports, has_fingerprint};
@@ -28,6 +28,7 @@ use dime::message::{Actor, Envelope, Limits};
 use dime::signet::record::HostName;
 use dime::signet::{FingerprintKind, KeyFile, KeyOwner, ManagementRecord, RecordPolicy, Signet, issue};
 use hickory_server::proto::rr::Record;
+use rustls::RootCertStore;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::TcpListener;
 use tokio::runtime::Handle;
@@ -95,20 +96,17 @@ impl Identity {
     /// WORKAROUND: `dns::Resolver` takes one set of DMTP ports for every domain (MX answers carry
     /// no port). Both DX servers share 127.0.0.1 on different ports, so each organisation's
     /// resolver is given its peer's port: it only ever resolves the peer.
-    pub(super) fn start(
-        self,
-        peer_dx_port: u16,
-        dns: SocketAddr,
-        ca: &Ca,
-        say: Narrator,
-    ) -> Result<Organisation, FlowError> {
+    ///
+    /// The resolver trusts no certificate authority: a DX certificate stands on the `tls=` pin of
+    /// a DNSSEC-secure record alone.
+    pub(super) fn start(self, peer_dx_port: u16, dns: &dns::Dns, say: Narrator) -> Result<Organisation, FlowError> {
         let Identity { domain, keys, signet, record, dx, dmap } = self;
         let ports = Ports { native: peer_dx_port, dual: peer_dx_port, dual_fallback: peer_dx_port };
         let resolver = Resolver::new(
-            DnsClient::with_nameservers(&[dns]),
-            ClientTls::new(ca.roots()?)?,
+            dns.client(),
+            ClientTls::new(RootCertStore::empty())?,
             ports,
-            RecordPolicy::PERMISSIVE,
+            RecordPolicy::default(),
             CachePolicy::default(),
         );
         let mut store = MemoryStore::new();
@@ -379,7 +377,7 @@ async fn relay(shared: &Shared, submission: Submission) -> Result<OriginView, Fl
     let txid = shared.resolver.deliver(delivery).await?;
     shared.say(&format!(
         "[{} origin] relayed it over DMTP with TLS to dx.{destination}, found through DNS (MX, A), its certificate \
-         pinned by the record's tls= and, the record being unsigned, chained to the CA; saw 250 OK [{txid}]",
+         pinned by the tls= of a DNSSEC-secure record (no CA trusted); saw 250 OK [{txid}]",
         shared.domain
     ));
     Ok(OriginView { submitter: submission.user, sight, txid: txid.to_string() })

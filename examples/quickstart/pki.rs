@@ -2,7 +2,6 @@
 //! organisation's DX and DMAP hosts, and every reader trusts it.
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
-use rustls::RootCertStore;
 use rustls::pki_types::CertificateDer;
 
 use super::FlowError;
@@ -33,12 +32,5 @@ impl Ca {
     /// The CA certificate, DER, for a DMAP client to trust.
     pub(super) fn der(&self) -> Vec<u8> {
         self.issuer.der().to_vec()
-    }
-
-    /// The CA as the only root, for a DMTP client.
-    pub(super) fn roots(&self) -> Result<RootCertStore, FlowError> {
-        let mut roots = RootCertStore::empty();
-        roots.add(self.issuer.der().clone())?;
-        Ok(roots)
     }
 }
