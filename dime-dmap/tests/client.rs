@@ -20,9 +20,13 @@ struct Pair {
 
 impl Pair {
     fn new() -> Pair {
+        Pair::with(config())
+    }
+
+    fn with(config: dime_dmap::server::ServerConfig) -> Pair {
         let mut pair = Pair {
             client: ClientSession::new(Limits::default()),
-            server: ServerSession::new(config(), store()),
+            server: ServerSession::new(config, store()),
             sent: Vec::new(),
         };
         match pair.events().first() {
@@ -283,4 +287,33 @@ fn bad_challenge_is_cancelled() {
     client.enqueue_input(b"A1 BAD Authentication cancelled\r\n");
     assert!(matches!(client.next(), Ok(ClientEvent::Done { command: "AUTHENTICATE", .. })));
     assert_eq!(client.state(), State::NotAuthenticated);
+}
+
+#[test]
+fn starttls_holds_commands_drops_cleartext_and_forgets_capabilities() {
+    let mut cfg = config();
+    cfg.tls = false;
+    cfg.starttls = true;
+    let mut pair = Pair::with(cfg);
+    pair.run(CommandBody::Capability);
+    assert!(pair.client.has_capability("STARTTLS"));
+    assert!(pair.client.has_capability("LOGINDISABLED"));
+    let events = pair.run(CommandBody::StartTls);
+    assert!(matches!(events.as_slice(), [ClientEvent::Done { .. }, ClientEvent::StartTls]), "{events:?}");
+    // A command queued before the handshake waits for it, and what arrives in the clear
+    // meanwhile (an injected BYE, here) is dropped.
+    let written = pair.sent.len();
+    pair.client.send(CommandBody::Capability).unwrap();
+    pair.client.enqueue_input(b"* BYE injected in the clear\r\n");
+    assert_eq!(pair.events(), vec![]);
+    assert_eq!(pair.sent.len(), written, "nothing is written before the handshake");
+    pair.server.tls_started();
+    pair.client.tls_started();
+    assert_eq!(pair.client.capabilities(), &[] as &[String]);
+    let events = pair.events();
+    assert!(matches!(events.last(), Some(ClientEvent::Done { .. })), "{events:?}");
+    assert!(pair.client.has_capability("AUTH=STACIE"));
+    assert!(!pair.client.has_capability("STARTTLS"), "{:?}", pair.client.capabilities());
+    pair.login();
+    assert_eq!(pair.client.state(), State::Authenticated);
 }

@@ -111,6 +111,8 @@ pub struct ClientSession {
     capabilities: Vec<String>,
     selected: Option<Mailbox>,
     next_tag: u32,
+    /// STARTTLS was accepted and the handshake is not done: nothing is written or read.
+    awaiting_tls: bool,
 }
 
 impl ClientSession {
@@ -129,12 +131,16 @@ impl ClientSession {
             capabilities: Vec::new(),
             selected: None,
             next_tag: 1,
+            awaiting_tls: false,
         }
     }
 
     /// Appends bytes received from the server.
+    ///
+    /// Between an accepted `STARTTLS` and [`ClientSession::tls_started`] input is dropped: it
+    /// arrived in the clear where only the TLS handshake may.
     pub fn enqueue_input(&mut self, bytes: &[u8]) {
-        if !self.closed {
+        if !self.closed && !self.awaiting_tls {
             self.fragments.enqueue(bytes);
         }
     }
@@ -244,8 +250,11 @@ impl ClientSession {
         Ok(())
     }
 
-    /// The driver finished the TLS handshake after [`ClientEvent::StartTls`].
+    /// The driver finished the TLS handshake after [`ClientEvent::StartTls`]. The capabilities
+    /// learnt in the clear are forgotten (RFC 3501 §6.2.1): send `CAPABILITY` again.
     pub fn tls_started(&mut self) {
+        self.awaiting_tls = false;
+        self.capabilities.clear();
         self.release_held();
     }
 
@@ -279,7 +288,8 @@ impl ClientSession {
 
     /// Whether a command in flight still needs a continuation before others may be written.
     fn blocked(&self) -> bool {
-        self.in_flight.iter().any(|c| !matches!(c.stage, Stage::Sent))
+        self.awaiting_tls
+            || self.in_flight.iter().any(|c| !matches!(c.stage, Stage::Sent))
             || self.in_flight.iter().any(|c| c.command == "STARTTLS")
     }
 
@@ -431,6 +441,7 @@ impl ClientSession {
             }
             "STARTTLS" if ok => {
                 start_tls = true;
+                self.awaiting_tls = true;
                 self.fragments.clear();
             }
             _ => {}
