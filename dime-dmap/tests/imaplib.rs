@@ -172,3 +172,60 @@ fn starttls_upgrades_and_drops_what_was_pipelined_in_the_clear() {
         );
     });
 }
+
+#[test]
+fn the_rust_client_upgrades_with_starttls() {
+    let identity = make_identity();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let acceptor = driver::acceptor(identity.cert_der.clone(), identity.key_der.clone()).unwrap();
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let addr = listener.local_addr().unwrap();
+    runtime.spawn(async move {
+        let shared = Arc::new(Mutex::new(store()));
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut cfg = config();
+            cfg.tls = false;
+            cfg.starttls = true;
+            let session = ServerSession::new(cfg, shared.clone());
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move { driver::serve_starttls(tcp, &acceptor, session, None).await });
+        }
+    });
+    runtime.block_on(async {
+        let connector = driver::connector(std::slice::from_ref(&identity.ca_der)).unwrap();
+        let mut client = Client::connect_starttls(addr, "localhost", &connector, Limits::default()).await.unwrap();
+        // Capabilities were asked again over TLS.
+        assert!(client.session().has_capability("AUTH=STACIE"));
+        assert!(!client.session().has_capability("STARTTLS"));
+        client.authenticate_stacie(USER, PASSWORD.as_bytes()).await.unwrap();
+        client.run(CommandBody::Select(Mailbox::inbox())).await.unwrap();
+        assert_eq!(client.fetch_object(1).await.unwrap(), object(0));
+        client.logout().await.unwrap();
+
+        // A certificate from another CA fails the handshake after STARTTLS.
+        let other = driver::connector(&[make_identity().ca_der]).unwrap();
+        let refused = Client::connect_starttls(addr, "localhost", &other, Limits::default()).await;
+        assert!(matches!(refused, Err(DmapError::Io(_))), "{refused:?}");
+    });
+
+    // A server that does not offer STARTTLS refuses it, and the client says so.
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let plain = listener.local_addr().unwrap();
+    runtime.spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut cfg = config();
+        cfg.tls = false;
+        let session = ServerSession::new(cfg, Arc::new(Mutex::new(store())));
+        let acceptor = driver::acceptor(identity.cert_der.clone(), identity.key_der.clone()).unwrap();
+        driver::serve_starttls(tcp, &acceptor, session, None).await
+    });
+    runtime.block_on(async {
+        let connector = driver::connector(&[make_identity().ca_der]).unwrap();
+        let refused = Client::connect_starttls(plain, "localhost", &connector, Limits::default()).await;
+        assert_eq!(
+            refused.map(|_| ()),
+            Err(DmapError::Rejected { kind: StatusKind::Bad, code: None, text: "STARTTLS is not available".into() })
+        );
+    });
+}

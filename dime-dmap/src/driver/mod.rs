@@ -240,6 +240,46 @@ impl Client<tokio_rustls::client::TlsStream<TcpStream>> {
     }
 }
 
+impl Client<TcpStream> {
+    /// Connects in the clear to `addr`, reads the greeting, and upgrades with
+    /// [`Client::starttls`].
+    ///
+    /// Errors: as [`Client::new`] and [`Client::starttls`].
+    pub async fn connect_starttls(
+        addr: SocketAddr,
+        server_name: &str,
+        connector: &TlsConnector,
+        limits: Limits,
+    ) -> Result<Client<tokio_rustls::client::TlsStream<TcpStream>>> {
+        let tcp = TcpStream::connect(addr).await.map_err(io)?;
+        Client::new(tcp, limits).await?.starttls(server_name, connector).await
+    }
+
+    /// Sends `STARTTLS`, runs the TLS handshake checking the certificate for `server_name`, then
+    /// asks `CAPABILITY` again over TLS (what the server said in the clear is forgotten).
+    ///
+    /// Errors: [`DmapError::Rejected`] when the server refuses STARTTLS, [`DmapError::Tls`] for a
+    /// bad name, [`DmapError::Io`] when the handshake fails (an untrusted certificate, say).
+    pub async fn starttls(
+        mut self,
+        server_name: &str,
+        connector: &TlsConnector,
+    ) -> Result<Client<tokio_rustls::client::TlsStream<TcpStream>>> {
+        let name = ServerName::try_from(server_name.to_owned()).map_err(|e| DmapError::Tls(e.to_string()))?;
+        self.run(CommandBody::StartTls).await?;
+        // The session announces the upgrade right after the tagged OK.
+        if self.step().await? != ClientEvent::StartTls {
+            return Err(DmapError::Unexpected("STARTTLS completed without an upgrade"));
+        }
+        let Client { stream, mut session, buffer, greeting } = self;
+        let stream = connector.connect(name, stream).await.map_err(io)?;
+        session.tls_started();
+        let mut client = Client { stream, session, buffer, greeting };
+        client.run(CommandBody::Capability).await?;
+        Ok(client)
+    }
+}
+
 impl<IO: AsyncRead + AsyncWrite + Unpin> Client<IO> {
     /// Wraps a connected stream and reads the greeting.
     ///
