@@ -55,7 +55,7 @@ struct Destination {
 }
 
 impl ServerApp for Destination {
-    fn signet(&self, name: &Name, _: Option<&Fingerprint>) -> Option<Vec<u8>> {
+    async fn signet(&self, name: &Name, _: Option<&Fingerprint>) -> Option<Vec<u8>> {
         println!("  server: SGNT <{name}>");
         match name {
             Name::Org(d) if d.as_str() == "example.net" => Some(self.org_signet.as_bytes().to_vec()),
@@ -63,13 +63,13 @@ impl ServerApp for Destination {
             _ => None,
         }
     }
-    fn history(&self, _: &Address, _: &Fingerprint, _: Option<&Fingerprint>) -> Vec<Vec<u8>> {
+    async fn history(&self, _: &Address, _: &Fingerprint, _: Option<&Fingerprint>) -> Vec<Vec<u8>> {
         Vec::new()
     }
-    fn verify(&self, _: &Name, _: &Fingerprint) -> Verification {
+    async fn verify(&self, _: &Name, _: &Fingerprint) -> Verification {
         Verification::NotFound
     }
-    fn message(&self, message: ReceivedMessage) -> Result<(), Rejection> {
+    async fn message(&self, message: ReceivedMessage) -> Result<(), Rejection> {
         let keys = DestinationKeys { secret: &self.secret, origin: &self.origin_signet, limits: Limits::default() };
         let checked = check_as_destination(&message, &keys);
         match &checked {

@@ -157,16 +157,16 @@ fn data_phase(c: &mut Criterion) {
 struct Sink;
 
 impl ServerApp for Sink {
-    fn signet(&self, _: &Name, _: Option<&Fingerprint>) -> Option<Vec<u8>> {
+    async fn signet(&self, _: &Name, _: Option<&Fingerprint>) -> Option<Vec<u8>> {
         None
     }
-    fn history(&self, _: &Address, _: &Fingerprint, _: Option<&Fingerprint>) -> Vec<Vec<u8>> {
+    async fn history(&self, _: &Address, _: &Fingerprint, _: Option<&Fingerprint>) -> Vec<Vec<u8>> {
         Vec::new()
     }
-    fn verify(&self, _: &Name, _: &Fingerprint) -> Verification {
+    async fn verify(&self, _: &Name, _: &Fingerprint) -> Verification {
         Verification::NotFound
     }
-    fn message(&self, message: ReceivedMessage) -> Result<(), Rejection> {
+    async fn message(&self, message: ReceivedMessage) -> Result<(), Rejection> {
         black_box(message);
         Ok(())
     }

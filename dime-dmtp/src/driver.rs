@@ -156,22 +156,28 @@ impl ClientTls {
     }
 }
 
-/// Answers a server session's events. Calls are synchronous: keep them quick (in-memory stores,
-/// or hand the work to a blocking pool inside).
+/// Answers a server session's events. Each answer is a future, so an answer may itself wait on
+/// the network (resolving the origin's org signet before checking an object, say); the session
+/// waits for it. Implement the methods as `async fn`s.
 pub trait ServerApp: Send + Sync + 'static {
     /// `SGNT`: the signet's bytes, or `None`.
-    fn signet(&self, name: &Name, fingerprint: Option<&Fingerprint>) -> Option<Vec<u8>>;
+    fn signet(&self, name: &Name, fingerprint: Option<&Fingerprint>) -> impl Future<Output = Option<Vec<u8>>> + Send;
     /// `HIST`: the chain, oldest first; empty when unknown.
-    fn history(&self, address: &Address, start: &Fingerprint, end: Option<&Fingerprint>) -> Vec<Vec<u8>>;
+    fn history(
+        &self,
+        address: &Address,
+        start: &Fingerprint,
+        end: Option<&Fingerprint>,
+    ) -> impl Future<Output = Vec<Vec<u8>>> + Send;
     /// `VRFY`.
-    fn verify(&self, name: &Name, fingerprint: &Fingerprint) -> Verification;
+    fn verify(&self, name: &Name, fingerprint: &Fingerprint) -> impl Future<Output = Verification> + Send;
     /// `STATS`.
-    fn stats(&self) -> Vec<(String, u64)> {
-        Vec::new()
+    fn stats(&self) -> impl Future<Output = Vec<(String, u64)>> + Send {
+        async { Vec::new() }
     }
     /// A message arrived with the right size and hash: check it as the destination (e.g. with
     /// [`crate::object::check_as_destination`]) and store it; the verdict becomes the reply.
-    fn message(&self, message: ReceivedMessage) -> Result<(), Rejection>;
+    fn message(&self, message: ReceivedMessage) -> impl Future<Output = Result<(), Rejection>> + Send;
 }
 
 /// How a served connection ended.
@@ -243,7 +249,7 @@ async fn pump_server<S, A>(
 ) -> Result<Pumped, DmtpError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
-    A: ServerApp + ?Sized,
+    A: ServerApp,
 {
     loop {
         transmit(stream, || session.poll_transmit()).await?;
@@ -259,18 +265,18 @@ where
                     return Ok(Pumped::Handoff(line));
                 }
                 ServerEvent::SignetRequested { id, name, fingerprint } => {
-                    (id, Answer::Signet(app.signet(&name, fingerprint.as_ref())))
+                    (id, Answer::Signet(app.signet(&name, fingerprint.as_ref()).await))
                 }
                 ServerEvent::HistoryRequested { id, address, start, end } => {
-                    (id, Answer::History(app.history(&address, &start, end.as_ref())))
+                    (id, Answer::History(app.history(&address, &start, end.as_ref()).await))
                 }
                 ServerEvent::VerifyRequested { id, name, fingerprint } => {
-                    (id, Answer::Verify(app.verify(&name, &fingerprint)))
+                    (id, Answer::Verify(app.verify(&name, &fingerprint).await))
                 }
-                ServerEvent::StatsRequested { id } => (id, Answer::Stats(app.stats())),
+                ServerEvent::StatsRequested { id } => (id, Answer::Stats(app.stats().await)),
                 ServerEvent::MessageReceived(message) => {
                     let id = message.id;
-                    (id, Answer::Message(app.message(message)))
+                    (id, Answer::Message(app.message(message).await))
                 }
             };
             session.answer(now(), answer.0, answer.1)?;
@@ -297,7 +303,7 @@ where
 }
 
 /// Serves one accepted connection to its end.
-pub async fn serve_connection<A: ServerApp + ?Sized>(
+pub async fn serve_connection<A: ServerApp>(
     mut tcp: TcpStream,
     acceptor: &TlsAcceptor,
     config: Arc<ServerConfig>,
@@ -578,16 +584,16 @@ mod tests {
     struct Inbox(Mutex<Vec<ReceivedMessage>>);
 
     impl ServerApp for Inbox {
-        fn signet(&self, _: &Name, _: Option<&Fingerprint>) -> Option<Vec<u8>> {
+        async fn signet(&self, _: &Name, _: Option<&Fingerprint>) -> Option<Vec<u8>> {
             None
         }
-        fn history(&self, _: &Address, _: &Fingerprint, _: Option<&Fingerprint>) -> Vec<Vec<u8>> {
+        async fn history(&self, _: &Address, _: &Fingerprint, _: Option<&Fingerprint>) -> Vec<Vec<u8>> {
             Vec::new()
         }
-        fn verify(&self, _: &Name, _: &Fingerprint) -> Verification {
+        async fn verify(&self, _: &Name, _: &Fingerprint) -> Verification {
             Verification::NotFound
         }
-        fn message(&self, message: ReceivedMessage) -> Result<(), Rejection> {
+        async fn message(&self, message: ReceivedMessage) -> Result<(), Rejection> {
             self.0.lock().map_err(|_| Rejection::TemporaryFailure)?.push(message);
             Ok(())
         }

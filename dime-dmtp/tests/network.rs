@@ -34,16 +34,16 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::{TcpListener, UdpSocket};
 
 impl ServerApp for Store {
-    fn signet(&self, name: &Name, fingerprint: Option<&Fingerprint>) -> Option<Vec<u8>> {
+    async fn signet(&self, name: &Name, fingerprint: Option<&Fingerprint>) -> Option<Vec<u8>> {
         Store::signet(self, name, fingerprint)
     }
-    fn history(&self, address: &Address, start: &Fingerprint, end: Option<&Fingerprint>) -> Vec<Vec<u8>> {
+    async fn history(&self, address: &Address, start: &Fingerprint, end: Option<&Fingerprint>) -> Vec<Vec<u8>> {
         Store::history(self, address, start, end)
     }
-    fn verify(&self, name: &Name, fingerprint: &Fingerprint) -> Verification {
+    async fn verify(&self, name: &Name, fingerprint: &Fingerprint) -> Verification {
         Store::verify(self, name, fingerprint)
     }
-    fn message(&self, message: ReceivedMessage) -> Result<(), Rejection> {
+    async fn message(&self, message: ReceivedMessage) -> Result<(), Rejection> {
         Store::message(self, message)
     }
 }

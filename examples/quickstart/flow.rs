@@ -102,7 +102,7 @@ pub enum FlowError {
     /// A socket could not be bound.
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
-    /// [`run`] was called outside a multi-threaded tokio runtime (the server hooks block on
+    /// [`run`] was called outside a multi-threaded tokio runtime (the DMAP store hook blocks on
     /// lookups, which needs `block_in_place`).
     #[error("the quickstart needs a multi-threaded tokio runtime")]
     Runtime,

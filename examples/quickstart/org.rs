@@ -39,8 +39,8 @@ use super::dns;
 use super::pki::Ca;
 use super::{DestinationView, FlowError, Narrator, OriginView, Published, Sight};
 
-/// WORKAROUND: the DMAP `Store` and DMTP `ServerApp` hooks are synchronous, but a remote signet
-/// lookup is async (DNS, then DMTP). The hook blocks its worker thread on the lookup;
+/// WORKAROUND: the DMAP `Store` hooks are synchronous, but a remote signet lookup is async (DNS,
+/// then DMTP). The hook blocks its worker thread on the lookup;
 /// `block_in_place` hands the thread's other tasks to another worker meanwhile. [`super::run`]
 /// checks that the runtime is multi-threaded, which `block_in_place` requires.
 fn block_on<F: Future>(future: F) -> F::Output {
@@ -392,9 +392,9 @@ struct Dx {
 impl Dx {
     /// The destination's part: resolve the origin's org signet, open the object as the
     /// destination (verifying the origin's signatures), and store it in the recipient's INBOX.
-    fn accept(&self, message: &ReceivedMessage) -> Result<DestinationView, FlowError> {
+    async fn accept(&self, message: &ReceivedMessage) -> Result<DestinationView, FlowError> {
         let mail_from = message.envelope.mail_from.domain.clone();
-        let (origin, how) = block_on(self.shared.resolve(&Name::Org(mail_from.clone())))?;
+        let (origin, how) = self.shared.resolve(&Name::Org(mail_from.clone())).await?;
         let keys = DestinationKeys { secret: &self.shared.keys.encryption, origin: &origin, limits: Limits::default() };
         let view = check_as_destination(message, &keys)?;
         let envelope = Envelope::open(&message.object, &keys.limits, Actor::Destination, keys.secret)?;
@@ -417,7 +417,7 @@ impl Dx {
 }
 
 impl ServerApp for Dx {
-    fn signet(&self, name: &Name, fingerprint: Option<&Fingerprint>) -> Option<Vec<u8>> {
+    async fn signet(&self, name: &Name, fingerprint: Option<&Fingerprint>) -> Option<Vec<u8>> {
         let signet = self.shared.local_signet(name)?;
         if fingerprint.is_some_and(|fp| !has_fingerprint(&signet, fp)) {
             return None;
@@ -426,11 +426,11 @@ impl ServerApp for Dx {
     }
 
     /// The memory store keeps only each user's current signet, so there is no history to give.
-    fn history(&self, _: &Address, _: &Fingerprint, _: Option<&Fingerprint>) -> Vec<Vec<u8>> {
+    async fn history(&self, _: &Address, _: &Fingerprint, _: Option<&Fingerprint>) -> Vec<Vec<u8>> {
         Vec::new()
     }
 
-    fn verify(&self, name: &Name, fingerprint: &Fingerprint) -> Verification {
+    async fn verify(&self, name: &Name, fingerprint: &Fingerprint) -> Verification {
         match self.shared.local_signet(name) {
             Some(signet) if has_fingerprint(&signet, fingerprint) => Verification::Current,
             Some(signet) => {
@@ -440,8 +440,8 @@ impl ServerApp for Dx {
         }
     }
 
-    fn message(&self, message: ReceivedMessage) -> Result<(), Rejection> {
-        let result = self.accept(&message);
+    async fn message(&self, message: ReceivedMessage) -> Result<(), Rejection> {
+        let result = self.accept(&message).await;
         let verdict = result.as_ref().map(|_| ()).map_err(FlowError::rejection);
         match &result {
             Ok(view) => self.shared.say(&format!(
