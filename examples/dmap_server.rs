@@ -94,7 +94,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         listener,
         acceptor,
         move || ServerSession::new(ServerConfig::new(DOMAIN, decoy.clone()), shared.clone()),
-        None,
+        driver::Hooks::default(),
     )
     .await?;
     Ok(())

@@ -95,6 +95,9 @@ pub enum DmapError {
         /// The session state.
         state: &'static str,
     },
+    /// The application answered something the session is not waiting for.
+    #[error("the session is not waiting for {0}")]
+    NotWaiting(&'static str),
     /// The session is over (LOGOUT, BYE or a closed connection).
     #[error("the session is closed")]
     Closed,

@@ -48,6 +48,20 @@ pub struct KeyfileRecord {
     pub envelope: Vec<u8>,
 }
 
+/// What a [`Store`] knows of the signet a `SIGNET` command asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignetAnswer {
+    /// The current signet; it is served here.
+    Found(Box<Signet>),
+    /// Served here, but there is no such signet.
+    NotFound,
+    /// Another organisation's. The session hands the lookup to its driver
+    /// ([`Event::SignetLookup`](crate::server::Event::SignetLookup)), which resolves it (DNS, then
+    /// DMTP) and answers with
+    /// [`ServerSession::signet_resolved`](crate::server::ServerSession::signet_resolved).
+    Elsewhere,
+}
+
 /// The mailbox store a server session works on. Every method gets the authenticated user's
 /// name as STACIE saw it. Errors are answered as `docs/dmap.md` §9 says: `NoSuchMailbox`,
 /// `NoSuchMessage`, `StoreRefused`, `StoreUnavailable` and `Signet` each have their own
@@ -79,8 +93,9 @@ pub trait Store {
     /// Issues a user signet from a parsed signing request; returns the address it was issued
     /// for and the signet.
     fn issue_signet(&mut self, user: &str, request: &Signet) -> Result<(String, Signet)>;
-    /// The current signet of `address`.
-    fn signet(&mut self, address: &str) -> Result<Option<Signet>>;
+    /// The current signet of `address` (a user address or an organisation's domain), or
+    /// [`SignetAnswer::Elsewhere`] when another organisation holds it.
+    fn signet(&mut self, address: &str) -> Result<SignetAnswer>;
     /// Stores the user's sealed key file, replacing any earlier one.
     fn store_keyfile(&mut self, user: &str, record: KeyfileRecord) -> Result<()>;
     /// The user's sealed key file.
@@ -123,7 +138,7 @@ macro_rules! forward_store {
         fn issue_signet(&mut $this, user: &str, request: &Signet) -> Result<(String, Signet)> {
             $inner.issue_signet(user, request)
         }
-        fn signet(&mut $this, address: &str) -> Result<Option<Signet>> {
+        fn signet(&mut $this, address: &str) -> Result<SignetAnswer> {
             $inner.signet(address)
         }
         fn store_keyfile(&mut $this, user: &str, record: KeyfileRecord) -> Result<()> {
@@ -195,6 +210,7 @@ struct Account {
 pub struct MemoryStore {
     accounts: BTreeMap<String, Account>,
     signets: BTreeMap<String, Signet>,
+    domains: Vec<String>,
     issuer: Option<Issuer>,
     outbox: Vec<Submission>,
     next_validity: u32,
@@ -239,6 +255,13 @@ impl MemoryStore {
     /// Publishes a signet under `address` (for `SIGNET` lookups).
     pub fn publish_signet(&mut self, address: &str, signet: Signet) {
         self.signets.insert(address.to_ascii_lowercase(), signet);
+    }
+
+    /// Declares `domain` served here. Once any domain is declared, signets of addresses and
+    /// organisations of other domains are [`SignetAnswer::Elsewhere`]; until then every
+    /// unpublished signet is [`SignetAnswer::NotFound`].
+    pub fn serve_domain(&mut self, domain: &str) {
+        self.domains.push(domain.to_ascii_lowercase());
     }
 
     /// The objects submitted for relay, oldest first.
@@ -342,8 +365,17 @@ impl Store for MemoryStore {
         Ok((address, signet))
     }
 
-    fn signet(&mut self, address: &str) -> Result<Option<Signet>> {
-        Ok(self.signets.get(&address.to_ascii_lowercase()).cloned())
+    fn signet(&mut self, address: &str) -> Result<SignetAnswer> {
+        let address = address.to_ascii_lowercase();
+        if let Some(signet) = self.signets.get(&address) {
+            return Ok(SignetAnswer::Found(Box::new(signet.clone())));
+        }
+        let domain = address.rsplit('@').next().unwrap_or_default();
+        if self.domains.is_empty() || self.domains.iter().any(|d| d == domain) {
+            Ok(SignetAnswer::NotFound)
+        } else {
+            Ok(SignetAnswer::Elsewhere)
+        }
     }
 
     fn store_keyfile(&mut self, user: &str, record: KeyfileRecord) -> Result<()> {

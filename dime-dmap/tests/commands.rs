@@ -5,7 +5,9 @@ mod common;
 use common::{Harness, USER, object};
 use dime_core::keys::{EncryptionSecretKey, SigningSecretKey};
 use dime_core::stacie::{ClientKeys, Password, Username};
+use dime_dmap::DmapError;
 use dime_dmap::codec::{Flag, Mailbox, Response};
+use dime_dmap::server::Event;
 use dime_dmap::store::{Issuer, Store};
 use dime_signet::{KeyFile, KeyOwner, Signet, SignetKind, issue};
 
@@ -295,4 +297,53 @@ fn store_failures_have_their_own_answers() {
     assert_eq!(h.send(b"A FETCH 1 BODY.PEEK[]\r\n"), "A NO [NONEXISTENT] No such message\r\n");
     assert_eq!(h.send(b"B STORE 1 +FLAGS (\\Seen)\r\n"), "B NO [NONEXISTENT] No such message\r\n");
     assert_eq!(h.send(b"C NOOP\r\n"), "* 1 EXPUNGE\r\nC OK NOOP completed\r\n");
+}
+
+/// A signet the store says another organisation holds is handed to the driver; the command
+/// completes with whatever the driver answers, and nothing behind it runs meanwhile.
+#[test]
+fn signet_lookups_for_other_organisations_wait_for_the_driver() {
+    let mut store = common::store();
+    store.serve_domain("example.org");
+    let mut h = Harness::with(common::config(), store);
+    h.login();
+    let pok = SigningSecretKey::generate().unwrap();
+    let remote =
+        issue::new_org_signet(&pok, &EncryptionSecretKey::generate().unwrap().public().unwrap(), "example.net")
+            .unwrap();
+
+    // Served here but unknown: answered at once.
+    assert_eq!(h.send(b"A SIGNET carol@example.org\r\n"), "A NO [NONEXISTENT] No signet for that address\r\n");
+
+    // Elsewhere: an event and no reply; the pipelined NOOP waits too.
+    h.events.clear();
+    assert_eq!(h.send(b"B SIGNET Bob@Example.net\r\nC NOOP\r\n"), "");
+    assert_eq!(h.events, vec![Event::SignetLookup { address: "Bob@Example.net".into() }]);
+    assert_eq!(h.send(b"D NOOP\r\n"), "");
+    h.session.signet_resolved(Ok(Some(remote.clone()))).unwrap();
+    let out = h.drain_bytes();
+    let (data, rest) = common::split_tagged(&out, "B");
+    assert_eq!(
+        Response::parse(data).unwrap(),
+        Response::Data(dime_dmap::codec::Data::Signet {
+            address: "Bob@Example.net".into(),
+            signet: remote.as_bytes().to_vec()
+        })
+    );
+    assert_eq!(
+        String::from_utf8_lossy(rest),
+        "B OK SIGNET completed\r\nC OK NOOP completed\r\nD OK NOOP completed\r\n"
+    );
+
+    // The other organisation has no such signet, or could not be reached.
+    assert_eq!(h.send(b"E SIGNET dave@example.net\r\n"), "");
+    h.session.signet_resolved(Ok(None)).unwrap();
+    assert_eq!(h.drain(), "E NO [NONEXISTENT] No signet for that address\r\n");
+    assert_eq!(h.send(b"F SIGNET example.net\r\n"), "");
+    h.session.signet_resolved(Err(DmapError::StoreUnavailable("DNS: no answer".into()))).unwrap();
+    assert_eq!(h.drain(), "F NO [UNAVAILABLE] DNS: no answer\r\n");
+
+    // An answer nobody asked for is refused and changes nothing.
+    assert_eq!(h.session.signet_resolved(Ok(Some(remote))), Err(DmapError::NotWaiting("a signet lookup")));
+    assert_eq!(h.send(b"G NOOP\r\n"), "G OK NOOP completed\r\n");
 }

@@ -46,7 +46,12 @@ fn start_server(runtime: &tokio::runtime::Runtime, identity: &Identity) -> Socke
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let addr = listener.local_addr().unwrap();
     let shared = Arc::new(Mutex::new(store()));
-    runtime.spawn(driver::listen(listener, acceptor, move || ServerSession::new(config(), shared.clone()), None));
+    runtime.spawn(driver::listen(
+        listener,
+        acceptor,
+        move || ServerSession::new(config(), shared.clone()),
+        driver::Hooks::default(),
+    ));
     addr
 }
 
@@ -141,7 +146,9 @@ fn starttls_upgrades_and_drops_what_was_pipelined_in_the_clear() {
         cfg.tls = false;
         cfg.starttls = true;
         let shared = Arc::new(Mutex::new(store()));
-        driver::serve_starttls(tcp, &acceptor, ServerSession::new(cfg, shared), None).await.unwrap();
+        driver::serve_starttls(tcp, &acceptor, ServerSession::new(cfg, shared), &driver::Hooks::default())
+            .await
+            .unwrap();
     });
     runtime.block_on(async {
         async fn read_until(stream: &mut (impl tokio::io::AsyncRead + Unpin), end: &str) -> String {
@@ -189,7 +196,9 @@ fn the_rust_client_upgrades_with_starttls() {
             cfg.starttls = true;
             let session = ServerSession::new(cfg, shared.clone());
             let acceptor = acceptor.clone();
-            tokio::spawn(async move { driver::serve_starttls(tcp, &acceptor, session, None).await });
+            tokio::spawn(
+                async move { driver::serve_starttls(tcp, &acceptor, session, &driver::Hooks::default()).await },
+            );
         }
     });
     runtime.block_on(async {
@@ -218,7 +227,7 @@ fn the_rust_client_upgrades_with_starttls() {
         cfg.tls = false;
         let session = ServerSession::new(cfg, Arc::new(Mutex::new(store())));
         let acceptor = driver::acceptor(identity.cert_der.clone(), identity.key_der.clone()).unwrap();
-        driver::serve_starttls(tcp, &acceptor, session, None).await
+        driver::serve_starttls(tcp, &acceptor, session, &driver::Hooks::default()).await
     });
     runtime.block_on(async {
         let connector = driver::connector(&[make_identity().ca_der]).unwrap();
@@ -228,4 +237,57 @@ fn the_rust_client_upgrades_with_starttls() {
             Err(DmapError::Rejected { kind: StatusKind::Bad, code: None, text: "STARTTLS is not available".into() })
         );
     });
+}
+
+#[test]
+fn the_driver_resolves_other_organisations_signets_through_its_hook() {
+    use dime_core::keys::{EncryptionSecretKey, SigningSecretKey};
+    let identity = make_identity();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let pok = SigningSecretKey::generate().unwrap();
+    let remote = dime_signet::issue::new_org_signet(
+        &pok,
+        &EncryptionSecretKey::generate().unwrap().public().unwrap(),
+        "example.net",
+    )
+    .unwrap();
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let (answer, seen) = (remote.clone(), asked.clone());
+    let hooks = driver::Hooks {
+        changes: None,
+        signets: Some(Arc::new(move |address: String| {
+            seen.lock().unwrap().push(address.clone());
+            let answer = (address == "example.net").then(|| answer.clone());
+            Box::pin(async move {
+                // The resolution may take its time; the session waits for it.
+                tokio::task::yield_now().await;
+                Ok(answer)
+            })
+        })),
+    };
+    let acceptor = driver::acceptor(identity.cert_der.clone(), identity.key_der.clone()).unwrap();
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut local = store();
+    local.serve_domain("example.org");
+    let shared = Arc::new(Mutex::new(local));
+    runtime.spawn(driver::listen(listener, acceptor, move || ServerSession::new(config(), shared.clone()), hooks));
+    runtime.block_on(async {
+        let connector = driver::connector(std::slice::from_ref(&identity.ca_der)).unwrap();
+        let mut client = Client::connect_tls(addr, "localhost", &connector, Limits::default()).await.unwrap();
+        client.authenticate_stacie(USER, PASSWORD.as_bytes()).await.unwrap();
+        let done = client.run(CommandBody::SignetLookup { address: "example.net".into() }).await.unwrap();
+        assert_eq!(done.data, vec![Data::Signet { address: "example.net".into(), signet: remote.as_bytes().to_vec() }]);
+        let missing = client.run(CommandBody::SignetLookup { address: "carol@example.net".into() }).await;
+        assert_eq!(
+            missing.map(|_| ()),
+            Err(DmapError::Rejected {
+                kind: StatusKind::No,
+                code: Some(dime_dmap::codec::Code::Nonexistent),
+                text: "No signet for that address".into()
+            })
+        );
+        client.logout().await.unwrap();
+    });
+    assert_eq!(*asked.lock().unwrap(), ["example.net", "carol@example.net"]);
 }

@@ -2,7 +2,6 @@
 //! its users, a DMAP server for its users, and the relay queue between them.
 
 use std::collections::HashSet;
-use std::future::Future;
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -13,7 +12,7 @@ use dime::dmap::codec::{DateTime, Flag, Mailbox};
 use dime::dmap::driver as dmap_driver;
 use dime::dmap::sasl::DecoySecret;
 use dime::dmap::server::{ServerConfig as DmapConfig, ServerSession};
-use dime::dmap::store::{Issuer, KeyfileRecord, MailboxView, MemoryStore, Store};
+use dime::dmap::store::{Issuer, KeyfileRecord, MailboxView, MemoryStore, SignetAnswer, Store};
 use dime::dmtp::DmtpError;
 use dime::dmtp::client::Delivery;
 use dime::dmtp::dns::Resolver;
@@ -31,21 +30,12 @@ use hickory_server::proto::rr::Record;
 use rustls::RootCertStore;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::TcpListener;
-use tokio::runtime::Handle;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
 use super::dns;
 use super::pki::Ca;
 use super::{DestinationView, FlowError, Narrator, OriginView, Published, Sight};
-
-/// WORKAROUND: the DMAP `Store` hooks are synchronous, but a remote signet lookup is async (DNS,
-/// then DMTP). The hook blocks its worker thread on the lookup;
-/// `block_in_place` hands the thread's other tasks to another worker meanwhile. [`super::run`]
-/// checks that the runtime is multi-threaded, which `block_in_place` requires.
-fn block_on<F: Future>(future: F) -> F::Output {
-    tokio::task::block_in_place(|| Handle::current().block_on(future))
-}
 
 fn full(signet: &Signet) -> Result<Fingerprint, FlowError> {
     signet.fingerprint(FingerprintKind::Full).ok_or(FlowError::NoFingerprint)
@@ -144,9 +134,14 @@ impl Identity {
         let (queue_tx, queue) = unbounded_channel();
         let sessions = OrgStore { shared: shared.clone(), queue: queue_tx };
         let greeting = domain.to_string();
+        let resolver = shared.clone();
+        let hooks = dmap_driver::Hooks {
+            changes: None,
+            signets: Some(Arc::new(move |address| Box::pin(resolver.clone().lookup(address)))),
+        };
         tasks.push(tokio::spawn(async move {
             let make = move || ServerSession::new(DmapConfig::new(&greeting, decoy.clone()), sessions.clone());
-            let _ = dmap_driver::listen(dmap_listener, acceptor, make, None).await;
+            let _ = dmap_driver::listen(dmap_listener, acceptor, make, hooks).await;
         }));
 
         let (origin_tx, origin_reports) = unbounded_channel();
@@ -197,12 +192,37 @@ impl Shared {
         Ok((signet, how))
     }
 
+    /// Answers a DMAP `SIGNET` for another organisation's name (the DMAP driver's
+    /// [`dmap_driver::Hooks::signets`]).
+    async fn lookup(self: Arc<Self>, address: String) -> Result<Option<Signet>, DmapError> {
+        let Ok(name) = address.parse::<Name>() else { return Ok(None) };
+        match self.resolve(&name).await {
+            Ok((signet, how)) => {
+                let what = match &name {
+                    Name::Org(domain) => format!("{domain}'s org signet"),
+                    Name::User(address) => format!("{address}'s signet"),
+                };
+                self.say(&format!(
+                    "[{} server] answered a DMAP SIGNET with {what}, resolved {how} and validated from the \
+                     record's POK down; saw only the address asked for",
+                    self.domain
+                ));
+                Ok(Some(signet))
+            }
+            Err(error) if error.is_not_found() => Ok(None),
+            Err(error) => Err(DmapError::StoreUnavailable(error.to_string())),
+        }
+    }
+
     /// Our own current signet of `name`.
     fn local_signet(&self, name: &Name) -> Option<Signet> {
         match name {
             Name::Org(domain) if *domain == self.domain => Some(self.signet.clone()),
             Name::User(address) if *address.domain() == self.domain => {
-                self.store().ok()?.signet(&address.to_string()).ok()?
+                match self.store().ok()?.signet(&address.to_string()).ok()? {
+                    SignetAnswer::Found(signet) => Some(*signet),
+                    SignetAnswer::NotFound | SignetAnswer::Elsewhere => None,
+                }
             }
             _ => None,
         }
@@ -289,26 +309,13 @@ impl Store for OrgStore {
     fn issue_signet(&mut self, user: &str, request: &Signet) -> dime::dmap::Result<(String, Signet)> {
         self.shared.store()?.issue_signet(user, request)
     }
-    fn signet(&mut self, address: &str) -> dime::dmap::Result<Option<Signet>> {
-        let Ok(name) = address.parse::<Name>() else { return Ok(None) };
-        if *name.domain() == self.shared.domain {
-            return self.shared.store()?.signet(address);
-        }
-        match block_on(self.shared.resolve(&name)) {
-            Ok((signet, how)) => {
-                let what = match &name {
-                    Name::Org(domain) => format!("{domain}'s org signet"),
-                    Name::User(address) => format!("{address}'s signet"),
-                };
-                self.shared.say(&format!(
-                    "[{} server] answered a DMAP SIGNET with {what}, resolved {how} and validated from the \
-                     record's POK down; saw only the address asked for",
-                    self.shared.domain
-                ));
-                Ok(Some(signet))
-            }
-            Err(error) if error.is_not_found() => Ok(None),
-            Err(error) => Err(DmapError::StoreUnavailable(error.to_string())),
+    /// Our own signets from the memory store; every other domain's is resolved by the DMAP
+    /// driver through [`Shared::lookup`].
+    fn signet(&mut self, address: &str) -> dime::dmap::Result<SignetAnswer> {
+        match address.parse::<Name>() {
+            Ok(name) if *name.domain() == self.shared.domain => self.shared.store()?.signet(address),
+            Ok(_) => Ok(SignetAnswer::Elsewhere),
+            Err(_) => Ok(SignetAnswer::NotFound),
         }
     }
     fn store_keyfile(&mut self, user: &str, record: KeyfileRecord) -> dime::dmap::Result<()> {
@@ -346,7 +353,9 @@ async fn relay(shared: &Shared, submission: Submission) -> Result<OriginView, Fl
     if !author.eq_ignore_ascii_case(&submission.user) {
         return Err(FlowError::NotTheAuthor { submitter: submission.user, author });
     }
-    let author_signet = shared.store()?.signet(&author)?.ok_or_else(|| FlowError::NoSignet(author.clone()))?;
+    let SignetAnswer::Found(author_signet) = shared.store()?.signet(&author)? else {
+        return Err(FlowError::NoSignet(author));
+    };
     let view = envelope.open_as_origin(&author_signet)?;
     let destination = HostName::new(&view.envelope.destination)?;
     let (destination_signet, how) = shared.resolve(&Name::Org(destination.clone())).await?;

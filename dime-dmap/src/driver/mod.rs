@@ -17,14 +17,16 @@
 //! let decoy = DecoySecret::generate()?;
 //! driver::listen(listener, acceptor, move || {
 //!     ServerSession::new(ServerConfig::new("example.org", decoy.clone()), store.clone())
-//! }, None).await
+//! }, driver::Hooks::default()).await
 //! # }
 //! ```
 
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use dime_core::stacie::{Password, Username};
+use dime_signet::Signet;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -85,6 +87,29 @@ pub fn connector(ca_ders: &[Vec<u8>]) -> Result<TlsConnector> {
     Ok(TlsConnector::from(Arc::new(config)))
 }
 
+/// A resolution of another organisation's signet, as [`Hooks::signets`] starts it.
+pub type SignetFuture = Pin<Box<dyn Future<Output = Result<Option<Signet>>> + Send>>;
+
+/// What a server's connections need beyond their sessions: shared by all of them.
+#[derive(Clone, Default)]
+pub struct Hooks {
+    /// Wakes idling sessions when the application stored new mail (`Notify::notify_waiters`).
+    pub changes: Option<Arc<Notify>>,
+    /// Resolves and validates a signet the store says another organisation holds
+    /// ([`Event::SignetLookup`]), usually with dime-dmtp's resolver. Without it such a lookup is
+    /// answered `NO [NONEXISTENT]`.
+    pub signets: Option<Arc<dyn Fn(String) -> SignetFuture + Send + Sync>>,
+}
+
+impl core::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Hooks")
+            .field("changes", &self.changes.is_some())
+            .field("signets", &self.signets.is_some())
+            .finish()
+    }
+}
+
 /// How [`drive`] stopped.
 enum Exit {
     Closed,
@@ -94,7 +119,7 @@ enum Exit {
 /// Runs `session` over `stream` until it closes or asks for TLS. Output is written (and
 /// flushed) in the order the session returns it; input is read only when the session needs
 /// more, one chunk at a time, so at most one chunk is buffered beyond the current command.
-async fn drive<IO, S>(stream: &mut IO, session: &mut ServerSession<S>, changes: Option<&Notify>) -> Result<Exit>
+async fn drive<IO, S>(stream: &mut IO, session: &mut ServerSession<S>, hooks: &Hooks) -> Result<Exit>
 where
     IO: AsyncRead + AsyncWrite + Unpin,
     S: Store,
@@ -103,6 +128,13 @@ where
     loop {
         match session.next() {
             Ok(Event::StartTls) => return Ok(Exit::StartTls),
+            Ok(Event::SignetLookup { address }) => {
+                let answer = match &hooks.signets {
+                    Some(resolve) => resolve(address).await,
+                    None => Ok(None),
+                };
+                session.signet_resolved(answer)?;
+            }
             Ok(_) => {}
             Err(Interrupt::Output(bytes)) => {
                 stream.write_all(&bytes).await.map_err(io)?;
@@ -113,7 +145,7 @@ where
                 return Ok(Exit::Closed);
             }
             Err(Interrupt::NeedMoreInput) => {
-                let read = match changes {
+                let read = match &hooks.changes {
                     Some(notify) => tokio::select! {
                         read = stream.read(&mut buffer) => read,
                         () = notify.notified() => {
@@ -134,19 +166,17 @@ where
 }
 
 /// Serves one connection with implicit TLS (the handshake comes first, then the greeting).
-/// `changes` wakes an idling session when the application stored new mail
-/// (`Notify::notify_waiters`).
 ///
 /// Errors: [`DmapError::Io`], [`DmapError::Tls`].
 pub async fn serve_tls<S: Store>(
     tcp: TcpStream,
     acceptor: &TlsAcceptor,
     mut session: ServerSession<S>,
-    changes: Option<&Notify>,
+    hooks: &Hooks,
 ) -> Result<()> {
     let mut stream = acceptor.accept(tcp).await.map_err(io)?;
     session.tls_started();
-    match drive(&mut stream, &mut session, changes).await? {
+    match drive(&mut stream, &mut session, hooks).await? {
         Exit::Closed | Exit::StartTls => Ok(()),
     }
 }
@@ -159,14 +189,14 @@ pub async fn serve_starttls<S: Store>(
     mut tcp: TcpStream,
     acceptor: &TlsAcceptor,
     mut session: ServerSession<S>,
-    changes: Option<&Notify>,
+    hooks: &Hooks,
 ) -> Result<()> {
-    match drive(&mut tcp, &mut session, changes).await? {
+    match drive(&mut tcp, &mut session, hooks).await? {
         Exit::Closed => Ok(()),
         Exit::StartTls => {
             let mut stream = acceptor.accept(tcp).await.map_err(io)?;
             session.tls_started();
-            drive(&mut stream, &mut session, changes).await.map(|_| ())
+            drive(&mut stream, &mut session, hooks).await.map(|_| ())
         }
     }
 }
@@ -175,12 +205,7 @@ pub async fn serve_starttls<S: Store>(
 /// session from `make`. Errors of one connection end only that connection.
 ///
 /// Errors: [`DmapError::Io`] when accepting fails.
-pub async fn listen<S, F>(
-    listener: TcpListener,
-    acceptor: TlsAcceptor,
-    make: F,
-    changes: Option<Arc<Notify>>,
-) -> Result<()>
+pub async fn listen<S, F>(listener: TcpListener, acceptor: TlsAcceptor, make: F, hooks: Hooks) -> Result<()>
 where
     S: Store + Send + 'static,
     F: Fn() -> ServerSession<S>,
@@ -189,9 +214,9 @@ where
         let (tcp, _) = listener.accept().await.map_err(io)?;
         let session = make();
         let acceptor = acceptor.clone();
-        let changes = changes.clone();
+        let hooks = hooks.clone();
         tokio::spawn(async move {
-            let _ = serve_tls(tcp, &acceptor, session, changes.as_deref()).await;
+            let _ = serve_tls(tcp, &acceptor, session, &hooks).await;
         });
     }
 }

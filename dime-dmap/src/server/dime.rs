@@ -4,10 +4,13 @@
 use dime_core::stacie::Envelope;
 use dime_signet::{Signet, SignetKind};
 
-use super::ServerSession;
+use super::{Event, Phase, ServerSession};
 use crate::codec::writer::is_atom;
 use crate::codec::{Code, Data, Response, StatusKind, Tag};
-use crate::store::{KeyfileRecord, Store};
+use crate::error::DmapError;
+use crate::store::{KeyfileRecord, SignetAnswer, Store};
+
+const SIGNET: &str = "SIGNET";
 
 impl<S: Store> ServerSession<S> {
     fn current_user(&self) -> String {
@@ -51,17 +54,47 @@ impl<S: Store> ServerSession<S> {
         }
     }
 
-    pub(super) fn signet_lookup(&mut self, tag: &Tag, address: &str) {
-        let name = "SIGNET";
-        match self.store.signet(address) {
-            Ok(Some(signet)) => {
-                let data = Data::Signet { address: address.into(), signet: signet.as_bytes().to_vec() };
-                self.respond(Response::Data(data));
-                self.ok(tag, name);
+    pub(super) fn signet_lookup(&mut self, tag: Tag, address: String) {
+        match self.store.signet(&address) {
+            Ok(SignetAnswer::Found(signet)) => self.signet_found(&tag, address, &signet),
+            Ok(SignetAnswer::NotFound) => self.signet_not_found(&tag),
+            Ok(SignetAnswer::Elsewhere) => {
+                self.event(Event::SignetLookup { address: address.clone() });
+                self.phase = Phase::Resolving { tag, address };
             }
-            Ok(None) => self.done(tag, name, StatusKind::No, Some(Code::Nonexistent), "No signet for that address"),
-            Err(error) => self.store_error(tag, name, error),
+            Err(error) => self.store_error(&tag, SIGNET, error),
         }
+    }
+
+    /// Answers the lookup handed out with [`Event::SignetLookup`]: the signet, `None` when the
+    /// other organisation has none, or the error that stopped the resolution (answered
+    /// `NO [UNAVAILABLE]` with its text, or as `docs/dmap.md` §9 says for store errors). The
+    /// session then reads commands again.
+    ///
+    /// Errors: [`DmapError::NotWaiting`] when no lookup is out; nothing changes.
+    pub fn signet_resolved(&mut self, answer: Result<Option<Signet>, DmapError>) -> Result<(), DmapError> {
+        let (tag, address) = match core::mem::replace(&mut self.phase, Phase::Command) {
+            Phase::Resolving { tag, address } => (tag, address),
+            other => {
+                self.phase = other;
+                return Err(DmapError::NotWaiting("a signet lookup"));
+            }
+        };
+        match answer {
+            Ok(Some(signet)) => self.signet_found(&tag, address, &signet),
+            Ok(None) => self.signet_not_found(&tag),
+            Err(error) => self.store_error(&tag, SIGNET, error),
+        }
+        Ok(())
+    }
+
+    fn signet_found(&mut self, tag: &Tag, address: String, signet: &Signet) {
+        self.respond(Response::Data(Data::Signet { address, signet: signet.as_bytes().to_vec() }));
+        self.ok(tag, SIGNET);
+    }
+
+    fn signet_not_found(&mut self, tag: &Tag) {
+        self.done(tag, SIGNET, StatusKind::No, Some(Code::Nonexistent), "No signet for that address");
     }
 
     pub(super) fn keyfile_store(&mut self, tag: &Tag, shard: [u8; 64], envelope: Vec<u8>) {

@@ -16,13 +16,15 @@
 //!    starts the handshake;
 //! 2. [`Interrupt::Closed`], for ever, once the session has ended (after `LOGOUT`, a `BYE`, or
 //!    [`ServerSession::close`]);
-//! 3. otherwise it reads buffered input one fragment at a time (a whole command, a literal
+//! 3. [`Interrupt::NeedMoreInput`] while a signet lookup is out ([`Event::SignetLookup`]):
+//!    input is kept but nothing more is read until [`ServerSession::signet_resolved`] answers;
+//! 4. otherwise it reads buffered input one fragment at a time (a whole command, a literal
 //!    announcement, a line of the `AUTHENTICATE` or `IDLE` exchanges) until that produces
 //!    output or an event, and returns the first item of it;
-//! 4. [`Interrupt::NeedMoreInput`] when the buffered input holds no complete fragment.
+//! 5. [`Interrupt::NeedMoreInput`] when the buffered input holds no complete fragment.
 //!
 //! The greeting is queued when the session is created. At most one command is executed per
-//! step of 3, so output never runs ahead of what the driver has drained by more than one
+//! step of 4, so output never runs ahead of what the driver has drained by more than one
 //! command's responses.
 //!
 //! ## States
@@ -113,6 +115,14 @@ pub enum Event {
     /// the TLS handshake, then call [`ServerSession::tls_started`]. Input already buffered
     /// was dropped.
     StartTls,
+    /// `SIGNET` asked for a signet the store says another organisation holds
+    /// ([`SignetAnswer::Elsewhere`](crate::store::SignetAnswer::Elsewhere)). Resolve and validate
+    /// it (DNS, then DMTP), then call [`ServerSession::signet_resolved`]; the session reads no
+    /// further command until then.
+    SignetLookup {
+        /// The address (or domain) as the client gave it.
+        address: String,
+    },
 }
 
 #[derive(Debug)]
@@ -132,6 +142,9 @@ enum Phase {
     Idling { tag: Tag },
     /// `STARTTLS` accepted; nothing is read until [`ServerSession::tls_started`].
     AwaitingTls,
+    /// `SIGNET` handed to the driver; nothing more is read until
+    /// [`ServerSession::signet_resolved`].
+    Resolving { tag: Tag, address: String },
     /// Ended.
     Closed,
 }
@@ -236,7 +249,7 @@ impl<S: Store> ServerSession<S> {
             }
             match self.phase {
                 Phase::Closed => return Err(Interrupt::Closed),
-                Phase::AwaitingTls => return Err(Interrupt::NeedMoreInput),
+                Phase::AwaitingTls | Phase::Resolving { .. } => return Err(Interrupt::NeedMoreInput),
                 _ => {}
             }
             match self.fragments.progress() {
@@ -383,7 +396,7 @@ impl<S: Store> ServerSession<S> {
                 Phase::Command => self.command(&bytes),
                 Phase::Authenticating { tag, step } => self.auth_line(tag, step, &bytes),
                 Phase::Idling { tag } => self.idle_line(tag, &bytes),
-                phase @ (Phase::AwaitingTls | Phase::Closed) => self.phase = phase,
+                phase @ (Phase::AwaitingTls | Phase::Resolving { .. } | Phase::Closed) => self.phase = phase,
             },
             Fragment::Announced { length, mode, fits } => self.announced(length, mode, fits),
             Fragment::LineTooLong { head } => self.line_too_long(&head),
@@ -514,7 +527,7 @@ impl<S: Store> ServerSession<S> {
             CommandBody::Append { mailbox, flags, date, object } => self.append(&tag, &mailbox, &flags, date, object),
             CommandBody::Submit { object } => self.submit(&tag, object),
             CommandBody::SignetRequest { request } => self.signet_request(&tag, &request),
-            CommandBody::SignetLookup { address } => self.signet_lookup(&tag, &address),
+            CommandBody::SignetLookup { address } => self.signet_lookup(tag, address),
             CommandBody::KeyfileStore { shard, envelope } => self.keyfile_store(&tag, shard, envelope),
             CommandBody::KeyfileFetch => self.keyfile_fetch(&tag),
         }
