@@ -55,6 +55,29 @@ fn start_server(runtime: &tokio::runtime::Runtime, identity: &Identity) -> Socke
     addr
 }
 
+/// Starts the driver in the clear (`serve_starttls`) on an ephemeral loopback port, offering
+/// STARTTLS or not, one session per connection.
+fn start_cleartext_server(runtime: &tokio::runtime::Runtime, identity: &Identity, starttls: bool) -> SocketAddr {
+    let acceptor = driver::acceptor(identity.cert_der.clone(), identity.key_der.clone()).unwrap();
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let shared = Arc::new(Mutex::new(store()));
+    runtime.spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut cfg = config();
+            cfg.tls = false;
+            cfg.starttls = starttls;
+            let session = ServerSession::new(cfg, shared.clone());
+            let acceptor = acceptor.clone();
+            tokio::spawn(
+                async move { driver::serve_starttls(tcp, &acceptor, session, &driver::Hooks::default()).await },
+            );
+        }
+    });
+    addr
+}
+
 async fn rust_client(addr: SocketAddr, ca_der: Vec<u8>) -> Vec<u8> {
     let connector = driver::connector(&[ca_der]).unwrap();
     let mut client = Client::connect_tls(addr, "localhost", &connector, Limits::default()).await.unwrap();
@@ -137,19 +160,7 @@ fn starttls_upgrades_and_drops_what_was_pipelined_in_the_clear() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let identity = make_identity();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let acceptor = driver::acceptor(identity.cert_der.clone(), identity.key_der.clone()).unwrap();
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-    let addr = listener.local_addr().unwrap();
-    runtime.spawn(async move {
-        let (tcp, _) = listener.accept().await.unwrap();
-        let mut cfg = config();
-        cfg.tls = false;
-        cfg.starttls = true;
-        let shared = Arc::new(Mutex::new(store()));
-        driver::serve_starttls(tcp, &acceptor, ServerSession::new(cfg, shared), &driver::Hooks::default())
-            .await
-            .unwrap();
-    });
+    let addr = start_cleartext_server(&runtime, &identity, true);
     runtime.block_on(async {
         async fn read_until(stream: &mut (impl tokio::io::AsyncRead + Unpin), end: &str) -> String {
             let mut text = Vec::new();
@@ -184,23 +195,7 @@ fn starttls_upgrades_and_drops_what_was_pipelined_in_the_clear() {
 fn the_rust_client_upgrades_with_starttls() {
     let identity = make_identity();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let acceptor = driver::acceptor(identity.cert_der.clone(), identity.key_der.clone()).unwrap();
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-    let addr = listener.local_addr().unwrap();
-    runtime.spawn(async move {
-        let shared = Arc::new(Mutex::new(store()));
-        loop {
-            let (tcp, _) = listener.accept().await.unwrap();
-            let mut cfg = config();
-            cfg.tls = false;
-            cfg.starttls = true;
-            let session = ServerSession::new(cfg, shared.clone());
-            let acceptor = acceptor.clone();
-            tokio::spawn(
-                async move { driver::serve_starttls(tcp, &acceptor, session, &driver::Hooks::default()).await },
-            );
-        }
-    });
+    let addr = start_cleartext_server(&runtime, &identity, true);
     runtime.block_on(async {
         let connector = driver::connector(std::slice::from_ref(&identity.ca_der)).unwrap();
         let mut client = Client::connect_starttls(addr, "localhost", &connector, Limits::default()).await.unwrap();
@@ -219,16 +214,7 @@ fn the_rust_client_upgrades_with_starttls() {
     });
 
     // A server that does not offer STARTTLS refuses it, and the client says so.
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-    let plain = listener.local_addr().unwrap();
-    runtime.spawn(async move {
-        let (tcp, _) = listener.accept().await.unwrap();
-        let mut cfg = config();
-        cfg.tls = false;
-        let session = ServerSession::new(cfg, Arc::new(Mutex::new(store())));
-        let acceptor = driver::acceptor(identity.cert_der.clone(), identity.key_der.clone()).unwrap();
-        driver::serve_starttls(tcp, &acceptor, session, &driver::Hooks::default()).await
-    });
+    let plain = start_cleartext_server(&runtime, &identity, false);
     runtime.block_on(async {
         let connector = driver::connector(&[make_identity().ca_der]).unwrap();
         let refused = Client::connect_starttls(plain, "localhost", &connector, Limits::default()).await;

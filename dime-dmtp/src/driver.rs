@@ -224,6 +224,17 @@ async fn read_until<S: AsyncRead + Unpin>(
     }
 }
 
+/// Hands the buffered input to a session (`enqueue` says how much it took); true when it took
+/// some, so the session may have output or events before anything more is read.
+fn feed(buf: &mut BytesMut, enqueue: impl FnOnce(&[u8]) -> usize) -> bool {
+    if buf.is_empty() {
+        return false;
+    }
+    let taken = enqueue(buf);
+    buf.advance(taken);
+    taken > 0
+}
+
 /// Writes everything `next` hands out, then flushes: TLS streams may hold the tail of a write
 /// until flushed, and the peer answers only once it has all of it.
 async fn transmit<S: AsyncWrite + Unpin>(
@@ -287,12 +298,8 @@ where
             let _ = stream.shutdown().await;
             return Ok(Pumped::Closed);
         }
-        if !buf.is_empty() {
-            let taken = session.enqueue_input(now(), buf);
-            buf.advance(taken);
-            if taken > 0 {
-                continue;
-            }
+        if feed(buf, |input| session.enqueue_input(now(), input)) {
+            continue;
         }
         match read_until(stream, buf, session.poll_timeout()).await? {
             None => session.handle_timeout(now()),
@@ -420,12 +427,8 @@ async fn pump_client<S: AsyncRead + AsyncWrite + Unpin>(
         if session.is_closed() {
             return Err(DmtpError::ConnectionClosed);
         }
-        if !buf.is_empty() {
-            let taken = session.enqueue_input(now(), buf);
-            buf.advance(taken);
-            if taken > 0 {
-                continue;
-            }
+        if feed(buf, |input| session.enqueue_input(now(), input)) {
+            continue;
         }
         match read_until(stream, buf, session.poll_timeout()).await? {
             None => session.handle_timeout(now()),
