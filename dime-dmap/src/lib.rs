@@ -30,7 +30,8 @@
 //!     match server.next() {
 //!         Ok(_event) => {}
 //!         Err(Interrupt::Output(bytes)) => wire.extend_from_slice(&bytes),
-//!         Err(Interrupt::NeedMoreInput | Interrupt::Closed) => break,
+//!         // AwaitingAnswer: a signet lookup is out (never, with this store).
+//!         Err(Interrupt::NeedMoreInput | Interrupt::AwaitingAnswer | Interrupt::Closed) => break,
 //!     }
 //! }
 //! let text = String::from_utf8(wire).unwrap();

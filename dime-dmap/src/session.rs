@@ -33,6 +33,10 @@ pub enum Interrupt {
     Output(Vec<u8>),
     /// Feed more received bytes with `enqueue_input`, then call `next` again.
     NeedMoreInput,
+    /// The server session waits for the application's answer to the event it last gave (a
+    /// signet lookup: answer with `signet_resolved`), then call `next` again. Read nothing
+    /// meanwhile: the session reads no input until then, so more would only pile up.
+    AwaitingAnswer,
     /// The session is over: close the connection. Every later call returns this again.
     Closed,
 }

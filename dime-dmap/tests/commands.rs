@@ -5,10 +5,10 @@ mod common;
 use common::{Harness, USER, object};
 use dime_core::keys::{EncryptionSecretKey, SigningSecretKey};
 use dime_core::stacie::{ClientKeys, Password, Username};
-use dime_dmap::DmapError;
 use dime_dmap::codec::{Flag, Mailbox, Response};
 use dime_dmap::server::Event;
 use dime_dmap::store::{Issuer, Store};
+use dime_dmap::{DmapError, Interrupt};
 use dime_signet::{KeyFile, KeyOwner, Signet, SignetKind, issue};
 
 fn literal(bytes: &[u8]) -> String {
@@ -319,7 +319,9 @@ fn signet_lookups_for_other_organisations_wait_for_the_driver() {
     h.events.clear();
     assert_eq!(h.send(b"B SIGNET Bob@Example.net\r\nC NOOP\r\n"), "");
     assert_eq!(h.events, vec![Event::SignetLookup { address: "Bob@Example.net".into() }]);
+    assert_eq!(h.session.next(), Err(Interrupt::AwaitingAnswer));
     assert_eq!(h.send(b"D NOOP\r\n"), "");
+    assert_eq!(h.session.next(), Err(Interrupt::AwaitingAnswer));
     h.session.signet_resolved(Ok(Some(remote.clone()))).unwrap();
     let out = h.drain_bytes();
     let (data, rest) = common::split_tagged(&out, "B");

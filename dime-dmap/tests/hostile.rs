@@ -69,7 +69,7 @@ fn ten_thousand_pipelined_commands() {
                 out.extend_from_slice(&bytes);
             }
             Err(Interrupt::NeedMoreInput) => break,
-            Err(Interrupt::Closed) => panic!("closed"),
+            Err(interrupt @ (Interrupt::Closed | Interrupt::AwaitingAnswer)) => panic!("{interrupt:?}"),
         }
     }
     assert_eq!(answered, 10_000);

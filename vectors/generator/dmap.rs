@@ -144,7 +144,7 @@ impl Pair {
                         self.client.enqueue_input(&bytes);
                         moved = true;
                     }
-                    Err(Interrupt::NeedMoreInput | Interrupt::Closed) => break,
+                    Err(Interrupt::NeedMoreInput | Interrupt::AwaitingAnswer | Interrupt::Closed) => break,
                 }
             }
             loop {
@@ -160,7 +160,7 @@ impl Pair {
                         self.server.enqueue_input(&bytes);
                         moved = true;
                     }
-                    Err(Interrupt::NeedMoreInput | Interrupt::Closed) => break,
+                    Err(Interrupt::NeedMoreInput | Interrupt::AwaitingAnswer | Interrupt::Closed) => break,
                 }
             }
             if !moved {

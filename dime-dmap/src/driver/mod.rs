@@ -144,6 +144,8 @@ where
                 let _ = stream.shutdown().await;
                 return Ok(Exit::Closed);
             }
+            // Every lookup is answered above, as soon as its event arrives.
+            Err(Interrupt::AwaitingAnswer) => return Err(DmapError::NotWaiting("a lookup the driver was told of")),
             Err(Interrupt::NeedMoreInput) => {
                 let read = match &hooks.changes {
                     Some(notify) => tokio::select! {
@@ -350,6 +352,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Client<IO> {
                     self.stream.flush().await.map_err(io)?;
                 }
                 Err(Interrupt::Closed) => return Err(DmapError::Closed),
+                // Only server sessions wait for answers.
+                Err(Interrupt::AwaitingAnswer) => return Err(DmapError::Unexpected("a client waiting for an answer")),
                 Err(Interrupt::NeedMoreInput) => {
                     let n = self.stream.read(&mut self.buffer).await.map_err(io)?;
                     if n == 0 {

@@ -16,8 +16,9 @@
 //!    starts the handshake;
 //! 2. [`Interrupt::Closed`], for ever, once the session has ended (after `LOGOUT`, a `BYE`, or
 //!    [`ServerSession::close`]);
-//! 3. [`Interrupt::NeedMoreInput`] while a signet lookup is out ([`Event::SignetLookup`]):
-//!    input is kept but nothing more is read until [`ServerSession::signet_resolved`] answers;
+//! 3. [`Interrupt::AwaitingAnswer`] while a signet lookup is out ([`Event::SignetLookup`]):
+//!    buffered input waits, and nothing more should be read, until
+//!    [`ServerSession::signet_resolved`] answers;
 //! 4. otherwise it reads buffered input one fragment at a time (a whole command, a literal
 //!    announcement, a line of the `AUTHENTICATE` or `IDLE` exchanges) until that produces
 //!    output or an event, and returns the first item of it;
@@ -249,7 +250,8 @@ impl<S: Store> ServerSession<S> {
             }
             match self.phase {
                 Phase::Closed => return Err(Interrupt::Closed),
-                Phase::AwaitingTls | Phase::Resolving { .. } => return Err(Interrupt::NeedMoreInput),
+                Phase::AwaitingTls => return Err(Interrupt::NeedMoreInput),
+                Phase::Resolving { .. } => return Err(Interrupt::AwaitingAnswer),
                 _ => {}
             }
             match self.fragments.progress() {

@@ -72,7 +72,7 @@ impl Harness {
             match self.session.next() {
                 Ok(event) => self.events.push(event),
                 Err(Interrupt::Output(bytes)) => out.extend_from_slice(&bytes),
-                Err(Interrupt::NeedMoreInput) => return out,
+                Err(Interrupt::NeedMoreInput | Interrupt::AwaitingAnswer) => return out,
                 Err(Interrupt::Closed) => {
                     self.closed = true;
                     return out;
