@@ -646,6 +646,32 @@ enum DimeStatus dime_message_compose(const struct DimeKeys *author_keys,
                                      struct DimeBuffer *out);
 
 /**
+ * Composes one message object per recipient from one author, encrypting the content once:
+ * recipient `i` is `recipients[i]` at organization `destinations[i]`, and its object is
+ * written into `out[i]`. Each object has its own keys, keyslots and signatures, exactly as
+ * `dime_message_compose` would make it; only the content's encryption is shared. `count` may
+ * be 0 (then the arrays may be NULL and nothing is written).
+ *
+ * On any error every `out[i]` is left empty, and nothing needs freeing. Validate the signets
+ * first, as for `dime_message_compose`.
+ *
+ * Errors: as `dime_message_compose`; `DIME_ERR_NULL` also for a NULL array or a NULL entry.
+ *
+ * # Safety
+ * Every handle must be NULL or live; `destinations` and `recipients` NULL or point to `count`
+ * handles each; `out` NULL or point to `count` writable `DimeBuffer`s. Free each buffer
+ * written with `dime_buffer_free`.
+ */
+enum DimeStatus dime_message_compose_many(const struct DimeKeys *author_keys,
+                                          const struct DimeSignet *author,
+                                          const struct DimeSignet *origin,
+                                          const struct DimeSignet *const *destinations,
+                                          const struct DimeSignet *const *recipients,
+                                          size_t count,
+                                          const struct DimeContent *content,
+                                          struct DimeBuffer *out);
+
+/**
  * Opens a message as the origin organization: decrypts the origin chunk and verifies the
  * author's tree and full signatures with `author` (the author's user signet). The view holds a
  * copy of the message for `dime_origin_view_countersign`.

@@ -132,6 +132,59 @@ pub(crate) unsafe fn out<'a, T>(ptr: *mut T, name: &'static str, empty: T) -> Re
     Ok(unsafe { &mut *ptr })
 }
 
+/// Borrows an array of `len` handles at `ptr`; NULL is allowed only with a length of 0, and no
+/// entry may be NULL (the error names the array).
+///
+/// # Safety
+/// Unless `ptr` is NULL, it must point to `len` readable pointers, each NULL or a live `T` as
+/// for [`get`], all valid and unchanged for `'a`.
+pub(crate) unsafe fn handles<'a, T>(ptr: *const *const T, len: usize, name: &'static str) -> Result<Vec<&'a T>, Error> {
+    if ptr.is_null() {
+        return if len == 0 { Ok(Vec::new()) } else { Err(Error::Null { name }) };
+    }
+    if isize::try_from(len.saturating_mul(core::mem::size_of::<*const T>())).is_err() {
+        return Err(Error::Length { name, len });
+    }
+    // SAFETY: `ptr` is not NULL, the caller guarantees `len` readable pointers valid for 'a,
+    // and their total size fits in an isize as `from_raw_parts` requires.
+    let pointers = unsafe { core::slice::from_raw_parts(ptr, len) };
+    pointers
+        .iter()
+        // SAFETY: the caller guarantees each entry is NULL or a live `T` valid for 'a.
+        .map(|&entry| unsafe { get(entry, name) })
+        .collect()
+}
+
+/// Prepares an array of `len` out-parameters as [`out`] prepares one: NULL is an error unless
+/// `len` is 0, and an `empty()` value is written into every element first.
+///
+/// # Safety
+/// Unless NULL, `ptr` must be valid for writing `len` properly aligned `T`s that nothing else
+/// uses for `'a`. Old contents are overwritten without being dropped.
+pub(crate) unsafe fn out_array<'a, T>(
+    ptr: *mut T,
+    len: usize,
+    name: &'static str,
+    empty: impl Fn() -> T,
+) -> Result<&'a mut [T], Error> {
+    if ptr.is_null() {
+        return if len == 0 { Ok(&mut []) } else { Err(Error::Null { name }) };
+    }
+    if isize::try_from(len.saturating_mul(core::mem::size_of::<T>())).is_err() {
+        return Err(Error::Length { name, len });
+    }
+    for i in 0..len {
+        // SAFETY: `i < len`, and the caller guarantees `len` elements at `ptr`, so the offset
+        // stays inside that allocation.
+        let slot = unsafe { ptr.add(i) };
+        // SAFETY: the caller guarantees the element is writable and aligned; `write` does not
+        // read or drop the old (possibly uninitialized) value.
+        unsafe { slot.write(empty()) };
+    }
+    // SAFETY: all `len` elements are now initialized, and only this call uses them for 'a.
+    Ok(unsafe { core::slice::from_raw_parts_mut(ptr, len) })
+}
+
 /// Moves `value` to the heap and hands out the pointer; [`free`] takes it back.
 pub(crate) fn into_handle<T>(value: T) -> *mut T {
     Box::into_raw(Box::new(value))

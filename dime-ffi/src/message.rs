@@ -7,7 +7,7 @@
 use dime_core::Fingerprint;
 use dime_message::{
     Actor, Addressing, ComposeOptions, DestinationEnvelope, Envelope, Limits, Opened, OriginEnvelope, OriginView,
-    OsRandom, compose,
+    OsRandom, compose, compose_many,
 };
 use dime_signet::KeyOwner;
 
@@ -153,6 +153,65 @@ pub unsafe extern "C" fn dime_message_compose(
         };
         let object = compose(&keys.signing, &to, &content.content, &ComposeOptions::default(), &mut OsRandom)?;
         *out = DimeBuffer::from_vec(object);
+        Ok(())
+    })
+}
+
+/// Composes one message object per recipient from one author, encrypting the content once:
+/// recipient `i` is `recipients[i]` at organization `destinations[i]`, and its object is
+/// written into `out[i]`. Each object has its own keys, keyslots and signatures, exactly as
+/// `dime_message_compose` would make it; only the content's encryption is shared. `count` may
+/// be 0 (then the arrays may be NULL and nothing is written).
+///
+/// On any error every `out[i]` is left empty, and nothing needs freeing. Validate the signets
+/// first, as for `dime_message_compose`.
+///
+/// Errors: as `dime_message_compose`; `DIME_ERR_NULL` also for a NULL array or a NULL entry.
+///
+/// # Safety
+/// Every handle must be NULL or live; `destinations` and `recipients` NULL or point to `count`
+/// handles each; `out` NULL or point to `count` writable `DimeBuffer`s. Free each buffer
+/// written with `dime_buffer_free`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dime_message_compose_many(
+    author_keys: *const DimeKeys,
+    author: *const DimeSignet,
+    origin: *const DimeSignet,
+    destinations: *const *const DimeSignet,
+    recipients: *const *const DimeSignet,
+    count: usize,
+    content: *const DimeContent,
+    out: *mut DimeBuffer,
+) -> DimeStatus {
+    call(|| {
+        // SAFETY: the caller's contract above.
+        let out = unsafe { boundary::out_array(out, count, "out", || DimeBuffer::EMPTY)? };
+        // SAFETY: the caller's contract above (every handle NULL or live).
+        let keys = unsafe { boundary::get(author_keys, "author_keys") }?;
+        // SAFETY: the caller's contract above (every handle NULL or live).
+        let author = unsafe { boundary::get(author, "author") }?;
+        // SAFETY: the caller's contract above (every handle NULL or live).
+        let origin = unsafe { boundary::get(origin, "origin") }?;
+        // SAFETY: the caller's contract above (`count` handles, each NULL or live).
+        let destinations = unsafe { boundary::handles(destinations, count, "destinations") }?;
+        // SAFETY: the caller's contract above (`count` handles, each NULL or live).
+        let recipients = unsafe { boundary::handles(recipients, count, "recipients") }?;
+        // SAFETY: the caller's contract above (every handle NULL or live).
+        let content = unsafe { boundary::get(content, "content") }?;
+        let keys = keys.expect(KeyOwner::User, "author_keys")?;
+        let pairs: Vec<_> = destinations.iter().zip(&recipients).map(|(d, r)| (&d.signet, &r.signet)).collect();
+        let objects = compose_many(
+            &keys.signing,
+            &author.signet,
+            &origin.signet,
+            &pairs,
+            &content.content,
+            &ComposeOptions::default(),
+            &mut OsRandom,
+        )?;
+        for (slot, object) in out.iter_mut().zip(objects) {
+            *slot = DimeBuffer::from_vec(object);
+        }
         Ok(())
     })
 }
@@ -848,6 +907,86 @@ mod tests {
                 dime_opened_free(opened);
             }
         }
+    }
+
+    #[test]
+    fn compose_many_gives_each_recipient_its_own_object() {
+        let w = World::new();
+        let carol_keys = keys(DIME_KEY_OWNER_USER);
+        let carol = user(carol_keys, w.destination, w.destination_keys, "carol@example.net");
+        let destinations = [w.destination.cast_const(), w.destination.cast_const()];
+        let recipients = [w.bob.cast_const(), carol.cast_const()];
+        let mut out = [DimeBuffer::EMPTY, DimeBuffer::EMPTY];
+        // SAFETY: live handles, arrays of two, and locals.
+        let status = unsafe {
+            dime_message_compose_many(
+                w.alice_keys,
+                w.alice,
+                w.origin,
+                destinations.as_ptr(),
+                recipients.as_ptr(),
+                2,
+                w.content,
+                out.as_mut_ptr(),
+            )
+        };
+        assert_eq!(status, DimeStatus::DIME_OK, "{}", last_error());
+        let objects: Vec<Vec<u8>> = out.iter().map(contents).collect();
+        for (object, (reader, stranger)) in objects.iter().zip([(w.bob_keys, carol_keys), (carol_keys, w.bob_keys)]) {
+            let relayed = w.relay(object);
+            let (status, opened) = w.open_recipient(&relayed, reader, w.alice, w.origin);
+            assert_eq!(status, DimeStatus::DIME_OK, "{}", last_error());
+            // SAFETY: a live handle, freed once.
+            unsafe { dime_opened_free(opened) };
+            let (status, opened) = w.open_recipient(&relayed, stranger, w.alice, w.origin);
+            assert_eq!((status, opened), (DimeStatus::DIME_ERR_DECRYPT, null_mut()));
+        }
+        assert_ne!(objects[0], objects[1]);
+        // SAFETY: buffers and handles from the library, freed once.
+        unsafe {
+            for buffer in &mut out {
+                dime_buffer_free(buffer);
+            }
+            dime_signet_free(carol);
+            dime_keys_free(carol_keys);
+        }
+    }
+
+    #[test]
+    fn compose_many_rejects_nulls_and_leaves_every_output_empty() {
+        let w = World::new();
+        let pair = [w.destination.cast_const(), null()];
+        let recipients = [w.bob.cast_const(), w.bob.cast_const()];
+        let many = |keys, destinations, recipients, count, out| {
+            // SAFETY: live handles; arrays of at least `count` entries or NULL.
+            unsafe {
+                dime_message_compose_many(keys, w.alice, w.origin, destinations, recipients, count, w.content, out)
+            }
+        };
+        let destinations = [w.destination.cast_const(); 2];
+        let mut out = [DimeBuffer::EMPTY, DimeBuffer::EMPTY];
+        let cases = [
+            (null(), recipients.as_ptr(), "argument `destinations` is NULL"),
+            (pair.as_ptr(), recipients.as_ptr(), "argument `destinations` is NULL"),
+            (destinations.as_ptr(), null(), "argument `recipients` is NULL"),
+        ];
+        for (destinations, recipients, message) in cases {
+            assert_eq!(many(w.alice_keys, destinations, recipients, 2, out.as_mut_ptr()), DimeStatus::DIME_ERR_NULL);
+            assert_eq!(last_error(), message);
+            assert_eq!(out, [DimeBuffer::EMPTY, DimeBuffer::EMPTY]);
+        }
+        assert_eq!(
+            many(w.alice_keys, destinations.as_ptr(), recipients.as_ptr(), 2, null_mut()),
+            DimeStatus::DIME_ERR_NULL
+        );
+        assert_eq!(last_error(), "argument `out` is NULL");
+        assert_eq!(
+            many(w.origin_keys, destinations.as_ptr(), recipients.as_ptr(), 2, out.as_mut_ptr()),
+            DimeStatus::DIME_ERR_WRONG_KIND
+        );
+        assert_eq!(out, [DimeBuffer::EMPTY, DimeBuffer::EMPTY]);
+        // No recipients: nothing to write, and NULL arrays are fine.
+        assert_eq!(many(w.alice_keys, null(), null(), 0, null_mut()), DimeStatus::DIME_OK);
     }
 
     #[test]

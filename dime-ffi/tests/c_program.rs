@@ -21,6 +21,7 @@ const EXPECTED: &[&str] = &[
     "dime 0.1.0",
     "error message: unknown key owner 7",
     "keys: generated 2 organizations and 2 users",
+    "compose many: ",
     "origin: alice@example.org -> example.net, countersigned",
     "destination: for bob@example.net from example.org",
     "recipient: subject \"Greetings\"",

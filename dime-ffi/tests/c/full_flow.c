@@ -1,7 +1,8 @@
 /*
  * The whole DIME flow through the C interface: keys for two organizations and two users,
- * signets issued and validated, a management record, a message composed by alice, opened and
- * countersigned by her organization, checked by bob's organization and read by bob.
+ * signets issued and validated, a management record, a message composed by alice (also to two
+ * recipients at once), opened and countersigned by her organization, checked by bob's
+ * organization and read by bob.
  *
  * Built and run by dime-ffi/tests/c_program.rs; prints one line per step and exits 0 only if
  * every check held.
@@ -181,8 +182,44 @@ int main(void) {
     CHECK(dime_content_add_part(content, DIME_PART_ATTACHMENT, &attachment));
     EXPECT(DIME_ERR_INVALID_ARGUMENT, dime_content_add_part(content, 9, &text));
     CHECK(dime_message_compose(alice_keys, alice, origin, destination, bob, content, &message));
-    dime_content_free(content);
     printf("compose: %zu bytes\n", message.len);
+
+    /* The same content to bob and, as a copy, to alice herself: encrypted once, two objects. */
+    const DimeSignet *destinations[2] = {destination, origin};
+    const DimeSignet *recipients[2] = {bob, alice};
+    DimeBuffer many[2] = {{NULL, 0}, {NULL, 0}};
+    EXPECT(DIME_ERR_NULL, dime_message_compose_many(alice_keys, alice, origin, destinations, NULL, 2, content,
+                                                    many));
+    ASSERT(many[0].ptr == NULL && many[1].ptr == NULL);
+    CHECK(dime_message_compose_many(alice_keys, alice, origin, NULL, NULL, 0, content, NULL));
+    CHECK(dime_message_compose_many(alice_keys, alice, origin, destinations, recipients, 2, content, many));
+    const DimeKeys *readers[2] = {bob_keys, alice_keys};
+    const DimeKeys *strangers[2] = {alice_keys, bob_keys};
+    const char *addresses[2] = {"bob@example.net", "alice@example.org"};
+    for (int i = 0; i < 2; i++) {
+        DimeOriginView *view = NULL;
+        DimeBuffer sent = {NULL, 0};
+        DimeOpened *copy = NULL;
+        DimeEnvelope seen;
+        DimeHeaders copy_headers;
+        CHECK(dime_message_open_as_origin(many[i].ptr, many[i].len, origin_keys, alice, &view));
+        CHECK(dime_origin_view_countersign(view, origin_keys, &sent));
+        dime_origin_view_free(view);
+        CHECK(dime_message_open_as_recipient(sent.ptr, sent.len, readers[i], alice, origin, &copy));
+        CHECK(dime_opened_envelope(copy, &seen));
+        ASSERT(str_eq(seen.recipient, addresses[i]));
+        CHECK(dime_opened_headers(copy, &copy_headers));
+        ASSERT(str_eq(copy_headers.subject, "Greetings"));
+        dime_opened_free(copy);
+        EXPECT(DIME_ERR_DECRYPT,
+               dime_message_open_as_recipient(sent.ptr, sent.len, strangers[i], alice, origin, &copy));
+        ASSERT(copy == NULL);
+        dime_buffer_free(&sent);
+    }
+    printf("compose many: %zu and %zu bytes, each opened by its own recipient only\n", many[0].len, many[1].len);
+    dime_buffer_free(&many[0]);
+    dime_buffer_free(&many[1]);
+    dime_content_free(content);
 
     /* The origin verifies its user and countersigns. */
     DimeOriginView *origin_view = NULL;
