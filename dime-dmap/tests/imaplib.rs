@@ -55,26 +55,20 @@ fn start_server(runtime: &tokio::runtime::Runtime, identity: &Identity) -> Socke
     addr
 }
 
-/// Starts the driver in the clear (`serve_starttls`) on an ephemeral loopback port, offering
-/// STARTTLS or not, one session per connection.
+/// Starts the driver in the clear (`listen_starttls`) on an ephemeral loopback port, offering
+/// STARTTLS or not.
 fn start_cleartext_server(runtime: &tokio::runtime::Runtime, identity: &Identity, starttls: bool) -> SocketAddr {
     let acceptor = driver::acceptor(identity.cert_der.clone(), identity.key_der.clone()).unwrap();
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let addr = listener.local_addr().unwrap();
     let shared = Arc::new(Mutex::new(store()));
-    runtime.spawn(async move {
-        loop {
-            let (tcp, _) = listener.accept().await.unwrap();
-            let mut cfg = config();
-            cfg.tls = false;
-            cfg.starttls = starttls;
-            let session = ServerSession::new(cfg, shared.clone());
-            let acceptor = acceptor.clone();
-            tokio::spawn(
-                async move { driver::serve_starttls(tcp, &acceptor, session, &driver::Hooks::default()).await },
-            );
-        }
-    });
+    let make = move || {
+        let mut cfg = config();
+        cfg.tls = false;
+        cfg.starttls = starttls;
+        ServerSession::new(cfg, shared.clone())
+    };
+    runtime.spawn(driver::listen_starttls(listener, acceptor, make, driver::Hooks::default()));
     addr
 }
 
@@ -276,4 +270,27 @@ fn the_driver_resolves_other_organisations_signets_through_its_hook() {
         client.logout().await.unwrap();
     });
     assert_eq!(*asked.lock().unwrap(), ["example.net", "carol@example.net"]);
+}
+
+#[test]
+fn a_cleartext_session_configured_as_tls_is_refused_before_the_greeting() {
+    use tokio::io::AsyncReadExt;
+    let identity = make_identity();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let acceptor = driver::acceptor(identity.cert_der.clone(), identity.key_der.clone()).unwrap();
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let served = runtime.spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        // `config()` says TLS is already up: served in the clear it would take logins.
+        let session = ServerSession::new(config(), Arc::new(Mutex::new(store())));
+        driver::serve_starttls(tcp, &acceptor, session, &driver::Hooks::default()).await
+    });
+    runtime.block_on(async {
+        let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let mut received = Vec::new();
+        tcp.read_to_end(&mut received).await.unwrap();
+        assert_eq!(received, b"", "not even a greeting");
+        assert_eq!(served.await.unwrap(), Err(DmapError::Tls(driver::CLEARTEXT_SESSION_CLAIMS_TLS.into())));
+    });
 }

@@ -183,16 +183,25 @@ pub async fn serve_tls<S: Store>(
     }
 }
 
+/// The refusal of [`serve_starttls`] for a session that believes TLS is already up.
+pub const CLEARTEXT_SESSION_CLAIMS_TLS: &str =
+    "a connection served in the clear needs a session configured without TLS (ServerConfig::tls = false)";
+
 /// Serves one connection that starts in the clear and may switch to TLS with `STARTTLS`
 /// (configure the session with `tls: false, starttls: true`).
 ///
-/// Errors: [`DmapError::Io`], [`DmapError::Tls`].
+/// Errors: [`DmapError::Tls`] with [`CLEARTEXT_SESSION_CLAIMS_TLS`], before a byte is sent,
+/// when the session was configured with `tls: true` (it would allow logins in the clear);
+/// [`DmapError::Io`], [`DmapError::Tls`] from the connection.
 pub async fn serve_starttls<S: Store>(
     mut tcp: TcpStream,
     acceptor: &TlsAcceptor,
     mut session: ServerSession<S>,
     hooks: &Hooks,
 ) -> Result<()> {
+    if session.is_tls() {
+        return Err(DmapError::Tls(CLEARTEXT_SESSION_CLAIMS_TLS.into()));
+    }
     match drive(&mut tcp, &mut session, hooks).await? {
         Exit::Closed => Ok(()),
         Exit::StartTls => {
@@ -212,13 +221,37 @@ where
     S: Store + Send + 'static,
     F: Fn() -> ServerSession<S>,
 {
+    accept(listener, acceptor, make, hooks, false).await
+}
+
+/// [`listen`] for a cleartext port: each connection is served with [`serve_starttls`], so
+/// `make` must configure its sessions with `tls: false, starttls: true`.
+///
+/// Errors: [`DmapError::Io`] when accepting fails.
+pub async fn listen_starttls<S, F>(listener: TcpListener, acceptor: TlsAcceptor, make: F, hooks: Hooks) -> Result<()>
+where
+    S: Store + Send + 'static,
+    F: Fn() -> ServerSession<S>,
+{
+    accept(listener, acceptor, make, hooks, true).await
+}
+
+async fn accept<S, F>(listener: TcpListener, acceptor: TlsAcceptor, make: F, hooks: Hooks, starttls: bool) -> Result<()>
+where
+    S: Store + Send + 'static,
+    F: Fn() -> ServerSession<S>,
+{
     loop {
         let (tcp, _) = listener.accept().await.map_err(io)?;
         let session = make();
         let acceptor = acceptor.clone();
         let hooks = hooks.clone();
         tokio::spawn(async move {
-            let _ = serve_tls(tcp, &acceptor, session, &hooks).await;
+            let _ = if starttls {
+                serve_starttls(tcp, &acceptor, session, &hooks).await
+            } else {
+                serve_tls(tcp, &acceptor, session, &hooks).await
+            };
         });
     }
 }
