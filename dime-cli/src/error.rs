@@ -66,6 +66,18 @@ pub enum CliError {
         /// What the file holds.
         found: &'static str,
     },
+    /// A key file that is not the kind its role needs.
+    #[error("{}: {role} needs {expected}, found {found}", .path.display())]
+    WrongKeyKind {
+        /// The file.
+        path: PathBuf,
+        /// Who needs the key ("the recipient").
+        role: &'static str,
+        /// The key file kind the role needs.
+        expected: &'static str,
+        /// What the file holds.
+        found: &'static str,
+    },
     /// An address that is not `local@domain` with a dot-atom local part and a valid host name.
     #[error("invalid address {address:?}: expected local@domain")]
     InvalidAddress {

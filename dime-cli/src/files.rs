@@ -5,10 +5,11 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use dime_core::Error as CoreError;
 use dime_core::armor::{self, Label};
 use dime_core::header::{Header, Magic};
 use dime_core::limits::Limits;
-use dime_signet::{KeyFile, KeyOwner, ParseOptions, Signet, SignetKind};
+use dime_signet::{KeyFile, KeyOwner, ParseOptions, Signet, SignetError, SignetKind};
 use zeroize::Zeroizing;
 
 use crate::error::CliError;
@@ -46,22 +47,8 @@ pub fn read_message(path: &Path) -> Result<Vec<u8>, CliError> {
         Ok(other) => Err(CliError::WrongObject {
             path: path.to_path_buf(),
             expected: "an encrypted message",
-            found: magic_noun(other),
+            found: other.noun(),
         }),
-    }
-}
-
-/// What an object type is called in messages.
-fn magic_noun(magic: Magic) -> &'static str {
-    match magic {
-        Magic::SigningRequest => kind_noun(SignetKind::Request),
-        Magic::OrgSignet => kind_noun(SignetKind::Org),
-        Magic::UserSignet => kind_noun(SignetKind::User),
-        Magic::OrgKey => owner_noun(KeyOwner::Org),
-        Magic::UserKey => owner_noun(KeyOwner::User),
-        Magic::EncryptedOrgKey => "an encrypted organizational key file",
-        Magic::EncryptedUserKey => "an encrypted user key file",
-        Magic::Tracing | Magic::Message => "an encrypted message",
     }
 }
 
@@ -109,8 +96,14 @@ fn read_secret(path: &Path, limit: usize) -> Result<Zeroizing<Vec<u8>>, CliError
 /// is given.
 pub fn read_signet(path: &Path, options: &ParseOptions, expected: Option<SignetKind>) -> Result<Signet, CliError> {
     let bytes = read_limited(path, object_limit())?;
-    let signet =
-        Signet::read(&bytes, options).map_err(|source| CliError::Malformed { path: path.to_path_buf(), source })?;
+    let signet = Signet::read(&bytes, options).map_err(|source| match &source {
+        SignetError::Core(CoreError::WrongMagic { found, .. }) => CliError::WrongObject {
+            path: path.to_path_buf(),
+            expected: expected.map_or("a signet or signing request", kind_noun),
+            found: found.noun(),
+        },
+        _ => CliError::Malformed { path: path.to_path_buf(), source },
+    })?;
     match expected {
         Some(kind) if kind != signet.kind() => Err(CliError::WrongObject {
             path: path.to_path_buf(),
@@ -121,13 +114,20 @@ pub fn read_signet(path: &Path, options: &ParseOptions, expected: Option<SignetK
     }
 }
 
-/// Reads a key file (armor, bare base64 or binary) that must belong to `owner`.
-pub fn read_key_file(path: &Path, owner: KeyOwner) -> Result<KeyFile, CliError> {
+/// Reads a key file (armor, bare base64 or binary) that must belong to `owner`; `role` says who
+/// needs it ("the recipient"), for the error when the file holds something else.
+pub fn read_key_file(path: &Path, owner: KeyOwner, role: &'static str) -> Result<KeyFile, CliError> {
     let bytes = read_secret(path, object_limit())?;
-    let keys = KeyFile::read(&bytes).map_err(|source| CliError::Malformed { path: path.to_path_buf(), source })?;
+    let keys = KeyFile::read(&bytes).map_err(|source| match &source {
+        SignetError::Core(CoreError::WrongMagic { found, .. }) => {
+            CliError::WrongKeyKind { path: path.to_path_buf(), role, expected: owner_noun(owner), found: found.noun() }
+        }
+        _ => CliError::Malformed { path: path.to_path_buf(), source },
+    })?;
     if keys.owner != owner {
-        return Err(CliError::WrongObject {
+        return Err(CliError::WrongKeyKind {
             path: path.to_path_buf(),
+            role,
             expected: owner_noun(owner),
             found: owner_noun(keys.owner),
         });

@@ -29,7 +29,11 @@ pub fn org(args: &KeygenOrgArgs) -> Result<Outcome, CliError> {
 /// Writes PREFIX.key and PREFIX.ssr for a new user key pair (a rotation with `--previous-key`)
 /// and prints the request's ssr fingerprint.
 pub fn user(args: &KeygenUserArgs) -> Result<Outcome, CliError> {
-    let previous = args.previous_key.as_deref().map(|path| read_key_file(path, KeyOwner::User)).transpose()?;
+    let previous = args
+        .previous_key
+        .as_deref()
+        .map(|path| read_key_file(path, KeyOwner::User, "the previous key (--previous-key)"))
+        .transpose()?;
     let keys = KeyFile::generate(KeyOwner::User)?;
     let request = issue::new_request(&keys.signing, &keys.encryption_public()?, previous.as_ref().map(|p| &p.signing))?;
     let key_text = keys.to_armor()?;

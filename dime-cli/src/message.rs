@@ -171,7 +171,7 @@ fn part(spec: &PartSpec, default_type: &str, attachment: bool, budget: &mut usiz
 
 /// Composes and encrypts a message and writes it.
 pub fn encrypt(args: &EncryptArgs) -> Result<Outcome, CliError> {
-    let keys = read_key_file(&args.key, KeyOwner::User)?;
+    let keys = read_key_file(&args.key, KeyOwner::User, "the author")?;
     let mut signets = Signets::new(args.signets.as_deref());
     let author = signets.get(Actor::Author, SignetKind::User, args.author.as_deref(), |folder| {
         let wanted = format!("with the keys of {}", args.key.display());
@@ -293,11 +293,21 @@ fn attachment_names(attachments: &[Part]) -> Vec<String> {
         .collect()
 }
 
+/// Who needs a key, in error texts.
+fn role(actor: Actor) -> &'static str {
+    match actor {
+        Actor::Author => "the author",
+        Actor::Origin => "the origin",
+        Actor::Destination => "the destination",
+        Actor::Recipient => "the recipient",
+    }
+}
+
 /// Opens a message as one actor, verifies what it can and shows what it may read.
 pub fn open(args: &OpenArgs) -> Result<Outcome, CliError> {
     check_options(args)?;
     let owner = if matches!(args.actor, Actor::Author | Actor::Recipient) { KeyOwner::User } else { KeyOwner::Org };
-    let keys = read_key_file(&args.key, owner)?;
+    let keys = read_key_file(&args.key, owner, role(args.actor))?;
     let bytes = read_message(&args.file)?;
     let envelope = Envelope::open(&bytes, &message_limits(), args.actor, &keys.encryption)
         .map_err(|error| CliError::message(&args.file, error))?;

@@ -37,7 +37,7 @@ fn parse(text: &str) -> Result<ManagementRecord, CliError> {
 
 /// Prints the canonical record for the org key, signing each certificate into a `tls=` value.
 pub fn generate(args: &GenerateArgs) -> Result<Outcome, CliError> {
-    let keys = read_key_file(&args.org_key, KeyOwner::Org)?;
+    let keys = read_key_file(&args.org_key, KeyOwner::Org, "the organization")?;
     let mut builder = ManagementRecord::builder(keys.signing_public());
     for path in &args.tls_cert {
         builder = builder.sign_certificate(&keys.signing, &read_certificate(path)?);

@@ -36,7 +36,7 @@ fn problem_of(validation: Validation, signature: u8) -> SignetError {
 pub fn sign(args: &SignArgs) -> Result<Outcome, CliError> {
     let options = strict();
     let request = read_signet(&args.ssr, &options, Some(SignetKind::Request))?;
-    let keys = read_key_file(&args.org_key, KeyOwner::Org)?;
+    let keys = read_key_file(&args.org_key, KeyOwner::Org, "the organization")?;
     let org = read_signet(&args.org_signet, &options, Some(SignetKind::Org))?;
     let previous = args.previous.as_deref().map(|p| read_signet(p, &options, Some(SignetKind::User))).transpose()?;
 

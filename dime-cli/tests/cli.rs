@@ -289,7 +289,7 @@ fn corrupted_files_are_malformed_and_exit_2() {
 
     // A key file is not a signet.
     let run = dime(&dir.0, &["signet", "verify", "org.key"]).expect(2);
-    assert_eq!(run.stderr, "dime: org.key: malformed: expected OrgSignet object, found OrgKey\n");
+    assert_eq!(run.stderr, "dime: org.key: expected a signet or signing request, found an organizational key file\n");
 
     let run = dime(&dir.0, &["signet", "verify", "missing.signet"]).expect(2);
     assert!(run.stderr.starts_with("dime: missing.signet: "), "{run:?}");
@@ -403,7 +403,10 @@ fn sign_refuses_bad_inputs() {
         ],
     )
     .expect(2);
-    assert_eq!(run.stderr, "dime: alice.key: expected an organizational key file, found a user key file\n");
+    assert_eq!(
+        run.stderr,
+        "dime: alice.key: the organization needs an organizational key file, found a user key file\n"
+    );
 
     // Another organization's key is not authorized for this org signet.
     make_other_pok(&dir);

@@ -547,7 +547,13 @@ fn a_wrong_key_exits_2_naming_the_key() {
     let run = dime(&dir.0, &["message", "open", "relayed.dime", "--as", "recipient", "--key", "destination.key"]);
     assert_eq!(
         run.expect(2).stderr,
-        "dime: destination.key: expected a user key file, found an organizational key file\n"
+        "dime: destination.key: the recipient needs a user key file, found an organizational key file\n"
+    );
+    // A file that is no key file at all is named for what it holds, in words.
+    let run = dime(&dir.0, &["message", "open", "relayed.dime", "--as", "destination", "--key", "relayed.dime"]);
+    assert_eq!(
+        run.expect(2).stderr,
+        "dime: relayed.dime: the destination needs an organizational key file, found an encrypted message\n"
     );
     // The origin's key must be the one of the origin signet it checks the author against.
     dime(&dir.0, &["keygen", "org", "example.org", "--out", "impostor"]).expect(0);
@@ -758,7 +764,7 @@ fn encrypt_refuses_bad_content_and_keys() {
     let run = encrypt(&dir, "x.dime", &["--key", "mallory.key"]).expect(2);
     assert_eq!(run.stderr, "dime: signets: no author signet with the keys of mallory.key\n");
     let run = encrypt(&dir, "x.dime", &["--key", "origin.key"]).expect(2);
-    assert_eq!(run.stderr, "dime: origin.key: expected a user key file, found an organizational key file\n");
+    assert_eq!(run.stderr, "dime: origin.key: the author needs a user key file, found an organizational key file\n");
 
     // An existing output file is kept unless --force.
     dir.write("x.dime", "keep");

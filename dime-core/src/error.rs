@@ -21,7 +21,7 @@ pub enum Error {
     #[error("unknown magic number {0}")]
     UnknownMagic(u16),
     /// The magic number names a DIME object, but not the one expected here.
-    #[error("expected {expected:?} object, found {found:?}")]
+    #[error("expected {expected}, found {found}")]
     WrongMagic {
         /// The kind the caller asked for.
         expected: Magic,

@@ -76,6 +76,27 @@ impl Magic {
     pub const fn header_len(self) -> usize {
         2 + self.length_width()
     }
+
+    /// What the object is called in messages to people, with its article ("a user key file").
+    pub const fn noun(self) -> &'static str {
+        match self {
+            Magic::SigningRequest => "a signing request",
+            Magic::OrgSignet => "an organizational signet",
+            Magic::UserSignet => "a user signet",
+            Magic::Tracing | Magic::Message => "an encrypted message",
+            Magic::EncryptedOrgKey => "an encrypted organizational key file",
+            Magic::OrgKey => "an organizational key file",
+            Magic::EncryptedUserKey => "an encrypted user key file",
+            Magic::UserKey => "a user key file",
+        }
+    }
+}
+
+/// Writes [`Magic::noun`]: error texts name objects as their users know them.
+impl core::fmt::Display for Magic {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.noun())
+    }
 }
 
 /// A decoded object header.
@@ -146,6 +167,16 @@ impl Header {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_name_objects_in_words() {
+        let error = Error::WrongMagic { expected: Magic::OrgKey, found: Magic::Message };
+        assert_eq!(error.to_string(), "expected an organizational key file, found an encrypted message");
+        for magic in Magic::ALL {
+            assert!(magic.to_string().starts_with('a'), "{magic:?}");
+            assert!(!magic.to_string().contains(&format!("{magic:?}")), "{magic:?} leaks its Rust name");
+        }
+    }
 
     #[test]
     fn split_rejects_each_framing_fault() {
