@@ -39,6 +39,9 @@ pub enum Command {
     /// Generate key files together with their signet or signing request.
     #[command(subcommand)]
     Keygen(KeygenCommand),
+    /// Inspect key files.
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Issue, inspect and verify signets and signing requests.
     #[command(subcommand)]
     Signet(SignetCommand),
@@ -59,6 +62,25 @@ pub enum KeygenCommand {
     /// New user keys: PREFIX.key (user key file) and PREFIX.ssr (signing request to send to the
     /// organization); prints the request's ssr fingerprint.
     User(KeygenUserArgs),
+}
+
+/// `dime key …`
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Show a key file's kind and public keys (signing and encryption); secrets are never
+    /// printed. A sealed (encrypted) key file shows only its kind.
+    Inspect(KeyInspectArgs),
+}
+
+/// Options of `dime key inspect`.
+#[derive(Debug, Args)]
+pub struct KeyInspectArgs {
+    /// The key file (armor, bare base64 or binary).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Options of `dime keygen org`.

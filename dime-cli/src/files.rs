@@ -85,7 +85,7 @@ pub fn read_limited(path: &Path, limit: usize) -> Result<Vec<u8>, CliError> {
 
 /// Reads a file that holds secrets into a buffer wiped on drop. The buffer is sized from the
 /// file's length up front so that reading does not leave reallocated copies behind.
-fn read_secret(path: &Path, limit: usize) -> Result<Zeroizing<Vec<u8>>, CliError> {
+pub fn read_secret(path: &Path, limit: usize) -> Result<Zeroizing<Vec<u8>>, CliError> {
     let hint = fs::metadata(path).map_or(0, |m| usize::try_from(m.len()).unwrap_or(0)).min(limit);
     let mut out = Zeroizing::new(Vec::with_capacity(hint.saturating_add(1)));
     read_into(path, limit, &mut out)?;

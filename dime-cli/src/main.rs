@@ -12,6 +12,7 @@ mod error;
 mod files;
 mod folder;
 mod headers;
+mod key;
 mod keygen;
 mod message;
 mod output;
@@ -25,7 +26,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use clap::error::ErrorKind;
 
-use crate::cli::{Cli, Command, KeygenCommand, MessageCommand, RecordCommand, SignetCommand};
+use crate::cli::{Cli, Command, KeyCommand, KeygenCommand, MessageCommand, RecordCommand, SignetCommand};
 use crate::error::{CliError, EXIT_BAD_INPUT, EXIT_INVALID, EXIT_OK};
 
 /// Whether what a command checked holds.
@@ -58,6 +59,7 @@ fn run(command: &Command) -> Result<Outcome, CliError> {
     match command {
         Command::Keygen(KeygenCommand::Org(args)) => keygen::org(args),
         Command::Keygen(KeygenCommand::User(args)) => keygen::user(args),
+        Command::Key(KeyCommand::Inspect(args)) => key::inspect(args),
         Command::Signet(SignetCommand::Sign(args)) => signet::sign(args),
         Command::Signet(SignetCommand::Inspect(args)) => signet::inspect(args),
         Command::Signet(SignetCommand::Verify(args)) => signet::verify(args),

@@ -703,3 +703,52 @@ fn existing_files_are_not_overwritten_without_force() {
         assert_eq!(fs::metadata(dir.join("org.key")).unwrap().permissions().mode() & 0o777, 0o600);
     }
 }
+
+#[test]
+fn key_inspect_shows_kind_and_public_keys_never_secrets() {
+    let dir = TempDir::new("keyinspect");
+    let record = make_org(&dir);
+    dime(&dir.0, &["keygen", "user", "alice@example.org", "--out", "alice"]).expect(0);
+
+    // The org key file's signing key is the POK its record names.
+    let run = dime(&dir.0, &["key", "inspect", "org.key"]).expect(0);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines[0], "kind: org");
+    assert_eq!(lines[1], "sealed: no");
+    assert_eq!(lines[2], format!("signing key: {}", pok_of(&record)));
+    assert!(lines[3].starts_with("encryption key: ") && lines[3].ends_with(" (x25519)"), "{run:?}");
+    assert_eq!(lines.len(), 4);
+
+    // No secret leaves: neither the Ed25519 seed nor the X25519 scalar, in any encoding.
+    let keys = dime_signet::KeyFile::read(&fs::read(dir.join("alice.key")).unwrap()).unwrap();
+    let json_run = dime(&dir.0, &["key", "inspect", "alice.key", "--json"]).expect(0);
+    let text_run = dime(&dir.0, &["key", "inspect", "alice.key"]).expect(0);
+    let seed = keys.signing.seed();
+    let scalar = keys.encryption.encode();
+    for secret in [&seed[..], &scalar[1..]] {
+        for encoded in [base64::encode_unpadded(secret), secret.iter().map(|b| format!("{b:02x}")).collect()] {
+            assert!(!json_run.stdout.contains(&encoded) && !text_run.stdout.contains(&encoded));
+        }
+    }
+    let json: Value = serde_json::from_str(&json_run.stdout).unwrap();
+    assert_eq!(
+        json,
+        json!({
+            "kind": "user",
+            "sealed": false,
+            "signing_key": keys.signing_public().to_base64(),
+            "encryption_key": base64::encode_unpadded(&keys.encryption.public().unwrap().encode()),
+            "encryption_algorithm": "x25519",
+        })
+    );
+
+    // A sealed key file shows its kind and nothing of its ciphertext.
+    let sealed = dime_core::header::Header::wrap(dime_core::header::Magic::EncryptedUserKey, &[0x5a; 80]).unwrap();
+    fs::write(dir.join("sealed.key"), &sealed).unwrap();
+    let run = dime(&dir.0, &["key", "inspect", "sealed.key"]).expect(0);
+    assert_eq!(run.stdout, "kind: user\nsealed: yes (the keys are encrypted; nothing more is shown)\n");
+
+    // Anything else is named for what it is.
+    let run = dime(&dir.0, &["key", "inspect", "org.signet"]).expect(2);
+    assert_eq!(run.stderr, "dime: org.signet: expected a key file, found an organizational signet\n");
+}
