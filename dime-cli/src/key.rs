@@ -16,7 +16,7 @@ use crate::files::{object_limit, read_secret};
 
 /// What `inspect` found: a plain key file with its public keys, or a sealed one.
 enum Report {
-    Plain(KeyFile),
+    Plain(Box<KeyFile>),
     Sealed(KeyOwner),
 }
 
@@ -93,9 +93,9 @@ pub fn inspect(args: &KeyInspectArgs) -> Result<Outcome, CliError> {
     let report = match Header::peek(&object).map_err(malformed)?.magic {
         Magic::EncryptedOrgKey => Report::Sealed(KeyOwner::Org),
         Magic::EncryptedUserKey => Report::Sealed(KeyOwner::User),
-        Magic::OrgKey | Magic::UserKey => Report::Plain(
+        Magic::OrgKey | Magic::UserKey => Report::Plain(Box::new(
             KeyFile::parse(&object).map_err(|source| CliError::Malformed { path: args.file.clone(), source })?,
-        ),
+        )),
         other => {
             return Err(CliError::WrongObject { path: args.file.clone(), expected: "a key file", found: other.noun() });
         }
