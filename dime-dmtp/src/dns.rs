@@ -169,9 +169,9 @@ impl DnsClient {
         Ok(RecordAnswer { record, dnssec, ttl: Duration::from_secs(u64::from(ttl)) })
     }
 
-    /// The MX hosts of `domain` with their DNSSEC status (no hosts when it has no MX records);
-    /// names that are not valid host names are skipped. A bogus answer comes back as such, with
-    /// no hosts.
+    /// The MX hosts of `domain` with their DNSSEC status; names that are not valid host names
+    /// are skipped. A bogus answer (records, or a proof of their absence) comes back as such,
+    /// with no hosts; no MX records at all come back as an insecure answer with no hosts.
     pub async fn mx(&self, domain: &HostName) -> Result<Answer<MxHost>, DmtpError> {
         let lookup = match self.resolver.mx_lookup(absolute(domain.as_str())).await {
             Ok(lookup) => lookup,
