@@ -19,7 +19,7 @@ use crate::cli::{EncryptArgs, MessageInspectArgs, OpenArgs, PartSpec};
 use crate::error::CliError;
 use crate::files::{
     MAX_MESSAGE, NewFile, message_file, message_limits, read_key_file, read_limited, read_message, read_signet,
-    write_all,
+    safe_file_name, write_all,
 };
 use crate::folder::{Located, SignetFolder};
 use crate::headers::{mailbox_address, now, other_headers};
@@ -267,8 +267,9 @@ fn check_options(args: &OpenArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The file names attachments are saved under: the last component of each file name (or
-/// `attachment-N` when there is none, or it is `.` or `..`), made unique with a `K-` prefix.
+/// The file names attachments are saved under: the last component of each file name when it is
+/// a safe file name ([`safe_file_name`]), otherwise `attachment-N`, made unique (ignoring ASCII
+/// case, as Windows and macOS compare names) with a `K-` prefix.
 fn attachment_names(attachments: &[Part]) -> Vec<String> {
     let mut used = HashSet::new();
     attachments
@@ -279,12 +280,11 @@ fn attachment_names(attachments: &[Part]) -> Vec<String> {
                 .info
                 .file_name
                 .as_deref()
-                .and_then(|name| name.rsplit(['/', '\\']).next())
-                .filter(|name| !matches!(*name, "" | "." | ".."))
+                .and_then(safe_file_name)
                 .map_or_else(|| format!("attachment-{}", i + 1), str::to_string);
             let mut name = base.clone();
             let mut k = 1;
-            while !used.insert(name.clone()) {
+            while !used.insert(name.to_ascii_lowercase()) {
                 k += 1;
                 name = format!("{k}-{base}");
             }
@@ -552,6 +552,56 @@ mod tests {
                 "2-2-report.pdf",
             ]
         );
+    }
+
+    /// Names that stay inside the folder on Windows too: a drive prefix, an NTFS stream, a
+    /// device name or a trailing dot would leave it or name something else there.
+    #[test]
+    fn attachment_names_are_plain_file_names_on_every_platform() {
+        let names = [
+            "C:evil.exe",
+            "C:\\Windows\\evil.exe",
+            "\\\\server\\share\\x",
+            "notes.txt:hidden",
+            "a:b",
+            "CON",
+            "nul.txt",
+            "com1",
+            "LPT9.log",
+            "trailing.",
+            "space ",
+            "pipe|name",
+            "what?.txt",
+            "Report.PDF",
+            "report.pdf",
+            "console.txt",
+        ];
+        let parts: Vec<Part> = names.iter().map(|name| attachment(Some(name))).collect();
+        assert_eq!(
+            attachment_names(&parts),
+            [
+                "attachment-1",
+                "evil.exe",
+                "x",
+                "attachment-4",
+                "attachment-5",
+                "attachment-6",
+                "attachment-7",
+                "attachment-8",
+                "attachment-9",
+                "attachment-10",
+                "attachment-11",
+                "attachment-12",
+                "attachment-13",
+                "Report.PDF",
+                "2-report.pdf",
+                "console.txt",
+            ]
+        );
+        for name in attachment_names(&parts) {
+            let joined = Path::new("out").join(&name);
+            assert_eq!(joined.parent(), Some(Path::new("out")), "{name}");
+        }
     }
 
     #[test]

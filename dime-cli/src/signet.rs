@@ -48,13 +48,13 @@ pub fn sign(args: &SignArgs) -> Result<Outcome, CliError> {
             problem: problem_of(org_check, ids::ORG_CRYPTO_SIGNATURE),
         });
     }
-    if let Some(domain) = org.identifier() {
-        if !domain.eq_ignore_ascii_case(args.address.domain().as_str().as_bytes()) {
-            return Err(CliError::ForeignAddress {
-                address: args.address.to_string(),
-                domain: String::from_utf8_lossy(domain).into_owned(),
-            });
-        }
+    if let Some(domain) = org.identifier()
+        && !domain.eq_ignore_ascii_case(args.address.domain().as_str().as_bytes())
+    {
+        return Err(CliError::ForeignAddress {
+            address: args.address.to_string(),
+            domain: String::from_utf8_lossy(domain).into_owned(),
+        });
     }
     let request_check = request.validate(&Context { poks: None, org: None, previous: previous.as_ref() });
     if request_check.state != SignetState::Ssr {

@@ -124,10 +124,10 @@ impl Header {
     /// object of the `expected` kinds and within `limits`.
     pub fn split<'a>(bytes: &'a [u8], expected: &[Magic], limits: &Limits) -> Result<(Header, &'a [u8])> {
         let header = Header::peek(bytes)?;
-        if let Some(first) = expected.first() {
-            if !expected.contains(&header.magic) {
-                return Err(Error::WrongMagic { expected: *first, found: header.magic });
-            }
+        if let Some(first) = expected.first()
+            && !expected.contains(&header.magic)
+        {
+            return Err(Error::WrongMagic { expected: *first, found: header.magic });
         }
         let start = header.magic.header_len();
         let total = start + header.payload_len;

@@ -5,7 +5,9 @@
 //! [`DnssecStatus::Bogus`] (or insecure, where no chain can be judged); [`Dnssec::Off`] reports
 //! every answer as [`DnssecStatus::Insecure`], which only a policy that allows unsigned records
 //! ([`RecordPolicy::PERMISSIVE`]) accepts. Only a secure record lets a `tls=` pin stand without a
-//! valid chain ([`check_certificate`]).
+//! valid chain ([`check_certificate`]). MX and address answers carry their status too
+//! ([`Answer`]); a resolution uses them only as [`check_answer`] allows: never when bogus, and
+//! under a secure record only when secure or pinned by the record.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -13,21 +15,21 @@ use std::time::{Duration, Instant};
 
 use dime_core::Fingerprint;
 use dime_signet::record::{DnssecStatus, HostName, RecordPolicy, owner_name};
-use dime_signet::{FingerprintKind, ManagementRecord, Signet};
+use dime_signet::{FingerprintKind, ManagementRecord, RecordError, Signet};
 use hickory_resolver::TokioResolver;
-use hickory_resolver::config::{NameServerConfig, NameServerConfigGroup, ResolverConfig, ResolverOpts};
-use hickory_resolver::name_server::TokioConnectionProvider;
+use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts};
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::dnssec::Proof;
 pub use hickory_resolver::proto::dnssec::TrustAnchors;
-use hickory_resolver::proto::rr::RecordType;
-use hickory_resolver::proto::xfer::Protocol;
+use hickory_resolver::proto::rr::{RData, Record};
 
 use crate::client::{Delivery, Outcome, Request, VerifyResult};
 use crate::driver::{ClientTls, Connection};
 use crate::error::DmtpError;
 use crate::resolve::{
-    CacheLookup, CachePolicy, MxHost, Ports, PresentedCertificate, SignetCache, check_certificate, has_fingerprint,
-    plan_targets, validate_org, validate_user, walk_history,
+    Answer, AnswerType, CacheLookup, CachePolicy, MxHost, Ports, PresentedCertificate, SignetCache, check_answer,
+    check_certificate, has_fingerprint, plan_targets, validate_org, validate_user, walk_history,
 };
 use crate::wire::{Address, Name, TxId};
 
@@ -52,8 +54,10 @@ pub enum Dnssec {
     /// behaviour).
     Off,
     /// Validate from these anchors: `TrustAnchors::default()` holds the IANA root keys; a private
-    /// set (say, a zone's own key-signing key) makes a zone whose DNSKEY set holds one of its keys
-    /// secure without a DS chain above it.
+    /// anchor (say, a zone's own key-signing key, added with
+    /// [`TrustAnchors::insert_with_name`] under that zone's name) makes a zone whose DNSKEY set
+    /// holds one of its keys secure without a DS chain above it. [`TrustAnchors::insert`] adds a
+    /// key of the root zone only.
     Validate(TrustAnchors),
 }
 
@@ -61,7 +65,7 @@ impl core::fmt::Debug for Dnssec {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Dnssec::Off => f.write_str("Off"),
-            Dnssec::Validate(anchors) => write!(f, "Validate({} anchors)", anchors.len()),
+            Dnssec::Validate(anchors) => write!(f, "Validate({} root anchors)", anchors.len()),
         }
     }
 }
@@ -94,6 +98,17 @@ fn dns_error(error: impl core::fmt::Display) -> DmtpError {
     DmtpError::Dns(error.to_string())
 }
 
+/// Whether hickory refused an answer because DNSSEC validation found it (or the proof of its
+/// absence) bogus: since hickory 0.26 a bogus RRset is an error, not records marked bogus.
+fn is_bogus(error: &NetError) -> bool {
+    matches!(error, NetError::Dns(DnsError::DnssecBogus))
+}
+
+/// The bogus answer, for a query hickory refused as bogus.
+fn bogus<T>() -> Answer<T> {
+    Answer { values: Vec::new(), dnssec: DnssecStatus::Bogus }
+}
+
 /// An absolute name for a query (so that no search domain is appended).
 fn absolute(name: &str) -> String {
     format!("{name}.")
@@ -103,23 +118,33 @@ impl DnsClient {
     /// A client asking these name servers (UDP, then TCP) and validating DNSSEC as `dnssec`
     /// says, with hickory's own cache off: the resolver cache ([`crate::resolve::SignetCache`])
     /// applies the TTLs.
-    pub fn new(servers: &[SocketAddr], dnssec: Dnssec) -> DnsClient {
-        let mut group = NameServerConfigGroup::new();
-        for server in servers {
-            group.push(NameServerConfig::new(*server, Protocol::Udp));
-            group.push(NameServerConfig::new(*server, Protocol::Tcp));
-        }
+    ///
+    /// Errors: [`DmtpError::Dns`] when hickory cannot build the resolver.
+    pub fn new(servers: &[SocketAddr], dnssec: Dnssec) -> Result<DnsClient, DmtpError> {
+        let name_servers = servers
+            .iter()
+            .map(|server| {
+                let connections = [ConnectionConfig::udp(), ConnectionConfig::tcp()]
+                    .into_iter()
+                    .map(|mut connection| {
+                        connection.port = server.port();
+                        connection
+                    })
+                    .collect();
+                NameServerConfig::new(server.ip(), true, connections)
+            })
+            .collect();
         let mut options = ResolverOpts::default();
         options.cache_size = 0;
         options.attempts = 2;
         options.timeout = Duration::from_secs(5);
-        let config = ResolverConfig::from_parts(None, Vec::new(), group);
-        let mut builder = TokioResolver::builder_with_config(config, TokioConnectionProvider::default());
+        let config = ResolverConfig::from_name_servers(name_servers);
+        let mut builder = TokioResolver::builder_with_config(config, TokioRuntimeProvider::default());
         if let Dnssec::Validate(anchors) = dnssec {
             options.validate = true;
             builder = builder.with_trust_anchor(Arc::new(anchors));
         }
-        DnsClient { resolver: builder.with_options(options).build() }
+        Ok(DnsClient { resolver: builder.with_options(options).build().map_err(dns_error)? })
     }
 
     /// The management record of `domain` under `policy`.
@@ -127,42 +152,62 @@ impl DnsClient {
     /// Errors: [`DmtpError::Dns`] when the query fails, [`DmtpError::Record`] for the record's
     /// own faults (none, several, unparsable, refused by the DNSSEC policy).
     pub async fn management_record(&self, domain: &HostName, policy: &RecordPolicy) -> Result<RecordAnswer, DmtpError> {
-        let lookup = self.resolver.txt_lookup(absolute(&owner_name(domain))).await.map_err(dns_error)?;
-        let records: Vec<_> =
-            lookup.as_lookup().records().iter().filter(|r| r.record_type() == RecordType::TXT).collect();
+        let lookup = self.resolver.txt_lookup(absolute(&owner_name(domain))).await.map_err(|error| {
+            if is_bogus(&error) { DmtpError::Record(RecordError::DnssecBogus) } else { dns_error(error) }
+        })?;
+        let records: Vec<&Record> = lookup.answers().iter().filter(|r| matches!(r.data, RData::TXT(_))).collect();
         let rrs: Vec<Vec<Vec<u8>>> = records
             .iter()
-            .filter_map(|r| r.data().as_txt())
-            .map(|txt| txt.txt_data().iter().map(|s| s.to_vec()).collect())
+            .filter_map(|r| match &r.data {
+                RData::TXT(txt) => Some(txt.txt_data.iter().map(|s| s.to_vec()).collect()),
+                _ => None,
+            })
             .collect();
-        let ttl = records.iter().map(|r| r.ttl()).min().unwrap_or(0);
-        let dnssec = rrset_status(records.iter().map(|r| r.proof()));
+        let ttl = records.iter().map(|r| r.ttl).min().unwrap_or(0);
+        let dnssec = rrset_status(records.iter().map(|r| r.proof));
         let record = ManagementRecord::from_dns(&rrs, dnssec, policy)?;
         Ok(RecordAnswer { record, dnssec, ttl: Duration::from_secs(u64::from(ttl)) })
     }
 
-    /// The MX hosts of `domain` (none when it has no MX records); names that are not valid host
-    /// names are skipped.
-    pub async fn mx(&self, domain: &HostName) -> Result<Vec<MxHost>, DmtpError> {
-        match self.resolver.mx_lookup(absolute(domain.as_str())).await {
-            Ok(lookup) => Ok(lookup
-                .iter()
-                .take(MAX_MX_ANSWERS)
-                .filter_map(|mx| {
-                    let name = mx.exchange().to_ascii();
-                    let host = HostName::new(name.trim_end_matches('.')).ok()?;
-                    Some(MxHost { preference: mx.preference(), host })
-                })
-                .collect()),
-            Err(error) if error.is_no_records_found() => Ok(Vec::new()),
-            Err(error) => Err(dns_error(error)),
-        }
+    /// The MX hosts of `domain` with their DNSSEC status; names that are not valid host names
+    /// are skipped. A bogus answer (records, or a proof of their absence) comes back as such,
+    /// with no hosts; no MX records at all come back as an insecure answer with no hosts.
+    pub async fn mx(&self, domain: &HostName) -> Result<Answer<MxHost>, DmtpError> {
+        let lookup = match self.resolver.mx_lookup(absolute(domain.as_str())).await {
+            Ok(lookup) => lookup,
+            Err(error) if is_bogus(&error) => return Ok(bogus()),
+            Err(error) if error.is_no_records_found() => {
+                return Ok(Answer { values: Vec::new(), dnssec: DnssecStatus::Insecure });
+            }
+            Err(error) => return Err(dns_error(error)),
+        };
+        let records: Vec<&Record> = lookup.answers().iter().filter(|r| matches!(r.data, RData::MX(_))).collect();
+        let values = records
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::MX(mx) => Some(mx),
+                _ => None,
+            })
+            .take(MAX_MX_ANSWERS)
+            .filter_map(|mx| {
+                let name = mx.exchange.to_ascii();
+                let host = HostName::new(name.trim_end_matches('.')).ok()?;
+                Some(MxHost { preference: mx.preference, host })
+            })
+            .collect();
+        Ok(Answer { values, dnssec: rrset_status(records.iter().map(|r| r.proof)) })
     }
 
-    /// The addresses of `host`.
-    pub async fn addresses(&self, host: &HostName) -> Result<Vec<IpAddr>, DmtpError> {
-        let lookup = self.resolver.lookup_ip(absolute(host.as_str())).await.map_err(dns_error)?;
-        Ok(lookup.iter().collect())
+    /// The addresses of `host` with their DNSSEC status (of the A and AAAA records together). A
+    /// bogus answer comes back as such, with no addresses.
+    pub async fn addresses(&self, host: &HostName) -> Result<Answer<IpAddr>, DmtpError> {
+        let lookup = match self.resolver.lookup_ip(absolute(host.as_str())).await {
+            Ok(lookup) => lookup,
+            Err(error) if is_bogus(&error) => return Ok(bogus()),
+            Err(error) => return Err(dns_error(error)),
+        };
+        let proofs = lookup.as_lookup().answers().iter().filter(|r| r.data.ip_addr().is_some()).map(|r| r.proof);
+        Ok(Answer { values: lookup.iter().collect(), dnssec: rrset_status(proofs) })
     }
 }
 
@@ -201,17 +246,31 @@ impl Resolver {
 
     /// Connects to a DX server of `domain`: the planned targets in order, each address of each
     /// host, the certificate checked before any request. Gives the connection and the record.
+    /// MX and address answers are used only as [`check_answer`] allows.
     ///
-    /// Errors: the first refusal (certificate, protocol), else the last network error, or
-    /// [`DmtpError::NoDxHost`] when there was nothing to try.
+    /// Errors: [`DmtpError::AnswerRefused`] for an MX answer that may not be used; otherwise the
+    /// first refusal (an address answer, a certificate, the protocol), else the last network
+    /// error, or [`DmtpError::NoDxHost`] when there was nothing to try.
     pub async fn connect(&self, domain: &HostName) -> Result<(Connection, ManagementRecord), DmtpError> {
         let (record, dnssec) = self.record(domain).await?;
-        let mx = if record.dx().is_empty() { self.dns.mx(domain).await? } else { Vec::new() };
+        let mx = if record.dx().is_empty() {
+            let answer = self.dns.mx(domain).await?;
+            check_answer(&record, dnssec, AnswerType::Mx, domain, &answer)?;
+            answer.values
+        } else {
+            Vec::new()
+        };
         let mut last = DmtpError::NoDxHost { domain: domain.to_string() };
         let mut refusal = None;
         for target in plan_targets(domain, &record, &mx, &self.ports) {
             let addresses = match self.dns.addresses(&target.host).await {
-                Ok(addresses) => addresses,
+                Ok(answer) => match check_answer(&record, dnssec, AnswerType::Address, &target.host, &answer) {
+                    Ok(()) => answer.values,
+                    Err(refused) => {
+                        refusal.get_or_insert(refused);
+                        continue;
+                    }
+                },
                 Err(error) => {
                     last = error;
                     continue;

@@ -528,10 +528,10 @@ impl Connection {
     pub async fn request(&mut self, request: Request) -> Result<Outcome, DmtpError> {
         let id: RequestId = self.session.submit(now(), request);
         loop {
-            if let ClientEvent::Completed { id: done, result } = self.next_event(None).await? {
-                if done == id {
-                    return result;
-                }
+            if let ClientEvent::Completed { id: done, result } = self.next_event(None).await?
+                && done == id
+            {
+                return result;
             }
         }
     }

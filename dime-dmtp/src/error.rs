@@ -189,6 +189,18 @@ pub enum DmtpError {
         /// Which rule refused it.
         reason: &'static str,
     },
+    /// A DNS answer besides the `_dx` record that the resolution may not use: bogus, or not
+    /// secure under a secure record that does not pin what it leads to
+    /// ([`crate::resolve::check_answer`]).
+    #[error("{rtype} answer for {name} refused: {reason}")]
+    AnswerRefused {
+        /// The record types asked for (`MX`, `A/AAAA`).
+        rtype: &'static str,
+        /// The name asked about.
+        name: String,
+        /// Which rule refused it.
+        reason: &'static str,
+    },
     /// No DX host could be reached for a domain.
     #[error("no DX host reachable for {domain}")]
     NoDxHost {

@@ -15,19 +15,24 @@ use dime_dmtp::client::{ConnectMode, Delivery, Outcome, Request};
 use dime_dmtp::dns::{DnsClient, Dnssec, Resolver, TrustAnchors};
 use dime_dmtp::driver::{ClientTls, ServerApp, serve, server_tls_config};
 use dime_dmtp::object::{DestinationKeys, check_as_destination, verdict};
-use dime_dmtp::resolve::{CachePolicy, Ports, PresentedCertificate, check_certificate};
+use dime_dmtp::resolve::{
+    Answer, BOGUS_ANSWER, CachePolicy, INSECURE_MX, Ports, PresentedCertificate, check_certificate,
+};
 use dime_dmtp::server::*;
 use dime_dmtp::wire::{Address, Name};
 use dime_signet::record::{DnssecStatus, RecordPolicy, owner_name};
 use dime_signet::{FingerprintKind, ManagementRecord, RecordError};
-use hickory_server::ServerFuture;
-use hickory_server::authority::{AuthorityObject, Catalog, ZoneType};
+use hickory_server::Server;
+use hickory_server::dnssec::NxProofKind;
+use hickory_server::net::runtime::{Time, TokioRuntimeProvider};
 use hickory_server::proto::dnssec::crypto::Ed25519SigningKey;
 use hickory_server::proto::dnssec::rdata::DNSKEY;
-use hickory_server::proto::dnssec::{SigSigner, SigningKey};
-use hickory_server::proto::rr::rdata::{A, MX, SOA, TXT};
-use hickory_server::proto::rr::{LowerName, Name as DnsName, RData, Record};
-use hickory_server::store::in_memory::InMemoryAuthority;
+use hickory_server::proto::dnssec::{DnssecSigner, SigningKey};
+use hickory_server::proto::rr::rdata::{A, MX, NS, SOA, TXT};
+use hickory_server::proto::rr::{LowerName, Name as DnsName, RData, Record, RecordType};
+use hickory_server::server::{Request as DnsRequest, RequestHandler, ResponseHandler, ResponseInfo};
+use hickory_server::store::in_memory::InMemoryZoneHandler;
+use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneHandler, ZoneType};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use rustls::RootCertStore;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -69,42 +74,109 @@ fn zone_key() -> PrivatePkcs8KeyDer<'static> {
     Ed25519SigningKey::generate_pkcs8().unwrap()
 }
 
-/// The public half of a zone key, as a trust anchor.
+/// The public half of the key of the zone example.net, as a trust anchor.
 fn anchor(key: &PrivatePkcs8KeyDer<'_>) -> TrustAnchors {
+    anchors(&[(key, "example.net")])
+}
+
+/// The public halves of zone keys, as trust anchors of their zones.
+fn anchors(keys: &[(&PrivatePkcs8KeyDer<'_>, &str)]) -> TrustAnchors {
     let mut anchors = TrustAnchors::empty();
-    anchors.insert(&Ed25519SigningKey::from_pkcs8(key).unwrap().to_public_key().unwrap());
+    for (key, zone) in keys {
+        let public = Ed25519SigningKey::from_pkcs8(key).unwrap().to_public_key().unwrap();
+        anchors.insert_with_name(&public, LowerName::new(&dns_name(zone)));
+    }
     anchors
+}
+
+/// A zone handler for `origin` with an SOA and `records`; with `key`, signed with it (DNSKEY,
+/// RRSIG, NSEC), and then `unsigned` added without signatures; without, with an NS record.
+fn zone(
+    origin: &str,
+    records: Vec<Record>,
+    key: Option<&PrivatePkcs8KeyDer<'_>>,
+    unsigned: Vec<Record>,
+) -> Arc<dyn ZoneHandler> {
+    let origin = dns_name(origin);
+    let mut authority = InMemoryZoneHandler::<TokioRuntimeProvider>::empty(
+        origin.clone(),
+        ZoneType::Primary,
+        AxfrPolicy::Deny,
+        Some(NxProofKind::Nsec),
+    );
+    let soa = SOA::new(dns_name("ns.test"), dns_name("admin.test"), 1, 3600, 600, 86_400, 60);
+    authority.upsert_mut(Record::from_rdata(origin.clone(), 3600, RData::SOA(soa)), 0);
+    if key.is_none() {
+        // A validator finds the zone cut above an unsigned answer by asking for NS records.
+        authority.upsert_mut(Record::from_rdata(origin.clone(), 3600, RData::NS(NS(dns_name("ns.test")))), 0);
+    }
+    for record in records {
+        authority.upsert_mut(record, 0);
+    }
+    if let Some(key) = key {
+        let signing = Ed25519SigningKey::from_pkcs8(key).unwrap();
+        let dnskey = DNSKEY::from_key(&signing.to_public_key().unwrap());
+        let signer = DnssecSigner::new(dnskey, Box::new(signing), origin.clone(), Duration::from_secs(3600));
+        authority.add_zone_signing_key_mut(signer).unwrap();
+        authority.secure_zone_mut().unwrap();
+    }
+    for record in unsigned {
+        authority.upsert_mut(record, 0);
+    }
+    Arc::new(authority)
+}
+
+fn catalog(zones: &[Arc<dyn ZoneHandler>]) -> Catalog {
+    let mut catalog = Catalog::new();
+    for zone in zones {
+        catalog.upsert(zone.origin().clone(), vec![zone.clone()]);
+    }
+    catalog
 }
 
 /// Starts an authority for `zones` on a loopback port (UDP and TCP); gives its address. With
 /// `key`, every zone is signed with it (DNSKEY, RRSIG, NSEC).
 async fn start_dns(zones: Vec<(&str, Vec<Record>)>, key: Option<&PrivatePkcs8KeyDer<'_>>) -> SocketAddr {
-    let mut catalog = Catalog::new();
-    for (origin, records) in zones {
-        let origin = dns_name(origin);
-        let mut authority = InMemoryAuthority::empty(origin.clone(), ZoneType::Primary, false, None);
-        let soa = SOA::new(dns_name("ns.test"), dns_name("admin.test"), 1, 3600, 600, 86_400, 60);
-        authority.upsert_mut(Record::from_rdata(origin.clone(), 3600, RData::SOA(soa)), 0);
-        for record in records {
-            authority.upsert_mut(record, 0);
-        }
-        if let Some(key) = key {
-            let signing = Ed25519SigningKey::from_pkcs8(key).unwrap();
-            let dnskey = DNSKEY::from_key(&signing.to_public_key().unwrap());
-            let signer = SigSigner::dnssec(dnskey, Box::new(signing), origin.clone(), Duration::from_secs(3600));
-            authority.add_zone_signing_key_mut(signer).unwrap();
-            authority.secure_zone_mut().unwrap();
-        }
-        let authority: Arc<dyn AuthorityObject> = Arc::new(authority);
-        catalog.upsert(LowerName::new(&origin), vec![authority]);
+    let zones: Vec<_> = zones.into_iter().map(|(origin, records)| zone(origin, records, key, vec![])).collect();
+    serve_dns(catalog(&zones)).await
+}
+
+/// One authority serving both sides of zone cuts: DS queries go to the parent zones (where DS
+/// records, and the NSEC proving there are none, live), everything else to the most specific
+/// zone, as separate servers for parent and child would answer.
+struct ZoneCuts {
+    all: Catalog,
+    parents: Catalog,
+}
+
+// hickory declares the trait with `async_trait`: this is that macro's signature, written out.
+impl RequestHandler for ZoneCuts {
+    fn handle_request<'this, 'request, 'future, R, T>(
+        &'this self,
+        request: &'request DnsRequest,
+        response: R,
+    ) -> std::pin::Pin<Box<dyn Future<Output = ResponseInfo> + Send + 'future>>
+    where
+        R: ResponseHandler + 'future,
+        T: Time + 'future,
+        'this: 'future,
+        'request: 'future,
+        Self: 'future,
+    {
+        let ds = request.request_info().is_ok_and(|info| info.query.query_type() == RecordType::DS);
+        let catalog = if ds { &self.parents } else { &self.all };
+        catalog.handle_request::<R, T>(request, response)
     }
-    let mut server = ServerFuture::new(catalog);
+}
+
+async fn serve_dns(handler: impl RequestHandler) -> SocketAddr {
+    let mut server = Server::new(handler);
     let addr = loop {
         let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let addr = udp.local_addr().unwrap();
         if let Ok(tcp) = TcpListener::bind(addr).await {
             server.register_socket(udp);
-            server.register_listener(tcp, Duration::from_secs(5));
+            server.register_listener(tcp, Duration::from_secs(5), 32);
             break addr;
         }
     };
@@ -193,7 +265,7 @@ async fn world_with(
         None => (Dnssec::Off, roots.clone(), RecordPolicy::PERMISSIVE),
     };
     let resolver = Resolver::new(
-        DnsClient::new(&[nameserver], dnssec),
+        DnsClient::new(&[nameserver], dnssec).unwrap(),
         ClientTls::new(client_roots).unwrap(),
         ports,
         policy,
@@ -236,11 +308,11 @@ async fn dnssec_secures_the_record_and_its_certificate_pin() {
     assert_eq!(w.resolver.signet(&bob, None).await.unwrap(), *w.bob.current());
 
     // Anchored at another key, the signed record is bogus: refused by every policy.
-    let stranger = DnsClient::new(&[w.nameserver], Dnssec::Validate(anchor(&zone_key())));
+    let stranger = DnsClient::new(&[w.nameserver], Dnssec::Validate(anchor(&zone_key()))).unwrap();
     let answer = stranger.management_record(&w.org.domain, &RecordPolicy::PERMISSIVE).await;
     assert_eq!(answer, Err(DmtpError::Record(RecordError::DnssecBogus)));
     // Without validation the same record is merely insecure, which the default policy refuses.
-    let blind = DnsClient::new(&[w.nameserver], Dnssec::Off);
+    let blind = DnsClient::new(&[w.nameserver], Dnssec::Off).unwrap();
     let answer = blind.management_record(&w.org.domain, &RecordPolicy::default()).await;
     assert_eq!(answer, Err(DmtpError::Record(RecordError::DnssecInsecure)));
     let answer = blind.management_record(&w.org.domain, &RecordPolicy::PERMISSIVE).await.unwrap();
@@ -252,9 +324,135 @@ async fn unsigned_records_are_bogus_to_a_validating_client() {
     let w = world(CachePolicy::default(), false).await;
     // The zone is unsigned and nothing proves it may be: with an anchor that covers it, that
     // is a broken chain, not an insecure delegation.
-    let validating = DnsClient::new(&[w.nameserver], Dnssec::Validate(anchor(&zone_key())));
+    let validating = DnsClient::new(&[w.nameserver], Dnssec::Validate(anchor(&zone_key()))).unwrap();
     let answer = validating.management_record(&w.org.domain, &RecordPolicy::PERMISSIVE).await;
     assert_eq!(answer, Err(DmtpError::Record(RecordError::DnssecBogus)));
+}
+
+/// What the `_dx` record of [`below_a_cut`] pins.
+#[derive(Clone, Copy, PartialEq)]
+enum Pins {
+    Nothing,
+    DxHost,
+    Certificate,
+}
+
+/// example.net with a DNSSEC-secure `_dx` record (its own signed zone, whose key is an anchor)
+/// but a provably insecure MX and address: example.net is an unsigned zone below a signed
+/// `net` whose NSEC proves there is no DS. The client validates from both keys and trusts the
+/// CA unless the record pins the certificate.
+async fn below_a_cut(pins: Pins) -> (Org, Resolver, DnsClient) {
+    let mut org = Org::new("example.net");
+    let (roots, chain, key) = pki("dx.example.net");
+    let mut record = ManagementRecord::builder(org.pok.public());
+    match pins {
+        Pins::Nothing => {}
+        Pins::DxHost => record = record.dx(host("dx.example.net")),
+        Pins::Certificate => record = record.sign_certificate(&org.pok, &chain[0]),
+    }
+    org.record = record.build().unwrap();
+    let dx = start_dx(&org, Store::with(&org, &[]), chain, key, 1 << 20).await;
+    let (net_key, dx_key) = (zone_key(), zone_key());
+    let delegation = Record::from_rdata(dns_name("example.net"), 300, RData::NS(NS(dns_name("ns.test"))));
+    let net = zone("net", vec![delegation], Some(&net_key), vec![]);
+    let child = zone(
+        "example.net",
+        vec![
+            Record::from_rdata(dns_name("example.net"), 300, RData::MX(MX::new(10, dns_name("dx.example.net")))),
+            Record::from_rdata(dns_name("dx.example.net"), 300, RData::A(A::new(127, 0, 0, 1))),
+        ],
+        None,
+        vec![],
+    );
+    let owner = owner_name(&org.domain);
+    let record_zone = zone(&owner, vec![txt(&owner, &org.record.to_string())], Some(&dx_key), vec![]);
+    let cuts = ZoneCuts { all: catalog(&[net.clone(), child, record_zone]), parents: catalog(&[net]) };
+    let nameserver = serve_dns(cuts).await;
+    let client_roots = if pins == Pins::Certificate { RootCertStore::empty() } else { roots };
+    let ports = Ports { native: dx.native.port(), dual: dx.dual.port(), dual_fallback: dx.dual.port() };
+    let dns =
+        DnsClient::new(&[nameserver], Dnssec::Validate(anchors(&[(&net_key, "net"), (&dx_key, &owner)]))).unwrap();
+    let resolver = Resolver::new(
+        dns.clone(),
+        ClientTls::new(client_roots).unwrap(),
+        ports,
+        RecordPolicy::default(),
+        CachePolicy::default(),
+    );
+    (org, resolver, dns)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secure_record_refuses_an_insecure_mx_unless_it_pins() {
+    let (org, resolver, dns) = below_a_cut(Pins::Nothing).await;
+    let domain = Name::Org(org.domain.clone());
+    // The setup: a secure record, a provably insecure (not bogus) MX and address.
+    assert_eq!(resolver.record(&org.domain).await.unwrap().1, DnssecStatus::Secure);
+    let mx = dns.mx(&org.domain).await.unwrap();
+    assert_eq!((mx.values.len(), mx.dnssec), (1, DnssecStatus::Insecure));
+    assert_eq!(dns.addresses(&host("dx.example.net")).await.unwrap().dnssec, DnssecStatus::Insecure);
+    assert_eq!(
+        resolver.signet(&domain, None).await,
+        Err(DmtpError::AnswerRefused { rtype: "MX", name: "example.net".into(), reason: INSECURE_MX })
+    );
+    // The host pinned by dx=: its insecure address is used, and the CA-signed certificate
+    // carries the connection.
+    let (org, resolver, _) = below_a_cut(Pins::DxHost).await;
+    assert_eq!(resolver.signet(&Name::Org(org.domain.clone()), None).await.unwrap(), org.signet);
+    // The certificate pinned by tls= (and no CA trusted): the insecure MX and address lead
+    // only to a server that holds the pinned certificate.
+    let (org, resolver, _) = below_a_cut(Pins::Certificate).await;
+    assert_eq!(resolver.signet(&Name::Org(org.domain.clone()), None).await.unwrap(), org.signet);
+}
+
+/// A signed example.net whose `_dx` record pins the DX certificate (and, with `dx_host`, names
+/// `dx.example.net`), where `unsigned` records were added after signing: a validating client
+/// finds them bogus. The resolver runs the permissive policy.
+async fn with_bogus(unsigned: Vec<Record>, dx_host: bool) -> (Org, Resolver, SocketAddr) {
+    let mut org = Org::new("example.net");
+    let (_, chain, key) = pki("dx.example.net");
+    let mut record = ManagementRecord::builder(org.pok.public()).sign_certificate(&org.pok, &chain[0]);
+    if dx_host {
+        record = record.dx(host("dx.example.net"));
+    }
+    org.record = record.build().unwrap();
+    let dx = start_dx(&org, Store::with(&org, &[]), chain, key, 1 << 20).await;
+    let zone_key = zone_key();
+    let owner = owner_name(&org.domain);
+    let signed = zone("example.net", vec![txt(&owner, &org.record.to_string())], Some(&zone_key), unsigned);
+    let nameserver = serve_dns(catalog(&[signed])).await;
+    let ports = Ports { native: dx.native.port(), dual: dx.dual.port(), dual_fallback: dx.dual.port() };
+    let resolver = Resolver::new(
+        DnsClient::new(&[nameserver], Dnssec::Validate(anchor(&zone_key))).unwrap(),
+        ClientTls::new(RootCertStore::empty()).unwrap(),
+        ports,
+        RecordPolicy::PERMISSIVE,
+        CachePolicy::default(),
+    );
+    (org, resolver, nameserver)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bogus_answers_are_never_used() {
+    let mx = Record::from_rdata(dns_name("example.net"), 300, RData::MX(MX::new(10, dns_name("dx.example.net"))));
+    let a = Record::from_rdata(dns_name("dx.example.net"), 300, RData::A(A::new(127, 0, 0, 1)));
+    // A bogus MX answer, under a secure record that pins the certificate and a permissive policy.
+    let (org, resolver, _) = with_bogus(vec![mx, a.clone()], false).await;
+    assert_eq!(resolver.record(&org.domain).await.unwrap().1, DnssecStatus::Secure);
+    assert_eq!(
+        resolver.signet(&Name::Org(org.domain.clone()), None).await,
+        Err(DmtpError::AnswerRefused { rtype: "MX", name: "example.net".into(), reason: BOGUS_ANSWER })
+    );
+    // A bogus address of a host the record names with dx=.
+    let (org, resolver, nameserver) = with_bogus(vec![a], true).await;
+    assert_eq!(
+        resolver.signet(&Name::Org(org.domain.clone()), None).await,
+        Err(DmtpError::AnswerRefused { rtype: "A/AAAA", name: "dx.example.net".into(), reason: BOGUS_ANSWER })
+    );
+    // The same answers, read without validation, are there: only their DNSSEC status refused them.
+    let blind = DnsClient::new(&[nameserver], Dnssec::Off).unwrap();
+    let answer = blind.addresses(&host("dx.example.net")).await.unwrap();
+    assert_eq!(answer, Answer { values: vec![std::net::IpAddr::from([127, 0, 0, 1])], dnssec: DnssecStatus::Insecure });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -182,19 +182,19 @@ fn scripted(mode: ConnectMode, request: Request, server: &[&str]) -> Result<Outc
             if event == ClientEvent::StartTls {
                 client.tls_established(now).unwrap();
             }
-            if let ClientEvent::Completed { id: done, result } = event {
-                if done == id {
-                    return result;
-                }
+            if let ClientEvent::Completed { id: done, result } = event
+                && done == id
+            {
+                return result;
             }
         }
         client.enqueue_input(now, chunk.as_bytes());
     }
     while let Some(event) = client.poll() {
-        if let ClientEvent::Completed { id: done, result } = event {
-            if done == id {
-                return result;
-            }
+        if let ClientEvent::Completed { id: done, result } = event
+            && done == id
+        {
+            return result;
         }
     }
     panic!("no outcome");

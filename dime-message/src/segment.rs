@@ -114,10 +114,10 @@ impl PartInfo {
         if ct.is_empty() || ct.len() > MAX_CONTENT_TYPE || !ct.iter().all(|b| (0x20..0x7f).contains(b)) {
             return Err(MessageError::BadPart("content type is not 1 to 255 printable ASCII bytes"));
         }
-        if let Some(name) = &self.file_name {
-            if name.is_empty() || name.len() > MAX_FILE_NAME || name.chars().any(char::is_control) {
-                return Err(MessageError::BadPart("file name is not 1 to 1024 bytes without control characters"));
-            }
+        if let Some(name) = &self.file_name
+            && (name.is_empty() || name.len() > MAX_FILE_NAME || name.chars().any(char::is_control))
+        {
+            return Err(MessageError::BadPart("file name is not 1 to 1024 bytes without control characters"));
         }
         Ok(())
     }

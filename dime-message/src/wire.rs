@@ -66,7 +66,7 @@ pub(crate) fn check_body_len(index: usize, header: &ChunkHeader) -> Result<()> {
     let t = header.chunk_type;
     let ok = match t {
         ChunkType::Ephemeral => len == EPHEMERAL_LEN,
-        ChunkType::Tree => len >= tree_body_len(0) && (len - tree_body_len(0)) % 128 == 0,
+        ChunkType::Tree => len >= tree_body_len(0) && (len - tree_body_len(0)).is_multiple_of(128),
         ChunkType::AuthorFull => len == SIGNATURE_BODY_LEN,
         _ if t.is_origin_signature() => len == 0 || len == SIGNATURE_BODY_LEN,
         _ => len >= COMMITMENT_LEN + 4 + TAG_LEN,

@@ -12,14 +12,16 @@ use std::time::Duration;
 use dime::dmtp::dns::{DnsClient, Dnssec, TrustAnchors};
 use dime::signet::ManagementRecord;
 use dime::signet::record::{HostName, owner_name};
-use hickory_server::ServerFuture;
-use hickory_server::authority::{AuthorityObject, Catalog, ZoneType};
+use hickory_server::Server;
+use hickory_server::dnssec::NxProofKind;
+use hickory_server::net::runtime::TokioRuntimeProvider;
 use hickory_server::proto::dnssec::crypto::Ed25519SigningKey;
 use hickory_server::proto::dnssec::rdata::DNSKEY;
-use hickory_server::proto::dnssec::{SigSigner, SigningKey};
+use hickory_server::proto::dnssec::{DnssecSigner, SigningKey};
 use hickory_server::proto::rr::rdata::{A, MX, SOA, TXT};
 use hickory_server::proto::rr::{LowerName, Name as DnsName, RData, Record};
-use hickory_server::store::in_memory::InMemoryAuthority;
+use hickory_server::store::in_memory::InMemoryZoneHandler;
+use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneHandler, ZoneType};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::task::JoinHandle;
 
@@ -58,20 +60,26 @@ fn a_loopback(owner: &str) -> Result<Record, FlowError> {
 /// How signatures made here stay valid.
 const SIGNATURE_LIFETIME: Duration = Duration::from_secs(3600);
 
-/// The running authority: where it listens and the zone keys its readers trust.
+/// The running authority: where it listens, and a client that trusts its zone keys.
 #[derive(Clone)]
 pub(super) struct Dns {
     /// UDP and TCP, the same port.
     pub(super) addr: SocketAddr,
-    anchors: TrustAnchors,
+    client: DnsClient,
 }
 
 impl Dns {
     /// A validating client of this authority.
     pub(super) fn client(&self) -> DnsClient {
-        DnsClient::new(&[self.addr], Dnssec::Validate(self.anchors.clone()))
+        self.client.clone()
     }
 }
+
+/// How long the authority waits for a query on an open TCP connection.
+const TCP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The authority's output buffer per TCP connection, in responses.
+const TCP_RESPONSE_BUFFER: usize = 32;
 
 /// Serves `zones` (origin, records), each signed with a new zone key, over UDP and TCP on one
 /// loopback port.
@@ -80,7 +88,12 @@ pub(super) async fn start_dns(zones: Vec<(String, Vec<Record>)>) -> Result<(Dns,
     let mut anchors = TrustAnchors::empty();
     for (origin, records) in zones {
         let origin = dns_name(&origin)?;
-        let mut authority = InMemoryAuthority::empty(origin.clone(), ZoneType::Primary, false, None);
+        let mut authority = InMemoryZoneHandler::<TokioRuntimeProvider>::empty(
+            origin.clone(),
+            ZoneType::Primary,
+            AxfrPolicy::Deny,
+            Some(NxProofKind::Nsec),
+        );
         let soa = SOA::new(dns_name("ns.invalid")?, dns_name("admin.invalid")?, 1, 3600, 600, 86_400, 60);
         authority.upsert_mut(Record::from_rdata(origin.clone(), 3600, RData::SOA(soa)), 0);
         for record in records {
@@ -88,14 +101,14 @@ pub(super) async fn start_dns(zones: Vec<(String, Vec<Record>)>) -> Result<(Dns,
         }
         let key = Ed25519SigningKey::from_pkcs8(&Ed25519SigningKey::generate_pkcs8()?)?;
         let public = key.to_public_key()?;
-        anchors.insert(&public);
-        let signer = SigSigner::dnssec(DNSKEY::from_key(&public), Box::new(key), origin.clone(), SIGNATURE_LIFETIME);
+        anchors.insert_with_name(&public, LowerName::new(&origin));
+        let signer = DnssecSigner::new(DNSKEY::from_key(&public), Box::new(key), origin.clone(), SIGNATURE_LIFETIME);
         authority.add_zone_signing_key_mut(signer)?;
         authority.secure_zone_mut()?;
-        let authority: Arc<dyn AuthorityObject> = Arc::new(authority);
+        let authority: Arc<dyn ZoneHandler> = Arc::new(authority);
         catalog.upsert(LowerName::new(&origin), vec![authority]);
     }
-    let mut server = ServerFuture::new(catalog);
+    let mut server = Server::new(catalog);
     // The same port for UDP and TCP: retry until a UDP port's TCP twin is free too.
     let mut tries = 0;
     let addr = loop {
@@ -104,7 +117,7 @@ pub(super) async fn start_dns(zones: Vec<(String, Vec<Record>)>) -> Result<(Dns,
         match TcpListener::bind(addr).await {
             Ok(tcp) => {
                 server.register_socket(udp);
-                server.register_listener(tcp, Duration::from_secs(5));
+                server.register_listener(tcp, TCP_TIMEOUT, TCP_RESPONSE_BUFFER);
                 break addr;
             }
             Err(error) if tries >= 16 => return Err(error.into()),
@@ -114,5 +127,6 @@ pub(super) async fn start_dns(zones: Vec<(String, Vec<Record>)>) -> Result<(Dns,
     let task = tokio::spawn(async move {
         let _ = server.block_until_done().await;
     });
-    Ok((Dns { addr, anchors }, task))
+    let client = DnsClient::new(&[addr], Dnssec::Validate(anchors))?;
+    Ok((Dns { addr, client }, task))
 }

@@ -185,10 +185,10 @@ impl<S: Store> ServerSession<S> {
     }
 
     fn set_cached_flags(&mut self, uid: u32, flags: Vec<Flag>) {
-        if let Some(selected) = &mut self.selected {
-            if let Some(message) = selected.view.messages.iter_mut().find(|m| m.uid == uid) {
-                message.flags = flags;
-            }
+        if let Some(selected) = &mut self.selected
+            && let Some(message) = selected.view.messages.iter_mut().find(|m| m.uid == uid)
+        {
+            message.flags = flags;
         }
     }
 
@@ -257,11 +257,11 @@ impl<S: Store> ServerSession<S> {
 
     pub(super) fn close_mailbox(&mut self, tag: &Tag) {
         let name = "CLOSE";
-        if let Some(selected) = self.selected.take() {
-            if !selected.read_only {
-                // CLOSE expunges silently; a store failure still closes the mailbox.
-                let _ = self.store.expunge(&self.user_name(), &selected.mailbox);
-            }
+        if let Some(selected) = self.selected.take()
+            && !selected.read_only
+        {
+            // CLOSE expunges silently; a store failure still closes the mailbox.
+            let _ = self.store.expunge(&self.user_name(), &selected.mailbox);
         }
         self.ok(tag, name);
     }
@@ -309,12 +309,12 @@ impl<S: Store> ServerSession<S> {
         }
         let known_max = current.messages.last().map_or(0, |m| m.uid);
         for (seq, message) in (1u32..).zip(current.messages.iter_mut()) {
-            if let Some(now) = fresh.messages.iter().find(|m| m.uid == message.uid) {
-                if now.flags != message.flags {
-                    message.flags = now.flags.clone();
-                    let items = vec![FetchItem::Flags(now.flags.clone())];
-                    self.respond(Response::Data(Data::Fetch { seq, items }));
-                }
+            if let Some(now) = fresh.messages.iter().find(|m| m.uid == message.uid)
+                && now.flags != message.flags
+            {
+                message.flags = now.flags.clone();
+                let items = vec![FetchItem::Flags(now.flags.clone())];
+                self.respond(Response::Data(Data::Fetch { seq, items }));
             }
         }
         let before = current.messages.len();

@@ -94,10 +94,11 @@ impl SignetCache {
         now: Instant,
     ) {
         let life = days(record.expiry()).map_or(ttl, |exp| exp.min(ttl));
-        if !self.records.contains_key(&domain) && self.records.len() >= self.policy.max_entries {
-            if let Some(oldest) = self.records.iter().min_by_key(|(_, e)| e.expires).map(|(k, _)| k.clone()) {
-                self.records.remove(&oldest);
-            }
+        if !self.records.contains_key(&domain)
+            && self.records.len() >= self.policy.max_entries
+            && let Some(oldest) = self.records.iter().min_by_key(|(_, e)| e.expires).map(|(k, _)| k.clone())
+        {
+            self.records.remove(&oldest);
         }
         self.records.insert(domain, RecordEntry { record, dnssec, expires: now + life });
     }
@@ -121,10 +122,11 @@ impl SignetCache {
     pub fn store_signet(&mut self, name: Name, signet: Signet, now: Instant) {
         let exp = self.records.get(name.domain()).and_then(|e| days(e.record.expiry()));
         let life = exp.map_or(self.policy.signet_max_age, |exp| exp.min(self.policy.signet_max_age));
-        if !self.signets.contains_key(&name) && self.signets.len() >= self.policy.max_entries {
-            if let Some(oldest) = self.signets.iter().min_by_key(|(_, e)| e.expires).map(|(k, _)| k.clone()) {
-                self.signets.remove(&oldest);
-            }
+        if !self.signets.contains_key(&name)
+            && self.signets.len() >= self.policy.max_entries
+            && let Some(oldest) = self.signets.iter().min_by_key(|(_, e)| e.expires).map(|(k, _)| k.clone())
+        {
+            self.signets.remove(&oldest);
         }
         let refresh_at = now + self.policy.signet_refresh.min(life);
         self.signets.insert(name, SignetEntry { signet, refresh_at, expires: now + life });

@@ -6,17 +6,21 @@
 //!
 //! 1. name → domain ([`Name::domain`](crate::wire::Name::domain)); cached signet that has the
 //!    requested fingerprint? ([`SignetCache::signet`]): fresh → done, stale → `VRFY`;
-//! 2. the `_dx` record (cache or DNS) under the DNSSEC policy; MX answers when it has no `dx=`;
-//! 3. [`plan_targets`] → connect in order; [`check_certificate`] on each certificate;
+//! 2. the `_dx` record (cache or DNS) under the DNSSEC policy; MX answers when it has no `dx=`,
+//!    used only as [`check_answer`] allows;
+//! 3. [`plan_targets`] → the addresses of each target, used only as [`check_answer`] allows →
+//!    connect in order; [`check_certificate`] on each certificate;
 //! 4. `SGNT <domain>` → [`validate_org`]; for a user, `SGNT <address> [fp]` → [`validate_user`]
 //!    (with the cached previous signet, if any); `HIST` → [`walk_history`];
 //! 5. [`SignetCache::store_signet`].
 
+mod answers;
 mod cache;
 mod certificate;
 mod plan;
 mod signets;
 
+pub use answers::{Answer, AnswerType, BOGUS_ANSWER, INSECURE_ADDRESS, INSECURE_MX, check_answer};
 pub use cache::{CacheLookup, CachePolicy, SignetCache};
 pub use certificate::{CertificateTrust, PresentedCertificate, check_certificate};
 pub use plan::{DxTarget, MAX_MX, MxHost, Ports, plan_targets};

@@ -681,10 +681,10 @@ impl ServerSession {
             Ok(command) => command,
             Err(DmtpError::SmtpCommand) => return self.violation(&text::no_fallback()),
             Err(error) => {
-                if let Some(verb) = verb {
-                    if let Some(reply) = self.sequence_error(verb) {
-                        return self.violation(&reply);
-                    }
+                if let Some(verb) = verb
+                    && let Some(reply) = self.sequence_error(verb)
+                {
+                    return self.violation(&reply);
                 }
                 return self.violation(&text::for_parse_error(&error));
             }
