@@ -215,7 +215,11 @@ pub fn object(db: &Database, user: &str, mailbox: &Mailbox, uid: u32) -> Result<
 
 /// The exact error for a missing mailbox inside a write transaction.
 fn missing_mailbox(txn: &WriteTransaction, user: &str) -> Result<StoreError> {
-    Ok(if txn.open_table(ACCOUNTS)?.get(user)?.is_some() { StoreError::NoSuchMailbox } else { StoreError::NoSuchAccount })
+    Ok(if txn.open_table(ACCOUNTS)?.get(user)?.is_some() {
+        StoreError::NoSuchMailbox
+    } else {
+        StoreError::NoSuchAccount
+    })
 }
 
 fn mailbox_in(txn: &WriteTransaction, user: &str, mailbox: &Mailbox) -> Result<MailboxRecord> {
@@ -313,7 +317,12 @@ pub fn append(
 
 /// Stores many messages in one transaction (one fsync), e.g. to migrate a mailbox; returns the
 /// UIDs they got. Either all are stored or none.
-pub fn import(db: &Database, user: &str, mailbox: &Mailbox, messages: impl IntoIterator<Item = Import>) -> Result<Range<u32>> {
+pub fn import(
+    db: &Database,
+    user: &str,
+    mailbox: &Mailbox,
+    messages: impl IntoIterator<Item = Import>,
+) -> Result<Range<u32>> {
     write(db, |txn| {
         let mut state = mailbox_in(txn, user, mailbox)?;
         let first = state.uid_next;

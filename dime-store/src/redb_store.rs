@@ -87,7 +87,12 @@ impl RedbStore {
     }
 
     /// Stores many messages in one durable transaction; returns the UIDs they got.
-    pub fn import(&self, user: &str, mailbox: &Mailbox, messages: impl IntoIterator<Item = Import>) -> Result<Range<u32>> {
+    pub fn import(
+        &self,
+        user: &str,
+        mailbox: &Mailbox,
+        messages: impl IntoIterator<Item = Import>,
+    ) -> Result<Range<u32>> {
         ops::import(&self.db, user, mailbox, messages)
     }
 
