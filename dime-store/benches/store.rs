@@ -182,7 +182,8 @@ fn main() {
     let path = dir.path().join("fetch.redb");
     let fill_time = fill(&path);
     let file_size = std::fs::metadata(&path).unwrap().len();
-    let peaks: Vec<(&str, (usize, usize))> = ["memory", "view", "paged", "paged_cache_1m"].iter().map(|m| (*m, peak(m, &path))).collect();
+    let peaks: Vec<(&str, (usize, usize))> =
+        ["memory", "view", "paged", "paged_cache_1m"].iter().map(|m| (*m, peak(m, &path))).collect();
 
     let mut c = Criterion::default().configure_from_args();
     let mut group = c.benchmark_group("fetch_100k");
@@ -246,7 +247,10 @@ fn main() {
         file_size as f64 / (1 << 20) as f64
     );
     for (mode, (bytes, response)) in &peaks {
-        println!("RESULT peak heap fetch_100k/{mode}: {:.2} MiB for {response} response bytes", *bytes as f64 / (1 << 20) as f64);
+        println!(
+            "RESULT peak heap fetch_100k/{mode}: {:.2} MiB for {response} response bytes",
+            *bytes as f64 / (1 << 20) as f64
+        );
     }
     println!(
         "RESULT fetch_100k (median of 5): memory_view {:.1} ms, redb_view {:.1} ms ({:.2}x), redb_paged {:.1} ms ({:.2}x)",
