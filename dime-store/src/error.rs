@@ -29,21 +29,29 @@ pub enum StoreError {
         /// What did not fit.
         what: &'static str,
     },
-    /// The database failed (I/O, a full disk, a lock held by another process).
+    /// The database failed (I/O, a full disk, a lock held by another process). Boxed: redb's
+    /// error is large and every call returns this type.
     #[error("database: {0}")]
-    Database(#[from] redb::Error),
+    Database(#[source] Box<redb::Error>),
 }
 
 macro_rules! from_redb {
     ($($error:ty),*) => {$(
         impl From<$error> for StoreError {
             fn from(error: $error) -> StoreError {
-                StoreError::Database(error.into())
+                StoreError::Database(Box::new(error.into()))
             }
         }
     )*};
 }
-from_redb!(redb::DatabaseError, redb::TransactionError, redb::TableError, redb::StorageError, redb::CommitError);
+from_redb!(
+    redb::Error,
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
 
 /// The answers `docs/dmap.md` §9 gives: a missing account reads as the refusal the in-memory
 /// store gives, database failures as `NO [UNAVAILABLE]` with the cause's text.
