@@ -4,13 +4,15 @@
 //! cargo run --example dmap_server [-- PORT [SECONDS]]
 //! ```
 //!
+//! The mail lives in a persistent, crash-safe store (`dime_store::RedbStore`) in the file named
+//! by `DMAP_STORE`, or a fresh file in the temporary directory; a restart on the same file
+//! keeps the account, its mail and the outbox.
+//!
 //! It listens on 127.0.0.1 (port 0 picks a free one) with implicit TLS under a certificate for
 //! `localhost` signed by a throw-away CA, writes the CA to a PEM file, and prints what a client
 //! needs: the port, the CA file and the account. Any IMAP client that can run `AUTHENTICATE
 //! STACIE` can then log in, list, select INBOX and fetch; `dime-dmap/tests/imaplib_client.py`
 //! is one, written with Python's standard library only. With SECONDS it exits after that long.
-
-use std::sync::{Arc, Mutex};
 
 use dime_core::keys::{EncryptionSecretKey, SigningSecretKey};
 use dime_core::stacie::{Credentials, Password, Username};
@@ -18,8 +20,9 @@ use dime_dmap::codec::{DateTime, Flag, Mailbox};
 use dime_dmap::driver;
 use dime_dmap::sasl::DecoySecret;
 use dime_dmap::server::{ServerConfig, ServerSession};
-use dime_dmap::store::{Issuer, MemoryStore, Store};
+use dime_dmap::store::{Issuer, Store};
 use dime_signet::issue;
+use dime_store::RedbStore;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 
 const DOMAIN: &str = "example.org";
@@ -27,12 +30,25 @@ const USER: &str = "alice@example.org";
 /// 22 or more characters give STACIE's minimum of 8 rounds, so logins are instant.
 const PASSWORD: &str = "correct horse battery staple";
 
-/// The account, three stand-in objects in INBOX, and an issuer for signing requests.
-fn store() -> Result<MemoryStore, Box<dyn std::error::Error>> {
-    let mut store = MemoryStore::new();
+/// The store at `path`: on first use the account and three stand-in objects in INBOX; and an
+/// issuer for signing requests.
+fn store(path: &std::path::Path) -> Result<RedbStore, Box<dyn std::error::Error>> {
+    let mut store = RedbStore::open(path)?;
+    if store.credentials(USER)?.is_none() {
+        seed(&mut store)?;
+    }
+    let pok = SigningSecretKey::generate()?;
+    let org = issue::new_org_signet(&pok, &EncryptionSecretKey::generate()?.public()?, DOMAIN)?;
+    store.publish_signet(DOMAIN, &org)?;
+    store.set_issuer(Issuer { org, key: pok, domain: DOMAIN.into() });
+    Ok(store)
+}
+
+/// The account and three stand-in objects in INBOX.
+fn seed(store: &mut RedbStore) -> Result<(), Box<dyn std::error::Error>> {
     let (credentials, _) =
         Credentials::create(&Username::new(USER.as_bytes())?, &Password::new(PASSWORD.as_bytes())?, 0)?;
-    store.add_account(USER, credentials);
+    store.add_account(USER, &credentials)?;
     for (i, flags) in [vec![Flag::Seen], vec![], vec![Flag::Flagged]].into_iter().enumerate() {
         // Opaque bytes as the store sees them: the DIME message magic (1847), a length, a body.
         let body: Vec<u8> = (0..512u32).map(|n| (n as u8).wrapping_mul(17).wrapping_add(i as u8)).collect();
@@ -42,11 +58,7 @@ fn store() -> Result<MemoryStore, Box<dyn std::error::Error>> {
         let date = DateTime::new(1_750_000_000 + 3600 * i as i64, 0).ok_or("date")?;
         store.append(USER, &Mailbox::inbox(), &flags, Some(date), object)?;
     }
-    let pok = SigningSecretKey::generate()?;
-    let org = issue::new_org_signet(&pok, &EncryptionSecretKey::generate()?.public()?, DOMAIN)?;
-    store.publish_signet(DOMAIN, org.clone());
-    store.set_issuer(Issuer { org, key: pok, domain: DOMAIN.into() });
-    Ok(store)
+    Ok(())
 }
 
 /// A throw-away CA and a certificate for localhost and 127.0.0.1: (CA PEM, cert DER, key DER).
@@ -80,9 +92,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let addr = listener.local_addr()?;
 
-    let shared = Arc::new(Mutex::new(store()?));
+    let path = std::env::var_os("DMAP_STORE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("dmap-example-store-{}.redb", std::process::id())));
+    // Each session gets a clone: the clones share one database, no lock around it.
+    let store = store(&path)?;
     let decoy = DecoySecret::generate()?;
     println!("DMAP server on {addr} (implicit TLS)");
+    println!("store: {}", path.display());
     println!("CA certificate: {}", ca_file.display());
     println!("account: {USER} / {PASSWORD}");
     println!(
@@ -93,7 +110,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     driver::listen(
         listener,
         acceptor,
-        move || ServerSession::new(ServerConfig::new(DOMAIN, decoy.clone()), shared.clone()),
+        move || ServerSession::new(ServerConfig::new(DOMAIN, decoy.clone()), store.clone()),
         driver::Hooks::default(),
     )
     .await?;

@@ -1,0 +1,264 @@
+//! The persistent store under load, each figure against a baseline measured in the same run:
+//!
+//! * `fetch_100k`: the metadata a `FETCH 1:* (UID FLAGS RFC822.SIZE)` needs, for a mailbox of
+//!   100,000 messages, turned into the FETCH response lines (written to a 64 KiB buffer that
+//!   is emptied when full, as a socket write would): from `MemoryStore::mailbox` (baseline),
+//!   from `RedbStore`'s whole `MailboxView` (what the session asks for today), and from
+//!   `ops::messages` pages of 1,024 (what a streaming FETCH uses).
+//! * peak heap of each of those three, each measured in a fresh process (the bench re-runs
+//!   itself) with a counting allocator, so nothing else is counted; redb's page cache is on
+//!   the heap, so the paged listing is measured once more with the cache set to 1 MiB;
+//! * `append`: one APPEND of a 4 KiB object with durability on (fsync per commit), against
+//!   `MemoryStore::append`.
+//!
+//! `cargo bench -p dime-store` prints `RESULT` lines after criterion's own output.
+
+use std::alloc::System;
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::io::Write as _;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use cap::Cap;
+use criterion::{Criterion, Throughput};
+use dime_core::stacie::{Credentials, Salt, VerificationToken};
+use dime_dmap::codec::{DateTime, Flag, Mailbox};
+use dime_dmap::store::{MemoryStore, MessageInfo, Store};
+use dime_store::{RedbStore, ops};
+
+#[global_allocator]
+static HEAP: Cap<System> = Cap::new(System, usize::MAX);
+
+const USER: &str = "bench@example.org";
+const MESSAGES: u32 = 100_000;
+const OBJECT: usize = 256;
+const PAGE: usize = 1024;
+const PEAK_ENV: &str = "DIME_STORE_BENCH_PEAK";
+
+fn credentials() -> Credentials {
+    Credentials::from_parts(Salt::from_bytes([1; 128]), 0, VerificationToken::from_bytes([2; 64])).unwrap()
+}
+
+fn flags(i: u32) -> Vec<Flag> {
+    match i % 4 {
+        0 => vec![],
+        1 => vec![Flag::Seen],
+        2 => vec![Flag::Seen, Flag::Answered],
+        _ => vec![Flag::Flagged, Flag::Keyword("$Label1".into())],
+    }
+}
+
+fn message(i: u32) -> (Vec<Flag>, DateTime, Vec<u8>) {
+    (flags(i), DateTime::new(1_700_000_000 + i64::from(i), 0).unwrap(), vec![i as u8; OBJECT])
+}
+
+/// Fills a new store with the mailbox in one transaction; returns how long it took.
+fn fill(path: &Path) -> Duration {
+    let start = Instant::now();
+    let store = RedbStore::open(path).unwrap();
+    store.add_account(USER, &credentials()).unwrap();
+    let uids = store.import(USER, &Mailbox::inbox(), (0..MESSAGES).map(message)).unwrap();
+    assert_eq!(uids, 1..MESSAGES + 1);
+    start.elapsed()
+}
+
+fn memory_store() -> MemoryStore {
+    let mut store = MemoryStore::new();
+    store.add_account(USER, credentials());
+    for i in 0..MESSAGES {
+        let (flags, date, object) = message(i);
+        store.append(USER, &Mailbox::inbox(), &flags, Some(date), object).unwrap();
+    }
+    store
+}
+
+/// The FETCH response lines for `messages`, written through a buffer flushed at 64 KiB;
+/// returns the bytes written.
+struct Responses {
+    buffer: String,
+    written: usize,
+    seq: u32,
+}
+
+impl Responses {
+    fn new() -> Responses {
+        Responses { buffer: String::with_capacity(64 * 1024 + 256), written: 0, seq: 0 }
+    }
+
+    fn add(&mut self, messages: &[MessageInfo]) {
+        for m in messages {
+            self.seq += 1;
+            let flags: Vec<String> = m.flags.iter().map(Flag::name).collect();
+            let _ = write!(
+                self.buffer,
+                "* {} FETCH (UID {} FLAGS ({}) RFC822.SIZE {})\r\n",
+                self.seq,
+                m.uid,
+                flags.join(" "),
+                m.size
+            );
+            if self.buffer.len() >= 64 * 1024 {
+                self.written += black_box(self.buffer.len());
+                self.buffer.clear();
+            }
+        }
+    }
+
+    fn done(self) -> usize {
+        self.written + self.buffer.len()
+    }
+}
+
+fn fetch_memory(store: &mut MemoryStore) -> usize {
+    let mut out = Responses::new();
+    out.add(&store.mailbox(USER, &Mailbox::inbox()).unwrap().messages);
+    out.done()
+}
+
+fn fetch_view(store: &mut RedbStore) -> usize {
+    let mut out = Responses::new();
+    out.add(&store.mailbox(USER, &Mailbox::inbox()).unwrap().messages);
+    out.done()
+}
+
+fn fetch_paged(store: &RedbStore) -> usize {
+    let mut out = Responses::new();
+    let mut after = 0;
+    loop {
+        let page = ops::messages(store.database(), USER, &Mailbox::inbox(), after, PAGE).unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.uid;
+        out.add(&page);
+    }
+    out.done()
+}
+
+/// The child's side of the peak measurement: runs one listing and prints the highest heap
+/// use above what the process held before it.
+fn peak_child(mode: &str, path: &str) {
+    let mut memory = (mode == "memory").then(memory_store);
+    let mut store = match mode {
+        "memory" => None,
+        // redb's page cache is heap too: with a 1 MiB cache the paged listing's peak shows
+        // what the listing itself holds.
+        "paged_cache_1m" => Some(
+            RedbStore::from_database(
+                dime_store::redb::Database::builder().set_cache_size(1 << 20).create(path).unwrap(),
+            )
+            .unwrap(),
+        ),
+        _ => Some(RedbStore::open(path).unwrap()),
+    };
+    let base = HEAP.allocated();
+    let bytes = match (mode, memory.as_mut(), store.as_mut()) {
+        ("memory", Some(m), _) => fetch_memory(m),
+        ("view", _, Some(s)) => fetch_view(s),
+        ("paged" | "paged_cache_1m", _, Some(s)) => fetch_paged(s),
+        _ => panic!("unknown mode {mode}"),
+    };
+    println!("PEAK {} {bytes}", HEAP.max_allocated().saturating_sub(base));
+    std::io::stdout().flush().unwrap();
+}
+
+/// Peak heap of one listing in a fresh process: (peak bytes, response bytes).
+fn peak(mode: &str, path: &Path) -> (usize, usize) {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .env(PEAK_ENV, format!("{mode} {}", path.display()))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().find(|l| l.starts_with("PEAK ")).unwrap_or_else(|| panic!("no peak from {mode}: {text}"));
+    let mut words = line.split_whitespace().skip(1).map(|w| w.parse().unwrap());
+    (words.next().unwrap(), words.next().unwrap())
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var(PEAK_ENV) {
+        let (mode, path) = spec.split_once(' ').unwrap();
+        return peak_child(mode, path);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fetch.redb");
+    let fill_time = fill(&path);
+    let file_size = std::fs::metadata(&path).unwrap().len();
+    let peaks: Vec<(&str, (usize, usize))> =
+        ["memory", "view", "paged", "paged_cache_1m"].iter().map(|m| (*m, peak(m, &path))).collect();
+
+    let mut c = Criterion::default().configure_from_args();
+    let mut group = c.benchmark_group("fetch_100k");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(u64::from(MESSAGES)));
+    let mut memory = memory_store();
+    group.bench_function("memory_view", |b| b.iter(|| fetch_memory(&mut memory)));
+    drop(memory);
+    let mut store = RedbStore::open(&path).unwrap();
+    group.bench_function("redb_view", |b| b.iter(|| fetch_view(&mut store)));
+    group.bench_function("redb_paged", |b| b.iter(|| fetch_paged(&store)));
+    group.finish();
+    drop(store);
+
+    let mut group = c.benchmark_group("append");
+    group.throughput(Throughput::Elements(1));
+    let object = vec![0x5a; 4096];
+    let mut memory = MemoryStore::new();
+    memory.add_account(USER, credentials());
+    group.bench_function("memory", |b| {
+        b.iter(|| memory.append(USER, &Mailbox::inbox(), &[], None, object.clone()).unwrap())
+    });
+    drop(memory);
+    let mut durable = RedbStore::open(dir.path().join("append.redb")).unwrap();
+    durable.add_account(USER, &credentials()).unwrap();
+    group.bench_function("redb_durable", |b| {
+        b.iter(|| durable.append(USER, &Mailbox::inbox(), &[], None, object.clone()).unwrap())
+    });
+    group.finish();
+    c.final_summary();
+
+    // Back-to-back timings for the ratios, so machine load affects both sides alike.
+    let time = |f: &mut dyn FnMut() -> usize| {
+        let mut runs: Vec<Duration> = (0..5)
+            .map(|_| {
+                let start = Instant::now();
+                black_box(f());
+                start.elapsed()
+            })
+            .collect();
+        runs.sort();
+        runs[2]
+    };
+    let mut memory = memory_store();
+    let memory_time = time(&mut || fetch_memory(&mut memory));
+    drop(memory);
+    let mut store = RedbStore::open(&path).unwrap();
+    let view_time = time(&mut || fetch_view(&mut store));
+    let paged_time = time(&mut || fetch_paged(&store));
+    drop(store);
+    let appends = 200;
+    let start = Instant::now();
+    for _ in 0..appends {
+        durable.append(USER, &Mailbox::inbox(), &[], None, object.clone()).unwrap();
+    }
+    let append_rate = f64::from(appends) / start.elapsed().as_secs_f64();
+
+    println!(
+        "RESULT fill: {MESSAGES} messages of {OBJECT} bytes in one transaction: {:.2} s, file {:.1} MiB",
+        fill_time.as_secs_f64(),
+        file_size as f64 / (1 << 20) as f64
+    );
+    for (mode, (bytes, response)) in &peaks {
+        println!(
+            "RESULT peak heap fetch_100k/{mode}: {:.2} MiB for {response} response bytes",
+            *bytes as f64 / (1 << 20) as f64
+        );
+    }
+    println!(
+        "RESULT fetch_100k (median of 5): memory_view {:.1} ms, redb_view {:.1} ms ({:.2}x), redb_paged {:.1} ms ({:.2}x)",
+        memory_time.as_secs_f64() * 1e3,
+        view_time.as_secs_f64() * 1e3,
+        view_time.as_secs_f64() / memory_time.as_secs_f64(),
+        paged_time.as_secs_f64() * 1e3,
+        paged_time.as_secs_f64() / memory_time.as_secs_f64(),
+    );
+    println!("RESULT append with durability on (4 KiB objects, fsync per commit): {append_rate:.0} per second");
+}

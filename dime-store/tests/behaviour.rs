@@ -1,0 +1,252 @@
+//! The behaviour every DMAP store shares, run against both `MemoryStore` and `RedbStore`:
+//! the same calls must give the same answers and the same exact errors.
+
+mod common;
+
+use common::{TestStore, credentials};
+use dime_core::keys::{EncryptionSecretKey, SigningSecretKey};
+use dime_dmap::DmapError;
+use dime_dmap::codec::{DateTime, Flag, Mailbox};
+use dime_dmap::store::{Issuer, KeyfileRecord, SignetAnswer};
+use dime_signet::issue;
+
+const ALICE: &str = "alice@example.org";
+const BOB: &str = "bob@example.org";
+
+fn date(n: i64) -> DateTime {
+    DateTime::new(1_750_000_000 + n, 120).unwrap()
+}
+
+fn with_alice<S: TestStore>(mut store: S) -> S {
+    store.add_account(ALICE, credentials(1));
+    store
+}
+
+fn credentials_of_known_and_unknown_users<S: TestStore>(store: S) {
+    let mut store = with_alice(store);
+    assert_eq!(store.credentials(ALICE).unwrap(), Some(credentials(1)));
+    assert_eq!(store.credentials(BOB).unwrap(), None);
+}
+
+fn a_new_account_has_an_empty_inbox<S: TestStore>(store: S) {
+    let mut store = with_alice(store);
+    assert_eq!(store.mailboxes(ALICE).unwrap(), vec![Mailbox::inbox()]);
+    let view = store.mailbox(ALICE, &Mailbox::inbox()).unwrap();
+    assert_eq!(view.uid_next, 1);
+    assert_ne!(view.uid_validity, 0);
+    assert!(view.messages.is_empty());
+}
+
+fn mailboxes_are_listed_in_name_order_with_their_own_validity<S: TestStore>(store: S) {
+    let mut store = with_alice(store);
+    store.add_mailbox(ALICE, &Mailbox::new("Sent"));
+    store.add_mailbox(ALICE, &Mailbox::new("Archive"));
+    store.add_account(BOB, credentials(2));
+    store.add_mailbox(BOB, &Mailbox::new("Bobs"));
+    assert_eq!(store.mailboxes(ALICE).unwrap(), vec![Mailbox::new("Archive"), Mailbox::inbox(), Mailbox::new("Sent")]);
+    assert_eq!(store.mailboxes(BOB).unwrap(), vec![Mailbox::new("Bobs"), Mailbox::inbox()]);
+    let validities: std::collections::BTreeSet<u32> = ["INBOX", "Sent", "Archive"]
+        .iter()
+        .map(|name| store.mailbox(ALICE, &Mailbox::new(name)).unwrap().uid_validity)
+        .collect();
+    assert_eq!(validities.len(), 3);
+}
+
+fn unknown_accounts_and_mailboxes_have_exact_errors<S: TestStore>(store: S) {
+    let mut store = with_alice(store);
+    let refused = DmapError::StoreRefused("no such account".into());
+    let inbox = Mailbox::inbox();
+    let other = Mailbox::new("Nope");
+    assert_eq!(store.mailboxes(BOB), Err(refused.clone()));
+    assert_eq!(store.mailbox(BOB, &inbox), Err(refused.clone()));
+    assert_eq!(store.object(BOB, &inbox, 1), Err(refused.clone()));
+    assert_eq!(store.set_flags(BOB, &inbox, 1, &[]), Err(refused.clone()));
+    assert_eq!(store.expunge(BOB, &inbox), Err(refused.clone()));
+    assert_eq!(store.append(BOB, &inbox, &[], None, vec![1]), Err(refused.clone()));
+    assert_eq!(store.keyfile(BOB), Err(refused.clone()));
+    assert_eq!(store.store_keyfile(BOB, KeyfileRecord { shard: [0; 64], envelope: vec![] }), Err(refused));
+    assert_eq!(store.mailbox(ALICE, &other), Err(DmapError::NoSuchMailbox));
+    assert_eq!(store.object(ALICE, &other, 1), Err(DmapError::NoSuchMailbox));
+    assert_eq!(store.set_flags(ALICE, &other, 1, &[]), Err(DmapError::NoSuchMailbox));
+    assert_eq!(store.expunge(ALICE, &other), Err(DmapError::NoSuchMailbox));
+    assert_eq!(store.append(ALICE, &other, &[], None, vec![1]), Err(DmapError::NoSuchMailbox));
+    // A refused APPEND leaves nothing behind.
+    assert_eq!(store.mailboxes(ALICE).unwrap(), vec![Mailbox::inbox()]);
+    assert_eq!(store.mailbox(ALICE, &inbox).unwrap().uid_next, 1);
+}
+
+fn unknown_messages_have_exact_errors<S: TestStore>(store: S) {
+    let mut store = with_alice(store);
+    let inbox = Mailbox::inbox();
+    assert_eq!(store.object(ALICE, &inbox, 1), Err(DmapError::NoSuchMessage));
+    assert_eq!(store.set_flags(ALICE, &inbox, 1, &[Flag::Seen]), Err(DmapError::NoSuchMessage));
+    let uid = store.append(ALICE, &inbox, &[], None, vec![1]).unwrap();
+    assert_eq!(store.object(ALICE, &inbox, uid + 1), Err(DmapError::NoSuchMessage));
+    assert_eq!(store.object(ALICE, &inbox, 0), Err(DmapError::NoSuchMessage));
+    assert_eq!(store.set_flags(ALICE, &inbox, u32::MAX, &[]), Err(DmapError::NoSuchMessage));
+}
+
+fn appended_messages_keep_uid_order_flags_dates_and_objects<S: TestStore>(store: S) {
+    let mut store = with_alice(store);
+    let inbox = Mailbox::inbox();
+    let keyword = Flag::Keyword("$Label1".into());
+    let uids: Vec<u32> = (0..3)
+        .map(|i| {
+            let flags = if i == 1 { vec![Flag::Seen, keyword.clone()] } else { vec![] };
+            store.append(ALICE, &inbox, &flags, Some(date(i)), vec![i as u8; 10 + i as usize]).unwrap()
+        })
+        .collect();
+    assert_eq!(uids, [1, 2, 3]);
+    let view = store.mailbox(ALICE, &inbox).unwrap();
+    assert_eq!(view.uid_next, 4);
+    assert_eq!(view.messages.iter().map(|m| m.uid).collect::<Vec<_>>(), uids);
+    assert_eq!(view.messages[1].flags, vec![Flag::Seen, keyword]);
+    assert_eq!(view.messages[2].internal_date, date(2));
+    assert_eq!(view.messages.iter().map(|m| m.size).collect::<Vec<_>>(), [10, 11, 12]);
+    assert_eq!(store.object(ALICE, &inbox, 2).unwrap(), vec![1; 11]);
+    // Another user's INBOX is untouched.
+    store.add_account(BOB, credentials(2));
+    assert!(store.mailbox(BOB, &inbox).unwrap().messages.is_empty());
+    assert_eq!(store.object(BOB, &inbox, 1), Err(DmapError::NoSuchMessage));
+}
+
+fn append_without_date_uses_now<S: TestStore>(store: S) {
+    let mut store = with_alice(store);
+    let before = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    store.append(ALICE, &Mailbox::inbox(), &[], None, vec![7]).unwrap();
+    let after = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let date = store.mailbox(ALICE, &Mailbox::inbox()).unwrap().messages[0].internal_date;
+    assert!((before..=after).contains(&date.unix()), "{date:?}");
+}
+
+fn set_flags_replaces_the_flags<S: TestStore>(store: S) {
+    let mut store = with_alice(store);
+    let inbox = Mailbox::inbox();
+    let uid = store.append(ALICE, &inbox, &[Flag::Seen, Flag::Flagged], None, vec![1]).unwrap();
+    let flags = [Flag::Answered, Flag::Extension("Custom".into()), Flag::Keyword("work".into())];
+    store.set_flags(ALICE, &inbox, uid, &flags).unwrap();
+    assert_eq!(store.mailbox(ALICE, &inbox).unwrap().messages[0].flags, flags);
+    store.set_flags(ALICE, &inbox, uid, &[]).unwrap();
+    assert!(store.mailbox(ALICE, &inbox).unwrap().messages[0].flags.is_empty());
+}
+
+fn expunge_removes_deleted_messages_only<S: TestStore>(store: S) {
+    let mut store = with_alice(store);
+    let inbox = Mailbox::inbox();
+    for i in 0..5u8 {
+        store.append(ALICE, &inbox, &[], Some(date(i.into())), vec![i]).unwrap();
+    }
+    for uid in [4, 2] {
+        store.set_flags(ALICE, &inbox, uid, &[Flag::Seen, Flag::Deleted]).unwrap();
+    }
+    assert_eq!(store.expunge(ALICE, &inbox).unwrap(), vec![2, 4]);
+    let view = store.mailbox(ALICE, &inbox).unwrap();
+    assert_eq!(view.messages.iter().map(|m| m.uid).collect::<Vec<_>>(), [1, 3, 5]);
+    assert_eq!(view.uid_next, 6);
+    assert_eq!(store.object(ALICE, &inbox, 2), Err(DmapError::NoSuchMessage));
+    assert_eq!(store.object(ALICE, &inbox, 3).unwrap(), vec![2]);
+    assert_eq!(store.expunge(ALICE, &inbox).unwrap(), Vec::<u32>::new());
+    // UIDs are never reused.
+    assert_eq!(store.append(ALICE, &inbox, &[], None, vec![9]).unwrap(), 6);
+}
+
+fn submissions_queue_in_order<S: TestStore>(store: S) {
+    let mut store = with_alice(store);
+    assert_eq!(store.submit(ALICE, vec![]), Err(DmapError::StoreRefused("empty object".into())));
+    let first = store.submit(ALICE, vec![1, 2]).unwrap();
+    let second = store.submit(BOB, vec![3]).unwrap();
+    assert_ne!(first, second);
+    let outbox = store.outbox();
+    assert_eq!(outbox.len(), 2);
+    assert_eq!(
+        (outbox[0].user.as_str(), outbox[0].id.as_str(), outbox[0].object.as_slice()),
+        (ALICE, first.as_str(), &[1, 2][..])
+    );
+    assert_eq!(
+        (outbox[1].user.as_str(), outbox[1].id.as_str(), outbox[1].object.as_slice()),
+        (BOB, second.as_str(), &[3][..])
+    );
+}
+
+fn keyfiles_are_stored_and_replaced<S: TestStore>(store: S) {
+    let mut store = with_alice(store);
+    assert_eq!(store.keyfile(ALICE).unwrap(), None);
+    let first = KeyfileRecord { shard: [1; 64], envelope: vec![1, 2, 3] };
+    store.store_keyfile(ALICE, first.clone()).unwrap();
+    assert_eq!(store.keyfile(ALICE).unwrap(), Some(first));
+    let second = KeyfileRecord { shard: [2; 64], envelope: vec![] };
+    store.store_keyfile(ALICE, second.clone()).unwrap();
+    assert_eq!(store.keyfile(ALICE).unwrap(), Some(second));
+}
+
+fn signets_are_published_and_looked_up<S: TestStore>(store: S) {
+    let mut store = with_alice(store);
+    let pok = SigningSecretKey::generate().unwrap();
+    let org = issue::new_org_signet(&pok, &EncryptionSecretKey::generate().unwrap().public().unwrap(), "example.org")
+        .unwrap();
+    store.publish_signet("Example.ORG", org.clone());
+    assert_eq!(store.signet("example.org").unwrap(), SignetAnswer::Found(Box::new(org.clone())));
+    assert_eq!(store.signet("EXAMPLE.org").unwrap(), SignetAnswer::Found(Box::new(org)));
+    // No domain declared: every unpublished signet is simply not found.
+    assert_eq!(store.signet("carol@elsewhere.net").unwrap(), SignetAnswer::NotFound);
+    store.serve_domain("Example.org");
+    assert_eq!(store.signet("carol@example.org").unwrap(), SignetAnswer::NotFound);
+    assert_eq!(store.signet("carol@elsewhere.net").unwrap(), SignetAnswer::Elsewhere);
+    assert_eq!(store.signet("elsewhere.net").unwrap(), SignetAnswer::Elsewhere);
+}
+
+fn user_signets_are_issued_and_published<S: TestStore>(store: S) {
+    let mut store = with_alice(store);
+    let user_key = SigningSecretKey::generate().unwrap();
+    let request =
+        issue::new_request(&user_key, &EncryptionSecretKey::generate().unwrap().public().unwrap(), None).unwrap();
+    assert_eq!(
+        store.issue_signet("alice", &request),
+        Err(DmapError::StoreRefused("this server issues no signets".into()))
+    );
+    let pok = SigningSecretKey::generate().unwrap();
+    let org = issue::new_org_signet(&pok, &EncryptionSecretKey::generate().unwrap().public().unwrap(), "example.org")
+        .unwrap();
+    store.set_issuer(Issuer { org, key: pok, domain: "example.org".into() });
+    let (address, signet) = store.issue_signet("alice", &request).unwrap();
+    assert_eq!(address, ALICE);
+    assert_eq!(signet.signing_key(), Some(user_key.public()));
+    assert_eq!(store.signet("Alice@Example.org").unwrap(), SignetAnswer::Found(Box::new(signet)));
+    // A request that is not a signing request is refused and publishes nothing.
+    let (_, issued) = store.issue_signet(BOB, &request).unwrap();
+    assert!(matches!(store.issue_signet("carol", &issued), Err(DmapError::Signet(_))));
+    assert_eq!(store.signet("carol@example.org").unwrap(), SignetAnswer::NotFound);
+}
+
+macro_rules! suite {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $(#[test]
+            fn $name() {
+                super::$name(dime_dmap::store::MemoryStore::new());
+            })*
+        }
+        mod redb {
+            $(#[test]
+            fn $name() {
+                super::$name(super::common::TempRedb::new());
+            })*
+        }
+    };
+}
+
+suite!(
+    credentials_of_known_and_unknown_users,
+    a_new_account_has_an_empty_inbox,
+    mailboxes_are_listed_in_name_order_with_their_own_validity,
+    unknown_accounts_and_mailboxes_have_exact_errors,
+    unknown_messages_have_exact_errors,
+    appended_messages_keep_uid_order_flags_dates_and_objects,
+    append_without_date_uses_now,
+    set_flags_replaces_the_flags,
+    expunge_removes_deleted_messages_only,
+    submissions_queue_in_order,
+    keyfiles_are_stored_and_replaced,
+    signets_are_published_and_looked_up,
+    user_signets_are_issued_and_published,
+);

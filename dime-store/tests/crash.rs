@@ -1,0 +1,271 @@
+//! Crash safety: a child process writes a stream of APPENDs, flag changes, expunges and
+//! submissions to a store, printing `> op` before each write and `< result` after its commit
+//! returns (the acknowledgement a client would get). The parent kills it with SIGKILL at a
+//! random point, reopens the file, and checks that every acknowledged write is there, that
+//! the one write in flight is either wholly there or wholly absent, and that no message is
+//! half-written. Twenty rounds on the same file; the seed is printed for reproduction.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use dime_dmap::codec::{Flag, Mailbox};
+use dime_store::{RedbStore, ops};
+
+const USER: &str = "crash@example.org";
+const CHILD_DB: &str = "DIME_STORE_CRASH_DB";
+const CHILD_SEED: &str = "DIME_STORE_CRASH_SEED";
+const ROUNDS: usize = 20;
+
+/// xorshift64*: a reproducible stream from a printed seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// The object for write number `i`: `i ‖ length ‖ a pattern of i`, so a reader can tell a
+/// whole object from a torn or mixed-up one.
+fn object(i: u64) -> Vec<u8> {
+    let len = 16 + (i.wrapping_mul(2_654_435_761) % 3000) as usize;
+    let mut out = Vec::with_capacity(len);
+    out.extend_from_slice(&i.to_be_bytes());
+    out.extend_from_slice(&(len as u64).to_be_bytes());
+    out.extend((16..len).map(|k| (i as usize).wrapping_add(k).wrapping_mul(31) as u8));
+    out
+}
+
+/// The write number of a whole object, or `None` for anything else.
+fn object_number(bytes: &[u8]) -> Option<u64> {
+    let i = u64::from_be_bytes(bytes.get(..8)?.try_into().ok()?);
+    (object(i) == bytes).then_some(i)
+}
+
+fn flags(bits: u8) -> Vec<Flag> {
+    let all = [Flag::Seen, Flag::Flagged, Flag::Deleted, Flag::Keyword("$Label1".into())];
+    all.into_iter().enumerate().filter(|(n, _)| bits & (1 << n) != 0).map(|(_, f)| f).collect()
+}
+
+fn bits(flags: &[Flag]) -> u8 {
+    let all = [Flag::Seen, Flag::Flagged, Flag::Deleted, Flag::Keyword("$Label1".into())];
+    all.iter().enumerate().filter(|(_, f)| flags.contains(f)).fold(0, |b, (n, _)| b | 1 << n)
+}
+
+const DELETED: u8 = 4;
+
+/// The child's side: runs only when the parent re-invokes this test binary with the
+/// environment set, and writes until it is killed.
+#[test]
+fn crash_writer() {
+    let (Ok(path), Ok(seed)) = (std::env::var(CHILD_DB), std::env::var(CHILD_SEED)) else { return };
+    let seed: u64 = seed.parse().unwrap();
+    let mut rng = Rng(seed | 1);
+    let mut store = RedbStore::open(path).unwrap();
+    if ops::credentials(store.database(), USER).unwrap().is_none() {
+        store.add_account(USER, &common::credentials(1)).unwrap();
+    }
+    let inbox = Mailbox::inbox();
+    // End the harness's "test crash_writer ... " line, so every line of ours starts clean.
+    println!();
+    use dime_dmap::store::Store;
+    let mut live: Vec<u32> = store.mailbox(USER, &inbox).unwrap().messages.iter().map(|m| m.uid).collect();
+    for n in 0..100_000u64 {
+        let i = seed.wrapping_mul(1_000_003).wrapping_add(n);
+        match rng.below(10) {
+            0..=4 => {
+                println!("> A {i}");
+                let uid = store.append(USER, &inbox, &[], None, object(i)).unwrap();
+                println!("< A {uid}");
+                live.push(uid);
+            }
+            5..=6 if !live.is_empty() => {
+                let uid = live[rng.below(live.len() as u64) as usize];
+                let bits = rng.below(16) as u8;
+                println!("> F {uid} {bits}");
+                store.set_flags(USER, &inbox, uid, &flags(bits)).unwrap();
+                println!("< F");
+            }
+            7 => {
+                println!("> X");
+                let gone = store.expunge(USER, &inbox).unwrap();
+                let list: Vec<String> = gone.iter().map(u32::to_string).collect();
+                println!("< X {}", list.join(","));
+                live.retain(|u| !gone.contains(u));
+            }
+            _ => {
+                println!("> S {i}");
+                let id = store.submit(USER, object(i)).unwrap();
+                println!("< S {id}");
+            }
+        }
+    }
+}
+
+/// What the store must hold: UID → (write number, flag bits), queue id → write number.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Model {
+    messages: BTreeMap<u32, (u64, u8)>,
+    outbox: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Append(u64),
+    Flags(u32, u8),
+    Expunge,
+    Submit(u64),
+}
+
+/// Applies an acknowledged write; checks that the acknowledgement is consistent.
+fn acknowledge(model: &mut Model, op: &Op, result: &str) {
+    match op {
+        Op::Append(i) => {
+            let uid: u32 = result.parse().unwrap();
+            assert!(model.messages.keys().all(|&u| u < uid), "UID {uid} reused");
+            model.messages.insert(uid, (*i, 0));
+        }
+        Op::Flags(uid, bits) => model.messages.get_mut(uid).expect("flags of an unknown UID").1 = *bits,
+        Op::Expunge => {
+            let gone: Vec<u32> = result.split(',').filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect();
+            let deleted: Vec<u32> =
+                model.messages.iter().filter(|(_, m)| m.1 & DELETED != 0).map(|(u, _)| *u).collect();
+            assert_eq!(gone, deleted, "expunge removed other messages than the \\Deleted ones");
+            model.messages.retain(|u, _| !gone.contains(u));
+        }
+        Op::Submit(i) => {
+            model.outbox.insert(result.to_string(), *i);
+        }
+    }
+}
+
+/// The model with the write in flight applied, taking any new UID or queue id from `actual`.
+fn with_in_flight(model: &Model, op: &Op, actual: &Model) -> Model {
+    let mut next = model.clone();
+    match op {
+        Op::Append(i) => {
+            if let Some(uid) = actual.messages.keys().find(|u| !model.messages.contains_key(u)) {
+                next.messages.insert(*uid, (*i, 0));
+            }
+        }
+        Op::Flags(uid, bits) => {
+            if let Some(m) = next.messages.get_mut(uid) {
+                m.1 = *bits;
+            }
+        }
+        Op::Expunge => next.messages.retain(|_, m| m.1 & DELETED == 0),
+        Op::Submit(i) => {
+            if let Some(id) = actual.outbox.keys().find(|id| !model.outbox.contains_key(*id)) {
+                next.outbox.insert(id.clone(), *i);
+            }
+        }
+    }
+    next
+}
+
+/// Reads the store back, checking that every object is whole and matches its size.
+fn actual(path: &std::path::Path) -> Model {
+    let store = RedbStore::open(path).unwrap();
+    store.verify().unwrap();
+    let db = store.database();
+    let mut model = Model::default();
+    let Ok(view) = ops::mailbox_view(db, USER, &Mailbox::inbox()) else { return model };
+    for info in view.messages {
+        let bytes = ops::object(db, USER, &Mailbox::inbox(), info.uid).unwrap();
+        assert_eq!(info.size as usize, bytes.len(), "size of UID {}", info.uid);
+        let i = object_number(&bytes).unwrap_or_else(|| panic!("UID {} holds a torn object", info.uid));
+        model.messages.insert(info.uid, (i, bits(&info.flags)));
+    }
+    for submission in ops::outbox(db).unwrap() {
+        assert_eq!(submission.user, USER);
+        let i = object_number(&submission.object).unwrap_or_else(|| panic!("{} holds a torn object", submission.id));
+        model.outbox.insert(submission.id, i);
+    }
+    model
+}
+
+#[test]
+fn acknowledged_writes_survive_sigkill() {
+    let seed = std::env::var("DIME_STORE_CRASH_TEST_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+    });
+    println!("crash test seed {seed} (set DIME_STORE_CRASH_TEST_SEED to repeat)");
+    let mut rng = Rng(seed | 1);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mail.redb");
+    let exe = std::env::current_exe().unwrap();
+    let started = Instant::now();
+    let mut model = Model::default();
+    let (mut acknowledged, mut in_flight_landed, mut in_flight_lost) = (0, 0, 0);
+
+    for round in 0..ROUNDS {
+        let mut child = Command::new(&exe)
+            .args(["crash_writer", "--exact", "--nocapture", "--test-threads=1"])
+            .env(CHILD_DB, &path)
+            .env(CHILD_SEED, rng.next().to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let kill_after = 1 + rng.below(40);
+        let (mut acks, mut killed) = (0, false);
+        let mut in_flight: Option<Op> = None;
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if out.read_line(&mut line).unwrap() == 0 || !line.ends_with('\n') {
+                break; // EOF, or the last line the kill cut short: not an acknowledgement.
+            }
+            let words: Vec<&str> = line.split_whitespace().collect();
+            match words.as_slice() {
+                [">", "A", i] => in_flight = Some(Op::Append(i.parse().unwrap())),
+                [">", "F", uid, bits] => in_flight = Some(Op::Flags(uid.parse().unwrap(), bits.parse().unwrap())),
+                [">", "X"] => in_flight = Some(Op::Expunge),
+                [">", "S", i] => in_flight = Some(Op::Submit(i.parse().unwrap())),
+                ["<", _, rest @ ..] => {
+                    let op = in_flight.take().expect("an acknowledgement without a write");
+                    acknowledge(&mut model, &op, rest.first().copied().unwrap_or(""));
+                    acks += 1;
+                }
+                _ => continue, // the test harness's own lines
+            }
+            if acks == kill_after && !killed {
+                std::thread::sleep(Duration::from_micros(rng.below(3000)));
+                child.kill().unwrap(); // SIGKILL
+                killed = true;
+            }
+        }
+        let status = child.wait().unwrap();
+        assert!(killed, "round {round}: the writer stopped by itself ({status})");
+        acknowledged += acks;
+
+        let found = actual(&path);
+        if found == model {
+            in_flight_lost += usize::from(in_flight.is_some());
+        } else {
+            let op = in_flight.as_ref().unwrap_or_else(|| panic!("round {round}: store differs, nothing in flight"));
+            let expected = with_in_flight(&model, op, &found);
+            assert_eq!(found, expected, "round {round}: store is neither before nor after {op:?}");
+            in_flight_landed += 1;
+        }
+        model = found;
+    }
+    println!(
+        "{ROUNDS} kills, {acknowledged} acknowledged writes, in flight: {in_flight_landed} landed, {in_flight_lost} lost; {:?}",
+        started.elapsed()
+    );
+    assert!(acknowledged >= ROUNDS as u64);
+    assert!(!model.messages.is_empty() || !model.outbox.is_empty());
+}

@@ -1,0 +1,128 @@
+//! What only a persistent store promises: state survives closing and reopening the file,
+//! lookups are keyed, listings come in pages, bulk imports are all-or-nothing.
+
+mod common;
+
+use common::{TempRedb, credentials};
+use dime_dmap::codec::{DateTime, Flag, Mailbox};
+use dime_dmap::store::{KeyfileRecord, Store};
+use dime_store::{StoreError, ops};
+
+const ALICE: &str = "alice@example.org";
+
+fn alice() -> TempRedb {
+    let t = TempRedb::new();
+    t.store.add_account(ALICE, &credentials(1)).unwrap();
+    t
+}
+
+#[test]
+fn reopening_preserves_every_write() {
+    let mut t = alice();
+    let inbox = Mailbox::inbox();
+    let sent = Mailbox::new("Sent");
+    t.store.add_mailbox(ALICE, &sent).unwrap();
+    for i in 0..4u8 {
+        t.store.append(ALICE, &inbox, &[Flag::Keyword(format!("k{i}"))], None, vec![i; 100]).unwrap();
+    }
+    t.store.set_flags(ALICE, &inbox, 2, &[Flag::Deleted]).unwrap();
+    assert_eq!(t.store.expunge(ALICE, &inbox).unwrap(), vec![2]);
+    let queued = t.store.submit(ALICE, vec![9; 5]).unwrap();
+    t.store.store_keyfile(ALICE, KeyfileRecord { shard: [3; 64], envelope: vec![4; 40] }).unwrap();
+    let before_inbox = t.store.mailbox(ALICE, &inbox).unwrap();
+    let before_sent = t.store.mailbox(ALICE, &sent).unwrap();
+
+    let mut t = t.reopen();
+    assert_eq!(t.store.credentials(ALICE).unwrap(), Some(credentials(1)));
+    assert_eq!(t.store.mailboxes(ALICE).unwrap(), vec![inbox.clone(), sent.clone()]);
+    let after_inbox = t.store.mailbox(ALICE, &inbox).unwrap();
+    assert_eq!(after_inbox, before_inbox);
+    assert_eq!((after_inbox.uid_validity, after_inbox.uid_next), (before_inbox.uid_validity, 5));
+    assert_eq!(t.store.mailbox(ALICE, &sent).unwrap(), before_sent);
+    assert_eq!(t.store.object(ALICE, &inbox, 3).unwrap(), vec![2; 100]);
+    assert_eq!(t.store.object(ALICE, &inbox, 2), Err(dime_dmap::DmapError::NoSuchMessage));
+    assert_eq!(t.store.keyfile(ALICE).unwrap(), Some(KeyfileRecord { shard: [3; 64], envelope: vec![4; 40] }));
+    assert_eq!(t.store.outbox().unwrap().iter().map(|s| s.id.clone()).collect::<Vec<_>>(), vec![queued.clone()]);
+    // Counters continue where they were: no UID, UIDVALIDITY or queue id is handed out twice.
+    assert_eq!(t.store.append(ALICE, &inbox, &[], None, vec![1]).unwrap(), 5);
+    assert!(t.store.remove_submission(&queued).unwrap());
+    assert!(!t.store.remove_submission(&queued).unwrap());
+    assert_ne!(t.store.submit(ALICE, vec![1]).unwrap(), queued);
+    t.store.add_mailbox(ALICE, &Mailbox::new("New")).unwrap();
+    let newest = t.store.mailbox(ALICE, &Mailbox::new("New")).unwrap().uid_validity;
+    assert!(newest > before_sent.uid_validity.max(before_inbox.uid_validity));
+    assert_eq!(t.store.verify().unwrap().messages, 4);
+}
+
+#[test]
+fn replacing_an_account_keeps_its_mail() {
+    let mut t = alice();
+    t.store.append(ALICE, &Mailbox::inbox(), &[], None, vec![1]).unwrap();
+    let validity = t.store.mailbox(ALICE, &Mailbox::inbox()).unwrap().uid_validity;
+    t.store.add_account(ALICE, &credentials(7)).unwrap();
+    assert_eq!(t.store.credentials(ALICE).unwrap(), Some(credentials(7)));
+    let view = t.store.mailbox(ALICE, &Mailbox::inbox()).unwrap();
+    assert_eq!((view.uid_validity, view.messages.len()), (validity, 1));
+}
+
+#[test]
+fn uid_lookups_are_keyed_and_listings_come_in_pages() {
+    let t = alice();
+    let db = t.store.database().clone();
+    let db = &db;
+    let inbox = Mailbox::inbox();
+    let date = DateTime::new(1_700_000_000, 0).unwrap();
+    let uids = t.store.import(ALICE, &inbox, (0..1000u32).map(|i| (vec![], date, i.to_be_bytes().to_vec()))).unwrap();
+    assert_eq!(uids, 1..1001);
+    for uid in [1, 2, 3, 5, 8] {
+        ops::set_flags(db, ALICE, &inbox, uid, &[Flag::Deleted]).unwrap();
+    }
+    t.store.clone().expunge(ALICE, &inbox).unwrap();
+    assert_eq!(ops::message(db, ALICE, &inbox, 777).unwrap().size, 4);
+    assert_eq!(ops::object(db, ALICE, &inbox, 777).unwrap(), 776u32.to_be_bytes());
+    assert!(matches!(ops::message(db, ALICE, &inbox, 5), Err(StoreError::NoSuchMessage)));
+    assert!(matches!(ops::message(db, ALICE, &Mailbox::new("x"), 5), Err(StoreError::NoSuchMailbox)));
+    assert!(matches!(ops::message(db, "bob", &inbox, 5), Err(StoreError::NoSuchAccount)));
+
+    let mut seen = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = ops::messages(db, ALICE, &inbox, after, 128).unwrap();
+        assert!(page.len() <= 128);
+        let Some(last) = page.last() else { break };
+        after = last.uid;
+        seen.extend(page.iter().map(|m| m.uid));
+    }
+    let expected: Vec<u32> = (1..=1000).filter(|u| ![1, 2, 3, 5, 8].contains(u)).collect();
+    assert_eq!(seen, expected);
+    assert!(ops::messages(db, ALICE, &inbox, u32::MAX, 10).unwrap().is_empty());
+    assert_eq!(ops::mailbox_state(db, ALICE, &inbox).unwrap().uid_next, 1001);
+}
+
+#[test]
+fn a_failed_import_stores_nothing() {
+    let t = alice();
+    let inbox = Mailbox::inbox();
+    let date = DateTime::UNIX_EPOCH;
+    // The fourth message has a flag name too long to store: the whole batch is refused.
+    let long = Flag::Keyword("k".repeat(70_000));
+    let batch = (0..5).map(|i| (if i == 3 { vec![long.clone()] } else { vec![] }, date, vec![i]));
+    assert!(matches!(t.store.import(ALICE, &inbox, batch), Err(StoreError::Refused("flag name too long"))));
+    assert!(matches!(
+        t.store.import(ALICE, &Mailbox::new("x"), [(vec![], date, vec![1])]),
+        Err(StoreError::NoSuchMailbox)
+    ));
+    let state = ops::mailbox_state(t.store.database(), ALICE, &inbox).unwrap();
+    assert_eq!(state.uid_next, 1);
+    assert_eq!(t.store.verify().unwrap().messages, 0);
+}
+
+#[test]
+fn a_second_process_cannot_open_the_file_while_it_is_open() {
+    let t = alice();
+    let again = dime_store::RedbStore::open(t.dir.path().join("mail.redb"));
+    assert!(
+        matches!(&again, Err(StoreError::Database(e)) if matches!(**e, dime_store::redb::Error::DatabaseAlreadyOpen)),
+        "{again:?}"
+    );
+}
