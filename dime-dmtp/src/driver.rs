@@ -1,10 +1,14 @@
 //! The tokio + rustls driver: runs [`ServerSession`]s and [`ClientSession`]s over TCP with TLS.
 //!
 //! * [`serve`] / [`serve_connection`]: a DMTP server, native or dual mode, answering the
-//!   session's events from a [`ServerApp`].
+//!   session's events from a [`ServerApp`]. The accept loop, the connection caps, the handshake
+//!   deadline and graceful shutdown are dime-net's ([`Listener`], [`EdgeConfig`]), shared with
+//!   the DMAP driver.
 //! * [`Connection::connect`], [`deliver`], [`lookup`]: a DMTP client that checks the DX
 //!   certificate (through a caller-supplied decision, usually
 //!   [`check_certificate`](crate::resolve::check_certificate)) before it sends any request.
+//!
+//! Connects and client handshakes run under [`ClientTls::dial`]'s deadlines.
 //!
 //! TLS follows D5: TLS 1.3 preferred, TLS 1.2 allowed, ECDHE with AES-256-GCM or
 //! ChaCha20-Poly1305 only ([`tls_provider`]); rustls with the `ring` provider.
@@ -13,10 +17,12 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::{Buf, BytesMut};
 use dime_core::Fingerprint;
+pub use dime_net::{Dial, EdgeConfig, Handle, Listener};
+use dime_net::{Phase, Refusal};
 use dime_signet::record::HostName;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{verify_server_cert_signed_by_trust_anchor, verify_server_name};
@@ -25,7 +31,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use crate::client::{ClientConfig, ClientEvent, ClientSession, ConnectMode, Delivery, Outcome, Request, RequestId};
@@ -35,6 +41,13 @@ use crate::server::{
     Answer, ListenMode, ReceivedMessage, Rejection, ServerConfig, ServerEvent, ServerSession, Verification,
 };
 use crate::wire::{Address, Name, TxId};
+
+/// The refusal of a connection over [`EdgeConfig::max_connections`] (after the TLS handshake in
+/// native mode, in the clear in dual mode).
+pub const REFUSAL_LISTENER_FULL: &str = "421 TOO MANY CONNECTIONS - GOOD BYE\r\n";
+
+/// The refusal of a connection over [`EdgeConfig::max_per_source`].
+pub const REFUSAL_SOURCE_FULL: &str = "421 TOO MANY CONNECTIONS FROM YOUR ADDRESS - GOOD BYE\r\n";
 
 /// Bytes asked of the socket per read.
 const READ_CHUNK: usize = 64 * 1024;
@@ -57,6 +70,14 @@ pub fn tls_provider() -> Arc<CryptoProvider> {
 
 fn tls_error(error: impl core::fmt::Display) -> DmtpError {
     DmtpError::Tls(error.to_string())
+}
+
+/// A missed connect or handshake deadline is [`DmtpError::Timeout`].
+fn edge_error(error: dime_net::Error) -> DmtpError {
+    match error {
+        dime_net::Error::Timeout { .. } => DmtpError::Timeout,
+        dime_net::Error::Io(error) => error.into(),
+    }
 }
 
 /// A server TLS configuration for D5 with one certificate chain (leaf first) and its key.
@@ -121,6 +142,7 @@ pub struct ClientTls {
     config: Arc<rustls::ClientConfig>,
     roots: Arc<RootCertStore>,
     algorithms: WebPkiSupportedAlgorithms,
+    dial: Dial,
 }
 
 impl ClientTls {
@@ -135,7 +157,18 @@ impl ClientTls {
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(DeferredVerifier { algorithms }))
             .with_no_client_auth();
-        Ok(ClientTls { config: Arc::new(config), roots: Arc::new(roots), algorithms })
+        Ok(ClientTls { config: Arc::new(config), roots: Arc::new(roots), algorithms, dial: Dial::new() })
+    }
+
+    /// With other connect and handshake deadlines (the defaults are [`Dial::new`]'s).
+    pub fn with_dial(mut self, dial: Dial) -> ClientTls {
+        self.dial = dial;
+        self
+    }
+
+    /// The connect and handshake deadlines.
+    pub fn dial(&self) -> &Dial {
+        &self.dial
     }
 
     /// The facts the certificate decision needs: does the leaf name `host`, does the chain hold.
@@ -309,12 +342,27 @@ where
     }
 }
 
-/// Serves one accepted connection to its end.
+/// Serves one accepted connection to its end. The TLS handshake (at once in native mode, after
+/// `STARTTLS` in dual mode) must finish within [`EdgeConfig::handshake_timeout`]'s default;
+/// [`serve`] uses its listener's.
+///
+/// Errors: [`DmtpError::Timeout`] when the handshake is late, [`DmtpError::Io`], and the
+/// session's errors.
 pub async fn serve_connection<A: ServerApp>(
+    tcp: TcpStream,
+    acceptor: &TlsAcceptor,
+    config: Arc<ServerConfig>,
+    app: &A,
+) -> Result<Served, DmtpError> {
+    serve_within(tcp, acceptor, config, app, EdgeConfig::new().handshake_timeout).await
+}
+
+async fn serve_within<A: ServerApp>(
     mut tcp: TcpStream,
     acceptor: &TlsAcceptor,
     config: Arc<ServerConfig>,
     app: &A,
+    handshake: Duration,
 ) -> Result<Served, DmtpError> {
     let _ = tcp.set_nodelay(true);
     let mode = config.mode;
@@ -327,28 +375,55 @@ pub async fn serve_connection<A: ServerApp>(
             Pumped::StartTls => {}
         }
     }
-    let mut tls = acceptor.accept(tcp).await?;
+    let mut tls = dime_net::within(Phase::Handshake, handshake, acceptor.accept(tcp)).await.map_err(edge_error)?;
     session.tls_established(now())?;
     pump_server(&mut tls, &mut session, app, &mut buf).await?;
     Ok(Served::Closed)
 }
 
-/// Accepts connections forever, serving each on its own task. Errors of single connections
-/// are dropped; only an error of the listener ends the loop.
+/// Accepts connections until shut down, serving each on its own task; a
+/// [`TcpListener`](tokio::net::TcpListener)
+/// converts into a [`Listener`] with the default [`EdgeConfig`]. Errors of single connections
+/// are dropped; transient accept errors (`EMFILE`, `ECONNABORTED`, ...) are survived.
+/// Connections over a cap get [`REFUSAL_LISTENER_FULL`] or [`REFUSAL_SOURCE_FULL`] (after the
+/// TLS handshake in native mode) and are closed. Returns once [`Handle::shutdown`] has run its
+/// course.
+///
+/// Errors: [`DmtpError::Io`] when the listening socket fails for good.
 pub async fn serve<A: ServerApp>(
-    listener: TcpListener,
+    listener: impl Into<Listener>,
     tls: Arc<rustls::ServerConfig>,
     config: Arc<ServerConfig>,
     app: Arc<A>,
 ) -> Result<(), DmtpError> {
+    let listener = listener.into();
+    let handshake = listener.config().handshake_timeout;
     let acceptor = TlsAcceptor::from(tls);
-    loop {
-        let (tcp, _) = listener.accept().await?;
+    let native = config.mode == ListenMode::Native;
+    let refusing = acceptor.clone();
+    let serve = move |tcp: TcpStream, _| {
         let (acceptor, config, app) = (acceptor.clone(), config.clone(), app.clone());
-        tokio::spawn(async move {
-            let _ = serve_connection(tcp, &acceptor, config, app.as_ref()).await;
-        });
-    }
+        async move {
+            let _ = serve_within(tcp, &acceptor, config, app.as_ref(), handshake).await;
+        }
+    };
+    let refuse = move |tcp: TcpStream, refusal: Refusal| {
+        let acceptor = refusing.clone();
+        async move {
+            let line = match refusal {
+                Refusal::SourceFull => REFUSAL_SOURCE_FULL,
+                _ => REFUSAL_LISTENER_FULL,
+            };
+            if native {
+                if let Ok(tls) = acceptor.accept(tcp).await {
+                    dime_net::refuse_with_line(tls, line.as_bytes()).await;
+                }
+            } else {
+                dime_net::refuse_with_line(tcp, line.as_bytes()).await;
+            }
+        }
+    };
+    Ok(listener.run(serve, refuse).await?)
 }
 
 enum Stream {
@@ -466,8 +541,7 @@ impl Connection {
         tls: &ClientTls,
         decide: &mut CertificateDecision<'_>,
     ) -> Result<Connection, DmtpError> {
-        let tcp = TcpStream::connect(addr).await?;
-        let _ = tcp.set_nodelay(true);
+        let tcp = tls.dial.connect(addr).await.map_err(edge_error)?;
         let mut connection = Connection {
             session: ClientSession::new(ClientConfig::new(host.clone(), mode), now()),
             stream: Stream::Plain(tcp),
@@ -492,7 +566,8 @@ impl Connection {
             return Err(DmtpError::WrongState);
         };
         let name = ServerName::try_from(self.host.as_str()).map_err(tls_error)?.to_owned();
-        let stream = TlsConnector::from(tls.config.clone()).connect(name, tcp).await?;
+        let handshake = TlsConnector::from(tls.config.clone()).connect(name, tcp);
+        let stream = tls.dial.handshake(handshake).await.map_err(edge_error)?;
         let chain: Vec<CertificateDer<'static>> =
             stream.get_ref().1.peer_certificates().unwrap_or_default().iter().map(|c| c.clone().into_owned()).collect();
         let (hostname_matches, chain_valid) = tls.facts(&self.host, &chain);

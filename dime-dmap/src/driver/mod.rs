@@ -3,6 +3,10 @@
 //!
 //! TLS uses rustls with the *ring* provider, TLS 1.3 and 1.2 (rustls' safe defaults).
 //!
+//! The accept loop, the connection caps, the handshake deadline and graceful shutdown are
+//! dime-net's ([`Listener`], [`EdgeConfig`]), shared with the DMTP driver; the client's connects
+//! and handshakes run under [`Dial`]'s default deadlines.
+//!
 //! ```no_run
 //! # async fn demo(cert: Vec<u8>, key: Vec<u8>) -> dime_dmap::Result<()> {
 //! use std::sync::{Arc, Mutex};
@@ -24,12 +28,15 @@
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use dime_core::stacie::{Password, Username};
+pub use dime_net::{Dial, EdgeConfig, Handle, Listener};
+use dime_net::{Phase, Refusal};
 use dime_signet::Signet;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::Notify;
 pub use tokio_rustls::{TlsAcceptor, TlsConnector};
 
@@ -44,9 +51,30 @@ use crate::store::Store;
 /// Bytes read from the socket at a time.
 const READ_CHUNK: usize = 16 * 1024;
 
+/// The refusal of a connection over [`EdgeConfig::max_connections`] (inside TLS on an
+/// implicit-TLS port, in the clear on a STARTTLS port).
+pub const REFUSAL_LISTENER_FULL: &str = "* BYE [UNAVAILABLE] Too many connections\r\n";
+
+/// The refusal of a connection over [`EdgeConfig::max_per_source`].
+pub const REFUSAL_SOURCE_FULL: &str = "* BYE [UNAVAILABLE] Too many connections from your address\r\n";
+
 /// Maps an I/O error to [`DmapError::Io`].
 pub fn io(error: std::io::Error) -> DmapError {
     DmapError::Io(error.to_string())
+}
+
+/// A missed connect or handshake deadline, or the failure of either, as [`DmapError::Io`].
+fn edge(error: dime_net::Error) -> DmapError {
+    DmapError::Io(error.to_string())
+}
+
+/// The server's TLS handshake within `limit`.
+async fn handshake(
+    acceptor: &TlsAcceptor,
+    tcp: TcpStream,
+    limit: Duration,
+) -> Result<tokio_rustls::server::TlsStream<TcpStream>> {
+    dime_net::within(Phase::Handshake, limit, acceptor.accept(tcp)).await.map_err(edge)
 }
 
 fn tls(error: rustls::Error) -> DmapError {
@@ -167,16 +195,28 @@ where
     }
 }
 
-/// Serves one connection with implicit TLS (the handshake comes first, then the greeting).
+/// Serves one connection with implicit TLS (the handshake comes first, then the greeting). The
+/// handshake must finish within [`EdgeConfig::handshake_timeout`]'s default; [`listen`] uses
+/// its listener's.
 ///
-/// Errors: [`DmapError::Io`], [`DmapError::Tls`].
+/// Errors: [`DmapError::Io`] (a late handshake among them), [`DmapError::Tls`].
 pub async fn serve_tls<S: Store>(
+    tcp: TcpStream,
+    acceptor: &TlsAcceptor,
+    session: ServerSession<S>,
+    hooks: &Hooks,
+) -> Result<()> {
+    serve_tls_within(tcp, acceptor, session, hooks, EdgeConfig::new().handshake_timeout).await
+}
+
+async fn serve_tls_within<S: Store>(
     tcp: TcpStream,
     acceptor: &TlsAcceptor,
     mut session: ServerSession<S>,
     hooks: &Hooks,
+    limit: Duration,
 ) -> Result<()> {
-    let mut stream = acceptor.accept(tcp).await.map_err(io)?;
+    let mut stream = handshake(acceptor, tcp, limit).await?;
     session.tls_started();
     match drive(&mut stream, &mut session, hooks).await? {
         Exit::Closed | Exit::StartTls => Ok(()),
@@ -188,16 +228,28 @@ pub const CLEARTEXT_SESSION_CLAIMS_TLS: &str =
     "a connection served in the clear needs a session configured without TLS (ServerConfig::tls = false)";
 
 /// Serves one connection that starts in the clear and may switch to TLS with `STARTTLS`
-/// (configure the session with `tls: false, starttls: true`).
+/// (configure the session with `tls: false, starttls: true`). The handshake after `STARTTLS`
+/// must finish within [`EdgeConfig::handshake_timeout`]'s default; [`listen_starttls`] uses its
+/// listener's.
 ///
 /// Errors: [`DmapError::Tls`] with [`CLEARTEXT_SESSION_CLAIMS_TLS`], before a byte is sent,
 /// when the session was configured with `tls: true` (it would allow logins in the clear);
-/// [`DmapError::Io`], [`DmapError::Tls`] from the connection.
+/// [`DmapError::Io`] (a late handshake among them), [`DmapError::Tls`] from the connection.
 pub async fn serve_starttls<S: Store>(
+    tcp: TcpStream,
+    acceptor: &TlsAcceptor,
+    session: ServerSession<S>,
+    hooks: &Hooks,
+) -> Result<()> {
+    serve_starttls_within(tcp, acceptor, session, hooks, EdgeConfig::new().handshake_timeout).await
+}
+
+async fn serve_starttls_within<S: Store>(
     mut tcp: TcpStream,
     acceptor: &TlsAcceptor,
     mut session: ServerSession<S>,
     hooks: &Hooks,
+    limit: Duration,
 ) -> Result<()> {
     if session.is_tls() {
         return Err(DmapError::Tls(CLEARTEXT_SESSION_CLAIMS_TLS.into()));
@@ -205,55 +257,81 @@ pub async fn serve_starttls<S: Store>(
     match drive(&mut tcp, &mut session, hooks).await? {
         Exit::Closed => Ok(()),
         Exit::StartTls => {
-            let mut stream = acceptor.accept(tcp).await.map_err(io)?;
+            let mut stream = handshake(acceptor, tcp, limit).await?;
             session.tls_started();
             drive(&mut stream, &mut session, hooks).await.map(|_| ())
         }
     }
 }
 
-/// Accepts connections for ever, serving each with implicit TLS on its own task with a
-/// session from `make`. Errors of one connection end only that connection.
+/// Accepts connections until shut down, serving each with implicit TLS on its own task with a
+/// session from `make`; a [`TcpListener`](tokio::net::TcpListener) converts into a [`Listener`]
+/// with the default [`EdgeConfig`]. Errors of one connection end only that connection;
+/// transient accept errors (`EMFILE`, `ECONNABORTED`, ...) are survived. Connections over a cap
+/// get [`REFUSAL_LISTENER_FULL`] or [`REFUSAL_SOURCE_FULL`] after the TLS handshake and are
+/// closed. Returns once [`Handle::shutdown`] has run its course.
 ///
-/// Errors: [`DmapError::Io`] when accepting fails.
-pub async fn listen<S, F>(listener: TcpListener, acceptor: TlsAcceptor, make: F, hooks: Hooks) -> Result<()>
+/// Errors: [`DmapError::Io`] when the listening socket fails for good.
+pub async fn listen<S, F>(listener: impl Into<Listener>, acceptor: TlsAcceptor, make: F, hooks: Hooks) -> Result<()>
 where
     S: Store + Send + 'static,
     F: Fn() -> ServerSession<S>,
 {
-    accept(listener, acceptor, make, hooks, false).await
+    accept(listener.into(), acceptor, make, hooks, false).await
 }
 
 /// [`listen`] for a cleartext port: each connection is served with [`serve_starttls`], so
-/// `make` must configure its sessions with `tls: false, starttls: true`.
+/// `make` must configure its sessions with `tls: false, starttls: true`; refusals are written in
+/// the clear.
 ///
-/// Errors: [`DmapError::Io`] when accepting fails.
-pub async fn listen_starttls<S, F>(listener: TcpListener, acceptor: TlsAcceptor, make: F, hooks: Hooks) -> Result<()>
+/// Errors: [`DmapError::Io`] when the listening socket fails for good.
+pub async fn listen_starttls<S, F>(
+    listener: impl Into<Listener>,
+    acceptor: TlsAcceptor,
+    make: F,
+    hooks: Hooks,
+) -> Result<()>
 where
     S: Store + Send + 'static,
     F: Fn() -> ServerSession<S>,
 {
-    accept(listener, acceptor, make, hooks, true).await
+    accept(listener.into(), acceptor, make, hooks, true).await
 }
 
-async fn accept<S, F>(listener: TcpListener, acceptor: TlsAcceptor, make: F, hooks: Hooks, starttls: bool) -> Result<()>
+async fn accept<S, F>(listener: Listener, acceptor: TlsAcceptor, make: F, hooks: Hooks, starttls: bool) -> Result<()>
 where
     S: Store + Send + 'static,
     F: Fn() -> ServerSession<S>,
 {
-    loop {
-        let (tcp, _) = listener.accept().await.map_err(io)?;
+    let limit = listener.config().handshake_timeout;
+    let refusing = acceptor.clone();
+    let serve = move |tcp: TcpStream, _| {
         let session = make();
         let acceptor = acceptor.clone();
         let hooks = hooks.clone();
-        tokio::spawn(async move {
+        async move {
             let _ = if starttls {
-                serve_starttls(tcp, &acceptor, session, &hooks).await
+                serve_starttls_within(tcp, &acceptor, session, &hooks, limit).await
             } else {
-                serve_tls(tcp, &acceptor, session, &hooks).await
+                serve_tls_within(tcp, &acceptor, session, &hooks, limit).await
             };
-        });
-    }
+        }
+    };
+    let refuse = move |tcp: TcpStream, refusal: Refusal| {
+        let acceptor = refusing.clone();
+        async move {
+            let line = match refusal {
+                Refusal::SourceFull => REFUSAL_SOURCE_FULL,
+                _ => REFUSAL_LISTENER_FULL,
+            };
+            if starttls {
+                dime_net::refuse_with_line(tcp, line.as_bytes()).await;
+            } else if let Ok(tls) = acceptor.accept(tcp).await {
+                dime_net::refuse_with_line(tls, line.as_bytes()).await;
+            }
+        }
+    };
+    listener.run(serve, refuse).await.map_err(io)
 }
 
 /// What one command produced: the untagged data and statuses before its completion, and the
@@ -294,8 +372,9 @@ impl Client<tokio_rustls::client::TlsStream<TcpStream>> {
         limits: Limits,
     ) -> Result<Self> {
         let name = ServerName::try_from(server_name.to_owned()).map_err(|e| DmapError::Tls(e.to_string()))?;
-        let tcp = TcpStream::connect(addr).await.map_err(io)?;
-        let stream = connector.connect(name, tcp).await.map_err(io)?;
+        let dial = Dial::new();
+        let tcp = dial.connect(addr).await.map_err(edge)?;
+        let stream = dial.handshake(connector.connect(name, tcp)).await.map_err(edge)?;
         Client::new(stream, limits).await
     }
 }
@@ -311,7 +390,7 @@ impl Client<TcpStream> {
         connector: &TlsConnector,
         limits: Limits,
     ) -> Result<Client<tokio_rustls::client::TlsStream<TcpStream>>> {
-        let tcp = TcpStream::connect(addr).await.map_err(io)?;
+        let tcp = Dial::new().connect(addr).await.map_err(edge)?;
         Client::new(tcp, limits).await?.starttls(server_name, connector).await
     }
 
@@ -332,7 +411,7 @@ impl Client<TcpStream> {
             return Err(DmapError::Unexpected("STARTTLS completed without an upgrade"));
         }
         let Client { stream, mut session, buffer, greeting } = self;
-        let stream = connector.connect(name, stream).await.map_err(io)?;
+        let stream = Dial::new().handshake(connector.connect(name, stream)).await.map_err(edge)?;
         session.tls_started();
         let mut client = Client { stream, session, buffer, greeting };
         client.run(CommandBody::Capability).await?;
