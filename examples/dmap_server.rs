@@ -93,7 +93,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     driver::listen(
         listener,
         acceptor,
-        move || ServerSession::new(ServerConfig::new(DOMAIN, decoy.clone()), shared.clone()),
+        move || ServerSession::new(ServerConfig::new(DOMAIN, decoy.clone()), shared.clone(), std::time::Instant::now()),
         driver::Hooks::default(),
     )
     .await?;

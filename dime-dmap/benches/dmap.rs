@@ -9,6 +9,7 @@
 
 use std::hint::black_box;
 use std::path::PathBuf;
+use std::time::Instant;
 
 use criterion::{Criterion, Throughput};
 use dime_core::stacie::{ClientKeys, Credentials, Password, Rounds, Salt, Username};
@@ -80,16 +81,18 @@ fn session() -> ServerSession<MemoryStore> {
     for i in 0..10u8 {
         store.append(name, &Mailbox::inbox(), &[], Some(DateTime::UNIX_EPOCH), vec![i; 1000]).unwrap();
     }
-    let mut session = ServerSession::new(ServerConfig::new("example.org", DecoySecret::from_bytes([1; 32])), store);
+    let now = Instant::now();
+    let config = ServerConfig::new("example.org", DecoySecret::from_bytes([1; 32]));
+    let mut session = ServerSession::new(config, store, now);
     drain(&mut session);
-    session.enqueue_input(b"a AUTHENTICATE STACIE YmVuY2hAZXhhbXBsZS5vcmc=\r\n");
+    session.enqueue_input(now, b"a AUTHENTICATE STACIE YmVuY2hAZXhhbXBsZS5vcmc=\r\n");
     let out = drain(&mut session);
     let text = String::from_utf8(out).unwrap();
     let challenge = dime_core::base64::decode_padded(text.trim_start_matches("+ ").trim_end(), "c").unwrap();
     let challenge = dime_dmap::sasl::Challenge::parse(&challenge).unwrap();
     let token = keys.ephemeral_token(&challenge.nonce);
-    session.enqueue_input(format!("{}\r\n", dime_core::base64::encode_padded(token.as_bytes())).as_bytes());
-    session.enqueue_input(b"s SELECT INBOX\r\n");
+    session.enqueue_input(now, format!("{}\r\n", dime_core::base64::encode_padded(token.as_bytes())).as_bytes());
+    session.enqueue_input(now, b"s SELECT INBOX\r\n");
     drain(&mut session);
     assert_eq!(session.state(), State::Selected);
     session
@@ -137,7 +140,7 @@ fn session_bench(c: &mut Criterion) {
     let mut server = session();
     group.bench_function("server_session", |b| {
         b.iter(|| {
-            server.enqueue_input(black_box(&wire));
+            server.enqueue_input(Instant::now(), black_box(&wire));
             black_box(drain(&mut server).len())
         })
     });
