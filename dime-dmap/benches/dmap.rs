@@ -72,14 +72,19 @@ fn stacie(c: &mut Criterion) {
 
 /// A selected session over a store with 10 messages.
 fn session() -> ServerSession<MemoryStore> {
+    session_with(10, 1000)
+}
+
+/// A selected session over a store with `messages` messages of `size` bytes.
+fn session_with(messages: usize, size: usize) -> ServerSession<MemoryStore> {
     let mut store = MemoryStore::new();
     let name = "bench@example.org";
     let user = Username::new(name.as_bytes()).unwrap();
     let password = Password::new(b"a long passphrase for eight rounds").unwrap();
     let (credentials, keys) = Credentials::create(&user, &password, 0).unwrap();
     store.add_account(name, credentials);
-    for i in 0..10u8 {
-        store.append(name, &Mailbox::inbox(), &[], Some(DateTime::UNIX_EPOCH), vec![i; 1000]).unwrap();
+    for i in 0..messages {
+        store.append(name, &Mailbox::inbox(), &[], Some(DateTime::UNIX_EPOCH), vec![i as u8; size]).unwrap();
     }
     let now = Instant::now();
     let config = ServerConfig::new("example.org", DecoySecret::from_bytes([1; 32]));
@@ -147,6 +152,30 @@ fn session_bench(c: &mut Criterion) {
     group.finish();
 }
 
+/// Mailbox sizes of the refresh benchmark.
+const SMALL_MAILBOX: usize = 1_000;
+const LARGE_MAILBOX: usize = 16_000;
+
+/// `NOOP` with one flag changed since the last refresh, in a mailbox of 1,000 and of 16,000
+/// messages: linear work gives a ratio near 16, the old quadratic search near 256.
+fn refresh_bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("refresh");
+    for messages in [SMALL_MAILBOX, LARGE_MAILBOX] {
+        let mut server = session_with(messages, 16);
+        let mut flagged = false;
+        group.bench_function(format!("noop_{messages}"), |b| {
+            b.iter(|| {
+                flagged = !flagged;
+                let flags = if flagged { vec![dime_dmap::codec::Flag::Flagged] } else { Vec::new() };
+                server.store().set_flags("bench@example.org", &Mailbox::inbox(), 1, &flags).unwrap();
+                server.enqueue_input(Instant::now(), b"n NOOP\r\n");
+                black_box(drain(&mut server).len())
+            })
+        });
+    }
+    group.finish();
+}
+
 /// The mean of `group/function` from this run, in nanoseconds.
 fn mean_ns(group: &str, function: &str) -> Option<f64> {
     let dir = std::env::var_os("CARGO_TARGET_DIR")
@@ -205,6 +234,17 @@ fn report() {
             derive / raw
         );
     }
+    let (small, large) = (format!("noop_{SMALL_MAILBOX}"), format!("noop_{LARGE_MAILBOX}"));
+    if let (Some(small_ns), Some(large_ns)) = (mean_ns("refresh", &small), mean_ns("refresh", &large)) {
+        println!(
+            "RATIO refresh: NOOP in {LARGE_MAILBOX} messages {:.1} µs / in {SMALL_MAILBOX} {:.1} µs = {:.1}x (linear {}x, quadratic {}x)",
+            large_ns / 1e3,
+            small_ns / 1e3,
+            large_ns / small_ns,
+            LARGE_MAILBOX / SMALL_MAILBOX,
+            (LARGE_MAILBOX / SMALL_MAILBOX).pow(2)
+        );
+    }
     if let (Some(full), Some(parse)) = (mean_ns("session", "server_session"), mean_ns("session", "parse_only")) {
         let per_second = BATCH as f64 / (full / 1e9);
         println!(
@@ -221,6 +261,7 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     stacie(&mut c);
     session_bench(&mut c);
+    refresh_bench(&mut c);
     c.final_summary();
     report();
 }
