@@ -107,3 +107,16 @@ fn default_timeouts() {
     assert_eq!(limits.idle_timeout, 30 * MINUTE);
     assert_eq!(limits.command_timeout, MINUTE);
 }
+
+#[test]
+fn a_timeout_past_the_clock_s_range_never_comes() {
+    let mut cfg = config();
+    cfg.limits.login_timeout = Duration::MAX;
+    cfg.limits.command_timeout = Duration::MAX;
+    let mut h = Harness::with(cfg, store());
+    assert_eq!(h.session.poll_timeout(), None);
+    assert_eq!(h.send(b"a NOO"), "");
+    assert_eq!(h.session.poll_timeout(), None);
+    assert_eq!(h.advance(Duration::from_secs(365 * 24 * 3600)), "");
+    assert!(!h.closed);
+}

@@ -219,8 +219,9 @@ pub struct ServerSession<S: Store> {
     selected: Option<Selected>,
     errors: usize,
     auth_failures: usize,
-    /// When an unauthenticated session ends ([`Limits::login_timeout`] after it started).
-    login_deadline: Instant,
+    /// When an unauthenticated session ends ([`Limits::login_timeout`] after it started;
+    /// `None` if that is past the clock's range).
+    login_deadline: Option<Instant>,
     /// When the last byte was received (or the session started).
     last_input: Instant,
 }
@@ -253,7 +254,7 @@ impl<S: Store> ServerSession<S> {
         let mut fragments = Fragmentizer::new((&config.limits).into());
         fragments.set_max_message(config.limits.max_message.min(config.limits.max_prelogin_command));
         let mut session = ServerSession {
-            login_deadline: now + config.limits.login_timeout,
+            login_deadline: now.checked_add(config.limits.login_timeout),
             last_input: now,
             tls: config.tls,
             config,
@@ -290,12 +291,11 @@ impl<S: Store> ServerSession<S> {
         let limits = &self.config.limits;
         let session = match self.user {
             None => self.login_deadline,
-            Some(_) => self.last_input + limits.idle_timeout,
+            Some(_) => self.last_input.checked_add(limits.idle_timeout),
         };
-        Some(match self.command_started() {
-            true => session.min(self.last_input + limits.command_timeout),
-            false => session,
-        })
+        let command = self.command_started().then(|| self.last_input.checked_add(limits.command_timeout)).flatten();
+        // A deadline past the clock's range (a configured `Duration::MAX`) never comes.
+        [session, command].into_iter().flatten().min()
     }
 
     /// Ends the session if its deadline has passed at `now`: queues `* BYE Autologout; ...`
@@ -310,7 +310,8 @@ impl<S: Store> ServerSession<S> {
             return;
         }
         let limits = &self.config.limits;
-        let text = if self.command_started() && now >= self.last_input + limits.command_timeout {
+        let command_passed = self.last_input.checked_add(limits.command_timeout).is_some_and(|d| now >= d);
+        let text = if self.command_started() && command_passed {
             text::BYE_COMMAND_TIME
         } else if self.user.is_none() {
             text::BYE_LOGIN_TIME
