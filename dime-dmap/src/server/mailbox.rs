@@ -393,6 +393,7 @@ mod tests {
         let refreshed = refresh(&mut current, fresh.clone());
         assert_eq!(refreshed.changes.len(), 100 + 1);
         let bound = 2 * n as usize * (n.ilog2() as usize + 2);
+        eprintln!("refresh of {n} messages: {} UID comparisons", refreshed.comparisons);
         assert!(refreshed.comparisons <= bound, "{} comparisons, bound {bound}", refreshed.comparisons);
         assert_eq!(current, fresh);
     }
