@@ -110,7 +110,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     driver::listen(
         listener,
         acceptor,
-        move || ServerSession::new(ServerConfig::new(DOMAIN, decoy.clone()), store.clone()),
+        move || ServerSession::new(ServerConfig::new(DOMAIN, decoy.clone()), store.clone(), std::time::Instant::now()),
         driver::Hooks::default(),
     )
     .await?;

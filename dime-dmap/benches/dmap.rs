@@ -9,6 +9,7 @@
 
 use std::hint::black_box;
 use std::path::PathBuf;
+use std::time::Instant;
 
 use criterion::{Criterion, Throughput};
 use dime_core::stacie::{ClientKeys, Credentials, Password, Rounds, Salt, Username};
@@ -71,25 +72,32 @@ fn stacie(c: &mut Criterion) {
 
 /// A selected session over a store with 10 messages.
 fn session() -> ServerSession<MemoryStore> {
+    session_with(10, 1000)
+}
+
+/// A selected session over a store with `messages` messages of `size` bytes.
+fn session_with(messages: usize, size: usize) -> ServerSession<MemoryStore> {
     let mut store = MemoryStore::new();
     let name = "bench@example.org";
     let user = Username::new(name.as_bytes()).unwrap();
     let password = Password::new(b"a long passphrase for eight rounds").unwrap();
     let (credentials, keys) = Credentials::create(&user, &password, 0).unwrap();
     store.add_account(name, credentials);
-    for i in 0..10u8 {
-        store.append(name, &Mailbox::inbox(), &[], Some(DateTime::UNIX_EPOCH), vec![i; 1000]).unwrap();
+    for i in 0..messages {
+        store.append(name, &Mailbox::inbox(), &[], Some(DateTime::UNIX_EPOCH), vec![i as u8; size]).unwrap();
     }
-    let mut session = ServerSession::new(ServerConfig::new("example.org", DecoySecret::from_bytes([1; 32])), store);
+    let now = Instant::now();
+    let config = ServerConfig::new("example.org", DecoySecret::from_bytes([1; 32]));
+    let mut session = ServerSession::new(config, store, now);
     drain(&mut session);
-    session.enqueue_input(b"a AUTHENTICATE STACIE YmVuY2hAZXhhbXBsZS5vcmc=\r\n");
+    session.enqueue_input(now, b"a AUTHENTICATE STACIE YmVuY2hAZXhhbXBsZS5vcmc=\r\n");
     let out = drain(&mut session);
     let text = String::from_utf8(out).unwrap();
     let challenge = dime_core::base64::decode_padded(text.trim_start_matches("+ ").trim_end(), "c").unwrap();
     let challenge = dime_dmap::sasl::Challenge::parse(&challenge).unwrap();
     let token = keys.ephemeral_token(&challenge.nonce);
-    session.enqueue_input(format!("{}\r\n", dime_core::base64::encode_padded(token.as_bytes())).as_bytes());
-    session.enqueue_input(b"s SELECT INBOX\r\n");
+    session.enqueue_input(now, format!("{}\r\n", dime_core::base64::encode_padded(token.as_bytes())).as_bytes());
+    session.enqueue_input(now, b"s SELECT INBOX\r\n");
     drain(&mut session);
     assert_eq!(session.state(), State::Selected);
     session
@@ -137,10 +145,34 @@ fn session_bench(c: &mut Criterion) {
     let mut server = session();
     group.bench_function("server_session", |b| {
         b.iter(|| {
-            server.enqueue_input(black_box(&wire));
+            server.enqueue_input(Instant::now(), black_box(&wire));
             black_box(drain(&mut server).len())
         })
     });
+    group.finish();
+}
+
+/// Mailbox sizes of the refresh benchmark.
+const SMALL_MAILBOX: usize = 1_000;
+const LARGE_MAILBOX: usize = 16_000;
+
+/// `NOOP` with one flag changed since the last refresh, in a mailbox of 1,000 and of 16,000
+/// messages: linear work gives a ratio near 16, the old quadratic search near 256.
+fn refresh_bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("refresh");
+    for messages in [SMALL_MAILBOX, LARGE_MAILBOX] {
+        let mut server = session_with(messages, 16);
+        let mut flagged = false;
+        group.bench_function(format!("noop_{messages}"), |b| {
+            b.iter(|| {
+                flagged = !flagged;
+                let flags = if flagged { vec![dime_dmap::codec::Flag::Flagged] } else { Vec::new() };
+                server.store().set_flags("bench@example.org", &Mailbox::inbox(), 1, &flags).unwrap();
+                server.enqueue_input(Instant::now(), b"n NOOP\r\n");
+                black_box(drain(&mut server).len())
+            })
+        });
+    }
     group.finish();
 }
 
@@ -202,6 +234,17 @@ fn report() {
             derive / raw
         );
     }
+    let (small, large) = (format!("noop_{SMALL_MAILBOX}"), format!("noop_{LARGE_MAILBOX}"));
+    if let (Some(small_ns), Some(large_ns)) = (mean_ns("refresh", &small), mean_ns("refresh", &large)) {
+        println!(
+            "RATIO refresh: NOOP in {LARGE_MAILBOX} messages {:.1} µs / in {SMALL_MAILBOX} {:.1} µs = {:.1}x (linear {}x, quadratic {}x)",
+            large_ns / 1e3,
+            small_ns / 1e3,
+            large_ns / small_ns,
+            LARGE_MAILBOX / SMALL_MAILBOX,
+            (LARGE_MAILBOX / SMALL_MAILBOX).pow(2)
+        );
+    }
     if let (Some(full), Some(parse)) = (mean_ns("session", "server_session"), mean_ns("session", "parse_only")) {
         let per_second = BATCH as f64 / (full / 1e9);
         println!(
@@ -218,6 +261,7 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     stacie(&mut c);
     session_bench(&mut c);
+    refresh_bench(&mut c);
     c.final_summary();
     report();
 }

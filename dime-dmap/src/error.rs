@@ -95,6 +95,17 @@ pub enum DmapError {
         /// The session state.
         state: &'static str,
     },
+    /// The client refused to log in over a connection that TLS does not protect.
+    #[error(
+        "AUTHENTICATE STACIE refused: the connection is not protected by TLS (see ClientSession::allow_insecure_auth)"
+    )]
+    InsecureAuth,
+    /// A command or response is longer than the message limit.
+    #[error("message longer than {limit} bytes")]
+    MessageTooLong {
+        /// The limit in force.
+        limit: usize,
+    },
     /// The application answered something the session is not waiting for.
     #[error("the session is not waiting for {0}")]
     NotWaiting(&'static str),

@@ -23,8 +23,9 @@
 //! use dime_dmap::{Interrupt, sasl::DecoySecret, store::MemoryStore};
 //!
 //! let config = ServerConfig::new("example.org", DecoySecret::from_bytes([7; 32]));
-//! let mut server = ServerSession::new(config, MemoryStore::new());
-//! server.enqueue_input(b"a1 CAPABILITY\r\na2 LOGIN alice secret\r\n");
+//! let now = std::time::Instant::now();
+//! let mut server = ServerSession::new(config, MemoryStore::new(), now);
+//! server.enqueue_input(now, b"a1 CAPABILITY\r\na2 LOGIN alice secret\r\n");
 //! let mut wire = Vec::new();
 //! loop {
 //!     match server.next() {

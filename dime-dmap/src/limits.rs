@@ -1,7 +1,10 @@
-//! Explicit size limits on everything read from the wire.
+//! Explicit size, output and time limits on everything a peer can make a session hold.
 
-/// Size and count limits of one DMAP session. Every byte read from the peer is checked against
-/// them before it is buffered or parsed.
+use std::time::Duration;
+
+/// Size, count and time limits of one DMAP session. Every byte read from the peer is checked
+/// against them before it is buffered or parsed; `docs/dmap.md` §8 lists the defaults and the
+/// exact answers when one is exceeded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Longest line (from the start of a line to its LF, literal data excluded).
@@ -10,15 +13,35 @@ pub struct Limits {
     pub max_literal: usize,
     /// Largest whole command or response: its lines and literals together.
     pub max_message: usize,
+    /// Largest whole command before authentication: its lines and literals together. No
+    /// command that may run before login needs more, and it is all an anonymous peer can make
+    /// a connection buffer.
+    pub max_prelogin_command: usize,
     /// Largest non-synchronizing literal (`{n+}`) a client may send; this is `LITERAL-`'s
     /// fixed 4,096 bytes.
     pub max_non_sync_literal: usize,
     /// Most ranges in one sequence set.
     pub max_sequence_ranges: usize,
+    /// Most bytes of object data (`BODY[]`, `RFC822`) one `FETCH` may return; a larger one is
+    /// refused before anything is sent.
+    pub max_fetch_output: u64,
+    /// Largest piece of a literal a server session hands out in one
+    /// [`Interrupt::Output`](crate::Interrupt::Output); larger literals are streamed in pieces
+    /// of this size.
+    pub output_chunk: usize,
     /// Most consecutive commands answered `BAD` before the server says `BYE`.
     pub max_errors: usize,
     /// Most failed `AUTHENTICATE` exchanges on one connection before the server says `BYE`.
     pub max_auth_failures: usize,
+    /// How long a connection may stay unauthenticated, counted from its start.
+    pub login_timeout: Duration,
+    /// How long an authenticated session may go without receiving a byte, also while idling
+    /// (the autologout timer of RFC 3501 §5.4, at least 30 minutes).
+    pub idle_timeout: Duration,
+    /// How long a started command (a partial line, announced literal data, or an
+    /// `AUTHENTICATE` exchange waiting for the client's next line) may go without receiving a
+    /// byte.
+    pub command_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -27,10 +50,16 @@ impl Default for Limits {
             max_line: 8 * 1024,
             max_literal: 32 * 1024 * 1024,
             max_message: 32 * 1024 * 1024 + 64 * 1024,
+            max_prelogin_command: 8 * 1024,
             max_non_sync_literal: 4096,
             max_sequence_ranges: 1024,
+            max_fetch_output: 256 * 1024 * 1024,
+            output_chunk: 64 * 1024,
             max_errors: 10,
             max_auth_failures: 3,
+            login_timeout: Duration::from_secs(60),
+            idle_timeout: Duration::from_secs(30 * 60),
+            command_timeout: Duration::from_secs(60),
         }
     }
 }

@@ -205,11 +205,11 @@ fn too_many_failures_end_the_session() {
 fn a_session_owns_its_nonce() {
     // Two sessions over one store: answering one session's challenge in the other fails.
     let mut a = Harness::new();
-    let mut b = ServerSession::new(config(), store());
+    let mut b = ServerSession::new(config(), store(), std::time::Instant::now());
     while b.next().is_err_and(|i| i != dime_dmap::Interrupt::NeedMoreInput) {}
     let challenge_a = a.challenge("A", USER);
     let token = token_for(USER, PASSWORD, &challenge_a);
-    let mut hb = Harness { session: b, events: Vec::new(), closed: false };
+    let mut hb = Harness { session: b, events: Vec::new(), closed: false, now: std::time::Instant::now() };
     hb.challenge("A", USER);
     assert_eq!(hb.answer(&token), FAILED);
     assert!(a.answer(&token).starts_with("A OK"));

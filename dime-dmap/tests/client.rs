@@ -18,6 +18,13 @@ struct Pair {
     sent: Vec<u8>,
 }
 
+/// A client session on a connection that (as the memory pair pretends) TLS protects.
+fn tls_client() -> ClientSession {
+    let mut client = ClientSession::new(Limits::default());
+    client.tls_started();
+    client
+}
+
 impl Pair {
     fn new() -> Pair {
         Pair::with(config())
@@ -25,8 +32,8 @@ impl Pair {
 
     fn with(config: dime_dmap::server::ServerConfig) -> Pair {
         let mut pair = Pair {
-            client: ClientSession::new(Limits::default()),
-            server: ServerSession::new(config, store()),
+            client: tls_client(),
+            server: ServerSession::new(config, store(), std::time::Instant::now()),
             sent: Vec::new(),
         };
         match pair.events().first() {
@@ -56,7 +63,7 @@ impl Pair {
                     Ok(event) => events.push(event),
                     Err(Interrupt::Output(bytes)) => {
                         self.sent.extend_from_slice(&bytes);
-                        self.server.enqueue_input(&bytes);
+                        self.server.enqueue_input(std::time::Instant::now(), &bytes);
                         moved = true;
                     }
                     Err(_) => break,
@@ -150,7 +157,7 @@ fn literals_use_non_sync_form_when_advertised_and_wait_otherwise() {
     let Err(Interrupt::Output(first)) = pair.client.next() else { panic!() };
     assert_eq!(first, b"A3 APPEND INBOX {5000}\r\n");
     assert_eq!(pair.client.next(), Err(Interrupt::NeedMoreInput), "NOOP is held until the literal is sent");
-    pair.server.enqueue_input(&first);
+    pair.server.enqueue_input(std::time::Instant::now(), &first);
     let events = pair.events();
     let done: Vec<_> = events
         .iter()
@@ -170,8 +177,8 @@ fn refused_literal_releases_the_connection() {
     let mut cfg = config();
     cfg.limits.max_literal = 100;
     let mut pair = Pair {
-        client: ClientSession::new(Limits::default()),
-        server: ServerSession::new(cfg, store()),
+        client: tls_client(),
+        server: ServerSession::new(cfg, store(), std::time::Instant::now()),
         sent: Vec::new(),
     };
     pair.events();
@@ -271,7 +278,7 @@ fn client_rejects_a_broken_server() {
 
 #[test]
 fn bad_challenge_is_cancelled() {
-    let mut client = ClientSession::new(Limits::default());
+    let mut client = tls_client();
     client.enqueue_input(b"* OK [CAPABILITY IMAP4rev1 AUTH=STACIE] hi\r\n");
     assert!(matches!(client.next(), Ok(ClientEvent::Greeting(_))));
     client.authenticate_stacie("bob").unwrap();
@@ -316,4 +323,32 @@ fn starttls_holds_commands_drops_cleartext_and_forgets_capabilities() {
     assert!(!pair.client.has_capability("STARTTLS"), "{:?}", pair.client.capabilities());
     pair.login();
     assert_eq!(pair.client.state(), State::Authenticated);
+}
+
+#[test]
+fn stacie_is_refused_without_tls_unless_allowed() {
+    let mut client = ClientSession::new(Limits::default());
+    client.enqueue_input(b"* OK [CAPABILITY IMAP4rev1 AUTH=STACIE] hi\r\n");
+    assert!(matches!(client.next(), Ok(ClientEvent::Greeting(_))));
+    assert_eq!(client.authenticate_stacie("bob"), Err(DmapError::InsecureAuth));
+    assert_eq!(
+        DmapError::InsecureAuth.to_string(),
+        "AUTHENTICATE STACIE refused: the connection is not protected by TLS (see ClientSession::allow_insecure_auth)"
+    );
+    // Nothing was sent.
+    assert_eq!(client.next(), Err(Interrupt::NeedMoreInput));
+    client.allow_insecure_auth();
+    client.authenticate_stacie("bob").unwrap();
+    assert_eq!(client.next(), Err(Interrupt::Output(b"A1 AUTHENTICATE STACIE\r\n".to_vec())));
+    // After STARTTLS the session counts as protected.
+    let mut client = ClientSession::new(Limits::default());
+    client.enqueue_input(b"* OK [CAPABILITY IMAP4rev1 AUTH=STACIE STARTTLS] hi\r\n");
+    assert!(matches!(client.next(), Ok(ClientEvent::Greeting(_))));
+    assert!(!client.is_tls());
+    client.send(CommandBody::StartTls).unwrap();
+    client.enqueue_input(b"A1 OK Begin TLS negotiation now\r\n");
+    while client.next().is_ok_and(|e| e != ClientEvent::StartTls) {}
+    client.tls_started();
+    assert!(client.is_tls());
+    assert!(client.authenticate_stacie("bob").is_ok());
 }

@@ -271,7 +271,8 @@ fn store_failures_have_their_own_answers() {
     use std::sync::{Arc, Mutex};
     // A shared store whose lock was poisoned by a panicking holder reads as unavailable.
     let shared = Arc::new(Mutex::new(common::store()));
-    let mut session = dime_dmap::server::ServerSession::new(common::config(), shared.clone());
+    let mut session =
+        dime_dmap::server::ServerSession::new(common::config(), shared.clone(), std::time::Instant::now());
     let drain = |session: &mut dime_dmap::server::ServerSession<Arc<Mutex<dime_dmap::store::MemoryStore>>>| {
         let mut out = Vec::new();
         while let Err(dime_dmap::Interrupt::Output(bytes)) = session.next() {
@@ -286,7 +287,10 @@ fn store_failures_have_their_own_answers() {
         panic!("poison the store lock");
     })
     .join();
-    session.enqueue_input(format!("A AUTHENTICATE STACIE {}\r\n", common::b64(USER.as_bytes())).as_bytes());
+    session.enqueue_input(
+        std::time::Instant::now(),
+        format!("A AUTHENTICATE STACIE {}\r\n", common::b64(USER.as_bytes())).as_bytes(),
+    );
     assert_eq!(drain(&mut session), "A NO [UNAVAILABLE] store lock poisoned\r\n");
 
     // Messages that vanish under a FETCH.

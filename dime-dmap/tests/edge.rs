@@ -42,7 +42,7 @@ fn sessions(starttls: bool) -> impl Fn() -> ServerSession<Arc<Mutex<MemoryStore>
             cfg.tls = false;
             cfg.starttls = true;
         }
-        ServerSession::new(cfg, shared.clone())
+        ServerSession::new(cfg, shared.clone(), std::time::Instant::now())
     }
 }
 

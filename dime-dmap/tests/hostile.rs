@@ -39,10 +39,10 @@ fn overlong_line_is_answered_and_skipped_without_buffering() {
     let limit = dime_dmap::Limits::default().max_line;
     let mut line = b"t1 SELECT ".to_vec();
     line.extend(std::iter::repeat_n(b'a', limit));
-    h.session.enqueue_input(&line);
+    h.session.enqueue_input(h.now, &line);
     assert_eq!(h.drain(), format!("t1 BAD [TOOBIG] Line is longer than {limit} bytes\r\n"));
     for _ in 0..1000 {
-        h.session.enqueue_input(&[b'b'; 1024]);
+        h.session.enqueue_input(h.now, &[b'b'; 1024]);
         assert_eq!(h.drain(), "");
     }
     assert_eq!(h.send(b"bbb\r\nt2 NOOP\r\n"), "t2 OK NOOP completed\r\n");
@@ -56,7 +56,7 @@ fn ten_thousand_pipelined_commands() {
     for i in 0..10_000 {
         wire.extend_from_slice(format!("p{i} NOOP\r\n").as_bytes());
     }
-    h.session.enqueue_input(&wire);
+    h.session.enqueue_input(h.now, &wire);
     let mut answered = 0;
     let mut largest_output = 0;
     let mut out = Vec::new();
@@ -104,7 +104,7 @@ fn random_bytes_never_panic_and_stay_bounded() {
                 (state >> 24) as u8
             })
             .collect();
-        h.session.enqueue_input(&chunk);
+        h.session.enqueue_input(h.now, &chunk);
         h.drain();
         if h.closed {
             break;

@@ -49,7 +49,7 @@ fn start_server(runtime: &tokio::runtime::Runtime, identity: &Identity) -> Socke
     runtime.spawn(driver::listen(
         listener,
         acceptor,
-        move || ServerSession::new(config(), shared.clone()),
+        move || ServerSession::new(config(), shared.clone(), std::time::Instant::now()),
         driver::Hooks::default(),
     ));
     addr
@@ -66,7 +66,7 @@ fn start_cleartext_server(runtime: &tokio::runtime::Runtime, identity: &Identity
         let mut cfg = config();
         cfg.tls = false;
         cfg.starttls = starttls;
-        ServerSession::new(cfg, shared.clone())
+        ServerSession::new(cfg, shared.clone(), std::time::Instant::now())
     };
     runtime.spawn(driver::listen_starttls(listener, acceptor, make, driver::Hooks::default()));
     addr
@@ -251,7 +251,12 @@ fn the_driver_resolves_other_organisations_signets_through_its_hook() {
     let mut local = store();
     local.serve_domain("example.org");
     let shared = Arc::new(Mutex::new(local));
-    runtime.spawn(driver::listen(listener, acceptor, move || ServerSession::new(config(), shared.clone()), hooks));
+    runtime.spawn(driver::listen(
+        listener,
+        acceptor,
+        move || ServerSession::new(config(), shared.clone(), std::time::Instant::now()),
+        hooks,
+    ));
     runtime.block_on(async {
         let connector = driver::connector(std::slice::from_ref(&identity.ca_der)).unwrap();
         let mut client = Client::connect_tls(addr, "localhost", &connector, Limits::default()).await.unwrap();
@@ -283,7 +288,7 @@ fn a_cleartext_session_configured_as_tls_is_refused_before_the_greeting() {
     let served = runtime.spawn(async move {
         let (tcp, _) = listener.accept().await.unwrap();
         // `config()` says TLS is already up: served in the clear it would take logins.
-        let session = ServerSession::new(config(), Arc::new(Mutex::new(store())));
+        let session = ServerSession::new(config(), Arc::new(Mutex::new(store())), std::time::Instant::now());
         driver::serve_starttls(tcp, &acceptor, session, &driver::Hooks::default()).await
     });
     runtime.block_on(async {

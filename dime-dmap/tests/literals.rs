@@ -81,10 +81,73 @@ fn literal_over_the_limit_is_refused_before_any_data() {
 fn literals_before_login_are_capped_at_a_line() {
     let mut h = Harness::new();
     let out = h.send(b"A LOGIN {9000}\r\n");
-    assert_eq!(out, "A NO [TOOBIG] Literal of 9000 bytes is over the limit of 8192\r\n");
+    assert_eq!(out, "A NO [TOOBIG] Command is over the limit of 8192 bytes before authentication\r\n");
     assert_eq!(h.send(b"A LOGIN {5}\r\n"), CONTINUE);
     assert_eq!(h.send(b"alice {3}\r\n"), CONTINUE);
     assert_eq!(h.send(b"pwd\r\n"), "A NO [CANNOT] LOGIN is disabled, use AUTHENTICATE STACIE\r\n");
+}
+
+/// Issue 9: a chain of small non-synchronizing literals used to let a client with no account
+/// make one command of up to 32 MiB. Before login the whole command is capped at 8 KiB.
+#[test]
+fn a_chain_of_non_synchronizing_literals_before_login_is_capped() {
+    let mut h = Harness::new();
+    let mut wire = b"A LOGIN {4000+}\r\n".to_vec();
+    wire.extend([b'a'; 4000]);
+    wire.extend(b" {4000+}\r\n");
+    wire.extend([b'b'; 4000]);
+    // 8,026 bytes so far; 200 more would pass 8,192.
+    wire.extend(b" {200+}\r\n");
+    wire.extend([b'c'; 200]);
+    let before = h.session.store().outbox().len();
+    let out = h.send(&wire);
+    assert_eq!(
+        out,
+        "A BAD [TOOBIG] Command is over the limit of 8192 bytes before authentication\r\n\
+         * BYE Non-synchronizing literal over the limit\r\n"
+    );
+    assert!(h.closed);
+    assert_eq!(h.session.store().outbox().len(), before);
+}
+
+#[test]
+fn a_synchronizing_literal_that_passes_the_command_cap_before_login_is_refused() {
+    let mut h = Harness::new();
+    assert_eq!(h.send(b"A LOGIN {4000}\r\n"), CONTINUE);
+    let mut wire = vec![b'a'; 4000];
+    wire.extend(b" {4200}\r\n");
+    assert_eq!(h.send(&wire), "A NO [TOOBIG] Command is over the limit of 8192 bytes before authentication\r\n");
+    assert_eq!(h.send(b"B NOOP\r\n"), "B OK NOOP completed\r\n");
+}
+
+#[test]
+fn lines_between_literals_count_towards_the_command_cap_before_login() {
+    let mut h = Harness::new();
+    let mut wire = b"A LOGIN {4000+}\r\n".to_vec();
+    wire.extend([b'a'; 4000]);
+    // The line after the literal is short, but it carries the command past 8 KiB.
+    wire.extend([b' '; 4500]);
+    wire.extend(b"x\r\nB NOOP\r\n");
+    assert_eq!(
+        h.send(&wire),
+        "A BAD [TOOBIG] Command is over the limit of 8192 bytes before authentication\r\nB OK NOOP completed\r\n"
+    );
+}
+
+#[test]
+fn after_login_the_command_cap_gives_way_to_the_message_limit() {
+    let mut h = Harness::new();
+    h.login();
+    let mut wire = b"A SUBMIT {4000+}\r\n".to_vec();
+    wire.extend([7u8; 4000]);
+    wire.extend(b"\r\n");
+    let out = h.send(&wire);
+    assert!(out.starts_with("A OK [SUBMITTED"), "{out}");
+    let mut wire = b"B APPEND INBOX {20000}\r\n".to_vec();
+    assert_eq!(h.send(&wire), CONTINUE);
+    wire = vec![9u8; 20000];
+    wire.extend(b"\r\n");
+    assert_eq!(h.send(&wire), "B OK APPEND completed\r\n");
 }
 
 #[test]

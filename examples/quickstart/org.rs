@@ -140,7 +140,13 @@ impl Identity {
             signets: Some(Arc::new(move |address| Box::pin(resolver.clone().lookup(address)))),
         };
         tasks.push(tokio::spawn(async move {
-            let make = move || ServerSession::new(DmapConfig::new(&greeting, decoy.clone()), sessions.clone());
+            let make = move || {
+                ServerSession::new(
+                    DmapConfig::new(&greeting, decoy.clone()),
+                    sessions.clone(),
+                    std::time::Instant::now(),
+                )
+            };
             let _ = dmap_driver::listen(dmap_listener, acceptor, make, hooks).await;
         }));
 

@@ -104,7 +104,7 @@ impl Fixture {
         store.publish_signet("alice@example.org", self.world.author.signet.clone());
         let mut config = ServerConfig::new("example.net", DecoySecret::from_bytes([7; 32]));
         config.nonce = nonce;
-        ServerSession::new(config, store)
+        ServerSession::new(config, store, std::time::Instant::now())
     }
 }
 
@@ -157,7 +157,7 @@ impl Pair {
                     Ok(_) => {}
                     Err(Interrupt::Output(bytes)) => {
                         self.t.write("client", &bytes);
-                        self.server.enqueue_input(&bytes);
+                        self.server.enqueue_input(std::time::Instant::now(), &bytes);
                         moved = true;
                     }
                     Err(Interrupt::NeedMoreInput | Interrupt::AwaitingAnswer | Interrupt::Closed) => break,
@@ -173,12 +173,10 @@ impl Pair {
 /// Runs `steps` one after the other, each once the one before is answered; returns the
 /// transcript and the client's final state.
 fn converse(fixture: &Fixture, steps: Vec<Step>) -> (Vec<Value>, State) {
-    let mut pair = Pair {
-        client: ClientSession::new(Limits::default()),
-        server: fixture.server(),
-        t: Transcript::default(),
-        password: PASSWORD,
-    };
+    // The fixture's server runs with TLS active, as over implicit TLS.
+    let mut client = ClientSession::new(Limits::default());
+    client.tls_started();
+    let mut pair = Pair { client, server: fixture.server(), t: Transcript::default(), password: PASSWORD };
     pair.settle();
     for step in steps {
         match step {

@@ -113,6 +113,10 @@ pub struct ClientSession {
     next_tag: u32,
     /// STARTTLS was accepted and the handshake is not done: nothing is written or read.
     awaiting_tls: bool,
+    /// TLS protects the connection ([`ClientSession::tls_started`]).
+    tls: bool,
+    /// `AUTHENTICATE STACIE` may run without TLS ([`ClientSession::allow_insecure_auth`]).
+    insecure_auth: bool,
 }
 
 impl ClientSession {
@@ -132,6 +136,8 @@ impl ClientSession {
             selected: None,
             next_tag: 1,
             awaiting_tls: false,
+            tls: false,
+            insecure_auth: false,
         }
     }
 
@@ -172,6 +178,10 @@ impl ClientSession {
                     let limit = self.limits.max_line;
                     self.fail(DmapError::LineTooLong { limit });
                 }
+                Some(Fragment::MessageTooLong { .. }) => {
+                    let limit = self.limits.max_message;
+                    self.fail(DmapError::MessageTooLong { limit });
+                }
             }
         }
     }
@@ -209,8 +219,13 @@ impl ClientSession {
     /// Starts `AUTHENTICATE STACIE` for `username` (with SASL-IR when the server offers it).
     /// The challenge arrives as [`ClientEvent::Challenge`].
     ///
-    /// Errors: [`DmapError::Closed`].
+    /// Errors: [`DmapError::InsecureAuth`], before anything is sent, when TLS does not protect
+    /// the connection ([`ClientSession::tls_started`] was not called) and
+    /// [`ClientSession::allow_insecure_auth`] was not either; [`DmapError::Closed`].
     pub fn authenticate_stacie(&mut self, username: &str) -> Result<Tag> {
+        if !self.tls && !self.insecure_auth {
+            return Err(DmapError::InsecureAuth);
+        }
         let initial = self.has_capability("SASL-IR").then(|| username.as_bytes().to_vec());
         let stage = if initial.is_some() { Stage::SaslChallenge } else { Stage::SaslUsername(username.into()) };
         let body = CommandBody::Authenticate { mechanism: MECHANISM.into(), initial };
@@ -250,12 +265,26 @@ impl ClientSession {
         Ok(())
     }
 
-    /// The driver finished the TLS handshake after [`ClientEvent::StartTls`]. The capabilities
-    /// learnt in the clear are forgotten (RFC 3501 §6.2.1): send `CAPABILITY` again.
+    /// The driver finished a TLS handshake: after [`ClientEvent::StartTls`], or (implicit TLS)
+    /// before the greeting, right after creating the session. The capabilities learnt in the
+    /// clear are forgotten (RFC 3501 §6.2.1): send `CAPABILITY` again.
     pub fn tls_started(&mut self) {
         self.awaiting_tls = false;
+        self.tls = true;
         self.capabilities.clear();
         self.release_held();
+    }
+
+    /// Lets [`ClientSession::authenticate_stacie`] run over a connection that TLS does not
+    /// protect (tests, loopback, a tunnel the application trusts). STACIE does not reveal the
+    /// password, but everything after the login travels in the clear.
+    pub fn allow_insecure_auth(&mut self) {
+        self.insecure_auth = true;
+    }
+
+    /// Whether TLS protects the connection.
+    pub fn is_tls(&self) -> bool {
+        self.tls
     }
 
     // --- sending ------------------------------------------------------------------------

@@ -44,6 +44,12 @@ pub enum Fragment {
         /// The first bytes of the dropped message.
         head: Vec<u8>,
     },
+    /// A line within the line limit would have grown the message past the message limit. As for
+    /// [`Fragment::LineTooLong`], the message is dropped and the rest of the line skipped.
+    MessageTooLong {
+        /// The first bytes of the dropped message.
+        head: Vec<u8>,
+    },
 }
 
 /// Bytes of a dropped message kept in [`Fragment::LineTooLong`].
@@ -120,6 +126,12 @@ impl Fragmentizer {
     /// Bytes received and not yet part of a returned fragment.
     pub fn buffered(&self) -> usize {
         self.input.len() - self.pos + self.message.len()
+    }
+
+    /// Changes the message limit (e.g. a smaller one before authentication). It applies to
+    /// every byte moved into a message from now on, including the current one.
+    pub fn set_max_message(&mut self, max_message: usize) {
+        self.limits.max_message = max_message;
     }
 
     /// Switches literal recognition on (commands, responses) or off (raw lines: the
@@ -209,15 +221,21 @@ impl Fragmentizer {
         let rest = self.input.get(self.pos..).unwrap_or_default();
         let window = rest.get(..room.saturating_add(1).min(rest.len())).unwrap_or_default();
         let Some(i) = window.iter().position(|&b| b == b'\n') else {
-            if rest.len() > room || self.message.len() + rest.len() > self.limits.max_message {
-                return Some(self.too_long());
+            if rest.len() > room {
+                return Some(self.too_long(false));
+            }
+            if self.message.len() + rest.len() > self.limits.max_message {
+                return Some(self.too_long(true));
             }
             self.message.extend_from_slice(rest);
             self.pos = self.input.len();
             return None;
         };
-        if i + 1 > room || self.message.len() + i + 1 > self.limits.max_message {
-            return Some(self.too_long());
+        if i + 1 > room {
+            return Some(self.too_long(false));
+        }
+        if self.message.len() + i + 1 > self.limits.max_message {
+            return Some(self.too_long(true));
         }
         self.message.extend_from_slice(window.get(..=i).unwrap_or_default());
         self.pos += i + 1;
@@ -234,7 +252,9 @@ impl Fragmentizer {
         }
     }
 
-    fn too_long(&mut self) -> Fragment {
+    /// Drops the message and skips the rest of the line; `message`: the message limit, not the
+    /// line limit, was exceeded.
+    fn too_long(&mut self, message: bool) -> Fragment {
         let mut head = core::mem::take(&mut self.message);
         if head.is_empty() {
             let rest = self.input.get(self.pos..).unwrap_or_default();
@@ -243,7 +263,7 @@ impl Fragmentizer {
         }
         head.truncate(HEAD_LEN);
         self.state = State::Skip;
-        Fragment::LineTooLong { head }
+        if message { Fragment::MessageTooLong { head } } else { Fragment::LineTooLong { head } }
     }
 }
 
@@ -338,6 +358,24 @@ mod tests {
         f.accept_literal();
         // Lines 10 + 7 + 7 and literals 10 + 10 make 44 so far; 10 more would pass 50.
         assert_eq!(f.progress(), Some(Fragment::Announced { length: 10, mode: LiteralMode::Sync, fits: false }));
+    }
+
+    #[test]
+    fn lowered_message_limit_caps_lines_and_literals_together() {
+        let mut f = Fragmentizer::new(limits());
+        f.set_max_message(21);
+        // 11 bytes of line, then a 10-byte literal: the message is 21 bytes, at the limit.
+        f.enqueue(b"t A {10+}\r\n0123456789");
+        assert_eq!(f.progress(), Some(Fragment::Announced { length: 10, mode: LiteralMode::NonSync, fits: true }));
+        f.accept_literal();
+        assert_eq!(f.progress(), None);
+        // One more byte of line passes the message limit though the line is short.
+        f.enqueue(b"x\r\nt2 NOOP\r\n");
+        assert_eq!(f.progress(), Some(Fragment::MessageTooLong { head: b"t A {10+}\r\n0123456789".to_vec() }));
+        assert_eq!(f.progress(), Some(Fragment::Message(b"t2 NOOP\r\n".to_vec())));
+        // A literal that would pass it does not fit.
+        f.enqueue(b"t3 A {19}\r\n");
+        assert_eq!(f.progress(), Some(Fragment::Announced { length: 19, mode: LiteralMode::Sync, fits: false }));
     }
 
     #[test]

@@ -20,7 +20,8 @@
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(driver::io)?;
 //! let decoy = DecoySecret::generate()?;
 //! driver::listen(listener, acceptor, move || {
-//!     ServerSession::new(ServerConfig::new("example.org", decoy.clone()), store.clone())
+//!     let now = std::time::Instant::now();
+//!     ServerSession::new(ServerConfig::new("example.org", decoy.clone()), store.clone(), now)
 //! }, driver::Hooks::default()).await
 //! # }
 //! ```
@@ -147,6 +148,8 @@ enum Exit {
 /// Runs `session` over `stream` until it closes or asks for TLS. Output is written (and
 /// flushed) in the order the session returns it; input is read only when the session needs
 /// more, one chunk at a time, so at most one chunk is buffered beyond the current command.
+/// While waiting for input it also waits for the session's deadline
+/// ([`ServerSession::poll_timeout`]) and lets the session end itself when it passes.
 async fn drive<IO, S>(stream: &mut IO, session: &mut ServerSession<S>, hooks: &Hooks) -> Result<Exit>
 where
     IO: AsyncRead + AsyncWrite + Unpin,
@@ -175,21 +178,35 @@ where
             // Every lookup is answered above, as soon as its event arrives.
             Err(Interrupt::AwaitingAnswer) => return Err(DmapError::NotWaiting("a lookup the driver was told of")),
             Err(Interrupt::NeedMoreInput) => {
-                let read = match &hooks.changes {
-                    Some(notify) => tokio::select! {
-                        read = stream.read(&mut buffer) => read,
-                        () = notify.notified() => {
-                            session.refresh();
-                            continue;
-                        }
-                    },
-                    None => stream.read(&mut buffer).await,
+                let deadline = session.poll_timeout();
+                let timeout = async {
+                    match deadline {
+                        Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+                        None => std::future::pending().await,
+                    }
+                };
+                let changed = async {
+                    match &hooks.changes {
+                        Some(notify) => notify.notified().await,
+                        None => std::future::pending().await,
+                    }
+                };
+                let read = tokio::select! {
+                    read = stream.read(&mut buffer) => read,
+                    () = changed => {
+                        session.refresh();
+                        continue;
+                    }
+                    () = timeout => {
+                        session.handle_timeout(std::time::Instant::now());
+                        continue;
+                    }
                 };
                 let n = read.map_err(io)?;
                 if n == 0 {
                     return Ok(Exit::Closed);
                 }
-                session.enqueue_input(buffer.get(..n).unwrap_or_default());
+                session.enqueue_input(std::time::Instant::now(), buffer.get(..n).unwrap_or_default());
             }
         }
     }
@@ -375,7 +392,7 @@ impl Client<tokio_rustls::client::TlsStream<TcpStream>> {
         let dial = Dial::new();
         let tcp = dial.connect(addr).await.map_err(edge)?;
         let stream = dial.handshake(connector.connect(name, tcp)).await.map_err(edge)?;
-        Client::new(stream, limits).await
+        Client::start(stream, limits, true).await
     }
 }
 
@@ -420,14 +437,26 @@ impl Client<TcpStream> {
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> Client<IO> {
-    /// Wraps a connected stream and reads the greeting.
+    /// Wraps a connected stream and reads the greeting. The stream counts as not protected by
+    /// TLS: [`Client::authenticate_stacie`] is refused on it unless
+    /// [`Client::allow_insecure_auth`] is called ([`Client::connect_tls`] and
+    /// [`Client::starttls`] give clients that TLS protects).
     ///
     /// Errors: [`DmapError::Io`]; [`DmapError::Closed`] when the server greets with `BYE` or
     /// closes.
     pub async fn new(stream: IO, limits: Limits) -> Result<Self> {
+        Client::start(stream, limits, false).await
+    }
+
+    /// [`Client::new`]; `tls`: the stream is a TLS stream whose handshake is done.
+    async fn start(stream: IO, limits: Limits, tls: bool) -> Result<Self> {
+        let mut session = ClientSession::new(limits);
+        if tls {
+            session.tls_started();
+        }
         let mut client = Client {
             stream,
-            session: ClientSession::new(limits),
+            session,
             buffer: vec![0u8; READ_CHUNK],
             greeting: Status::untagged(StatusKind::Bye, None, ""),
         };
@@ -442,6 +471,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Client<IO> {
                 _ => {}
             }
         }
+    }
+
+    /// Lets [`Client::authenticate_stacie`] run although TLS does not protect the connection
+    /// ([`ClientSession::allow_insecure_auth`]).
+    pub fn allow_insecure_auth(&mut self) {
+        self.session.allow_insecure_auth();
     }
 
     /// The greeting.
@@ -514,8 +549,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Client<IO> {
 
     /// Logs in with `AUTHENTICATE STACIE`; the STACIE derivation runs on this task.
     ///
-    /// Errors: [`DmapError::Rejected`] (`NO [AUTHENTICATIONFAILED]` for a wrong user or
-    /// password), [`DmapError::Core`] for a password STACIE refuses.
+    /// Errors: [`DmapError::InsecureAuth`] when TLS does not protect the connection (see
+    /// [`Client::allow_insecure_auth`]); [`DmapError::Rejected`] (`NO [AUTHENTICATIONFAILED]`
+    /// for a wrong user or password), [`DmapError::Core`] for a password STACIE refuses.
     pub async fn authenticate_stacie(&mut self, username: &str, password: &[u8]) -> Result<Completion> {
         // Check the password before the exchange starts, so a refused one never reaches it.
         Password::new(password)?;

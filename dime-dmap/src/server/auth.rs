@@ -110,6 +110,8 @@ impl<S: Store> ServerSession<S> {
     fn login(&mut self, tag: &Tag, username: String) {
         self.user = Some(username.clone());
         self.auth_failures = 0;
+        // The whole-command limit before login gives way to the full message limit.
+        self.fragments.set_max_message(self.config.limits.max_message);
         let caps = self.capabilities();
         self.done(tag, NAME, StatusKind::Ok, Some(Code::Capability(caps)), "AUTHENTICATE completed");
         self.event(Event::LoggedIn { user: username });

@@ -5,6 +5,23 @@
 //! [`Interrupt::NeedMoreInput`]; each [`Interrupt::Output`] must be written to the peer in the
 //! order returned.
 //!
+//! ## Time
+//!
+//! Every call that depends on the time takes `now` ([`ServerSession::new`],
+//! [`ServerSession::enqueue_input`], [`ServerSession::handle_timeout`]); the session never reads
+//! a clock. After draining, the driver waits for input until [`ServerSession::poll_timeout`] and
+//! calls [`ServerSession::handle_timeout`] when that instant passes: the session then queues
+//! `* BYE Autologout; ...` and closes (`docs/dmap.md` §8.1). The deadline is the earliest of
+//!
+//! * before authentication: [`Limits::login_timeout`] after the session started;
+//! * after authentication: [`Limits::idle_timeout`] after the last byte received (also while
+//!   idling);
+//! * while a command is started but not complete (a partial line, literal data, an
+//!   `AUTHENTICATE` exchange waiting for its next line): [`Limits::command_timeout`] after the
+//!   last byte received.
+//!
+//! There is none while a signet lookup is out or after the session ended.
+//!
 //! ## Drain order
 //!
 //! [`ServerSession::next`] returns, in this order:
@@ -19,14 +36,17 @@
 //! 3. [`Interrupt::AwaitingAnswer`] while a signet lookup is out ([`Event::SignetLookup`]):
 //!    buffered input waits, and nothing more should be read, until
 //!    [`ServerSession::signet_resolved`] answers;
-//! 4. otherwise it reads buffered input one fragment at a time (a whole command, a literal
+//! 4. while a `FETCH` runs, the answer for its next message (an object literal larger than
+//!    [`Limits::output_chunk`] comes in pieces of at most that size, each only after the one
+//!    before was taken), then its completion; no input is read meanwhile;
+//! 5. otherwise it reads buffered input one fragment at a time (a whole command, a literal
 //!    announcement, a line of the `AUTHENTICATE` or `IDLE` exchanges) until that produces
 //!    output or an event, and returns the first item of it;
-//! 5. [`Interrupt::NeedMoreInput`] when the buffered input holds no complete fragment.
+//! 6. [`Interrupt::NeedMoreInput`] when the buffered input holds no complete fragment.
 //!
 //! The greeting is queued when the session is created. At most one command is executed per
-//! step of 4, so output never runs ahead of what the driver has drained by more than one
-//! command's responses.
+//! step of 5, and a `FETCH` one message per step of 4, so output never runs ahead of what the
+//! driver has drained by more than one command's (or one message's) responses.
 //!
 //! ## States
 //!
@@ -36,9 +56,12 @@
 
 mod auth;
 mod dime;
+mod fetch;
 mod mailbox;
 
 use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Instant;
 
 use dime_core::stacie::{Credentials, Nonce};
 
@@ -129,6 +152,12 @@ pub enum Event {
 #[derive(Debug)]
 enum Queued {
     Output(Vec<u8>),
+    /// `data[start..end]`, handed out in pieces of at most [`Limits::output_chunk`] bytes.
+    Literal {
+        data: Arc<Vec<u8>>,
+        start: usize,
+        end: usize,
+    },
     Event(Event),
 }
 
@@ -146,6 +175,8 @@ enum Phase {
     /// `SIGNET` handed to the driver; nothing more is read until
     /// [`ServerSession::signet_resolved`].
     Resolving { tag: Tag, address: String },
+    /// A `FETCH` answering one message per step; nothing more is read until it completes.
+    Fetching(Box<fetch::FetchJob>),
     /// Ended.
     Closed,
 }
@@ -188,6 +219,11 @@ pub struct ServerSession<S: Store> {
     selected: Option<Selected>,
     errors: usize,
     auth_failures: usize,
+    /// When an unauthenticated session ends ([`Limits::login_timeout`] after it started;
+    /// `None` if that is past the clock's range).
+    login_deadline: Option<Instant>,
+    /// When the last byte was received (or the session started).
+    last_input: Instant,
 }
 
 /// Fixed response texts (`docs/dmap.md` §7).
@@ -207,13 +243,19 @@ pub(crate) mod text {
     pub const TLS_UNAVAILABLE: &str = "STARTTLS is not available";
     pub const BEGIN_TLS: &str = "Begin TLS negotiation now";
     pub const READ_ONLY: &str = "Mailbox is read-only";
+    pub const BYE_IDLE: &str = "Autologout; idle for too long";
+    pub const BYE_LOGIN_TIME: &str = "Autologout; authentication took too long";
+    pub const BYE_COMMAND_TIME: &str = "Autologout; command not completed in time";
 }
 
 impl<S: Store> ServerSession<S> {
-    /// A new session; the greeting is queued.
-    pub fn new(config: ServerConfig, store: S) -> ServerSession<S> {
-        let fragments = Fragmentizer::new((&config.limits).into());
+    /// A new session that starts at `now`; the greeting is queued.
+    pub fn new(config: ServerConfig, store: S, now: Instant) -> ServerSession<S> {
+        let mut fragments = Fragmentizer::new((&config.limits).into());
+        fragments.set_max_message(config.limits.max_message.min(config.limits.max_prelogin_command));
         let mut session = ServerSession {
+            login_deadline: now.checked_add(config.limits.login_timeout),
+            last_input: now,
             tls: config.tls,
             config,
             store,
@@ -231,12 +273,58 @@ impl<S: Store> ServerSession<S> {
         session
     }
 
-    /// Appends bytes received from the client. Bytes given after the session ended, or between
-    /// [`Event::StartTls`] and [`ServerSession::tls_started`], are dropped unread.
-    pub fn enqueue_input(&mut self, bytes: &[u8]) {
-        if !matches!(self.phase, Phase::Closed | Phase::AwaitingTls) {
+    /// Appends bytes received from the client at `now`. Bytes given after the session ended,
+    /// or between [`Event::StartTls`] and [`ServerSession::tls_started`], are dropped unread.
+    pub fn enqueue_input(&mut self, now: Instant, bytes: &[u8]) {
+        if !matches!(self.phase, Phase::Closed | Phase::AwaitingTls) && !bytes.is_empty() {
             self.fragments.enqueue(bytes);
+            self.last_input = now;
         }
+    }
+
+    /// When [`ServerSession::handle_timeout`] must be called, if ever (see the module
+    /// documentation). Meaningful after `next` returned [`Interrupt::NeedMoreInput`].
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if matches!(self.phase, Phase::Closed | Phase::Resolving { .. }) {
+            return None;
+        }
+        let limits = &self.config.limits;
+        let session = match self.user {
+            None => self.login_deadline,
+            Some(_) => self.last_input.checked_add(limits.idle_timeout),
+        };
+        let command = self.command_started().then(|| self.last_input.checked_add(limits.command_timeout)).flatten();
+        // A deadline past the clock's range (a configured `Duration::MAX`) never comes.
+        [session, command].into_iter().flatten().min()
+    }
+
+    /// Ends the session if its deadline has passed at `now`: queues `* BYE Autologout; ...`
+    /// (nothing while a TLS handshake runs) and closes. Earlier, it does nothing.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let Some(deadline) = self.poll_timeout() else { return };
+        if now < deadline {
+            return;
+        }
+        if matches!(self.phase, Phase::AwaitingTls) {
+            self.end();
+            return;
+        }
+        let limits = &self.config.limits;
+        let command_passed = self.last_input.checked_add(limits.command_timeout).is_some_and(|d| now >= d);
+        let text = if self.command_started() && command_passed {
+            text::BYE_COMMAND_TIME
+        } else if self.user.is_none() {
+            text::BYE_LOGIN_TIME
+        } else {
+            text::BYE_IDLE
+        };
+        self.close(text);
+    }
+
+    /// Whether a command has started and not completed: input buffered that holds no whole
+    /// fragment, or an `AUTHENTICATE` exchange waiting for the client's next line.
+    fn command_started(&self) -> bool {
+        self.fragments.buffered() > 0 || matches!(self.phase, Phase::Authenticating { .. })
     }
 
     /// The next output, event or interrupt; see the module documentation for the order.
@@ -245,6 +333,13 @@ impl<S: Store> ServerSession<S> {
         loop {
             match self.queue.pop_front() {
                 Some(Queued::Output(bytes)) => return Err(Interrupt::Output(bytes)),
+                Some(Queued::Literal { data, start, end }) => {
+                    let cut = end.min(start.saturating_add(self.config.limits.output_chunk.max(1)));
+                    if cut < end {
+                        self.queue.push_front(Queued::Literal { data: data.clone(), start: cut, end });
+                    }
+                    return Err(Interrupt::Output(data.get(start..cut).unwrap_or_default().to_vec()));
+                }
                 Some(Queued::Event(event)) => return Ok(event),
                 None => {}
             }
@@ -252,6 +347,10 @@ impl<S: Store> ServerSession<S> {
                 Phase::Closed => return Err(Interrupt::Closed),
                 Phase::AwaitingTls => return Err(Interrupt::NeedMoreInput),
                 Phase::Resolving { .. } => return Err(Interrupt::AwaitingAnswer),
+                Phase::Fetching(_) => {
+                    self.fetch_step();
+                    continue;
+                }
                 _ => {}
             }
             match self.fragments.progress() {
@@ -336,10 +435,23 @@ impl<S: Store> ServerSession<S> {
 
     // --- output -------------------------------------------------------------------------
 
+    /// Queues bytes, merged into the output before them unless that would pass
+    /// [`Limits::output_chunk`].
     fn output(&mut self, bytes: Vec<u8>) {
+        let chunk = self.config.limits.output_chunk;
         match self.queue.back_mut() {
-            Some(Queued::Output(last)) => last.extend_from_slice(&bytes),
+            Some(Queued::Output(last)) if last.len() + bytes.len() <= chunk => last.extend_from_slice(&bytes),
             _ => self.queue.push_back(Queued::Output(bytes)),
+        }
+    }
+
+    /// Queues `data[start..end]` without copying it; [`ServerSession::next`] hands it out in
+    /// pieces.
+    fn output_literal(&mut self, data: &Arc<Vec<u8>>, start: usize, end: usize) {
+        if end - start <= self.config.limits.output_chunk {
+            self.output(data.get(start..end).unwrap_or_default().to_vec());
+        } else {
+            self.queue.push_back(Queued::Literal { data: data.clone(), start, end });
         }
     }
 
@@ -398,19 +510,43 @@ impl<S: Store> ServerSession<S> {
                 Phase::Command => self.command(&bytes),
                 Phase::Authenticating { tag, step } => self.auth_line(tag, step, &bytes),
                 Phase::Idling { tag } => self.idle_line(tag, &bytes),
-                phase @ (Phase::AwaitingTls | Phase::Resolving { .. } | Phase::Closed) => self.phase = phase,
+                phase @ (Phase::AwaitingTls | Phase::Resolving { .. } | Phase::Fetching(_) | Phase::Closed) => {
+                    self.phase = phase;
+                }
             },
             Fragment::Announced { length, mode, fits } => self.announced(length, mode, fits),
-            Fragment::LineTooLong { head } => self.line_too_long(&head),
+            Fragment::LineTooLong { head } => self.line_too_long(&head, false),
+            Fragment::MessageTooLong { head } => self.line_too_long(&head, true),
         }
+    }
+
+    /// The refusal of a command that passes the whole-command limit before authentication.
+    fn prelogin_too_big(&self) -> String {
+        let limit = self.config.limits.max_prelogin_command;
+        format!("Command is over the limit of {limit} bytes before authentication")
     }
 
     fn announced(&mut self, length: u64, mode: LiteralMode, fits: bool) {
         let limits = self.config.limits;
-        // Before authentication no command needs more than a line's worth of literal data.
-        let limit = if self.user.is_some() { limits.max_literal } else { limits.max_line };
-        let fits = fits && length <= limit as u64;
+        // Before authentication the whole command, all its literals together, must stay under
+        // `max_prelogin_command` (the fragmentizer's message limit until login).
+        let limit = if self.user.is_some() { limits.max_literal } else { limits.max_prelogin_command };
+        let over_command = self.user.is_none()
+            && (self.fragments.current().len() as u64).saturating_add(length) > limits.max_prelogin_command as u64;
+        let fits = fits && length <= limit as u64 && !over_command;
         let tag = Command::parse_tag(self.fragments.current());
+        if over_command && (mode == LiteralMode::Sync || length <= limits.max_non_sync_literal as u64) {
+            let text = self.prelogin_too_big();
+            if mode == LiteralMode::NonSync {
+                // The data is already on its way and cannot be told apart from commands.
+                self.status(tag, StatusKind::Bad, Some(Code::TooBig), &text);
+                self.close(text::BYE_NON_SYNC);
+            } else {
+                self.fragments.discard_message();
+                self.status(tag, StatusKind::No, Some(Code::TooBig), &text);
+            }
+            return;
+        }
         if mode == LiteralMode::NonSync && (!fits || length > limits.max_non_sync_literal as u64) {
             let text = format!(
                 "Non-synchronizing literal of {length} bytes is over the limit of {}",
@@ -432,7 +568,7 @@ impl<S: Store> ServerSession<S> {
         }
     }
 
-    fn line_too_long(&mut self, head: &[u8]) {
+    fn line_too_long(&mut self, head: &[u8], message: bool) {
         let tag = match core::mem::replace(&mut self.phase, Phase::Command) {
             Phase::Authenticating { tag, .. } | Phase::Idling { tag } => {
                 self.fragments.set_literals(true);
@@ -440,7 +576,11 @@ impl<S: Store> ServerSession<S> {
             }
             _ => Command::parse_tag(head),
         };
-        let text = format!("Line is longer than {} bytes", self.config.limits.max_line);
+        let text = match message {
+            false => format!("Line is longer than {} bytes", self.config.limits.max_line),
+            true if self.user.is_none() => self.prelogin_too_big(),
+            true => format!("Command is over the limit of {} bytes", self.config.limits.max_message),
+        };
         self.status(tag, StatusKind::Bad, Some(Code::TooBig), &text);
     }
 
@@ -519,7 +659,7 @@ impl<S: Store> ServerSession<S> {
             CommandBody::Select(mailbox) => self.select(&tag, mailbox, false),
             CommandBody::Examine(mailbox) => self.select(&tag, mailbox, true),
             CommandBody::Status { mailbox, items } => self.mailbox_status(&tag, &mailbox, &items),
-            CommandBody::Fetch { uid, set, items } => self.fetch(&tag, uid, &set, &items),
+            CommandBody::Fetch { uid, set, items } => self.fetch(tag, uid, &set, &items),
             CommandBody::Store { uid, set, mode, silent, flags } => {
                 self.store_flags(&tag, uid, &set, mode, silent, &flags);
             }

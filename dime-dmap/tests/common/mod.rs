@@ -2,6 +2,8 @@
 //! byte for byte as a client would.
 #![allow(dead_code)]
 
+use std::time::{Duration, Instant};
+
 use dime_core::stacie::{Credentials, Password, Username};
 use dime_dmap::codec::{DateTime, Flag, Mailbox};
 use dime_dmap::sasl::{Challenge, DecoySecret};
@@ -42,11 +44,13 @@ pub fn object(n: u8) -> Vec<u8> {
     out
 }
 
-/// A server session and the events it produced.
+/// A server session and the events it produced, on a simulated clock.
 pub struct Harness {
     pub session: ServerSession<MemoryStore>,
     pub events: Vec<Event>,
     pub closed: bool,
+    /// The simulated time: every input is given at `now`; [`Harness::advance`] moves it.
+    pub now: Instant,
 }
 
 impl Harness {
@@ -55,7 +59,9 @@ impl Harness {
     }
 
     pub fn with(config: ServerConfig, store: MemoryStore) -> Harness {
-        let mut harness = Harness { session: ServerSession::new(config, store), events: Vec::new(), closed: false };
+        let now = Instant::now();
+        let mut harness =
+            Harness { session: ServerSession::new(config, store, now), events: Vec::new(), closed: false, now };
         let greeting = harness.drain();
         assert!(greeting.starts_with("* OK [CAPABILITY IMAP4rev1 DMAPv1 AUTH=STACIE"), "{greeting}");
         harness
@@ -67,11 +73,16 @@ impl Harness {
     }
 
     pub fn drain_bytes(&mut self) -> Vec<u8> {
+        self.drain_pieces().concat()
+    }
+
+    /// Everything the session has to say now, as the pieces it handed out.
+    pub fn drain_pieces(&mut self) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
         loop {
             match self.session.next() {
                 Ok(event) => self.events.push(event),
-                Err(Interrupt::Output(bytes)) => out.extend_from_slice(&bytes),
+                Err(Interrupt::Output(bytes)) => out.push(bytes),
                 Err(Interrupt::NeedMoreInput | Interrupt::AwaitingAnswer) => return out,
                 Err(Interrupt::Closed) => {
                     self.closed = true;
@@ -81,15 +92,23 @@ impl Harness {
         }
     }
 
+    /// Moves the simulated clock on, lets the session handle its deadline, and returns what it
+    /// said.
+    pub fn advance(&mut self, by: Duration) -> String {
+        self.now += by;
+        self.session.handle_timeout(self.now);
+        self.drain()
+    }
+
     /// Sends bytes and returns the answer.
     pub fn send(&mut self, bytes: &[u8]) -> String {
-        self.session.enqueue_input(bytes);
+        self.session.enqueue_input(self.now, bytes);
         self.drain()
     }
 
     /// Sends bytes and returns the answer as bytes (for binary literals).
     pub fn send_bytes(&mut self, bytes: &[u8]) -> Vec<u8> {
-        self.session.enqueue_input(bytes);
+        self.session.enqueue_input(self.now, bytes);
         self.drain_bytes()
     }
 

@@ -1,0 +1,185 @@
+//! FETCH under hostile item lists: repeats merged, an output budget per command, and large
+//! objects streamed in bounded pieces, one message at a time.
+
+mod common;
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Instant;
+
+use common::{Harness, USER, config, store};
+use dime_core::stacie::Credentials;
+use dime_dmap::codec::{DateTime, Flag, Mailbox};
+use dime_dmap::server::ServerSession;
+use dime_dmap::store::{KeyfileRecord, MailboxView, MemoryStore, SignetAnswer, Store};
+use dime_dmap::{Interrupt, Limits, Result};
+use dime_signet::Signet;
+
+/// A memory store that counts `object` calls.
+struct Counting {
+    inner: MemoryStore,
+    objects: Rc<Cell<usize>>,
+}
+
+impl Store for Counting {
+    fn credentials(&mut self, username: &str) -> Result<Option<Credentials>> {
+        self.inner.credentials(username)
+    }
+    fn mailboxes(&mut self, user: &str) -> Result<Vec<Mailbox>> {
+        self.inner.mailboxes(user)
+    }
+    fn mailbox(&mut self, user: &str, mailbox: &Mailbox) -> Result<MailboxView> {
+        self.inner.mailbox(user, mailbox)
+    }
+    fn object(&mut self, user: &str, mailbox: &Mailbox, uid: u32) -> Result<Vec<u8>> {
+        self.objects.set(self.objects.get() + 1);
+        self.inner.object(user, mailbox, uid)
+    }
+    fn set_flags(&mut self, user: &str, mailbox: &Mailbox, uid: u32, flags: &[Flag]) -> Result<()> {
+        self.inner.set_flags(user, mailbox, uid, flags)
+    }
+    fn expunge(&mut self, user: &str, mailbox: &Mailbox) -> Result<Vec<u32>> {
+        self.inner.expunge(user, mailbox)
+    }
+    fn append(
+        &mut self,
+        user: &str,
+        mailbox: &Mailbox,
+        flags: &[Flag],
+        date: Option<DateTime>,
+        object: Vec<u8>,
+    ) -> Result<u32> {
+        self.inner.append(user, mailbox, flags, date, object)
+    }
+    fn submit(&mut self, user: &str, object: Vec<u8>) -> Result<String> {
+        self.inner.submit(user, object)
+    }
+    fn issue_signet(&mut self, user: &str, request: &Signet) -> Result<(String, Signet)> {
+        self.inner.issue_signet(user, request)
+    }
+    fn signet(&mut self, address: &str) -> Result<SignetAnswer> {
+        self.inner.signet(address)
+    }
+    fn store_keyfile(&mut self, user: &str, record: KeyfileRecord) -> Result<()> {
+        self.inner.store_keyfile(user, record)
+    }
+    fn keyfile(&mut self, user: &str) -> Result<Option<KeyfileRecord>> {
+        self.inner.keyfile(user)
+    }
+}
+
+const MIB: usize = 1024 * 1024;
+
+/// A session logged in with INBOX selected, holding the three small messages of
+/// `common::store` and a fourth of 1 MiB.
+fn big_mailbox(limits: Limits) -> (ServerSession<Counting>, Rc<Cell<usize>>) {
+    let mut inner = store();
+    let big: Vec<u8> = (0..MIB).map(|i| (i % 251) as u8).collect();
+    inner.append(USER, &Mailbox::inbox(), &[], Some(DateTime::UNIX_EPOCH), big).unwrap();
+    let objects = Rc::new(Cell::new(0));
+    let mut cfg = config();
+    cfg.limits = limits;
+    let now = Instant::now();
+    let mut session = ServerSession::new(cfg, Counting { inner, objects: objects.clone() }, now);
+    drain(&mut session);
+    session.enqueue_input(now, format!("L AUTHENTICATE STACIE {}\r\n", common::b64(USER.as_bytes())).as_bytes());
+    let challenge = common::decode_challenge(&String::from_utf8(drain(&mut session).concat()).unwrap());
+    let token = challenge.answer(
+        &dime_core::stacie::Username::new(USER.as_bytes()).unwrap(),
+        &dime_core::stacie::Password::new(common::PASSWORD.as_bytes()).unwrap(),
+    );
+    session.enqueue_input(now, format!("{}\r\nS SELECT INBOX\r\n", common::b64(token.as_bytes())).as_bytes());
+    let out = String::from_utf8(drain(&mut session).concat()).unwrap();
+    assert!(out.ends_with("S OK [READ-WRITE] SELECT completed\r\n"), "{out}");
+    objects.set(0);
+    (session, objects)
+}
+
+fn drain<S: Store>(session: &mut ServerSession<S>) -> Vec<Vec<u8>> {
+    let mut pieces = Vec::new();
+    loop {
+        match session.next() {
+            Ok(_) => {}
+            Err(Interrupt::Output(bytes)) => pieces.push(bytes),
+            Err(_) => return pieces,
+        }
+    }
+}
+
+#[test]
+fn repeated_items_are_answered_once() {
+    let mut h = Harness::new();
+    h.select_inbox();
+    let obj = common::object(0);
+    let literal = format!("{{{}}}\r\n{}", obj.len(), String::from_utf8_lossy(&obj));
+    let out = h.send(b"A FETCH 1 (UID RFC822.SIZE UID BODY.PEEK[] BODY.PEEK[] RFC822.SIZE)\r\n");
+    assert_eq!(out, format!("* 1 FETCH (UID 1 RFC822.SIZE 306 BODY[] {literal})\r\nA OK FETCH completed\r\n"));
+    // BODY[] and BODY.PEEK[] of one range are one item; \Seen is set because one form sets it.
+    let out = h.send(b"A FETCH 1 (BODY.PEEK[] BODY[] BODY.PEEK[])\r\n");
+    assert_eq!(out, format!("* 1 FETCH (BODY[] {literal} FLAGS (\\Seen))\r\nA OK FETCH completed\r\n"));
+}
+
+/// Issue 9: `FETCH 1 (RFC822 RFC822 ...)` made the server copy the object once per item.
+/// Now the store is asked once per message and the copies are never made.
+#[test]
+fn the_object_is_read_once_per_message_whatever_the_items() {
+    let (mut session, objects) = big_mailbox(Limits::default());
+    let mut command = b"A FETCH 4 (".to_vec();
+    for i in 0..40 {
+        command.extend(format!("RFC822 BODY.PEEK[] BODY.PEEK[]<{i}.{MIB}> ").as_bytes());
+    }
+    command.extend(b"UID)\r\n");
+    session.enqueue_input(Instant::now(), &command);
+    let pieces = drain(&mut session);
+    assert_eq!(objects.get(), 1);
+    let chunk = Limits::default().output_chunk;
+    assert!(pieces.iter().all(|p| p.len() <= chunk), "a piece over {chunk} bytes");
+    // RFC822 and BODY[] once each, 40 partials of 1 MiB minus their offsets.
+    let expected: usize = 2 * MIB + (0..40).map(|i| MIB - i).sum::<usize>();
+    let total: usize = pieces.iter().map(Vec::len).sum();
+    assert!(total > expected && total < expected + 4096, "{total}");
+    assert!(String::from_utf8_lossy(pieces.last().unwrap()).ends_with("A OK FETCH completed\r\n"));
+}
+
+#[test]
+fn a_large_fetch_is_handed_out_in_pieces_one_message_at_a_time() {
+    let (mut session, objects) = big_mailbox(Limits::default());
+    session.enqueue_input(Instant::now(), b"A FETCH 1:4 BODY.PEEK[]\r\n");
+    // The first piece is the first message's answer; no other object has been read yet.
+    let Err(Interrupt::Output(first)) = session.next() else { panic!("no output") };
+    assert!(first.starts_with(b"* 1 FETCH (BODY[] {306}\r\n"));
+    assert!(first.ends_with(b")\r\n"));
+    assert_eq!(objects.get(), 1);
+    let rest = drain(&mut session);
+    assert_eq!(objects.get(), 4);
+    let chunk = Limits::default().output_chunk;
+    assert!(rest.len() >= MIB / chunk, "{} pieces", rest.len());
+    assert!(rest.iter().all(|p| p.len() <= chunk));
+    assert!(rest.concat().ends_with(b")\r\nA OK FETCH completed\r\n"));
+}
+
+#[test]
+fn a_fetch_over_the_output_budget_is_refused_before_anything_is_sent() {
+    let limits = Limits { max_fetch_output: 2 * MIB as u64, ..Limits::default() };
+    let (mut session, objects) = big_mailbox(limits);
+    session.enqueue_input(Instant::now(), b"A FETCH 4 (RFC822 BODY.PEEK[] BODY.PEEK[]<1.10>)\r\n");
+    let out = drain(&mut session).concat();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        format!("A NO [LIMIT] FETCH would return {} bytes, over the limit of {}\r\n", 2 * MIB + 10, 2 * MIB)
+    );
+    assert_eq!(objects.get(), 0);
+    session.enqueue_input(Instant::now(), b"B UID FETCH 1:* RFC822\r\n");
+    let out = drain(&mut session).concat();
+    assert!(out.ends_with(b"B OK UID FETCH completed\r\n"), "{} bytes", out.len());
+    session.enqueue_input(Instant::now(), b"C UID FETCH 1:* (RFC822 BODY.PEEK[])\r\n");
+    let out = String::from_utf8_lossy(&drain(&mut session).concat()).into_owned();
+    let total = 2 * (3 * 306 + MIB);
+    assert_eq!(out, format!("C NO [LIMIT] UID FETCH would return {total} bytes, over the limit of {}\r\n", 2 * MIB));
+}
+
+#[test]
+fn default_fetch_limits() {
+    assert_eq!(Limits::default().max_fetch_output, 256 * MIB as u64);
+    assert_eq!(Limits::default().output_chunk, 64 * 1024);
+}
