@@ -111,7 +111,8 @@ fn main() {
         let acceptor = dmap::acceptor(leaf.der().to_vec(), key.serialize_der()).unwrap();
         let store = Arc::new(std::sync::Mutex::new(MemoryStore::new()));
         let decoy = dime::dmap::sasl::DecoySecret::from_bytes([7; 32]);
-        let make = move || DmapSession::new(DmapConfig::new("example.net", decoy.clone()), store.clone(), Instant::now());
+        let make =
+            move || DmapSession::new(DmapConfig::new("example.net", decoy.clone()), store.clone(), Instant::now());
         tokio::spawn(dmap::listen(listener, acceptor, make, dmap::Hooks::default()));
         (addr, handle)
     });

@@ -124,13 +124,13 @@ fn transcripts_carry_the_message_objects_and_the_injected_randomness() {
     };
 
     // DMTP: the delivered object is the countersigned one-part object, DATA announces its
-    // SHA-512, and the txid and the STATS nonce are the first bytes of the seeded source.
+    // BLAKE3 hash (D7), and the txid and the STATS nonce are the first bytes of the seeded source.
     let dmtp = vector_set(&all, "dmtp-transcripts.json");
     let transcripts = dmtp["transcripts"].as_array().unwrap();
     let delivery = lines(dmtp, "delivery");
     let object: Vec<&str> = delivery.iter().filter_map(|l| l["hex"].as_str()).collect();
     assert_eq!(object, [stored]);
-    let hash = Fingerprint::of(&unhex(stored));
+    let hash = dime::dmtp::object::ObjectHasher::hash(&unhex(stored));
     assert!(texts(delivery, "client").contains(&format!("DATA [{hash}]").as_str()));
     // The README's description of the stream: block 0 is SHA-512(seed || u64_be(0)).
     let seed = unhex(transcripts[0]["server_random_seed_hex"].as_str().unwrap());

@@ -357,7 +357,8 @@ impl CliError {
             | MessageError::UnterminatedSpan { .. }
             | MessageError::BadBodyLength { .. }
             | MessageError::MixedCountersignature
-            | MessageError::BadEphemeral => CliError::MalformedMessage { path, source },
+            | MessageError::BadEphemeral
+            | MessageError::UnsupportedFormat(_) => CliError::MalformedMessage { path, source },
             MessageError::KeyslotRejected { .. }
             | MessageError::CommitmentMismatch { .. }
             | MessageError::Decrypt { .. }
@@ -368,6 +369,7 @@ impl CliError {
             | MessageError::DigestMismatch { .. }
             | MessageError::TreeCount { .. }
             | MessageError::BadSignature(_)
+            | MessageError::EnvelopeMismatch { .. }
             | MessageError::NotCountersigned => CliError::MessageRejected { path, source },
             MessageError::UnsupportedAlgorithm(_)
             | MessageError::SignetIncomplete { .. }

@@ -99,7 +99,7 @@ fn session_at_rcpt(now: Instant) -> ServerSession {
 
 fn data_phase(c: &mut Criterion) {
     let object = vec![0x5a; SIZE];
-    let hash = Fingerprint::of(&object);
+    let hash = ObjectHasher::hash(&object);
     let data = format!("DATA [{hash}]\r\n");
     let mut group = c.benchmark_group("dmtp_data_phase_1mib");
     group.sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
@@ -240,7 +240,7 @@ fn delivery(c: &mut Criterion, runtime: &Runtime) {
         return_type: None,
         data_type: None,
     };
-    let supplied = Delivery { hash: Some(Fingerprint::of(&object)), ..computed.clone() };
+    let supplied = Delivery { hash: Some(ObjectHasher::hash(&object)), ..computed.clone() };
     let client_tls = ClientTls::new(tls.roots.clone()).unwrap();
     let mut accept = |_: &dime_dmtp::resolve::PresentedCertificate<'_>| Ok(());
     let plain_config = client_tls_config(tls.roots.clone());

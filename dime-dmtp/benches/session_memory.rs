@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use cap::Cap;
 use dime_core::Fingerprint;
+use dime_dmtp::object::ObjectHasher;
 use dime_dmtp::server::{Answer, ServerEvent, ServerSession};
 use fixture::{Tls, client_tls_config, config, tls};
 use rustls::pki_types::ServerName;
@@ -32,7 +33,7 @@ fn idle_session_memory() -> (usize, usize, usize) {
     let estimate = core::mem::size_of::<ServerSession>() + session.heap_bytes();
 
     let object = vec![0x5a; 64 * 1024];
-    let (fp, hash) = (Fingerprint([1; 64]), Fingerprint::of(&object));
+    let (fp, hash) = (Fingerprint([1; 64]), ObjectHasher::hash(&object));
     let mut input = format!(
         "MAIL FROM: <example.org> [{fp}] SIZE={}\r\nRCPT TO: <example.net> [{fp}]\r\nDATA [{hash}]\r\n",
         object.len()

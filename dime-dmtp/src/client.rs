@@ -84,7 +84,7 @@ pub struct Delivery {
     pub destination_fingerprint: Fingerprint,
     /// The message object.
     pub object: Bytes,
-    /// SHA-512 of `object` (the `DATA [hash]` value) when the caller already has it, e.g. from an
+    /// The `DATA [hash]` of `object` (BLAKE3, decision D7) when the caller already has it, e.g. from an
     /// [`ObjectHasher`](crate::object::ObjectHasher) fed while the object was composed, received
     /// or stored: delivery then starts without reading the object once more. `None` makes the
     /// session compute it. The server checks it either way (a wrong hash is refused with `451`).
@@ -244,7 +244,7 @@ pub struct ClientSession {
     /// verdict (a refused `RCPT TO` or `DATA`): the next pipelined batch then starts with `RSET`,
     /// so that a refused `MAIL FROM` cannot leave the batch's `DATA` to an older transaction.
     transaction_open: bool,
-    /// SHA-512 of the object being delivered, sent with `DATA` and expected back in the `354`.
+    /// The `DATA [hash]` of the object being delivered, sent with `DATA` and expected back in the `354`.
     hash: Option<Fingerprint>,
     deadline: Option<Instant>,
     next_id: u64,
@@ -688,9 +688,9 @@ fn rcpt_to(delivery: &Delivery) -> Command {
     Command::RcptTo { domain: delivery.destination.clone(), fingerprint: delivery.destination_fingerprint }
 }
 
-/// The hash the caller supplied, or SHA-512 of the object.
+/// The hash the caller supplied, or the object's [`ObjectHasher::hash`](crate::object::ObjectHasher::hash).
 fn object_hash(delivery: &Delivery) -> Fingerprint {
-    delivery.hash.unwrap_or_else(|| Fingerprint::of(&delivery.object))
+    delivery.hash.unwrap_or_else(|| crate::object::ObjectHasher::hash(&delivery.object))
 }
 
 fn mail_from(delivery: &Delivery) -> MailFrom {

@@ -12,21 +12,22 @@ use dime_core::Fingerprint;
 use dime_core::keys::EncryptionSecretKey;
 use dime_message::{Actor, DestinationView, Envelope, Limits};
 use dime_signet::Signet;
-use sha2::{Digest, Sha512};
 
 use crate::error::DmtpError;
 use crate::resolve::has_fingerprint;
 use crate::server::{ReceivedMessage, Rejection};
 
-/// The SHA-512 of a message object (the value `DATA [hash]` carries), computed piece by piece.
+/// The hash of a message object that `DATA [hash]` carries (decision D7): the first 64 bytes of
+/// BLAKE3's extended output over the object (its first 32 bytes are BLAKE3-256), computed piece
+/// by piece.
 ///
 /// Feed it the object as it passes by (while it is composed, received or written to storage) and
 /// hand the result to [`Delivery::hash`](crate::client::Delivery::hash), so that delivery does
 /// not read the whole object once more before its first byte is sent. The server session uses
-/// it to hash the object as it arrives. The result equals [`Fingerprint::of`] of the whole.
+/// it to hash the object as it arrives. The result equals [`ObjectHasher::hash`] of the whole.
 #[derive(Debug, Clone, Default)]
 pub struct ObjectHasher {
-    sha: Sha512,
+    blake3: blake3::Hasher,
 }
 
 impl ObjectHasher {
@@ -35,14 +36,23 @@ impl ObjectHasher {
         ObjectHasher::default()
     }
 
+    /// The `DATA [hash]` of a whole object.
+    pub fn hash(object: &[u8]) -> Fingerprint {
+        let mut hasher = ObjectHasher::new();
+        hasher.update(object);
+        hasher.finish()
+    }
+
     /// Adds the next bytes of the object.
     pub fn update(&mut self, bytes: &[u8]) {
-        self.sha.update(bytes);
+        self.blake3.update(bytes);
     }
 
     /// The hash of everything added.
     pub fn finish(self) -> Fingerprint {
-        Fingerprint(self.sha.finalize().into())
+        let mut out = [0u8; 64];
+        self.blake3.finalize_xof().fill(&mut out);
+        Fingerprint(out)
     }
 }
 

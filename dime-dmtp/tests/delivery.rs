@@ -139,7 +139,7 @@ fn pipelined_delivery_takes_three_round_trips_then_two() {
     assert_eq!(verbs(&flights[0][0]), ["EHLO"]);
     assert_eq!(flights[1].len(), 1, "the three commands leave in one transmit");
     assert_eq!(verbs(&flights[1][0]), ["MAIL", "RCPT", "DATA"]);
-    let hash = Fingerprint::of(&object(1000));
+    let hash = ObjectHasher::hash(&object(1000));
     assert_eq!(lines(&flights[1][0])[2], format!("DATA [{hash}]"));
     assert_eq!(flights[2], [object(1000), Bytes::from_static(b"\r\n")]);
     let received = pair.store.received.lock().unwrap().clone();
@@ -256,7 +256,7 @@ fn a_supplied_hash_is_sent_as_given_and_checked_by_the_server() {
     let good_id = pair.deliver(good.clone());
     pair.run();
     assert!(matches!(pair.outcome(good_id), Ok(Outcome::Delivered(_))));
-    assert_eq!(pair.store.received.lock().unwrap()[0].hash, Fingerprint::of(&good.object));
+    assert_eq!(pair.store.received.lock().unwrap()[0].hash, ObjectHasher::hash(&good.object));
 
     // A wrong hash goes out as given (the client does not recompute it) and the server refuses.
     let wrong = Fingerprint([9; 64]);
@@ -307,7 +307,7 @@ fn closing_reply_in_a_batch_keeps_the_first_refusal() {
 
 #[test]
 fn data_accepted_after_a_refusal_closes_without_sending_the_object() {
-    let hash = Fingerprint::of(&object(3));
+    let hash = ObjectHasher::hash(&object(3));
     let requests = vec![Request::Deliver(delivery("example.net", 3)), Request::Noop];
     let batch = format!("250 OK\r\n551 NOT HERE\r\n354 CONTINUE [{hash}]\r\n");
     let (ids, events, sent, closed) = scripted(requests, &[BANNER, EHLO, &batch]);
@@ -325,7 +325,7 @@ fn data_accepted_after_a_refusal_closes_without_sending_the_object() {
 
 #[test]
 fn odd_replies_in_a_batch_are_typed() {
-    let hash = Fingerprint::of(&object(3));
+    let hash = ObjectHasher::hash(&object(3));
     let deliver = || vec![Request::Deliver(delivery("example.net", 3)), Request::Noop];
     // 354 to MAIL FROM, then the 503s a confused server might send.
     let (ids, events, _, closed) = scripted(deliver(), &[BANNER, EHLO, "354 GO\r\n503 A\r\n503 B\r\n", "250 OK\r\n"]);
@@ -376,7 +376,7 @@ proptest! {
             writer.write_all(&bytes[start..cut]).unwrap();
             start = cut;
         }
-        prop_assert_eq!(hasher.finish(), Fingerprint::of(&bytes));
-        prop_assert_eq!(writer.finish(), Fingerprint::of(&bytes));
+        prop_assert_eq!(hasher.finish(), ObjectHasher::hash(&bytes));
+        prop_assert_eq!(writer.finish(), ObjectHasher::hash(&bytes));
     }
 }

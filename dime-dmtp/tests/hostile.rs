@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use dime_core::Fingerprint;
+use dime_dmtp::object::ObjectHasher;
 use dime_dmtp::server::*;
 
 const FP: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
@@ -20,7 +21,7 @@ fn ready_for_data(size: usize, hash: &Fingerprint) -> Harness {
 #[test]
 fn byte_at_a_time_client() {
     let body = b"hello, byte by byte";
-    let hash = Fingerprint::of(body);
+    let hash = ObjectHasher::hash(body);
     let script = format!(
         "EHLO <example.org>\r\nMAIL FROM: <example.org> [{FP}] SIZE={}\r\nRCPT TO: <example.net> [{FP}]\r\nDATA [{hash}]\r\n",
         body.len()
@@ -56,7 +57,7 @@ fn object_buffer_grows_with_what_arrives_and_ends_at_size() {
     // the first 64 KiB) and ends with exactly SIZE bytes of capacity.
     let size = 300_001;
     let body = object(size);
-    let hash = Fingerprint::of(&body);
+    let hash = ObjectHasher::hash(&body);
     let mut h = ready_for_data(size, &hash);
     let base = h.session.heap_bytes();
     let mut received = 0;
@@ -107,7 +108,7 @@ fn endless_line_is_skipped_in_bounded_memory() {
 #[test]
 fn data_shorter_than_size_times_out() {
     let body = b"0123456789";
-    let mut h = ready_for_data(body.len(), &Fingerprint::of(body));
+    let mut h = ready_for_data(body.len(), &ObjectHasher::hash(body));
     assert_eq!(h.send(b"01234\r\n"), "");
     assert_eq!(h.session.state(), SessionState::DataIn);
     let deadline = h.session.poll_timeout().unwrap();
@@ -120,7 +121,7 @@ fn data_shorter_than_size_times_out() {
 #[test]
 fn data_shorter_than_size_then_commands_is_a_hash_mismatch() {
     let body = b"0123456789";
-    let mut h = ready_for_data(body.len(), &Fingerprint::of(body));
+    let mut h = ready_for_data(body.len(), &ObjectHasher::hash(body));
     // The client sends 4 bytes and goes on with QUIT: those bytes are data to the server.
     assert_eq!(h.send(b"0123\r\nQUI"), "");
     assert_eq!(h.send(b"T\r\n"), "451 DATA CORRUPTED - THE MESSAGE HASH DOES NOT MATCH\r\n");
@@ -131,20 +132,20 @@ fn data_shorter_than_size_then_commands_is_a_hash_mismatch() {
 #[test]
 fn data_longer_than_size() {
     let body = b"0123456789";
-    let mut h = ready_for_data(body.len(), &Fingerprint::of(body));
+    let mut h = ready_for_data(body.len(), &ObjectHasher::hash(body));
     assert_eq!(h.send(b"0123456789EXTRA BYTES\r\n"), "554 DATA LONGER THAN SIZE - TRANSACTION ABORTED\r\n");
     assert_eq!(h.session.state(), SessionState::Greeted);
     assert_eq!(h.session.violations(), 1);
     assert!(h.events.is_empty());
     assert_eq!(h.line("NOOP"), "250 OK\r\n");
     // A CR followed by something else is also "longer".
-    let mut h = ready_for_data(body.len(), &Fingerprint::of(body));
+    let mut h = ready_for_data(body.len(), &ObjectHasher::hash(body));
     assert_eq!(h.send(b"0123456789\rX\r\nNOOP\r\n"), "554 DATA LONGER THAN SIZE - TRANSACTION ABORTED\r\n250 OK\r\n");
 }
 
 #[test]
 fn wrong_hash() {
-    let mut h = ready_for_data(3, &Fingerprint::of(b"abc"));
+    let mut h = ready_for_data(3, &ObjectHasher::hash(b"abc"));
     assert_eq!(h.send(b"abd\r\n"), "451 DATA CORRUPTED - THE MESSAGE HASH DOES NOT MATCH\r\n");
     assert_eq!(h.session.state(), SessionState::Greeted);
     assert!(h.events.is_empty());

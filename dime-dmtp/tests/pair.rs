@@ -10,6 +10,7 @@ use common::*;
 use dime_core::Fingerprint;
 use dime_dmtp::DmtpError;
 use dime_dmtp::client::*;
+use dime_dmtp::object::ObjectHasher;
 use dime_dmtp::resolve::*;
 use dime_dmtp::server::{ListenMode, ServedDomain, ServerConfig, ServerSession};
 use dime_dmtp::wire::{Name, Reply, ReplyCode, Verb};
@@ -232,7 +233,7 @@ fn client_rejects_bad_servers() {
     );
     let origin = Org::new("example.org");
     let destination = Org::new("example.net");
-    let hash = Fingerprint::of(&object(3));
+    let hash = ObjectHasher::hash(&object(3));
     let other = Fingerprint([0; 64]);
     let ehlo = "250-SIZE 100\r\n250 OK\r\n";
     assert_eq!(

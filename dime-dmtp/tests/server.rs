@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use dime_core::Fingerprint;
+use dime_dmtp::object::ObjectHasher;
 use dime_dmtp::server::*;
 use dime_dmtp::wire::{Name, TxId};
 
@@ -307,7 +308,7 @@ fn mail_rcpt_to() {
 #[test]
 fn rcpt_data_and_data_in() {
     let body = b"abc";
-    let hash = Fingerprint::of(body);
+    let hash = ObjectHasher::hash(body);
     let mut h = at(SessionState::Rcpt);
     row(&mut h, &format!("DATA [{hash}]"), &format!("354 CONTINUE [{hash}]\r\n"), SessionState::DataIn);
     assert_eq!(h.send(b"abc\r\n"), "");
@@ -360,7 +361,7 @@ fn data_verdicts() {
     ];
     for (answer, reply) in cases {
         let mut h = at(SessionState::Rcpt);
-        h.line(&format!("DATA [{}]", Fingerprint::of(b"abc")));
+        h.line(&format!("DATA [{}]", ObjectHasher::hash(b"abc")));
         h.send(b"abc\r\n");
         let ServerEvent::MessageReceived(message) = h.events.remove(0) else { panic!("no message") };
         let wrong = h.session.answer(h.now, message.id, Answer::Signet(None));
@@ -530,7 +531,7 @@ fn idle_and_data_timeouts() {
     assert_eq!(h.session.poll_timeout(), None);
 
     let mut h = at(SessionState::Rcpt);
-    h.line(&format!("DATA [{}]", Fingerprint::of(b"abc")));
+    h.line(&format!("DATA [{}]", ObjectHasher::hash(b"abc")));
     h.send(b"ab");
     let deadline = h.session.poll_timeout().unwrap();
     assert_eq!(deadline, h.now + ServerLimits::default().data_timeout);
@@ -563,7 +564,7 @@ fn an_injected_random_source_gives_the_stats_nonce_and_the_txid() {
     h.line("EHLO <example.org>");
     h.line(&mail(3));
     h.line(&rcpt());
-    h.line(&format!("DATA [{}]", Fingerprint::of(b"abc")));
+    h.line(&format!("DATA [{}]", ObjectHasher::hash(b"abc")));
     h.send(b"abc\r\n");
     let ServerEvent::MessageReceived(message) = h.events.remove(0) else { panic!("no message") };
     assert_eq!(message.txid, TxId(txid));

@@ -176,7 +176,9 @@ pub(crate) fn of_message(error: &MessageError) -> DimeStatus {
         MessageError::TooLarge { .. } => DIME_ERR_TOO_LARGE,
         MessageError::CompressionUnsupported { .. }
         | MessageError::AlternateEncryptionUnsupported { .. }
-        | MessageError::UnsupportedAlgorithm(_) => DIME_ERR_UNSUPPORTED,
+        | MessageError::UnsupportedAlgorithm(_)
+        | MessageError::UnsupportedFormat(_) => DIME_ERR_UNSUPPORTED,
+        MessageError::EnvelopeMismatch { .. } => DIME_ERR_BAD_SIGNATURE,
         MessageError::SignetIncomplete { .. }
         | MessageError::AuthorKeyMismatch
         | MessageError::SignetMismatch { .. } => DIME_ERR_SIGNET_MISMATCH,

@@ -12,8 +12,11 @@ pub const KEYSLOT_LEN: usize = 48;
 pub const COMMITMENT_LEN: usize = 32;
 /// Size of an AES-GCM tag.
 pub const TAG_LEN: usize = 16;
-/// Size of the ephemeral chunk body: `0x40 ‖ 32`.
-pub const EPHEMERAL_LEN: usize = 33;
+/// Size of the ephemeral chunk body: `suite ‖ 0x40 ‖ 32`.
+pub const EPHEMERAL_LEN: usize = 34;
+/// Size of the ephemeral chunk body of the suite 1 draft (SHA-512 digests) and of libdime,
+/// which had no suite byte: readers refuse it as an unsupported format.
+pub const EPHEMERAL_LEN_SUITE1: usize = 33;
 /// Body size of a sealed signature chunk: commitment, 64-byte signature, tag.
 pub const SIGNATURE_BODY_LEN: usize = COMMITMENT_LEN + 64 + TAG_LEN;
 /// Bytes an encrypted body adds around its plaintext.

@@ -6,7 +6,7 @@ use dime_signet::{FingerprintKind, Signet};
 
 use crate::actor::Actor;
 use crate::chunk::{ChunkHeader, ChunkType, EPHEMERAL_LEN, HEADER_LEN, KEYSLOT_LEN, SIGNATURE_BODY_LEN};
-use crate::crypto::{ChunkKey, Digest64, Kek, RandomSource, digest, x25519_public};
+use crate::crypto::{ChunkDigest, ChunkKey, DIGEST_LEN, Kek, RandomSource, SUITE, digest, x25519_public};
 use crate::error::{MessageError, Result};
 use crate::segment::{DEFAULT_SEGMENT, Part, PartKind, check_segment, seal_standard};
 use crate::text::{CommonHeaders, DestinationEnvelope, OriginEnvelope};
@@ -79,13 +79,17 @@ pub(crate) struct SealedChunk {
     pub chunk_type: ChunkType,
     pub bytes: Vec<u8>,
     pub key: ChunkKey,
-    pub digest: Digest64,
+    pub digest: ChunkDigest,
 }
 
 impl SealedChunk {
     /// Seals a standard chunk under a fresh key.
     pub fn standard(t: ChunkType, spanning: bool, pieces: &[&[u8]], rng: &mut dyn RandomSource) -> Result<SealedChunk> {
-        let key = ChunkKey::generate(rng)?;
+        SealedChunk::with_key(t, spanning, pieces, ChunkKey::generate(rng)?)
+    }
+
+    /// Seals a standard chunk under `key`.
+    fn with_key(t: ChunkType, spanning: bool, pieces: &[&[u8]], key: ChunkKey) -> Result<SealedChunk> {
         let mut bytes = Vec::new();
         seal_standard(&mut bytes, t, spanning, &key, pieces)?;
         let digest = digest(&bytes);
@@ -93,22 +97,36 @@ impl SealedChunk {
     }
 }
 
-/// Seals one part into its segments, calling `emit` for each.
-pub(crate) fn seal_part(
+/// One content chunk to seal: its type, flag, data pieces and key (drawn in wire order, so the
+/// sealing itself may run in any order).
+struct Job<'a> {
+    chunk_type: ChunkType,
+    spanning: bool,
+    pieces: [&'a [u8]; 2],
+    key: ChunkKey,
+}
+
+/// The segments of one part (descriptor ‖ data) as jobs, keys drawn in order.
+fn part_jobs<'a>(
     kind: PartKind,
-    part: &Part,
+    descriptor: &'a [u8],
+    data: &'a [u8],
     segment: usize,
     rng: &mut dyn RandomSource,
-    emit: &mut dyn FnMut(SealedChunk) -> Result<()>,
+    jobs: &mut Vec<Job<'a>>,
 ) -> Result<()> {
-    let descriptor = part.info.encode()?;
-    let first = part.data.len().min(segment.saturating_sub(descriptor.len()));
-    let (head, mut rest) = part.data.split_at(first);
-    let t = kind.chunk_type();
-    emit(SealedChunk::standard(t, !rest.is_empty(), &[&descriptor, head], rng)?)?;
+    let first = data.len().min(segment.saturating_sub(descriptor.len()));
+    let (head, mut rest) = data.split_at(first);
+    let chunk_type = kind.chunk_type();
+    jobs.push(Job {
+        chunk_type,
+        spanning: !rest.is_empty(),
+        pieces: [descriptor, head],
+        key: ChunkKey::generate(rng)?,
+    });
     while !rest.is_empty() {
         let (piece, tail) = rest.split_at(rest.len().min(segment));
-        emit(SealedChunk::standard(t, !tail.is_empty(), &[piece], rng)?)?;
+        jobs.push(Job { chunk_type, spanning: !tail.is_empty(), pieces: [piece, &[]], key: ChunkKey::generate(rng)? });
         rest = tail;
     }
     Ok(())
@@ -131,21 +149,35 @@ impl SealedContent {
     /// Encrypts and hashes the content.
     pub fn seal(content: &Content, options: &ComposeOptions, rng: &mut dyn RandomSource) -> Result<SealedContent> {
         check_segment(options.segment_size)?;
-        let mut chunks = vec![SealedChunk::standard(ChunkType::Common, false, &[&content.headers.encode()?], rng)?];
-        if !content.other_headers.is_empty() {
-            chunks.push(SealedChunk::standard(ChunkType::Other, false, &[&content.other_headers], rng)?);
-        }
-        let parts = content
+        let headers = content.headers.encode()?;
+        let parts: Vec<(PartKind, Vec<u8>, &[u8])> = content
             .display
             .iter()
             .map(|p| (PartKind::Display, p))
-            .chain(content.attachments.iter().map(|p| (PartKind::Attachment, p)));
-        for (kind, part) in parts {
-            seal_part(kind, part, options.segment_size, rng, &mut |c| {
-                chunks.push(c);
-                Ok(())
-            })?;
+            .chain(content.attachments.iter().map(|p| (PartKind::Attachment, p)))
+            .map(|(kind, p)| Ok((kind, p.info.encode()?, p.data.as_slice())))
+            .collect::<Result<_>>()?;
+        let mut jobs = vec![Job {
+            chunk_type: ChunkType::Common,
+            spanning: false,
+            pieces: [&headers, &[]],
+            key: ChunkKey::generate(rng)?,
+        }];
+        if !content.other_headers.is_empty() {
+            jobs.push(Job {
+                chunk_type: ChunkType::Other,
+                spanning: false,
+                pieces: [&content.other_headers, &[]],
+                key: ChunkKey::generate(rng)?,
+            });
         }
+        for (kind, descriptor, data) in &parts {
+            part_jobs(*kind, descriptor, data, options.segment_size, rng, &mut jobs)?;
+        }
+        let chunks =
+            crate::par::map(&jobs, |j| SealedChunk::with_key(j.chunk_type, j.spanning, &j.pieces, j.key.clone()))
+                .into_iter()
+                .collect::<Result<Vec<_>>>()?;
         Ok(SealedContent { chunks })
     }
 
@@ -292,6 +324,7 @@ impl<'k> ObjectWriter<'k> {
         w.out.extend_from_slice(
             &ChunkHeader { chunk_type: ChunkType::Ephemeral, flags: 0, body_len: EPHEMERAL_LEN as u32 }.encode(),
         );
+        w.out.push(SUITE);
         w.out.extend_from_slice(&ephemeral.public()?.encode());
         w.entries.push(Entry { sealed: digest(&w.out[start..]), slots: digest(&[]) });
         w.push(&origin_chunk)?;
@@ -344,7 +377,7 @@ impl<'k> ObjectWriter<'k> {
         let tree_entry = Entry { sealed: tree_sealed, slots: digest(&tree[slots_at..]) };
         // Placeholders: keys made here, sealed only by the origin.
         let mut placeholders = Vec::new();
-        let mut placeholder_slots = [[0u8; 64]; 3];
+        let mut placeholder_slots = [[0u8; DIGEST_LEN]; 3];
         let types = [ChunkType::OriginMetaBounce, ChunkType::OriginDisplayBounce, ChunkType::OriginFull];
         for (i, (t, s)) in types.iter().zip(placeholder_slots.iter_mut()).enumerate() {
             let key = ChunkKey::generate(rng)?;

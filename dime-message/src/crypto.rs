@@ -11,8 +11,35 @@ use crate::actor::Actor;
 use crate::chunk::{COMMITMENT_LEN, ChunkType, EPHEMERAL_LEN, KEYSLOT_LEN, TAG_LEN};
 use crate::error::{MessageError, Result};
 
-/// A SHA-512 digest.
-pub type Digest64 = [u8; 64];
+/// Size of a chunk digest (`D_i`, `S_i`).
+pub const DIGEST_LEN: usize = 32;
+
+/// A chunk digest: BLAKE3-256 (decision D7).
+pub type ChunkDigest = [u8; DIGEST_LEN];
+
+/// The suite this crate reads and writes: the first byte of the ephemeral chunk body.
+pub const SUITE: u8 = 2;
+
+/// The incremental form of [`digest`], for bytes that arrive in pieces.
+#[derive(Debug, Clone, Default)]
+pub struct Hasher(blake3::Hasher);
+
+impl Hasher {
+    /// A hasher over no bytes yet.
+    pub fn new() -> Hasher {
+        Hasher(blake3::Hasher::new())
+    }
+
+    /// Adds `bytes`.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    /// The digest of everything added.
+    pub fn finalize(&self) -> ChunkDigest {
+        *self.0.finalize().as_bytes()
+    }
+}
 
 /// A source of random bytes. Every random value the crate uses comes from one, so tests and
 /// vectors can be deterministic.
@@ -79,20 +106,25 @@ impl RandomSource for SeededRandom {
     }
 }
 
-/// SHA-512 of `bytes`.
-pub fn digest(bytes: &[u8]) -> Digest64 {
-    Sha512::digest(bytes).into()
+/// The chunk digest of `bytes`: BLAKE3 with 32 bytes of output.
+pub fn digest(bytes: &[u8]) -> ChunkDigest {
+    *blake3::hash(bytes).as_bytes()
 }
 
-/// The X25519 key of an ephemeral chunk body; secp256k1 keys are an unsupported suite.
+/// The X25519 key of an ephemeral chunk body `suite ‖ 0x40 ‖ E`. Another suite byte is an
+/// unsupported format; secp256k1 keys are an unsupported algorithm.
 pub fn decode_ephemeral(body: &[u8]) -> Result<[u8; 32]> {
     if body.len() != EPHEMERAL_LEN {
         return Err(MessageError::BadEphemeral);
     }
-    match EncryptionPublicKey::decode(body) {
+    let (suite, key) = body.split_at(1);
+    if suite != [SUITE] {
+        return Err(MessageError::UnsupportedFormat("the ephemeral chunk names a suite other than 2"));
+    }
+    match EncryptionPublicKey::decode(key) {
         Ok(EncryptionPublicKey::X25519(key)) => Ok(key),
         Ok(EncryptionPublicKey::Secp256k1(_)) | Err(dime_core::Error::InvalidSecp256k1Point)
-            if body.first() != Some(&KEY_FORMAT_25519) =>
+            if key.first() != Some(&KEY_FORMAT_25519) =>
         {
             Err(MessageError::UnsupportedAlgorithm("secp256k1 ephemeral key"))
         }
@@ -112,10 +144,10 @@ pub fn x25519_public(key: &EncryptionPublicKey) -> Result<[u8; 32]> {
 pub struct Kek(Zeroizing<[u8; 32]>);
 
 impl Kek {
-    /// `HKDF(shared, "dime-rs/1 kek" ‖ actor ‖ E ‖ P, 32)`.
+    /// `HKDF(shared, "dime-rs/2 kek" ‖ actor ‖ E ‖ P, 32)`.
     fn derive(shared: &[u8; 32], actor: Actor, ephemeral: &[u8; 32], public: &[u8; 32]) -> Kek {
         let mut info = [0u8; 13 + 1 + 64];
-        info[..13].copy_from_slice(b"dime-rs/1 kek");
+        info[..13].copy_from_slice(b"dime-rs/2 kek");
         info[13] = actor.byte();
         info[14..46].copy_from_slice(ephemeral);
         info[46..].copy_from_slice(public);
@@ -184,7 +216,7 @@ impl ChunkKey {
     /// The AES key and the key commitment.
     fn expand(&self) -> (Zeroizing<[u8; 32]>, [u8; 32]) {
         let mut okm = Zeroizing::new([0u8; 64]);
-        let _ = Hkdf::<Sha512>::new(None, self.0.as_ref()).expand(b"dime-rs/1 chunk", okm.as_mut());
+        let _ = Hkdf::<Sha512>::new(None, self.0.as_ref()).expand(b"dime-rs/2 chunk", okm.as_mut());
         let mut key = Zeroizing::new([0u8; 32]);
         key.copy_from_slice(&okm[..32]);
         let mut commitment = [0u8; 32];

@@ -125,6 +125,11 @@ pub enum MessageError {
     #[error("origin signature chunks are partly sealed")]
     MixedCountersignature,
 
+    /// The object is not of suite 2 (decision D7): the suite 1 draft with SHA-512 digests,
+    /// libdime's format, or a suite this reader does not know.
+    #[error("unsupported message format: {0}")]
+    UnsupportedFormat(&'static str),
+
     /// The ephemeral key is neither X25519 nor secp256k1.
     #[error("ephemeral key has an invalid encoding")]
     BadEphemeral,
@@ -151,6 +156,16 @@ pub enum MessageError {
     SignetMismatch {
         /// The signet's role.
         role: Actor,
+    },
+
+    /// The recipient address in the destination chunk is not in the destination domain of the
+    /// origin chunk (`docs/message-format.md` §8).
+    #[error("the recipient address {recipient} is not in the destination domain {destination}")]
+    EnvelopeMismatch {
+        /// The destination chunk's recipient address.
+        recipient: String,
+        /// The origin chunk's destination domain.
+        destination: String,
     },
 
     /// The actor has no keyslot in this chunk.

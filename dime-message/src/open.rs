@@ -9,7 +9,7 @@ use crate::compose::Content;
 use crate::crypto::{ChunkKey, Kek, digest};
 use crate::error::{MessageError, Result, Signature as Which};
 use crate::segment::{Part, PartInfo, open_standard};
-use crate::text::{CommonHeaders, DestinationEnvelope, OriginEnvelope};
+use crate::text::{CommonHeaders, DestinationEnvelope, OriginEnvelope, check_envelopes};
 use crate::tree::{Entry, TREE, author_full_input, decode_tree, list_input, origin_coverage, origin_input};
 use crate::wire::{Limits, Message, write_framing};
 
@@ -179,7 +179,7 @@ pub(crate) fn seal_origin<S: Source + ?Sized>(src: &S, pok: &SigningSecretKey) -
         let index = src.index_of(t);
         let key = key(src, index)?;
         let covered = origin_coverage(t, src.types().iter().copied());
-        let own_slots = entries.get(index).map_or([0; 64], |e| e.slots);
+        let own_slots = entries.get(index).map_or([0; crate::crypto::DIGEST_LEN], |e| e.slots);
         let sig = pok.sign(&origin_input(t, entries.get(..covered).unwrap_or_default(), &own_slots));
         let header = ChunkHeader { chunk_type: t, flags: 0, body_len: SIGNATURE_BODY_LEN as u32 }.encode();
         let mut bytes = Vec::with_capacity(HEADER_LEN + SIGNATURE_BODY_LEN);
@@ -224,7 +224,7 @@ impl<'a> Envelope<'a> {
     pub fn open(bytes: &'a [u8], limits: &Limits, actor: Actor, secret: &EncryptionSecretKey) -> Result<Envelope<'a>> {
         let message = Message::parse(bytes, limits)?;
         let kek = Kek::for_actor(secret, actor, &message.ephemeral()?)?;
-        let entries = message.chunks().iter().map(Entry::of).collect();
+        let entries = crate::par::map(message.chunks(), Entry::of);
         let types = message.chunks().iter().map(RawChunk::chunk_type).collect();
         Ok(Envelope { message, actor, kek, entries, types })
     }
@@ -273,9 +273,13 @@ impl<'a> Envelope<'a> {
         let mut display = Vec::new();
         let mut attachments = Vec::new();
         let mut current: Option<Part> = None;
-        for chunk in self.message.chunks().iter().filter(|c| c.chunk_type().is_part()) {
+        // Every segment is decrypted (in parallel with the `parallel` feature), then assembled
+        // in order; the first error in wire order is the one reported.
+        let segments: Vec<&RawChunk<'_>> = self.message.chunks().iter().filter(|c| c.chunk_type().is_part()).collect();
+        let plains = crate::par::map(&segments, |c| self.decrypt(c.index));
+        for (chunk, plain) in segments.into_iter().zip(plains) {
             let index = chunk.index;
-            let mut plain = self.decrypt(index)?;
+            let mut plain = plain?;
             let data_len = open_standard(index, &plain)?.len();
             plain.truncate(4 + data_len);
             plain.drain(..4);
@@ -305,6 +309,7 @@ impl<'a> Envelope<'a> {
     /// Decrypts the content into what the author or recipient reads, once the signatures
     /// checked out.
     fn opened(&self, origin: OriginEnvelope, destination: DestinationEnvelope, countersigned: bool) -> Result<Opened> {
+        check_envelopes(&origin, &destination)?;
         let Content { headers, other_headers, display, attachments } = self.content()?;
         Ok(Opened {
             tracing: self.message.tracing().map(<[u8]>::to_vec),

@@ -129,7 +129,7 @@ fn origin_holds(t: ChunkType) -> bool {
 /// [`finish`](Self::finish) it verifies the origin's signatures exactly as
 /// [`Envelope::open_as_destination`](crate::Envelope::open_as_destination) does.
 ///
-/// Memory: the ephemeral, destination and origin signature chunks, 129 bytes per chunk (its
+/// Memory: the ephemeral, destination and origin signature chunks, 65 bytes per chunk (its
 /// type and digests) and at most one chunk header; never a part's content.
 ///
 /// An error from [`feed`](Self::feed) is final. It is the error the in-memory path reports for
@@ -170,7 +170,7 @@ impl DestinationVerifier {
 /// [`Envelope::open_as_origin`](crate::Envelope::open_as_origin) does.
 ///
 /// Memory: the ephemeral, origin, tree, author signature and origin placeholder chunks (the tree
-/// holds 128 bytes per chunk), 129 bytes per chunk and at most one chunk header; never a part's
+/// holds 64 bytes per chunk), 65 bytes per chunk and at most one chunk header; never a part's
 /// content. Errors from [`feed`](Self::feed) are final, as for [`DestinationVerifier`].
 #[derive(Debug)]
 pub struct OriginVerifier {

@@ -2,9 +2,8 @@
 //! arrive, under the same limits and grammar as [`crate::Message::parse`]; each chunk is reduced to
 //! its digests on the fly, and only the chunk types the caller names are held whole.
 
-use sha2::{Digest, Sha512};
-
 use crate::chunk::{ChunkHeader, ChunkType, HEADER_LEN, RawChunk};
+use crate::crypto::Hasher;
 use crate::error::{MessageError, Result};
 use crate::tree::Entry;
 use crate::wire::{Grammar, Limits, MESSAGE_HEADER_LEN, check_limit, read_framing, read_header};
@@ -36,8 +35,8 @@ struct Current {
     header: ChunkHeader,
     /// Bytes of the chunk received after its header.
     received: usize,
-    sealed: Sha512,
-    slots: Sha512,
+    sealed: Hasher,
+    slots: Hasher,
     held: Option<Vec<u8>>,
 }
 
@@ -61,7 +60,7 @@ pub(crate) struct Scanned {
 }
 
 /// Reads an object incrementally. Memory: the framing, one chunk header, the held chunks and
-/// 129 bytes per chunk (its type and digests); never a chunk body that is not held.
+/// 65 bytes per chunk (its type and digests); never a chunk body that is not held.
 pub(crate) struct Scanner {
     limits: Limits,
     hold: fn(ChunkType) -> bool,
@@ -228,15 +227,15 @@ impl Scanner {
                     if !header.chunk_type.is_origin_signature() {
                         self.settled += HEADER_LEN as u64;
                     }
-                    let mut sealed = Sha512::new();
-                    sealed.update(*bytes);
+                    let mut sealed = Hasher::new();
+                    sealed.update(bytes);
                     let held = (self.hold)(header.chunk_type).then(|| {
                         let mut held = Vec::with_capacity(header.chunk_len());
                         held.extend_from_slice(bytes);
                         held
                     });
                     self.phase =
-                        Phase::Chunk(Box::new(Current { header, received: 0, sealed, slots: Sha512::new(), held }));
+                        Phase::Chunk(Box::new(Current { header, received: 0, sealed, slots: Hasher::new(), held }));
                     // A chunk may have nothing after its header.
                     return self.step();
                 }
@@ -250,7 +249,7 @@ impl Scanner {
                         return Ok(());
                     };
                     let Current { sealed, slots, held, .. } = *done;
-                    self.entries.push(Entry { sealed: sealed.finalize().into(), slots: slots.finalize().into() });
+                    self.entries.push(Entry { sealed: sealed.finalize(), slots: slots.finalize() });
                     self.types.push(header.chunk_type);
                     if let Some(bytes) = held {
                         self.held.push(Held { index, header, bytes });
@@ -318,8 +317,11 @@ mod tests {
     /// A structurally valid object (no valid cryptography): `parts` lists each part's segment
     /// body lengths; every byte after a header is `fill`.
     fn object(tracing: Option<&[u8]>, parts: &[Vec<u16>], countersigned: bool, fill: u8) -> Vec<u8> {
-        let mut chunks: Vec<(ChunkType, u8, usize)> =
-            vec![(ChunkType::Ephemeral, 0, 33), (ChunkType::Origin, 0, 60), (ChunkType::Destination, 0, 60)];
+        let mut chunks: Vec<(ChunkType, u8, usize)> = vec![
+            (ChunkType::Ephemeral, 0, crate::chunk::EPHEMERAL_LEN),
+            (ChunkType::Origin, 0, 60),
+            (ChunkType::Destination, 0, 60),
+        ];
         chunks.push((ChunkType::Common, 0, 300));
         for (i, segments) in parts.iter().enumerate() {
             let t = if i % 2 == 0 { ChunkType::Display } else { ChunkType::Attachment };
@@ -399,7 +401,7 @@ mod tests {
         assert!(scanner.retained() < 4096, "{} bytes", scanner.retained());
         let scanned = scanner.finish().unwrap();
         assert_eq!(scanned.held.len(), 1);
-        assert_eq!(scanned.held[0].raw().body(), &[1; 33][..]);
+        assert_eq!(scanned.held[0].raw().body(), &[1; crate::chunk::EPHEMERAL_LEN][..]);
         assert_eq!(scanned.entries.len(), 11);
     }
 

@@ -285,7 +285,7 @@ impl StreamOpener {
             check_flags(count + i, &header)?;
             check_body_len(count + i, &header)?;
             if t == ChunkType::Tree {
-                count = (header.body_len as usize - crate::wire::tree_body_len(0)) / 128;
+                count = (header.body_len as usize - crate::wire::tree_body_len(0)) / crate::tree::ENTRY_LEN;
             }
             let end = at + header.chunk_len();
             let body_end = at + HEADER_LEN + header.body_len as usize;
@@ -503,9 +503,9 @@ impl StreamOpener {
 
     /// Number of chunks before the tree, from the tree's length.
     fn count(&self) -> usize {
-        self.tail_chunks
-            .first()
-            .map_or(0, |c| (c.header.body_len as usize).saturating_sub(crate::wire::tree_body_len(0)) / 128)
+        self.tail_chunks.first().map_or(0, |c| {
+            (c.header.body_len as usize).saturating_sub(crate::wire::tree_body_len(0)) / crate::tree::ENTRY_LEN
+        })
     }
 
     /// Derives the key and checks every signature against the tree list.
@@ -581,6 +581,7 @@ impl StreamOpener {
                     return Err(MessageError::SignetMismatch { role: Actor::Origin });
                 }
                 let origin = self.origin_envelope.take().ok_or(MessageError::MissingChunk { expected: "origin" })?;
+                crate::text::check_envelopes(&origin, &destination)?;
                 events.push(Event::Envelope { origin: Box::new(origin), destination: Box::new(destination) });
             }
             ChunkType::Common => events.push(Event::Headers(CommonHeaders::decode(&plain)?)),

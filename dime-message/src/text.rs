@@ -146,6 +146,19 @@ impl DestinationEnvelope {
     }
 }
 
+/// The cross-check of `docs/message-format.md` §8: the recipient address the author wrote in the
+/// destination chunk must lie in the destination domain it wrote in the origin chunk (the part
+/// after the address's last `@`, compared ASCII case-insensitively).
+pub fn check_envelopes(origin: &OriginEnvelope, destination: &DestinationEnvelope) -> Result<()> {
+    let recipient = destination.recipient.as_str();
+    let domain = recipient.rsplit_once('@').map_or(recipient, |(_, domain)| domain);
+    if domain.eq_ignore_ascii_case(&origin.destination) {
+        Ok(())
+    } else {
+        Err(MessageError::EnvelopeMismatch { recipient: recipient.to_owned(), destination: origin.destination.clone() })
+    }
+}
+
 /// The common headers (33): Date, To, CC, From, Organization, Subject.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CommonHeaders {

@@ -3,16 +3,16 @@
 use dime_core::keys::Signature;
 
 use crate::chunk::{ChunkType, RawChunk};
-use crate::crypto::{Digest64, digest};
+use crate::crypto::{ChunkDigest, DIGEST_LEN, digest};
 use crate::error::{MessageError, Result};
 
 /// The digests of one chunk: `D = H(header ‖ body)` and `S = H(keyslots)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Entry {
     /// Digest of the header and body.
-    pub sealed: Digest64,
+    pub sealed: ChunkDigest,
     /// Digest of the keyslots.
-    pub slots: Digest64,
+    pub slots: ChunkDigest,
 }
 
 impl Entry {
@@ -27,20 +27,23 @@ impl Entry {
     }
 }
 
+/// Size of one list entry, `D ‖ S`.
+pub const ENTRY_LEN: usize = 2 * DIGEST_LEN;
+
 /// Context string of the tree signature.
-pub const TREE: &[u8] = b"dime-rs/1 tree";
+pub const TREE: &[u8] = b"dime-rs/2 tree";
 /// Context string of the author's full signature.
-pub const AUTHOR_FULL: &[u8] = b"dime-rs/1 author-full";
+pub const AUTHOR_FULL: &[u8] = b"dime-rs/2 author-full";
 /// Context string of the origin's meta-bounce signature.
-pub const ORIGIN_META: &[u8] = b"dime-rs/1 origin-meta-bounce";
+pub const ORIGIN_META: &[u8] = b"dime-rs/2 origin-meta-bounce";
 /// Context string of the origin's display-bounce signature.
-pub const ORIGIN_DISPLAY: &[u8] = b"dime-rs/1 origin-display-bounce";
+pub const ORIGIN_DISPLAY: &[u8] = b"dime-rs/2 origin-display-bounce";
 /// Context string of the origin's full signature.
-pub const ORIGIN_FULL: &[u8] = b"dime-rs/1 origin-full";
+pub const ORIGIN_FULL: &[u8] = b"dime-rs/2 origin-full";
 
 /// `label ‖ u32 count ‖ (D ‖ S) × count`.
 pub fn list_input(label: &[u8], entries: &[Entry]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(label.len() + 4 + entries.len() * 128);
+    let mut out = Vec::with_capacity(label.len() + 4 + entries.len() * ENTRY_LEN);
     out.extend_from_slice(label);
     out.extend_from_slice(&(entries.len() as u32).to_be_bytes());
     for e in entries {
@@ -52,8 +55,8 @@ pub fn list_input(label: &[u8], entries: &[Entry]) -> Vec<u8> {
 
 /// The author's full-signature input: the tree chunk, then the keyslots of the full-signature
 /// chunk itself and of the three placeholders (keyslots exist before the signature is sealed).
-pub fn author_full_input(tree: &Entry, slots: [&Digest64; 4]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(AUTHOR_FULL.len() + 6 * 64);
+pub fn author_full_input(tree: &Entry, slots: [&ChunkDigest; 4]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(AUTHOR_FULL.len() + 6 * DIGEST_LEN);
     out.extend_from_slice(AUTHOR_FULL);
     out.extend_from_slice(&tree.sealed);
     out.extend_from_slice(&tree.slots);
@@ -65,7 +68,7 @@ pub fn author_full_input(tree: &Entry, slots: [&Digest64; 4]) -> Vec<u8> {
 
 /// The input of origin signature `t`: its label and list over the chunks it covers; the full
 /// signature (255) also covers its own keyslots.
-pub fn origin_input(t: ChunkType, covered: &[Entry], own_slots: &Digest64) -> Vec<u8> {
+pub fn origin_input(t: ChunkType, covered: &[Entry], own_slots: &ChunkDigest) -> Vec<u8> {
     let mut out = list_input(origin_label(t), covered);
     if t == ChunkType::OriginFull {
         out.extend_from_slice(own_slots);
@@ -104,16 +107,16 @@ pub fn decode_tree(index: usize, plain: &[u8]) -> Result<(Vec<Entry>, Signature)
     let bad = MessageError::BadPlaintext { index, what: "tree list length" };
     let (count, rest) = plain.split_at_checked(4).ok_or(bad.clone())?;
     let count = u32::from_be_bytes([count[0], count[1], count[2], count[3]]) as usize;
-    if rest.len() != count.checked_mul(128).and_then(|n| n.checked_add(64)).ok_or(bad.clone())? {
+    if rest.len() != count.checked_mul(ENTRY_LEN).and_then(|n| n.checked_add(64)).ok_or(bad.clone())? {
         return Err(bad);
     }
-    let (list, sig) = rest.split_at(count * 128);
+    let (list, sig) = rest.split_at(count * ENTRY_LEN);
     let entries = list
-        .chunks_exact(128)
+        .chunks_exact(ENTRY_LEN)
         .map(|e| {
-            let mut entry = Entry { sealed: [0; 64], slots: [0; 64] };
-            entry.sealed.copy_from_slice(&e[..64]);
-            entry.slots.copy_from_slice(&e[64..]);
+            let mut entry = Entry { sealed: [0; DIGEST_LEN], slots: [0; DIGEST_LEN] };
+            entry.sealed.copy_from_slice(&e[..DIGEST_LEN]);
+            entry.slots.copy_from_slice(&e[DIGEST_LEN..]);
             entry
         })
         .collect();

@@ -4,8 +4,8 @@ use dime_core::codec::Reader;
 use dime_core::header::{Header, Magic};
 
 use crate::chunk::{
-    COMMITMENT_LEN, ChunkHeader, ChunkType, EPHEMERAL_LEN, FLAG_ALTERNATE_ENCRYPTION, FLAG_COMPRESSED, FLAG_SPANNING,
-    HEADER_LEN, RawChunk, SEAL_OVERHEAD, SIGNATURE_BODY_LEN, TAG_LEN,
+    COMMITMENT_LEN, ChunkHeader, ChunkType, EPHEMERAL_LEN, EPHEMERAL_LEN_SUITE1, FLAG_ALTERNATE_ENCRYPTION,
+    FLAG_COMPRESSED, FLAG_SPANNING, HEADER_LEN, RawChunk, SEAL_OVERHEAD, SIGNATURE_BODY_LEN, TAG_LEN,
 };
 use crate::error::{MessageError, Result};
 
@@ -41,7 +41,7 @@ impl Default for Limits {
 
 /// The tree chunk body size for `count` listed chunks.
 pub const fn tree_body_len(count: usize) -> usize {
-    SEAL_OVERHEAD + 4 + count * 128 + 64
+    SEAL_OVERHEAD + 4 + count * crate::tree::ENTRY_LEN + 64
 }
 
 /// Checks one chunk's flags.
@@ -60,13 +60,20 @@ pub(crate) fn check_flags(index: usize, header: &ChunkHeader) -> Result<()> {
     Ok(())
 }
 
+/// The error text for an object of the suite 1 draft (or libdime): its ephemeral chunk has no
+/// suite byte.
+pub const SUITE1_OBJECT: &str = "33-byte ephemeral chunk without a suite byte (the suite 1 draft with SHA-512 digests, or libdime); this reader reads suite 2";
+
 /// Checks the body length a type allows (origin signatures: 0 or sealed).
 pub(crate) fn check_body_len(index: usize, header: &ChunkHeader) -> Result<()> {
     let len = header.body_len as usize;
     let t = header.chunk_type;
     let ok = match t {
+        ChunkType::Ephemeral if len == EPHEMERAL_LEN_SUITE1 => {
+            return Err(MessageError::UnsupportedFormat(SUITE1_OBJECT));
+        }
         ChunkType::Ephemeral => len == EPHEMERAL_LEN,
-        ChunkType::Tree => len >= tree_body_len(0) && (len - tree_body_len(0)).is_multiple_of(128),
+        ChunkType::Tree => len >= tree_body_len(0) && (len - tree_body_len(0)).is_multiple_of(crate::tree::ENTRY_LEN),
         ChunkType::AuthorFull => len == SIGNATURE_BODY_LEN,
         _ if t.is_origin_signature() => len == 0 || len == SIGNATURE_BODY_LEN,
         _ => len >= COMMITMENT_LEN + 4 + TAG_LEN,
@@ -349,7 +356,7 @@ impl<'a> Message<'a> {
         self.find(t).map_or(0, |c| c.index)
     }
 
-    /// The X25519 ephemeral public key (the ephemeral chunk without its `0x40`).
+    /// The X25519 ephemeral public key (the ephemeral chunk without its suite byte and `0x40`).
     pub fn ephemeral(&self) -> Result<[u8; 32]> {
         let body = self.find(ChunkType::Ephemeral).map(RawChunk::body).unwrap_or_default();
         crate::crypto::decode_ephemeral(body)

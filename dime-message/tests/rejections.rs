@@ -131,16 +131,27 @@ fn ephemeral_keys_of_other_suites() {
     let mut scalar = [0u8; 32];
     scalar[31] = 0x45;
     let secp = EncryptionSecretKey::decode(&scalar).unwrap().public().unwrap().encode();
+    // The body is `suite ‖ 0x40 ‖ E` at offset 12.
+    assert_eq!(object[12..14], [2, 0x40]);
+    let mut other_suite = object.clone();
+    other_suite[12] = 3;
+    let err = Envelope::open(&other_suite, &Limits::default(), Actor::Recipient, &world.recipient.enc).unwrap_err();
+    assert_eq!(err, MessageError::UnsupportedFormat("the ephemeral chunk names a suite other than 2"));
+    assert_eq!(err.to_string(), "unsupported message format: the ephemeral chunk names a suite other than 2");
     let mut bad = object.clone();
-    bad[12..45].copy_from_slice(&secp);
+    bad[13..46].copy_from_slice(&secp);
     let err = Envelope::open(&bad, &Limits::default(), Actor::Recipient, &world.recipient.enc).unwrap_err();
     assert_eq!(err, MessageError::UnsupportedAlgorithm("secp256k1 ephemeral key"));
-    bad[12] = 0x05;
+    bad[13] = 0x05;
     let err = Envelope::open(&bad, &Limits::default(), Actor::Recipient, &world.recipient.enc).unwrap_err();
     assert_eq!(err, MessageError::BadEphemeral);
+    // A 33-byte ephemeral chunk (no suite byte) is the suite 1 draft or libdime: unsupported format.
+    let mut draft = object.clone();
+    draft[8..12].copy_from_slice(&33u32.to_be_bytes());
+    assert_eq!(parse(&draft), MessageError::UnsupportedFormat(dime_message::wire::SUITE1_OBJECT));
     // A low-order X25519 point gives an all-zero secret.
     let mut low = object.clone();
-    low[13..45].fill(0);
+    low[14..46].fill(0);
     let err = Envelope::open(&low, &Limits::default(), Actor::Recipient, &world.recipient.enc).unwrap_err();
     assert_eq!(err, MessageError::Core(dime_core::Error::WeakSharedSecret));
 }
@@ -227,4 +238,47 @@ fn missing_and_mixed_signature_chunks() {
     object.extend_from_slice(&(mixed.len() as u32).to_be_bytes());
     object.extend_from_slice(&mixed);
     assert_eq!(parse(&object), MessageError::MixedCountersignature);
+}
+
+/// §8: the recipient the author wrote must be in the destination domain it wrote. Before the
+/// cross-check, a recipient was shown whatever name the author put in the destination chunk.
+#[test]
+fn a_recipient_outside_the_destination_domain_is_refused() {
+    let world = World::new();
+    // A user signet whose identifier is in another domain than its issuing destination org.
+    let stranger = user(9, &world.destination, "mallory@example.com");
+    let to = Addressing { recipient: &stranger.signet, ..world.to() };
+    let object = compose(
+        &world.author.sign,
+        &to,
+        &content(1, 0, 10),
+        &ComposeOptions::default(),
+        &mut SeededRandom::new([7; 32]),
+    )
+    .unwrap();
+    let expected =
+        MessageError::EnvelopeMismatch { recipient: "mallory@example.com".into(), destination: "lavabit.com".into() };
+    assert_eq!(
+        expected.to_string(),
+        "the recipient address mallory@example.com is not in the destination domain lavabit.com"
+    );
+    let limits = Limits::default();
+    let author = Envelope::open(&object, &limits, Actor::Author, &world.author.enc).unwrap();
+    assert_eq!(author.open_as_author(&world.author.signet, None).unwrap_err(), expected);
+    let relayed = world.relay(&object);
+    let recipient = Envelope::open(&relayed, &limits, Actor::Recipient, &stranger.enc).unwrap();
+    assert_eq!(recipient.open_as_recipient(&world.author.signet, &world.origin.signet).unwrap_err(), expected);
+    // Domains compare ASCII case-insensitively.
+    let shouting = user(10, &world.destination, "ryan@LAVABIT.COM");
+    let to = Addressing { recipient: &shouting.signet, ..world.to() };
+    let object = compose(
+        &world.author.sign,
+        &to,
+        &content(1, 0, 10),
+        &ComposeOptions::default(),
+        &mut SeededRandom::new([7; 32]),
+    )
+    .unwrap();
+    let author = Envelope::open(&object, &limits, Actor::Author, &world.author.enc).unwrap();
+    assert!(author.open_as_author(&world.author.signet, None).is_ok());
 }

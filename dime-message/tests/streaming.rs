@@ -192,3 +192,39 @@ fn writer_enforces_its_plan() {
     w2.write(&[0; 5], &mut Vec::new()).unwrap();
     assert_eq!(w2.finish(&mut Vec::new()), Err(MessageError::Stream("a part has less content than planned")));
 }
+
+/// §8: the streaming reader applies the same cross-check as the in-memory one, before it
+/// releases the envelope or any content.
+#[test]
+fn streaming_refuses_a_recipient_outside_the_destination_domain() {
+    let world = World::new();
+    let stranger = user(9, &world.destination, "mallory@example.com");
+    let to = Addressing { recipient: &stranger.signet, ..world.to() };
+    let object = world.relay(
+        &compose(
+            &world.author.sign,
+            &to,
+            &content(1, 0, 10),
+            &ComposeOptions::default(),
+            &mut SeededRandom::new([7; 32]),
+        )
+        .unwrap(),
+    );
+    let section = Message::parse(&object, &Limits::default()).unwrap().signature_section().to_vec();
+    let mut reader = StreamOpener::new(
+        Actor::Recipient,
+        stranger.enc.clone(),
+        &world.author.signet,
+        &world.origin.signet,
+        &section,
+        &Limits::default(),
+    )
+    .unwrap();
+    let mut events = Vec::new();
+    let err = reader.feed(&object, &mut events).unwrap_err();
+    assert_eq!(
+        err,
+        MessageError::EnvelopeMismatch { recipient: "mallory@example.com".into(), destination: "lavabit.com".into() }
+    );
+    assert!(events.iter().all(|e| !matches!(e, Event::Envelope { .. } | Event::Headers(_))));
+}

@@ -1,7 +1,7 @@
 //! Deterministic test vectors, and an independent reading of `docs/message-format.md` that
 //! opens them with the primitives alone (no code of this crate on the reading side).
 //!
-//! Run with `DIME_WRITE_VECTORS=1` to rewrite `testdata/message/suite1_vectors.json` after a
+//! Run with `DIME_WRITE_VECTORS=1` to rewrite `testdata/message/suite2_vectors.json` after a
 //! deliberate format change.
 
 mod common;
@@ -10,9 +10,9 @@ use aes_gcm::{AeadInOut, Aes256Gcm, KeyInit, Tag};
 use common::*;
 use dime_message::*;
 use hkdf::Hkdf;
-use sha2::{Digest, Sha512};
+use sha2::Sha512;
 
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/message/suite1_vectors.json");
+const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/message/suite2_vectors.json");
 const LIBDIME: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/message/libdime_check_inputs.json");
 
 /// The libdime check_dmsg inputs, with the project's fixed keys and seed.
@@ -68,7 +68,7 @@ fn objects_match_the_stored_vectors() {
     let (unsigned, relayed) = vectors();
     if std::env::var_os("DIME_WRITE_VECTORS").is_some() {
         let json = serde_json::json!({
-            "_about": "dime-rs message suite 1 (docs/message-format.md). Keys: Ed25519 seeds and X25519 secrets are 32 repeated bytes: origin org POK 0x01 / encryption 0x65, destination org 0x02 / 0x66, author 0x03 / 0x67, recipient 0x04 / 0x68; signets issued with dime-signet (org identifiers darkmail.info and lavabit.com, users ivan@darkmail.info and ryan@lavabit.com). Content: the libdime check_dmsg inputs (libdime_check_inputs.json), display part content type text/plain. Randomness: SeededRandom with 32 bytes of 0x5e (block i = SHA-512(seed || u64 i)), consumed in this order: common, other, display chunk keys, ephemeral secret, origin and destination chunk keys, tree key, the three placeholder keys, the author-full key.",
+            "_about": "dime-rs message suite 2 (docs/message-format.md, decision D7: BLAKE3-256 chunk digests). Keys: Ed25519 seeds and X25519 secrets are 32 repeated bytes: origin org POK 0x01 / encryption 0x65, destination org 0x02 / 0x66, author 0x03 / 0x67, recipient 0x04 / 0x68; signets issued with dime-signet (org identifiers darkmail.info and lavabit.com, users ivan@darkmail.info and ryan@lavabit.com). Content: the libdime check_dmsg inputs (libdime_check_inputs.json), display part content type text/plain. Randomness: SeededRandom with 32 bytes of 0x5e (block i = SHA-512(seed || u64 i)), consumed in this order: common, other, display chunk keys, ephemeral secret, origin and destination chunk keys, tree key, the three placeholder keys, the author-full key.",
             "unsigned_hex": hex::encode(&unsigned),
             "relayed_hex": hex::encode(&relayed),
         });
@@ -77,6 +77,27 @@ fn objects_match_the_stored_vectors() {
     let stored: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(VECTORS).unwrap()).unwrap();
     assert_eq!(hex::encode(&unsigned), stored["unsigned_hex"].as_str().unwrap());
     assert_eq!(hex::encode(&relayed), stored["relayed_hex"].as_str().unwrap());
+}
+
+/// An object of the suite 1 draft (SHA-512 digests) is refused as an unsupported format by every
+/// reader, in memory and streamed, before any key is used.
+#[test]
+fn an_object_of_the_suite_1_draft_is_refused() {
+    const DRAFT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/message/suite1_draft.json");
+    let stored: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(DRAFT).unwrap()).unwrap();
+    let object = hex::decode(stored["relayed_hex"].as_str().unwrap()).unwrap();
+    let expected = MessageError::UnsupportedFormat(dime_message::wire::SUITE1_OBJECT);
+    assert_eq!(
+        expected.to_string(),
+        "unsupported message format: 33-byte ephemeral chunk without a suite byte (the suite 1 draft with SHA-512 digests, or libdime); this reader reads suite 2"
+    );
+    let limits = Limits::default();
+    assert_eq!(Message::parse(&object, &limits).unwrap_err(), expected);
+    assert_eq!(inspect(&object, &limits).unwrap_err(), expected);
+    let world = World::new();
+    assert_eq!(Envelope::open(&object, &limits, Actor::Recipient, &world.recipient.enc).unwrap_err(), expected);
+    let mut verifier = DestinationVerifier::new(&limits);
+    assert_eq!(verifier.feed(&object).unwrap_err(), expected);
 }
 
 // ---- An independent reader, written from the document only. ----
@@ -140,7 +161,7 @@ fn open_chunk(kek: &[u8; 32], c: &Chunk<'_>, index: u32, actor: u8, slot: usize)
     nonce[5] = actor;
     let key = gcm_open(kek, nonce, b"", &c.slots[slot * 48..slot * 48 + 48]);
     let mut okm = [0u8; 64];
-    hkdf(&key, b"dime-rs/1 chunk", &mut okm);
+    hkdf(&key, b"dime-rs/2 chunk", &mut okm);
     assert_eq!(&c.body[..32], &okm[32..], "commitment");
     gcm_open(&okm[..32], [0; 12], c.header, &c.body[32..])
 }
@@ -163,11 +184,11 @@ fn an_independent_reader_opens_the_vector_as_recipient() {
     let types: Vec<u8> = cs.iter().map(|c| c.t).collect();
     assert_eq!(types, [2, 4, 5, 33, 34, 67, 225, 226, 248, 249, 255]);
     // §4: the recipient's KEK.
-    let e: [u8; 32] = cs[0].body[1..].try_into().unwrap();
-    assert_eq!(cs[0].body[0], 0x40);
+    let e: [u8; 32] = cs[0].body[2..].try_into().unwrap();
+    assert_eq!(cs[0].body[..2], [2, 0x40]);
     let p = x25519_dalek::x25519([0x68; 32], x25519_dalek::X25519_BASEPOINT_BYTES);
     let shared = x25519_dalek::x25519([0x68; 32], e);
-    let mut info = b"dime-rs/1 kek".to_vec();
+    let mut info = b"dime-rs/2 kek".to_vec();
     info.push(4);
     info.extend_from_slice(&e);
     info.extend_from_slice(&p);
@@ -193,17 +214,17 @@ fn an_independent_reader_opens_the_vector_as_recipient() {
         .map(|c| {
             let mut sealed = c.header.to_vec();
             sealed.extend_from_slice(c.body);
-            (Sha512::digest(&sealed).to_vec(), Sha512::digest(c.slots).to_vec())
+            (blake3::hash(&sealed).as_bytes().to_vec(), blake3::hash(c.slots).as_bytes().to_vec())
         })
         .collect();
     let tree = open_chunk(&kek, &cs[6], 6, 4, 2);
     assert_eq!(&tree[..4], &6u32.to_be_bytes());
-    assert_eq!(tree[4..4 + 6 * 128].to_vec(), list(b"", &entries[..6])[4..].to_vec());
+    assert_eq!(tree[4..4 + 6 * 64].to_vec(), list(b"", &entries[..6])[4..].to_vec());
     let author = ed25519_dalek::VerifyingKey::from_bytes(world.author.sign.public().as_bytes()).unwrap();
-    let sig = ed25519_dalek::Signature::from_slice(&tree[4 + 6 * 128..]).unwrap();
-    author.verify_strict(&list(b"dime-rs/1 tree", &entries[..6]), &sig).unwrap();
+    let sig = ed25519_dalek::Signature::from_slice(&tree[4 + 6 * 64..]).unwrap();
+    author.verify_strict(&list(b"dime-rs/2 tree", &entries[..6]), &sig).unwrap();
     // The author's full signature.
-    let mut input = b"dime-rs/1 author-full".to_vec();
+    let mut input = b"dime-rs/2 author-full".to_vec();
     input.extend_from_slice(&entries[6].0);
     for i in [6, 7, 8, 9, 10] {
         input.extend_from_slice(&entries[i].1);
@@ -213,9 +234,9 @@ fn an_independent_reader_opens_the_vector_as_recipient() {
     // §7: the origin's three signatures.
     let pok = ed25519_dalek::VerifyingKey::from_bytes(world.origin.pok.public().as_bytes()).unwrap();
     for (i, label, covered) in [
-        (8usize, &b"dime-rs/1 origin-meta-bounce"[..], 5usize),
-        (9, b"dime-rs/1 origin-display-bounce", 6),
-        (10, b"dime-rs/1 origin-full", 10),
+        (8usize, &b"dime-rs/2 origin-meta-bounce"[..], 5usize),
+        (9, b"dime-rs/2 origin-display-bounce", 6),
+        (10, b"dime-rs/2 origin-full", 10),
     ] {
         let mut input = list(label, &entries[..covered]);
         if i == 10 {

@@ -1,5 +1,5 @@
 //! Opening arbitrary bytes as each of the four actors, in memory and as a stream, with the
-//! fixed keys of `dime-message/tests/common` (the keys of `testdata/message/suite1_vectors.json`,
+//! fixed keys of `dime-message/tests/common` (the keys of `testdata/message/suite2_vectors.json`,
 //! whose `unsigned_hex` and `relayed_hex` make good seeds): never panics, and an object that
 //! opens for the recipient opens the same way as a stream.
 #![no_main]

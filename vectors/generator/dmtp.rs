@@ -296,13 +296,13 @@ pub fn vectors() -> Value {
         lines,
     ));
 
-    let wrong = Fingerprint::of(b"not the object");
+    let wrong = dime::dmtp::object::ObjectHasher::hash(b"not the object");
     let requests = vec![Request::Deliver(app.delivery(object, Some(wrong))), Request::Quit];
     let (lines, results) = converse(&mut app, native, 0x64, requests);
     assert!(results[0].is_err(), "{results:?}");
     out.push(transcript(
         "wrong-hash",
-        "DATA announces SHA-512 of \"not the object\"; the server hashes what arrives and refuses it with 451",
+        "DATA announces the BLAKE3 hash of \"not the object\"; the server hashes what arrives and refuses it with 451",
         native,
         0x64,
         lines,

@@ -164,7 +164,7 @@ pub struct ReceivedMessage {
     pub txid: TxId,
     /// The envelope.
     pub envelope: Envelope,
-    /// SHA-512 of the object (already checked).
+    /// The object's `DATA [hash]` ([`ObjectHasher`], already checked).
     pub hash: Fingerprint,
     /// The object bytes, exactly `SIZE` of them.
     pub object: Bytes,

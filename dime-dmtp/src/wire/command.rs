@@ -188,7 +188,7 @@ pub enum Command {
         /// Its signet fingerprint.
         fingerprint: Fingerprint,
     },
-    /// `DATA [hash]`: the SHA-512 of the message object.
+    /// `DATA [hash]`: the BLAKE3 hash of the message object ([`crate::object::ObjectHasher`]).
     Data {
         /// The hash.
         hash: Fingerprint,

@@ -1,0 +1,15 @@
+//! Per-chunk work across chunks: in parallel with the `parallel` feature (rayon), in order
+//! without it. Either way the results come back in input order, so the bytes are the same.
+
+/// Applies `f` to every item and returns the results in the items' order.
+#[cfg(feature = "parallel")]
+pub(crate) fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
+    use rayon::prelude::*;
+    items.par_iter().map(f).collect()
+}
+
+/// Applies `f` to every item and returns the results in the items' order.
+#[cfg(not(feature = "parallel"))]
+pub(crate) fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
+    items.iter().map(f).collect()
+}
