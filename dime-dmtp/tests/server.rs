@@ -313,8 +313,9 @@ fn rcpt_data_and_data_in() {
     assert_eq!(h.send(b"abc\r\n"), "");
     assert!(h.session.awaiting_answer());
     assert_eq!(h.session.state(), SessionState::DataIn);
-    let ServerEvent::MessageReceived(message) = h.events.remove(0) else { panic!("no message") };
-    assert_eq!(&message.object[..], body);
+    let (message, object) = h.received();
+    assert_eq!(&object[..], body);
+    assert_eq!(message.size, 3);
     assert_eq!(message.hash, hash);
     assert_eq!(message.envelope.destination, host("example.net"));
     assert_eq!(message.envelope.mail_from.size, 3);
@@ -362,7 +363,7 @@ fn data_verdicts() {
         let mut h = at(SessionState::Rcpt);
         h.line(&format!("DATA [{}]", Fingerprint::of(b"abc")));
         h.send(b"abc\r\n");
-        let ServerEvent::MessageReceived(message) = h.events.remove(0) else { panic!("no message") };
+        let (message, _) = h.received();
         let wrong = h.session.answer(h.now, message.id, Answer::Signet(None));
         assert_eq!(wrong, Err(dime_dmtp::DmtpError::WrongAnswer { id: message.id.0 }));
         assert_eq!(
@@ -565,6 +566,6 @@ fn an_injected_random_source_gives_the_stats_nonce_and_the_txid() {
     h.line(&rcpt());
     h.line(&format!("DATA [{}]", Fingerprint::of(b"abc")));
     h.send(b"abc\r\n");
-    let ServerEvent::MessageReceived(message) = h.events.remove(0) else { panic!("no message") };
+    let (message, _) = h.received();
     assert_eq!(message.txid, TxId(txid));
 }
