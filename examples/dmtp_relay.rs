@@ -47,18 +47,21 @@ fn user(org: &Org, address: &str) -> Result<(SigningSecretKey, EncryptionSecretK
     Ok((key, enc, signet))
 }
 
+/// The objects a destination accepted, with their bytes.
+type Inbox = Arc<Mutex<Vec<(CheckedMessage, Vec<u8>)>>>;
+
 /// example.net's DX server: its signets, and the objects it accepted.
 struct Destination {
     org_signet: Signet,
     bob: Signet,
     secret: EncryptionSecretKey,
     origin_signet: Signet,
-    inbox: Arc<Mutex<Vec<(CheckedMessage, Vec<u8>)>>>,
+    inbox: Inbox,
 }
 
 /// An object on its way in, in memory; it joins the inbox only once its check passed.
 struct InboxSpool {
-    inbox: Arc<Mutex<Vec<(CheckedMessage, Vec<u8>)>>>,
+    inbox: Inbox,
     object: Vec<u8>,
 }
 

@@ -697,13 +697,16 @@ mod tests {
     use std::sync::Mutex;
     use tokio::io::BufWriter;
 
+    /// Each spool's bytes and how it ended.
+    type SpoolLog = Arc<Mutex<Vec<(Vec<u8>, &'static str)>>>;
+
     /// Spools into memory and records what happened to each spool.
     #[derive(Default)]
-    struct Inbox(Arc<Mutex<Vec<(Vec<u8>, &'static str)>>>);
+    struct Inbox(SpoolLog);
 
     struct MemorySpool {
         bytes: Vec<u8>,
-        log: Arc<Mutex<Vec<(Vec<u8>, &'static str)>>>,
+        log: SpoolLog,
     }
 
     impl Spool for MemorySpool {

@@ -90,7 +90,12 @@ impl DestinationCheck {
     /// `max_check_bytes` held.
     pub fn new(limits: &ServerLimits) -> DestinationCheck {
         let object = Limits { max_object: limits.max_message_size, ..Limits::default() };
-        DestinationCheck { verifier: DestinationVerifier::new(&object), fed: 0, budget: limits.max_check_bytes, failed: None }
+        DestinationCheck {
+            verifier: DestinationVerifier::new(&object),
+            fed: 0,
+            budget: limits.max_check_bytes,
+            failed: None,
+        }
     }
 
     /// Takes the next bytes of the object.

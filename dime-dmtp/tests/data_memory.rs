@@ -81,7 +81,6 @@ fn a_64_mib_object_passes_through_the_session_in_under_1_mib() {
         feed(&mut session, &buf, &mut peak);
     }
     feed(&mut session, b"\r\n", &mut peak);
-    drop(feed);
     assert_eq!(aborted, None);
     let message = received.expect("no MessageReceived");
     assert_eq!(message.size, SIZE as u64);

@@ -436,7 +436,8 @@ struct InboxSpool {
 impl InboxSpool {
     fn store(&self, checked: &CheckedMessage, how: &'static str) -> Result<DestinationView, FlowError> {
         let message = checked.message();
-        let envelope = Envelope::open(&self.object, &Limits::default(), Actor::Destination, &self.shared.keys.encryption)?;
+        let envelope =
+            Envelope::open(&self.object, &Limits::default(), Actor::Destination, &self.shared.keys.encryption)?;
         let sight = Sight::of(&envelope)?;
         let recipient = checked.view().envelope.recipient.clone();
         let mut store = self.shared.store()?;
