@@ -540,7 +540,7 @@ async fn pump_client<S: AsyncRead + AsyncWrite + Unpin>(
             });
         }
         if session.is_closed() {
-            return Err(DmtpError::ConnectionClosed);
+            return Err(session.failure().cloned().unwrap_or(DmtpError::ConnectionClosed));
         }
         if feed(buf, |input| session.enqueue_input(now(), input)) {
             continue;
@@ -739,6 +739,43 @@ mod tests {
         }
         async fn check(&self, _: &ReceivedMessage, _: DestinationCheck) -> Result<CheckedMessage, Rejection> {
             Err(Rejection::TemporaryFailure)
+        }
+    }
+
+    /// A client that gives up during the handshake says why: the session's cause, not
+    /// "connection closed" (which every such failure reported before).
+    #[tokio::test(start_paused = true)]
+    async fn the_client_pump_keeps_the_cause_of_a_failure() {
+        use crate::wire::{ReplyCode, Verb};
+        let host = HostName::new("dx.example.net").unwrap();
+        let cases: [(&[u8], DmtpError); 3] = [
+            (
+                b"554 NO SERVICE HERE\r\n",
+                DmtpError::NotDmtp { reply: crate::wire::Reply::new(ReplyCode::FAILED, "NO SERVICE HERE") },
+            ),
+            (
+                b"220 dx.example.net DMTPv1 dime-rs\r\n554 CERTIFICATE NOT FOUND FOR DOMAIN.\r\n",
+                DmtpError::Rejected {
+                    verb: Verb::StartTls,
+                    reply: crate::wire::Reply::new(ReplyCode::FAILED, "CERTIFICATE NOT FOUND FOR DOMAIN."),
+                },
+            ),
+            (
+                b"220 dx.example.net DMTPv1 dime-rs\r\n250 OK\r\n",
+                DmtpError::Rejected { verb: Verb::StartTls, reply: crate::wire::Reply::new(ReplyCode::OK, "OK") },
+            ),
+        ];
+        for (server_says, expected) in cases {
+            let (mut client_end, mut server_end) = tokio::io::duplex(4096);
+            server_end.write_all(server_says).await.unwrap();
+            let mut session = ClientSession::new(ClientConfig::new(host.clone(), ConnectMode::Dual), now());
+            let mut buf = BytesMut::new();
+            let result = pump_client(&mut client_end, &mut session, &mut buf).await;
+            assert_eq!(result.err(), Some(expected.clone()));
+            assert_eq!(session.failure(), Some(&expected));
+            // A request submitted afterwards fails with the same cause.
+            let id = session.submit(now(), Request::Noop);
+            assert_eq!(session.poll(), Some(ClientEvent::Completed { id, result: Err(expected) }));
         }
     }
 
