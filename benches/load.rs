@@ -21,8 +21,9 @@ use dime::dmap::driver as dmap;
 use dime::dmap::server::{ServerConfig as DmapConfig, ServerSession as DmapSession};
 use dime::dmap::store::MemoryStore;
 use dime::dmtp::client::{ConnectMode, Delivery};
-use dime::dmtp::driver::{self as dmtp, EdgeConfig, Handle, Listener, ServerApp};
-use dime::dmtp::server::{ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, Verification};
+use dime::dmtp::driver::{self as dmtp, EdgeConfig, Handle, Listener, NoSpool, ServerApp};
+use dime::dmtp::object::{CheckedMessage, DestinationCheck};
+use dime::dmtp::server::{Envelope, ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, Verification};
 use dime::dmtp::wire::{Address, Name};
 use dime_core::Fingerprint;
 use dime_signet::record::HostName;
@@ -52,8 +53,12 @@ impl ServerApp for Discard {
     async fn verify(&self, _: &Name, _: &Fingerprint) -> Verification {
         Verification::NotFound
     }
-    async fn message(&self, _: ReceivedMessage) -> Result<(), Rejection> {
-        Ok(())
+    type Spool = NoSpool;
+    async fn open_spool(&self, _: &Envelope) -> Result<NoSpool, Rejection> {
+        Err(Rejection::TemporaryFailure)
+    }
+    async fn check(&self, _: &ReceivedMessage, _: DestinationCheck) -> Result<CheckedMessage, Rejection> {
+        Err(Rejection::TemporaryFailure)
     }
 }
 

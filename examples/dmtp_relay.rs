@@ -10,10 +10,12 @@ use std::sync::{Arc, Mutex};
 use dime::core::Fingerprint;
 use dime::core::keys::{EncryptionSecretKey, SigningSecretKey};
 use dime::dmtp::client::{ConnectMode, Delivery, Outcome, Request};
-use dime::dmtp::driver::{ClientTls, Connection, ServerApp, serve, server_tls_config};
-use dime::dmtp::object::{DestinationKeys, check_as_destination, verdict};
+use dime::dmtp::driver::{ClientTls, Connection, ServerApp, Spool, serve, server_tls_config};
+use dime::dmtp::object::{CheckedMessage, DestinationCheck, DestinationKeys};
 use dime::dmtp::resolve::{PresentedCertificate, check_certificate, validate_org, validate_user};
-use dime::dmtp::server::{ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, Verification};
+use dime::dmtp::server::{
+    Envelope as DmtpEnvelope, ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, Verification,
+};
 use dime::dmtp::wire::{Address, Name};
 use dime::message::{
     Actor, Addressing, CommonHeaders, ComposeOptions, Content, Envelope, Limits, OsRandom, Part, compose,
@@ -45,13 +47,34 @@ fn user(org: &Org, address: &str) -> Result<(SigningSecretKey, EncryptionSecretK
     Ok((key, enc, signet))
 }
 
+/// The objects a destination accepted, with their bytes.
+type Inbox = Arc<Mutex<Vec<(CheckedMessage, Vec<u8>)>>>;
+
 /// example.net's DX server: its signets, and the objects it accepted.
 struct Destination {
     org_signet: Signet,
     bob: Signet,
     secret: EncryptionSecretKey,
     origin_signet: Signet,
-    inbox: Mutex<Vec<ReceivedMessage>>,
+    inbox: Inbox,
+}
+
+/// An object on its way in, in memory; it joins the inbox only once its check passed.
+struct InboxSpool {
+    inbox: Inbox,
+    object: Vec<u8>,
+}
+
+impl Spool for InboxSpool {
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), Rejection> {
+        self.object.extend_from_slice(bytes);
+        Ok(())
+    }
+    async fn commit(self, checked: CheckedMessage) -> Result<(), Rejection> {
+        self.inbox.lock().map_err(|_| Rejection::TemporaryFailure)?.push((checked, self.object));
+        Ok(())
+    }
+    async fn abort(self) {}
 }
 
 impl ServerApp for Destination {
@@ -69,22 +92,26 @@ impl ServerApp for Destination {
     async fn verify(&self, _: &Name, _: &Fingerprint) -> Verification {
         Verification::NotFound
     }
-    async fn message(&self, message: ReceivedMessage) -> Result<(), Rejection> {
-        let keys = DestinationKeys { secret: &self.secret, origin: &self.origin_signet, limits: Limits::default() };
-        let checked = check_as_destination(&message, &keys);
-        match &checked {
-            Ok(view) => println!(
-                "  server: object of {} bytes opens as the destination, for {}",
-                message.object.len(),
-                view.envelope.recipient
-            ),
-            Err(e) => println!("  server: object refused: {e}"),
+    type Spool = InboxSpool;
+    async fn open_spool(&self, _: &DmtpEnvelope) -> Result<InboxSpool, Rejection> {
+        Ok(InboxSpool { inbox: self.inbox.clone(), object: Vec::new() })
+    }
+    async fn check(&self, message: &ReceivedMessage, check: DestinationCheck) -> Result<CheckedMessage, Rejection> {
+        let keys = DestinationKeys { secret: &self.secret, origin: &self.origin_signet };
+        match check.finish(message, &keys) {
+            Ok(checked) => {
+                println!(
+                    "  server: object of {} bytes opens as the destination, for {}",
+                    message.size,
+                    checked.view().envelope.recipient
+                );
+                Ok(checked)
+            }
+            Err(e) => {
+                println!("  server: object refused: {e}");
+                Err(Rejection::InvalidObject)
+            }
         }
-        let answer = verdict(&checked);
-        if answer.is_ok() {
-            self.inbox.lock().map_err(|_| Rejection::TemporaryFailure)?.push(message);
-        }
-        answer
     }
 }
 
@@ -112,7 +139,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         bob: bob.clone(),
         secret: destination.enc.clone(),
         origin_signet: origin.signet.clone(),
-        inbox: Mutex::new(Vec::new()),
+        inbox: Arc::default(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;

@@ -248,6 +248,8 @@ pub struct ClientSession {
     hash: Option<Fingerprint>,
     deadline: Option<Instant>,
     next_id: u64,
+    /// Why the session closed: the first error that ended it.
+    failure: Option<DmtpError>,
 }
 
 impl ClientSession {
@@ -275,6 +277,7 @@ impl ClientSession {
             transaction_open: false,
             hash: None,
             next_id: 0,
+            failure: None,
         }
     }
 
@@ -283,7 +286,8 @@ impl ClientSession {
         let id = RequestId(self.next_id);
         self.next_id += 1;
         if self.phase == Phase::Closed {
-            self.events.push_back(ClientEvent::Completed { id, result: Err(DmtpError::ConnectionClosed) });
+            let cause = self.failure.clone().unwrap_or(DmtpError::ConnectionClosed);
+            self.events.push_back(ClientEvent::Completed { id, result: Err(cause) });
         } else {
             self.queue.push_back((id, request));
             self.start_next(now);
@@ -313,6 +317,14 @@ impl ClientSession {
     /// Whether the session is over.
     pub fn is_closed(&self) -> bool {
         self.phase == Phase::Closed
+    }
+
+    /// Why the session closed, once it has: the error that ended it (a wrong banner, a refused
+    /// STARTTLS, an unexpected or `421` reply, a malformed reply, a timeout, or
+    /// [`DmtpError::ConnectionClosed`] after QUIT or when the peer left). Requests submitted
+    /// after the close fail with it too.
+    pub fn failure(&self) -> Option<&DmtpError> {
+        self.failure.as_ref()
     }
 
     /// Whether no request is running or queued.
@@ -384,6 +396,9 @@ impl ClientSession {
     }
 
     fn fail_all(&mut self, error: &DmtpError) {
+        if self.failure.is_none() {
+            self.failure = Some(error.clone());
+        }
         self.finish_current(Err(error.clone()));
         for (id, _) in self.queue.drain(..) {
             self.events.push_back(ClientEvent::Completed { id, result: Err(error.clone()) });

@@ -36,9 +36,10 @@ use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use crate::client::{ClientConfig, ClientEvent, ClientSession, ConnectMode, Delivery, Outcome, Request, RequestId};
 use crate::error::DmtpError;
+use crate::object::{CheckedMessage, DestinationCheck};
 use crate::resolve::PresentedCertificate;
 use crate::server::{
-    Answer, ListenMode, ReceivedMessage, Rejection, ServerConfig, ServerEvent, ServerSession, Verification,
+    Answer, Envelope, ListenMode, ReceivedMessage, Rejection, ServerConfig, ServerEvent, ServerSession, Verification,
 };
 use crate::wire::{Address, Name, TxId};
 
@@ -189,10 +190,50 @@ impl ClientTls {
     }
 }
 
+/// Where the bytes of one received object go while they arrive (a file, a queue, memory).
+///
+/// The driver writes the object's pieces in order, then calls exactly one of
+/// [`Spool::commit`] (all bytes arrived, the hash matched and the destination check passed) or
+/// [`Spool::abort`] (anything else: a wrong hash, an invalid object, a refusal, a timeout, a lost
+/// connection). Implement the methods as `async fn`s.
+pub trait Spool: Send {
+    /// Stores the next bytes; a refusal ends the transaction with its reply once the object
+    /// was read (the spool is aborted at once and gets no more bytes).
+    fn write(&mut self, bytes: &[u8]) -> impl Future<Output = Result<(), Rejection>> + Send;
+    /// Makes the checked object durable; `Ok` sends `250 OK [txid]`, a refusal its reply (the
+    /// spool then cleans up after itself).
+    fn commit(self, message: CheckedMessage) -> impl Future<Output = Result<(), Rejection>> + Send;
+    /// Discards everything written.
+    fn abort(self) -> impl Future<Output = ()> + Send;
+}
+
+/// The spool of a server that stores no messages, one that only answers lookups: it has no
+/// values, so such a server's [`ServerApp::open_spool`] can only refuse, and no byte is kept.
+#[derive(Debug)]
+pub enum NoSpool {}
+
+impl Spool for NoSpool {
+    async fn write(&mut self, _: &[u8]) -> Result<(), Rejection> {
+        match *self {}
+    }
+    async fn commit(self, _: CheckedMessage) -> Result<(), Rejection> {
+        match self {}
+    }
+    async fn abort(self) {
+        match self {}
+    }
+}
+
 /// Answers a server session's events. Each answer is a future, so an answer may itself wait on
 /// the network (resolving the origin's org signet before checking an object, say); the session
 /// waits for it. Implement the methods as `async fn`s.
+///
+/// A message object is never held whole: its bytes stream into the [`Spool`] that
+/// [`ServerApp::open_spool`] gives and through a [`DestinationCheck`], and only an object whose
+/// size, hash and check passed reaches [`Spool::commit`].
 pub trait ServerApp: Send + Sync + 'static {
+    /// Where received objects are stored.
+    type Spool: Spool;
     /// `SGNT`: the signet's bytes, or `None`.
     fn signet(&self, name: &Name, fingerprint: Option<&Fingerprint>) -> impl Future<Output = Option<Vec<u8>>> + Send;
     /// `HIST`: the chain, oldest first; empty when unknown.
@@ -208,9 +249,60 @@ pub trait ServerApp: Send + Sync + 'static {
     fn stats(&self) -> impl Future<Output = Vec<(String, u64)>> + Send {
         async { Vec::new() }
     }
-    /// A message arrived with the right size and hash: check it as the destination (e.g. with
-    /// [`crate::object::check_as_destination`]) and store it; the verdict becomes the reply.
-    fn message(&self, message: ReceivedMessage) -> impl Future<Output = Result<(), Rejection>> + Send;
+    /// `DATA` began for `envelope`: the spool its bytes go to. A refusal becomes the reply once
+    /// the object was read (its bytes are dropped).
+    fn open_spool(&self, envelope: &Envelope) -> impl Future<Output = Result<Self::Spool, Rejection>> + Send;
+    /// The object arrived whole with the right size and hash and its bytes passed the streaming
+    /// part of the check: finish the check as the destination (resolve the origin's org signet
+    /// for `message.envelope`, then [`DestinationCheck::finish`]). Only the [`CheckedMessage`]
+    /// this returns is committed to the spool.
+    fn check(
+        &self,
+        message: &ReceivedMessage,
+        check: DestinationCheck,
+    ) -> impl Future<Output = Result<CheckedMessage, Rejection>> + Send;
+}
+
+/// The object being received: its spool (or the refusal that ended it) and its check.
+struct Transfer<S> {
+    spool: Result<S, Rejection>,
+    check: DestinationCheck,
+}
+
+impl<S: Spool> Transfer<S> {
+    /// Writes and checks the next piece; the first failure aborts the spool.
+    async fn piece(&mut self, bytes: &[u8]) {
+        let failed = match (self.check.feed(bytes), &mut self.spool) {
+            (_, Err(_)) => return,
+            (Err(_), Ok(_)) => Rejection::InvalidObject,
+            (Ok(()), Ok(spool)) => match spool.write(bytes).await {
+                Ok(()) => return,
+                Err(rejection) => rejection,
+            },
+        };
+        if let Ok(spool) = core::mem::replace(&mut self.spool, Err(failed)) {
+            spool.abort().await;
+        }
+    }
+
+    /// The verdict on a complete object: the app's check, then the spool's commit.
+    async fn finish<A: ServerApp<Spool = S>>(self, app: &A, message: &ReceivedMessage) -> Result<(), Rejection> {
+        let spool = self.spool?;
+        let checked = match app.check(message, self.check).await {
+            Ok(checked) => checked,
+            Err(rejection) => {
+                spool.abort().await;
+                return Err(rejection);
+            }
+        };
+        spool.commit(checked).await
+    }
+
+    async fn abort(self) {
+        if let Ok(spool) = self.spool {
+            spool.abort().await;
+        }
+    }
 }
 
 /// How a served connection ended.
@@ -295,6 +387,26 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
     A: ServerApp,
 {
+    let mut transfer = None;
+    let pumped = pump_session(stream, session, app, buf, &mut transfer).await;
+    // However the pump ended, an object still arriving is discarded.
+    if let Some(transfer) = transfer {
+        transfer.abort().await;
+    }
+    pumped
+}
+
+async fn pump_session<S, A>(
+    stream: &mut S,
+    session: &mut ServerSession,
+    app: &A,
+    buf: &mut BytesMut,
+    transfer: &mut Option<Transfer<A::Spool>>,
+) -> Result<Pumped, DmtpError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    A: ServerApp,
+{
     loop {
         transmit(stream, || session.poll_transmit()).await?;
         if let Some(event) = session.poll() {
@@ -318,9 +430,29 @@ where
                     (id, Answer::Verify(app.verify(&name, &fingerprint).await))
                 }
                 ServerEvent::StatsRequested { id } => (id, Answer::Stats(app.stats().await)),
+                ServerEvent::MessageBegin { envelope } => {
+                    let spool = app.open_spool(&envelope).await;
+                    *transfer = Some(Transfer { spool, check: DestinationCheck::new(&session.config().limits) });
+                    continue;
+                }
+                ServerEvent::MessageData { bytes } => {
+                    if let Some(transfer) = transfer.as_mut() {
+                        transfer.piece(&bytes).await;
+                    }
+                    continue;
+                }
+                ServerEvent::MessageAborted { .. } => {
+                    if let Some(transfer) = transfer.take() {
+                        transfer.abort().await;
+                    }
+                    continue;
+                }
                 ServerEvent::MessageReceived(message) => {
-                    let id = message.id;
-                    (id, Answer::Message(app.message(message).await))
+                    let verdict = match transfer.take() {
+                        Some(transfer) => transfer.finish(app, &message).await,
+                        None => Err(Rejection::TemporaryFailure),
+                    };
+                    (message.id, Answer::Message(verdict))
                 }
             };
             session.answer(now(), answer.0, answer.1)?;
@@ -500,7 +632,7 @@ async fn pump_client<S: AsyncRead + AsyncWrite + Unpin>(
             });
         }
         if session.is_closed() {
-            return Err(DmtpError::ConnectionClosed);
+            return Err(session.failure().cloned().unwrap_or(DmtpError::ConnectionClosed));
         }
         if feed(buf, |input| session.enqueue_input(now(), input)) {
             continue;
@@ -657,11 +789,34 @@ mod tests {
     use std::sync::Mutex;
     use tokio::io::BufWriter;
 
-    /// Keeps what it is given.
+    /// Each spool's bytes and how it ended.
+    type SpoolLog = Arc<Mutex<Vec<(Vec<u8>, &'static str)>>>;
+
+    /// Spools into memory and records what happened to each spool.
     #[derive(Default)]
-    struct Inbox(Mutex<Vec<ReceivedMessage>>);
+    struct Inbox(SpoolLog);
+
+    struct MemorySpool {
+        bytes: Vec<u8>,
+        log: SpoolLog,
+    }
+
+    impl Spool for MemorySpool {
+        async fn write(&mut self, bytes: &[u8]) -> Result<(), Rejection> {
+            self.bytes.extend_from_slice(bytes);
+            Ok(())
+        }
+        async fn commit(self, _: CheckedMessage) -> Result<(), Rejection> {
+            self.log.lock().unwrap().push((self.bytes, "committed"));
+            Ok(())
+        }
+        async fn abort(self) {
+            self.log.lock().unwrap().push((self.bytes, "aborted"));
+        }
+    }
 
     impl ServerApp for Inbox {
+        type Spool = MemorySpool;
         async fn signet(&self, _: &Name, _: Option<&Fingerprint>) -> Option<Vec<u8>> {
             None
         }
@@ -671,15 +826,56 @@ mod tests {
         async fn verify(&self, _: &Name, _: &Fingerprint) -> Verification {
             Verification::NotFound
         }
-        async fn message(&self, message: ReceivedMessage) -> Result<(), Rejection> {
-            self.0.lock().map_err(|_| Rejection::TemporaryFailure)?.push(message);
-            Ok(())
+        async fn open_spool(&self, _: &Envelope) -> Result<MemorySpool, Rejection> {
+            Ok(MemorySpool { bytes: Vec::new(), log: self.0.clone() })
+        }
+        async fn check(&self, _: &ReceivedMessage, _: DestinationCheck) -> Result<CheckedMessage, Rejection> {
+            Err(Rejection::TemporaryFailure)
+        }
+    }
+
+    /// A client that gives up during the handshake says why: the session's cause, not
+    /// "connection closed" (which every such failure reported before).
+    #[tokio::test(start_paused = true)]
+    async fn the_client_pump_keeps_the_cause_of_a_failure() {
+        use crate::wire::{ReplyCode, Verb};
+        let host = HostName::new("dx.example.net").unwrap();
+        let cases: [(&[u8], DmtpError); 3] = [
+            (
+                b"554 NO SERVICE HERE\r\n",
+                DmtpError::NotDmtp { reply: crate::wire::Reply::new(ReplyCode::FAILED, "NO SERVICE HERE") },
+            ),
+            (
+                b"220 dx.example.net DMTPv1 dime-rs\r\n554 CERTIFICATE NOT FOUND FOR DOMAIN.\r\n",
+                DmtpError::Rejected {
+                    verb: Verb::StartTls,
+                    reply: crate::wire::Reply::new(ReplyCode::FAILED, "CERTIFICATE NOT FOUND FOR DOMAIN."),
+                },
+            ),
+            (
+                b"220 dx.example.net DMTPv1 dime-rs\r\n250 OK\r\n",
+                DmtpError::Rejected { verb: Verb::StartTls, reply: crate::wire::Reply::new(ReplyCode::OK, "OK") },
+            ),
+        ];
+        for (server_says, expected) in cases {
+            let (mut client_end, mut server_end) = tokio::io::duplex(4096);
+            server_end.write_all(server_says).await.unwrap();
+            let mut session = ClientSession::new(ClientConfig::new(host.clone(), ConnectMode::Dual), now());
+            let mut buf = BytesMut::new();
+            let result = pump_client(&mut client_end, &mut session, &mut buf).await;
+            assert_eq!(result.err(), Some(expected.clone()));
+            assert_eq!(session.failure(), Some(&expected));
+            // A request submitted afterwards fails with the same cause.
+            let id = session.submit(now(), Request::Noop);
+            assert_eq!(session.poll(), Some(ClientEvent::Completed { id, result: Err(expected) }));
         }
     }
 
     /// Both pumps over streams that hold writes until flushed, as TLS streams may: every
     /// reply and every object must still arrive. Time is paused, so a stall trips the timeout
-    /// at once instead of after ten real seconds.
+    /// at once instead of after ten real seconds. The object is no DIME object: the streaming
+    /// check refuses it from its first bytes, the spool is aborted there, and the reply after
+    /// the whole object is the refusal.
     #[tokio::test(start_paused = true)]
     async fn pumps_flush_what_they_write() {
         let host = HostName::new("dx.example.net").unwrap();
@@ -732,11 +928,14 @@ mod tests {
             }
         };
         assert_eq!(events, vec![ClientEvent::Ready]);
-        let Ok(Outcome::Delivered(txid)) = delivered else { panic!("not delivered: {delivered:?}") };
-        let received = core::mem::take(&mut *inbox.0.lock().unwrap());
-        assert_eq!(received.len(), 1);
-        assert_eq!(received[0].txid, txid);
-        assert!(received[0].object == object);
+        let Err(DmtpError::Rejected { verb: crate::wire::Verb::Data, reply }) = delivered else {
+            panic!("not refused: {delivered:?}")
+        };
+        assert_eq!(reply.to_string(), "554 INVALID DMIME DATA RECEIVED.");
+        let spools = core::mem::take(&mut *inbox.0.lock().unwrap());
+        assert_eq!(spools.len(), 1);
+        assert_eq!(spools[0].1, "aborted");
+        assert!(spools[0].0.len() < object.len(), "the spool got bytes after the check failed");
         drop(stream);
         assert!(matches!(server.await.unwrap(), Ok(Pumped::Closed)));
     }

@@ -1,21 +1,21 @@
-//! The DATA-phase object: its `DATA [hash]` ([`ObjectHasher`]) and the check that opens a
-//! received object as the destination organisation with `dime-message` before the session
-//! answers `250 OK [txid]`.
+//! The DATA-phase object: its `DATA [hash]` ([`ObjectHasher`]) and the streaming check that
+//! reads a received object as the destination organisation with `dime-message` before the
+//! session answers `250 OK [txid]` ([`DestinationCheck`]).
 //!
-//! The server session never parses objects itself; it emits
-//! [`ServerEvent::MessageReceived`](crate::server::ServerEvent::MessageReceived) with the hash
-//! already checked, and the application answers with the verdict. [`check_as_destination`] is
-//! the ready-made verdict for a destination that holds its org encryption key and has resolved
-//! the origin's org signet.
+//! The server session never parses or keeps objects; it hands their bytes out as they arrive
+//! and reports the object whole with the hash already checked
+//! ([`ServerEvent::MessageReceived`](crate::server::ServerEvent::MessageReceived)); the
+//! application answers with the verdict. [`DestinationCheck`] is the ready-made verdict for a
+//! destination that holds its org encryption key and has resolved the origin's org signet.
 
 use dime_core::Fingerprint;
 use dime_core::keys::EncryptionSecretKey;
-use dime_message::{Actor, DestinationView, Envelope, Limits};
+use dime_message::{DestinationVerifier, DestinationView, Limits};
 use dime_signet::Signet;
 
 use crate::error::DmtpError;
 use crate::resolve::has_fingerprint;
-use crate::server::{ReceivedMessage, Rejection};
+use crate::server::{ReceivedMessage, Rejection, ServerLimits};
 
 /// The hash of a message object that `DATA [hash]` carries (decision D7): the first 64 bytes of
 /// BLAKE3's extended output over the object (its first 32 bytes are BLAKE3-256), computed piece
@@ -68,7 +68,7 @@ impl std::io::Write for ObjectHasher {
     }
 }
 
-/// What the destination needs to open an object.
+/// What the destination needs to finish an object's check.
 #[derive(Debug, Clone, Copy)]
 pub struct DestinationKeys<'a> {
     /// The destination organisation's encryption secret key.
@@ -76,36 +76,117 @@ pub struct DestinationKeys<'a> {
     /// The origin organisation's signet, resolved and validated (e.g. with
     /// [`crate::resolve::validate_org`]) for the `MAIL FROM` domain.
     pub origin: &'a Signet,
-    /// Object limits.
-    pub limits: Limits,
 }
 
-/// Opens `message` as the destination: the origin signet must carry the `MAIL FROM`
-/// fingerprint, the object must open and verify under it, its origin must be the `MAIL FROM`
-/// domain and its recipient must belong to the `RCPT TO` domain.
+/// The destination's check of one object, fed the object's bytes as they arrive
+/// ([`ServerEvent::MessageData`](crate::server::ServerEvent::MessageData)) and finished once the
+/// session reports it whole. It runs `dime-message`'s [`DestinationVerifier`], so it holds only
+/// the chunks the destination reads and 129 bytes per chunk, never a part's content; an object
+/// that would need more than [`ServerLimits::max_check_bytes`] is refused.
 ///
-/// Errors: [`DmtpError::InvalidObject`] with the reason; answer it with
-/// [`Rejection::InvalidObject`] (see [`verdict`]).
-pub fn check_as_destination(
-    message: &ReceivedMessage,
-    keys: &DestinationKeys<'_>,
-) -> Result<DestinationView, DmtpError> {
-    let invalid = |reason: String| DmtpError::InvalidObject { reason };
-    let envelope = &message.envelope;
-    if !has_fingerprint(keys.origin, &envelope.mail_from.fingerprint) {
-        return Err(invalid("the origin signet does not have the MAIL FROM fingerprint".into()));
+/// Only [`DestinationCheck::finish`] makes a [`CheckedMessage`], so code that stores objects
+/// only for a `CheckedMessage` (as the tokio driver's spool commit does) cannot keep an object
+/// that failed the check.
+#[derive(Debug)]
+pub struct DestinationCheck {
+    verifier: DestinationVerifier,
+    fed: u64,
+    budget: usize,
+    failed: Option<DmtpError>,
+}
+
+impl DestinationCheck {
+    /// A check under a server's limits: objects up to `max_message_size`, at most
+    /// `max_check_bytes` held.
+    pub fn new(limits: &ServerLimits) -> DestinationCheck {
+        let object = Limits { max_object: limits.max_message_size, ..Limits::default() };
+        DestinationCheck {
+            verifier: DestinationVerifier::new(&object),
+            fed: 0,
+            budget: limits.max_check_bytes,
+            failed: None,
+        }
     }
-    let view = Envelope::open(&message.object, &keys.limits, Actor::Destination, keys.secret)
-        .and_then(|opened| opened.open_as_destination(keys.origin))
-        .map_err(|e| invalid(e.to_string()))?;
-    if !view.envelope.origin.eq_ignore_ascii_case(envelope.mail_from.domain.as_str()) {
-        return Err(invalid(format!("the object's origin {:?} is not the MAIL FROM domain", view.envelope.origin)));
+
+    /// Takes the next bytes of the object.
+    ///
+    /// Errors: [`DmtpError::InvalidObject`] when the bytes so far cannot start a valid object,
+    /// or when checking it would hold more than the budget. The first error is final: every
+    /// later call, and [`DestinationCheck::finish`], returns it again.
+    pub fn feed(&mut self, bytes: &[u8]) -> Result<(), DmtpError> {
+        if let Some(error) = &self.failed {
+            return Err(error.clone());
+        }
+        self.fed += bytes.len() as u64;
+        let result = self.verifier.feed(bytes).map_err(|e| DmtpError::InvalidObject { reason: e.to_string() });
+        let result = result.and_then(|()| {
+            let held = self.verifier.retained_bytes();
+            if held > self.budget {
+                return Err(DmtpError::InvalidObject {
+                    reason: format!("checking the object would hold {held} bytes, over the budget of {}", self.budget),
+                });
+            }
+            Ok(())
+        });
+        if let Err(error) = &result {
+            self.failed = Some(error.clone());
+        }
+        result
     }
-    let recipient_domain = view.envelope.recipient.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
-    if !recipient_domain.eq_ignore_ascii_case(envelope.destination.as_str()) {
-        return Err(invalid(format!("the recipient {:?} is not at the RCPT TO domain", view.envelope.recipient)));
+
+    /// Heap bytes the check holds.
+    pub fn retained_bytes(&self) -> usize {
+        self.verifier.retained_bytes()
     }
-    Ok(view)
+
+    /// Finishes the check of `message` as the destination: it must be the object fed (its size),
+    /// the origin signet must carry the `MAIL FROM` fingerprint, the object must open and verify
+    /// under it, its origin must be the `MAIL FROM` domain and its recipient must belong to the
+    /// `RCPT TO` domain.
+    ///
+    /// Errors: [`DmtpError::InvalidObject`] with the reason; answer it with
+    /// [`Rejection::InvalidObject`] (see [`verdict`]).
+    pub fn finish(self, message: &ReceivedMessage, keys: &DestinationKeys<'_>) -> Result<CheckedMessage, DmtpError> {
+        let invalid = |reason: String| DmtpError::InvalidObject { reason };
+        if let Some(error) = self.failed {
+            return Err(error);
+        }
+        if self.fed != message.size {
+            return Err(invalid(format!("{} bytes were checked of an object of {}", self.fed, message.size)));
+        }
+        let envelope = &message.envelope;
+        if !has_fingerprint(keys.origin, &envelope.mail_from.fingerprint) {
+            return Err(invalid("the origin signet does not have the MAIL FROM fingerprint".into()));
+        }
+        let view = self.verifier.finish(keys.secret, keys.origin).map_err(|e| invalid(e.to_string()))?;
+        if !view.envelope.origin.eq_ignore_ascii_case(envelope.mail_from.domain.as_str()) {
+            return Err(invalid(format!("the object's origin {:?} is not the MAIL FROM domain", view.envelope.origin)));
+        }
+        let recipient_domain = view.envelope.recipient.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+        if !recipient_domain.eq_ignore_ascii_case(envelope.destination.as_str()) {
+            return Err(invalid(format!("the recipient {:?} is not at the RCPT TO domain", view.envelope.recipient)));
+        }
+        Ok(CheckedMessage { message: message.clone(), view })
+    }
+}
+
+/// A received object that passed [`DestinationCheck::finish`]; nothing else makes one.
+#[derive(Debug, Clone)]
+pub struct CheckedMessage {
+    message: ReceivedMessage,
+    view: DestinationView,
+}
+
+impl CheckedMessage {
+    /// The transaction: id, txid, envelope, hash and size.
+    pub fn message(&self) -> &ReceivedMessage {
+        &self.message
+    }
+
+    /// What the destination read in the object (its envelope chunk and tracing).
+    pub fn view(&self) -> &DestinationView {
+        &self.view
+    }
 }
 
 /// The answer for the session: accept when the check passed, [`Rejection::InvalidObject`]

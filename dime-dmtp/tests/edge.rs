@@ -12,11 +12,12 @@ use dime_core::Fingerprint;
 use dime_dmtp::DmtpError;
 use dime_dmtp::client::{ConnectMode, Outcome, Request};
 use dime_dmtp::driver::{
-    ClientTls, Connection, Dial, EdgeConfig, Listener, REFUSAL_LISTENER_FULL, REFUSAL_SOURCE_FULL, ServerApp, serve,
-    server_tls_config, tls_provider,
+    ClientTls, Connection, Dial, EdgeConfig, Listener, NoSpool, REFUSAL_LISTENER_FULL, REFUSAL_SOURCE_FULL, ServerApp,
+    serve, server_tls_config, tls_provider,
 };
+use dime_dmtp::object::{CheckedMessage, DestinationCheck};
 use dime_dmtp::resolve::PresentedCertificate;
-use dime_dmtp::server::{ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, Verification};
+use dime_dmtp::server::{Envelope, ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, Verification};
 use dime_dmtp::wire::{Address, Name};
 use dime_net::Accept;
 use dime_signet::record::HostName;
@@ -42,7 +43,11 @@ impl ServerApp for Nothing {
     async fn verify(&self, _: &Name, _: &Fingerprint) -> Verification {
         Verification::NotFound
     }
-    async fn message(&self, _: ReceivedMessage) -> Result<(), Rejection> {
+    type Spool = NoSpool;
+    async fn open_spool(&self, _: &Envelope) -> Result<NoSpool, Rejection> {
+        Err(Rejection::TemporaryFailure)
+    }
+    async fn check(&self, _: &ReceivedMessage, _: DestinationCheck) -> Result<CheckedMessage, Rejection> {
         Err(Rejection::TemporaryFailure)
     }
 }

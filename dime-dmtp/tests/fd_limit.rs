@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dime_core::Fingerprint;
-use dime_dmtp::driver::{ServerApp, serve, server_tls_config};
-use dime_dmtp::server::{ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, Verification};
+use dime_dmtp::driver::{NoSpool, ServerApp, serve, server_tls_config};
+use dime_dmtp::object::{CheckedMessage, DestinationCheck};
+use dime_dmtp::server::{Envelope, ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, Verification};
 use dime_dmtp::wire::{Address, Name};
 use dime_signet::record::HostName;
 use rcgen::{CertificateParams, KeyPair};
@@ -28,7 +29,11 @@ impl ServerApp for Nothing {
     async fn verify(&self, _: &Name, _: &Fingerprint) -> Verification {
         Verification::NotFound
     }
-    async fn message(&self, _: ReceivedMessage) -> Result<(), Rejection> {
+    type Spool = NoSpool;
+    async fn open_spool(&self, _: &Envelope) -> Result<NoSpool, Rejection> {
+        Err(Rejection::TemporaryFailure)
+    }
+    async fn check(&self, _: &ReceivedMessage, _: DestinationCheck) -> Result<CheckedMessage, Rejection> {
         Err(Rejection::TemporaryFailure)
     }
 }

@@ -230,7 +230,7 @@ fn greeted_mail_from() {
     row(
         &mut h,
         &format!("MAIL FROM: <example.org> [{FP}] SIZE=x1"),
-        "501 INVALID MAIL FROM PARAMETER.\r\n",
+        "501 BAD MAIL FROM SYNTAX.\r\n",
         SessionState::Greeted,
     );
     row(
@@ -271,12 +271,7 @@ fn mail_rcpt_to() {
         SessionState::Mail,
     );
     row(&mut h, "RCPT TO: <example.net>", "501 BAD RCPT TO SYNTAX.\r\n", SessionState::Mail);
-    row(
-        &mut h,
-        &format!("RCPT TO: <example.net> [{}]", &FP[..84]),
-        "501 INVALID RCPT TO PARAMETER.\r\n",
-        SessionState::Mail,
-    );
+    row(&mut h, &format!("RCPT TO: <example.net> [{}]", &FP[..84]), "501 BAD RCPT TO SYNTAX.\r\n", SessionState::Mail);
     row(
         &mut at(SessionState::Greeted),
         &rcpt(),
@@ -314,8 +309,9 @@ fn rcpt_data_and_data_in() {
     assert_eq!(h.send(b"abc\r\n"), "");
     assert!(h.session.awaiting_answer());
     assert_eq!(h.session.state(), SessionState::DataIn);
-    let ServerEvent::MessageReceived(message) = h.events.remove(0) else { panic!("no message") };
-    assert_eq!(&message.object[..], body);
+    let (message, object) = h.received();
+    assert_eq!(&object[..], body);
+    assert_eq!(message.size, 3);
     assert_eq!(message.hash, hash);
     assert_eq!(message.envelope.destination, host("example.net"));
     assert_eq!(message.envelope.mail_from.size, 3);
@@ -340,7 +336,31 @@ fn rcpt_data_and_data_in() {
     );
     let mut h = at(SessionState::Rcpt);
     row(&mut h, "DATA", "501 BAD DATA SYNTAX.\r\n", SessionState::Rcpt);
-    row(&mut h, "DATA [QUFB]", "501 INVALID DATA PARAMETER.\r\n", SessionState::Rcpt);
+    row(&mut h, "DATA [QUFB]", "501 BAD DATA SYNTAX.\r\n", SessionState::Rcpt);
+}
+
+/// docs/dmtp.md §3: a value outside its lexical class is a syntax error, a value inside it that
+/// is out of range or not canonical is an invalid parameter, whichever value it is.
+#[test]
+fn replies_follow_the_character_classes() {
+    let non_canonical = format!("{}B", &FP[..85]);
+    let cases = [
+        (format!("MAIL FROM: <example.org> [{FP}] SIZE=-1"), "501 BAD MAIL FROM SYNTAX.\r\n"),
+        (format!("MAIL FROM: <example.org> [{FP}] SIZE=12a"), "501 BAD MAIL FROM SYNTAX.\r\n"),
+        (format!("MAIL FROM: <example.org> [{FP}] SIZE="), "501 BAD MAIL FROM SYNTAX.\r\n"),
+        (format!("MAIL FROM: <example.org> [{FP}] SIZE=99999999999999999999"), "501 INVALID MAIL FROM PARAMETER.\r\n"),
+        (format!("MAIL FROM: <example.org> [{FP}] SIZE=007"), "501 INVALID MAIL FROM PARAMETER.\r\n"),
+        (format!("MAIL FROM: <example.org> [{FP}==] SIZE=1"), "501 BAD MAIL FROM SYNTAX.\r\n"),
+        (format!("MAIL FROM: <example.org> [{}] SIZE=1", &FP[..85]), "501 BAD MAIL FROM SYNTAX.\r\n"),
+        (format!("MAIL FROM: <example.org> [{non_canonical}] SIZE=1"), "501 INVALID MAIL FROM PARAMETER.\r\n"),
+        (format!("VRFY <example.net> [{FP}==]"), "501 BAD VRFY SYNTAX.\r\n"),
+        (format!("VRFY <example.net> [{}]", &FP[..85]), "501 BAD VRFY SYNTAX.\r\n"),
+        (format!("VRFY <example.net> [{non_canonical}]"), "501 INVALID VRFY PARAMETER.\r\n"),
+    ];
+    for (line, reply) in cases {
+        let mut h = Harness::greeted();
+        assert_eq!(h.line(&line), reply, "{line}");
+    }
 }
 
 #[test]
@@ -363,7 +383,7 @@ fn data_verdicts() {
         let mut h = at(SessionState::Rcpt);
         h.line(&format!("DATA [{}]", ObjectHasher::hash(b"abc")));
         h.send(b"abc\r\n");
-        let ServerEvent::MessageReceived(message) = h.events.remove(0) else { panic!("no message") };
+        let (message, _) = h.received();
         let wrong = h.session.answer(h.now, message.id, Answer::Signet(None));
         assert_eq!(wrong, Err(dime_dmtp::DmtpError::WrongAnswer { id: message.id.0 }));
         assert_eq!(
@@ -459,7 +479,7 @@ fn lookups_answer_exactly() {
         ("HIST <bob@example.net>".into(), "501 BAD HIST SYNTAX.\r\n"),
         (format!("HIST <example.net> [{FP}]"), "501 INVALID HIST PARAMETER.\r\n"),
         ("VRFY <example.net>".into(), "501 BAD VRFY SYNTAX.\r\n"),
-        ("VRFY <example.net> [AA]".into(), "501 INVALID VRFY PARAMETER.\r\n"),
+        ("VRFY <example.net> [AA]".into(), "501 BAD VRFY SYNTAX.\r\n"),
         ("STATS [AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA]".into(), "450 BAD NONCE.\r\n"),
         ("HELP VERB".into(), "214 NO HELP AVAILABLE FOR COMMAND VERB\r\n"),
         ("HELP FOO".into(), "214 HELP SPECIFIED INVALID COMMAND: FOO\r\n"),
@@ -566,6 +586,6 @@ fn an_injected_random_source_gives_the_stats_nonce_and_the_txid() {
     h.line(&rcpt());
     h.line(&format!("DATA [{}]", ObjectHasher::hash(b"abc")));
     h.send(b"abc\r\n");
-    let ServerEvent::MessageReceived(message) = h.events.remove(0) else { panic!("no message") };
+    let (message, _) = h.received();
     assert_eq!(message.txid, TxId(txid));
 }

@@ -229,11 +229,9 @@ impl Scanner {
                     }
                     let mut sealed = Hasher::new();
                     sealed.update(bytes);
-                    let held = (self.hold)(header.chunk_type).then(|| {
-                        let mut held = Vec::with_capacity(header.chunk_len());
-                        held.extend_from_slice(bytes);
-                        held
-                    });
+                    // The header only claims a length: the held copy grows with the bytes that
+                    // arrive, so six bytes cannot make the scanner reserve a whole chunk.
+                    let held = (self.hold)(header.chunk_type).then(|| bytes.to_vec());
                     self.phase =
                         Phase::Chunk(Box::new(Current { header, received: 0, sealed, slots: Hasher::new(), held }));
                     // A chunk may have nothing after its header.

@@ -1,7 +1,7 @@
 //! An organisation's servers: a DX server (DMTP) that serves its signets and accepts objects for
 //! its users, a DMAP server for its users, and the relay queue between them.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -16,12 +16,14 @@ use dime::dmap::store::{Issuer, KeyfileRecord, MailboxView, MemoryStore, SignetA
 use dime::dmtp::DmtpError;
 use dime::dmtp::client::Delivery;
 use dime::dmtp::dns::Resolver;
-use dime::dmtp::driver::{ClientTls, ServerApp, serve, server_tls_config};
-use dime::dmtp::object::{DestinationKeys, check_as_destination};
+use dime::dmtp::driver::{ClientTls, ServerApp, Spool, serve, server_tls_config};
+use dime::dmtp::object::{CheckedMessage, DestinationCheck, DestinationKeys};
 use dime::dmtp::resolve::{CachePolicy, Ports, has_fingerprint};
 use dime::dmtp::server::{
-    ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig as DxConfig, Verification,
+    Envelope as DmtpEnvelope, ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig as DxConfig,
+    Verification,
 };
+use dime::dmtp::wire::TxId;
 use dime::dmtp::wire::{Address, Name};
 use dime::message::{Actor, Envelope, Limits};
 use dime::signet::record::HostName;
@@ -121,7 +123,7 @@ impl Identity {
         let served = vec![ServedDomain { domain: domain.clone(), fingerprints }];
         let config = DxConfig::new(HostName::new(&format!("dx.{domain}"))?, ListenMode::Native, served);
         let (destination_tx, destination_reports) = unbounded_channel();
-        let app = Dx { shared: shared.clone(), reports: destination_tx };
+        let app = Dx { shared: shared.clone(), reports: destination_tx, resolved: Arc::default() };
         tasks.push(tokio::spawn(async move {
             let _ = serve(dx_listener, tls, Arc::new(config), Arc::new(app)).await;
         }));
@@ -402,33 +404,93 @@ async fn relay(shared: &Shared, submission: Submission) -> Result<OriginView, Fl
 struct Dx {
     shared: Arc<Shared>,
     reports: UnboundedSender<Result<DestinationView, FlowError>>,
+    /// How each checked transaction's origin signet was found, until its spool commits.
+    resolved: Arc<Mutex<HashMap<TxId, &'static str>>>,
 }
 
 impl Dx {
-    /// The destination's part: resolve the origin's org signet, open the object as the
-    /// destination (verifying the origin's signatures), and store it in the recipient's INBOX.
-    async fn accept(&self, message: &ReceivedMessage) -> Result<DestinationView, FlowError> {
+    /// The destination's check: resolve the origin's org signet and finish the streaming check
+    /// of the object as the destination (verifying the origin's signatures).
+    async fn check_object(
+        &self,
+        message: &ReceivedMessage,
+        check: DestinationCheck,
+    ) -> Result<(CheckedMessage, &'static str), FlowError> {
         let mail_from = message.envelope.mail_from.domain.clone();
-        let (origin, how) = self.shared.resolve(&Name::Org(mail_from.clone())).await?;
-        let keys = DestinationKeys { secret: &self.shared.keys.encryption, origin: &origin, limits: Limits::default() };
-        let view = check_as_destination(message, &keys)?;
-        let envelope = Envelope::open(&message.object, &keys.limits, Actor::Destination, keys.secret)?;
+        let (origin, how) = self.shared.resolve(&Name::Org(mail_from)).await?;
+        let keys = DestinationKeys { secret: &self.shared.keys.encryption, origin: &origin };
+        Ok((check.finish(message, &keys)?, how))
+    }
+
+    fn refused(&self, error: FlowError) -> Rejection {
+        self.shared.say(&format!("[{} destination] refused an object: {error}", self.shared.domain));
+        let rejection = error.rejection();
+        let _ = self.reports.send(Err(error));
+        rejection
+    }
+}
+
+/// An object on its way in: kept in memory while it arrives, stored in the recipient's INBOX
+/// only once the destination check passed.
+struct InboxSpool {
+    shared: Arc<Shared>,
+    reports: UnboundedSender<Result<DestinationView, FlowError>>,
+    resolved: Arc<Mutex<HashMap<TxId, &'static str>>>,
+    object: Vec<u8>,
+}
+
+impl InboxSpool {
+    fn store(&self, checked: &CheckedMessage, how: &'static str) -> Result<DestinationView, FlowError> {
+        let message = checked.message();
+        let envelope =
+            Envelope::open(&self.object, &Limits::default(), Actor::Destination, &self.shared.keys.encryption)?;
         let sight = Sight::of(&envelope)?;
-        let recipient = view.envelope.recipient;
+        let recipient = checked.view().envelope.recipient.clone();
         let mut store = self.shared.store()?;
         if store.credentials(&recipient)?.is_none() {
             return Err(FlowError::UnknownRecipient(recipient));
         }
-        let uid = store.append(&recipient, &Mailbox::inbox(), &[], None, message.object.to_vec())?;
+        let uid = store.append(&recipient, &Mailbox::inbox(), &[], None, self.object.clone())?;
         Ok(DestinationView {
-            mail_from: mail_from.to_string(),
+            mail_from: message.envelope.mail_from.domain.to_string(),
             sight,
             txid: message.txid.to_string(),
             uid,
-            stored: message.object.to_vec(),
+            stored: self.object.clone(),
             resolved: how,
         })
     }
+}
+
+impl Spool for InboxSpool {
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), Rejection> {
+        self.object.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    async fn commit(self, checked: CheckedMessage) -> Result<(), Rejection> {
+        let how = self.resolved.lock().ok().and_then(|mut r| r.remove(&checked.message().txid)).unwrap_or("?");
+        let result = self.store(&checked, how);
+        let verdict = result.as_ref().map(|_| ()).map_err(FlowError::rejection);
+        match &result {
+            Ok(view) => self.shared.say(&format!(
+                "[{} destination] received {}'s object ({} bytes) over DMTP with TLS, resolved the origin's org \
+                 signet {}, verified the origin's signatures and stored it in {}'s INBOX as UID {}; saw {}",
+                self.shared.domain,
+                view.mail_from,
+                view.stored.len(),
+                view.resolved,
+                view.sight.recipient.as_deref().unwrap_or("?"),
+                view.uid,
+                view.sight.describe()
+            )),
+            Err(error) => self.shared.say(&format!("[{} destination] refused an object: {error}", self.shared.domain)),
+        }
+        let _ = self.reports.send(result);
+        verdict
+    }
+
+    async fn abort(self) {}
 }
 
 impl ServerApp for Dx {
@@ -455,24 +517,26 @@ impl ServerApp for Dx {
         }
     }
 
-    async fn message(&self, message: ReceivedMessage) -> Result<(), Rejection> {
-        let result = self.accept(&message).await;
-        let verdict = result.as_ref().map(|_| ()).map_err(FlowError::rejection);
-        match &result {
-            Ok(view) => self.shared.say(&format!(
-                "[{} destination] received {}'s object ({} bytes) over DMTP with TLS, resolved the origin's org \
-                 signet {}, verified the origin's signatures and stored it in {}'s INBOX as UID {}; saw {}",
-                self.shared.domain,
-                view.mail_from,
-                view.stored.len(),
-                view.resolved,
-                view.sight.recipient.as_deref().unwrap_or("?"),
-                view.uid,
-                view.sight.describe()
-            )),
-            Err(error) => self.shared.say(&format!("[{} destination] refused an object: {error}", self.shared.domain)),
+    type Spool = InboxSpool;
+
+    async fn open_spool(&self, _: &DmtpEnvelope) -> Result<InboxSpool, Rejection> {
+        Ok(InboxSpool {
+            shared: self.shared.clone(),
+            reports: self.reports.clone(),
+            resolved: self.resolved.clone(),
+            object: Vec::new(),
+        })
+    }
+
+    async fn check(&self, message: &ReceivedMessage, check: DestinationCheck) -> Result<CheckedMessage, Rejection> {
+        match self.check_object(message, check).await {
+            Ok((checked, how)) => {
+                if let Ok(mut resolved) = self.resolved.lock() {
+                    resolved.insert(message.txid, how);
+                }
+                Ok(checked)
+            }
+            Err(error) => Err(self.refused(error)),
         }
-        let _ = self.reports.send(result);
-        verdict
     }
 }

@@ -1,9 +1,11 @@
-//! The DMTP server session fed arbitrary bytes in arbitrary chunks: never panics, answers every
-//! event, and keeps its memory bounded (the DATA buffer is bounded by SIZE, here 4 KiB).
+//! The DMTP server session fed arbitrary bytes in arbitrary chunks, with time passing by
+//! amounts the input chooses: never panics, answers every event, ends every DATA transaction
+//! it begins exactly once (received or aborted), hands out the object's bytes and holds none of
+//! them, keeps its memory bounded, and closes when a deadline passes.
 #![no_main]
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use dime_dmtp::server::*;
 use dime_signet::record::HostName;
@@ -20,17 +22,30 @@ fuzz_target!(|data: &[u8]| {
     let served = vec![ServedDomain { domain: HostName::new("example.net").unwrap(), fingerprints: vec![] }];
     let mut config = ServerConfig::new(host, mode, served);
     config.limits.max_message_size = 4096;
-    let now = Instant::now();
+    config.limits.max_pending_data = 512;
+    config.limits.idle_timeout = Duration::from_secs(30);
+    config.limits.data_timeout = Duration::from_secs(10);
+    let window = config.limits.max_pending_data;
+    let mut now = Instant::now();
     let mut session = ServerSession::new(Arc::new(config), now);
     if mode == ListenMode::Native {
         session.tls_established(now).unwrap();
     }
+    // Bytes of the object being received, and whether a transaction is open.
+    let (mut open, mut spooled) = (false, 0u64);
     for chunk in data.chunks(37) {
-        let mut rest = chunk;
+        // The chunk's first byte lets time pass (0-15 s) before the chunk arrives: deadlines fire
+        // in every state, in the middle of DATA too.
+        let Some((&wait, mut rest)) = chunk.split_first() else { continue };
+        now += Duration::from_secs(u64::from(wait % 16));
+        if session.poll_timeout().is_some_and(|deadline| now >= deadline) {
+            session.handle_timeout(now);
+        }
         for _ in 0..1000 {
-            let taken = session.enqueue_input(now, rest);
+            let taken = if session.is_closed() { rest.len() } else { session.enqueue_input(now, rest) };
             rest = &rest[taken..];
             while session.poll_transmit().is_some() {}
+            let mut queued = 0;
             while let Some(event) = session.poll() {
                 let answer = match event {
                     ServerEvent::StartTls => {
@@ -38,15 +53,37 @@ fuzz_target!(|data: &[u8]| {
                         continue;
                     }
                     ServerEvent::SmtpHandoff { .. } => continue,
+                    ServerEvent::MessageBegin { .. } => {
+                        assert!(!open, "a DATA transaction began inside another");
+                        (open, spooled) = (true, 0);
+                        continue;
+                    }
+                    ServerEvent::MessageData { bytes } => {
+                        assert!(open && !bytes.is_empty() && bytes.len() <= window);
+                        queued += bytes.len();
+                        spooled += bytes.len() as u64;
+                        continue;
+                    }
+                    ServerEvent::MessageAborted { .. } => {
+                        assert!(open);
+                        open = false;
+                        continue;
+                    }
                     ServerEvent::SignetRequested { id, .. } => (id, Answer::Signet(Some(vec![1, 2, 3]))),
                     ServerEvent::HistoryRequested { id, .. } => (id, Answer::History(vec![vec![4]])),
                     ServerEvent::VerifyRequested { id, .. } => (id, Answer::Verify(Verification::Current)),
                     ServerEvent::StatsRequested { id } => (id, Answer::Stats(vec![("n".into(), 1)])),
-                    ServerEvent::MessageReceived(m) => (m.id, Answer::Message(Ok(()))),
+                    ServerEvent::MessageReceived(m) => {
+                        assert!(open && spooled == m.size);
+                        open = false;
+                        (m.id, Answer::Message(Ok(())))
+                    }
                 };
                 session.answer(now, answer.0, answer.1).unwrap();
             }
-            assert!(session.heap_bytes() < 256 * 1024);
+            // One call hands out at most one window of object bytes.
+            assert!(queued <= window);
+            assert!(session.heap_bytes() < 64 * 1024);
             if rest.is_empty() || session.is_closed() {
                 break;
             }
@@ -55,5 +92,11 @@ fuzz_target!(|data: &[u8]| {
     if let Some(deadline) = session.poll_timeout() {
         session.handle_timeout(deadline);
         assert!(session.is_closed());
+        while session.poll().is_some_and(|e| matches!(e, ServerEvent::MessageAborted { .. })) {
+            open = false;
+        }
+    }
+    if session.is_closed() {
+        assert!(!open, "a closed session left a DATA transaction open");
     }
 });

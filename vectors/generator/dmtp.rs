@@ -6,11 +6,13 @@ use std::time::Instant;
 
 use dime::core::Fingerprint;
 use dime::dmtp::client::{ClientConfig, ClientEvent, ClientSession, ConnectMode, Delivery, Outcome, Request};
-use dime::dmtp::object::{DestinationKeys, check_as_destination, verdict};
+use dime::dmtp::object::{DestinationCheck, DestinationKeys, verdict};
 use dime::dmtp::resolve::has_fingerprint;
-use dime::dmtp::server::{Answer, ListenMode, ServedDomain, ServerConfig, ServerEvent, ServerSession, Verification};
+use dime::dmtp::server::{
+    Answer, ListenMode, ServedDomain, ServerConfig, ServerEvent, ServerLimits, ServerSession, Verification,
+};
 use dime::dmtp::wire::{Address, Name};
-use dime::message::{Limits, SeededRandom};
+use dime::message::SeededRandom;
 use dime::signet::record::HostName;
 use dime::signet::{FingerprintKind, Signet};
 use serde_json::{Value, json};
@@ -35,13 +37,15 @@ struct App {
     /// bob@example.net's signets, oldest first.
     bob: Vec<Signet>,
     accepted: u64,
+    /// The destination's check of the object arriving.
+    check: Option<DestinationCheck>,
 }
 
 impl App {
     fn new() -> App {
         let world = World::new();
         let bob = vec![world.recipient.signet.clone(), world.rotated_recipient()];
-        App { world, bob, accepted: 0 }
+        App { world, bob, accepted: 0, check: None }
     }
 
     fn versions(&self, name: &Name) -> Vec<Signet> {
@@ -88,13 +92,23 @@ impl App {
                 (id, Answer::Verify(verification))
             }
             ServerEvent::StatsRequested { id } => (id, Answer::Stats(vec![("messages".into(), self.accepted)])),
+            ServerEvent::MessageBegin { .. } => {
+                self.check = Some(DestinationCheck::new(&ServerLimits::default()));
+                return None;
+            }
+            ServerEvent::MessageData { bytes } => {
+                // A failure is kept by the check and reported by `finish`.
+                let _ = self.check.as_mut().map(|check| check.feed(&bytes));
+                return None;
+            }
+            ServerEvent::MessageAborted { .. } => {
+                self.check = None;
+                return None;
+            }
             ServerEvent::MessageReceived(message) => {
-                let keys = DestinationKeys {
-                    secret: &self.world.destination.enc,
-                    origin: &self.world.origin.signet,
-                    limits: Limits::default(),
-                };
-                let checked = verdict(&check_as_destination(&message, &keys));
+                let keys = DestinationKeys { secret: &self.world.destination.enc, origin: &self.world.origin.signet };
+                let check = self.check.take().expect("MessageBegin came first");
+                let checked = verdict(&check.finish(&message, &keys));
                 self.accepted += u64::from(checked.is_ok());
                 (message.id, Answer::Message(checked))
             }

@@ -18,9 +18,20 @@
 //! 4. [`ServerSession::poll_timeout`]: call [`ServerSession::handle_timeout`] when it passes.
 //!
 //! [`ServerSession::enqueue_input`] returns how many bytes it took. It stops taking bytes while
-//! an event waits for its answer or while more than
-//! [`ServerLimits::max_pending_output`] bytes wait to be sent; the caller keeps the rest and
-//! offers it again after answering or draining. So every buffer in the session is bounded.
+//! an event waits for its answer, while more than [`ServerLimits::max_pending_output`] bytes
+//! wait to be sent, or while [`ServerLimits::max_pending_data`] bytes of a message object wait
+//! in [`ServerEvent::MessageData`] events; the caller keeps the rest and offers it again after
+//! answering or draining. So every buffer in the session is bounded.
+//!
+//! # The DATA phase
+//!
+//! The session never holds a message object. After `354` it emits
+//! [`ServerEvent::MessageBegin`], then the object's bytes in [`ServerEvent::MessageData`] pieces
+//! as they arrive (hashed on the way), then exactly one of [`ServerEvent::MessageReceived`] (all
+//! `SIZE` bytes, the CRLF and the right hash: answer with the verdict) or
+//! [`ServerEvent::MessageAborted`] (discard what was stored). The application streams the pieces
+//! into its spool and through a [`DestinationCheck`](crate::object::DestinationCheck); the
+//! tokio driver does both for a `ServerApp`.
 
 mod text;
 
@@ -75,11 +86,18 @@ pub struct ServerLimits {
     pub max_violations: u32,
     /// Reply bytes waiting to be sent above which the session takes no more input.
     pub max_pending_output: usize,
+    /// Object bytes waiting in [`ServerEvent::MessageData`] events at which the session takes no
+    /// more input (also the largest piece one event carries).
+    pub max_pending_data: usize,
+    /// Heap the destination's streaming check of one object may hold (held chunks and the
+    /// per-chunk digests, see [`crate::object::DestinationCheck`]); an object that needs more
+    /// is refused as invalid.
+    pub max_check_bytes: usize,
 }
 
 impl Default for ServerLimits {
     /// 64 MiB objects, 5 minutes idle, 2 minutes between data bytes, 10 violations, 64 KiB of
-    /// pending replies.
+    /// pending replies, 64 KiB of pending object bytes, 256 KiB for an object's check.
     fn default() -> Self {
         ServerLimits {
             max_message_size: 64 * 1024 * 1024,
@@ -87,6 +105,8 @@ impl Default for ServerLimits {
             data_timeout: Duration::from_secs(120),
             max_violations: 10,
             max_pending_output: 64 * 1024,
+            max_pending_data: 64 * 1024,
+            max_check_bytes: 256 * 1024,
         }
     }
 }
@@ -155,7 +175,8 @@ pub struct Envelope {
     pub destination_fingerprint: Fingerprint,
 }
 
-/// A message object that arrived whole with the hash `DATA` announced.
+/// A message object whose bytes all arrived (in [`ServerEvent::MessageData`] pieces) with the
+/// hash `DATA` announced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceivedMessage {
     /// Answer with [`Answer::Message`].
@@ -166,8 +187,21 @@ pub struct ReceivedMessage {
     pub envelope: Envelope,
     /// The object's `DATA [hash]` ([`ObjectHasher`], already checked).
     pub hash: Fingerprint,
-    /// The object bytes, exactly `SIZE` of them.
-    pub object: Bytes,
+    /// The object's size in bytes (`SIZE`).
+    pub size: u64,
+}
+
+/// Why a DATA transaction ended without a verdict; the session has sent its reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DataFailure {
+    /// The object's hash is not the one `DATA` announced (`451`).
+    HashMismatch,
+    /// More bytes than `SIZE` arrived (`554`).
+    TooLong,
+    /// The data timeout passed (`421`, the session is closed).
+    TimedOut,
+    /// The session could not draw a transaction id (`451`).
+    Internal,
 }
 
 /// What a server session asks of the application.
@@ -217,10 +251,27 @@ pub enum ServerEvent {
         /// The request.
         id: RequestId,
     },
-    /// A message object arrived with the right size and hash: check it (parse it as the
-    /// destination, e.g. with [`crate::object::check_as_destination`]) and answer with
-    /// [`Answer::Message`].
+    /// `354` was sent: the bytes of the object for `envelope` follow. Open the spool they go to.
+    MessageBegin {
+        /// The envelope.
+        envelope: Envelope,
+    },
+    /// The next bytes of the object, in order: write them to the spool and feed them to the
+    /// destination's check ([`crate::object::DestinationCheck`]). Each piece holds at most
+    /// [`ServerLimits::max_pending_data`] bytes.
+    MessageData {
+        /// The bytes.
+        bytes: Bytes,
+    },
+    /// All of the object arrived with the right size and hash: finish its check as the
+    /// destination ([`crate::object::DestinationCheck::finish`]), make the spool durable only if
+    /// it passed, and answer with [`Answer::Message`].
     MessageReceived(ReceivedMessage),
+    /// The DATA transaction failed and its reply was sent: discard the spool.
+    MessageAborted {
+        /// Why.
+        failure: DataFailure,
+    },
 }
 
 /// Why the application refuses a received message; each has its own reply.
@@ -293,36 +344,16 @@ enum PendingKind {
     Message,
 }
 
-/// Reading a message object.
+/// Reading a message object: nothing of it is kept but its running hash.
 #[derive(Debug)]
 struct DataIn {
     size: u64,
+    received: u64,
     hash: Fingerprint,
-    /// The object so far; it grows with what arrives (never reserved at `size` up front: `SIZE`
-    /// is only a claim) and ends at exactly `size` bytes of capacity.
-    object: Vec<u8>,
-    /// Hashes each chunk as it arrives, so the hash is ready with the object's last byte.
+    /// Hashes each piece as it passes, so the hash is ready with the object's last byte.
     hasher: ObjectHasher,
     /// How many bytes of the CRLF after the object have arrived.
     trailer: u8,
-}
-
-/// The first allocation for an object's bytes (and the least it grows by).
-const OBJECT_CHUNK: usize = 64 * 1024;
-
-impl DataIn {
-    /// Appends `chunk` (at most the missing bytes) and hashes it, growing the buffer by
-    /// doubling but never past `size`, so growth copies stay bounded and no capacity is wasted.
-    fn append(&mut self, chunk: &[u8]) {
-        let (len, capacity) = (self.object.len(), self.object.capacity());
-        if chunk.len() > capacity - len {
-            let size = usize::try_from(self.size).unwrap_or(usize::MAX);
-            let target = capacity.saturating_mul(2).max(len + chunk.len()).max(OBJECT_CHUNK).min(size);
-            self.object.reserve_exact(target.saturating_sub(len));
-        }
-        self.hasher.update(chunk);
-        self.object.extend_from_slice(chunk);
-    }
 }
 
 /// A DMTP server session. See the [module documentation](self) for the order in which its
@@ -341,6 +372,8 @@ pub struct ServerSession {
     rcpt: Option<(HostName, Fingerprint)>,
     nonce: Option<Nonce>,
     data: Option<Box<DataIn>>,
+    /// Object bytes in queued [`ServerEvent::MessageData`] events.
+    queued_data: usize,
     pending: Option<(RequestId, PendingKind, Option<TxId>)>,
     next_id: u64,
     random: SessionRandom,
@@ -371,6 +404,7 @@ impl ServerSession {
             rcpt: None,
             nonce: None,
             data: None,
+            queued_data: 0,
             pending: None,
             next_id: 0,
             random: SessionRandom(Box::new(dime_message::OsRandom)),
@@ -399,6 +433,11 @@ impl ServerSession {
         self.random.0.fill(&mut bytes).ok().map(|()| bytes)
     }
 
+    /// The configuration the session runs under.
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
     /// The state, in the terms of the state table.
     pub fn state(&self) -> SessionState {
         self.state
@@ -424,7 +463,8 @@ impl ServerSession {
         self.reader.capacity()
             + self.out.capacity()
             + self.events.capacity() * core::mem::size_of::<ServerEvent>()
-            + self.data.as_ref().map_or(0, |d| d.object.capacity() + core::mem::size_of::<DataIn>())
+            + self.queued_data
+            + self.data.as_ref().map_or(0, |_| core::mem::size_of::<DataIn>())
     }
 
     /// The TLS handshake finished (native mode at the start, dual mode after STARTTLS).
@@ -452,7 +492,11 @@ impl ServerSession {
 
     /// The next event for the application.
     pub fn poll(&mut self) -> Option<ServerEvent> {
-        self.events.pop_front()
+        let event = self.events.pop_front();
+        if let Some(ServerEvent::MessageData { bytes }) = &event {
+            self.queued_data = self.queued_data.saturating_sub(bytes.len());
+        }
+        event
     }
 
     /// When [`ServerSession::handle_timeout`] must be called, if ever.
@@ -468,7 +512,12 @@ impl ServerSession {
             return;
         }
         match self.state {
-            SessionState::DataIn => self.send(&text::data_timeout()),
+            SessionState::DataIn => {
+                self.send(&text::data_timeout());
+                if self.data.is_some() {
+                    self.events.push_back(ServerEvent::MessageAborted { failure: DataFailure::TimedOut });
+                }
+            }
             SessionState::Handshake | SessionState::StartingTls => {}
             _ => self.send(&text::idle_timeout()),
         }
@@ -487,7 +536,12 @@ impl ServerSession {
                 SessionState::Handshake => return taken,
                 _ => {}
             }
-            if rest.is_empty() || self.pending.is_some() || self.out.len() > self.config.limits.max_pending_output {
+            let limits = &self.config.limits;
+            if rest.is_empty()
+                || self.pending.is_some()
+                || self.out.len() > limits.max_pending_output
+                || self.queued_data >= limits.max_pending_data
+            {
                 return taken;
             }
             taken +=
@@ -598,21 +652,27 @@ impl ServerSession {
 
     fn read_data(&mut self, now: Instant, input: &[u8]) -> usize {
         self.deadline = Some(now + self.config.limits.data_timeout);
+        let window = self.config.limits.max_pending_data.saturating_sub(self.queued_data);
         let Some(data) = self.data.as_mut() else {
             self.state = SessionState::Greeted;
             return 0;
         };
-        let missing = data.size - data.object.len() as u64;
+        let missing = data.size - data.received;
         if missing > 0 {
-            let n = usize::try_from(missing).unwrap_or(usize::MAX).min(input.len());
-            data.append(input.get(..n).unwrap_or_default());
+            let n = usize::try_from(missing).unwrap_or(usize::MAX).min(input.len()).min(window);
+            let piece = input.get(..n).unwrap_or_default();
+            data.hasher.update(piece);
+            data.received += n as u64;
+            if n > 0 {
+                self.queued_data += n;
+                self.events.push_back(ServerEvent::MessageData { bytes: Bytes::copy_from_slice(piece) });
+            }
             return n;
         }
         let expected = if data.trailer == 0 { b'\r' } else { b'\n' };
         if input.first() != Some(&expected) {
             // More bytes than SIZE: refuse the transaction and skip the rest of that line.
-            self.reset_transaction();
-            self.state = SessionState::Greeted;
+            self.abort_data(DataFailure::TooLong);
             self.reader.skip_line();
             self.violation(&text::data_too_long());
             return 0;
@@ -624,20 +684,14 @@ impl ServerSession {
         let Some(data) = self.data.take() else { return 1 };
         let hash = data.hasher.finish();
         if hash != data.hash {
-            self.reset_transaction();
-            self.state = SessionState::Greeted;
+            self.abort_data(DataFailure::HashMismatch);
             self.send(&text::hash_mismatch());
             return 1;
         }
-        let (Some(mail_from), Some((destination, destination_fingerprint))) = (self.mail.clone(), self.rcpt.clone())
+        let (Some(mail_from), Some((destination, destination_fingerprint)), Some(txid)) =
+            (self.mail.clone(), self.rcpt.clone(), self.random().map(TxId))
         else {
-            self.state = SessionState::Greeted;
-            self.send(&text::internal_error());
-            return 1;
-        };
-        let Some(txid) = self.random().map(TxId) else {
-            self.reset_transaction();
-            self.state = SessionState::Greeted;
+            self.abort_data(DataFailure::Internal);
             self.send(&text::internal_error());
             return 1;
         };
@@ -647,10 +701,16 @@ impl ServerSession {
             txid,
             envelope: Envelope { mail_from, destination, destination_fingerprint },
             hash,
-            object: Bytes::from(data.object),
+            size: data.size,
         }));
-        let _ = now;
         1
+    }
+
+    /// Ends the DATA transaction without a verdict: the application discards its spool.
+    fn abort_data(&mut self, failure: DataFailure) {
+        self.reset_transaction();
+        self.state = SessionState::Greeted;
+        self.events.push_back(ServerEvent::MessageAborted { failure });
     }
 
     fn secure(&self) -> bool {
@@ -771,11 +831,17 @@ impl ServerSession {
                 self.send(&text::ok());
             }
             Command::Data { hash } => {
-                let size = self.mail.as_ref().map_or(0, |m| m.size);
-                self.data =
-                    Some(Box::new(DataIn { size, hash, object: Vec::new(), hasher: ObjectHasher::new(), trailer: 0 }));
+                let (Some(mail_from), Some((destination, destination_fingerprint))) =
+                    (self.mail.clone(), self.rcpt.clone())
+                else {
+                    return self.send(&text::internal_error());
+                };
+                let size = mail_from.size;
+                self.data = Some(Box::new(DataIn { size, received: 0, hash, hasher: ObjectHasher::new(), trailer: 0 }));
                 self.state = SessionState::DataIn;
                 self.send(&text::data_go(&hash));
+                let envelope = Envelope { mail_from, destination, destination_fingerprint };
+                self.events.push_back(ServerEvent::MessageBegin { envelope });
             }
             Command::Sgnt { name, fingerprint } => {
                 let id = self.request(PendingKind::Signet, None);

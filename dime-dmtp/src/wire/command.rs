@@ -287,7 +287,18 @@ fn grammar<'a, O>(
     all_consuming(parser).parse(args).map(|(_, out)| out).map_err(|_| DmtpError::CommandSyntax { verb })
 }
 
+/// Characters of unpadded base64 of a fingerprint or hash (64 bytes).
+const FINGERPRINT_CHARS: usize = 86;
+
+/// A `[...]` value of exactly `chars` base64 characters: any other length is outside the
+/// lexical class (a syntax error); the right length that does not decode canonically is an
+/// invalid value.
+fn bracket_class(verb: Verb, text: &str, chars: usize) -> Result<(), DmtpError> {
+    if text.len() == chars { Ok(()) } else { Err(DmtpError::CommandSyntax { verb }) }
+}
+
 fn fingerprint(verb: Verb, text: &str) -> Result<Fingerprint, DmtpError> {
+    bracket_class(verb, text, FINGERPRINT_CHARS)?;
     text.parse().map_err(|_| DmtpError::InvalidParameter { verb })
 }
 
@@ -310,10 +321,14 @@ fn name(verb: Verb, text: &str) -> Result<Name, DmtpError> {
     text.parse().map_err(|_| DmtpError::InvalidParameter { verb })
 }
 
+/// `SIZE=`: lexically `1*DIGIT` (anything else is a syntax error); a value with a leading zero
+/// or above 2^64 - 1 is invalid.
 fn size(text: &str) -> Result<u64, DmtpError> {
-    let canonical = text.bytes().all(|b| b.is_ascii_digit()) && (text == "0" || !text.starts_with('0'));
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(DmtpError::CommandSyntax { verb: Verb::MailFrom });
+    }
     match text.parse::<u64>() {
-        Ok(n) if canonical => Ok(n),
+        Ok(n) if text == "0" || !text.starts_with('0') => Ok(n),
         _ => Err(DmtpError::InvalidParameter { verb: Verb::MailFrom }),
     }
 }
@@ -321,6 +336,13 @@ fn size(text: &str) -> Result<u64, DmtpError> {
 fn mail_from(args: &str) -> Result<MailFrom, DmtpError> {
     let verb = Verb::MailFrom;
     let (domain, fp, params) = grammar(verb, args, (preceded(tag(" "), angle), sp_square, many1(param)))?;
+    // Every value's lexical class before any value's meaning.
+    bracket_class(verb, fp, FINGERPRINT_CHARS)?;
+    for (key, value) in &params {
+        if key.eq_ignore_ascii_case("SIZE") && !value.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(DmtpError::CommandSyntax { verb });
+        }
+    }
     let domain = host(verb, domain, invalid_parameter)?;
     let fingerprint = fingerprint(verb, fp)?;
     let (mut size_value, mut return_type, mut data_type) = (None, None, None);
@@ -462,6 +484,9 @@ impl Command {
             }
             Verb::Stats => {
                 let nonce = grammar(verb, args, opt(sp_square))?;
+                if let Some(text) = nonce {
+                    bracket_class(verb, text, 43)?;
+                }
                 let nonce = nonce.map(|n| n.parse().map_err(|_| DmtpError::InvalidParameter { verb })).transpose()?;
                 Ok(Command::Stats { nonce })
             }

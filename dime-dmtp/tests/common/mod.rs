@@ -73,18 +73,39 @@ impl User {
     }
 }
 
-/// A check run on each received object.
-pub type ObjectCheck = dyn Fn(&ReceivedMessage) -> Result<(), Rejection> + Send + Sync;
+/// A check run on each received object (its bytes, whole) in the sans-IO harness.
+pub type ObjectCheck = dyn Fn(&ReceivedMessage, &[u8]) -> Result<(), Rejection> + Send + Sync;
+
+/// A stored message: the session's report and the bytes its data events carried.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub message: ReceivedMessage,
+    pub object: Bytes,
+}
+
+impl core::ops::Deref for Stored {
+    type Target = ReceivedMessage;
+    fn deref(&self) -> &ReceivedMessage {
+        &self.message
+    }
+}
 
 /// The server side's data: signets by name, received messages.
 #[derive(Default)]
 pub struct Store {
     pub orgs: HashMap<HostName, Signet>,
     pub users: HashMap<Address, Vec<Signet>>,
-    pub received: Mutex<Vec<ReceivedMessage>>,
+    pub received: Arc<Mutex<Vec<Stored>>>,
+    /// The object arriving, from its data events (the sans-IO harness's spool).
+    pub incoming: Mutex<Option<Vec<u8>>>,
+    /// Objects whose transaction was aborted.
+    pub aborted: Mutex<Vec<DataFailure>>,
     pub refuse_objects: bool,
-    /// Checks each object before it is stored (e.g. `check_as_destination`).
+    /// Checks each object before it is stored.
     pub check: Option<Box<ObjectCheck>>,
+    /// The destination's key and the origin's org signet the driver's check uses (none: every
+    /// object is refused).
+    pub keys: Option<(EncryptionSecretKey, Signet)>,
 }
 
 fn fps(signet: &Signet) -> Vec<Fingerprint> {
@@ -140,13 +161,15 @@ impl Store {
     }
 
     pub fn message(&self, message: ReceivedMessage) -> Result<(), Rejection> {
+        let object = Bytes::from(self.incoming.lock().unwrap().take().expect("no MessageBegin"));
+        assert_eq!(object.len() as u64, message.size);
         if self.refuse_objects {
             return Err(Rejection::InvalidObject);
         }
         if let Some(check) = &self.check {
-            check(&message)?;
+            check(&message, &object)?;
         }
-        self.received.lock().unwrap().push(message);
+        self.received.lock().unwrap().push(Stored { message, object });
         Ok(())
     }
 
@@ -164,6 +187,20 @@ impl Store {
             }
             ServerEvent::StatsRequested { id } => {
                 (id, Answer::Stats(vec![("messages".into(), self.received.lock().unwrap().len() as u64)]))
+            }
+            ServerEvent::MessageBegin { .. } => {
+                let previous = self.incoming.lock().unwrap().replace(Vec::new());
+                assert!(previous.is_none(), "a transaction began before the last one ended");
+                return;
+            }
+            ServerEvent::MessageData { bytes } => {
+                self.incoming.lock().unwrap().as_mut().expect("no MessageBegin").extend_from_slice(&bytes);
+                return;
+            }
+            ServerEvent::MessageAborted { failure } => {
+                self.incoming.lock().unwrap().take().expect("no MessageBegin");
+                self.aborted.lock().unwrap().push(failure);
+                return;
             }
             ServerEvent::MessageReceived(message) => (message.id, Answer::Message(self.message(message))),
             ServerEvent::StartTls => {
@@ -231,6 +268,21 @@ impl Harness {
 
     pub fn line(&mut self, line: &str) -> String {
         self.send(format!("{line}\r\n").as_bytes())
+    }
+
+    /// Takes the object's data events and its `MessageReceived` out of `events`: the report and
+    /// the bytes the pieces carried.
+    pub fn received(&mut self) -> (ReceivedMessage, Vec<u8>) {
+        let (mut message, mut object) = (None, Vec::new());
+        for event in self.events.drain(..) {
+            match event {
+                ServerEvent::MessageBegin { .. } => object.clear(),
+                ServerEvent::MessageData { bytes } => object.extend_from_slice(&bytes),
+                ServerEvent::MessageReceived(received) => message = Some(received),
+                other => panic!("unexpected event {other:?}"),
+            }
+        }
+        (message.expect("no message"), object)
     }
 
     /// Brings the session to GREETED.
