@@ -74,7 +74,7 @@ impl<'a> Signets<'a> {
         fingerprint: &Fingerprint,
     ) -> Result<Located, CliError> {
         let is_named = |s: &Signet| {
-            s.identifier() == Some(identifier.as_bytes())
+            s.unverified_identifier() == Some(identifier.as_bytes())
                 && s.fingerprint(FingerprintKind::Crypto).as_ref() == Some(fingerprint)
         };
         let wanted = format!("for {identifier} with crypto fingerprint {fingerprint}");
@@ -88,9 +88,11 @@ impl<'a> Signets<'a> {
 
 /// The identifier of a signet as text, required for its role.
 fn identifier(located: &Located, role: Actor) -> Result<&str, CliError> {
-    located.signet.identifier().and_then(|id| core::str::from_utf8(id).ok()).ok_or_else(|| CliError::MessageRefused {
-        path: located.path.clone(),
-        source: MessageError::SignetIncomplete { role, what: "identifier" },
+    located.signet.unverified_identifier().and_then(|id| core::str::from_utf8(id).ok()).ok_or_else(|| {
+        CliError::MessageRefused {
+            path: located.path.clone(),
+            source: MessageError::SignetIncomplete { role, what: "identifier" },
+        }
     })
 }
 
@@ -101,12 +103,12 @@ fn domain_of(address: &str) -> &str {
 
 /// Whether an organization signet's identifier is `domain` (ignoring case).
 fn has_domain(signet: &Signet, domain: &str) -> bool {
-    signet.identifier().is_some_and(|id| id.eq_ignore_ascii_case(domain.as_bytes()))
+    signet.unverified_identifier().is_some_and(|id| id.eq_ignore_ascii_case(domain.as_bytes()))
 }
 
 /// Whether a user signet's identifier is `address` (the domain ignoring case).
 fn has_address(signet: &Signet, address: &Address) -> bool {
-    let parsed = signet.identifier().and_then(|id| core::str::from_utf8(id).ok()).map(str::parse::<Address>);
+    let parsed = signet.unverified_identifier().and_then(|id| core::str::from_utf8(id).ok()).map(str::parse::<Address>);
     matches!(parsed, Some(Ok(found)) if found == *address)
 }
 
@@ -136,7 +138,8 @@ fn check_org(org: &Located, role: Actor) -> Result<(), CliError> {
 fn check_user(user: &Located, role: Actor, org: &Located) -> Result<(), CliError> {
     let context = Context { poks: None, org: Some(&org.signet), previous: None };
     accept(user.signet.validate(&context), user, role, SignetKind::User.crypto_signature_id())?;
-    let (Some(address), Some(domain)) = (user.signet.identifier(), org.signet.identifier()) else {
+    let (Some(address), Some(domain)) = (user.signet.unverified_identifier(), org.signet.unverified_identifier())
+    else {
         return Ok(());
     };
     let address = String::from_utf8_lossy(address);

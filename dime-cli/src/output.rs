@@ -55,7 +55,7 @@ impl SignetReport<'_> {
     }
 
     fn identifier(&self) -> Option<String> {
-        self.signet.identifier().map(|id| String::from_utf8_lossy(id).into_owned())
+        self.signet.unverified_identifier().map(|id| String::from_utf8_lossy(id).into_owned())
     }
 
     /// The JSON object: `kind`, `state`, `fingerprints`, `identifier`, `fields` and, for

@@ -48,7 +48,7 @@ pub fn sign(args: &SignArgs) -> Result<Outcome, CliError> {
             problem: problem_of(org_check, ids::ORG_CRYPTO_SIGNATURE),
         });
     }
-    if let Some(domain) = org.identifier() {
+    if let Some(domain) = org.unverified_identifier() {
         if !domain.eq_ignore_ascii_case(args.address.domain().as_str().as_bytes()) {
             return Err(CliError::ForeignAddress {
                 address: args.address.to_string(),

@@ -178,7 +178,7 @@ pub unsafe extern "C" fn dime_signet_identifier(signet: *const DimeSignet, out: 
         let out = unsafe { boundary::out(out, "out", DimeStr::ABSENT)? };
         // SAFETY: the caller's contract above.
         let signet = unsafe { boundary::get(signet, "signet")? };
-        *out = signet.signet.identifier().map_or(DimeStr::ABSENT, DimeStr::of);
+        *out = signet.signet.unverified_identifier().map_or(DimeStr::ABSENT, DimeStr::of);
         Ok(())
     })
 }

@@ -64,7 +64,7 @@ impl Party {
     pub fn of(signet: &Signet, role: Actor) -> Result<Party> {
         let incomplete = |what| MessageError::SignetIncomplete { role, what };
         let address = signet
-            .identifier()
+            .unverified_identifier()
             .and_then(|id| core::str::from_utf8(id).ok())
             .ok_or(incomplete("identifier"))?
             .to_owned();

@@ -26,7 +26,7 @@ fn parse(bytes: &[u8], kind: SignetKind) -> Result<Signet, DmtpError> {
 }
 
 fn identifier_is(signet: &Signet, expected: &str) -> Result<(), DmtpError> {
-    match signet.identifier() {
+    match signet.unverified_identifier() {
         None => Ok(()),
         Some(id) if id.eq_ignore_ascii_case(expected.as_bytes()) => Ok(()),
         Some(id) => Err(DmtpError::IdentifierMismatch {
