@@ -4,7 +4,8 @@
 //! (255), and a signature only means something when its key is anchored: listed in the
 //! organization's `_dx` management record, or trusted by the caller explicitly. A
 //! [`BoundSignet`] is a signet validated to `id` against such an [`Anchor`], with its identifier
-//! checked against the anchored domain. Nothing else in this crate hands out an identifier as
+//! checked against the anchored domain: an org signet by [`Signet::bind`], then the user signets
+//! it issued by [`BoundSignet::bind_user`]. Nothing else in this crate hands out an identifier as
 //! text, so code that needs "the signet of bob@example.net" takes a `BoundSignet` and cannot be
 //! given an unanchored or lower-state signet by mistake:
 //!
@@ -15,10 +16,10 @@
 //! encrypt_to(&signet);
 //! ```
 //!
-//! ```compile_fail,E0061
+//! ```compile_fail,E0308
 //! // Binding without an anchor does not compile: the anchor is not optional.
 //! let signet = dime_signet::Signet::parse(&[]).unwrap();
-//! let bound = signet.bind(None, None);
+//! let bound = signet.bind(None);
 //! ```
 //!
 //! ```compile_fail,E0451
@@ -91,7 +92,8 @@ impl<'a> Anchor<'a> {
 }
 
 /// A signet validated to `id` against an [`Anchor`]: an org signet bound to the anchored
-/// domain, or a user signet bound to an address in it. Only [`Signet::bind`] makes one.
+/// domain ([`Signet::bind`]), or a user signet bound to an address in it through its bound
+/// organization ([`BoundSignet::bind_user`]). Nothing else makes one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BoundSignet {
     signet: Signet,
@@ -128,6 +130,15 @@ impl AsRef<Signet> for BoundSignet {
     }
 }
 
+/// A bound signet is still a signet: keys, fingerprints and bytes read through.
+impl core::ops::Deref for BoundSignet {
+    type Target = Signet;
+
+    fn deref(&self) -> &Signet {
+        &self.signet
+    }
+}
+
 /// Whether `identifier` belongs to `domain`: the domain itself for an org signet, an address
 /// `local@domain` with a non-empty local part for a user signet (domains compared ignoring
 /// ASCII case).
@@ -138,43 +149,67 @@ fn belongs(kind: SignetKind, identifier: &str, domain: &str) -> bool {
     }
 }
 
+/// Validates `signet` with `context` to `id` and binds it to its identifier, which must belong
+/// to `domain`. A custody signature with no previous signet to check it against does not stop
+/// the binding: custody is checked last, so everything else verified.
+fn bind(signet: &Signet, context: &Context<'_>, domain: &str, source: AnchorSource) -> Result<BoundSignet> {
+    let validation = signet.validate(context);
+    let state = match (validation.state, &validation.problem) {
+        (SignetState::BrokenCustody, Some(SignetError::CustodyWithoutPrevious)) => signet.structural_state().0,
+        (state, _) => state,
+    };
+    if state != SignetState::Id {
+        let cause = if state == validation.state { validation.problem.map(Box::new) } else { None };
+        return Err(SignetError::NotBound { state, cause });
+    }
+    // `id` requires field 254, so it is present.
+    let raw = signet.unverified_identifier().unwrap_or_default();
+    let identifier = core::str::from_utf8(raw).map_err(|_| SignetError::IdentifierNotText)?;
+    if !belongs(signet.kind(), identifier, domain) {
+        return Err(SignetError::OutsideAnchor { identifier: identifier.to_string(), domain: domain.to_string() });
+    }
+    Ok(BoundSignet { signet: signet.clone(), identifier: identifier.to_string(), source })
+}
+
 impl Signet {
-    /// Validates the signet to `id` against `anchor` and binds it to its identifier.
+    /// Binds an organizational signet to the anchor's domain: its POK must be one of the
+    /// anchor's keys, every signature up to 255 must verify with it (so the identifier is
+    /// covered by a checked signature), and the identifier must be the anchor's domain
+    /// (ignoring ASCII case).
     ///
-    /// An org signet's POK must be one of the anchor's keys; a user signet needs `org`, its
-    /// organization's signet, whose POK must be one of them. Every signature up to 255 must
-    /// verify, so the identifier is covered by a checked signature; it must be UTF-8 and belong
-    /// to the anchor's domain. With `previous`, a user signet's custody signature must verify
-    /// against it; without, a custody signature is not checked (the organization's signatures
-    /// vouch for the binding; walking the history is the caller's choice).
+    /// Errors: [`SignetError::WrongKind`] for a user signet or request (bind those with
+    /// [`BoundSignet::bind_user`]), [`SignetError::NotBound`] (with the validation's reason)
+    /// below `id`, [`SignetError::IdentifierNotText`], [`SignetError::OutsideAnchor`].
+    pub fn bind(&self, anchor: &Anchor<'_>) -> Result<BoundSignet> {
+        if self.kind() != SignetKind::Org {
+            return Err(SignetError::WrongKind { expected: SignetKind::Org, found: self.kind() });
+        }
+        let context = Context { poks: Some(anchor.poks), org: None, previous: None };
+        bind(self, &context, anchor.domain, anchor.source)
+    }
+}
+
+impl BoundSignet {
+    /// Binds `user`, a user signet issued by this (bound) organization, to its address: its own
+    /// signature and every organizational signature up to 255 must verify (by the POK or a
+    /// secondary key allowed to sign signets), and its identifier must be an address in this
+    /// organization's domain. With `previous`, its custody signature must verify against it;
+    /// without, a custody signature is not checked (the organization's signatures vouch for
+    /// the binding; walking the history is the caller's choice).
     ///
-    /// Errors: [`SignetError::WrongKind`] for a signing request, [`SignetError::NotBound`]
-    /// (with the validation's reason) below `id`, [`SignetError::IdentifierNotText`],
-    /// [`SignetError::OutsideAnchor`].
-    pub fn bind(&self, anchor: &Anchor<'_>, org: Option<&Signet>, previous: Option<&Signet>) -> Result<BoundSignet> {
-        if self.kind() == SignetKind::Request {
-            return Err(SignetError::WrongKind { expected: SignetKind::User, found: self.kind() });
+    /// Errors: [`SignetError::WrongKind`] unless `self` is an org signet and `user` a user
+    /// signet, [`SignetError::NotBound`] (with the validation's reason) below `id`,
+    /// [`SignetError::IdentifierNotText`], [`SignetError::OutsideAnchor`].
+    pub fn bind_user(&self, user: &Signet, previous: Option<&Signet>) -> Result<BoundSignet> {
+        if self.signet.kind() != SignetKind::Org {
+            return Err(SignetError::WrongKind { expected: SignetKind::Org, found: self.signet.kind() });
         }
-        let validation = self.validate(&Context { poks: Some(anchor.poks), org, previous });
-        let state = match (validation.state, &validation.problem) {
-            // Custody is checked last: everything else verified.
-            (SignetState::BrokenCustody, Some(SignetError::CustodyWithoutPrevious)) => self.structural_state().0,
-            (state, _) => state,
-        };
-        if state != SignetState::Id {
-            let cause = if state == validation.state { validation.problem.map(Box::new) } else { None };
-            return Err(SignetError::NotBound { state, cause });
+        if user.kind() != SignetKind::User {
+            return Err(SignetError::WrongKind { expected: SignetKind::User, found: user.kind() });
         }
-        // `id` requires field 254, so it is present.
-        let raw = self.unverified_identifier().unwrap_or_default();
-        let identifier = core::str::from_utf8(raw).map_err(|_| SignetError::IdentifierNotText)?;
-        if !belongs(self.kind(), identifier, anchor.domain) {
-            return Err(SignetError::OutsideAnchor {
-                identifier: identifier.to_string(),
-                domain: anchor.domain.to_string(),
-            });
-        }
-        Ok(BoundSignet { signet: self.clone(), identifier: identifier.to_string(), source: anchor.source })
+        let poks: Vec<SigningPublicKey> = self.signet.signing_key().into_iter().collect();
+        let context = Context { poks: Some(&poks), org: Some(&self.signet), previous };
+        bind(user, &context, &self.identifier, self.source)
     }
 }
 

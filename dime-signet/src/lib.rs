@@ -9,8 +9,9 @@
 //! Parsing ([`Signet::parse`]) checks structure only; [`Signet::validate`] checks every
 //! signature and yields a [`SignetState`]. A state says which signatures verify, not whom the
 //! signet belongs to: the address or domain a signet stands for comes only from
-//! [`Signet::bind`], which validates to `id` against an [`Anchor`] (the domain's management
-//! record or keys the caller trusts) and returns a [`BoundSignet`].
+//! [`Signet::bind`] and [`BoundSignet::bind_user`], which validate to `id` against an
+//! [`Anchor`] (the domain's management record or keys the caller trusts) and return a
+//! [`BoundSignet`].
 //!
 //! ```
 //! use dime_core::keys::{EncryptionSecretKey, SigningSecretKey};
@@ -31,7 +32,8 @@
 //!
 //! // Bound to its address, anchored on the organization's key.
 //! let anchor = Anchor::trusted("example.org", &poks);
-//! assert_eq!(user.bind(&anchor, Some(&org), None)?.identifier(), "alice@example.org");
+//! let bound_org = org.bind(&anchor)?;
+//! assert_eq!(bound_org.bind_user(&user, None)?.identifier(), "alice@example.org");
 //! # Ok::<(), dime_signet::SignetError>(())
 //! ```
 #![forbid(unsafe_code)]

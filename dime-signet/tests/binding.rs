@@ -27,9 +27,9 @@ fn a_bound_user_signet_names_its_address() {
     let org = org();
     let (_, alice) = user(&org);
     let anchor = Anchor::trusted("example.org", &org.poks);
-    let bound_org = org.signet.bind(&anchor, None, None).unwrap();
+    let bound_org = org.signet.bind(&anchor).unwrap();
     assert_eq!((bound_org.identifier(), bound_org.anchor_source()), ("example.org", AnchorSource::Trusted));
-    let bound = alice.bind(&anchor, Some(&org.signet), None).unwrap();
+    let bound = bound_org.bind_user(&alice, None).unwrap();
     assert_eq!(bound.identifier(), "alice@example.org");
     assert_eq!(bound.signet(), &alice);
 
@@ -37,7 +37,7 @@ fn a_bound_user_signet_names_its_address() {
     let record: ManagementRecord =
         format!("ver=1 pok={}", dime_core::base64::encode_unpadded(org.pok.public().as_bytes())).parse().unwrap();
     let anchor = Anchor::record("EXAMPLE.org", &record);
-    let bound = alice.bind(&anchor, Some(&org.signet), None).unwrap();
+    let bound = org.signet.bind(&anchor).unwrap().bind_user(&alice, None).unwrap();
     assert_eq!((bound.identifier(), bound.anchor_source()), ("alice@example.org", AnchorSource::Record));
 }
 
@@ -94,8 +94,8 @@ fn an_identifier_with_a_forged_identifiable_signature_binds_nothing() {
     fields.extend_from_slice(eve_key.sign(&signed).as_bytes());
     let forged = Signet::parse(&appended(&full, &fields)).unwrap();
     assert_eq!(forged.unverified_identifier(), Some(&b"ceo@example.org"[..]));
-    let anchor = Anchor::trusted("example.org", &org.poks);
-    let error = forged.bind(&anchor, Some(&org.signet), None).unwrap_err();
+    let bound_org = org.signet.bind(&Anchor::trusted("example.org", &org.poks)).unwrap();
+    let error = bound_org.bind_user(&forged, None).unwrap_err();
     assert_eq!(
         error,
         SignetError::NotBound {
@@ -113,7 +113,7 @@ fn an_identifier_with_a_forged_identifiable_signature_binds_nothing() {
     zero.extend_from_slice(&[0; 64]);
     let zeroed = Signet::parse(&appended(&full, &zero)).unwrap();
     assert!(matches!(
-        zeroed.bind(&anchor, Some(&org.signet), None),
+        bound_org.bind_user(&zeroed, None),
         Err(SignetError::NotBound { state: SignetState::Invalid, .. })
     ));
 }
@@ -123,21 +123,29 @@ fn a_signet_without_identifier_binds_no_address() {
     let org = org();
     let (_, alice) = user(&org);
     let anchor = Anchor::trusted("example.org", &org.poks);
+    let bound_org = org.signet.bind(&anchor).unwrap();
     for (signet, state) in [
         (alice.split(Split::Full).unwrap(), SignetState::Full),
         (alice.split(Split::Crypto).unwrap(), SignetState::Crypto),
     ] {
         assert_eq!(signet.unverified_identifier(), None);
-        assert_eq!(signet.bind(&anchor, Some(&org.signet), None), Err(SignetError::NotBound { state, cause: None }));
+        assert_eq!(bound_org.bind_user(&signet, None), Err(SignetError::NotBound { state, cause: None }));
     }
     assert_eq!(
-        org.signet.split(Split::Full).unwrap().bind(&anchor, None, None),
+        org.signet.split(Split::Full).unwrap().bind(&anchor),
         Err(SignetError::NotBound { state: SignetState::Full, cause: None })
     );
     let request = dime_signet::issue::new_request(&signing(7), &encryption(8), None).unwrap();
     assert_eq!(
-        request.bind(&anchor, None, None),
+        bound_org.bind_user(&request, None),
         Err(SignetError::WrongKind { expected: SignetKind::User, found: SignetKind::Request })
+    );
+    // A user signet is bound only through its bound organization; a user binding binds nothing.
+    assert_eq!(alice.bind(&anchor), Err(SignetError::WrongKind { expected: SignetKind::Org, found: SignetKind::User }));
+    let bound_alice = bound_org.bind_user(&alice, None).unwrap();
+    assert_eq!(
+        bound_alice.bind_user(&alice, None),
+        Err(SignetError::WrongKind { expected: SignetKind::Org, found: SignetKind::User })
     );
 }
 
@@ -147,40 +155,34 @@ fn binding_needs_the_anchor_to_vouch() {
     let (_, alice) = user(&org);
     // Another organization's keys are no anchor for this one.
     let stranger = [signing(9).public()];
-    let elsewhere = Anchor::trusted("example.org", &stranger);
     assert_eq!(
-        org.signet.bind(&elsewhere, None, None),
+        org.signet.bind(&Anchor::trusted("example.org", &stranger)),
         Err(SignetError::NotBound { state: SignetState::Invalid, cause: Some(Box::new(SignetError::PokNotInRecord)) })
     );
-    let error = alice.bind(&elsewhere, Some(&org.signet), None).unwrap_err();
-    assert!(matches!(
-        error,
-        SignetError::NotBound { state: SignetState::Invalid, cause: Some(ref c) }
-            if matches!(**c, SignetError::OrgSignetInvalid(_))
-    ));
-    // A user signet needs its organization's signet.
-    let anchor = Anchor::trusted("example.org", &org.poks);
+    // Another organization (same domain name, other key) did not issue alice's signet.
+    let impostor = dime_signet::issue::new_org_signet(&signing(9), &encryption(10), "example.org").unwrap();
+    let bound_impostor = impostor.bind(&Anchor::trusted("example.org", &stranger)).unwrap();
     assert_eq!(
-        alice.bind(&anchor, None, None),
+        bound_impostor.bind_user(&alice, None),
         Err(SignetError::NotBound {
             state: SignetState::Invalid,
-            cause: Some(Box::new(SignetError::OrgSignetRequired))
+            cause: Some(Box::new(SignetError::BadSignature { id: ids::USER_CRYPTO_SIGNATURE }))
         })
     );
     // The keys are trusted for one domain: example.org's POK does not vouch for example.net.
-    let wrong_domain = Anchor::trusted("example.net", &org.poks);
-    let error = alice.bind(&wrong_domain, Some(&org.signet), None).unwrap_err();
+    let error = org.signet.bind(&Anchor::trusted("example.net", &org.poks)).unwrap_err();
+    assert_eq!(error, SignetError::OutsideAnchor { identifier: "example.org".into(), domain: "example.net".into() });
+    assert_eq!(error.to_string(), "the identifier \"example.org\" does not belong to the anchored domain example.net");
+    // Nor does an organization bind an address outside its domain, whatever it signed.
+    let net_pok = signing(13);
+    let net = dime_signet::issue::new_org_signet(&net_pok, &encryption(14), "example.net").unwrap();
+    let request = dime_signet::issue::new_request(&signing(3), &encryption(4), None).unwrap();
+    let stray = dime_signet::issue::issue_user_signet(&request, None, &net, &net_pok, "ceo@example.org", &[]).unwrap();
+    let net_poks = [net_pok.public()];
+    let bound_net = net.bind(&Anchor::trusted("example.net", &net_poks)).unwrap();
     assert_eq!(
-        error,
-        SignetError::OutsideAnchor { identifier: "alice@example.org".into(), domain: "example.net".into() }
-    );
-    assert_eq!(
-        error.to_string(),
-        "the identifier \"alice@example.org\" does not belong to the anchored domain example.net"
-    );
-    assert_eq!(
-        org.signet.bind(&wrong_domain, None, None),
-        Err(SignetError::OutsideAnchor { identifier: "example.org".into(), domain: "example.net".into() })
+        bound_net.bind_user(&stray, None),
+        Err(SignetError::OutsideAnchor { identifier: "ceo@example.org".into(), domain: "example.net".into() })
     );
 }
 
@@ -200,8 +202,8 @@ fn an_identifier_must_be_text() {
         .unwrap()
         .build()
         .unwrap();
-    let anchor = Anchor::trusted("example.org", &org.poks);
-    assert_eq!(signet.bind(&anchor, Some(&org.signet), None), Err(SignetError::IdentifierNotText));
+    let bound_org = org.signet.bind(&Anchor::trusted("example.org", &org.poks)).unwrap();
+    assert_eq!(bound_org.bind_user(&signet, None), Err(SignetError::IdentifierNotText));
 }
 
 #[test]
@@ -212,9 +214,9 @@ fn a_rotated_signet_binds_with_or_without_its_history() {
     let rotated =
         dime_signet::issue::issue_user_signet(&request, Some(&alice), &org.signet, &org.pok, "alice@example.org", &[])
             .unwrap();
-    let anchor = Anchor::trusted("example.org", &org.poks);
-    assert_eq!(rotated.bind(&anchor, Some(&org.signet), None).unwrap().identifier(), "alice@example.org");
-    assert_eq!(rotated.bind(&anchor, Some(&org.signet), Some(&alice)).unwrap().identifier(), "alice@example.org");
+    let bound_org = org.signet.bind(&Anchor::trusted("example.org", &org.poks)).unwrap();
+    assert_eq!(bound_org.bind_user(&rotated, None).unwrap().identifier(), "alice@example.org");
+    assert_eq!(bound_org.bind_user(&rotated, Some(&alice)).unwrap().identifier(), "alice@example.org");
     // A previous signet that is not its predecessor breaks custody.
     let unrelated = dime_signet::issue::issue_user_signet(
         &dime_signet::issue::new_request(&signing(11), &encryption(12), None).unwrap(),
@@ -226,7 +228,7 @@ fn a_rotated_signet_binds_with_or_without_its_history() {
     )
     .unwrap();
     assert_eq!(
-        rotated.bind(&anchor, Some(&org.signet), Some(&unrelated)),
+        bound_org.bind_user(&rotated, Some(&unrelated)),
         Err(SignetError::NotBound {
             state: SignetState::BrokenCustody,
             cause: Some(Box::new(SignetError::CustodyBroken))

@@ -165,8 +165,9 @@ fn signets_validate_to_the_states_the_readme_implies() {
     assert_eq!(user.split(Split::Crypto).unwrap().validate(&ctx).state, SignetState::Crypto);
     assert_eq!(org.split(Split::Crypto).unwrap().validate(&ctx).state, SignetState::Crypto);
     let anchor = dime_signet::Anchor::trusted("example.com", &org_pok);
-    assert_eq!(org.bind(&anchor, None, None).unwrap().identifier(), "example.com");
-    assert_eq!(user.bind(&anchor, Some(&org), None).unwrap().identifier(), "user@example.com");
+    let bound_org = org.bind(&anchor).unwrap();
+    assert_eq!(bound_org.identifier(), "example.com");
+    assert_eq!(bound_org.bind_user(&user, None).unwrap().identifier(), "user@example.com");
 }
 
 #[test]
