@@ -29,13 +29,13 @@ async fn every_actor_sees_exactly_its_part() {
         assert_eq!(org.record.tls().len(), 1, "{} pins its DX certificate", org.domain);
         let context = Context { poks: Some(org.record.poks()), ..Context::default() };
         assert_eq!(org.signet.validate(&context).state, SignetState::Id);
-        assert_eq!(org.signet.identifier(), Some(org.domain.as_bytes()));
+        assert_eq!(org.signet.unverified_identifier(), Some(org.domain.as_bytes()));
     }
 
     // The users' signets came from SSRs over DMAP and validate from DNS down.
     for (user, address) in [(&report.alice, ALICE), (&report.bob, BOB)] {
         assert_eq!(user.address, address);
-        assert_eq!(user.signet.identifier(), Some(address.as_bytes()));
+        assert_eq!(user.signet.unverified_identifier(), Some(address.as_bytes()));
         assert_eq!(user.state, SignetState::Id);
     }
 

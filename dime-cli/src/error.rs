@@ -290,6 +290,30 @@ pub enum CliError {
         /// Why.
         problem: SignetError,
     },
+    /// A signet that validates only below `id` (or has no identifier): it stands for no address
+    /// or domain.
+    #[error("{}: the {role} signet is {state}, not id, so it is bound to no address or domain", .path.display())]
+    SignetUnbound {
+        /// The signet file.
+        path: PathBuf,
+        /// Its role.
+        role: Actor,
+        /// The state it reached.
+        state: &'static str,
+    },
+    /// A signet bound to another address or domain than the one its role needs (the address of
+    /// `--to`, the domain of an address).
+    #[error("{}: the {role} signet is bound to {bound}, not to {wanted}", .path.display())]
+    BoundElsewhere {
+        /// The signet file.
+        path: PathBuf,
+        /// Its role.
+        role: Actor,
+        /// The address or domain it is bound to.
+        bound: String,
+        /// The address or domain needed.
+        wanted: String,
+    },
     /// A user signet's address is not in its organization signet's domain.
     #[error("{}: the {role} {address} is not in the domain {domain} of its organization's signet", .path.display())]
     ForeignSignet {
@@ -332,6 +356,8 @@ impl CliError {
             | CliError::TlsMismatch(_)
             | CliError::MessageRejected { .. }
             | CliError::SignetRejected { .. }
+            | CliError::SignetUnbound { .. }
+            | CliError::BoundElsewhere { .. }
             | CliError::ForeignSignet { .. } => EXIT_INVALID,
             _ => EXIT_BAD_INPUT,
         }

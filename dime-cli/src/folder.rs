@@ -118,7 +118,7 @@ mod tests {
     }
 
     fn identifier_is(text: &'static str) -> impl Fn(&Signet) -> bool {
-        move |s| s.identifier() == Some(text.as_bytes())
+        move |s| s.unverified_identifier() == Some(text.as_bytes())
     }
 
     #[test]

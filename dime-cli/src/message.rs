@@ -10,7 +10,7 @@ use dime_message::{
     OriginEnvelope, OsRandom, Part, compose,
 };
 use dime_signet::{
-    Context, FingerprintKind, KeyFile, KeyOwner, ParseOptions, Signet, SignetError, SignetKind, SignetState, Validation,
+    Anchor, BoundSignet, FingerprintKind, KeyFile, KeyOwner, ParseOptions, Signet, SignetError, SignetKind, SignetState,
 };
 
 use crate::Outcome;
@@ -74,7 +74,7 @@ impl<'a> Signets<'a> {
         fingerprint: &Fingerprint,
     ) -> Result<Located, CliError> {
         let is_named = |s: &Signet| {
-            s.identifier() == Some(identifier.as_bytes())
+            s.unverified_identifier() == Some(identifier.as_bytes())
                 && s.fingerprint(FingerprintKind::Crypto).as_ref() == Some(fingerprint)
         };
         let wanted = format!("for {identifier} with crypto fingerprint {fingerprint}");
@@ -86,9 +86,11 @@ impl<'a> Signets<'a> {
     }
 }
 
-/// The identifier of a signet as text, required for its role.
+/// The identifier a signet carries, as text, to look its organization up by. It is not yet an
+/// address binding: that comes from [`bind_user`].
 fn identifier(located: &Located, role: Actor) -> Result<&str, CliError> {
-    located.signet.identifier().and_then(|id| core::str::from_utf8(id).ok()).ok_or_else(|| CliError::MessageRefused {
+    let text = located.signet.unverified_identifier().and_then(|id| core::str::from_utf8(id).ok());
+    text.ok_or_else(|| CliError::MessageRefused {
         path: located.path.clone(),
         source: MessageError::SignetIncomplete { role, what: "identifier" },
     })
@@ -99,58 +101,48 @@ fn domain_of(address: &str) -> &str {
     address.rsplit_once('@').map_or(address, |(_, domain)| domain)
 }
 
-/// Whether an organization signet's identifier is `domain` (ignoring case).
+/// Whether an organization signet's identifier is `domain` (ignoring case): a lookup only.
 fn has_domain(signet: &Signet, domain: &str) -> bool {
-    signet.identifier().is_some_and(|id| id.eq_ignore_ascii_case(domain.as_bytes()))
+    signet.unverified_identifier().is_some_and(|id| id.eq_ignore_ascii_case(domain.as_bytes()))
 }
 
-/// Whether a user signet's identifier is `address` (the domain ignoring case).
+/// Whether a user signet's identifier is `address` (the domain ignoring case): a lookup only.
 fn has_address(signet: &Signet, address: &Address) -> bool {
-    let parsed = signet.identifier().and_then(|id| core::str::from_utf8(id).ok()).map(str::parse::<Address>);
+    let parsed = signet.unverified_identifier().and_then(|id| core::str::from_utf8(id).ok()).map(str::parse::<Address>);
     matches!(parsed, Some(Ok(found)) if found == *address)
 }
 
-/// Accepts a validation that reached at least `crypto`, or one whose only fault is a custody
-/// signature with no previous signet to check it against (a rotated key: its history is not
-/// what a message relies on).
-fn accept(validation: Validation, located: &Located, role: Actor, stage: u8) -> Result<(), CliError> {
-    let custody_only = validation.state == SignetState::BrokenCustody
-        && validation.problem == Some(SignetError::CustodyWithoutPrevious);
-    if validation.state >= SignetState::Crypto || custody_only {
-        return Ok(());
+/// The CLI error for a signet that does not bind for its role.
+fn unbound(located: &Located, role: Actor, error: SignetError) -> CliError {
+    let path = located.path.clone();
+    match error {
+        SignetError::NotBound { state, cause: Some(problem) } => {
+            CliError::SignetRejected { path, role, state: state.name(), problem: *problem }
+        }
+        SignetError::NotBound { state, cause: None } => CliError::SignetUnbound { path, role, state: state.name() },
+        SignetError::OutsideAnchor { identifier, domain } if located.signet.kind() == SignetKind::Org => {
+            CliError::BoundElsewhere { path, role, bound: identifier, wanted: domain }
+        }
+        SignetError::OutsideAnchor { identifier, domain } => {
+            CliError::ForeignSignet { path, role, address: identifier, domain }
+        }
+        problem => CliError::SignetRejected { path, role, state: SignetState::Invalid.name(), problem },
     }
-    Err(CliError::SignetRejected {
-        path: located.path.clone(),
-        role,
-        state: validation.state.name(),
-        problem: validation.problem.unwrap_or(SignetError::MissingField { id: stage }),
-    })
 }
 
-/// Validates an organization's signet against its own POK.
-fn check_org(org: &Located, role: Actor) -> Result<(), CliError> {
-    accept(org.signet.validate(&Context::default()), org, role, SignetKind::Org.crypto_signature_id())
+/// Binds an organization's signet to `domain`. There is no DNS here: the organization signets
+/// the user gives (files or the `--signets` folder) are the trust anchors, each trusted for its
+/// own POK.
+fn bind_org(org: &Located, role: Actor, domain: &str) -> Result<BoundSignet, CliError> {
+    let poks: Vec<_> = org.signet.signing_key().into_iter().collect();
+    org.signet.bind(&Anchor::trusted(domain, &poks)).map_err(|e| unbound(org, role, e))
 }
 
-/// Validates a user's signet against its organization's, whose domain its address must be in.
-fn check_user(user: &Located, role: Actor, org: &Located) -> Result<(), CliError> {
-    let context = Context { poks: None, org: Some(&org.signet), previous: None };
-    accept(user.signet.validate(&context), user, role, SignetKind::User.crypto_signature_id())?;
-    let (Some(address), Some(domain)) = (user.signet.identifier(), org.signet.identifier()) else {
-        return Ok(());
-    };
-    let address = String::from_utf8_lossy(address);
-    let domain = String::from_utf8_lossy(domain);
-    if domain_of(&address).eq_ignore_ascii_case(&domain) {
-        Ok(())
-    } else {
-        Err(CliError::ForeignSignet {
-            path: user.path.clone(),
-            role,
-            address: address.into_owned(),
-            domain: domain.into_owned(),
-        })
-    }
+/// Binds a user's signet to its address through its bound organization: valid to `id`, the
+/// address in the organization's domain. A custody signature is not checked (no previous
+/// signet is at hand).
+fn bind_user(user: &Located, role: Actor, org: &BoundSignet) -> Result<BoundSignet, CliError> {
+    org.bind_user(&user.signet, None).map_err(|e| unbound(user, role, e))
 }
 
 /// Reads a `--body` or `--attach` file into a part, spending its size from `budget`.
@@ -184,20 +176,34 @@ pub fn encrypt(args: &EncryptArgs) -> Result<Outcome, CliError> {
     let origin = signets.get(Actor::Origin, SignetKind::Org, args.origin.as_deref(), |folder| {
         folder.find(Actor::Origin, SignetKind::Org, &format!("for {origin_domain}"), |s| has_domain(s, &origin_domain))
     })?;
+    // The signet encrypted to must be bound to the address in --to, when --to holds one.
+    let address = mailbox_address(&args.to);
     let recipient = signets.get(Actor::Recipient, SignetKind::User, args.recipient.as_deref(), |folder| {
-        let address =
-            mailbox_address(&args.to).ok_or_else(|| CliError::NoRecipientAddress { text: args.to.clone() })?;
-        folder.find(Actor::Recipient, SignetKind::User, &format!("for {address}"), |s| has_address(s, &address))
+        let address = address.as_ref().ok_or_else(|| CliError::NoRecipientAddress { text: args.to.clone() })?;
+        folder.find(Actor::Recipient, SignetKind::User, &format!("for {address}"), |s| has_address(s, address))
     })?;
-    let destination_domain = domain_of(identifier(&recipient, Actor::Recipient)?).to_string();
+    let destination_domain = match &address {
+        Some(address) => address.domain().as_str().to_string(),
+        None => domain_of(identifier(&recipient, Actor::Recipient)?).to_string(),
+    };
     let destination = signets.get(Actor::Destination, SignetKind::Org, args.destination.as_deref(), |folder| {
         let wanted = format!("for {destination_domain}");
         folder.find(Actor::Destination, SignetKind::Org, &wanted, |s| has_domain(s, &destination_domain))
     })?;
-    check_org(&origin, Actor::Origin)?;
-    check_org(&destination, Actor::Destination)?;
-    check_user(&author, Actor::Author, &origin)?;
-    check_user(&recipient, Actor::Recipient, &destination)?;
+    let origin = bind_org(&origin, Actor::Origin, &origin_domain)?;
+    let destination = bind_org(&destination, Actor::Destination, &destination_domain)?;
+    let author = bind_user(&author, Actor::Author, &origin)?;
+    let bound_recipient = bind_user(&recipient, Actor::Recipient, &destination)?;
+    if let Some(address) = address.filter(|a| bound_recipient.identifier().parse::<Address>().ok().as_ref() != Some(a))
+    {
+        return Err(CliError::BoundElsewhere {
+            path: recipient.path,
+            role: Actor::Recipient,
+            bound: bound_recipient.identifier().to_string(),
+            wanted: address.to_string(),
+        });
+    }
+    let recipient = bound_recipient;
 
     let mut budget = MAX_MESSAGE;
     let mut display = Vec::with_capacity(args.content.body.len());
@@ -225,12 +231,7 @@ pub fn encrypt(args: &EncryptArgs) -> Result<Outcome, CliError> {
         display,
         attachments,
     };
-    let to = Addressing {
-        author: &author.signet,
-        origin: &origin.signet,
-        destination: &destination.signet,
-        recipient: &recipient.signet,
-    };
+    let to = Addressing { author: &author, origin: &origin, destination: &destination, recipient: &recipient };
     let object =
         compose(&keys.signing, &to, &content, &ComposeOptions::default(), &mut OsRandom).map_err(CliError::Compose)?;
     if object.len() > MAX_MESSAGE {
@@ -239,13 +240,13 @@ pub fn encrypt(args: &EncryptArgs) -> Result<Outcome, CliError> {
     let contents = message_file(&object, args.binary);
     write_all(&[NewFile { path: args.out.clone(), contents: &contents, secret: false }], args.force)?;
     let mut stdout = String::new();
-    for (role, located) in [
+    for (role, bound) in [
         (Actor::Author, &author),
         (Actor::Origin, &origin),
         (Actor::Destination, &destination),
         (Actor::Recipient, &recipient),
     ] {
-        stdout.push_str(&format!("{role}: {}\n", identifier(located, role)?));
+        stdout.push_str(&format!("{role}: {}\n", bound.identifier()));
     }
     stdout.push_str(&format!("bytes: {}\n", object.len()));
     Ok(Outcome::ok(stdout))
@@ -337,13 +338,13 @@ fn named_author(args: &OpenArgs, signets: &mut Signets<'_>, envelope: &OriginEnv
     signets.named(Actor::Author, SignetKind::User, args.author.as_deref(), &envelope.author, &envelope.author_signet)
 }
 
-/// The origin's org signet, `--origin` or the one the destination envelope names, checked on
-/// its own key.
+/// The origin's org signet, `--origin` or the one the destination envelope names, bound to the
+/// origin domain the envelope names.
 fn named_origin(
     args: &OpenArgs,
     signets: &mut Signets<'_>,
     envelope: &DestinationEnvelope,
-) -> Result<Located, CliError> {
+) -> Result<(Located, BoundSignet), CliError> {
     let origin = signets.named(
         Actor::Origin,
         SignetKind::Org,
@@ -351,8 +352,8 @@ fn named_origin(
         &envelope.origin,
         &envelope.origin_signet,
     )?;
-    check_org(&origin, Actor::Origin)?;
-    Ok(origin)
+    let bound = bind_org(&origin, Actor::Origin, &envelope.origin)?;
+    Ok((origin, bound))
 }
 
 /// The author's or the recipient's view: every signature, everything decrypted, attachments
@@ -364,16 +365,17 @@ fn open_as_reader(args: &OpenArgs, envelope: Envelope<'_>, signets: &mut Signets
     let author = named_author(args, signets, &origin_envelope)?;
     // The author needs the origin's signet only to check a countersignature (or when given).
     let countersigned = envelope.message().is_countersigned();
+    // The author address a recipient is shown is the one the author's signet is bound to.
     let origin = if args.actor == Actor::Recipient || countersigned || args.origin.is_some() {
-        let origin = named_origin(args, signets, &destination_envelope)?;
-        check_user(&author, Actor::Author, &origin)?;
+        let (_, origin) = named_origin(args, signets, &destination_envelope)?;
+        bind_user(&author, Actor::Author, &origin)?;
         Some(origin)
     } else {
         None
     };
     let opened = match &origin {
-        Some(origin) if args.actor == Actor::Recipient => envelope.open_as_recipient(&author.signet, &origin.signet),
-        _ => envelope.open_as_author(&author.signet, origin.as_ref().filter(|_| countersigned).map(|o| &o.signet)),
+        Some(origin) if args.actor == Actor::Recipient => envelope.open_as_recipient(&author.signet, origin),
+        _ => envelope.open_as_author(&author.signet, origin.as_deref().filter(|_| countersigned)),
     }
     .map_err(failed)?;
     let saved: Vec<Option<PathBuf>> = match &args.save_attachments {
@@ -412,8 +414,9 @@ fn open_as_origin(
     if !keys.matches(&origin.signet) {
         return Err(CliError::KeyMismatch { key: args.key.clone(), signet: origin.path, role: Actor::Origin });
     }
-    check_org(&origin, Actor::Origin)?;
-    check_user(&author, Actor::Author, &origin)?;
+    // The organization's own signet, anchored on the key it holds, for the author's domain.
+    let bound_origin = bind_org(&origin, Actor::Origin, domain_of(&origin_envelope.author))?;
+    bind_user(&author, Actor::Author, &bound_origin)?;
     let view = envelope.open_as_origin(&author.signet).map_err(failed)?;
     let relayed = match &args.countersign_out {
         Some(out) => {
@@ -430,8 +433,8 @@ fn open_as_origin(
 /// The destination's view: the origin's signatures over the whole message.
 fn open_as_destination(args: &OpenArgs, envelope: Envelope<'_>, signets: &mut Signets<'_>) -> Result<String, CliError> {
     let destination_envelope = envelope.destination_envelope().map_err(|e| first_decryption(args, e))?;
-    let origin = named_origin(args, signets, &destination_envelope)?;
-    let view = envelope.open_as_destination(&origin.signet).map_err(|e| CliError::message(&args.file, e))?;
+    let (_, origin) = named_origin(args, signets, &destination_envelope)?;
+    let view = envelope.open_as_destination(&origin).map_err(|e| CliError::message(&args.file, e))?;
     Ok(View::Destination { view: &view }.render(args.json))
 }
 
@@ -477,23 +480,21 @@ mod tests {
     }
 
     #[test]
-    fn signet_chains_are_checked_for_message_use() {
+    fn signet_chains_are_bound_for_message_use() {
         let example = org("example.org");
         let alice = user("alice@example.org", &example, None);
-        assert!(check_org(&example.0, Actor::Origin).is_ok());
-        assert!(check_user(&alice.0, Actor::Author, &example.0).is_ok());
+        let bound = bind_org(&example.0, Actor::Origin, "example.org").unwrap();
+        assert_eq!(bind_user(&alice.0, Actor::Author, &bound).unwrap().identifier(), "alice@example.org");
 
         // A rotated signet carries a custody signature that no previous signet confirms here:
-        // accepted, since a message relies on the organization's signatures, not the history.
+        // bound, since a message relies on the organization's signatures, not the history.
         let rotated = user("alice@example.org", &example, Some(&alice));
-        let validation =
-            rotated.0.signet.validate(&Context { poks: None, org: Some(&example.0.signet), previous: None });
-        assert_eq!(validation.problem, Some(SignetError::CustodyWithoutPrevious));
-        assert!(check_user(&rotated.0, Actor::Author, &example.0).is_ok());
+        assert!(bind_user(&rotated.0, Actor::Author, &bound).is_ok());
 
         // Another organization's key did not sign it.
         let impostor = org("example.org");
-        let error = check_user(&alice.0, Actor::Author, &impostor.0).unwrap_err();
+        let bound_impostor = bind_org(&impostor.0, Actor::Origin, "example.org").unwrap();
+        let error = bind_user(&alice.0, Actor::Author, &bound_impostor).unwrap_err();
         assert!(matches!(
             &error,
             CliError::SignetRejected {
@@ -511,16 +512,34 @@ mod tests {
         // An organization that signs for another domain's address.
         let other = org("example.net");
         let stray = user("bob@example.org", &other, None);
-        let error = check_user(&stray.0, Actor::Recipient, &other.0).unwrap_err();
+        let bound_other = bind_org(&other.0, Actor::Destination, "example.net").unwrap();
+        let error = bind_user(&stray.0, Actor::Recipient, &bound_other).unwrap_err();
         assert_eq!(
             error.to_string(),
             "bob@example.org.signet: the recipient bob@example.org is not in the domain example.net of its organization's signet"
         );
         assert_eq!(error.exit_code(), crate::error::EXIT_INVALID);
 
+        // An org signet is bound to its own domain only.
+        let error = bind_org(&example.0, Actor::Destination, "example.net").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "example.org.signet: the destination signet is bound to example.org, not to example.net"
+        );
+
         // A user signet is no organization signet.
-        let error = check_org(&alice.0, Actor::Origin).unwrap_err();
+        let error = bind_org(&alice.0, Actor::Origin, "example.org").unwrap_err();
         assert!(matches!(error, CliError::SignetRejected { role: Actor::Origin, .. }));
+
+        // A full signet (no identifier) stands for nobody.
+        let full =
+            Located { path: "full.signet".into(), signet: alice.0.signet.split(dime_signet::Split::Full).unwrap() };
+        let error = bind_user(&full, Actor::Recipient, &bound).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "full.signet: the recipient signet is full, not id, so it is bound to no address or domain"
+        );
+        assert_eq!(error.exit_code(), crate::error::EXIT_INVALID);
     }
 
     fn attachment(name: Option<&str>) -> Part {

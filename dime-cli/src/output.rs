@@ -26,6 +26,8 @@ pub struct SignetReport<'a> {
     pub state: SignetState,
     /// What kind of check produced the state.
     pub check: Check<'a>,
+    /// Whether the identifier is bound: `id` reached against an anchor (`verify --pok`).
+    pub bound: bool,
     /// Show fingerprints as hex instead of unpadded base64.
     pub hex: bool,
 }
@@ -55,11 +57,11 @@ impl SignetReport<'_> {
     }
 
     fn identifier(&self) -> Option<String> {
-        self.signet.identifier().map(|id| String::from_utf8_lossy(id).into_owned())
+        self.signet.unverified_identifier().map(|id| String::from_utf8_lossy(id).into_owned())
     }
 
-    /// The JSON object: `kind`, `state`, `fingerprints`, `identifier`, `fields` and, for
-    /// `verify`, `problem`.
+    /// The JSON object: `kind`, `state`, `fingerprints`, `identifier`, `bound`, `fields` and,
+    /// for `verify`, `problem`.
     pub fn json(&self) -> Value {
         let kind = self.signet.kind();
         let fingerprints: Map<String, Value> = self.fingerprints().map(|(k, v)| (k.to_string(), v.into())).collect();
@@ -82,6 +84,7 @@ impl SignetReport<'_> {
         out.insert("state".into(), self.state.name().into());
         out.insert("fingerprints".into(), Value::Object(fingerprints));
         out.insert("identifier".into(), self.identifier().into());
+        out.insert("bound".into(), self.bound.into());
         out.insert("fields".into(), fields.into());
         if let Check::Validation(problem) = self.check {
             out.insert("problem".into(), problem.map(ToString::to_string).into());
@@ -102,6 +105,7 @@ impl SignetReport<'_> {
             Some(identifier) => _ = writeln!(out, "identifier: {}", printable(&identifier)),
             None => out.push_str("identifier: (none)\n"),
         }
+        out.push_str(if self.bound { "bound: yes\n" } else { "bound: no\n" });
         for (name, value) in self.fingerprints() {
             let _ = writeln!(out, "fingerprint {name}: {value}");
         }

@@ -2,10 +2,11 @@
 
 use std::path::Path;
 
+use dime_core::keys::SigningPublicKey;
 use dime_core::limits::Limits;
 use dime_signet::{
-    Context, FingerprintKind, KeyOwner, ParseOptions, Signet, SignetError, SignetKind, SignetState, Validation, ids,
-    issue,
+    Anchor, Context, FingerprintKind, KeyOwner, ParseOptions, Signet, SignetError, SignetKind, SignetState, Validation,
+    ids, issue,
 };
 
 use crate::cli::{InspectArgs, SignArgs, VerifyArgs, ViewArgs};
@@ -48,7 +49,7 @@ pub fn sign(args: &SignArgs) -> Result<Outcome, CliError> {
             problem: problem_of(org_check, ids::ORG_CRYPTO_SIGNATURE),
         });
     }
-    if let Some(domain) = org.identifier()
+    if let Some(domain) = org.unverified_identifier()
         && !domain.eq_ignore_ascii_case(args.address.domain().as_str().as_bytes())
     {
         return Err(CliError::ForeignAddress {
@@ -95,13 +96,32 @@ fn render(report: &SignetReport<'_>, json: bool) -> String {
 pub fn inspect(args: &InspectArgs) -> Result<Outcome, CliError> {
     let signet = read_signet(&args.file, &options(&args.view), None)?;
     let (state, _) = signet.structural_state();
-    let report = SignetReport { signet: &signet, state, check: Check::Structure, hex: args.view.hex };
+    // No signature is checked here, so nothing is bound.
+    let report = SignetReport { signet: &signet, state, check: Check::Structure, bound: false, hex: args.view.hex };
     Ok(Outcome::ok(render(&report, args.view.json)))
 }
 
 /// Reads an optional signet that must be of `kind`.
 fn read_optional(path: Option<&Path>, options: &ParseOptions, kind: SignetKind) -> Result<Option<Signet>, CliError> {
     path.map(|p| read_signet(p, options, Some(kind))).transpose()
+}
+
+/// Whether `signet` binds its identifier when `poks` anchor its organization (FILE itself or
+/// ORG) for the domain that organization's signet names: `id` reached, and for a user signet
+/// an address in that domain. Without `--pok` nothing is anchored, so nothing is bound.
+fn binds(signet: &Signet, org: Option<&Signet>, previous: Option<&Signet>, poks: &[SigningPublicKey]) -> bool {
+    let org_signet = if signet.kind() == SignetKind::Org { Some(signet) } else { org };
+    let Some(org_signet) = org_signet.filter(|_| !poks.is_empty()) else {
+        return false;
+    };
+    let Some(domain) = org_signet.unverified_identifier().and_then(|id| core::str::from_utf8(id).ok()) else {
+        return false;
+    };
+    match org_signet.bind(&Anchor::trusted(domain, poks)) {
+        Ok(_) if signet.kind() == SignetKind::Org => true,
+        Ok(bound) => bound.bind_user(signet, previous).is_ok(),
+        Err(_) => false,
+    }
 }
 
 /// Validates a signet and reports the state it reaches.
@@ -120,6 +140,7 @@ pub fn verify(args: &VerifyArgs) -> Result<Outcome, CliError> {
         signet: &signet,
         state: validation.state,
         check: Check::Validation(validation.problem.as_ref()),
+        bound: binds(&signet, org.as_ref(), previous.as_ref(), &args.pok),
         hex: args.view.hex,
     };
     let status = if validation.state.is_valid() { Status::Ok } else { Status::Invalid };

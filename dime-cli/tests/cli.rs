@@ -119,9 +119,13 @@ fn full_flow_reaches_id_anchored_in_the_printed_record() {
 
     // The org signet: id state, identifier, no ssr fingerprint; anchored by the printed POK.
     let org = dime(&dir.0, &["signet", "verify", "org.signet", "--pok", &pok, "--json"]).expect(0).json();
-    assert_eq!(keys_of(&org), ["fields", "fingerprints", "identifier", "kind", "problem", "state"]);
+    assert_eq!(keys_of(&org), ["bound", "fields", "fingerprints", "identifier", "kind", "problem", "state"]);
     assert_eq!((org["kind"].as_str(), org["state"].as_str()), (Some("org"), Some("id")));
     assert_eq!(org["identifier"], json!("example.org"));
+    assert_eq!(org["bound"], json!(true));
+    // Without --pok nothing is anchored, so the identifier is not bound.
+    let unanchored = dime(&dir.0, &["signet", "verify", "org.signet", "--json"]).expect(0).json();
+    assert_eq!((unanchored["state"].as_str(), unanchored["bound"].as_bool()), (Some("id"), Some(false)));
     assert_eq!(keys_of(&org["fingerprints"]), ["crypto", "full", "id"]);
     let ids: Vec<u64> = field_triples(&org).iter().map(|f| f.0).collect();
     assert_eq!(ids, [1, 3, 4, 253, 254, 255]);
@@ -147,11 +151,12 @@ fn full_flow_reaches_id_anchored_in_the_printed_record() {
 
     let run = dime(&dir.0, &["signet", "verify", "alice.signet", "--org", "org.signet", "--pok", &pok, "--json"]);
     let user = run.expect(0).json();
-    assert_eq!(keys_of(&user), ["fields", "fingerprints", "identifier", "kind", "problem", "state"]);
+    assert_eq!(keys_of(&user), ["bound", "fields", "fingerprints", "identifier", "kind", "problem", "state"]);
     assert_eq!(user["kind"], json!("user"));
     assert_eq!(user["state"], json!("id"));
     assert_eq!(user["problem"], Value::Null);
     assert_eq!(user["identifier"], json!("alice@example.org"));
+    assert_eq!(user["bound"], json!(true));
     assert_eq!(keys_of(&user["fingerprints"]), ["crypto", "full", "id", "ssr"]);
     // The user signet keeps the request's bytes, so its ssr fingerprint is the request's.
     assert_eq!(user["fingerprints"]["ssr"], json!(ssr_fp));
@@ -204,10 +209,12 @@ fn inspect_of_the_magma_user_signet_gives_the_derived_fingerprints() {
     let file = "magma-check-user-signet.b64";
     let run = dime(&dir.0, &["signet", "inspect", &testdata_arg(file), "--json"]).expect(0);
     let value = run.json();
-    assert_eq!(keys_of(&value), ["fields", "fingerprints", "identifier", "kind", "state"]);
+    assert_eq!(keys_of(&value), ["bound", "fields", "fingerprints", "identifier", "kind", "state"]);
     assert_eq!(value["kind"], json!("user"));
     assert_eq!(value["state"], json!("id"));
     assert_eq!(value["identifier"], json!("user@example.com"));
+    // inspect checks no signature: the identifier is shown but not bound.
+    assert_eq!(value["bound"], json!(false));
     assert_eq!(
         value["fingerprints"],
         json!({
@@ -224,6 +231,7 @@ fn inspect_of_the_magma_user_signet_gives_the_derived_fingerprints() {
     let hex = dime(&dir.0, &["signet", "inspect", &testdata_arg(file), "--hex"]).expect(0);
     assert_eq!(hex.line("fingerprint id"), derived_value(file, "sha512(payload) hex"));
     assert_eq!(hex.line("identifier"), "user@example.com");
+    assert_eq!(hex.line("bound"), "no");
 
     // The sandbox org signet stops at the crypto stage: all three fingerprints are equal.
     let org = "magma-sandbox-org.signet";

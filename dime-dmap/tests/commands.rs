@@ -321,8 +321,8 @@ fn signet_lookups_for_other_organisations_wait_for_the_driver() {
 
     // Elsewhere: an event and no reply; the pipelined NOOP waits too.
     h.events.clear();
-    assert_eq!(h.send(b"B SIGNET Bob@Example.net\r\nC NOOP\r\n"), "");
-    assert_eq!(h.events, vec![Event::SignetLookup { address: "Bob@Example.net".into() }]);
+    assert_eq!(h.send(b"B SIGNET Example.NET\r\nC NOOP\r\n"), "");
+    assert_eq!(h.events, vec![Event::SignetLookup { address: "Example.NET".into() }]);
     assert_eq!(h.session.next(), Err(Interrupt::AwaitingAnswer));
     assert_eq!(h.send(b"D NOOP\r\n"), "");
     assert_eq!(h.session.next(), Err(Interrupt::AwaitingAnswer));
@@ -332,7 +332,7 @@ fn signet_lookups_for_other_organisations_wait_for_the_driver() {
     assert_eq!(
         Response::parse(data).unwrap(),
         Response::Data(dime_dmap::codec::Data::Signet {
-            address: "Bob@Example.net".into(),
+            address: "Example.NET".into(),
             signet: remote.as_bytes().to_vec()
         })
     );
@@ -340,6 +340,15 @@ fn signet_lookups_for_other_organisations_wait_for_the_driver() {
         String::from_utf8_lossy(rest),
         "B OK SIGNET completed\r\nC OK NOOP completed\r\nD OK NOOP completed\r\n"
     );
+
+    // A signet that does not name the address asked for is not served: the remote answer for
+    // bob was the organization's signet, and a full signet names nobody.
+    assert_eq!(h.send(b"B2 SIGNET bob@example.net\r\n"), "");
+    h.session.signet_resolved(Ok(Some(remote.clone()))).unwrap();
+    assert_eq!(h.drain(), "B2 NO [NONEXISTENT] No signet for that address\r\n");
+    assert_eq!(h.send(b"B3 SIGNET example.net\r\n"), "");
+    h.session.signet_resolved(Ok(Some(remote.split(dime_signet::Split::Full).unwrap()))).unwrap();
+    assert_eq!(h.drain(), "B3 NO [NONEXISTENT] No signet for that address\r\n");
 
     // The other organisation has no such signet, or could not be reached.
     assert_eq!(h.send(b"E SIGNET dave@example.net\r\n"), "");

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use dime_core::Fingerprint;
 use dime_signet::record::{DnssecStatus, HostName, RecordPolicy, owner_name};
-use dime_signet::{FingerprintKind, ManagementRecord, RecordError, Signet};
+use dime_signet::{BoundSignet, FingerprintKind, ManagementRecord, RecordError, Signet};
 use hickory_resolver::TokioResolver;
 use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
@@ -352,17 +352,17 @@ impl Resolver {
         let org_bytes = Self::fetch(connection, Name::Org(domain.clone()), None).await?;
         let org = validate_org(&org_bytes, &domain, record)?;
         let signet = match name {
-            Name::Org(_) => org.clone(),
+            Name::Org(_) => org.signet().clone(),
             Name::User(address) => {
                 let bytes = Self::fetch(connection, name.clone(), fingerprint).await?;
-                validate_user(&bytes, address, &org, None)?
+                validate_user(&bytes, address, &org, None)?.into_signet()
             }
         };
         if fingerprint.is_some_and(|fp| !has_fingerprint(&signet, &fp)) {
             return Err(DmtpError::FingerprintMismatch);
         }
         let mut cache = self.cache.lock().await;
-        cache.store_signet(Name::Org(domain), org, Instant::now());
+        cache.store_signet(Name::Org(domain), org.into_signet(), Instant::now());
         cache.store_signet(name.clone(), signet.clone(), Instant::now());
         Ok(signet)
     }
@@ -371,11 +371,16 @@ impl Resolver {
     /// validated link by link.
     pub async fn history(&self, address: &Address, start: Fingerprint) -> Result<Vec<Signet>, DmtpError> {
         let org = self.signet(&Name::Org(address.domain().clone()), None).await?;
-        let (mut connection, _) = self.connect(address.domain()).await?;
+        let (mut connection, record) = self.connect(address.domain()).await?;
+        // The cache keeps bare signets: bind the org signet to its domain again.
+        let org = validate_org(org.as_bytes(), address.domain(), &record)?;
         let outcome = connection.request(Request::History { address: address.clone(), start, end: None }).await;
         let _ = connection.quit().await;
         match outcome? {
-            Outcome::History(chain) => walk_history(&chain, address, &org, &start, None),
+            Outcome::History(chain) => Ok(walk_history(&chain, address, &org, &start, None)?
+                .into_iter()
+                .map(BoundSignet::into_signet)
+                .collect()),
             _ => Err(DmtpError::WrongState),
         }
     }

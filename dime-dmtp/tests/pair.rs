@@ -14,6 +14,7 @@ use dime_dmtp::object::ObjectHasher;
 use dime_dmtp::resolve::*;
 use dime_dmtp::server::{ListenMode, ServedDomain, ServerConfig, ServerSession};
 use dime_dmtp::wire::{Name, Reply, ReplyCode, Verb};
+use dime_signet::BoundSignet;
 use dime_signet::record::DnssecStatus;
 use dime_signet::{FingerprintKind, ManagementRecord, SignetState};
 
@@ -103,9 +104,9 @@ fn lookups() {
 
     let Ok(Outcome::Signet(bytes)) = outcome(&events, sgnt_org) else { panic!() };
     let org_signet = validate_org(&bytes, &org.domain, &org.record).unwrap();
-    assert_eq!(org_signet, org.signet);
+    assert_eq!(org_signet.signet(), &org.signet);
     let Ok(Outcome::Signet(bytes)) = outcome(&events, sgnt_user) else { panic!() };
-    assert_eq!(validate_user(&bytes, &bob.address, &org_signet, Some(&bob.chain[0])).unwrap(), bob.chain[1]);
+    assert_eq!(validate_user(&bytes, &bob.address, &org_signet, Some(&bob.chain[0])).unwrap().signet(), &bob.chain[1]);
     let Err(error) = outcome(&events, missing) else { panic!() };
     assert!(error.is_not_found());
     assert_eq!(
@@ -114,7 +115,7 @@ fn lookups() {
     );
     let Ok(Outcome::History(chain)) = outcome(&events, hist) else { panic!() };
     let walked = walk_history(&chain, &bob.address, &org_signet, &full(&bob.chain[0]), None).unwrap();
-    assert_eq!(walked, bob.chain);
+    assert_eq!(walked.into_iter().map(BoundSignet::into_signet).collect::<Vec<_>>(), bob.chain);
     assert_eq!(outcome(&events, current), Ok(Outcome::Verified(VerifyResult::Current)));
     assert_eq!(outcome(&events, update), Ok(Outcome::Verified(VerifyResult::Update(full(&bob.chain[2])))));
     assert_eq!(outcome(&events, stats), Ok(Outcome::Stats(vec![("messages".into(), 0)])));
@@ -268,6 +269,8 @@ fn resolver_validation_rejects_what_it_must() {
     let org = Org::new("example.net");
     let other = Org::new("example.net");
     let bob = org.user("bob@example.net", 3);
+    let bound = validate_org(org.signet.as_bytes(), &org.domain, &org.record).unwrap();
+    let bound_other = validate_org(other.signet.as_bytes(), &other.domain, &other.record).unwrap();
     // An org signet whose POK is not in the record.
     assert!(matches!(
         validate_org(other.signet.as_bytes(), &org.domain, &org.record),
@@ -282,50 +285,48 @@ fn resolver_validation_rejects_what_it_must() {
     assert!(matches!(validate_org(b"junk", &org.domain, &org.record), Err(DmtpError::Signet(_))));
     // A user signet signed by another organisation.
     assert!(matches!(
-        validate_user(bob.current().as_bytes(), &bob.address, &other.signet, None),
+        validate_user(bob.current().as_bytes(), &bob.address, &bound_other, None),
         Err(DmtpError::SignetState { state: SignetState::Invalid, .. })
     ));
     // Rotated signet: with its previous one custody must hold; without, the org signature suffices.
-    assert!(validate_user(bob.chain[2].as_bytes(), &bob.address, &org.signet, None).is_ok());
-    assert!(validate_user(bob.chain[2].as_bytes(), &bob.address, &org.signet, Some(&bob.chain[1])).is_ok());
+    assert!(validate_user(bob.chain[2].as_bytes(), &bob.address, &bound, None).is_ok());
+    assert!(validate_user(bob.chain[2].as_bytes(), &bob.address, &bound, Some(&bob.chain[1])).is_ok());
     assert!(matches!(
-        validate_user(bob.chain[2].as_bytes(), &bob.address, &org.signet, Some(&bob.chain[0])),
+        validate_user(bob.chain[2].as_bytes(), &bob.address, &bound, Some(&bob.chain[0])),
         Err(DmtpError::SignetState { state: SignetState::BrokenCustody, .. })
     ));
     assert_eq!(
-        validate_user(bob.current().as_bytes(), &"alice@example.net".parse().unwrap(), &org.signet, None),
+        validate_user(bob.current().as_bytes(), &"alice@example.net".parse().unwrap(), &bound, None),
         Err(DmtpError::IdentifierMismatch { expected: "alice@example.net".into(), found: "bob@example.net".into() })
     );
     // HIST chains.
     let full = |s: &dime_signet::Signet| s.fingerprint(FingerprintKind::Full).unwrap();
     let bytes: Vec<Vec<u8>> = bob.chain.iter().map(|s| s.as_bytes().to_vec()).collect();
     assert_eq!(
-        walk_history(&bytes, &bob.address, &org.signet, &full(&bob.chain[0]), Some(&full(&bob.chain[2])))
-            .unwrap()
-            .len(),
+        walk_history(&bytes, &bob.address, &bound, &full(&bob.chain[0]), Some(&full(&bob.chain[2]))).unwrap().len(),
         3
     );
     assert_eq!(
-        walk_history(&bytes, &bob.address, &org.signet, &full(&bob.chain[1]), None),
+        walk_history(&bytes, &bob.address, &bound, &full(&bob.chain[1]), None),
         Err(DmtpError::HistoryBroken { index: 0 })
     );
     assert_eq!(
-        walk_history(&bytes, &bob.address, &org.signet, &full(&bob.chain[0]), Some(&full(&bob.chain[1]))),
+        walk_history(&bytes, &bob.address, &bound, &full(&bob.chain[0]), Some(&full(&bob.chain[1]))),
         Err(DmtpError::HistoryBroken { index: 2 })
     );
     let gap = vec![bytes[0].clone(), bytes[2].clone()];
     assert_eq!(
-        walk_history(&gap, &bob.address, &org.signet, &full(&bob.chain[0]), None),
+        walk_history(&gap, &bob.address, &bound, &full(&bob.chain[0]), None),
         Err(DmtpError::HistoryBroken { index: 1 })
     );
     let fresh = org.user("bob@example.net", 1);
     let no_custody = vec![bytes[0].clone(), fresh.chain[0].as_bytes().to_vec()];
     assert_eq!(
-        walk_history(&no_custody, &bob.address, &org.signet, &full(&bob.chain[0]), None),
+        walk_history(&no_custody, &bob.address, &bound, &full(&bob.chain[0]), None),
         Err(DmtpError::HistoryBroken { index: 1 })
     );
     assert_eq!(
-        walk_history(&[], &bob.address, &org.signet, &full(&bob.chain[0]), None),
+        walk_history(&[], &bob.address, &bound, &full(&bob.chain[0]), None),
         Err(DmtpError::HistoryBroken { index: 0 })
     );
 }

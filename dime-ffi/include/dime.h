@@ -625,14 +625,19 @@ void dime_keys_free(struct DimeKeys *keys);
  *
  * `author_keys` are the author's user keys; the four signets are the author's, the author's
  * organization (origin), the recipient's organization (destination) and the recipient's.
- * Validate the signets first (`dime_signet_validate`): composing uses their identifiers,
- * fingerprints and keys and does not check their signatures. Randomness comes from the
+ * Composing binds the author's and the recipient's signets to their addresses through the
+ * org signets given, taken as given (each trusted on its own POK): both must validate to `id`
+ * with an address in their organization's domain, so a `full` signet, one without identifier
+ * or one whose identifier its organization did not sign is refused. Anchor the org signets in
+ * DNS first (`dime_signet_bind` with their management records). Randomness comes from the
  * operating system.
  *
- * Errors: `DIME_ERR_NULL`, `DIME_ERR_WRONG_KIND` (org keys), `DIME_ERR_SIGNET_MISMATCH` (the
- * keys are not the author signet's; a signet without identifier, crypto fingerprint or
- * encryption key), `DIME_ERR_UNSUPPORTED` (a secp256k1 encryption key),
- * `DIME_ERR_RANDOMNESS`, `DIME_ERR_INVALID_ARGUMENT`.
+ * Errors: `DIME_ERR_NULL`, `DIME_ERR_WRONG_KIND` (org keys; a signet of the wrong kind),
+ * `DIME_ERR_BAD_SIGNATURE` (a signature of the author's or recipient's signet up to 255 does
+ * not verify with its organization's keys), `DIME_ERR_SIGNET_MISMATCH` (the keys are not the
+ * author signet's; a signet below `id`, without identifier, or outside its organization's
+ * domain), `DIME_ERR_UNSUPPORTED` (a secp256k1 encryption key), `DIME_ERR_RANDOMNESS`,
+ * `DIME_ERR_INVALID_ARGUMENT`.
  *
  * # Safety
  * Every handle must be NULL or live; `out` NULL or point to a writable `DimeBuffer`.
@@ -653,7 +658,7 @@ enum DimeStatus dime_message_compose(const struct DimeKeys *author_keys,
  * be 0 (then the arrays may be NULL and nothing is written).
  *
  * On any error every `out[i]` is left empty, and nothing needs freeing. Validate the signets
- * first, as for `dime_message_compose`.
+ * first, as for `dime_message_compose`; every recipient is bound as there.
  *
  * Errors: as `dime_message_compose`; `DIME_ERR_NULL` also for a NULL array or a NULL entry.
  *
@@ -998,9 +1003,11 @@ enum DimeStatus dime_signet_to_armor(const struct DimeSignet *signet,
                                      struct DimeBuffer *out);
 
 /**
- * Writes a view of the signet identifier (field 254: a domain for org signets, an address for
- * user signets) into `out`; absent (`ptr` NULL) when the signet has none. The view lives as
- * long as the handle.
+ * Writes a view of the signet's field 254 (a domain for org signets, an address for user
+ * signets) into `out`, **unverified**: absent (`ptr` NULL) when the signet has none. Nothing
+ * here says that the identifiable signature covering it verified or that its organization is
+ * anchored: use it to show a signet, and `dime_signet_bind` for the address or domain it
+ * stands for. The view lives as long as the handle.
  *
  * Errors: `DIME_ERR_NULL`.
  *
@@ -1009,6 +1016,36 @@ enum DimeStatus dime_signet_to_armor(const struct DimeSignet *signet,
  */
 enum DimeStatus dime_signet_identifier(const struct DimeSignet *signet,
                                        struct DimeStr *out);
+
+/**
+ * Binds `signet` to the address or domain it stands for and writes that identifier into
+ * `out` (a view that lives as long as the handle).
+ *
+ * The anchor is `record`, the management record of `domain` (`_dx.<domain>`): an org signet
+ * (`org` NULL) must carry one of its POKs, validate to `id` and have `domain` as identifier
+ * (ignoring ASCII case); a user signet needs `org`, its organization's signet, bound so first,
+ * and must itself validate to `id` with an address in `domain` as identifier. `previous`, when
+ * not NULL, is the user's previous signet, against which a custody signature must verify.
+ * A signet below `id` (a `full` or `crypto` signet, one without identifier) binds nothing.
+ *
+ * Errors: `DIME_ERR_NULL` (`signet`, `record`, `domain`, `out`, or `org` for a user signet),
+ * `DIME_ERR_INVALID_ARGUMENT` (`domain` not UTF-8), `DIME_ERR_WRONG_KIND` (a request; `org` not
+ * an org signet), `DIME_ERR_BAD_SIGNATURE` (a signature up to 255, or custody, does not
+ * verify), `DIME_ERR_SIGNET_MISMATCH` (the POK is not the record's, the identifier is missing,
+ * not text or not in `domain`, the signet is below `id`).
+ *
+ * # Safety
+ * `signet`, `org`, `previous` and `record` must be NULL or live handles; `domain` NULL (only
+ * with `domain_len` 0) or point to `domain_len` readable bytes; `out` NULL or point to a
+ * writable `DimeStr`.
+ */
+enum DimeStatus dime_signet_bind(const struct DimeSignet *signet,
+                                 const struct DimeSignet *org,
+                                 const struct DimeSignet *previous,
+                                 const struct DimeRecord *record,
+                                 const uint8_t *domain,
+                                 size_t domain_len,
+                                 struct DimeStr *out);
 
 /**
  * Writes the fingerprint `kind` (`DIME_FINGERPRINT_*`) of the signet into `out`.

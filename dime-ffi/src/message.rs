@@ -16,7 +16,7 @@ use crate::buffer::{DimeBuffer, DimeFingerprint, DimeStr};
 use crate::content::{DimeContent, DimeHeaders, DimePart, DimePartKind, part_list};
 use crate::error::Error;
 use crate::keys::DimeKeys;
-use crate::signet::DimeSignet;
+use crate::signet::{DimeSignet, bind_as_given};
 use crate::status::DimeStatus;
 
 /// Who is named on a message's path, as far as the actor who opened it may see: each address
@@ -108,14 +108,19 @@ impl Names {
 ///
 /// `author_keys` are the author's user keys; the four signets are the author's, the author's
 /// organization (origin), the recipient's organization (destination) and the recipient's.
-/// Validate the signets first (`dime_signet_validate`): composing uses their identifiers,
-/// fingerprints and keys and does not check their signatures. Randomness comes from the
+/// Composing binds the author's and the recipient's signets to their addresses through the
+/// org signets given, taken as given (each trusted on its own POK): both must validate to `id`
+/// with an address in their organization's domain, so a `full` signet, one without identifier
+/// or one whose identifier its organization did not sign is refused. Anchor the org signets in
+/// DNS first (`dime_signet_bind` with their management records). Randomness comes from the
 /// operating system.
 ///
-/// Errors: `DIME_ERR_NULL`, `DIME_ERR_WRONG_KIND` (org keys), `DIME_ERR_SIGNET_MISMATCH` (the
-/// keys are not the author signet's; a signet without identifier, crypto fingerprint or
-/// encryption key), `DIME_ERR_UNSUPPORTED` (a secp256k1 encryption key),
-/// `DIME_ERR_RANDOMNESS`, `DIME_ERR_INVALID_ARGUMENT`.
+/// Errors: `DIME_ERR_NULL`, `DIME_ERR_WRONG_KIND` (org keys; a signet of the wrong kind),
+/// `DIME_ERR_BAD_SIGNATURE` (a signature of the author's or recipient's signet up to 255 does
+/// not verify with its organization's keys), `DIME_ERR_SIGNET_MISMATCH` (the keys are not the
+/// author signet's; a signet below `id`, without identifier, or outside its organization's
+/// domain), `DIME_ERR_UNSUPPORTED` (a secp256k1 encryption key), `DIME_ERR_RANDOMNESS`,
+/// `DIME_ERR_INVALID_ARGUMENT`.
 ///
 /// # Safety
 /// Every handle must be NULL or live; `out` NULL or point to a writable `DimeBuffer`.
@@ -145,6 +150,8 @@ pub unsafe extern "C" fn dime_message_compose(
         // SAFETY: the caller's contract above (every handle NULL or live).
         let content = unsafe { boundary::get(content, "content") }?;
         let keys = keys.expect(KeyOwner::User, "author_keys")?;
+        bind_as_given(&author.signet, &origin.signet)?;
+        bind_as_given(&recipient.signet, &destination.signet)?;
         let to = Addressing {
             author: &author.signet,
             origin: &origin.signet,
@@ -164,7 +171,7 @@ pub unsafe extern "C" fn dime_message_compose(
 /// be 0 (then the arrays may be NULL and nothing is written).
 ///
 /// On any error every `out[i]` is left empty, and nothing needs freeing. Validate the signets
-/// first, as for `dime_message_compose`.
+/// first, as for `dime_message_compose`; every recipient is bound as there.
 ///
 /// Errors: as `dime_message_compose`; `DIME_ERR_NULL` also for a NULL array or a NULL entry.
 ///
@@ -199,6 +206,10 @@ pub unsafe extern "C" fn dime_message_compose_many(
         // SAFETY: the caller's contract above (every handle NULL or live).
         let content = unsafe { boundary::get(content, "content") }?;
         let keys = keys.expect(KeyOwner::User, "author_keys")?;
+        bind_as_given(&author.signet, &origin.signet)?;
+        for (destination, recipient) in destinations.iter().zip(&recipients) {
+            bind_as_given(&recipient.signet, &destination.signet)?;
+        }
         let pairs: Vec<_> = destinations.iter().zip(&recipients).map(|(d, r)| (&d.signet, &r.signet)).collect();
         let objects = compose_many(
             &keys.signing,
@@ -987,6 +998,87 @@ mod tests {
         assert_eq!(out, [DimeBuffer::EMPTY, DimeBuffer::EMPTY]);
         // No recipients: nothing to write, and NULL arrays are fine.
         assert_eq!(many(w.alice_keys, null(), null(), 0, null_mut()), DimeStatus::DIME_OK);
+    }
+
+    /// `signet` cut to `full`, then 254 = `identifier` and, with `key`, a 255 by that key.
+    fn relabelled(
+        signet: &dime_signet::Signet,
+        identifier: &str,
+        key: Option<&dime_core::keys::SigningSecretKey>,
+    ) -> Vec<u8> {
+        use dime_signet::{Split, ids};
+        let mut payload = signet.split(Split::Full).unwrap().payload().to_vec();
+        if !identifier.is_empty() {
+            payload.extend_from_slice(&[ids::IDENTIFIER, u8::try_from(identifier.len()).unwrap()]);
+            payload.extend_from_slice(identifier.as_bytes());
+        }
+        if let Some(key) = key {
+            let signature = key.sign(&payload);
+            payload.push(ids::ID_SIGNATURE);
+            payload.extend_from_slice(signature.as_bytes());
+        }
+        dime_core::header::Header::wrap(signet.kind().magic(), &payload).unwrap()
+    }
+
+    fn parse(bytes: &[u8]) -> (DimeStatus, *mut DimeSignet) {
+        let mut out = null_mut();
+        // SAFETY: a live local.
+        let status = unsafe { crate::signet::dime_signet_parse(bytes.as_ptr(), bytes.len(), &mut out) };
+        (status, out)
+    }
+
+    #[test]
+    fn compose_refuses_a_relabelled_recipient() {
+        let w = World::new();
+        let eve = user(w.bob_keys, w.destination, w.destination_keys, "eve@example.net");
+        // SAFETY: a live handle.
+        let eve_signet = unsafe { &(*eve).signet }.clone();
+        let compose = |recipient| {
+            let mut out = DimeBuffer::EMPTY;
+            // SAFETY: live handles and locals.
+            let status = unsafe {
+                dime_message_compose(w.alice_keys, w.alice, w.origin, w.destination, recipient, w.content, &mut out)
+            };
+            let error = last_error();
+            assert_eq!(status == DimeStatus::DIME_OK, out != DimeBuffer::EMPTY);
+            // SAFETY: a buffer from the library, or empty.
+            unsafe { dime_buffer_free(&mut out) };
+            (status, error)
+        };
+        // 254 = ceo appended to Eve's full signet, no 255: not a signet.
+        let (status, _) = parse(&relabelled(&eve_signet, "ceo@example.net", None));
+        assert_eq!(status, DimeStatus::DIME_ERR_MALFORMED);
+        assert!(last_error().contains("field 254 (identifier) at payload offset 265 is not followed by field 255"));
+        // With a 255 by Eve's own key: parses, but composing refuses it.
+        let eve_key = dime_core::keys::SigningSecretKey::from_seed(&[9; 32]);
+        let (status, forged) = parse(&relabelled(&eve_signet, "ceo@example.net", Some(&eve_key)));
+        assert_eq!(status, DimeStatus::DIME_OK);
+        assert_eq!(
+            compose(forged),
+            (
+                DimeStatus::DIME_ERR_BAD_SIGNATURE,
+                "the signet is invalid, not id, so it is bound to no identifier: signature field 255 does not verify"
+                    .to_string()
+            )
+        );
+        // A full signet without identifier stands for no address.
+        let (status, bare) = parse(&relabelled(&eve_signet, "", None));
+        assert_eq!(status, DimeStatus::DIME_OK);
+        assert_eq!(
+            compose(bare),
+            (
+                DimeStatus::DIME_ERR_SIGNET_MISMATCH,
+                "the signet is full, not id, so it is bound to no identifier".into()
+            )
+        );
+        // Eve's own signet still composes (to Eve).
+        assert_eq!(compose(eve).0, DimeStatus::DIME_OK);
+        // SAFETY: handles from the library.
+        unsafe {
+            dime_signet_free(forged);
+            dime_signet_free(bare);
+            dime_signet_free(eve);
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Signets behind the `DimeSignet` handle: parse, inspect, fingerprint and validate.
 
-use dime_signet::{Context, FingerprintKind, ParseOptions, Signet, SignetKind, SignetState};
+use dime_signet::{Anchor, BoundSignet, Context, FingerprintKind, ParseOptions, Signet, SignetKind, SignetState};
 
 use crate::boundary::{self, call};
 use crate::buffer::{DimeBuffer, DimeFingerprint, DimeStr};
@@ -163,9 +163,11 @@ pub unsafe extern "C" fn dime_signet_to_armor(signet: *const DimeSignet, out: *m
     })
 }
 
-/// Writes a view of the signet identifier (field 254: a domain for org signets, an address for
-/// user signets) into `out`; absent (`ptr` NULL) when the signet has none. The view lives as
-/// long as the handle.
+/// Writes a view of the signet's field 254 (a domain for org signets, an address for user
+/// signets) into `out`, **unverified**: absent (`ptr` NULL) when the signet has none. Nothing
+/// here says that the identifiable signature covering it verified or that its organization is
+/// anchored: use it to show a signet, and `dime_signet_bind` for the address or domain it
+/// stands for. The view lives as long as the handle.
 ///
 /// Errors: `DIME_ERR_NULL`.
 ///
@@ -178,9 +180,73 @@ pub unsafe extern "C" fn dime_signet_identifier(signet: *const DimeSignet, out: 
         let out = unsafe { boundary::out(out, "out", DimeStr::ABSENT)? };
         // SAFETY: the caller's contract above.
         let signet = unsafe { boundary::get(signet, "signet")? };
-        *out = signet.signet.identifier().map_or(DimeStr::ABSENT, DimeStr::of);
+        *out = signet.signet.unverified_identifier().map_or(DimeStr::ABSENT, DimeStr::of);
         Ok(())
     })
+}
+
+/// Binds `signet` to the address or domain it stands for and writes that identifier into
+/// `out` (a view that lives as long as the handle).
+///
+/// The anchor is `record`, the management record of `domain` (`_dx.<domain>`): an org signet
+/// (`org` NULL) must carry one of its POKs, validate to `id` and have `domain` as identifier
+/// (ignoring ASCII case); a user signet needs `org`, its organization's signet, bound so first,
+/// and must itself validate to `id` with an address in `domain` as identifier. `previous`, when
+/// not NULL, is the user's previous signet, against which a custody signature must verify.
+/// A signet below `id` (a `full` or `crypto` signet, one without identifier) binds nothing.
+///
+/// Errors: `DIME_ERR_NULL` (`signet`, `record`, `domain`, `out`, or `org` for a user signet),
+/// `DIME_ERR_INVALID_ARGUMENT` (`domain` not UTF-8), `DIME_ERR_WRONG_KIND` (a request; `org` not
+/// an org signet), `DIME_ERR_BAD_SIGNATURE` (a signature up to 255, or custody, does not
+/// verify), `DIME_ERR_SIGNET_MISMATCH` (the POK is not the record's, the identifier is missing,
+/// not text or not in `domain`, the signet is below `id`).
+///
+/// # Safety
+/// `signet`, `org`, `previous` and `record` must be NULL or live handles; `domain` NULL (only
+/// with `domain_len` 0) or point to `domain_len` readable bytes; `out` NULL or point to a
+/// writable `DimeStr`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dime_signet_bind(
+    signet: *const DimeSignet,
+    org: *const DimeSignet,
+    previous: *const DimeSignet,
+    record: *const DimeRecord,
+    domain: *const u8,
+    domain_len: usize,
+    out: *mut DimeStr,
+) -> DimeStatus {
+    call(|| {
+        // SAFETY: the caller's contract above.
+        let out = unsafe { boundary::out(out, "out", DimeStr::ABSENT)? };
+        // SAFETY: the caller's contract above.
+        let signet = unsafe { boundary::get(signet, "signet")? };
+        // SAFETY: the caller's contract above.
+        let record = unsafe { boundary::get(record, "record")? };
+        // SAFETY: the caller's contract above.
+        let domain = unsafe { boundary::text(domain, domain_len, "domain")? };
+        // SAFETY: the caller's contract above (NULL or live).
+        let previous = unsafe { boundary::get_optional(previous) }.map(|p| &p.signet);
+        let anchor = Anchor::record(domain, &record.record);
+        if signet.signet.kind() == SignetKind::Org {
+            signet.signet.bind(&anchor)?;
+        } else {
+            // SAFETY: the caller's contract above.
+            let org = unsafe { boundary::get(org, "org")? };
+            org.signet.bind(&anchor)?.bind_user(&signet.signet, previous)?;
+        }
+        *out = signet.signet.unverified_identifier().map_or(DimeStr::ABSENT, DimeStr::of);
+        Ok(())
+    })
+}
+
+/// Binds a user signet through its organization's signet taken as given (trusted on its own
+/// POK, for the domain it names): what composing checks, so that no object is ever encrypted
+/// to, or signed as, a signet its organization did not bind to an address at `id`. Anchoring
+/// that org signet in DNS is `dime_signet_bind`'s job.
+pub(crate) fn bind_as_given(user: &Signet, org: &Signet) -> Result<BoundSignet, Error> {
+    let domain = org.unverified_identifier().and_then(|id| core::str::from_utf8(id).ok()).unwrap_or_default();
+    let poks: Vec<_> = org.signing_key().into_iter().collect();
+    Ok(org.bind(&Anchor::trusted(domain, &poks))?.bind_user(user, None)?)
 }
 
 /// Writes the fingerprint `kind` (`DIME_FINGERPRINT_*`) of the signet into `out`.
@@ -316,6 +382,42 @@ pub(crate) mod tests {
         // SAFETY: a buffer from the library.
         unsafe { dime_buffer_free(&mut problem) };
         (status, state, text)
+    }
+
+    #[test]
+    fn bind_needs_the_record_and_id() {
+        use crate::record::{DimeRecord, dime_record_free};
+        let (org, user, pok) = chain();
+        let record: dime_signet::ManagementRecord =
+            format!("ver=1 pok={}", dime_core::base64::encode_unpadded(pok.public().as_bytes())).parse().unwrap();
+        let record = boundary::into_handle(DimeRecord { record });
+        let (org, user) = (handle(org), handle(user));
+        // SAFETY: a live handle.
+        let full = handle(unsafe { &(*user).signet }.split(dime_signet::Split::Full).unwrap());
+        let bind = |signet, org, domain: &str| {
+            let mut out = DimeStr::ABSENT;
+            // SAFETY: live handles (or NULL) and locals.
+            let status =
+                unsafe { dime_signet_bind(signet, org, null(), record, domain.as_ptr(), domain.len(), &mut out) };
+            (status, view(out))
+        };
+        assert_eq!(bind(org, null(), "example.org"), (DimeStatus::DIME_OK, Some(b"example.org".to_vec())));
+        assert_eq!(bind(user, org, "Example.ORG"), (DimeStatus::DIME_OK, Some(b"alice@example.org".to_vec())));
+        // Below id: bound to no address.
+        assert_eq!(bind(full, org, "example.org"), (DimeStatus::DIME_ERR_SIGNET_MISMATCH, None));
+        assert_eq!(last_error(), "the signet is full, not id, so it is bound to no identifier");
+        // Another domain's record does not anchor example.org.
+        assert_eq!(bind(user, org, "example.net"), (DimeStatus::DIME_ERR_SIGNET_MISMATCH, None));
+        assert_eq!(last_error(), "the identifier \"example.org\" does not belong to the anchored domain example.net");
+        // A user signet needs its org signet.
+        assert_eq!(bind(user, null(), "example.org"), (DimeStatus::DIME_ERR_NULL, None));
+        // SAFETY: handles from the library.
+        unsafe {
+            dime_signet_free(org);
+            dime_signet_free(user);
+            dime_signet_free(full);
+            dime_record_free(record);
+        }
     }
 
     #[test]

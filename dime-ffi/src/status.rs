@@ -140,6 +140,11 @@ pub(crate) fn of_signet(error: &SignetError) -> DimeStatus {
         SignetError::WrongKind { .. } => DIME_ERR_WRONG_KIND,
         SignetError::NotASignature { .. } => DIME_ERR_INVALID_ARGUMENT,
         SignetError::BadSignature { .. } | SignetError::CustodyBroken => DIME_ERR_BAD_SIGNATURE,
+        // Below `id` for a reason: that reason's class; for want of a stage: a mismatch.
+        SignetError::NotBound { cause: Some(cause), .. } => of_signet(cause),
+        SignetError::NotBound { cause: None, .. }
+        | SignetError::IdentifierNotText
+        | SignetError::OutsideAnchor { .. } => DIME_ERR_SIGNET_MISMATCH,
         SignetError::PokNotInRecord
         | SignetError::OrgSignetRequired
         | SignetError::OrgSignetInvalid(_)

@@ -13,8 +13,10 @@ use crate::text::{CommonHeaders, DestinationEnvelope, OriginEnvelope};
 use crate::tree::{Entry, TREE, author_full_input, encode_tree, list_input};
 use crate::wire::{tree_body_len, write_framing};
 
-/// The four signets a message is addressed with. The caller validates them (chain, state)
-/// before composing; the composer uses their identifiers, crypto fingerprints and keys.
+/// The four signets a message is addressed with. The composer uses their identifiers, crypto
+/// fingerprints and keys and checks no signature: bind them first
+/// (`dime_signet::Signet::bind`, `BoundSignet::bind_user`, which deref to `&Signet`), so that
+/// each identifier written into the envelopes is one its organization signed at `id`.
 #[derive(Debug, Clone, Copy)]
 pub struct Addressing<'a> {
     /// The author's user signet.
@@ -64,7 +66,7 @@ impl Party {
     pub fn of(signet: &Signet, role: Actor) -> Result<Party> {
         let incomplete = |what| MessageError::SignetIncomplete { role, what };
         let address = signet
-            .identifier()
+            .unverified_identifier()
             .and_then(|id| core::str::from_utf8(id).ok())
             .ok_or(incomplete("identifier"))?
             .to_owned();

@@ -358,6 +358,16 @@ impl<'a> Envelope<'a> {
     }
 
     /// The recipient's view: verifies every signature and decrypts everything.
+    ///
+    /// What the author address means: the envelope's `Author` is text the author wrote; the
+    /// author's signatures verify with `author`'s key and the envelope names `author`'s crypto
+    /// fingerprint, so the address is exactly as true as the binding of `author` to it. Pass a
+    /// signet bound to that address at `id` (`dime_signet::BoundSignet`, via the author's
+    /// organization and its `_dx` record); this function checks no binding itself. The origin's
+    /// countersignature (checked here with `origin`'s POK) adds that the author's organization
+    /// relayed this very object (every chunk and the keyslots of its full signature), which
+    /// shows it was submitted through the origin, typically by an authenticated account; it
+    /// does not bind the author's address, which only the author's `id` signet does.
     pub fn open_as_recipient(self, author: &Signet, origin: &Signet) -> Result<Opened> {
         self.expect(&[Actor::Recipient])?;
         let origin_envelope = verify_author(&self, author)?;

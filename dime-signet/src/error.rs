@@ -1,6 +1,7 @@
 //! The one error type of `dime-signet`.
 
 use crate::kind::SignetKind;
+use crate::validate::SignetState;
 
 /// Why a signet, key file or record was refused.
 ///
@@ -107,6 +108,36 @@ pub enum SignetError {
     /// The signing key is neither the org's POK nor a secondary key allowed to sign signets.
     #[error("the key is not authorized to sign user signets for this organization")]
     KeyNotAuthorized,
+    /// An identifier (field 254) with no identifiable signature (255) after it: nothing could
+    /// ever vouch for it, so parsing refuses it (see `docs/signet.md` §5).
+    #[error(
+        "field 254 (identifier) at payload offset {offset} is not followed by field 255, the signature that covers it"
+    )]
+    UnsignedIdentifier {
+        /// Offset of the 254 id byte in the payload.
+        offset: usize,
+    },
+    /// Binding needs a signet validated to `id` against its anchor; this one reached less, so
+    /// it stands for no address or domain.
+    #[error("the signet is {state}, not id, so it is bound to no identifier{}", cause.as_ref().map_or_else(String::new, |c| format!(": {c}")))]
+    NotBound {
+        /// The state validation reached.
+        state: SignetState,
+        /// Why validation stopped there, when something failed.
+        #[source]
+        cause: Option<Box<SignetError>>,
+    },
+    /// The identifier (field 254) of a signet being bound is not UTF-8 text.
+    #[error("the identifier (field 254) is not UTF-8 text")]
+    IdentifierNotText,
+    /// The identifier is not the anchored domain (org signets) or an address in it (user signets).
+    #[error("the identifier {identifier:?} does not belong to the anchored domain {domain}")]
+    OutsideAnchor {
+        /// The identifier the signet carries.
+        identifier: String,
+        /// The domain the anchor vouches for.
+        domain: String,
+    },
     /// A key file whose fields are not the fixed layout.
     #[error("key file field layout is invalid: expected field {expected}, found {found:?}")]
     KeyFileLayout {

@@ -7,11 +7,15 @@
 //! key in DNS.
 //!
 //! Parsing ([`Signet::parse`]) checks structure only; [`Signet::validate`] checks every
-//! signature and yields a [`SignetState`].
+//! signature and yields a [`SignetState`]. A state says which signatures verify, not whom the
+//! signet belongs to: the address or domain a signet stands for comes only from
+//! [`Signet::bind`] and [`BoundSignet::bind_user`], which validate to `id` against an
+//! [`Anchor`] (the domain's management record or keys the caller trusts) and return a
+//! [`BoundSignet`].
 //!
 //! ```
 //! use dime_core::keys::{EncryptionSecretKey, SigningSecretKey};
-//! use dime_signet::{issue, Context, SignetState};
+//! use dime_signet::{issue, Anchor, Context, SignetState};
 //!
 //! // The organization, anchored by its POK.
 //! let pok = SigningSecretKey::generate()?;
@@ -25,11 +29,17 @@
 //! let poks = [pok.public()];
 //! let context = Context { poks: Some(&poks), org: Some(&org), previous: None };
 //! assert_eq!(user.validate(&context).state, SignetState::Id);
+//!
+//! // Bound to its address, anchored on the organization's key.
+//! let anchor = Anchor::trusted("example.org", &poks);
+//! let bound_org = org.bind(&anchor)?;
+//! assert_eq!(bound_org.bind_user(&user, None)?.identifier(), "alice@example.org");
 //! # Ok::<(), dime_signet::SignetError>(())
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bind;
 pub mod builder;
 pub mod error;
 pub mod issue;
@@ -40,6 +50,7 @@ pub mod signet;
 pub mod sok;
 pub mod validate;
 
+pub use bind::{Anchor, AnchorSource, BoundSignet};
 pub use builder::SignetBuilder;
 pub use error::{Result, SignetError};
 pub use keyfile::{KeyFile, KeyOwner};

@@ -84,8 +84,9 @@ struct Slot {
 
 /// An organizational signet, user signet or signing request, exactly as received.
 ///
-/// Parsing checks framing, the kind's field table, field order and uniqueness, and that key
-/// fields decode. It checks no signature: that is [`Signet::validate`]'s job. The bytes are kept
+/// Parsing checks framing, the kind's field table, field order and uniqueness, that key fields
+/// decode, and that an identifier (254) is followed by the signature that covers it (255). It
+/// checks no signature: that is [`Signet::validate`]'s job. The bytes are kept
 /// as they were read, so serializing gives them back unchanged and signatures are always
 /// checked over the exact received bytes.
 #[derive(Clone, PartialEq, Eq)]
@@ -163,6 +164,10 @@ impl Signet {
                 name,
                 data: base + field.end - field.data.len()..base + field.end,
             });
+        }
+        // 255 is the highest id, so an identifier is covered exactly when it is not the last field.
+        if let Some(last) = slots.last().filter(|s| s.id == ids::IDENTIFIER) {
+            return Err(SignetError::UnsignedIdentifier { offset: last.span.start - base });
         }
         Ok(Signet { kind, bytes: bytes.to_vec(), slots, keys })
     }
@@ -249,8 +254,11 @@ impl Signet {
         &self.keys.secondary
     }
 
-    /// The signet identifier (field 254): a domain for org signets, an address for user signets.
-    pub fn identifier(&self) -> Option<&[u8]> {
+    /// The raw bytes of field 254, the identifier, **unverified**: nothing here says that a
+    /// signature covering it verified, nor that its organization is anchored. Use it only to
+    /// show or to look up a signet; for the address or domain a signet stands for, bind it
+    /// ([`Signet::bind`]) and read [`BoundSignet::identifier`](crate::BoundSignet::identifier).
+    pub fn unverified_identifier(&self) -> Option<&[u8]> {
         self.field(ids::IDENTIFIER).map(|f| f.data)
     }
 

@@ -59,6 +59,10 @@ impl fmt::Display for SignetState {
 }
 
 /// What validation may rely on besides the signet itself.
+///
+/// A state reached without `poks` says only that the signatures verify with the signet's own
+/// keys: it vouches for no address or domain. Use [`Signet::bind`] with an
+/// [`Anchor`](crate::Anchor) for that.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Context<'a> {
     /// The `pok` values of the organization's management record. `None` checks an org signet
@@ -168,6 +172,9 @@ impl Signet {
 
     /// Validates every signature the signet carries, including a user's own signature (5) and
     /// the chain-of-custody signature (4) against `context.previous`.
+    ///
+    /// The state is about signatures only; [`Signet::bind`] is what ties a signet to the
+    /// address or domain in its identifier.
     pub fn validate(&self, context: &Context<'_>) -> Validation {
         let (state, missing) = self.structural_state();
         if state < SignetState::Ssr {

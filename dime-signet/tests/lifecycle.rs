@@ -27,7 +27,8 @@ fn org_signet_goes_crypto_full_id() {
     let b = b.text(ids::NAME, "Example").unwrap().text(ids::PHONE, "+1 555").unwrap().sign_full(&pok).unwrap();
     assert_eq!(state(&b, &ctx), SignetState::Full);
     let b = b.identifier("example.org").unwrap();
-    assert_eq!(state(&b, &ctx), SignetState::Full);
+    // An identifier no signature covers yet is no signet at all (docs/signet.md §2).
+    assert!(matches!(b.clone().build(), Err(SignetError::UnsignedIdentifier { .. })));
     let org = b.sign_id(&pok).unwrap().build().unwrap();
     assert_eq!(org.validate(&ctx).state, SignetState::Id);
     // Fingerprints nest: crypto ⊂ full ⊂ id prefixes differ once info fields are added.

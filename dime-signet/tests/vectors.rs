@@ -164,8 +164,10 @@ fn signets_validate_to_the_states_the_readme_implies() {
     assert_eq!(user.split(Split::Full).unwrap().validate(&ctx).state, SignetState::Full);
     assert_eq!(user.split(Split::Crypto).unwrap().validate(&ctx).state, SignetState::Crypto);
     assert_eq!(org.split(Split::Crypto).unwrap().validate(&ctx).state, SignetState::Crypto);
-    assert_eq!(user.identifier(), Some(&b"user@example.com"[..]));
-    assert_eq!(org.identifier(), Some(&b"example.com"[..]));
+    let anchor = dime_signet::Anchor::trusted("example.com", &org_pok);
+    let bound_org = org.bind(&anchor).unwrap();
+    assert_eq!(bound_org.identifier(), "example.com");
+    assert_eq!(bound_org.bind_user(&user, None).unwrap().identifier(), "user@example.com");
 }
 
 #[test]

@@ -7,7 +7,9 @@ use dime::dmtp::dns::DnsClient;
 use dime::dmtp::resolve::{validate_org, validate_user};
 use dime::dmtp::wire::Address;
 use dime::signet::record::HostName;
-use dime::signet::{Context, KeyFile, KeyOwner, ManagementRecord, RecordPolicy, Signet, SignetState, issue};
+use dime::signet::{
+    BoundSignet, Context, KeyFile, KeyOwner, ManagementRecord, RecordPolicy, Signet, SignetState, issue,
+};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::FlowError;
@@ -66,22 +68,22 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Account<IO> {
         signet_data(done.data, "SIGNET")
     }
 
-    /// The validated org signet of `domain` (its record read from DNS, the signet through DMAP)
-    /// and the record.
-    pub(super) async fn org(&mut self, domain: &HostName) -> Result<(ManagementRecord, Signet), FlowError> {
+    /// The org signet of `domain` bound to it (its record read from DNS, the signet through
+    /// DMAP) and the record.
+    pub(super) async fn org(&mut self, domain: &HostName) -> Result<(ManagementRecord, BoundSignet), FlowError> {
         let answer = self.dns.management_record(domain, &RecordPolicy::default()).await?;
         let org = validate_org(&self.lookup(domain.as_str()).await?, domain, &answer.record)?;
         Ok((answer.record, org))
     }
 
-    /// Validates `user`'s signet from DNS down: the record's POK, the org signet, the user
-    /// signet (given, or looked up through DMAP). Gives the org signet, the user signet and the
-    /// state it reached.
+    /// Binds `user`'s signet to the address from DNS down: the record's POK, the org signet, the
+    /// user signet (given, or looked up through DMAP), each at `id`. Gives the bound org signet,
+    /// the bound user signet and the state it reached.
     pub(super) async fn validate(
         &mut self,
         address: &str,
         given: Option<&Signet>,
-    ) -> Result<(Signet, Signet, SignetState), FlowError> {
+    ) -> Result<(BoundSignet, BoundSignet, SignetState), FlowError> {
         let parsed: Address = address.parse()?;
         let (record, org) = self.org(parsed.domain()).await?;
         let bytes = match given {
@@ -89,7 +91,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Account<IO> {
             None => self.lookup(address).await?,
         };
         let user = validate_user(&bytes, &parsed, &org, None)?;
-        let state = user.validate(&Context { poks: Some(record.poks()), org: Some(&org), previous: None }).state;
+        let state =
+            user.validate(&Context { poks: Some(record.poks()), org: Some(org.signet()), previous: None }).state;
         Ok((org, user, state))
     }
 }

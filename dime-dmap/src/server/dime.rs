@@ -2,7 +2,7 @@
 //! KEYFILE.
 
 use dime_core::stacie::Envelope;
-use dime_signet::{Signet, SignetKind};
+use dime_signet::{Signet, SignetKind, SignetState};
 
 use super::{Event, Phase, ServerSession};
 use crate::codec::writer::is_atom;
@@ -88,7 +88,16 @@ impl<S: Store> ServerSession<S> {
         Ok(())
     }
 
+    /// Serves `signet` for `address` only when it can stand for it: it reaches `id` (its
+    /// identifier is signed) and names `address` (ASCII case ignored). Anything else, a `full`
+    /// signet or one without or with another identifier, is answered as no signet. The client
+    /// still binds what it gets against the organization's record.
     fn signet_found(&mut self, tag: &Tag, address: String, signet: &Signet) {
+        let names_it = signet.structural_state().0 == SignetState::Id
+            && signet.unverified_identifier().is_some_and(|id| id.eq_ignore_ascii_case(address.as_bytes()));
+        if !names_it {
+            return self.signet_not_found(tag);
+        }
         self.respond(Response::Data(Data::Signet { address, signet: signet.as_bytes().to_vec() }));
         self.ok(tag, SIGNET);
     }
