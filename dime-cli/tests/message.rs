@@ -230,8 +230,8 @@ fn every_actor_sees_exactly_its_view() {
     assert_eq!(
         chunks[0],
         json!({
-            "index": 0, "offset": 6, "type": 2, "name": "ephemeral", "flags": 0, "body_length": 33,
-            "keyslots": [], "length": 39,
+            "index": 0, "offset": 6, "type": 2, "name": "ephemeral", "flags": 0, "body_length": 34,
+            "keyslots": [], "length": 40,
         })
     );
     assert_eq!(chunks[1]["keyslots"], json!(["author", "origin", "recipient"]));
@@ -786,7 +786,7 @@ fn inspect_text_shows_the_layout() {
     let rows: Vec<Vec<&str>> =
         run.stdout.lines().skip_while(|l| *l != "chunks:").skip(2).map(|l| l.split_whitespace().collect()).collect();
     assert_eq!(rows.len(), CHUNK_NAMES.len());
-    assert_eq!(rows[0], ["0", "6", "2", "ephemeral", "0x00", "33", "39", "-"]);
+    assert_eq!(rows[0], ["0", "6", "2", "ephemeral", "0x00", "34", "40", "-"]);
     assert_eq!(rows[3][..4], ["3", rows[3][1], "33", "common"]);
     assert_eq!(*rows[13].last().unwrap(), "author,origin,destination,recipient");
     // Nothing secret is printed: the text names no address.

@@ -115,6 +115,15 @@ pub enum DmapError {
     /// A transport error in the tokio driver.
     #[error("I/O error: {0}")]
     Io(String),
+    /// The tokio driver waited longer than its deadline: for a TCP connect, a TLS handshake, or
+    /// the server's next bytes.
+    #[error("{what} timed out after {after:?}")]
+    Timeout {
+        /// What was waited for.
+        what: &'static str,
+        /// The deadline it had.
+        after: core::time::Duration,
+    },
     /// A TLS error in the tokio driver.
     #[error("TLS error: {0}")]
     Tls(String),

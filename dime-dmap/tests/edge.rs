@@ -10,13 +10,13 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use common::{config, store};
-use dime_dmap::Limits;
 use dime_dmap::codec::CommandBody;
 use dime_dmap::driver::{
     self, Client, EdgeConfig, Listener, REFUSAL_LISTENER_FULL, REFUSAL_SOURCE_FULL, TlsAcceptor, TlsConnector,
 };
 use dime_dmap::server::ServerSession;
 use dime_dmap::store::MemoryStore;
+use dime_dmap::{DmapError, Limits};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
@@ -188,4 +188,25 @@ async fn shutdown_lets_a_session_finish_and_refuses_new_connections() {
     client.run(CommandBody::Noop).await.unwrap();
     client.logout().await.unwrap();
     tokio::time::timeout(Duration::from_secs(5), server).await.unwrap().unwrap().unwrap();
+}
+
+/// A server that greets and then says nothing: the client's next read ends at its deadline
+/// with a typed timeout instead of waiting for ever.
+#[tokio::test(start_paused = true)]
+async fn a_silent_server_times_the_client_out() {
+    let (client_end, mut server_end) = tokio::io::duplex(4096);
+    server_end.write_all(b"* OK DMAP ready\r\n").await.unwrap();
+    let mut client = Client::new(client_end, Limits::default()).await.unwrap();
+    client.set_read_timeout(Duration::from_secs(30));
+    let started = Instant::now();
+    let error = client.run(CommandBody::Noop).await.unwrap_err();
+    assert_eq!(error, DmapError::Timeout { what: "the server's reply", after: Duration::from_secs(30) });
+    assert_eq!(error.to_string(), "the server's reply timed out after 30s");
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_secs(30) && waited < Duration::from_secs(31), "{waited:?}");
+    // The request did reach the server.
+    let mut sent = [0u8; 64];
+    let n = server_end.read(&mut sent).await.unwrap();
+    assert!(sent[..n].ends_with(b" NOOP\r\n"), "{:?}", String::from_utf8_lossy(&sent[..n]));
+    drop(server_end);
 }

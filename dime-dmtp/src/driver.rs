@@ -50,8 +50,11 @@ pub const REFUSAL_LISTENER_FULL: &str = "421 TOO MANY CONNECTIONS - GOOD BYE\r\n
 /// The refusal of a connection over [`EdgeConfig::max_per_source`].
 pub const REFUSAL_SOURCE_FULL: &str = "421 TOO MANY CONNECTIONS FROM YOUR ADDRESS - GOOD BYE\r\n";
 
-/// Bytes asked of the socket per read.
+/// The most bytes asked of the socket in one read.
 const READ_CHUNK: usize = 64 * 1024;
+
+/// The bytes asked of the socket in one read while the peer sends little.
+const READ_MIN: usize = 4 * 1024;
 
 /// The rustls `ring` provider restricted to D5's cipher suites: TLS 1.3 AES-256-GCM and
 /// ChaCha20-Poly1305, TLS 1.2 ECDHE (ECDSA or RSA) with the same two AEADs.
@@ -330,34 +333,59 @@ fn now() -> Instant {
     Instant::now()
 }
 
-/// Reads into `buf` until the deadline; `Ok(None)` when it passed, `Ok(Some(0))` at EOF.
-async fn read_until<S: AsyncRead + Unpin>(
-    stream: &mut S,
-    buf: &mut BytesMut,
-    deadline: Option<Instant>,
-) -> Result<Option<usize>, DmtpError> {
-    buf.reserve(READ_CHUNK);
-    match deadline {
-        Some(deadline) => {
-            let sleep = tokio::time::sleep_until(tokio::time::Instant::from_std(deadline));
-            tokio::select! {
-                read = stream.read_buf(buf) => Ok(Some(read?)),
-                () = sleep => Ok(None),
-            }
-        }
-        None => Ok(Some(stream.read_buf(buf).await?)),
-    }
+/// What a session has read from its socket and not yet taken. It asks the socket for
+/// [`READ_MIN`] bytes while the peer is quiet, so an idle session holds little, doubles the read
+/// size up to [`READ_CHUNK`] while reads fill it (an object in `DATA`), and gives the space
+/// back once drained.
+#[derive(Debug, Default)]
+struct Inbound {
+    buf: BytesMut,
+    /// Bytes the next read asks for.
+    want: usize,
 }
 
-/// Hands the buffered input to a session (`enqueue` says how much it took); true when it took
-/// some, so the session may have output or events before anything more is read.
-fn feed(buf: &mut BytesMut, enqueue: impl FnOnce(&[u8]) -> usize) -> bool {
-    if buf.is_empty() {
-        return false;
+impl Inbound {
+    /// Reads until the deadline; `Ok(None)` when it passed, `Ok(Some(0))` at EOF.
+    async fn read_until<S: AsyncRead + Unpin>(
+        &mut self,
+        stream: &mut S,
+        deadline: Option<Instant>,
+    ) -> Result<Option<usize>, DmtpError> {
+        let want = self.want.clamp(READ_MIN, READ_CHUNK);
+        if self.buf.is_empty() && self.buf.capacity() > want {
+            self.buf = BytesMut::new();
+        }
+        self.buf.reserve(want);
+        let spare = self.buf.capacity() - self.buf.len();
+        let read = match deadline {
+            Some(deadline) => {
+                let sleep = tokio::time::sleep_until(tokio::time::Instant::from_std(deadline));
+                tokio::select! {
+                    read = stream.read_buf(&mut self.buf) => read?,
+                    () = sleep => return Ok(None),
+                }
+            }
+            None => stream.read_buf(&mut self.buf).await?,
+        };
+        self.want = if read >= spare { want.saturating_mul(2) } else { READ_MIN };
+        Ok(Some(read))
     }
-    let taken = enqueue(buf);
-    buf.advance(taken);
-    taken > 0
+
+    /// Hands the buffered input to a session (`enqueue` says how much it took); true when it
+    /// took some, so the session may have output or events before anything more is read.
+    fn feed(&mut self, enqueue: impl FnOnce(&[u8]) -> usize) -> bool {
+        if self.buf.is_empty() {
+            return false;
+        }
+        let taken = enqueue(&self.buf);
+        self.buf.advance(taken);
+        taken > 0
+    }
+
+    /// Drops what was read (plaintext that arrived before a TLS handshake).
+    fn clear(&mut self) {
+        self.buf.clear();
+    }
 }
 
 /// Writes everything `next` hands out, then flushes: TLS streams may hold the tail of a write
@@ -381,7 +409,7 @@ async fn pump_server<S, A>(
     stream: &mut S,
     session: &mut ServerSession,
     app: &A,
-    buf: &mut BytesMut,
+    buf: &mut Inbound,
 ) -> Result<Pumped, DmtpError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -400,7 +428,7 @@ async fn pump_session<S, A>(
     stream: &mut S,
     session: &mut ServerSession,
     app: &A,
-    buf: &mut BytesMut,
+    buf: &mut Inbound,
     transfer: &mut Option<Transfer<A::Spool>>,
 ) -> Result<Pumped, DmtpError>
 where
@@ -463,10 +491,10 @@ where
             let _ = stream.shutdown().await;
             return Ok(Pumped::Closed);
         }
-        if feed(buf, |input| session.enqueue_input(now(), input)) {
+        if buf.feed(|input| session.enqueue_input(now(), input)) {
             continue;
         }
-        match read_until(stream, buf, session.poll_timeout()).await? {
+        match buf.read_until(stream, session.poll_timeout()).await? {
             None => session.handle_timeout(now()),
             Some(0) => return Ok(Pumped::Closed),
             Some(_) => {}
@@ -499,7 +527,7 @@ async fn serve_within<A: ServerApp>(
     let _ = tcp.set_nodelay(true);
     let mode = config.mode;
     let mut session = ServerSession::new(config, now());
-    let mut buf = BytesMut::new();
+    let mut buf = Inbound::default();
     if let ListenMode::Dual { .. } = mode {
         match pump_server(&mut tcp, &mut session, app, &mut buf).await? {
             Pumped::Closed => return Ok(Served::Closed),
@@ -621,7 +649,7 @@ enum ClientStep {
 async fn pump_client<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     session: &mut ClientSession,
-    buf: &mut BytesMut,
+    buf: &mut Inbound,
 ) -> Result<ClientStep, DmtpError> {
     loop {
         transmit(stream, || session.poll_transmit()).await?;
@@ -634,10 +662,10 @@ async fn pump_client<S: AsyncRead + AsyncWrite + Unpin>(
         if session.is_closed() {
             return Err(session.failure().cloned().unwrap_or(DmtpError::ConnectionClosed));
         }
-        if feed(buf, |input| session.enqueue_input(now(), input)) {
+        if buf.feed(|input| session.enqueue_input(now(), input)) {
             continue;
         }
-        match read_until(stream, buf, session.poll_timeout()).await? {
+        match buf.read_until(stream, session.poll_timeout()).await? {
             None => session.handle_timeout(now()),
             Some(0) => session.connection_closed(),
             Some(_) => {}
@@ -652,7 +680,7 @@ pub type CertificateDecision<'a> = dyn FnMut(&PresentedCertificate<'_>) -> Resul
 pub struct Connection {
     session: ClientSession,
     stream: Stream,
-    buf: BytesMut,
+    buf: Inbound,
     host: HostName,
     certificate: Option<Vec<CertificateDer<'static>>>,
 }
@@ -677,7 +705,7 @@ impl Connection {
         let mut connection = Connection {
             session: ClientSession::new(ClientConfig::new(host.clone(), mode), now()),
             stream: Stream::Plain(tcp),
-            buf: BytesMut::new(),
+            buf: Inbound::default(),
             host: host.clone(),
             certificate: None,
         };
@@ -789,6 +817,34 @@ mod tests {
     use std::sync::Mutex;
     use tokio::io::BufWriter;
 
+    /// An idle session holds a small read buffer, a bulk transfer grows it to READ_CHUNK, and a
+    /// quiet peer afterwards gets the space back: 1,000 idle sessions do not pin 64 MiB.
+    #[tokio::test]
+    async fn the_read_buffer_is_small_while_the_peer_is_quiet() {
+        let (mut peer, mut ours) = tokio::io::duplex(1 << 20);
+        let mut inbound = Inbound::default();
+        peer.write_all(b"EHLO a.example\r\n").await.unwrap();
+        assert_eq!(inbound.read_until(&mut ours, None).await.unwrap(), Some(16));
+        assert!(inbound.buf.capacity() < 2 * READ_MIN, "{}", inbound.buf.capacity());
+        assert!(inbound.feed(|input| input.len()));
+
+        peer.write_all(&vec![7u8; 1 << 20]).await.unwrap();
+        let (mut largest, mut total) = (0, 0);
+        while total < 1 << 20 {
+            total += inbound.read_until(&mut ours, None).await.unwrap().unwrap();
+            largest = largest.max(inbound.buf.capacity());
+            inbound.feed(|input| input.len());
+        }
+        assert!(largest >= READ_CHUNK, "reads never grew: {largest}");
+
+        peer.write_all(b"NOOP\r\n").await.unwrap();
+        inbound.read_until(&mut ours, None).await.unwrap();
+        inbound.feed(|input| input.len());
+        peer.write_all(b"NOOP\r\n").await.unwrap();
+        inbound.read_until(&mut ours, None).await.unwrap();
+        assert!(inbound.buf.capacity() < 2 * READ_MIN, "{}", inbound.buf.capacity());
+    }
+
     /// Each spool's bytes and how it ended.
     type SpoolLog = Arc<Mutex<Vec<(Vec<u8>, &'static str)>>>;
 
@@ -861,7 +917,7 @@ mod tests {
             let (mut client_end, mut server_end) = tokio::io::duplex(4096);
             server_end.write_all(server_says).await.unwrap();
             let mut session = ClientSession::new(ClientConfig::new(host.clone(), ConnectMode::Dual), now());
-            let mut buf = BytesMut::new();
+            let mut buf = Inbound::default();
             let result = pump_client(&mut client_end, &mut session, &mut buf).await;
             assert_eq!(result.err(), Some(expected.clone()));
             assert_eq!(session.failure(), Some(&expected));
@@ -891,14 +947,14 @@ mod tests {
             let mut session = ServerSession::new(config, now());
             session.tls_established(now()).unwrap();
             let mut stream = BufWriter::with_capacity(1 << 20, server_end);
-            let mut buf = BytesMut::new();
+            let mut buf = Inbound::default();
             pump_server(&mut stream, &mut session, server_inbox.as_ref(), &mut buf).await
         });
 
         let mut session = ClientSession::new(ClientConfig::new(host, ConnectMode::Native), now());
         session.tls_established(now()).unwrap();
         let mut stream = BufWriter::with_capacity(1 << 20, client_end);
-        let mut buf = BytesMut::new();
+        let mut buf = Inbound::default();
         let object = bytes::Bytes::from((0..300_000u32).map(|i| (i % 251) as u8).collect::<Vec<u8>>());
         let id = session.submit(
             now(),

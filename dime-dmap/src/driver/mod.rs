@@ -52,6 +52,9 @@ use crate::store::Store;
 /// Bytes read from the socket at a time.
 const READ_CHUNK: usize = 16 * 1024;
 
+/// How long the async client waits for the server's next bytes by default.
+pub const CLIENT_READ_TIMEOUT: Duration = Duration::from_secs(300);
+
 /// The refusal of a connection over [`EdgeConfig::max_connections`] (inside TLS on an
 /// implicit-TLS port, in the clear on a STARTTLS port).
 pub const REFUSAL_LISTENER_FULL: &str = "* BYE [UNAVAILABLE] Too many connections\r\n";
@@ -66,7 +69,11 @@ pub fn io(error: std::io::Error) -> DmapError {
 
 /// A missed connect or handshake deadline, or the failure of either, as [`DmapError::Io`].
 fn edge(error: dime_net::Error) -> DmapError {
-    DmapError::Io(error.to_string())
+    match error {
+        dime_net::Error::Timeout { phase: Phase::Connect, after } => DmapError::Timeout { what: "TCP connect", after },
+        dime_net::Error::Timeout { after, .. } => DmapError::Timeout { what: "TLS handshake", after },
+        dime_net::Error::Io(error) => io(error),
+    }
 }
 
 /// The server's TLS handshake within `limit`.
@@ -369,6 +376,7 @@ pub struct Client<IO> {
     session: ClientSession,
     buffer: Vec<u8>,
     greeting: Status,
+    read_timeout: Duration,
 }
 
 impl<IO> core::fmt::Debug for Client<IO> {
@@ -427,10 +435,10 @@ impl Client<TcpStream> {
         if self.step().await? != ClientEvent::StartTls {
             return Err(DmapError::Unexpected("STARTTLS completed without an upgrade"));
         }
-        let Client { stream, mut session, buffer, greeting } = self;
+        let Client { stream, mut session, buffer, greeting, read_timeout } = self;
         let stream = Dial::new().handshake(connector.connect(name, stream)).await.map_err(edge)?;
         session.tls_started();
-        let mut client = Client { stream, session, buffer, greeting };
+        let mut client = Client { stream, session, buffer, greeting, read_timeout };
         client.run(CommandBody::Capability).await?;
         Ok(client)
     }
@@ -459,6 +467,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Client<IO> {
             session,
             buffer: vec![0u8; READ_CHUNK],
             greeting: Status::untagged(StatusKind::Bye, None, ""),
+            read_timeout: CLIENT_READ_TIMEOUT,
         };
         loop {
             match client.step().await? {
@@ -477,6 +486,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Client<IO> {
     /// ([`ClientSession::allow_insecure_auth`]).
     pub fn allow_insecure_auth(&mut self) {
         self.session.allow_insecure_auth();
+    }
+
+    /// How long to wait for the server's next bytes before failing with
+    /// [`DmapError::Timeout`] ([`CLIENT_READ_TIMEOUT`] unless set).
+    pub fn set_read_timeout(&mut self, timeout: Duration) {
+        self.read_timeout = timeout;
     }
 
     /// The greeting.
@@ -502,7 +517,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Client<IO> {
                 // Only server sessions wait for answers.
                 Err(Interrupt::AwaitingAnswer) => return Err(DmapError::Unexpected("a client waiting for an answer")),
                 Err(Interrupt::NeedMoreInput) => {
-                    let n = self.stream.read(&mut self.buffer).await.map_err(io)?;
+                    let after = self.read_timeout;
+                    let n = tokio::time::timeout(after, self.stream.read(&mut self.buffer))
+                        .await
+                        .map_err(|_| DmapError::Timeout { what: "the server's reply", after })?
+                        .map_err(io)?;
                     if n == 0 {
                         return Err(DmapError::Closed);
                     }
