@@ -337,7 +337,7 @@ async fn chain_literals<S: AsyncRead + tokio::io::AsyncWrite + Unpin>(stream: &m
 async fn deliver(addr: SocketAddr, count: usize, size: usize, roots: RootCertStore) -> String {
     let tls = dmtp::ClientTls::new(roots).unwrap();
     let object = bytes::Bytes::from((0..size).map(|i| (i % 251) as u8).collect::<Vec<u8>>());
-    let hash = Fingerprint::of(&object);
+    let hash = dime::dmtp::object::ObjectHasher::hash(&object);
     let tasks: Vec<_> = (0..count)
         .map(|_| {
             let (tls, object) = (tls.clone(), object.clone());
