@@ -23,8 +23,11 @@
 //! ```
 //!
 //! ```compile_fail,E0451
-//! // Nor can a binding be made up.
-//! let bound = dime_signet::BoundSignet { signet: todo!(), identifier: String::new(), source: todo!() };
+//! // Nor can a binding be made up from a signet and a name of one's choosing.
+//! let signet = dime_signet::Signet::parse(&[]).unwrap();
+//! let identifier = String::from("ceo@example.org");
+//! let source = dime_signet::AnchorSource::Trusted;
+//! let bound = dime_signet::BoundSignet { signet, identifier, source };
 //! ```
 
 use dime_core::keys::SigningPublicKey;
