@@ -18,6 +18,7 @@
 //! # Ok::<(), dime_core::Error>(())
 //! ```
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 pub mod armor;

@@ -40,6 +40,7 @@
 //! assert!(text.ends_with("a2 NO [CANNOT] LOGIN is disabled, use AUTHENTICATE STACIE\r\n"));
 //! ```
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 pub mod client;

@@ -35,6 +35,7 @@
 //! assert_eq!(status, DimeStatus::DIME_ERR_NULL);
 //! ```
 #![deny(unsafe_op_in_unsafe_fn)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(clippy::undocumented_unsafe_blocks)]
 #![cfg_attr(not(test), warn(clippy::multiple_unsafe_ops_per_block))]
 #![warn(missing_docs)]

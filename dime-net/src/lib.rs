@@ -12,6 +12,29 @@
 //!
 //! The protocol crates stay sans-IO; their drivers (`dime_dmtp::driver`,
 //! `dime_dmap::driver`) run their sessions inside the futures this crate spawns.
+//!
+//! ```no_run
+//! use dime_net::{EdgeConfig, Listener, refuse_with_line};
+//! use tokio::io::AsyncWriteExt;
+//!
+//! # async fn serve() -> std::io::Result<()> {
+//! let tcp = tokio::net::TcpListener::bind("127.0.0.1:2525").await?;
+//! let listener = Listener::new(tcp, EdgeConfig::new().with_max_per_source(8));
+//! let handle = listener.handle(); // handle.shutdown(grace) ends the loop gracefully
+//! listener
+//!     .run(
+//!         |mut stream, _peer| async move {
+//!             let _ = stream.write_all(b"220 hello\r\n").await;
+//!         },
+//!         |stream, _refusal| refuse_with_line(stream, b"421 busy\r\n"),
+//!     )
+//!     .await?;
+//! # drop(handle);
+//! # Ok(())
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod accept;
 mod caps;

@@ -37,6 +37,7 @@
 //! # Ok::<(), dime_signet::SignetError>(())
 //! ```
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 pub mod bind;
