@@ -57,19 +57,10 @@ const READ_CHUNK: usize = 64 * 1024;
 const READ_MIN: usize = 4 * 1024;
 
 /// The rustls `ring` provider restricted to D5's cipher suites: TLS 1.3 AES-256-GCM and
-/// ChaCha20-Poly1305, TLS 1.2 ECDHE (ECDSA or RSA) with the same two AEADs.
+/// ChaCha20-Poly1305, TLS 1.2 ECDHE (ECDSA or RSA) with the same two AEADs. The same profile
+/// serves DMAP ([`dime_net::tls::provider`]).
 pub fn tls_provider() -> Arc<CryptoProvider> {
-    use rustls::crypto::ring::cipher_suite as cs;
-    let mut provider = rustls::crypto::ring::default_provider();
-    provider.cipher_suites = vec![
-        cs::TLS13_AES_256_GCM_SHA384,
-        cs::TLS13_CHACHA20_POLY1305_SHA256,
-        cs::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-        cs::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-        cs::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-        cs::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-    ];
-    Arc::new(provider)
+    dime_net::tls::provider()
 }
 
 fn tls_error(error: impl core::fmt::Display) -> DmtpError {
@@ -84,18 +75,13 @@ fn edge_error(error: dime_net::Error) -> DmtpError {
     }
 }
 
-/// A server TLS configuration for D5 with one certificate chain (leaf first) and its key.
+/// A server TLS configuration for D5 with one certificate chain (leaf first) and its key;
+/// [`dime_net::tls::ServerIdentity::from_pem_files`] loads them from PEM files.
 pub fn server_tls_config(
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
 ) -> Result<Arc<rustls::ServerConfig>, DmtpError> {
-    let config = rustls::ServerConfig::builder_with_provider(tls_provider())
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(tls_error)?
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .map_err(tls_error)?;
-    Ok(Arc::new(config))
+    dime_net::tls::ServerIdentity::new(chain, key).and_then(|identity| identity.server_config()).map_err(tls_error)
 }
 
 /// Accepts any certificate during the handshake (checking only the handshake signatures); the

@@ -9,6 +9,8 @@
 //!   the per-listener or per-source cap get the protocol's refusal ([`Refusal`]) and are closed;
 //!   a [`Handle`] stops the loop gracefully.
 //! * [`dial`]: deadlines for connects and TLS handshakes ([`Dial`], [`within`]).
+//! * [`tls`]: the TLS profile both protocols use, a server's chain and key from PEM files
+//!   ([`tls::ServerIdentity`]), and a client's trust roots ([`tls::Roots`]).
 //!
 //! The protocol crates stay sans-IO; their drivers (`dime_dmtp::driver`,
 //! `dime_dmap::driver`) run their sessions inside the futures this crate spawns.
@@ -42,6 +44,7 @@ mod config;
 pub mod dial;
 mod error;
 mod listener;
+pub mod tls;
 
 pub use accept::Accept;
 pub use caps::{Refusal, Source};

@@ -89,8 +89,9 @@ fn tls(error: rustls::Error) -> DmapError {
     DmapError::Tls(error.to_string())
 }
 
+/// D5's TLS profile, the one DMTP uses too.
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    dime_net::tls::provider()
 }
 
 /// A TLS acceptor for a DER certificate chain (leaf first) and a PKCS#8 DER private key.
