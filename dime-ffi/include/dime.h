@@ -1071,6 +1071,11 @@ enum DimeStatus dime_signet_fingerprint(const struct DimeSignet *signet,
  * record, whose POKs then anchor the org signet (without it an org signet is checked against
  * its own key only). Each may be NULL.
  *
+ * When `out_anchored` is not NULL it receives whether the organization's key was checked
+ * against `record`'s POKs (the org signet itself, or a user signet's organization): without
+ * that, `DIME_STATE_ID` says the signatures hold, not who holds the signet (`dime_signet_bind`
+ * does that).
+ *
  * The call succeeds whatever the state: a signet that does not validate is an answer, not a
  * failure. When `out_problem` is not NULL it receives the reason the state is not higher
  * (UTF-8), or an empty buffer when nothing failed.
@@ -1079,13 +1084,15 @@ enum DimeStatus dime_signet_fingerprint(const struct DimeSignet *signet,
  *
  * # Safety
  * `signet` must be NULL or a live handle; `org`, `previous` and `record` NULL or live handles;
- * `out_state` NULL or writable; `out_problem` NULL or point to a writable `DimeBuffer`.
+ * `out_state` NULL or writable; `out_anchored` NULL or writable; `out_problem` NULL or point to
+ * a writable `DimeBuffer`.
  */
 enum DimeStatus dime_signet_validate(const struct DimeSignet *signet,
                                      const struct DimeSignet *org,
                                      const struct DimeSignet *previous,
                                      const struct DimeRecord *record,
                                      DimeSignetState *out_state,
+                                     bool *out_anchored,
                                      struct DimeBuffer *out_problem);
 
 /**

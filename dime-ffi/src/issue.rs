@@ -159,7 +159,7 @@ mod tests {
     fn state(signet: *const DimeSignet, org: *const DimeSignet, previous: *const DimeSignet) -> DimeSignetState {
         let mut state = 99;
         // SAFETY: live handles and locals.
-        let status = unsafe { dime_signet_validate(signet, org, previous, null(), &mut state, null_mut()) };
+        let status = unsafe { dime_signet_validate(signet, org, previous, null(), &mut state, null_mut(), null_mut()) };
         assert_eq!(status, DimeStatus::DIME_OK);
         state
     }

@@ -181,7 +181,7 @@ mod tests {
             // SAFETY: live handles and locals.
             unsafe {
                 assert_eq!(
-                    dime_signet_validate(org_h, null(), null(), record_h, &mut state, null_mut()),
+                    dime_signet_validate(org_h, null(), null(), record_h, &mut state, null_mut(), null_mut()),
                     DimeStatus::DIME_OK
                 );
                 dime_record_free(record_h);

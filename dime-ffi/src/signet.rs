@@ -284,6 +284,11 @@ pub unsafe extern "C" fn dime_signet_fingerprint(
 /// record, whose POKs then anchor the org signet (without it an org signet is checked against
 /// its own key only). Each may be NULL.
 ///
+/// When `out_anchored` is not NULL it receives whether the organization's key was checked
+/// against `record`'s POKs (the org signet itself, or a user signet's organization): without
+/// that, `DIME_STATE_ID` says the signatures hold, not who holds the signet (`dime_signet_bind`
+/// does that).
+///
 /// The call succeeds whatever the state: a signet that does not validate is an answer, not a
 /// failure. When `out_problem` is not NULL it receives the reason the state is not higher
 /// (UTF-8), or an empty buffer when nothing failed.
@@ -292,7 +297,8 @@ pub unsafe extern "C" fn dime_signet_fingerprint(
 ///
 /// # Safety
 /// `signet` must be NULL or a live handle; `org`, `previous` and `record` NULL or live handles;
-/// `out_state` NULL or writable; `out_problem` NULL or point to a writable `DimeBuffer`.
+/// `out_state` NULL or writable; `out_anchored` NULL or writable; `out_problem` NULL or point to
+/// a writable `DimeBuffer`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn dime_signet_validate(
     signet: *const DimeSignet,
@@ -300,11 +306,17 @@ pub unsafe extern "C" fn dime_signet_validate(
     previous: *const DimeSignet,
     record: *const DimeRecord,
     out_state: *mut DimeSignetState,
+    out_anchored: *mut bool,
     out_problem: *mut DimeBuffer,
 ) -> DimeStatus {
     call(|| {
         // SAFETY: the caller's contract above.
         let out_state = unsafe { boundary::out(out_state, "out_state", DIME_STATE_MALFORMED)? };
+        let out_anchored = match out_anchored.is_null() {
+            true => None,
+            // SAFETY: the caller's contract above; not NULL.
+            false => Some(unsafe { boundary::out(out_anchored, "out_anchored", false)? }),
+        };
         let out_problem = match out_problem.is_null() {
             true => None,
             // SAFETY: the caller's contract above; not NULL.
@@ -325,6 +337,9 @@ pub unsafe extern "C" fn dime_signet_validate(
         };
         let validation = signet.signet.validate(&context);
         *out_state = state_to_c(validation.state);
+        if let Some(slot) = out_anchored {
+            *slot = validation.anchored;
+        }
         if let (Some(slot), Some(problem)) = (out_problem, validation.problem) {
             *slot = DimeBuffer::from_vec(problem.to_string().into_bytes());
         }
@@ -377,7 +392,7 @@ pub(crate) mod tests {
     fn validate(signet: *const DimeSignet, org: *const DimeSignet) -> (DimeStatus, DimeSignetState, Vec<u8>) {
         let (mut state, mut problem) = (99, DimeBuffer::EMPTY);
         // SAFETY: live handles (or NULL) and locals.
-        let status = unsafe { dime_signet_validate(signet, org, null(), null(), &mut state, &mut problem) };
+        let status = unsafe { dime_signet_validate(signet, org, null(), null(), &mut state, null_mut(), &mut problem) };
         let text = contents(&problem);
         // SAFETY: a buffer from the library.
         unsafe { dime_buffer_free(&mut problem) };
@@ -546,17 +561,17 @@ pub(crate) mod tests {
         // SAFETY: live handles and NULL.
         unsafe {
             assert_eq!(
-                dime_signet_validate(org_h, null(), null(), null(), &mut state, null_mut()),
+                dime_signet_validate(org_h, null(), null(), null(), &mut state, null_mut(), null_mut()),
                 DimeStatus::DIME_OK
             );
             assert_eq!(state, DIME_STATE_ID);
             assert_eq!(
-                dime_signet_validate(null(), null(), null(), null(), &mut state, null_mut()),
+                dime_signet_validate(null(), null(), null(), null(), &mut state, null_mut(), null_mut()),
                 DimeStatus::DIME_ERR_NULL
             );
             assert_eq!(state, DIME_STATE_MALFORMED);
             assert_eq!(
-                dime_signet_validate(org_h, null(), null(), null(), null_mut(), null_mut()),
+                dime_signet_validate(org_h, null(), null(), null(), null_mut(), null_mut(), null_mut()),
                 DimeStatus::DIME_ERR_NULL
             );
             assert_eq!(last_error(), "argument `out_state` is NULL");

@@ -77,7 +77,9 @@ pub enum TlsSetupError {
         path: PathBuf,
     },
     /// The platform's certificate store could not be loaded or was empty.
-    #[error("the platform's trust roots could not be loaded: {0} (install the system CA bundle or use webpki or a PEM roots file)")]
+    #[error(
+        "the platform's trust roots could not be loaded: {0} (install the system CA bundle or use webpki or a PEM roots file)"
+    )]
     Platform(String),
     /// rustls refused the configuration, most often a key that does not match the leaf
     /// certificate or a key type it does not support.
@@ -103,7 +105,10 @@ impl ServerIdentity {
     ///
     /// Errors: [`TlsSetupError::Rejected`] when rustls refuses the pair (an empty chain, a key
     /// that does not match the leaf, an unsupported key type).
-    pub fn new(chain: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>) -> Result<ServerIdentity, TlsSetupError> {
+    pub fn new(
+        chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+    ) -> Result<ServerIdentity, TlsSetupError> {
         let identity = ServerIdentity { chain, key };
         identity.server_config()?;
         Ok(identity)
@@ -127,7 +132,12 @@ impl ServerIdentity {
         ServerIdentity::parse(chain, memory, key, memory)
     }
 
-    fn parse(chain_pem: &[u8], chain_path: &Path, key_pem: &[u8], key_path: &Path) -> Result<ServerIdentity, TlsSetupError> {
+    fn parse(
+        chain_pem: &[u8],
+        chain_path: &Path,
+        key_pem: &[u8],
+        key_path: &Path,
+    ) -> Result<ServerIdentity, TlsSetupError> {
         let chain = CertificateDer::pem_slice_iter(chain_pem)
             .collect::<Result<Vec<_>, _>>()
             .map_err(|source| TlsSetupError::Pem { what: "certificate chain", path: chain_path.into(), source })?;
@@ -192,7 +202,11 @@ impl Roots {
                 let (_, _) = roots.add_parsable_certificates(loaded.certs);
                 if roots.is_empty() {
                     let why = loaded.errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
-                    return Err(TlsSetupError::Platform(if why.is_empty() { "no certificates found".into() } else { why }));
+                    return Err(TlsSetupError::Platform(if why.is_empty() {
+                        "no certificates found".into()
+                    } else {
+                        why
+                    }));
                 }
                 Ok(roots)
             }
@@ -256,7 +270,8 @@ mod tests {
 
     #[test]
     fn a_missing_file_names_the_setting() {
-        let error = ServerIdentity::from_pem_files("/nonexistent/fullchain.pem", "/nonexistent/privkey.pem").unwrap_err();
+        let error =
+            ServerIdentity::from_pem_files("/nonexistent/fullchain.pem", "/nonexistent/privkey.pem").unwrap_err();
         assert!(matches!(&error, TlsSetupError::Read { what: "certificate chain", .. }), "{error:?}");
         assert!(error.to_string().contains("check the certificate chain path setting"), "{error}");
     }

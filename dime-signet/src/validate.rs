@@ -76,21 +76,31 @@ pub struct Context<'a> {
 
 /// The outcome of validation: the state reached and, below `ssr`, or when the state is lower
 /// than the structure promised, the reason.
+///
+/// The state is about signatures. Whether the organization behind the signet is the one its
+/// domain publishes is [`Validation::anchored`]; only a [`BoundSignet`](crate::BoundSignet)
+/// stands for an address.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Validation {
     /// The state.
     pub state: SignetState,
+    /// Whether the organization's key was checked against [`Context::poks`] (a management
+    /// record's POKs or keys the caller trusts): the org signet itself, or a user signet's
+    /// organization. `false` means the signatures are only consistent with each other: `Id`
+    /// then says nothing about who holds the signet.
+    pub anchored: bool,
     /// Why the state is not higher, when something failed.
     pub problem: Option<SignetError>,
 }
 
 impl Validation {
-    fn ok(state: SignetState) -> Validation {
-        Validation { state, problem: None }
+    fn ok(state: SignetState, anchored: bool) -> Validation {
+        Validation { state, anchored, problem: None }
     }
 
     fn fail(state: SignetState, problem: SignetError) -> Validation {
-        Validation { state, problem: Some(problem) }
+        Validation { state, anchored: false, problem: Some(problem) }
     }
 }
 
@@ -221,6 +231,8 @@ impl Signet {
                 }
             }
         }
-        Validation::ok(state)
+        // Requests are signed by their holder alone: nothing anchors them.
+        let anchored = context.poks.is_some() && self.kind() != SignetKind::Request;
+        Validation::ok(state, anchored)
     }
 }

@@ -235,3 +235,31 @@ fn a_rotated_signet_binds_with_or_without_its_history() {
         })
     );
 }
+
+#[test]
+fn validation_says_whether_the_organization_was_anchored() {
+    use dime_signet::Context;
+    let org = org();
+    let (key, alice) = user(&org);
+    let anchored = Context { poks: Some(&org.poks), ..Context::default() };
+
+    // Without POKs the signatures hold, up to `id`, but nothing says whose they are.
+    let alone = org.signet.validate(&Context::default());
+    assert_eq!((alone.state, alone.anchored), (SignetState::Id, false));
+    let with_org = alice.validate(&Context { org: Some(&org.signet), ..Context::default() });
+    assert_eq!((with_org.state, with_org.anchored), (SignetState::Id, false));
+
+    // With the record's POKs both are anchored: a user signet through its organization.
+    let org_anchored = org.signet.validate(&anchored);
+    assert_eq!((org_anchored.state, org_anchored.anchored), (SignetState::Id, true));
+    let user_anchored = alice.validate(&Context { org: Some(&org.signet), ..anchored });
+    assert_eq!((user_anchored.state, user_anchored.anchored), (SignetState::Id, true));
+
+    // A request is its holder's word alone, POKs or not; a failure is never anchored.
+    let request = dime_signet::issue::new_request(&key, &encryption(4), None).unwrap();
+    let checked = request.validate(&anchored);
+    assert_eq!((checked.state, checked.anchored), (SignetState::Ssr, false));
+    let other = Context { poks: Some(&[]), ..Context::default() };
+    let refused = org.signet.validate(&other);
+    assert_eq!((refused.state, refused.anchored), (SignetState::Invalid, false));
+}

@@ -7,6 +7,7 @@
  * Built and run by dime-ffi/tests/c_program.rs; prints one line per step and exits 0 only if
  * every check held.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,8 +50,10 @@ static DimeSignet *org_signet(const DimeKeys *keys, const char *domain) {
     DimeSignet *signet = NULL;
     CHECK(dime_org_signet_new(keys, (const uint8_t *)domain, strlen(domain), &signet));
     DimeSignetState state = 0;
-    CHECK(dime_signet_validate(signet, NULL, NULL, NULL, &state, NULL));
-    ASSERT(state == DIME_STATE_ID);
+    bool anchored = true;
+    CHECK(dime_signet_validate(signet, NULL, NULL, NULL, &state, &anchored, NULL));
+    /* Its signatures hold, but without a record nothing says whose organization this is. */
+    ASSERT(state == DIME_STATE_ID && !anchored);
     return signet;
 }
 
@@ -59,16 +62,16 @@ static DimeSignet *user_signet(const DimeKeys *keys, const DimeSignet *org, cons
     DimeSignet *request = NULL, *signet = NULL;
     DimeSignetState state = 0;
     CHECK(dime_request_new(keys, NULL, &request));
-    CHECK(dime_signet_validate(request, NULL, NULL, NULL, &state, NULL));
+    CHECK(dime_signet_validate(request, NULL, NULL, NULL, &state, NULL, NULL));
     ASSERT(state == DIME_STATE_SSR);
     CHECK(dime_user_signet_issue(request, NULL, org, org_keys, (const uint8_t *)address, strlen(address),
                                  &signet));
     dime_signet_free(request);
-    CHECK(dime_signet_validate(signet, org, NULL, NULL, &state, NULL));
+    CHECK(dime_signet_validate(signet, org, NULL, NULL, &state, NULL, NULL));
     ASSERT(state == DIME_STATE_ID);
     /* Without its organization's signet a user signet cannot be trusted. */
     DimeBuffer problem = {NULL, 0};
-    CHECK(dime_signet_validate(signet, NULL, NULL, NULL, &state, &problem));
+    CHECK(dime_signet_validate(signet, NULL, NULL, NULL, &state, NULL, &problem));
     ASSERT(state == DIME_STATE_INVALID && problem.len > 0);
     dime_buffer_free(&problem);
     return signet;
@@ -149,9 +152,10 @@ int main(void) {
     CHECK(dime_record_parse(record_text.ptr, record_text.len, &parsed));
     CHECK(dime_record_pok_count(parsed, &poks));
     ASSERT(poks == 1);
-    CHECK(dime_signet_validate(origin, NULL, NULL, parsed, &state, NULL));
-    ASSERT(state == DIME_STATE_ID);
-    CHECK(dime_signet_validate(destination, NULL, NULL, parsed, &state, NULL));
+    bool anchored = false;
+    CHECK(dime_signet_validate(origin, NULL, NULL, parsed, &state, &anchored, NULL));
+    ASSERT(state == DIME_STATE_ID && anchored);
+    CHECK(dime_signet_validate(destination, NULL, NULL, parsed, &state, NULL, NULL));
     ASSERT(state == DIME_STATE_INVALID);
     printf("record: %.*s\n", (int)record_text.len, (const char *)record_text.ptr);
     dime_buffer_free(&record_text);

@@ -96,7 +96,7 @@ def load(path):
         "dime_org_signet_new": ([handle, c_char_p, c_size_t, out], c_int),
         "dime_request_new": ([handle, handle, out], c_int),
         "dime_user_signet_issue": ([handle, handle, handle, handle, c_char_p, c_size_t, out], c_int),
-        "dime_signet_validate": ([handle, handle, handle, handle, POINTER(c_uint32), POINTER(DimeBuffer)], c_int),
+        "dime_signet_validate": ([handle, handle, handle, handle, POINTER(c_uint32), POINTER(c_bool), POINTER(DimeBuffer)], c_int),
         "dime_signet_fingerprint": ([handle, c_uint32, POINTER(DimeFingerprint)], c_int),
         "dime_signet_free": ([handle], None),
         "dime_record_new": ([handle, out], c_int),
@@ -180,7 +180,7 @@ def main():
     def state(signet, org_signet=None, record=None):
         value = c_uint32(99)
         problem = DimeBuffer()
-        d.check(lib.dime_signet_validate(signet, org_signet, None, record, byref(value), byref(problem)), "validate")
+        d.check(lib.dime_signet_validate(signet, org_signet, None, record, byref(value), None, byref(problem)), "validate")
         return value.value, d.take(problem)
 
     origin = org(origin_keys, "example.org")
