@@ -66,7 +66,8 @@ impl RandomSource for OsRandom {
 }
 
 /// A deterministic generator for tests and vectors: block `i` is `SHA-512(seed ‖ u64 i)`.
-/// Never use it for real messages.
+/// Never use it for real messages (feature `test-vectors`).
+#[cfg(feature = "test-vectors")]
 #[derive(Clone)]
 pub struct SeededRandom {
     seed: Zeroizing<[u8; 32]>,
@@ -75,6 +76,7 @@ pub struct SeededRandom {
     used: usize,
 }
 
+#[cfg(feature = "test-vectors")]
 impl SeededRandom {
     /// A generator for `seed`.
     pub fn new(seed: [u8; 32]) -> SeededRandom {
@@ -82,12 +84,14 @@ impl SeededRandom {
     }
 }
 
+#[cfg(feature = "test-vectors")]
 impl core::fmt::Debug for SeededRandom {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("SeededRandom")
     }
 }
 
+#[cfg(feature = "test-vectors")]
 impl RandomSource for SeededRandom {
     fn fill(&mut self, out: &mut [u8]) -> Result<()> {
         for byte in out {

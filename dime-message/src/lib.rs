@@ -93,7 +93,9 @@ pub mod wire;
 
 pub use actor::Actor;
 pub use compose::{Addressing, ComposeOptions, Content, SealedContent, compose, compose_many};
-pub use crypto::{OsRandom, RandomSource, SeededRandom};
+#[cfg(feature = "test-vectors")]
+pub use crypto::SeededRandom;
+pub use crypto::{OsRandom, RandomSource};
 pub use error::{MessageError, Result};
 pub use inspect::{ChunkSummary, inspect};
 pub use open::{DestinationView, Envelope, Opened, OriginView};
