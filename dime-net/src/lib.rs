@@ -45,6 +45,7 @@ pub mod dial;
 mod error;
 mod listener;
 pub mod tls;
+mod trace;
 
 pub use accept::Accept;
 pub use caps::{Refusal, Source};

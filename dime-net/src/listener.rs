@@ -15,6 +15,7 @@ use tokio::task::JoinSet;
 use crate::accept::{Accept, is_transient};
 use crate::caps::{Caps, Refusal, Source};
 use crate::config::EdgeConfig;
+use crate::trace;
 
 /// What a listener counted since it was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -142,6 +143,7 @@ impl Listener {
                     match shared.caps.admit(Source::from(peer.ip()), config.max_connections, config.max_per_source) {
                         Ok(permit) => {
                             shared.accepted.fetch_add(1, Ordering::Relaxed);
+                            trace::accepted(peer);
                             let session = serve(tcp, peer);
                             sessions.spawn(async move {
                                 session.await;
@@ -150,6 +152,7 @@ impl Listener {
                         }
                         Err(refusal) => {
                             shared.refused.fetch_add(1, Ordering::Relaxed);
+                            trace::refused(peer, refusal);
                             if refusals.len() < config.max_refusing {
                                 let answer = tokio::time::timeout(config.handshake_timeout, refuse(tcp, refusal));
                                 refusals.spawn(async move {
@@ -161,14 +164,19 @@ impl Listener {
                 }
                 Err(error) if is_transient(&error) => {
                     shared.transient_errors.fetch_add(1, Ordering::Relaxed);
+                    trace::transient(&error, config.accept_backoff);
                     tokio::select! {
                         () = tokio::time::sleep(config.accept_backoff) => {}
                         _ = signal.changed() => {}
                     }
                 }
-                Err(error) => return Err(error),
+                Err(error) => {
+                    trace::failed(&error);
+                    return Err(error);
+                }
             }
         };
+        trace::shutting_down(grace, sessions.len());
         drop(accept);
         refusals.abort_all();
         let deadline = tokio::time::sleep(grace);
