@@ -197,7 +197,7 @@ def test_stock_imaplib_append_alters_a_binary_object(server, world):
     imap = imaplib_login(server)
     assert imap.append("INBOX", None, None, data)[0] == "OK"
     imap.select("INBOX")
-    stored = imap.fetch(str(SEEDED + 1), "(BODY.PEEK[])")[1][0][1]
+    stored = objects([imap.fetch(str(SEEDED + 1), "(BODY.PEEK[])")[1][0][1]])[0]
     assert stored != data and stored == imaplib.MapCRLF.sub(b"\r\n", data)
     assert world.open_as_recipient(stored).returncode != 0
     imap.logout()
