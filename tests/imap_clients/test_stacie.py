@@ -2,6 +2,7 @@
 (dime-core/tests/stacie_vectors.rs and the conformance files under vectors/)."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,33 @@ def test_authobject_steps():
         fresh = stacie.Stacie("u", "p" * 22)
         fresh(b"")
         fresh(challenge + b"!")
+
+
+def test_dmap_transcript_logins():
+    """The authobject answers the recorded STACIE challenges of vectors/dmap-transcripts.json
+    with exactly the client's recorded line: the accepted login with the password, the refused
+    one with the wrong password."""
+    import base64
+
+    file = load("vectors/dmap-transcripts.json")
+    account = file["account"]
+    seen = {}
+    for transcript in file["transcripts"]:
+        lines = [line for line in transcript["lines"] if "text" in line]
+        for i, line in enumerate(lines):
+            sasl_ir = re.fullmatch(r"(\S+) AUTHENTICATE STACIE (\S+)", line["text"])
+            if line["from"] != "client" or not sasl_ir:
+                continue
+            tag, user = sasl_ir.group(1), base64.b64decode(sasl_ir.group(2))
+            assert user == account["username"].encode()
+            challenge = lines[i + 1]["text"]
+            answer, outcome = lines[i + 2]["text"], lines[i + 3]["text"]
+            assert challenge.startswith("+ ") and outcome.startswith(tag + " ")
+            accepted = outcome.startswith(tag + " OK ")
+            password = account["password"] if accepted else account["wrong_password"]
+            mech = stacie.Stacie(account["username"], password)
+            assert mech(b"") == user
+            assert base64.b64encode(mech(base64.b64decode(challenge[2:]))).decode() == answer
+            assert mech.keys.rounds == account["rounds"]
+            seen[accepted] = True
+    assert seen == {True: True, False: True}
