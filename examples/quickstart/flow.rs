@@ -433,7 +433,7 @@ async fn steps(say: Narrator) -> Result<Report, FlowError> {
         let p = &org.published;
         say(&format!(
             "[{}] generated its POK and org signet {}, had the CA certify dx.{} and pinned that certificate with \
-             tls=, serves DMTP on {} and DMAP on {}; publishes {} TXT \"{}\"",
+             tls=, serves DMTP on {} and DMAP on {} (mailboxes in a crash-safe redb file); publishes {} TXT \"{}\"",
             p.domain,
             short(&p.signet, FingerprintKind::Full),
             p.domain,

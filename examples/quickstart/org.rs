@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use dime::core::Fingerprint;
 use dime::core::stacie::{Credentials, Password, Username};
@@ -12,7 +12,7 @@ use dime::dmap::codec::{DateTime, Flag, Mailbox};
 use dime::dmap::driver as dmap_driver;
 use dime::dmap::sasl::DecoySecret;
 use dime::dmap::server::{ServerConfig as DmapConfig, ServerSession};
-use dime::dmap::store::{Issuer, KeyfileRecord, MailboxView, MemoryStore, SignetAnswer, Store};
+use dime::dmap::store::{Issuer, KeyfileRecord, MailboxView, SignetAnswer, Store};
 use dime::dmtp::DmtpError;
 use dime::dmtp::client::Delivery;
 use dime::dmtp::dns::Resolver;
@@ -28,9 +28,11 @@ use dime::dmtp::wire::{Address, Name};
 use dime::message::{Actor, Envelope, Limits};
 use dime::signet::record::HostName;
 use dime::signet::{FingerprintKind, KeyFile, KeyOwner, ManagementRecord, RecordPolicy, Signet, issue};
+use dime_store::RedbStore;
 use hickory_server::proto::rr::Record;
 use rustls::RootCertStore;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tempfile::TempDir;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
@@ -101,14 +103,18 @@ impl Identity {
             RecordPolicy::default(),
             CachePolicy::default(),
         );
-        let mut store = MemoryStore::new();
-        store.publish_signet(domain.as_str(), signet.clone());
+        // The users' mailboxes live in a persistent, crash-safe redb file, as on a real server;
+        // here in a temporary folder that goes away with the organisation.
+        let folder = tempfile::Builder::new().prefix(&format!("dime-quickstart-{domain}-")).tempdir()?;
+        let mut store = RedbStore::open(folder.path().join("dmap.redb")).map_err(DmapError::from)?;
+        store.publish_signet(domain.as_str(), &signet).map_err(DmapError::from)?;
         store.set_issuer(Issuer { org: signet.clone(), key: keys.signing.clone(), domain: domain.to_string() });
         let shared = Arc::new(Shared {
             domain: domain.clone(),
             keys,
             signet: signet.clone(),
-            store: Arc::new(Mutex::new(store)),
+            store,
+            _folder: folder,
             resolver,
             resolved: Mutex::new(HashSet::new()),
             say,
@@ -170,7 +176,10 @@ pub(super) struct Shared {
     pub(super) domain: HostName,
     keys: KeyFile,
     signet: Signet,
-    store: Arc<Mutex<MemoryStore>>,
+    /// The DMAP store; its clones share one database.
+    store: RedbStore,
+    /// Where the store's file is; removed when the organisation's servers are gone.
+    _folder: TempDir,
     resolver: Resolver,
     /// The names the resolver has fetched (and so caches), to narrate how each lookup went.
     resolved: Mutex<HashSet<Name>>,
@@ -178,8 +187,9 @@ pub(super) struct Shared {
 }
 
 impl Shared {
-    pub(super) fn store(&self) -> Result<MutexGuard<'_, MemoryStore>, DmapError> {
-        self.store.lock().map_err(|_| DmapError::StoreUnavailable("store lock poisoned".into()))
+    /// A handle on the DMAP store (a clone: no lock is held between calls).
+    pub(super) fn store(&self) -> Result<RedbStore, DmapError> {
+        Ok(self.store.clone())
     }
 
     fn say(&self, line: &str) {
@@ -259,12 +269,12 @@ impl Organisation {
     pub(super) fn add_account(&self, address: &str, password: &str) -> Result<(), FlowError> {
         let (credentials, _) =
             Credentials::create(&Username::new(address.as_bytes())?, &Password::new(password.as_bytes())?, 0)?;
-        self.shared.store()?.add_account(address, credentials);
+        self.shared.store()?.add_account(address, &credentials).map_err(DmapError::from)?;
         Ok(())
     }
 }
 
-/// The DMAP store of an organisation: its [`MemoryStore`], with SUBMIT feeding the relay queue
+/// The DMAP store of an organisation: its [`RedbStore`], with SUBMIT feeding the relay queue
 /// and SIGNET resolving other domains' signets over DNS and DMTP.
 #[derive(Clone)]
 struct OrgStore {
@@ -317,7 +327,7 @@ impl Store for OrgStore {
     fn issue_signet(&mut self, user: &str, request: &Signet) -> dime::dmap::Result<(String, Signet)> {
         self.shared.store()?.issue_signet(user, request)
     }
-    /// Our own signets from the memory store; every other domain's is resolved by the DMAP
+    /// Our own signets from the store; every other domain's is resolved by the DMAP
     /// driver through [`Shared::lookup`].
     fn signet(&mut self, address: &str) -> dime::dmap::Result<SignetAnswer> {
         match address.parse::<Name>() {
@@ -502,7 +512,7 @@ impl ServerApp for Dx {
         Some(signet.as_bytes().to_vec())
     }
 
-    /// The memory store keeps only each user's current signet, so there is no history to give.
+    /// The store keeps only each user's current signet, so there is no history to give.
     async fn history(&self, _: &Address, _: &Fingerprint, _: Option<&Fingerprint>) -> Vec<Vec<u8>> {
         Vec::new()
     }
