@@ -185,11 +185,12 @@ impl Command {
         Ok(Command { tag, body })
     }
 
-    /// Reads only the tag at the start of `bytes` (to answer a command that cannot be parsed).
+    /// Reads only the tag at the start of `bytes` (to answer a command that cannot be parsed):
+    /// a tag followed by a space, or a tag alone on its line (a tagged line with no command).
     pub fn parse_tag(bytes: &[u8]) -> Option<Tag> {
         let mut c = Cursor::new(bytes);
         let tag = Tag::parse(&mut c).ok()?;
-        (c.peek() == Some(b' ')).then_some(tag)
+        matches!(c.peek(), Some(b' ' | b'\r')).then_some(tag)
     }
 
     /// Writes the command. Literals up to `non_sync_max` bytes are written as `{n+}` (pass 0
@@ -337,12 +338,15 @@ fn parse_body(c: &mut Cursor<'_>, limits: &ParseLimits) -> Result<CommandBody> {
         b"STORE" => store(c, limits, false)?,
         b"UID" => {
             c.sp()?;
-            if c.keyword("FETCH") {
-                fetch(c, limits, true)?
-            } else if c.keyword("STORE") {
-                store(c, limits, true)?
-            } else {
-                return Err(c.error("FETCH or STORE after UID"));
+            let sub = c.atom()?.to_ascii_uppercase();
+            match sub.as_slice() {
+                b"FETCH" => fetch(c, limits, true)?,
+                b"STORE" => store(c, limits, true)?,
+                // A UID form DMAP does not know is an unknown command like any other.
+                _ => {
+                    let sub = String::from_utf8_lossy(&sub);
+                    return Err(DmapError::UnknownCommand(format!("UID {sub}")));
+                }
             }
         }
         b"APPEND" => {

@@ -235,6 +235,7 @@ pub(crate) mod text {
     pub const BYE_NON_SYNC: &str = "Non-synchronizing literal over the limit";
     pub const NO_TAG: &str = "Missing or invalid tag";
     pub const UNKNOWN: &str = "Unknown command";
+    pub const MISSING_COMMAND: &str = "Missing command";
     pub const AUTH_FAILED: &str = "Authentication failed";
     pub const LOGIN_DISABLED: &str = "LOGIN is disabled, use AUTHENTICATE STACIE";
     pub const MECHANISM: &str = "Unsupported mechanism, use STACIE";
@@ -605,6 +606,9 @@ impl<S: Store> ServerSession<S> {
                 let tag = Command::parse_tag(bytes);
                 let text = match (&tag, &error) {
                     (None, _) => text::NO_TAG.to_string(),
+                    (Some(tag), _) if bytes.get(tag.as_str().len()..) == Some(b"\r\n") => {
+                        text::MISSING_COMMAND.to_string()
+                    }
                     (Some(_), DmapError::UnknownCommand(_)) => text::UNKNOWN.to_string(),
                     (Some(_), error) => format!("Invalid arguments: {error}"),
                 };
