@@ -125,7 +125,7 @@ fn append_and_idle_report_new_mail() {
     h.select_inbox();
     assert_eq!(
         h.send(b"A APPEND INBOX (\\Flagged) \"01-Feb-2024 10:00:00 +0000\" {3+}\r\nnew\r\n"),
-        "* 4 EXISTS\r\nA OK APPEND completed\r\n"
+        "* 4 EXISTS\r\nA OK [APPENDUID 1 4] APPEND completed\r\n"
     );
     assert_eq!(h.send(b"A APPEND Nowhere {1+}\r\nx\r\n"), "A NO [TRYCREATE] No such mailbox\r\n");
     assert_eq!(

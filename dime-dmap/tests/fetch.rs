@@ -66,6 +66,33 @@ impl Store for Counting {
     fn keyfile(&mut self, user: &str) -> Result<Option<KeyfileRecord>> {
         self.inner.keyfile(user)
     }
+    fn uid_validity(&mut self, user: &str, mailbox: &Mailbox) -> Result<u32> {
+        self.inner.uid_validity(user, mailbox)
+    }
+    fn create_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> Result<()> {
+        self.inner.create_mailbox(user, mailbox)
+    }
+    fn delete_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> Result<()> {
+        self.inner.delete_mailbox(user, mailbox)
+    }
+    fn rename_mailbox(&mut self, user: &str, from: &Mailbox, to: &Mailbox) -> Result<()> {
+        self.inner.rename_mailbox(user, from, to)
+    }
+    fn set_subscribed(&mut self, user: &str, mailbox: &Mailbox, subscribed: bool) -> Result<()> {
+        self.inner.set_subscribed(user, mailbox, subscribed)
+    }
+    fn subscriptions(&mut self, user: &str) -> Result<Vec<Mailbox>> {
+        self.inner.subscriptions(user)
+    }
+    fn copy(&mut self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> Result<Vec<(u32, u32)>> {
+        self.inner.copy(user, from, uids, to)
+    }
+    fn move_messages(&mut self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> Result<Vec<(u32, u32)>> {
+        self.inner.move_messages(user, from, uids, to)
+    }
+    fn expunge_uids(&mut self, user: &str, mailbox: &Mailbox, uids: &[u32]) -> Result<Vec<u32>> {
+        self.inner.expunge_uids(user, mailbox, uids)
+    }
 }
 
 const MIB: usize = 1024 * 1024;

@@ -31,3 +31,156 @@ fn an_empty_partial_fetch_is_a_synchronizing_empty_literal() {
         "* 1 FETCH (BODY[]<400> {0}\r\n)\r\nA OK FETCH completed\r\n"
     );
 }
+
+#[test]
+fn create_delete_rename_and_list() {
+    let mut h = Harness::new();
+    h.login();
+    assert_eq!(h.send(b"A CREATE Work/Projects/\r\n"), "A OK CREATE completed\r\n");
+    assert_eq!(
+        h.send(b"B LIST \"\" *\r\n"),
+        "* LIST (\\HasNoChildren) \"/\" Archive\r\n* LIST (\\HasNoChildren) \"/\" INBOX\r\n\
+         * LIST (\\HasChildren) \"/\" Work\r\n* LIST (\\HasNoChildren) \"/\" Work/Projects\r\nB OK LIST completed\r\n"
+    );
+    assert_eq!(h.send(b"C CREATE Work\r\n"), "C NO [ALREADYEXISTS] Mailbox already exists\r\n");
+    assert_eq!(h.send(b"C CREATE inbox\r\n"), "C NO [ALREADYEXISTS] Mailbox already exists\r\n");
+    assert_eq!(h.send(b"C CREATE \"a//b\"\r\n"), "C NO [CANNOT] Invalid mailbox name\r\n");
+    assert_eq!(h.send(b"C CREATE \"a*\"\r\n"), "C NO [CANNOT] Invalid mailbox name\r\n");
+    assert_eq!(h.send(b"D RENAME Work Play\r\n"), "D OK RENAME completed\r\n");
+    assert_eq!(
+        h.send(b"E LIST \"\" Play*\r\n"),
+        "* LIST (\\HasChildren) \"/\" Play\r\n* LIST (\\HasNoChildren) \"/\" Play/Projects\r\nE OK LIST completed\r\n"
+    );
+    assert_eq!(h.send(b"F RENAME Work X\r\n"), "F NO [NONEXISTENT] No such mailbox\r\n");
+    assert_eq!(h.send(b"F RENAME Play Archive\r\n"), "F NO [ALREADYEXISTS] Mailbox already exists\r\n");
+    assert_eq!(h.send(b"F RENAME Play INBOX\r\n"), "F NO [ALREADYEXISTS] Mailbox already exists\r\n");
+    assert_eq!(h.send(b"G DELETE Play/Projects\r\n"), "G OK DELETE completed\r\n");
+    assert_eq!(h.send(b"G DELETE Play/Projects\r\n"), "G NO [NONEXISTENT] No such mailbox\r\n");
+    assert_eq!(h.send(b"G DELETE INBOX\r\n"), "G NO [CANNOT] INBOX cannot be deleted\r\n");
+    // RENAME INBOX moves its messages into the new mailbox and leaves INBOX empty.
+    assert_eq!(h.send(b"H RENAME INBOX Old/In\r\n"), "H OK RENAME completed\r\n");
+    assert_eq!(
+        h.send(b"I STATUS Old/In (MESSAGES)\r\n"),
+        "* STATUS Old/In (MESSAGES 3)\r\nI OK STATUS completed\r\n"
+    );
+    assert_eq!(h.send(b"I STATUS INBOX (MESSAGES)\r\n"), "* STATUS INBOX (MESSAGES 0)\r\nI OK STATUS completed\r\n");
+}
+
+#[test]
+fn the_mailbox_cap_holds() {
+    let mut cfg = common::config();
+    cfg.limits.max_mailboxes = 3;
+    let mut h = Harness::with(cfg, common::store());
+    h.login();
+    assert_eq!(h.send(b"A CREATE One\r\n"), "A OK CREATE completed\r\n");
+    assert_eq!(h.send(b"A CREATE Two\r\n"), "A NO [LIMIT] An account may have at most 3 mailboxes\r\n");
+    assert_eq!(h.send(b"A CREATE x/y\r\n"), "A NO [LIMIT] An account may have at most 3 mailboxes\r\n");
+}
+
+#[test]
+fn subscriptions_and_lsub() {
+    let mut h = Harness::new();
+    h.login();
+    assert_eq!(h.send(b"A SUBSCRIBE Archive\r\n"), "A OK SUBSCRIBE completed\r\n");
+    assert_eq!(h.send(b"A SUBSCRIBE INBOX\r\n"), "A OK SUBSCRIBE completed\r\n");
+    assert_eq!(h.send(b"A SUBSCRIBE Nope\r\n"), "A NO [NONEXISTENT] No such mailbox\r\n");
+    assert_eq!(
+        h.send(b"B LSUB \"\" *\r\n"),
+        "* LSUB () \"/\" Archive\r\n* LSUB () \"/\" INBOX\r\nB OK LSUB completed\r\n"
+    );
+    assert_eq!(h.send(b"C DELETE Archive\r\n"), "C OK DELETE completed\r\n");
+    assert_eq!(h.send(b"D LSUB \"\" A%\r\n"), "* LSUB (\\Noselect) \"/\" Archive\r\nD OK LSUB completed\r\n");
+    assert_eq!(h.send(b"E UNSUBSCRIBE Archive\r\n"), "E OK UNSUBSCRIBE completed\r\n");
+    assert_eq!(h.send(b"F LSUB \"\" *\r\n"), "* LSUB () \"/\" INBOX\r\nF OK LSUB completed\r\n");
+}
+
+#[test]
+fn check_is_a_checkpoint_in_the_selected_state() {
+    let mut h = Harness::new();
+    h.login();
+    assert_eq!(h.send(b"A CHECK\r\n"), "A BAD CHECK is not allowed in the authenticated state\r\n");
+    assert_eq!(h.send(b"S SELECT INBOX\r\n").lines().last(), Some("S OK [READ-WRITE] SELECT completed"));
+    assert_eq!(h.send(b"A CHECK\r\n"), "A OK CHECK completed\r\n");
+}
+
+#[test]
+fn search_every_key_kind() {
+    let mut h = Harness::new();
+    h.select_inbox();
+    // Messages 1..3 (UIDs 1..3), dated 14-Nov-2023 23:13, 23:14, 23:15 at +0100, 306 octets; 2 is seen.
+    let search = |h: &mut Harness, keys: &str| h.send(format!("A SEARCH {keys}\r\n").as_bytes());
+    assert_eq!(search(&mut h, "ALL"), "* SEARCH 1 2 3\r\nA OK SEARCH completed\r\n");
+    assert_eq!(search(&mut h, "UNSEEN"), "* SEARCH 1 3\r\nA OK SEARCH completed\r\n");
+    assert_eq!(search(&mut h, "SEEN"), "* SEARCH 2\r\nA OK SEARCH completed\r\n");
+    assert_eq!(search(&mut h, "NOT SEEN 2:3"), "* SEARCH 3\r\nA OK SEARCH completed\r\n");
+    assert_eq!(search(&mut h, "OR 1 UID 3"), "* SEARCH 1 3\r\nA OK SEARCH completed\r\n");
+    assert_eq!(search(&mut h, "(SEEN) (OLD)"), "* SEARCH 2\r\nA OK SEARCH completed\r\n");
+    assert_eq!(search(&mut h, "ON 14-Nov-2023 LARGER 305 SMALLER 307"), "* SEARCH 1 2 3\r\nA OK SEARCH completed\r\n");
+    assert_eq!(search(&mut h, "BEFORE 14-Nov-2023"), "* SEARCH\r\nA OK SEARCH completed\r\n");
+    assert_eq!(search(&mut h, "SINCE 15-Nov-2023"), "* SEARCH\r\nA OK SEARCH completed\r\n");
+    // Keys on content the server cannot read match nothing; their negation matches all.
+    assert_eq!(search(&mut h, "FROM alice"), "* SEARCH\r\nA OK SEARCH completed\r\n");
+    assert_eq!(search(&mut h, "NOT SUBJECT x"), "* SEARCH 1 2 3\r\nA OK SEARCH completed\r\n");
+    assert_eq!(search(&mut h, "NEW"), "* SEARCH\r\nA OK SEARCH completed\r\n");
+    assert_eq!(search(&mut h, "CHARSET UTF-8 TEXT x"), "* SEARCH\r\nA OK SEARCH completed\r\n");
+    assert_eq!(
+        search(&mut h, "CHARSET KOI8-R TEXT x"),
+        "A NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset\r\n"
+    );
+    assert_eq!(h.send(b"B UID SEARCH 2:*\r\n"), "* SEARCH 2 3\r\nB OK UID SEARCH completed\r\n");
+    assert_eq!(
+        h.send(b"B SEARCH FROB\r\n"),
+        "B BAD Invalid arguments: syntax error at byte 9: expected search key\r\n"
+    );
+    let deep = format!("C SEARCH {}ALL\r\n", "NOT ".repeat(40));
+    assert_eq!(h.send(deep.as_bytes()), "C BAD Invalid arguments: search has more than 256 keys or nests deeper than 32\r\n");
+}
+
+#[test]
+fn copy_and_uid_copy_answer_copyuid() {
+    let mut h = Harness::new();
+    h.select_inbox();
+    assert_eq!(h.send(b"A COPY 1,3 Archive\r\n"), "A OK [COPYUID 2 1,3 1:2] COPY completed\r\n");
+    assert_eq!(h.send(b"B UID COPY 2:* Archive\r\n"), "B OK [COPYUID 2 2:3 3:4] UID COPY completed\r\n");
+    assert_eq!(h.send(b"C COPY 9 Archive\r\n"), "C OK COPY completed\r\n");
+    assert_eq!(h.send(b"D COPY 1 Nope\r\n"), "D NO [TRYCREATE] No such mailbox\r\n");
+    assert_eq!(
+        h.send(b"E STATUS Archive (MESSAGES UIDNEXT)\r\n"),
+        "* STATUS Archive (MESSAGES 4 UIDNEXT 5)\r\nE OK STATUS completed\r\n"
+    );
+    // Copying into the selected mailbox reports the new messages.
+    assert_eq!(h.send(b"F COPY 1 INBOX\r\n"), "* 4 EXISTS\r\nF OK [COPYUID 1 1 4] COPY completed\r\n");
+}
+
+#[test]
+fn copy_is_capped() {
+    let mut cfg = common::config();
+    cfg.limits.max_copy = 2;
+    let mut h = Harness::with(cfg, common::store());
+    h.select_inbox();
+    assert_eq!(h.send(b"A COPY 1:* Archive\r\n"), "A NO [LIMIT] COPY of 3 messages is over the limit of 2\r\n");
+    assert_eq!(h.send(b"A STATUS Archive (MESSAGES)\r\n"), "* STATUS Archive (MESSAGES 0)\r\nA OK STATUS completed\r\n");
+}
+
+#[test]
+fn move_and_uid_expunge() {
+    let mut h = Harness::new();
+    h.select_inbox();
+    assert_eq!(
+        h.send(b"A MOVE 2 Archive\r\n"),
+        "* OK [COPYUID 2 2 1] Moved\r\n* 2 EXPUNGE\r\nA OK MOVE completed\r\n"
+    );
+    assert_eq!(
+        h.send(b"B UID MOVE 3 Archive\r\n"),
+        "* OK [COPYUID 2 3 2] Moved\r\n* 2 EXPUNGE\r\nB OK UID MOVE completed\r\n"
+    );
+    assert_eq!(h.send(b"C APPEND INBOX (\\Deleted) {1}\r\n"), "+ Ready for literal data\r\n");
+    assert_eq!(h.send(b"x\r\n"), "* 2 EXISTS\r\nC OK [APPENDUID 1 4] APPEND completed\r\n");
+    assert_eq!(h.send(b"D STORE 1 +FLAGS.SILENT (\\Deleted)\r\n"), "D OK STORE completed\r\n");
+    // Only the named UID goes, though both are \Deleted.
+    assert_eq!(h.send(b"E UID EXPUNGE 4\r\n"), "* 2 EXPUNGE\r\nE OK UID EXPUNGE completed\r\n");
+    assert_eq!(h.send(b"F UID SEARCH ALL\r\n"), "* SEARCH 1\r\nF OK UID SEARCH completed\r\n");
+    assert_eq!(h.send(b"G EXAMINE INBOX\r\n").lines().last(), Some("G OK [READ-ONLY] EXAMINE completed"));
+    assert_eq!(h.send(b"H MOVE 1 Archive\r\n"), "H NO [READ-ONLY] Mailbox is read-only\r\n");
+    assert_eq!(h.send(b"H UID EXPUNGE 1\r\n"), "H NO [READ-ONLY] Mailbox is read-only\r\n");
+}

@@ -4,6 +4,7 @@
 use zeroize::Zeroizing;
 
 use super::cursor::{Cursor, utf8};
+use super::search::SearchCriteria;
 use super::types::{DateTime, FetchAttr, Flag, Mailbox, SequenceSet, StatusAttr, StoreMode, Tag};
 use super::writer::Writer;
 use crate::error::{DmapError, Result};
@@ -125,6 +126,57 @@ pub enum CommandBody {
     },
     /// `KEYFILE FETCH` (DMAP)
     KeyfileFetch,
+    /// `CREATE mailbox`
+    Create(Mailbox),
+    /// `DELETE mailbox`
+    Delete(Mailbox),
+    /// `RENAME mailbox mailbox`
+    Rename {
+        /// The existing name.
+        from: Mailbox,
+        /// The new name.
+        to: Mailbox,
+    },
+    /// `SUBSCRIBE mailbox`
+    Subscribe(Mailbox),
+    /// `UNSUBSCRIBE mailbox`
+    Unsubscribe(Mailbox),
+    /// `LSUB reference pattern`
+    Lsub {
+        /// The reference name.
+        reference: String,
+        /// The mailbox pattern.
+        pattern: String,
+    },
+    /// `CHECK`
+    Check,
+    /// `[UID] SEARCH [CHARSET c] keys`
+    Search {
+        /// `UID SEARCH`: answer UIDs.
+        uid: bool,
+        /// The criteria.
+        criteria: SearchCriteria,
+    },
+    /// `[UID] COPY set mailbox`
+    Copy {
+        /// `UID COPY`.
+        uid: bool,
+        /// The messages.
+        set: SequenceSet,
+        /// The target mailbox.
+        mailbox: Mailbox,
+    },
+    /// `[UID] MOVE set mailbox` (RFC 6851)
+    Move {
+        /// `UID MOVE`.
+        uid: bool,
+        /// The messages.
+        set: SequenceSet,
+        /// The target mailbox.
+        mailbox: Mailbox,
+    },
+    /// `UID EXPUNGE set` (RFC 4315)
+    UidExpunge(SequenceSet),
 }
 
 impl CommandBody {
@@ -154,6 +206,20 @@ impl CommandBody {
             CommandBody::SignetLookup { .. } => "SIGNET",
             CommandBody::KeyfileStore { .. } => "KEYFILE STORE",
             CommandBody::KeyfileFetch => "KEYFILE FETCH",
+            CommandBody::Create(_) => "CREATE",
+            CommandBody::Delete(_) => "DELETE",
+            CommandBody::Rename { .. } => "RENAME",
+            CommandBody::Subscribe(_) => "SUBSCRIBE",
+            CommandBody::Unsubscribe(_) => "UNSUBSCRIBE",
+            CommandBody::Lsub { .. } => "LSUB",
+            CommandBody::Check => "CHECK",
+            CommandBody::Search { uid: false, .. } => "SEARCH",
+            CommandBody::Search { uid: true, .. } => "UID SEARCH",
+            CommandBody::Copy { uid: false, .. } => "COPY",
+            CommandBody::Copy { uid: true, .. } => "UID COPY",
+            CommandBody::Move { uid: false, .. } => "MOVE",
+            CommandBody::Move { uid: true, .. } => "UID MOVE",
+            CommandBody::UidExpunge(_) => "UID EXPUNGE",
         }
     }
 }
@@ -163,11 +229,19 @@ impl CommandBody {
 pub struct ParseLimits {
     /// Most ranges in a sequence set.
     pub max_sequence_ranges: usize,
+    /// Most keys in one `SEARCH`.
+    pub max_search_keys: usize,
 }
 
 impl Default for ParseLimits {
     fn default() -> Self {
-        ParseLimits { max_sequence_ranges: crate::Limits::default().max_sequence_ranges }
+        (&crate::Limits::default()).into()
+    }
+}
+
+impl From<&crate::Limits> for ParseLimits {
+    fn from(limits: &crate::Limits) -> Self {
+        ParseLimits { max_sequence_ranges: limits.max_sequence_ranges, max_search_keys: limits.max_search_keys }
     }
 }
 
@@ -206,7 +280,38 @@ impl Command {
             | CommandBody::Expunge
             | CommandBody::Close
             | CommandBody::Idle
+            | CommandBody::Check
             | CommandBody::KeyfileFetch => {}
+            CommandBody::Create(mailbox)
+            | CommandBody::Delete(mailbox)
+            | CommandBody::Subscribe(mailbox)
+            | CommandBody::Unsubscribe(mailbox) => {
+                w.sp();
+                mailbox.write(&mut w);
+            }
+            CommandBody::Rename { from, to } => {
+                w.sp();
+                from.write(&mut w);
+                w.sp();
+                to.write(&mut w);
+            }
+            CommandBody::Lsub { reference, pattern } => {
+                w.sp().astring(reference.as_bytes()).sp().astring(pattern.as_bytes());
+            }
+            CommandBody::Search { criteria, .. } => {
+                w.sp();
+                criteria.write(&mut w);
+            }
+            CommandBody::Copy { set, mailbox, .. } | CommandBody::Move { set, mailbox, .. } => {
+                w.sp();
+                set.write(&mut w);
+                w.sp();
+                mailbox.write(&mut w);
+            }
+            CommandBody::UidExpunge(set) => {
+                w.sp();
+                set.write(&mut w);
+            }
             CommandBody::Authenticate { mechanism, initial } => {
                 w.sp().text(mechanism);
                 if let Some(initial) = initial {
@@ -297,6 +402,33 @@ fn parse_body(c: &mut Cursor<'_>, limits: &ParseLimits) -> Result<CommandBody> {
         b"EXPUNGE" => CommandBody::Expunge,
         b"CLOSE" => CommandBody::Close,
         b"IDLE" => CommandBody::Idle,
+        b"CHECK" => CommandBody::Check,
+        b"CREATE" | b"DELETE" | b"SUBSCRIBE" | b"UNSUBSCRIBE" => {
+            c.sp()?;
+            let mailbox = Mailbox::parse(c)?;
+            match name.as_slice() {
+                b"CREATE" => CommandBody::Create(mailbox),
+                b"DELETE" => CommandBody::Delete(mailbox),
+                b"SUBSCRIBE" => CommandBody::Subscribe(mailbox),
+                _ => CommandBody::Unsubscribe(mailbox),
+            }
+        }
+        b"RENAME" => {
+            c.sp()?;
+            let from = Mailbox::parse(c)?;
+            c.sp()?;
+            CommandBody::Rename { from, to: Mailbox::parse(c)? }
+        }
+        b"LSUB" => {
+            c.sp()?;
+            let reference = utf8(c.astring()?, "reference name")?;
+            c.sp()?;
+            let pattern = list_mailbox(c)?;
+            CommandBody::Lsub { reference, pattern }
+        }
+        b"SEARCH" => search(c, limits, false)?,
+        b"COPY" => copy(c, limits, false, false)?,
+        b"MOVE" => copy(c, limits, false, true)?,
         b"AUTHENTICATE" => {
             c.sp()?;
             let mechanism = c.atom_str()?.to_ascii_uppercase();
@@ -342,6 +474,13 @@ fn parse_body(c: &mut Cursor<'_>, limits: &ParseLimits) -> Result<CommandBody> {
             match sub.as_slice() {
                 b"FETCH" => fetch(c, limits, true)?,
                 b"STORE" => store(c, limits, true)?,
+                b"SEARCH" => search(c, limits, true)?,
+                b"COPY" => copy(c, limits, true, false)?,
+                b"MOVE" => copy(c, limits, true, true)?,
+                b"EXPUNGE" => {
+                    c.sp()?;
+                    CommandBody::UidExpunge(SequenceSet::parse(c, limits.max_sequence_ranges)?)
+                }
                 // A UID form DMAP does not know is an unknown command like any other.
                 _ => {
                     let sub = String::from_utf8_lossy(&sub);
@@ -432,6 +571,20 @@ fn fetch(c: &mut Cursor<'_>, limits: &ParseLimits, uid: bool) -> Result<CommandB
     c.sp()?;
     let items = FetchAttr::parse_items(c)?;
     Ok(CommandBody::Fetch { uid, set, items })
+}
+
+fn search(c: &mut Cursor<'_>, limits: &ParseLimits, uid: bool) -> Result<CommandBody> {
+    c.sp()?;
+    let criteria = SearchCriteria::parse(c, limits.max_search_keys, limits.max_sequence_ranges)?;
+    Ok(CommandBody::Search { uid, criteria })
+}
+
+fn copy(c: &mut Cursor<'_>, limits: &ParseLimits, uid: bool, move_: bool) -> Result<CommandBody> {
+    c.sp()?;
+    let set = SequenceSet::parse(c, limits.max_sequence_ranges)?;
+    c.sp()?;
+    let mailbox = Mailbox::parse(c)?;
+    Ok(if move_ { CommandBody::Move { uid, set, mailbox } } else { CommandBody::Copy { uid, set, mailbox } })
 }
 
 fn store(c: &mut Cursor<'_>, limits: &ParseLimits, uid: bool) -> Result<CommandBody> {

@@ -56,6 +56,17 @@ pub enum Data {
         /// The mailbox.
         mailbox: Mailbox,
     },
+    /// `* LSUB (attributes) delimiter mailbox`
+    Lsub {
+        /// Name attributes (`\Noselect` for a subscribed name with no mailbox).
+        attributes: Vec<String>,
+        /// The hierarchy delimiter, `None` for NIL.
+        delimiter: Option<u8>,
+        /// The mailbox.
+        mailbox: Mailbox,
+    },
+    /// `* SEARCH n ...`: message numbers or UIDs.
+    Search(Vec<u32>),
     /// `* STATUS mailbox (item value ...)`
     Status {
         /// The mailbox.
@@ -165,8 +176,8 @@ impl Data {
                     w.sp().text(cap);
                 }
             }
-            Data::List { attributes, delimiter, mailbox } => {
-                w.text("LIST ").list(attributes, |w, a| {
+            Data::List { attributes, delimiter, mailbox } | Data::Lsub { attributes, delimiter, mailbox } => {
+                w.text(if matches!(self, Data::List { .. }) { "LIST " } else { "LSUB " }).list(attributes, |w, a| {
                     w.text(a);
                 });
                 w.sp();
@@ -183,6 +194,12 @@ impl Data {
                 w.sp().list(items, |w, (attr, value)| {
                     w.text(attr.name()).sp().number(*value);
                 });
+            }
+            Data::Search(numbers) => {
+                w.text("SEARCH");
+                for n in numbers {
+                    w.sp().number(*n);
+                }
             }
             Data::Flags(flags) => {
                 w.text("FLAGS ");
@@ -261,7 +278,7 @@ fn untagged(c: &mut Cursor<'_>) -> Result<Response> {
             caps.push(c.atom_str()?);
         }
         Data::Capability(caps)
-    } else if c.keyword("LIST") {
+    } else if let Some(lsub) = [false, true].into_iter().find(|&lsub| c.keyword(if lsub { "LSUB" } else { "LIST" })) {
         c.sp()?;
         let attributes = c.list(|c| {
             c.expect(b'\\', "\\")?;
@@ -278,7 +295,8 @@ fn untagged(c: &mut Cursor<'_>) -> Result<Response> {
             }
         };
         c.sp()?;
-        Data::List { attributes, delimiter, mailbox: Mailbox::parse(c)? }
+        let mailbox = Mailbox::parse(c)?;
+        if lsub { Data::Lsub { attributes, delimiter, mailbox } } else { Data::List { attributes, delimiter, mailbox } }
     } else if c.keyword("STATUS") {
         c.sp()?;
         let mailbox = Mailbox::parse(c)?;
@@ -292,6 +310,12 @@ fn untagged(c: &mut Cursor<'_>) -> Result<Response> {
     } else if c.keyword("FLAGS") {
         c.sp()?;
         Data::Flags(Flag::parse_list(c)?)
+    } else if c.keyword("SEARCH") {
+        let mut numbers = Vec::new();
+        while c.eat(b' ') {
+            numbers.push(c.nz_number()?);
+        }
+        Data::Search(numbers)
     } else if c.keyword("SIGNET") {
         c.sp()?;
         let address = utf8(c.astring()?, "address")?;

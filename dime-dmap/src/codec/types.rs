@@ -249,7 +249,7 @@ impl SequenceSet {
     }
 }
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+pub(crate) const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /// An IMAP `date-time` (`"17-Jul-1996 02:44:25 -0700"`): an instant and the zone offset it is
 /// shown in. Years 1 to 9999.
@@ -374,7 +374,7 @@ fn is_leap(year: u32) -> bool {
     year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
 }
 
-fn days_in_month(year: u32, month: u32) -> u32 {
+pub(crate) fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
         2 if is_leap(year) => 29,
         2 => 28,
@@ -384,7 +384,7 @@ fn days_in_month(year: u32, month: u32) -> u32 {
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -395,7 +395,7 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 }
 
 /// The date of a day count since 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -714,6 +714,13 @@ pub enum Code {
     Limit,
     /// `CLIENTBUG` (RFC 5530)
     ClientBug,
+    /// `ALREADYEXISTS` (RFC 5530)
+    AlreadyExists,
+    /// `APPENDUID uidvalidity uid` (RFC 4315)
+    AppendUid(u32, u32),
+    /// `COPYUID uidvalidity source-uids destination-uids` (RFC 4315), each set in its wire
+    /// form (`1:3,7`).
+    CopyUid(u32, String, String),
     /// `SUBMITTED id` (DMAP): the relay queue id of a submitted object.
     Submitted(String),
     /// Any other code: its atom and the rest up to `]`.
@@ -742,6 +749,9 @@ impl Code {
             Code::TooBig => "TOOBIG",
             Code::Limit => "LIMIT",
             Code::ClientBug => "CLIENTBUG",
+            Code::AlreadyExists => "ALREADYEXISTS",
+            Code::AppendUid(..) => "APPENDUID",
+            Code::CopyUid(..) => "COPYUID",
             Code::Submitted(_) => "SUBMITTED",
             Code::Other(name, _) => name,
         }
@@ -765,6 +775,7 @@ impl Code {
             Code::TooBig,
             Code::Limit,
             Code::ClientBug,
+            Code::AlreadyExists,
         ];
         let code = if let Some(code) = simple.into_iter().find(|code| code.name() == name) {
             code
@@ -796,6 +807,21 @@ impl Code {
                 "SUBMITTED" => {
                     c.sp()?;
                     Code::Submitted(c.atom_str()?)
+                }
+                "APPENDUID" => {
+                    let validity = Self::arg_number(c)?;
+                    Code::AppendUid(validity, Self::arg_number(c)?)
+                }
+                "COPYUID" => {
+                    let validity = Self::arg_number(c)?;
+                    c.sp()?;
+                    let set = |c: &mut Cursor<'_>| {
+                        let bytes = c.take_while1(|b| b.is_ascii_digit() || b == b':' || b == b',', "uid-set")?;
+                        Ok::<_, DmapError>(String::from_utf8_lossy(bytes).into_owned())
+                    };
+                    let source = set(c)?;
+                    c.sp()?;
+                    Code::CopyUid(validity, source, set(c)?)
                 }
                 _ => {
                     let rest = if c.eat(b' ') {
@@ -847,6 +873,12 @@ impl Code {
             }
             Code::Submitted(id) => {
                 w.sp().text(id);
+            }
+            Code::AppendUid(validity, uid) => {
+                w.sp().number(*validity).sp().number(*uid);
+            }
+            Code::CopyUid(validity, source, destination) => {
+                w.sp().number(*validity).sp().text(source).sp().text(destination);
             }
             Code::Other(_, Some(rest)) => {
                 w.sp().text(rest);

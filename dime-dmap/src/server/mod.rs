@@ -55,9 +55,14 @@
 //! command, the states that allow it, and the exact refusal.
 
 mod auth;
+mod copy;
 mod dime;
 mod fetch;
 mod mailbox;
+mod manage;
+mod search;
+
+pub use manage::{MAX_MAILBOX_NAME, new_name};
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -430,7 +435,7 @@ impl<S: Store> ServerSession<S> {
                 caps.push("STARTTLS".into());
             }
         }
-        caps.extend(["LITERAL-".into(), "IDLE".into()]);
+        caps.extend(["LITERAL-".into(), "IDLE".into(), "UIDPLUS".into(), "MOVE".into()]);
         caps
     }
 
@@ -482,6 +487,7 @@ impl<S: Store> ServerSession<S> {
     fn store_error(&mut self, tag: &Tag, command: &'static str, error: DmapError) {
         let (code, text) = match error {
             DmapError::NoSuchMailbox => (Code::Nonexistent, "No such mailbox".to_string()),
+            DmapError::MailboxExists => (Code::AlreadyExists, "Mailbox already exists".to_string()),
             DmapError::NoSuchMessage => (Code::Nonexistent, "No such message".to_string()),
             DmapError::StoreRefused(text) => (Code::Cannot, text),
             DmapError::StoreUnavailable(text) => (Code::Unavailable, text),
@@ -599,7 +605,7 @@ impl<S: Store> ServerSession<S> {
     }
 
     fn command(&mut self, bytes: &[u8]) {
-        let limits = crate::codec::ParseLimits { max_sequence_ranges: self.config.limits.max_sequence_ranges };
+        let limits = crate::codec::ParseLimits::from(&self.config.limits);
         match Command::parse(bytes, &limits) {
             Ok(command) => self.execute(command),
             Err(error) => {
@@ -624,9 +630,15 @@ impl<S: Store> ServerSession<S> {
             CommandBody::StartTls | CommandBody::Authenticate { .. } | CommandBody::Login { .. } => {
                 state == State::NotAuthenticated
             }
-            CommandBody::Fetch { .. } | CommandBody::Store { .. } | CommandBody::Expunge | CommandBody::Close => {
-                state == State::Selected
-            }
+            CommandBody::Fetch { .. }
+            | CommandBody::Store { .. }
+            | CommandBody::Expunge
+            | CommandBody::Close
+            | CommandBody::Check
+            | CommandBody::Search { .. }
+            | CommandBody::Copy { .. }
+            | CommandBody::Move { .. }
+            | CommandBody::UidExpunge(_) => state == State::Selected,
             _ => matches!(state, State::Authenticated | State::Selected),
         }
     }
@@ -676,6 +688,20 @@ impl<S: Store> ServerSession<S> {
             CommandBody::SignetLookup { address } => self.signet_lookup(tag, address),
             CommandBody::KeyfileStore { shard, envelope } => self.keyfile_store(&tag, shard, envelope),
             CommandBody::KeyfileFetch => self.keyfile_fetch(&tag),
+            CommandBody::Create(mailbox) => self.create(&tag, &mailbox),
+            CommandBody::Delete(mailbox) => self.delete(&tag, &mailbox),
+            CommandBody::Rename { from, to } => self.rename(&tag, &from, &to),
+            CommandBody::Subscribe(mailbox) => self.subscribe(&tag, &mailbox, true),
+            CommandBody::Unsubscribe(mailbox) => self.subscribe(&tag, &mailbox, false),
+            CommandBody::Lsub { reference, pattern } => self.lsub(&tag, &reference, &pattern),
+            CommandBody::Check => {
+                self.sync_mailbox();
+                self.ok(&tag, name);
+            }
+            CommandBody::Search { uid, criteria } => self.search(&tag, uid, &criteria),
+            CommandBody::Copy { uid, set, mailbox } => self.copy(&tag, uid, &set, &mailbox, false),
+            CommandBody::Move { uid, set, mailbox } => self.copy(&tag, uid, &set, &mailbox, true),
+            CommandBody::UidExpunge(set) => self.uid_expunge(&tag, &set),
         }
     }
 
