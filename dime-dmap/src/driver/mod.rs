@@ -129,7 +129,10 @@ pub type SignetFuture = Pin<Box<dyn Future<Output = Result<Option<Signet>>> + Se
 /// What a server's connections need beyond their sessions: shared by all of them.
 #[derive(Clone, Default)]
 pub struct Hooks {
-    /// Wakes idling sessions when the application stored new mail (`Notify::notify_waiters`).
+    /// Wakes idling sessions when mail changed: the application calls `notify_waiters` when it
+    /// stores new mail, and the driver does on every [`Event::MailboxChanged`] of its sessions,
+    /// so an APPEND in one session reaches an IDLE in another. Give every session of one store
+    /// the same `Notify`.
     pub changes: Option<Arc<Notify>>,
     /// Resolves and validates a signet the store says another organisation holds
     /// ([`Event::SignetLookup`]), usually with dime-dmtp's resolver. Without it such a lookup is
@@ -172,6 +175,11 @@ where
                     None => Ok(None),
                 };
                 session.signet_resolved(answer)?;
+            }
+            Ok(Event::MailboxChanged { .. }) => {
+                if let Some(notify) = &hooks.changes {
+                    notify.notify_waiters();
+                }
             }
             Ok(_) => {}
             Err(Interrupt::Output(bytes)) => {

@@ -77,7 +77,13 @@ impl<S: Store> ServerSession<S> {
             )),
             _ => None,
         };
+        if !pairs.is_empty() {
+            self.changed(target);
+        }
         if moving {
+            if !pairs.is_empty() {
+                self.changed(&selected.mailbox);
+            }
             // RFC 6851 §4.3: COPYUID in an untagged OK before the expunges.
             if let Some(code) = code {
                 self.respond(Response::Status(Status::untagged(StatusKind::Ok, Some(code), "Moved")));
@@ -99,8 +105,10 @@ impl<S: Store> ServerSession<S> {
             return self.done(tag, name, StatusKind::No, Some(Code::ReadOnly), text::READ_ONLY);
         }
         let uids = self.selected_uids(true, set);
-        if let Err(error) = self.store.expunge_uids(&self.current_user(), &selected.mailbox, &uids) {
-            return self.store_error(tag, name, error);
+        match self.store.expunge_uids(&self.current_user(), &selected.mailbox, &uids) {
+            Ok(gone) if !gone.is_empty() => self.changed(&selected.mailbox),
+            Ok(_) => {}
+            Err(error) => return self.store_error(tag, name, error),
         }
         self.sync_mailbox();
         self.ok(tag, name);

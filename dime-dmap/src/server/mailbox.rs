@@ -187,6 +187,7 @@ impl<S: Store> ServerSession<S> {
                 self.respond(Response::Data(Data::Fetch { seq, items }));
             }
         }
+        self.changed(&selected.mailbox);
         self.ok(tag, name);
     }
 
@@ -200,6 +201,7 @@ impl<S: Store> ServerSession<S> {
             return self.store_error(tag, name, error);
         }
         self.sync_mailbox();
+        self.changed(&selected.mailbox);
         self.ok(tag, name);
     }
 
@@ -209,7 +211,9 @@ impl<S: Store> ServerSession<S> {
             && !selected.read_only
         {
             // CLOSE expunges silently; a store failure still closes the mailbox.
-            let _ = self.store.expunge(&self.user_name(), &selected.mailbox);
+            if self.store.expunge(&self.user_name(), &selected.mailbox).is_ok_and(|gone| !gone.is_empty()) {
+                self.changed(&selected.mailbox);
+            }
         }
         self.ok(tag, name);
     }
@@ -235,6 +239,7 @@ impl<S: Store> ServerSession<S> {
                 }
                 // UIDPLUS: the new message's UID, unless the mailbox vanished meanwhile.
                 let code = self.store.uid_validity(&user, mailbox).ok().map(|validity| Code::AppendUid(validity, uid));
+                self.changed(mailbox);
                 self.done(tag, name, StatusKind::Ok, code, "APPEND completed");
             }
             Err(crate::error::DmapError::NoSuchMailbox) => {

@@ -144,6 +144,16 @@ pub enum Event {
     /// the TLS handshake, then call [`ServerSession::tls_started`]. Input already buffered
     /// was dropped.
     StartTls,
+    /// This session changed a mailbox's messages (APPEND, COPY, MOVE, STORE, EXPUNGE, UID
+    /// EXPUNGE, CLOSE). A driver serving many sessions on one store tells the others, and each
+    /// of them calls [`ServerSession::refresh`]: an idling one sends the changes at once (the
+    /// tokio driver does this with [`Hooks::changes`](crate::driver::Hooks)).
+    MailboxChanged {
+        /// The user whose mailbox changed.
+        user: String,
+        /// The mailbox.
+        mailbox: crate::codec::Mailbox,
+    },
     /// `SIGNET` asked for a signet the store says another organisation holds
     /// ([`SignetAnswer::Elsewhere`](crate::store::SignetAnswer::Elsewhere)). Resolve and validate
     /// it (DNS, then DMTP), then call [`ServerSession::signet_resolved`]; the session reads no
@@ -467,6 +477,12 @@ impl<S: Store> ServerSession<S> {
 
     fn event(&mut self, event: Event) {
         self.queue.push_back(Queued::Event(event));
+    }
+
+    /// Queues [`Event::MailboxChanged`] for `mailbox` of the current user.
+    fn changed(&mut self, mailbox: &crate::codec::Mailbox) {
+        let user = self.user.clone().unwrap_or_default();
+        self.event(Event::MailboxChanged { user, mailbox: mailbox.clone() });
     }
 
     /// Completes a command: the tagged status and a [`Event::CommandDone`].
