@@ -27,8 +27,8 @@ fn an_empty_partial_fetch_is_a_synchronizing_empty_literal() {
     let mut h = Harness::new();
     h.select_inbox();
     assert_eq!(
-        h.send(b"A FETCH 1 BODY.PEEK[]<400.10>\r\n"),
-        "* 1 FETCH (BODY[]<400> {0}\r\n)\r\nA OK FETCH completed\r\n"
+        h.send(b"A FETCH 1 BODY.PEEK[]<600.10>\r\n"),
+        "* 1 FETCH (BODY[]<600> {0}\r\n)\r\nA OK FETCH completed\r\n"
     );
 }
 
@@ -107,7 +107,7 @@ fn check_is_a_checkpoint_in_the_selected_state() {
 fn search_every_key_kind() {
     let mut h = Harness::new();
     h.select_inbox();
-    // Messages 1..3 (UIDs 1..3), dated 14-Nov-2023 23:13, 23:14, 23:15 at +0100, 306 octets; 2 is seen.
+    // Messages 1..3 (UIDs 1..3), dated 14-Nov-2023 23:13, 23:14, 23:15 at +0100, 306 octets (RFC822.SIZE 497); 2 is seen.
     let search = |h: &mut Harness, keys: &str| h.send(format!("A SEARCH {keys}\r\n").as_bytes());
     assert_eq!(search(&mut h, "ALL"), "* SEARCH 1 2 3\r\nA OK SEARCH completed\r\n");
     assert_eq!(search(&mut h, "UNSEEN"), "* SEARCH 1 3\r\nA OK SEARCH completed\r\n");
@@ -115,7 +115,7 @@ fn search_every_key_kind() {
     assert_eq!(search(&mut h, "NOT SEEN 2:3"), "* SEARCH 3\r\nA OK SEARCH completed\r\n");
     assert_eq!(search(&mut h, "OR 1 UID 3"), "* SEARCH 1 3\r\nA OK SEARCH completed\r\n");
     assert_eq!(search(&mut h, "(SEEN) (OLD)"), "* SEARCH 2\r\nA OK SEARCH completed\r\n");
-    assert_eq!(search(&mut h, "ON 14-Nov-2023 LARGER 305 SMALLER 307"), "* SEARCH 1 2 3\r\nA OK SEARCH completed\r\n");
+    assert_eq!(search(&mut h, "ON 14-Nov-2023 LARGER 496 SMALLER 498"), "* SEARCH 1 2 3\r\nA OK SEARCH completed\r\n");
     assert_eq!(search(&mut h, "BEFORE 14-Nov-2023"), "* SEARCH\r\nA OK SEARCH completed\r\n");
     assert_eq!(search(&mut h, "SINCE 15-Nov-2023"), "* SEARCH\r\nA OK SEARCH completed\r\n");
     // Keys on content the server cannot read match nothing; their negation matches all.
@@ -183,4 +183,54 @@ fn move_and_uid_expunge() {
     assert_eq!(h.send(b"G EXAMINE INBOX\r\n").lines().last(), Some("G OK [READ-ONLY] EXAMINE completed"));
     assert_eq!(h.send(b"H MOVE 1 Archive\r\n"), "H NO [READ-ONLY] Mailbox is read-only\r\n");
     assert_eq!(h.send(b"H UID EXPUNGE 1\r\n"), "H NO [READ-ONLY] Mailbox is read-only\r\n");
+}
+
+#[test]
+fn fetch_items_of_an_object_the_server_cannot_read() {
+    let mut h = Harness::new();
+    h.select_inbox();
+    let text = common::armored(&common::object(0));
+    let lit = |bytes: &[u8]| format!("{{{}}}\r\n{}", bytes.len(), String::from_utf8_lossy(bytes));
+    let nils = "ENVELOPE (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)";
+    assert_eq!(
+        h.send(b"A FETCH 1 ALL\r\n"),
+        format!(
+            "* 1 FETCH (FLAGS () INTERNALDATE \"14-Nov-2023 23:13:20 +0100\" RFC822.SIZE 497 {nils})\r\nA OK FETCH completed\r\n"
+        )
+    );
+    assert_eq!(
+        h.send(b"A FETCH 1 FULL\r\n"),
+        format!(
+            "* 1 FETCH (FLAGS () INTERNALDATE \"14-Nov-2023 23:13:20 +0100\" RFC822.SIZE 497 {nils} \
+             BODY (\"APPLICATION\" \"X-DIME-MESSAGE\" NIL NIL NIL \"7BIT\" 497))\r\nA OK FETCH completed\r\n"
+        )
+    );
+    assert_eq!(
+        h.send(b"A FETCH 1 (BODYSTRUCTURE BINARY.SIZE[] BINARY.SIZE[1] BINARY.SIZE[2])\r\n"),
+        "* 1 FETCH (BODYSTRUCTURE (\"APPLICATION\" \"X-DIME-MESSAGE\" NIL NIL NIL \"7BIT\" 497 NIL) \
+         BINARY.SIZE[] 306 BINARY.SIZE[1] 306 BINARY.SIZE[2] 0)\r\nA OK FETCH completed\r\n"
+    );
+    // The header is empty; the text, part 1 and RFC822.TEXT are the armored object; parts
+    // the message does not have are NIL. PEEK forms leave \Seen alone.
+    assert_eq!(
+        h.send(b"A FETCH 1 (BODY.PEEK[HEADER] BODY.PEEK[HEADER.FIELDS (FROM SUBJECT)] BODY.PEEK[1.MIME] RFC822.HEADER BODY.PEEK[2] BODY.PEEK[1.TEXT])\r\n"),
+        "* 1 FETCH (BODY[HEADER] \"\" BODY[HEADER.FIELDS (FROM SUBJECT)] \"\" BODY[1.MIME] \"\" RFC822.HEADER \"\" \
+         BODY[2] NIL BODY[1.TEXT] NIL)\r\nA OK FETCH completed\r\n"
+    );
+    assert_eq!(
+        h.send(b"A FETCH 1 (BODY.PEEK[TEXT] BODY.PEEK[1]<0.5>)\r\n"),
+        format!("* 1 FETCH (BODY[TEXT] {} BODY[1]<0> {})\r\nA OK FETCH completed\r\n", lit(&text), lit(&text[..5]))
+    );
+    // RFC822.TEXT reads the message: \Seen is set and reported.
+    assert_eq!(
+        h.send(b"A FETCH 1 RFC822.TEXT\r\n"),
+        format!("* 1 FETCH (RFC822.TEXT {} FLAGS (\\Seen))\r\nA OK FETCH completed\r\n", lit(&text))
+    );
+    let out = h.send_bytes(b"A FETCH 3 BINARY[]\r\n");
+    let expected = [b"* 3 FETCH (BINARY[] ~{306}\r\n".as_slice(), &common::object(2), b" FLAGS (\\Seen))\r\n"].concat();
+    assert_eq!(out, [expected.as_slice(), b"A OK FETCH completed\r\n"].concat());
+    assert_eq!(
+        h.send(b"A FETCH 1 BODY[MIME]\r\n"),
+        "A BAD Invalid arguments: syntax error at byte 15: expected section (HEADER, HEADER.FIELDS, TEXT, MIME or a part number)\r\n"
+    );
 }

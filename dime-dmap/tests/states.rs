@@ -266,6 +266,6 @@ fn examine_is_read_only() {
     assert_eq!(h.send(b"T EXPUNGE\r\n"), "T NO [READ-ONLY] Mailbox is read-only\r\n");
     // BODY[] on a read-only mailbox does not set \Seen.
     let out = h.send(b"T FETCH 1 (FLAGS BODY[])\r\n");
-    assert!(out.starts_with("* 1 FETCH (FLAGS () BODY[] {306}\r\n"), "{out}");
+    assert!(out.starts_with("* 1 FETCH (FLAGS () BODY[] {497}\r\n"), "{out}");
     let _ = USER;
 }

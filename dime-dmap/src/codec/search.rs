@@ -362,6 +362,8 @@ pub struct Candidate<'m> {
     pub max_uid: u32,
     /// Its metadata.
     pub info: &'m crate::store::MessageInfo,
+    /// Its size as `RFC822.SIZE` reports it (what `LARGER` and `SMALLER` compare).
+    pub size: u32,
 }
 
 impl SearchKey {
@@ -380,8 +382,8 @@ impl SearchKey {
             SearchKey::Before(d) => day() < d.0,
             SearchKey::On(d) => day() == d.0,
             SearchKey::Since(d) => day() >= d.0,
-            SearchKey::Larger(n) => m.info.size > *n,
-            SearchKey::Smaller(n) => m.info.size < *n,
+            SearchKey::Larger(n) => m.size > *n,
+            SearchKey::Smaller(n) => m.size < *n,
             SearchKey::Uid(set) => set.contains(m.info.uid, m.max_uid),
             SearchKey::Sequence(set) => set.contains(m.seq, m.count),
             SearchKey::Not(key) => !key.matches(m),
@@ -433,7 +435,7 @@ mod tests {
         // 2000-02-29 23:30 at +0100 is 22:30 UTC: the day is the 29th in its own zone.
         let date = DateTime::new(951_863_400, 60).unwrap();
         let info = MessageInfo { uid: 7, flags: vec![Flag::Seen], internal_date: date, size: 100 };
-        let m = Candidate { seq: 2, count: 3, max_uid: 9, info: &info };
+        let m = Candidate { seq: 2, count: 3, max_uid: 9, info: &info, size: 100 };
         let yes = |text: &str| parse(text).unwrap().keys.iter().all(|k| k.matches(&m));
         assert!(yes("ON 29-Feb-2000 SINCE 29-Feb-2000 BEFORE 1-Mar-2000 SEEN OLD ALL"));
         assert!(!yes("ON 28-Feb-2000") && !yes("BEFORE 29-Feb-2000") && !yes("SINCE 1-Mar-2000"));

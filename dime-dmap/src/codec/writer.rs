@@ -65,6 +65,13 @@ impl Writer {
         self.raw(data)
     }
 
+    /// A `literal8` (RFC 3516): `~{n}`, CRLF, the octets (NUL allowed). Only servers write
+    /// it, always in synchronizing form.
+    pub fn literal8(&mut self, data: &[u8]) -> &mut Self {
+        self.text(&format!("~{{{}}}\r\n", data.len()));
+        self.raw(data)
+    }
+
     /// A `string`: quoted when every byte is printable ASCII and it is short, else a literal.
     pub fn string(&mut self, data: &[u8]) -> &mut Self {
         if data.len() <= MAX_QUOTED && data.iter().all(|&b| (0x20..0x7F).contains(&b)) {

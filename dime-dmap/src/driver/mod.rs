@@ -586,22 +586,23 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Client<IO> {
         self.complete(&tag, Some((username, password))).await
     }
 
-    /// The object bytes of message `seq` (`FETCH seq BODY.PEEK[]`).
+    /// The object bytes of message `seq` (`FETCH seq BINARY.PEEK[]`: the raw octets; `BODY[]`
+    /// serves the armored form, `docs/dmap.md` §5).
     ///
     /// Errors: as [`Client::run`]; [`DmapError::Unexpected`] when the answer has no body.
     pub async fn fetch_object(&mut self, seq: u32) -> Result<Vec<u8>> {
-        let items = vec![FetchAttr::Body { peek: true, partial: None }];
+        let items = vec![FetchAttr::Binary { peek: true, part: Vec::new(), partial: None }];
         let done = self.run(CommandBody::Fetch { uid: false, set: SequenceSet::single(seq)?, items }).await?;
         done.data
             .into_iter()
             .find_map(|data| match data {
                 Data::Fetch { seq: s, items } if s == seq => items.into_iter().find_map(|item| match item {
-                    FetchItem::Body { data, .. } => data,
+                    FetchItem::Binary { data, .. } => data,
                     _ => None,
                 }),
                 _ => None,
             })
-            .ok_or(DmapError::Unexpected("FETCH answer without BODY[]"))
+            .ok_or(DmapError::Unexpected("FETCH answer without BINARY[]"))
     }
 
     /// `LOGOUT`, then closes the stream.

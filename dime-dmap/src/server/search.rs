@@ -32,7 +32,8 @@ impl<S: Store> ServerSession<S> {
         let mut w = Writer::new(0);
         w.text("* SEARCH");
         for (seq, info) in (1u32..).zip(messages) {
-            let candidate = Candidate { seq, count, max_uid, info };
+            let size = super::fetch::served_size(info.size);
+            let candidate = Candidate { seq, count, max_uid, info, size };
             if criteria.keys.iter().all(|key| key.matches(&candidate)) {
                 w.sp().number(if uid { info.uid } else { seq });
             }

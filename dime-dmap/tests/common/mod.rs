@@ -44,6 +44,11 @@ pub fn object(n: u8) -> Vec<u8> {
     out
 }
 
+/// The armored form `BODY[]` and `RFC822` serve an object in (`docs/dmap.md` §5).
+pub fn armored(object: &[u8]) -> Vec<u8> {
+    dime_core::armor::encode(dime_core::armor::Label::EncryptedMessage, object).replace('\n', "\r\n").into_bytes()
+}
+
 /// A server session and the events it produced, on a simulated clock.
 pub struct Harness {
     pub session: ServerSession<MemoryStore>,
