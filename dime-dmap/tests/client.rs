@@ -125,7 +125,7 @@ fn login_list_select_fetch_logout() {
         events[0],
         ClientEvent::Data(Data::Fetch {
             seq: 2,
-            items: vec![FetchItem::Uid(2), FetchItem::Binary { part: vec![], origin: None, data: Some(object(1)) }]
+            items: vec![FetchItem::Uid(2), FetchItem::Binary { part: vec![], data: Some(object(1)) }]
         })
     );
 

@@ -86,7 +86,7 @@ fn fetch_items_and_seen() {
     let out = h.send(b"A FETCH 2 BODY.PEEK[]<2.4>\r\n");
     assert_eq!(out, format!("* 2 FETCH (BODY[]<2> {})\r\nA OK FETCH completed\r\n", literal(&common::armored(&object(1))[2..6])));
     let out = h.send_bytes(b"A FETCH 2 BINARY.PEEK[]<2.4>\r\n");
-    assert_eq!(out, [b"* 2 FETCH (BINARY[]<2> ~{4}\r\n", &object(1)[2..6], b")\r\nA OK FETCH completed\r\n"].concat());
+    assert_eq!(out, [b"* 2 FETCH (BINARY[] ~{4}\r\n", &object(1)[2..6], b")\r\nA OK FETCH completed\r\n"].concat());
     let out = h.send(b"A FETCH 3 FAST\r\n");
     assert_eq!(
         out,

@@ -234,3 +234,16 @@ fn fetch_items_of_an_object_the_server_cannot_read() {
         "A BAD Invalid arguments: syntax error at byte 15: expected section (HEADER, HEADER.FIELDS, TEXT, MIME or a part number)\r\n"
     );
 }
+
+/// The grammar check itself refuses what the old writer produced (by hand: imap-codec
+/// accepts `{n+}` in responses).
+#[test]
+#[should_panic(expected = "non-synchronizing literal in a response")]
+fn the_grammar_check_refuses_a_non_synchronizing_literal_from_a_server() {
+    common::grammar::check(b"* 1 FETCH (BODY[]<400> {0+}\r\n)\r\n");
+}
+
+#[test]
+fn the_grammar_check_accepts_binary_literals_and_uidplus_codes() {
+    common::grammar::check(b"* 1 FETCH (BINARY[] ~{3}\r\n\0\x01\x02)\r\n* OK [COPYUID 2 1:3 4:6] Moved\r\n");
+}

@@ -230,8 +230,7 @@ fn fetch_item() -> impl Strategy<Value = FetchItem> {
         (any::<bool>(), any::<u32>()).prop_map(|(extensible, size)| FetchItem::Structure { extensible, size }),
         (section(), option::of(any::<u32>()), option::of(bytes()))
             .prop_map(|(section, origin, data)| FetchItem::Section { section, origin, data }),
-        (vec(1u32.., 0..3), option::of(any::<u32>()), option::of(bytes()))
-            .prop_map(|(part, origin, data)| FetchItem::Binary { part, origin, data }),
+        (vec(1u32.., 0..3), option::of(bytes())).prop_map(|(part, data)| FetchItem::Binary { part, data }),
         (vec(1u32.., 0..3), any::<u32>()).prop_map(|(part, size)| FetchItem::BinarySize { part, size }),
     ]
 }

@@ -666,12 +666,11 @@ pub enum FetchItem {
         /// The bytes, or `NIL`.
         data: Option<Vec<u8>>,
     },
-    /// `BINARY[part]<origin> (~{n} / nstring)` (RFC 3516): raw octets, written as `~{n}`.
+    /// `BINARY[part] (~{n} / nstring)` (RFC 3516): raw octets, written as `~{n}`. RFC 3516's
+    /// grammar has no origin here, also for a partial fetch (`docs/dmap.md` §5).
     Binary {
         /// The part path.
         part: Vec<u32>,
-        /// The start offset of a partial fetch.
-        origin: Option<u32>,
         /// The octets, or `NIL`.
         data: Option<Vec<u8>>,
     },
@@ -755,10 +754,9 @@ impl FetchItem {
             Ok(FetchItem::BinarySize { part, size: c.number()? })
         } else if bracketed(c, "BINARY") {
             let part = Section::parse_binary(c)?;
-            let origin = Self::origin(c)?;
             c.sp()?;
             let data = if c.peek() == Some(b'~') { Some(c.literal8()?.to_vec()) } else { c.nstring()? };
-            Ok(FetchItem::Binary { part, origin, data })
+            Ok(FetchItem::Binary { part, data })
         } else if bracketed(c, "BODY") {
             let section = Section::parse(c)?;
             let origin = Self::origin(c)?;
@@ -816,12 +814,10 @@ impl FetchItem {
                 w.sp();
                 write_object(w, data.as_deref())
             }
-            FetchItem::Binary { part, origin, data } => {
+            FetchItem::Binary { part, data } => {
                 w.text("BINARY[");
                 Section::write_part(w, part);
-                w.raw(b"]");
-                Self::write_origin(w, origin);
-                w.sp();
+                w.text("] ");
                 match data {
                     Some(bytes) => w.literal8(bytes),
                     None => w.text("NIL"),

@@ -261,10 +261,11 @@ impl<S: Store> ServerSession<S> {
                 }
                 data_item => {
                     let content = Content::of(data_item).unwrap_or(Content::Nil);
+                    // RFC 3516's grammar gives `BINARY[...]` no origin, also when partial.
                     let origin = match data_item {
-                        FetchAttr::Body { partial, .. }
-                        | FetchAttr::Section { partial, .. }
-                        | FetchAttr::Binary { partial, .. } => partial.map(|(start, _)| start),
+                        FetchAttr::Body { partial, .. } | FetchAttr::Section { partial, .. } => {
+                            partial.map(|(start, _)| start)
+                        }
                         _ => None,
                     };
                     match data_item {

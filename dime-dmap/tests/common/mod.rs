@@ -2,6 +2,8 @@
 //! byte for byte as a client would.
 #![allow(dead_code)]
 
+pub mod grammar;
+
 use std::time::{Duration, Instant};
 
 use dime_core::stacie::{Credentials, Password, Username};
@@ -77,8 +79,12 @@ impl Harness {
         String::from_utf8_lossy(&self.drain_bytes()).into_owned()
     }
 
+    /// Everything the session has to say now; each response must also parse under the
+    /// independent grammar of [`grammar::check`].
     pub fn drain_bytes(&mut self) -> Vec<u8> {
-        self.drain_pieces().concat()
+        let out = self.drain_pieces().concat();
+        grammar::check(&out);
+        out
     }
 
     /// Everything the session has to say now, as the pieces it handed out.
