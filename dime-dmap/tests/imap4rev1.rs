@@ -247,3 +247,22 @@ fn the_grammar_check_refuses_a_non_synchronizing_literal_from_a_server() {
 fn the_grammar_check_accepts_binary_literals_and_uidplus_codes() {
     common::grammar::check(b"* 1 FETCH (BINARY[] ~{3}\r\n\0\x01\x02)\r\n* OK [COPYUID 2 1:3 4:6] Moved\r\n");
 }
+
+#[test]
+fn id_and_enable() {
+    let mut h = Harness::new();
+    assert_eq!(h.send(b"A ID NIL\r\n"), "* ID (\"name\" \"dime-rs\")\r\nA OK ID completed\r\n");
+    assert_eq!(
+        h.send(b"B ID (\"name\" \"imaplib\" \"version\" NIL)\r\n"),
+        "* ID (\"name\" \"dime-rs\")\r\nB OK ID completed\r\n"
+    );
+    assert_eq!(
+        h.send(b"C ID (\"name\")\r\n"),
+        "C BAD Invalid arguments: syntax error at byte 13: expected ID list of at most 30 field-value pairs\r\n"
+    );
+    assert_eq!(h.send(b"D ENABLE CONDSTORE\r\n"), "D BAD ENABLE is not allowed in the not authenticated state\r\n");
+    h.login();
+    assert_eq!(h.send(b"E ENABLE CONDSTORE UTF8=ACCEPT\r\n"), "* ENABLED\r\nE OK ENABLE completed\r\n");
+    assert_eq!(h.send(b"S SELECT INBOX\r\n").lines().last(), Some("S OK [READ-WRITE] SELECT completed"));
+    assert_eq!(h.send(b"F ENABLE CONDSTORE\r\n"), "F BAD ENABLE is not allowed in the selected state\r\n");
+}

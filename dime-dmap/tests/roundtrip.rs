@@ -156,6 +156,8 @@ fn body() -> impl Strategy<Value = CommandBody> {
         (any::<bool>(), sequence_set(), mailbox()).prop_map(|(uid, set, mailbox)| CommandBody::Copy { uid, set, mailbox }),
         (any::<bool>(), sequence_set(), mailbox()).prop_map(|(uid, set, mailbox)| CommandBody::Move { uid, set, mailbox }),
         sequence_set().prop_map(CommandBody::UidExpunge),
+        option::of(vec(("[a-z]{1,8}", option::of("[ -~]{0,12}")), 0..4)).prop_map(CommandBody::Id),
+        vec(atom(), 1..4).prop_map(CommandBody::Enable),
         (any::<bool>(), search_criteria()).prop_map(|(uid, criteria)| CommandBody::Search { uid, criteria }),
         ("[A-Z][A-Z0-9-]{0,10}", option::of(bytes()))
             .prop_map(|(mechanism, initial)| CommandBody::Authenticate { mechanism, initial }),
@@ -246,6 +248,8 @@ fn data() -> impl Strategy<Value = Data> {
         (vec(atom().prop_map(|a| format!("\\{a}")), 0..3), option::of(0x20u8..0x7F), mailbox())
             .prop_map(|(attributes, delimiter, mailbox)| Data::Lsub { attributes, delimiter, mailbox }),
         vec(1u32.., 0..6).prop_map(Data::Search),
+        vec(("[a-z]{1,8}", "[ -~]{0,12}"), 0..4).prop_map(Data::Id),
+        vec(atom(), 0..4).prop_map(Data::Enabled),
         any::<u32>().prop_map(Data::Exists),
         any::<u32>().prop_map(Data::Recent),
         any::<u32>().prop_map(Data::Expunge),

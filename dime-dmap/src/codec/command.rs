@@ -177,7 +177,14 @@ pub enum CommandBody {
     },
     /// `UID EXPUNGE set` (RFC 4315)
     UidExpunge(SequenceSet),
+    /// `ID (field value ...)` or `ID NIL` (RFC 2971): the client's identification.
+    Id(Option<Vec<(String, Option<String>)>>),
+    /// `ENABLE capability ...` (RFC 5161)
+    Enable(Vec<String>),
 }
+
+/// Most field-value pairs in an `ID` list (RFC 2971 §3.3).
+pub const MAX_ID_FIELDS: usize = 30;
 
 impl CommandBody {
     /// The command's name as written on the wire (two words for `UID` and `KEYFILE` forms).
@@ -220,6 +227,8 @@ impl CommandBody {
             CommandBody::Move { uid: false, .. } => "MOVE",
             CommandBody::Move { uid: true, .. } => "UID MOVE",
             CommandBody::UidExpunge(_) => "UID EXPUNGE",
+            CommandBody::Id(_) => "ID",
+            CommandBody::Enable(_) => "ENABLE",
         }
     }
 }
@@ -311,6 +320,21 @@ impl Command {
             CommandBody::UidExpunge(set) => {
                 w.sp();
                 set.write(&mut w);
+            }
+            CommandBody::Id(None) => {
+                w.text(" NIL");
+            }
+            CommandBody::Id(Some(fields)) => {
+                let flat: Vec<Option<&str>> =
+                    fields.iter().flat_map(|(field, value)| [Some(field.as_str()), value.as_deref()]).collect();
+                w.sp().list(&flat, |w, item| {
+                    w.nstring(item.map(str::as_bytes));
+                });
+            }
+            CommandBody::Enable(caps) => {
+                for cap in caps {
+                    w.sp().text(cap);
+                }
             }
             CommandBody::Authenticate { mechanism, initial } => {
                 w.sp().text(mechanism);
@@ -427,6 +451,35 @@ fn parse_body(c: &mut Cursor<'_>, limits: &ParseLimits) -> Result<CommandBody> {
             CommandBody::Lsub { reference, pattern }
         }
         b"SEARCH" => search(c, limits, false)?,
+        b"ID" => {
+            c.sp()?;
+            if c.keyword("NIL") {
+                CommandBody::Id(None)
+            } else {
+                let items = c.list(|c| c.nstring())?;
+                let even = items.len().is_multiple_of(2);
+                if !even || items.len() > 2 * MAX_ID_FIELDS {
+                    return Err(c.error("ID list of at most 30 field-value pairs"));
+                }
+                let mut fields = Vec::with_capacity(items.len() / 2);
+                for pair in items.chunks(2) {
+                    let [Some(field), value] = pair else { return Err(c.error("ID field name")) };
+                    let value = value.clone().map(|v| utf8(v, "ID value")).transpose()?;
+                    fields.push((utf8(field.clone(), "ID field")?, value));
+                }
+                CommandBody::Id(Some(fields))
+            }
+        }
+        b"ENABLE" => {
+            let mut caps = Vec::new();
+            while c.eat(b' ') {
+                caps.push(c.atom_str()?);
+            }
+            if caps.is_empty() {
+                return Err(c.error("capability"));
+            }
+            CommandBody::Enable(caps)
+        }
         b"COPY" => copy(c, limits, false, false)?,
         b"MOVE" => copy(c, limits, false, true)?,
         b"AUTHENTICATE" => {

@@ -67,6 +67,10 @@ pub enum Data {
     },
     /// `* SEARCH n ...`: message numbers or UIDs.
     Search(Vec<u32>),
+    /// `* ID (field value ...)` (RFC 2971): the server's identification.
+    Id(Vec<(String, String)>),
+    /// `* ENABLED cap ...` (RFC 5161)
+    Enabled(Vec<String>),
     /// `* STATUS mailbox (item value ...)`
     Status {
         /// The mailbox.
@@ -195,6 +199,17 @@ impl Data {
                     w.text(attr.name()).sp().number(*value);
                 });
             }
+            Data::Id(fields) => {
+                w.text("ID ").list(fields, |w, (field, value)| {
+                    w.string(field.as_bytes()).sp().string(value.as_bytes());
+                });
+            }
+            Data::Enabled(caps) => {
+                w.text("ENABLED");
+                for cap in caps {
+                    w.sp().text(cap);
+                }
+            }
             Data::Search(numbers) => {
                 w.text("SEARCH");
                 for n in numbers {
@@ -310,6 +325,19 @@ fn untagged(c: &mut Cursor<'_>) -> Result<Response> {
     } else if c.keyword("FLAGS") {
         c.sp()?;
         Data::Flags(Flag::parse_list(c)?)
+    } else if c.keyword("ENABLED") {
+        let mut caps = Vec::new();
+        while c.eat(b' ') {
+            caps.push(c.atom_str()?);
+        }
+        Data::Enabled(caps)
+    } else if c.keyword("ID") {
+        c.sp()?;
+        let items = c.list(|c| utf8(c.string()?, "ID"))?;
+        if !items.len().is_multiple_of(2) {
+            return Err(c.error("ID field-value pairs"));
+        }
+        Data::Id(items.chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect())
     } else if c.keyword("SEARCH") {
         let mut numbers = Vec::new();
         while c.eat(b' ') {

@@ -445,7 +445,7 @@ impl<S: Store> ServerSession<S> {
                 caps.push("STARTTLS".into());
             }
         }
-        caps.extend(["LITERAL-".into(), "IDLE".into(), "UIDPLUS".into(), "MOVE".into()]);
+        caps.extend(["LITERAL-", "IDLE", "UIDPLUS", "MOVE", "ID", "ENABLE"].map(String::from));
         caps
     }
 
@@ -642,7 +642,9 @@ impl<S: Store> ServerSession<S> {
     fn allowed(&self, body: &CommandBody) -> bool {
         let state = self.state();
         match body {
-            CommandBody::Capability | CommandBody::Noop | CommandBody::Logout => true,
+            CommandBody::Capability | CommandBody::Noop | CommandBody::Logout | CommandBody::Id(_) => true,
+            // RFC 5161 §3.1: ENABLE is valid in the authenticated state only.
+            CommandBody::Enable(_) => state == State::Authenticated,
             CommandBody::StartTls | CommandBody::Authenticate { .. } | CommandBody::Login { .. } => {
                 state == State::NotAuthenticated
             }
@@ -718,6 +720,17 @@ impl<S: Store> ServerSession<S> {
             CommandBody::Copy { uid, set, mailbox } => self.copy(&tag, uid, &set, &mailbox, false),
             CommandBody::Move { uid, set, mailbox } => self.copy(&tag, uid, &set, &mailbox, true),
             CommandBody::UidExpunge(set) => self.uid_expunge(&tag, &set),
+            CommandBody::Id(_) => {
+                // What the client says about itself is not needed; the answer names no version.
+                let fields = vec![("name".into(), "dime-rs".into())];
+                self.respond(Response::Data(crate::codec::Data::Id(fields)));
+                self.ok(&tag, name);
+            }
+            CommandBody::Enable(_) => {
+                // No capability of this server needs enabling (none changes the protocol).
+                self.respond(Response::Data(crate::codec::Data::Enabled(Vec::new())));
+                self.ok(&tag, name);
+            }
         }
     }
 
