@@ -528,7 +528,9 @@ impl Store for MemoryStore {
         let inbox = *from == Mailbox::inbox();
         let moving: Vec<(Mailbox, Mailbox)> = match inbox {
             true => vec![(from.clone(), to.clone())],
-            false => account.mailboxes.keys().filter_map(|name| Some((name.clone(), renamed(name, from, to)?))).collect(),
+            false => {
+                account.mailboxes.keys().filter_map(|name| Some((name.clone(), renamed(name, from, to)?))).collect()
+            }
         };
         if moving.iter().any(|(_, new)| account.mailboxes.contains_key(new)) {
             return Err(DmapError::MailboxExists);

@@ -75,8 +75,11 @@ fn all_failures_look_alike_and_spend_the_nonce() {
     // And a token sent after the exchange ended is not an answer to anything: it reads as a
     // tag alone on its line, or as no tag when its base64 holds a `+`.
     let late = b64(&right_for_spent);
-    let expected =
-        if late.contains('+') { "* BAD Missing or invalid tag\r\n".to_string() } else { format!("{late} BAD Missing command\r\n") };
+    let expected = if late.contains('+') {
+        "* BAD Missing or invalid tag\r\n".to_string()
+    } else {
+        format!("{late} BAD Missing command\r\n")
+    };
     assert_eq!(reuse.send(format!("{late}\r\n").as_bytes()), expected);
 
     // A malformed answer (wrong length) fails the same way.

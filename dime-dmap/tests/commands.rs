@@ -70,7 +70,11 @@ fn fetch_items_and_seen() {
     assert_eq!(out, format!("* 1 FETCH (BODY[] {})\r\nA OK FETCH completed\r\n", literal(&common::armored(&obj))));
     assert_eq!(common::armored(&obj).len(), 497);
     let out = h.send_bytes(b"A FETCH 1 BINARY.PEEK[]\r\n");
-    assert_eq!(out, [format!("* 1 FETCH (BINARY[] ~{{{}}}\r\n", obj.len()).as_bytes(), &obj, b")\r\nA OK FETCH completed\r\n"].concat());
+    assert_eq!(
+        out,
+        [format!("* 1 FETCH (BINARY[] ~{{{}}}\r\n", obj.len()).as_bytes(), &obj, b")\r\nA OK FETCH completed\r\n"]
+            .concat()
+    );
     let out = h.send_bytes(b"A FETCH 1 BODY[]\r\n");
     let (data, done) = common::split_tagged(&out, "A");
     assert_eq!(done, b"A OK FETCH completed\r\n");
@@ -84,7 +88,10 @@ fn fetch_items_and_seen() {
     }
     // Partial fetch and FAST.
     let out = h.send(b"A FETCH 2 BODY.PEEK[]<2.4>\r\n");
-    assert_eq!(out, format!("* 2 FETCH (BODY[]<2> {})\r\nA OK FETCH completed\r\n", literal(&common::armored(&object(1))[2..6])));
+    assert_eq!(
+        out,
+        format!("* 2 FETCH (BODY[]<2> {})\r\nA OK FETCH completed\r\n", literal(&common::armored(&object(1))[2..6]))
+    );
     let out = h.send_bytes(b"A FETCH 2 BINARY.PEEK[]<2.4>\r\n");
     assert_eq!(out, [b"* 2 FETCH (BINARY[] ~{4}\r\n", &object(1)[2..6], b")\r\nA OK FETCH completed\r\n"].concat());
     let out = h.send(b"A FETCH 3 FAST\r\n");

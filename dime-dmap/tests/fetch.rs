@@ -199,7 +199,11 @@ fn a_fetch_over_the_output_budget_is_refused_before_anything_is_sent() {
     let out = drain(&mut session).concat();
     assert_eq!(
         String::from_utf8(out).unwrap(),
-        format!("A NO [LIMIT] FETCH would return {} bytes, over the limit of {}\r\n", armored_mib() + MIB + 10, 2 * MIB)
+        format!(
+            "A NO [LIMIT] FETCH would return {} bytes, over the limit of {}\r\n",
+            armored_mib() + MIB + 10,
+            2 * MIB
+        )
     );
     assert_eq!(objects.get(), 0);
     session.enqueue_input(Instant::now(), b"B UID FETCH 1:* RFC822\r\n");

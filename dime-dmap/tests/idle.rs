@@ -35,8 +35,8 @@ async fn login(addr: std::net::SocketAddr) -> Conn {
     assert_eq!(line(&mut conn).await, "+ \r\n");
     send(&mut conn, &format!("{}\r\n", b64(USER.as_bytes()))).await;
     let challenge = decode_challenge(&line(&mut conn).await);
-    let token = challenge
-        .answer(&Username::new(USER.as_bytes()).unwrap(), &Password::new(PASSWORD.as_bytes()).unwrap());
+    let token =
+        challenge.answer(&Username::new(USER.as_bytes()).unwrap(), &Password::new(PASSWORD.as_bytes()).unwrap());
     send(&mut conn, &format!("{}\r\n", b64(token.as_bytes()))).await;
     assert!(line(&mut conn).await.starts_with("L OK"));
     conn

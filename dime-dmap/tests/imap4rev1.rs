@@ -59,10 +59,7 @@ fn create_delete_rename_and_list() {
     assert_eq!(h.send(b"G DELETE INBOX\r\n"), "G NO [CANNOT] INBOX cannot be deleted\r\n");
     // RENAME INBOX moves its messages into the new mailbox and leaves INBOX empty.
     assert_eq!(h.send(b"H RENAME INBOX Old/In\r\n"), "H OK RENAME completed\r\n");
-    assert_eq!(
-        h.send(b"I STATUS Old/In (MESSAGES)\r\n"),
-        "* STATUS Old/In (MESSAGES 3)\r\nI OK STATUS completed\r\n"
-    );
+    assert_eq!(h.send(b"I STATUS Old/In (MESSAGES)\r\n"), "* STATUS Old/In (MESSAGES 3)\r\nI OK STATUS completed\r\n");
     assert_eq!(h.send(b"I STATUS INBOX (MESSAGES)\r\n"), "* STATUS INBOX (MESSAGES 0)\r\nI OK STATUS completed\r\n");
 }
 
@@ -123,17 +120,17 @@ fn search_every_key_kind() {
     assert_eq!(search(&mut h, "NOT SUBJECT x"), "* SEARCH 1 2 3\r\nA OK SEARCH completed\r\n");
     assert_eq!(search(&mut h, "NEW"), "* SEARCH\r\nA OK SEARCH completed\r\n");
     assert_eq!(search(&mut h, "CHARSET UTF-8 TEXT x"), "* SEARCH\r\nA OK SEARCH completed\r\n");
-    assert_eq!(
-        search(&mut h, "CHARSET KOI8-R TEXT x"),
-        "A NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset\r\n"
-    );
+    assert_eq!(search(&mut h, "CHARSET KOI8-R TEXT x"), "A NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset\r\n");
     assert_eq!(h.send(b"B UID SEARCH 2:*\r\n"), "* SEARCH 2 3\r\nB OK UID SEARCH completed\r\n");
     assert_eq!(
         h.send(b"B SEARCH FROB\r\n"),
         "B BAD Invalid arguments: syntax error at byte 9: expected search key\r\n"
     );
     let deep = format!("C SEARCH {}ALL\r\n", "NOT ".repeat(40));
-    assert_eq!(h.send(deep.as_bytes()), "C BAD Invalid arguments: search has more than 256 keys or nests deeper than 32\r\n");
+    assert_eq!(
+        h.send(deep.as_bytes()),
+        "C BAD Invalid arguments: search has more than 256 keys or nests deeper than 32\r\n"
+    );
 }
 
 #[test]
@@ -159,17 +156,17 @@ fn copy_is_capped() {
     let mut h = Harness::with(cfg, common::store());
     h.select_inbox();
     assert_eq!(h.send(b"A COPY 1:* Archive\r\n"), "A NO [LIMIT] COPY of 3 messages is over the limit of 2\r\n");
-    assert_eq!(h.send(b"A STATUS Archive (MESSAGES)\r\n"), "* STATUS Archive (MESSAGES 0)\r\nA OK STATUS completed\r\n");
+    assert_eq!(
+        h.send(b"A STATUS Archive (MESSAGES)\r\n"),
+        "* STATUS Archive (MESSAGES 0)\r\nA OK STATUS completed\r\n"
+    );
 }
 
 #[test]
 fn move_and_uid_expunge() {
     let mut h = Harness::new();
     h.select_inbox();
-    assert_eq!(
-        h.send(b"A MOVE 2 Archive\r\n"),
-        "* OK [COPYUID 2 2 1] Moved\r\n* 2 EXPUNGE\r\nA OK MOVE completed\r\n"
-    );
+    assert_eq!(h.send(b"A MOVE 2 Archive\r\n"), "* OK [COPYUID 2 2 1] Moved\r\n* 2 EXPUNGE\r\nA OK MOVE completed\r\n");
     assert_eq!(
         h.send(b"B UID MOVE 3 Archive\r\n"),
         "* OK [COPYUID 2 3 2] Moved\r\n* 2 EXPUNGE\r\nB OK UID MOVE completed\r\n"

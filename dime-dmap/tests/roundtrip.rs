@@ -86,7 +86,8 @@ fn section() -> impl Strategy<Value = Section> {
     let text = prop_oneof![
         Just(SectionText::Header),
         Just(SectionText::Text),
-        (any::<bool>(), vec("[A-Za-z-]{1,10}", 1..3)).prop_map(|(not, fields)| SectionText::HeaderFields { not, fields }),
+        (any::<bool>(), vec("[A-Za-z-]{1,10}", 1..3))
+            .prop_map(|(not, fields)| SectionText::HeaderFields { not, fields }),
     ];
     prop_oneof![
         (vec(1u32.., 1..3), option::of(prop_oneof![text.clone(), Just(SectionText::Mime)]))
@@ -153,8 +154,16 @@ fn body() -> impl Strategy<Value = CommandBody> {
         mailbox().prop_map(CommandBody::Unsubscribe),
         (mailbox(), mailbox()).prop_map(|(from, to)| CommandBody::Rename { from, to }),
         ("\\PC{0,10}", "[a-zA-Z%*/]{0,10}").prop_map(|(reference, pattern)| CommandBody::Lsub { reference, pattern }),
-        (any::<bool>(), sequence_set(), mailbox()).prop_map(|(uid, set, mailbox)| CommandBody::Copy { uid, set, mailbox }),
-        (any::<bool>(), sequence_set(), mailbox()).prop_map(|(uid, set, mailbox)| CommandBody::Move { uid, set, mailbox }),
+        (any::<bool>(), sequence_set(), mailbox()).prop_map(|(uid, set, mailbox)| CommandBody::Copy {
+            uid,
+            set,
+            mailbox
+        }),
+        (any::<bool>(), sequence_set(), mailbox()).prop_map(|(uid, set, mailbox)| CommandBody::Move {
+            uid,
+            set,
+            mailbox
+        }),
         sequence_set().prop_map(CommandBody::UidExpunge),
         option::of(vec(("[a-z]{1,8}", option::of("[ -~]{0,12}")), 0..4)).prop_map(CommandBody::Id),
         vec(atom(), 1..4).prop_map(CommandBody::Enable),

@@ -128,7 +128,11 @@ fn every_command_in_every_state() {
         (
             "APPEND",
             b"T APPEND Archive {3+}\r\nabc\r\n".to_vec(),
-            [WrongState, Allowed("T OK [APPENDUID 2 1] APPEND completed", A), Allowed("T OK [APPENDUID 2 1] APPEND completed", S)],
+            [
+                WrongState,
+                Allowed("T OK [APPENDUID 2 1] APPEND completed", A),
+                Allowed("T OK [APPENDUID 2 1] APPEND completed", S),
+            ],
         ),
         (
             "SUBMIT",

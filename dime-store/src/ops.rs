@@ -250,7 +250,9 @@ pub fn transfer(
             let Some(info) = info else { continue };
             let info = record::decode_message(uid, &info)?;
             let object = txn.open_table(OBJECTS)?.get((user, from.as_str(), uid))?.map(|v| v.value().to_vec());
-            let Some(object) = object else { return Err(StoreError::Corrupt { table: "objects", what: "message without object" }) };
+            let Some(object) = object else {
+                return Err(StoreError::Corrupt { table: "objects", what: "message without object" });
+            };
             let new = append_in(txn, user, to, &mut state, &info.flags, info.internal_date, &object)?;
             pairs.push((uid, new));
         }

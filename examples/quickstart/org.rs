@@ -353,7 +353,13 @@ impl Store for OrgStore {
     fn copy(&mut self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> dime::dmap::Result<Vec<(u32, u32)>> {
         self.shared.store()?.copy(user, from, uids, to)
     }
-    fn move_messages(&mut self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> dime::dmap::Result<Vec<(u32, u32)>> {
+    fn move_messages(
+        &mut self,
+        user: &str,
+        from: &Mailbox,
+        uids: &[u32],
+        to: &Mailbox,
+    ) -> dime::dmap::Result<Vec<(u32, u32)>> {
         self.shared.store()?.move_messages(user, from, uids, to)
     }
     fn expunge_uids(&mut self, user: &str, mailbox: &Mailbox, uids: &[u32]) -> dime::dmap::Result<Vec<u32>> {

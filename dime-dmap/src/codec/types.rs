@@ -250,7 +250,8 @@ impl SequenceSet {
     }
 }
 
-pub(crate) const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+pub(crate) const MONTHS: [&str; 12] =
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /// An IMAP `date-time` (`"17-Jul-1996 02:44:25 -0700"`): an instant and the zone offset it is
 /// shown in. Years 1 to 9999.
@@ -633,9 +634,8 @@ impl FetchAttr {
 /// Consumes `name` (case-insensitively) when a `[` follows it, leaving the `[`.
 fn bracketed(c: &mut Cursor<'_>, name: &str) -> bool {
     let rest = c.rest();
-    let fits = rest.len() > name.len()
-        && rest[..name.len()].eq_ignore_ascii_case(name.as_bytes())
-        && rest[name.len()] == b'[';
+    let fits =
+        rest.len() > name.len() && rest[..name.len()].eq_ignore_ascii_case(name.as_bytes()) && rest[name.len()] == b'[';
     fits && c.prefix(name)
 }
 

@@ -40,7 +40,14 @@ impl<S: Store> ServerSession<S> {
 
     /// `COPY`/`MOVE` and their UID forms: all or nothing, at most
     /// [`Limits::max_copy`](crate::Limits) messages, answered with `COPYUID`.
-    pub(super) fn copy(&mut self, tag: &Tag, uid: bool, set: &SequenceSet, target: &crate::codec::Mailbox, moving: bool) {
+    pub(super) fn copy(
+        &mut self,
+        tag: &Tag,
+        uid: bool,
+        set: &SequenceSet,
+        target: &crate::codec::Mailbox,
+        moving: bool,
+    ) {
         let name = match (uid, moving) {
             (false, false) => "COPY",
             (true, false) => "UID COPY",
@@ -70,11 +77,9 @@ impl<S: Store> ServerSession<S> {
             Err(error) => return self.store_error(tag, name, error),
         };
         let code = match (pairs.is_empty(), self.store.uid_validity(&user, target)) {
-            (false, Ok(validity)) => Some(Code::CopyUid(
-                validity,
-                uid_set(pairs.iter().map(|p| p.0)),
-                uid_set(pairs.iter().map(|p| p.1)),
-            )),
+            (false, Ok(validity)) => {
+                Some(Code::CopyUid(validity, uid_set(pairs.iter().map(|p| p.0)), uid_set(pairs.iter().map(|p| p.1))))
+            }
             _ => None,
         };
         if !pairs.is_empty() {

@@ -147,7 +147,7 @@ pub enum Event {
     /// This session changed a mailbox's messages (APPEND, COPY, MOVE, STORE, EXPUNGE, UID
     /// EXPUNGE, CLOSE). A driver serving many sessions on one store tells the others, and each
     /// of them calls [`ServerSession::refresh`]: an idling one sends the changes at once (the
-    /// tokio driver does this with [`Hooks::changes`](crate::driver::Hooks)).
+    /// tokio driver does this with `driver::Hooks::changes`).
     MailboxChanged {
         /// The user whose mailbox changed.
         user: String,

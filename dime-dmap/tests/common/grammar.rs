@@ -41,7 +41,7 @@ pub fn check(output: &[u8]) {
             continue;
         }
         match ResponseCodec::default().decode(&message) {
-            Ok((rest, _)) if rest.is_empty() => {}
+            Ok(([], _)) => {}
             Ok((rest, _)) => panic!("imap-codec left {:?} of {:?}", String::from_utf8_lossy(rest), shown(&message)),
             Err(error) => panic!("imap-codec refuses {:?}: {error:?}", shown(&message)),
         }
