@@ -348,7 +348,7 @@ impl MemoryStore {
     }
 
     /// Appends copies of `from`'s messages `uids` to `to`; with `remove`, takes them out of
-    /// `from`. Works on a copy of the account's mailboxes, so a failure changes nothing.
+    /// `from`. Every check comes first, so a failure changes nothing.
     fn transfer(
         &mut self,
         user: &str,
@@ -361,16 +361,17 @@ impl MemoryStore {
         let source = account.mailboxes.get(from).ok_or(DmapError::NoSuchMailbox)?;
         let picked: Vec<StoredMessage> =
             source.messages.iter().filter(|m| uids.binary_search(&m.info.uid).is_ok()).cloned().collect();
-        let mut target = account.mailboxes.get(to).ok_or(DmapError::NoSuchMailbox)?.clone();
+        let target = account.mailboxes.get_mut(to).ok_or(DmapError::NoSuchMailbox)?;
+        let first = target.uid_next;
+        let count = u32::try_from(picked.len()).ok();
+        target.uid_next =
+            count.and_then(|n| first.checked_add(n)).ok_or_else(|| DmapError::StoreRefused("UIDs exhausted".into()))?;
         let mut pairs = Vec::with_capacity(picked.len());
-        for mut message in picked {
-            let uid = target.uid_next;
-            target.uid_next = uid.checked_add(1).ok_or_else(|| DmapError::StoreRefused("UIDs exhausted".into()))?;
+        for (uid, mut message) in (first..).zip(picked) {
             pairs.push((message.info.uid, uid));
             message.info.uid = uid;
             target.messages.push(message);
         }
-        account.mailboxes.insert(to.clone(), target);
         if remove && let Some(source) = account.mailboxes.get_mut(from) {
             source.messages.retain(|m| pairs.binary_search_by_key(&m.info.uid, |p| p.0).is_err());
         }

@@ -263,3 +263,52 @@ fn id_and_enable() {
     assert_eq!(h.send(b"S SELECT INBOX\r\n").lines().last(), Some("S OK [READ-WRITE] SELECT completed"));
     assert_eq!(h.send(b"F ENABLE CONDSTORE\r\n"), "F BAD ENABLE is not allowed in the selected state\r\n");
 }
+
+/// One session as a stock client drives it, every command of issue 12 in turn; every response
+/// goes through the independent grammar check of the harness.
+#[test]
+fn a_stock_client_session_uses_every_command() {
+    let mut h = Harness::new();
+    let mut ok = |h: &mut Harness, tag: &str, command: &str| {
+        let out = h.send(format!("{tag} {command}\r\n").as_bytes());
+        let last = out.trim_end_matches("\r\n").rsplit("\r\n").next().unwrap_or_default().to_string();
+        assert!(last.starts_with(&format!("{tag} OK")), "{command}: {out}");
+        out
+    };
+    ok(&mut h, "a1", "CAPABILITY");
+    ok(&mut h, "a2", "ID (\"name\" \"test\")");
+    h.login();
+    ok(&mut h, "a3", "ENABLE UTF8=ACCEPT");
+    ok(&mut h, "a4", "CREATE Lists/Rust/");
+    ok(&mut h, "a5", "SUBSCRIBE Lists/Rust");
+    assert!(ok(&mut h, "a6", "LIST \"\" %").contains("* LIST (\\HasChildren) \"/\" Lists\r\n"));
+    assert!(ok(&mut h, "a7", "LSUB \"\" Lists/*").contains("* LSUB () \"/\" Lists/Rust\r\n"));
+    ok(&mut h, "a8", "STATUS Lists/Rust (MESSAGES UIDNEXT UIDVALIDITY)");
+    ok(&mut h, "a9", "SELECT INBOX");
+    assert!(ok(&mut h, "b1", "UID SEARCH UNSEEN NOT FROM x").starts_with("* SEARCH 1 3\r\n"));
+    ok(&mut h, "b2", "SEARCH CHARSET UTF-8 OR SEEN LARGER 100");
+    ok(&mut h, "b3", "FETCH 1:* FULL");
+    ok(&mut h, "b4", "UID FETCH 1:* (UID FLAGS BODYSTRUCTURE ENVELOPE RFC822.SIZE BINARY.SIZE[])");
+    ok(&mut h, "b5", "FETCH 1 (BODY.PEEK[HEADER.FIELDS (FROM TO SUBJECT DATE)] BODY.PEEK[TEXT]<0.64> RFC822.HEADER)");
+    ok(&mut h, "b6", "FETCH 2 (BINARY.PEEK[] BODY.PEEK[1])");
+    assert!(ok(&mut h, "b7", "UID COPY 1:2 Lists/Rust").contains("[COPYUID "));
+    assert!(ok(&mut h, "b8", "COPY 3 Lists/Rust").contains("[COPYUID "));
+    assert!(ok(&mut h, "b9", "UID MOVE 3 Archive").contains("* 3 EXPUNGE\r\n"));
+    ok(&mut h, "c1", "MOVE 2 Archive");
+    ok(&mut h, "c2", "STORE 1 +FLAGS (\\Deleted \\Seen)");
+    ok(&mut h, "c3", "UID EXPUNGE 1");
+    ok(&mut h, "c4", "CHECK");
+    ok(&mut h, "c5", "EXPUNGE");
+    assert_eq!(h.send(b"c6 IDLE\r\n"), "+ idling\r\n");
+    assert_eq!(h.send(b"DONE\r\n"), "c6 OK IDLE terminated\r\n");
+    assert!(
+        ok(&mut h, "c7", "APPEND INBOX (\\Flagged) \"01-Dec-2026 10:00:00 +0000\" {3+}\r\nabc").contains("[APPENDUID ")
+    );
+    ok(&mut h, "c8", "NOOP");
+    ok(&mut h, "c9", "RENAME Lists Archive/Lists");
+    ok(&mut h, "d1", "UNSUBSCRIBE Lists/Rust");
+    ok(&mut h, "d2", "DELETE Archive/Lists/Rust");
+    ok(&mut h, "d3", "EXAMINE Archive");
+    ok(&mut h, "d4", "CLOSE");
+    ok(&mut h, "d5", "LOGOUT");
+}
