@@ -269,7 +269,7 @@ fn id_and_enable() {
 #[test]
 fn a_stock_client_session_uses_every_command() {
     let mut h = Harness::new();
-    let mut ok = |h: &mut Harness, tag: &str, command: &str| {
+    let ok = |h: &mut Harness, tag: &str, command: &str| {
         let out = h.send(format!("{tag} {command}\r\n").as_bytes());
         let last = out.trim_end_matches("\r\n").rsplit("\r\n").next().unwrap_or_default().to_string();
         assert!(last.starts_with(&format!("{tag} OK")), "{command}: {out}");
