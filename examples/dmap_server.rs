@@ -111,7 +111,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         listener,
         acceptor,
         move || ServerSession::new(ServerConfig::new(DOMAIN, decoy.clone()), store.clone(), std::time::Instant::now()),
-        driver::Hooks::default(),
+        // One Notify for every session: an APPEND in one reaches an IDLE in another.
+        driver::Hooks { changes: Some(std::sync::Arc::new(tokio::sync::Notify::new())), ..driver::Hooks::default() },
     )
     .await?;
     Ok(())

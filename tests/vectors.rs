@@ -142,7 +142,7 @@ fn transcripts_carry_the_message_objects_and_the_injected_randomness() {
     assert!(texts(lines(dmtp, "lookups"), "server").contains(&format!("200 ONCE [{nonce}]").as_str()));
     assert!(texts(lines(dmtp, "lookups"), "client").contains(&format!("STATS [{nonce}]").as_str()));
 
-    // DMAP: FETCH BODY[] returns the same object; the challenge is salt || bonus || the
+    // DMAP: FETCH BINARY[] returns the same object; the challenge is salt || bonus || the
     // configured nonce, and the client answers with the STACIE token for that nonce.
     let dmap = vector_set(&all, "dmap-transcripts.json");
     let mailbox = lines(dmap, "mailbox");
@@ -168,7 +168,11 @@ fn transcripts_carry_the_message_objects_and_the_injected_randomness() {
     let token = keys.ephemeral_token(&Nonce::from_slice(&nonce).unwrap());
     let client = texts(mailbox, "client");
     assert_eq!(client[1], dime::core::base64::encode_padded(token.as_bytes()));
-    assert!(server.contains(&"A1 OK [CAPABILITY IMAP4rev1 DMAPv1 LITERAL- IDLE] AUTHENTICATE completed"));
+    assert!(
+        server.contains(
+            &"A1 OK [CAPABILITY IMAP4rev1 DMAPv1 LITERAL- IDLE UIDPLUS MOVE ID ENABLE] AUTHENTICATE completed"
+        )
+    );
     assert!(texts(lines(dmap, "refusals"), "server").contains(&"A4 NO [AUTHENTICATIONFAILED] Authentication failed"));
 
     // The DIME extensions return the signet the DMTP server serves as bob's second, alice's

@@ -18,6 +18,14 @@ pub enum DmapError {
     /// A command name this implementation does not know.
     #[error("unknown command {0:?}")]
     UnknownCommand(String),
+    /// A `SEARCH` has more keys than the limit, or nests them deeper than allowed.
+    #[error("search has more than {limit} keys or nests deeper than {depth}")]
+    TooManySearchKeys {
+        /// The most keys allowed.
+        limit: usize,
+        /// The deepest nesting allowed.
+        depth: usize,
+    },
     /// A line (without its literals) is longer than the limit.
     #[error("line longer than {limit} bytes")]
     LineTooLong {
@@ -63,6 +71,9 @@ pub enum DmapError {
     /// The store has no such mailbox (`NO [NONEXISTENT]`, `NO [TRYCREATE]` for APPEND).
     #[error("no such mailbox")]
     NoSuchMailbox,
+    /// The mailbox already exists (`NO [ALREADYEXISTS]`, RFC 5530).
+    #[error("mailbox already exists")]
+    MailboxExists,
     /// The store has no message with that UID (`NO [NONEXISTENT]`).
     #[error("no such message")]
     NoSuchMessage,

@@ -22,6 +22,14 @@ pub struct Limits {
     pub max_non_sync_literal: usize,
     /// Most ranges in one sequence set.
     pub max_sequence_ranges: usize,
+    /// Most keys in one `SEARCH` (nesting counts each key).
+    pub max_search_keys: usize,
+    /// Most messages one `COPY` or `MOVE` may name; a larger one is refused before anything
+    /// is copied.
+    pub max_copy: usize,
+    /// Most mailboxes, and most subscriptions, one account may have; `CREATE`, `RENAME` and
+    /// `SUBSCRIBE` past it are refused.
+    pub max_mailboxes: usize,
     /// Most bytes of object data (`BODY[]`, `RFC822`) one `FETCH` may return; a larger one is
     /// refused before anything is sent.
     pub max_fetch_output: u64,
@@ -53,6 +61,9 @@ impl Default for Limits {
             max_prelogin_command: 8 * 1024,
             max_non_sync_literal: 4096,
             max_sequence_ranges: 1024,
+            max_search_keys: 256,
+            max_copy: 10_000,
+            max_mailboxes: 1000,
             max_fetch_output: 256 * 1024 * 1024,
             output_chunk: 64 * 1024,
             max_errors: 10,

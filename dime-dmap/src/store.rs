@@ -4,7 +4,7 @@
 //! [`MemoryStore`] is a complete in-memory implementation for tests and examples. A shared
 //! store for many connections is an `Arc<Mutex<S>>`, which implements [`Store`] too.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use dime_core::keys::SigningSecretKey;
@@ -100,6 +100,36 @@ pub trait Store {
     fn store_keyfile(&mut self, user: &str, record: KeyfileRecord) -> Result<()>;
     /// The user's sealed key file.
     fn keyfile(&mut self, user: &str) -> Result<Option<KeyfileRecord>>;
+    /// A mailbox's UIDVALIDITY alone (for `APPENDUID` and `COPYUID`), without its messages.
+    fn uid_validity(&mut self, user: &str, mailbox: &Mailbox) -> Result<u32>;
+    /// Creates an empty mailbox with a UIDVALIDITY no mailbox of the store had before.
+    /// Errors: [`DmapError::MailboxExists`].
+    fn create_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> Result<()>;
+    /// Deletes a mailbox and its messages; its inferiors (`name/...`) and subscriptions stay.
+    /// `INBOX` cannot be deleted ([`DmapError::StoreRefused`]).
+    fn delete_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> Result<()>;
+    /// Renames `from` to `to` and each inferior `from/x` to `to/x`, keeping UIDVALIDITY, UIDs,
+    /// flags and objects, all or nothing. Renaming `INBOX` moves its messages (with its
+    /// UIDVALIDITY and UIDNEXT) into the new mailbox `to` and leaves `INBOX` empty with a new
+    /// UIDVALIDITY; inferiors of `INBOX` stay (RFC 3501 §6.3.5). Errors:
+    /// [`DmapError::NoSuchMailbox`], [`DmapError::MailboxExists`] when `to` or a renamed
+    /// inferior's new name exists, [`DmapError::StoreRefused`] when `to` is `from` or inside it.
+    fn rename_mailbox(&mut self, user: &str, from: &Mailbox, to: &Mailbox) -> Result<()>;
+    /// Adds `mailbox` to the user's subscriptions (`subscribed`) or removes it. Subscriptions
+    /// are names: they outlive the mailbox.
+    fn set_subscribed(&mut self, user: &str, mailbox: &Mailbox, subscribed: bool) -> Result<()>;
+    /// The user's subscriptions in name order.
+    fn subscriptions(&mut self, user: &str) -> Result<Vec<Mailbox>>;
+    /// Copies the messages of `from` with these UIDs (ascending) to `to`, flags and internal
+    /// dates included, all or nothing; UIDs no longer in `from` are skipped. Returns (source
+    /// UID, new UID) pairs in source order.
+    fn copy(&mut self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> Result<Vec<(u32, u32)>>;
+    /// As [`Store::copy`], and removes the copied messages from `from` in the same step
+    /// (RFC 6851 `MOVE`).
+    fn move_messages(&mut self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> Result<Vec<(u32, u32)>>;
+    /// Removes those of `uids` that are flagged `\Deleted` (RFC 4315 `UID EXPUNGE`); returns
+    /// their UIDs in ascending order.
+    fn expunge_uids(&mut self, user: &str, mailbox: &Mailbox, uids: &[u32]) -> Result<Vec<u32>>;
 }
 
 macro_rules! forward_store {
@@ -146,6 +176,39 @@ macro_rules! forward_store {
         }
         fn keyfile(&mut $this, user: &str) -> Result<Option<KeyfileRecord>> {
             $inner.keyfile(user)
+        }
+        fn uid_validity(&mut $this, user: &str, mailbox: &Mailbox) -> Result<u32> {
+            $inner.uid_validity(user, mailbox)
+        }
+        fn create_mailbox(&mut $this, user: &str, mailbox: &Mailbox) -> Result<()> {
+            $inner.create_mailbox(user, mailbox)
+        }
+        fn delete_mailbox(&mut $this, user: &str, mailbox: &Mailbox) -> Result<()> {
+            $inner.delete_mailbox(user, mailbox)
+        }
+        fn rename_mailbox(&mut $this, user: &str, from: &Mailbox, to: &Mailbox) -> Result<()> {
+            $inner.rename_mailbox(user, from, to)
+        }
+        fn set_subscribed(&mut $this, user: &str, mailbox: &Mailbox, subscribed: bool) -> Result<()> {
+            $inner.set_subscribed(user, mailbox, subscribed)
+        }
+        fn subscriptions(&mut $this, user: &str) -> Result<Vec<Mailbox>> {
+            $inner.subscriptions(user)
+        }
+        fn copy(&mut $this, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> Result<Vec<(u32, u32)>> {
+            $inner.copy(user, from, uids, to)
+        }
+        fn move_messages(
+            &mut $this,
+            user: &str,
+            from: &Mailbox,
+            uids: &[u32],
+            to: &Mailbox,
+        ) -> Result<Vec<(u32, u32)>> {
+            $inner.move_messages(user, from, uids, to)
+        }
+        fn expunge_uids(&mut $this, user: &str, mailbox: &Mailbox, uids: &[u32]) -> Result<Vec<u32>> {
+            $inner.expunge_uids(user, mailbox, uids)
         }
     };
 }
@@ -201,6 +264,7 @@ struct StoredMailbox {
 struct Account {
     credentials: Credentials,
     mailboxes: BTreeMap<Mailbox, StoredMailbox>,
+    subscriptions: BTreeSet<Mailbox>,
     keyfile: Option<KeyfileRecord>,
 }
 
@@ -234,7 +298,8 @@ impl MemoryStore {
 
     /// Adds (or replaces) an account with an empty `INBOX`.
     pub fn add_account(&mut self, username: &str, credentials: Credentials) {
-        let mut account = Account { credentials, mailboxes: BTreeMap::new(), keyfile: None };
+        let mut account =
+            Account { credentials, mailboxes: BTreeMap::new(), subscriptions: BTreeSet::new(), keyfile: None };
         account.mailboxes.insert(Mailbox::inbox(), self.new_mailbox());
         self.accounts.insert(username.into(), account);
     }
@@ -281,6 +346,47 @@ impl MemoryStore {
     fn stored(&mut self, user: &str, mailbox: &Mailbox) -> Result<&mut StoredMailbox> {
         self.account(user)?.mailboxes.get_mut(mailbox).ok_or(DmapError::NoSuchMailbox)
     }
+
+    /// Appends copies of `from`'s messages `uids` to `to`; with `remove`, takes them out of
+    /// `from`. Every check comes first, so a failure changes nothing.
+    fn transfer(
+        &mut self,
+        user: &str,
+        from: &Mailbox,
+        uids: &[u32],
+        to: &Mailbox,
+        remove: bool,
+    ) -> Result<Vec<(u32, u32)>> {
+        let account = self.account(user)?;
+        let source = account.mailboxes.get(from).ok_or(DmapError::NoSuchMailbox)?;
+        let picked: Vec<StoredMessage> =
+            source.messages.iter().filter(|m| uids.binary_search(&m.info.uid).is_ok()).cloned().collect();
+        let target = account.mailboxes.get_mut(to).ok_or(DmapError::NoSuchMailbox)?;
+        let first = target.uid_next;
+        let count = u32::try_from(picked.len()).ok();
+        target.uid_next =
+            count.and_then(|n| first.checked_add(n)).ok_or_else(|| DmapError::StoreRefused("UIDs exhausted".into()))?;
+        let mut pairs = Vec::with_capacity(picked.len());
+        for (uid, mut message) in (first..).zip(picked) {
+            pairs.push((message.info.uid, uid));
+            message.info.uid = uid;
+            target.messages.push(message);
+        }
+        if remove && let Some(source) = account.mailboxes.get_mut(from) {
+            source.messages.retain(|m| pairs.binary_search_by_key(&m.info.uid, |p| p.0).is_err());
+        }
+        Ok(pairs)
+    }
+}
+
+/// The new name of `name` when `from` is renamed to `to`: `to` for `from` itself, `to/x` for an
+/// inferior `from/x`, `None` for any other mailbox.
+pub fn renamed(name: &Mailbox, from: &Mailbox, to: &Mailbox) -> Option<Mailbox> {
+    if name == from {
+        return Some(to.clone());
+    }
+    let rest = name.as_str().strip_prefix(from.as_str())?.strip_prefix('/')?;
+    Some(Mailbox::new(&format!("{}/{rest}", to.as_str())))
 }
 
 fn now() -> DateTime {
@@ -385,5 +491,88 @@ impl Store for MemoryStore {
 
     fn keyfile(&mut self, user: &str) -> Result<Option<KeyfileRecord>> {
         Ok(self.account(user)?.keyfile.clone())
+    }
+
+    fn uid_validity(&mut self, user: &str, mailbox: &Mailbox) -> Result<u32> {
+        Ok(self.stored(user, mailbox)?.uid_validity)
+    }
+
+    fn create_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> Result<()> {
+        self.account(user)?;
+        let fresh = self.new_mailbox();
+        let account = self.account(user)?;
+        if account.mailboxes.contains_key(mailbox) {
+            return Err(DmapError::MailboxExists);
+        }
+        account.mailboxes.insert(mailbox.clone(), fresh);
+        Ok(())
+    }
+
+    fn delete_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> Result<()> {
+        let account = self.account(user)?;
+        if *mailbox == Mailbox::inbox() {
+            return Err(DmapError::StoreRefused("INBOX cannot be deleted".into()));
+        }
+        account.mailboxes.remove(mailbox).map(drop).ok_or(DmapError::NoSuchMailbox)
+    }
+
+    fn rename_mailbox(&mut self, user: &str, from: &Mailbox, to: &Mailbox) -> Result<()> {
+        self.account(user)?;
+        let fresh_inbox = self.new_mailbox();
+        let account = self.account(user)?;
+        if !account.mailboxes.contains_key(from) {
+            return Err(DmapError::NoSuchMailbox);
+        }
+        if renamed(to, from, from).is_some() {
+            return Err(DmapError::StoreRefused("a mailbox cannot be renamed into itself".into()));
+        }
+        let inbox = *from == Mailbox::inbox();
+        let moving: Vec<(Mailbox, Mailbox)> = match inbox {
+            true => vec![(from.clone(), to.clone())],
+            false => {
+                account.mailboxes.keys().filter_map(|name| Some((name.clone(), renamed(name, from, to)?))).collect()
+            }
+        };
+        if moving.iter().any(|(_, new)| account.mailboxes.contains_key(new)) {
+            return Err(DmapError::MailboxExists);
+        }
+        for (old, new) in moving {
+            if let Some(stored) = account.mailboxes.remove(&old) {
+                account.mailboxes.insert(new, stored);
+            }
+        }
+        if inbox {
+            account.mailboxes.insert(Mailbox::inbox(), fresh_inbox);
+        }
+        Ok(())
+    }
+
+    fn set_subscribed(&mut self, user: &str, mailbox: &Mailbox, subscribed: bool) -> Result<()> {
+        let account = self.account(user)?;
+        match subscribed {
+            true => account.subscriptions.insert(mailbox.clone()),
+            false => account.subscriptions.remove(mailbox),
+        };
+        Ok(())
+    }
+
+    fn subscriptions(&mut self, user: &str) -> Result<Vec<Mailbox>> {
+        Ok(self.account(user)?.subscriptions.iter().cloned().collect())
+    }
+
+    fn copy(&mut self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> Result<Vec<(u32, u32)>> {
+        self.transfer(user, from, uids, to, false)
+    }
+
+    fn move_messages(&mut self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> Result<Vec<(u32, u32)>> {
+        self.transfer(user, from, uids, to, true)
+    }
+
+    fn expunge_uids(&mut self, user: &str, mailbox: &Mailbox, uids: &[u32]) -> Result<Vec<u32>> {
+        let stored = self.stored(user, mailbox)?;
+        let gone = |m: &StoredMessage| m.info.flags.contains(&Flag::Deleted) && uids.binary_search(&m.info.uid).is_ok();
+        let removed: Vec<u32> = stored.messages.iter().filter(|m| gone(m)).map(|m| m.info.uid).collect();
+        stored.messages.retain(|m| !gone(m));
+        Ok(removed)
     }
 }

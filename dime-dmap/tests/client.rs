@@ -119,13 +119,13 @@ fn login_list_select_fetch_logout() {
     assert_eq!(pair.client.state(), State::Selected);
     assert_eq!(pair.client.selected(), Some(&Mailbox::inbox()));
 
-    let items = vec![FetchAttr::Uid, FetchAttr::Body { peek: true, partial: None }];
+    let items = vec![FetchAttr::Uid, FetchAttr::Binary { peek: true, part: vec![], partial: None }];
     let events = pair.run(CommandBody::Fetch { uid: false, set: SequenceSet::single(2).unwrap(), items });
     assert_eq!(
         events[0],
         ClientEvent::Data(Data::Fetch {
             seq: 2,
-            items: vec![FetchItem::Uid(2), FetchItem::Body { origin: None, data: Some(object(1)) }]
+            items: vec![FetchItem::Uid(2), FetchItem::Binary { part: vec![], data: Some(object(1)) }]
         })
     );
 

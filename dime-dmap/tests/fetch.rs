@@ -66,9 +66,41 @@ impl Store for Counting {
     fn keyfile(&mut self, user: &str) -> Result<Option<KeyfileRecord>> {
         self.inner.keyfile(user)
     }
+    fn uid_validity(&mut self, user: &str, mailbox: &Mailbox) -> Result<u32> {
+        self.inner.uid_validity(user, mailbox)
+    }
+    fn create_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> Result<()> {
+        self.inner.create_mailbox(user, mailbox)
+    }
+    fn delete_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> Result<()> {
+        self.inner.delete_mailbox(user, mailbox)
+    }
+    fn rename_mailbox(&mut self, user: &str, from: &Mailbox, to: &Mailbox) -> Result<()> {
+        self.inner.rename_mailbox(user, from, to)
+    }
+    fn set_subscribed(&mut self, user: &str, mailbox: &Mailbox, subscribed: bool) -> Result<()> {
+        self.inner.set_subscribed(user, mailbox, subscribed)
+    }
+    fn subscriptions(&mut self, user: &str) -> Result<Vec<Mailbox>> {
+        self.inner.subscriptions(user)
+    }
+    fn copy(&mut self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> Result<Vec<(u32, u32)>> {
+        self.inner.copy(user, from, uids, to)
+    }
+    fn move_messages(&mut self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> Result<Vec<(u32, u32)>> {
+        self.inner.move_messages(user, from, uids, to)
+    }
+    fn expunge_uids(&mut self, user: &str, mailbox: &Mailbox, uids: &[u32]) -> Result<Vec<u32>> {
+        self.inner.expunge_uids(user, mailbox, uids)
+    }
 }
 
 const MIB: usize = 1024 * 1024;
+
+/// The length of the armored form of a 1 MiB object (what `RFC822` returns for it).
+fn armored_mib() -> usize {
+    common::armored(&vec![0; MIB]).len()
+}
 
 /// A session logged in with INBOX selected, holding the three small messages of
 /// `common::store` and a fourth of 1 MiB.
@@ -110,10 +142,10 @@ fn drain<S: Store>(session: &mut ServerSession<S>) -> Vec<Vec<u8>> {
 fn repeated_items_are_answered_once() {
     let mut h = Harness::new();
     h.select_inbox();
-    let obj = common::object(0);
-    let literal = format!("{{{}}}\r\n{}", obj.len(), String::from_utf8_lossy(&obj));
+    let text = common::armored(&common::object(0));
+    let literal = format!("{{{}}}\r\n{}", text.len(), String::from_utf8_lossy(&text));
     let out = h.send(b"A FETCH 1 (UID RFC822.SIZE UID BODY.PEEK[] BODY.PEEK[] RFC822.SIZE)\r\n");
-    assert_eq!(out, format!("* 1 FETCH (UID 1 RFC822.SIZE 306 BODY[] {literal})\r\nA OK FETCH completed\r\n"));
+    assert_eq!(out, format!("* 1 FETCH (UID 1 RFC822.SIZE 497 BODY[] {literal})\r\nA OK FETCH completed\r\n"));
     // BODY[] and BODY.PEEK[] of one range are one item; \Seen is set because one form sets it.
     let out = h.send(b"A FETCH 1 (BODY.PEEK[] BODY[] BODY.PEEK[])\r\n");
     assert_eq!(out, format!("* 1 FETCH (BODY[] {literal} FLAGS (\\Seen))\r\nA OK FETCH completed\r\n"));
@@ -126,7 +158,7 @@ fn the_object_is_read_once_per_message_whatever_the_items() {
     let (mut session, objects) = big_mailbox(Limits::default());
     let mut command = b"A FETCH 4 (".to_vec();
     for i in 0..40 {
-        command.extend(format!("RFC822 BODY.PEEK[] BODY.PEEK[]<{i}.{MIB}> ").as_bytes());
+        command.extend(format!("RFC822 BINARY.PEEK[] BINARY[] BINARY.PEEK[]<{i}.{MIB}> ").as_bytes());
     }
     command.extend(b"UID)\r\n");
     session.enqueue_input(Instant::now(), &command);
@@ -134,8 +166,9 @@ fn the_object_is_read_once_per_message_whatever_the_items() {
     assert_eq!(objects.get(), 1);
     let chunk = Limits::default().output_chunk;
     assert!(pieces.iter().all(|p| p.len() <= chunk), "a piece over {chunk} bytes");
-    // RFC822 and BODY[] once each, 40 partials of 1 MiB minus their offsets.
-    let expected: usize = 2 * MIB + (0..40).map(|i| MIB - i).sum::<usize>();
+    // RFC822 (the armored object) and BINARY[] once each, 40 partials of 1 MiB minus their
+    // offsets.
+    let expected: usize = armored_mib() + MIB + (0..40).map(|i| MIB - i).sum::<usize>();
     let total: usize = pieces.iter().map(Vec::len).sum();
     assert!(total > expected && total < expected + 4096, "{total}");
     assert!(String::from_utf8_lossy(pieces.last().unwrap()).ends_with("A OK FETCH completed\r\n"));
@@ -144,10 +177,10 @@ fn the_object_is_read_once_per_message_whatever_the_items() {
 #[test]
 fn a_large_fetch_is_handed_out_in_pieces_one_message_at_a_time() {
     let (mut session, objects) = big_mailbox(Limits::default());
-    session.enqueue_input(Instant::now(), b"A FETCH 1:4 BODY.PEEK[]\r\n");
+    session.enqueue_input(Instant::now(), b"A FETCH 1:4 BINARY.PEEK[]\r\n");
     // The first piece is the first message's answer; no other object has been read yet.
     let Err(Interrupt::Output(first)) = session.next() else { panic!("no output") };
-    assert!(first.starts_with(b"* 1 FETCH (BODY[] {306}\r\n"));
+    assert!(first.starts_with(b"* 1 FETCH (BINARY[] ~{306}\r\n"));
     assert!(first.ends_with(b")\r\n"));
     assert_eq!(objects.get(), 1);
     let rest = drain(&mut session);
@@ -162,19 +195,23 @@ fn a_large_fetch_is_handed_out_in_pieces_one_message_at_a_time() {
 fn a_fetch_over_the_output_budget_is_refused_before_anything_is_sent() {
     let limits = Limits { max_fetch_output: 2 * MIB as u64, ..Limits::default() };
     let (mut session, objects) = big_mailbox(limits);
-    session.enqueue_input(Instant::now(), b"A FETCH 4 (RFC822 BODY.PEEK[] BODY.PEEK[]<1.10>)\r\n");
+    session.enqueue_input(Instant::now(), b"A FETCH 4 (RFC822 BINARY.PEEK[] BINARY.PEEK[]<1.10>)\r\n");
     let out = drain(&mut session).concat();
     assert_eq!(
         String::from_utf8(out).unwrap(),
-        format!("A NO [LIMIT] FETCH would return {} bytes, over the limit of {}\r\n", 2 * MIB + 10, 2 * MIB)
+        format!(
+            "A NO [LIMIT] FETCH would return {} bytes, over the limit of {}\r\n",
+            armored_mib() + MIB + 10,
+            2 * MIB
+        )
     );
     assert_eq!(objects.get(), 0);
     session.enqueue_input(Instant::now(), b"B UID FETCH 1:* RFC822\r\n");
     let out = drain(&mut session).concat();
     assert!(out.ends_with(b"B OK UID FETCH completed\r\n"), "{} bytes", out.len());
-    session.enqueue_input(Instant::now(), b"C UID FETCH 1:* (RFC822 BODY.PEEK[])\r\n");
+    session.enqueue_input(Instant::now(), b"C UID FETCH 1:* (RFC822 BINARY.PEEK[])\r\n");
     let out = String::from_utf8_lossy(&drain(&mut session).concat()).into_owned();
-    let total = 2 * (3 * 306 + MIB);
+    let total = 3 * 497 + armored_mib() + 3 * 306 + MIB;
     assert_eq!(out, format!("C NO [LIMIT] UID FETCH would return {total} bytes, over the limit of {}\r\n", 2 * MIB));
 }
 

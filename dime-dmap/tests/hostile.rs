@@ -18,7 +18,7 @@ fn garbage_before_authentication_gets_bad_then_bye() {
         assert_eq!(h.send(b"+++\r\n"), "* BAD Missing or invalid tag\r\n");
     }
     // Ten consecutive BADs end the session.
-    assert_eq!(h.send(b"x\r\n"), "* BAD Missing or invalid tag\r\n* BYE Too many invalid commands\r\n");
+    assert_eq!(h.send(b"x\r\n"), "x BAD Missing command\r\n* BYE Too many invalid commands\r\n");
     assert!(h.closed);
     assert_eq!(h.send(b"a3 NOOP\r\n"), "");
 }
@@ -27,7 +27,7 @@ fn garbage_before_authentication_gets_bad_then_bye() {
 fn a_good_command_resets_the_error_count() {
     let mut h = Harness::new();
     for _ in 0..50 {
-        assert_eq!(h.send(b"junk\r\n"), "* BAD Missing or invalid tag\r\n");
+        assert_eq!(h.send(b"junk\r\n"), "junk BAD Missing command\r\n");
         assert_eq!(h.send(b"ok NOOP\r\n"), "ok OK NOOP completed\r\n");
     }
     assert!(!h.closed);

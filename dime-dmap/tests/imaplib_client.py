@@ -8,6 +8,7 @@ port, the CA certificate and the account.
 """
 
 import argparse
+import base64
 import hashlib
 import hmac
 import imaplib
@@ -101,11 +102,19 @@ def main() -> int:
     assert typ == "OK", (typ, data)
     count = int(data[0])
 
+    # BODY[] is the armored object (RFC822.SIZE is its length); BINARY[] the raw octets.
     typ, data = imap.fetch("1", "(UID RFC822.SIZE BODY.PEEK[])")
     assert typ == "OK", (typ, data)
+    header, armored = data[0]
+    assert b"BODY[] {%d}" % len(armored) in header, header
+    assert b"RFC822.SIZE %d" % len(armored) in header, header
+    lines = armored.decode("ascii").split("\r\n")
+    assert lines[0] == "-----BEGIN ENCRYPTED MESSAGE-----", lines[0]
+    typ, data = imap.fetch("1", "(BINARY.PEEK[] BINARY.SIZE[])")
+    assert typ == "OK", (typ, data)
     header, body = data[0]
-    assert b"BODY[] {%d}" % len(body) in header, header
-    assert b"RFC822.SIZE %d" % len(body) in header, header
+    assert b"BINARY[] ~{%d}" % len(body) in header, header
+    assert body == base64.b64decode("".join(l for l in lines[1:] if l and not l.startswith(("=", "-----")))), "armor"
     with open(args.out, "wb") as out:
         out.write(body)
 

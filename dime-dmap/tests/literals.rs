@@ -15,7 +15,7 @@ fn synchronizing_literal_waits_for_the_continuation() {
     h.login();
     assert_eq!(h.send(b"A APPEND Archive (\\Seen) {5}\r\n"), CONTINUE);
     assert_eq!(h.send(b"hel"), "");
-    assert_eq!(h.send(b"lo\r\n"), "A OK APPEND completed\r\n");
+    assert_eq!(h.send(b"lo\r\n"), "A OK [APPENDUID 2 1] APPEND completed\r\n");
     let view = h.session.store().mailbox(common::USER, &Mailbox::new("Archive")).unwrap();
     assert_eq!(view.messages.len(), 1);
     assert_eq!(h.session.store().object(common::USER, &Mailbox::new("Archive"), 1).unwrap(), b"hello");
@@ -42,7 +42,7 @@ fn a_command_split_at_every_byte_gives_the_same_answers() {
     };
     assert_eq!(
         expected,
-        format!("{CONTINUE}* 4 EXISTS\r\nA OK APPEND completed\r\nB OK [SUBMITTED Q1] Object accepted for relay\r\nC OK NOOP completed\r\n")
+        format!("{CONTINUE}* 4 EXISTS\r\nA OK [APPENDUID 1 4] APPEND completed\r\nB OK [SUBMITTED Q1] Object accepted for relay\r\nC OK NOOP completed\r\n")
             .replace("* 4 EXISTS\r\n", ""),
         "no mailbox selected, so no EXISTS"
     );
@@ -147,7 +147,7 @@ fn after_login_the_command_cap_gives_way_to_the_message_limit() {
     assert_eq!(h.send(&wire), CONTINUE);
     wire = vec![9u8; 20000];
     wire.extend(b"\r\n");
-    assert_eq!(h.send(&wire), "B OK APPEND completed\r\n");
+    assert_eq!(h.send(&wire), "B OK [APPENDUID 1 4] APPEND completed\r\n");
 }
 
 #[test]
@@ -173,7 +173,7 @@ fn unterminated_literal_buffers_only_what_was_announced() {
     // The client goes quiet (or the connection drops): no answer, nothing executed.
     assert_eq!(h.session.store().mailbox(common::USER, &Mailbox::inbox()).unwrap().messages.len(), 3);
     // The literal's last byte arrives, then CRLF ends the command.
-    assert_eq!(h.send(b"z\r\n"), "A OK APPEND completed\r\n");
+    assert_eq!(h.send(b"z\r\n"), "A OK [APPENDUID 1 4] APPEND completed\r\n");
 }
 
 #[test]

@@ -3,7 +3,8 @@
 
 use dime_dmap::codec::{
     Code, Command, CommandBody, Data, DateTime, FetchAttr, FetchItem, Flag, Fragment, FragmentLimits, Fragmentizer,
-    Mailbox, ParseLimits, Response, SeqBound, SequenceSet, Status, StatusAttr, StatusKind, StoreMode, Tag,
+    Mailbox, ParseLimits, Response, SearchCriteria, SearchDate, SearchKey, Section, SectionText, SeqBound, SequenceSet,
+    Status, StatusAttr, StatusKind, StoreMode, Tag, TextField,
 };
 use proptest::collection::vec;
 use proptest::option;
@@ -67,7 +68,69 @@ fn fetch_attr() -> impl Strategy<Value = FetchAttr> {
         Just(FetchAttr::Rfc822),
         (any::<bool>(), option::of((any::<u32>(), 1u32..)))
             .prop_map(|(peek, partial)| FetchAttr::Body { peek, partial }),
+        Just(FetchAttr::Rfc822Header),
+        Just(FetchAttr::Rfc822Text),
+        Just(FetchAttr::Envelope),
+        Just(FetchAttr::BodyStructure),
+        Just(FetchAttr::BodyShort),
+        (any::<bool>(), section(), option::of((any::<u32>(), 1u32..)))
+            .prop_map(|(peek, section, partial)| FetchAttr::Section { peek, section, partial }),
+        (any::<bool>(), vec(1u32.., 0..3), option::of((any::<u32>(), 1u32..)))
+            .prop_map(|(peek, part, partial)| FetchAttr::Binary { peek, part, partial }),
+        vec(1u32.., 0..3).prop_map(|part| FetchAttr::BinarySize { part }),
     ]
+}
+
+/// Any section but `[]` (which is `FetchAttr::Body`).
+fn section() -> impl Strategy<Value = Section> {
+    let text = prop_oneof![
+        Just(SectionText::Header),
+        Just(SectionText::Text),
+        (any::<bool>(), vec("[A-Za-z-]{1,10}", 1..3))
+            .prop_map(|(not, fields)| SectionText::HeaderFields { not, fields }),
+    ];
+    prop_oneof![
+        (vec(1u32.., 1..3), option::of(prop_oneof![text.clone(), Just(SectionText::Mime)]))
+            .prop_map(|(part, text)| Section { part, text }),
+        text.prop_map(|text| Section { part: vec![], text: Some(text) }),
+    ]
+}
+
+/// The flags a search key names: system flags and keywords.
+fn search_flag() -> impl Strategy<Value = Flag> {
+    prop_oneof![Just(Flag::Seen), Just(Flag::Deleted), Just(Flag::Draft), atom().prop_map(Flag::Keyword)]
+}
+
+fn search_key() -> impl Strategy<Value = SearchKey> {
+    let leaf = prop_oneof![
+        Just(SearchKey::All),
+        Just(SearchKey::New),
+        Just(SearchKey::Old),
+        Just(SearchKey::Recent),
+        search_flag().prop_map(SearchKey::Flag),
+        search_flag().prop_map(SearchKey::NotFlag),
+        (-700_000i64..2_900_000).prop_map(|d| SearchKey::On(SearchDate(d))),
+        (-700_000i64..2_900_000).prop_map(|d| SearchKey::Since(SearchDate(d))),
+        (-700_000i64..2_900_000).prop_map(|d| SearchKey::Sent("SENTBEFORE", SearchDate(d))),
+        any::<u32>().prop_map(SearchKey::Larger),
+        any::<u32>().prop_map(SearchKey::Smaller),
+        sequence_set().prop_map(SearchKey::Uid),
+        sequence_set().prop_map(SearchKey::Sequence),
+        bytes().prop_map(|v| SearchKey::Text(TextField::Subject, v)),
+        (bytes(), bytes()).prop_map(|(f, v)| SearchKey::Text(TextField::Header(f), v)),
+    ];
+    leaf.prop_recursive(3, 12, 3, |inner| {
+        prop_oneof![
+            inner.clone().prop_map(|k| SearchKey::Not(Box::new(k))),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| SearchKey::Or(Box::new(a), Box::new(b))),
+            vec(inner, 1..3).prop_map(SearchKey::And),
+        ]
+    })
+}
+
+fn search_criteria() -> impl Strategy<Value = SearchCriteria> {
+    (option::of(Just("UTF-8".to_string())), vec(search_key(), 1..4))
+        .prop_map(|(charset, keys)| SearchCriteria { charset, keys })
 }
 
 fn text() -> impl Strategy<Value = String> {
@@ -84,6 +147,27 @@ fn body() -> impl Strategy<Value = CommandBody> {
         Just(CommandBody::Close),
         Just(CommandBody::Idle),
         Just(CommandBody::KeyfileFetch),
+        Just(CommandBody::Check),
+        mailbox().prop_map(CommandBody::Create),
+        mailbox().prop_map(CommandBody::Delete),
+        mailbox().prop_map(CommandBody::Subscribe),
+        mailbox().prop_map(CommandBody::Unsubscribe),
+        (mailbox(), mailbox()).prop_map(|(from, to)| CommandBody::Rename { from, to }),
+        ("\\PC{0,10}", "[a-zA-Z%*/]{0,10}").prop_map(|(reference, pattern)| CommandBody::Lsub { reference, pattern }),
+        (any::<bool>(), sequence_set(), mailbox()).prop_map(|(uid, set, mailbox)| CommandBody::Copy {
+            uid,
+            set,
+            mailbox
+        }),
+        (any::<bool>(), sequence_set(), mailbox()).prop_map(|(uid, set, mailbox)| CommandBody::Move {
+            uid,
+            set,
+            mailbox
+        }),
+        sequence_set().prop_map(CommandBody::UidExpunge),
+        option::of(vec(("[a-z]{1,8}", option::of("[ -~]{0,12}")), 0..4)).prop_map(CommandBody::Id),
+        vec(atom(), 1..4).prop_map(CommandBody::Enable),
+        (any::<bool>(), search_criteria()).prop_map(|(uid, criteria)| CommandBody::Search { uid, criteria }),
         ("[A-Z][A-Z0-9-]{0,10}", option::of(bytes()))
             .prop_map(|(mechanism, initial)| CommandBody::Authenticate { mechanism, initial }),
         (bytes(), bytes()).prop_map(|(u, p)| CommandBody::Login { username: u, password: Zeroizing::new(p) }),
@@ -135,6 +219,10 @@ fn code() -> impl Strategy<Value = Code> {
         (1u32..).prop_map(Code::UidValidity),
         (1u32..).prop_map(Code::Unseen),
         atom().prop_map(Code::Submitted),
+        Just(Code::AlreadyExists),
+        (1u32.., 1u32..).prop_map(|(v, u)| Code::AppendUid(v, u)),
+        (1u32.., "[1-9][0-9]{0,3}(:[1-9][0-9]{0,3})?(,[1-9][0-9]{0,3})?", "[1-9][0-9]{0,3}(:[1-9]{1,3})?")
+            .prop_map(|(v, s, d)| Code::CopyUid(v, s, d)),
         ("X-[A-Z]{1,8}", option::of("[a-z0-9 ]{0,8}[a-z0-9]")).prop_map(|(name, rest)| Code::Other(name, rest)),
     ]
 }
@@ -147,6 +235,14 @@ fn fetch_item() -> impl Strategy<Value = FetchItem> {
         any::<u32>().prop_map(FetchItem::Rfc822Size),
         (option::of(any::<u32>()), option::of(bytes())).prop_map(|(origin, data)| FetchItem::Body { origin, data }),
         option::of(bytes()).prop_map(FetchItem::Rfc822),
+        option::of(bytes()).prop_map(FetchItem::Rfc822Header),
+        option::of(bytes()).prop_map(FetchItem::Rfc822Text),
+        Just(FetchItem::EnvelopeUnknown),
+        (any::<bool>(), any::<u32>()).prop_map(|(extensible, size)| FetchItem::Structure { extensible, size }),
+        (section(), option::of(any::<u32>()), option::of(bytes()))
+            .prop_map(|(section, origin, data)| FetchItem::Section { section, origin, data }),
+        (vec(1u32.., 0..3), option::of(bytes())).prop_map(|(part, data)| FetchItem::Binary { part, data }),
+        (vec(1u32.., 0..3), any::<u32>()).prop_map(|(part, size)| FetchItem::BinarySize { part, size }),
     ]
 }
 
@@ -158,6 +254,11 @@ fn data() -> impl Strategy<Value = Data> {
         (mailbox(), vec((status_attr(), any::<u32>()), 0..5))
             .prop_map(|(mailbox, items)| Data::Status { mailbox, items }),
         vec(flag(), 0..5).prop_map(Data::Flags),
+        (vec(atom().prop_map(|a| format!("\\{a}")), 0..3), option::of(0x20u8..0x7F), mailbox())
+            .prop_map(|(attributes, delimiter, mailbox)| Data::Lsub { attributes, delimiter, mailbox }),
+        vec(1u32.., 0..6).prop_map(Data::Search),
+        vec(("[a-z]{1,8}", "[ -~]{0,12}"), 0..4).prop_map(Data::Id),
+        vec(atom(), 0..4).prop_map(Data::Enabled),
         any::<u32>().prop_map(Data::Exists),
         any::<u32>().prop_map(Data::Recent),
         any::<u32>().prop_map(Data::Expunge),

@@ -128,7 +128,11 @@ fn every_command_in_every_state() {
         (
             "APPEND",
             b"T APPEND Archive {3+}\r\nabc\r\n".to_vec(),
-            [WrongState, Allowed("T OK APPEND completed", A), Allowed("T OK APPEND completed", S)],
+            [
+                WrongState,
+                Allowed("T OK [APPENDUID 2 1] APPEND completed", A),
+                Allowed("T OK [APPENDUID 2 1] APPEND completed", S),
+            ],
         ),
         (
             "SUBMIT",
@@ -171,6 +175,70 @@ fn every_command_in_every_state() {
                 Allowed("T NO [NONEXISTENT] No key file stored", S),
             ],
         ),
+        (
+            "ID",
+            b"T ID NIL\r\n".to_vec(),
+            [Allowed("T OK ID completed", N), Allowed("T OK ID completed", A), Allowed("T OK ID completed", S)],
+        ),
+        ("ENABLE", b"T ENABLE X\r\n".to_vec(), [WrongState, Allowed("T OK ENABLE completed", A), WrongState]),
+        (
+            "CREATE",
+            b"T CREATE New\r\n".to_vec(),
+            [WrongState, Allowed("T OK CREATE completed", A), Allowed("T OK CREATE completed", S)],
+        ),
+        (
+            "DELETE",
+            b"T DELETE Archive\r\n".to_vec(),
+            [WrongState, Allowed("T OK DELETE completed", A), Allowed("T OK DELETE completed", S)],
+        ),
+        (
+            "RENAME",
+            b"T RENAME Archive Old\r\n".to_vec(),
+            [WrongState, Allowed("T OK RENAME completed", A), Allowed("T OK RENAME completed", S)],
+        ),
+        (
+            "SUBSCRIBE",
+            b"T SUBSCRIBE INBOX\r\n".to_vec(),
+            [WrongState, Allowed("T OK SUBSCRIBE completed", A), Allowed("T OK SUBSCRIBE completed", S)],
+        ),
+        (
+            "UNSUBSCRIBE",
+            b"T UNSUBSCRIBE INBOX\r\n".to_vec(),
+            [WrongState, Allowed("T OK UNSUBSCRIBE completed", A), Allowed("T OK UNSUBSCRIBE completed", S)],
+        ),
+        (
+            "LSUB",
+            b"T LSUB \"\" *\r\n".to_vec(),
+            [WrongState, Allowed("T OK LSUB completed", A), Allowed("T OK LSUB completed", S)],
+        ),
+        ("CHECK", b"T CHECK\r\n".to_vec(), [WrongState, WrongState, Allowed("T OK CHECK completed", S)]),
+        ("SEARCH", b"T SEARCH ALL\r\n".to_vec(), [WrongState, WrongState, Allowed("T OK SEARCH completed", S)]),
+        (
+            "UID SEARCH",
+            b"T UID SEARCH ALL\r\n".to_vec(),
+            [WrongState, WrongState, Allowed("T OK UID SEARCH completed", S)],
+        ),
+        (
+            "COPY",
+            b"T COPY 1 Archive\r\n".to_vec(),
+            [WrongState, WrongState, Allowed("T OK [COPYUID 2 1 1] COPY completed", S)],
+        ),
+        (
+            "UID COPY",
+            b"T UID COPY 1 Archive\r\n".to_vec(),
+            [WrongState, WrongState, Allowed("T OK [COPYUID 2 1 1] UID COPY completed", S)],
+        ),
+        ("MOVE", b"T MOVE 1 Archive\r\n".to_vec(), [WrongState, WrongState, Allowed("T OK MOVE completed", S)]),
+        (
+            "UID MOVE",
+            b"T UID MOVE 1 Archive\r\n".to_vec(),
+            [WrongState, WrongState, Allowed("T OK UID MOVE completed", S)],
+        ),
+        (
+            "UID EXPUNGE",
+            b"T UID EXPUNGE 1\r\n".to_vec(),
+            [WrongState, WrongState, Allowed("T OK UID EXPUNGE completed", S)],
+        ),
     ];
     for (name, wire, expectations) in rows {
         for (state, expect) in [N, A, S].into_iter().zip(expectations) {
@@ -202,6 +270,22 @@ fn every_command_in_every_state() {
 
 fn name_static(name: &str) -> &'static str {
     [
+        "ID",
+        "ENABLE",
+        "CREATE",
+        "DELETE",
+        "RENAME",
+        "SUBSCRIBE",
+        "UNSUBSCRIBE",
+        "LSUB",
+        "CHECK",
+        "SEARCH",
+        "UID SEARCH",
+        "COPY",
+        "UID COPY",
+        "MOVE",
+        "UID MOVE",
+        "UID EXPUNGE",
         "CAPABILITY",
         "NOOP",
         "LOGOUT",
@@ -266,6 +350,6 @@ fn examine_is_read_only() {
     assert_eq!(h.send(b"T EXPUNGE\r\n"), "T NO [READ-ONLY] Mailbox is read-only\r\n");
     // BODY[] on a read-only mailbox does not set \Seen.
     let out = h.send(b"T FETCH 1 (FLAGS BODY[])\r\n");
-    assert!(out.starts_with("* 1 FETCH (FLAGS () BODY[] {306}\r\n"), "{out}");
+    assert!(out.starts_with("* 1 FETCH (FLAGS () BODY[] {497}\r\n"), "{out}");
     let _ = USER;
 }

@@ -12,6 +12,9 @@ pub enum StoreError {
     /// The account has no mailbox of this name.
     #[error("no such mailbox")]
     NoSuchMailbox,
+    /// A mailbox of this name exists.
+    #[error("mailbox already exists")]
+    MailboxExists,
     /// The mailbox has no message with this UID.
     #[error("no such message")]
     NoSuchMessage,
@@ -61,6 +64,7 @@ impl From<StoreError> for DmapError {
             StoreError::NoSuchAccount => DmapError::StoreRefused("no such account".into()),
             StoreError::NoSuchMailbox => DmapError::NoSuchMailbox,
             StoreError::NoSuchMessage => DmapError::NoSuchMessage,
+            StoreError::MailboxExists => DmapError::MailboxExists,
             StoreError::Refused(text) => DmapError::StoreRefused(text.into()),
             StoreError::Signet(error) => DmapError::Signet(error),
             error @ (StoreError::Corrupt { .. } | StoreError::Database(_)) => {

@@ -15,6 +15,7 @@ use crate::error::{Result, StoreError};
 use crate::record::{self, MailboxRecord};
 use crate::tables::{
     ACCOUNTS, COUNTERS, DOMAINS, KEYFILES, LAST_QUEUE, LAST_VALIDITY, MAILBOXES, MESSAGES, OBJECTS, OUTBOX, SIGNETS,
+    SUBSCRIPTIONS,
 };
 
 /// A mailbox's counters.
@@ -64,6 +65,7 @@ pub fn init(db: &Database) -> Result<()> {
         txn.open_table(SIGNETS)?;
         txn.open_table(DOMAINS)?;
         txn.open_table(COUNTERS)?;
+        txn.open_table(SUBSCRIPTIONS)?;
         Ok(())
     })
 }
@@ -78,18 +80,211 @@ fn unix_now() -> i64 {
 /// in this file and at least the current Unix time, so a file created anew after a loss does
 /// not reuse the values of the lost one.
 fn create_mailbox(txn: &WriteTransaction, user: &str, mailbox: &Mailbox) -> Result<()> {
-    let mut mailboxes = txn.open_table(MAILBOXES)?;
-    if mailboxes.get((user, mailbox.as_str()))?.is_some() {
+    if txn.open_table(MAILBOXES)?.get((user, mailbox.as_str()))?.is_some() {
         return Ok(());
     }
+    let record = MailboxRecord { uid_validity: new_validity(txn)?, uid_next: 1 };
+    save_mailbox(txn, user, mailbox, &record)
+}
+
+/// A UIDVALIDITY above every earlier one in this file.
+fn new_validity(txn: &WriteTransaction) -> Result<u32> {
     let mut counters = txn.open_table(COUNTERS)?;
     let last = counters.get(LAST_VALIDITY)?.map_or(0, |v| v.value());
     let now = u64::try_from(unix_now()).unwrap_or(0).min(u64::from(u32::MAX));
     let validity = (last + 1).max(now);
     let uid_validity = u32::try_from(validity).map_err(|_| StoreError::Refused("UIDVALIDITY values exhausted"))?;
     counters.insert(LAST_VALIDITY, validity)?;
-    mailboxes.insert((user, mailbox.as_str()), &MailboxRecord { uid_validity, uid_next: 1 }.encode()[..])?;
+    Ok(uid_validity)
+}
+
+/// Creates an empty mailbox; [`StoreError::MailboxExists`] when it exists.
+pub fn create_new_mailbox(db: &Database, user: &str, mailbox: &Mailbox) -> Result<()> {
+    write(db, |txn| {
+        if txn.open_table(ACCOUNTS)?.get(user)?.is_none() {
+            return Err(StoreError::NoSuchAccount);
+        }
+        if txn.open_table(MAILBOXES)?.get((user, mailbox.as_str()))?.is_some() {
+            return Err(StoreError::MailboxExists);
+        }
+        create_mailbox(txn, user, mailbox)
+    })
+}
+
+/// The UIDs of a mailbox's messages inside `txn`, ascending.
+fn uids_in(txn: &WriteTransaction, user: &str, mailbox: &Mailbox) -> Result<Vec<u32>> {
+    let table = txn.open_table(MESSAGES)?;
+    let mut uids = Vec::new();
+    for entry in table.range((user, mailbox.as_str(), 0)..=(user, mailbox.as_str(), u32::MAX))? {
+        uids.push(entry?.0.value().2);
+    }
+    Ok(uids)
+}
+
+/// Removes one message, metadata and object.
+fn remove_message(txn: &WriteTransaction, user: &str, mailbox: &Mailbox, uid: u32) -> Result<()> {
+    txn.open_table(MESSAGES)?.remove((user, mailbox.as_str(), uid))?;
+    txn.open_table(OBJECTS)?.remove((user, mailbox.as_str(), uid))?;
     Ok(())
+}
+
+/// Deletes a mailbox with its messages; `INBOX` is refused. Inferiors and subscriptions stay.
+pub fn delete_mailbox(db: &Database, user: &str, mailbox: &Mailbox) -> Result<()> {
+    write(db, |txn| {
+        mailbox_in(txn, user, mailbox)?;
+        if *mailbox == Mailbox::inbox() {
+            return Err(StoreError::Refused("INBOX cannot be deleted"));
+        }
+        for uid in uids_in(txn, user, mailbox)? {
+            remove_message(txn, user, mailbox, uid)?;
+        }
+        txn.open_table(MAILBOXES)?.remove((user, mailbox.as_str()))?;
+        Ok(())
+    })
+}
+
+/// Moves a mailbox record and its messages to a new name inside `txn`.
+fn move_mailbox(txn: &WriteTransaction, user: &str, from: &Mailbox, to: &Mailbox) -> Result<()> {
+    let state = mailbox_in(txn, user, from)?;
+    for uid in uids_in(txn, user, from)? {
+        let info = txn.open_table(MESSAGES)?.remove((user, from.as_str(), uid))?.map(|v| v.value().to_vec());
+        let object = txn.open_table(OBJECTS)?.remove((user, from.as_str(), uid))?.map(|v| v.value().to_vec());
+        if let (Some(info), Some(object)) = (info, object) {
+            txn.open_table(MESSAGES)?.insert((user, to.as_str(), uid), &info[..])?;
+            txn.open_table(OBJECTS)?.insert((user, to.as_str(), uid), &object[..])?;
+        }
+    }
+    txn.open_table(MAILBOXES)?.remove((user, from.as_str()))?;
+    save_mailbox(txn, user, to, &state)
+}
+
+/// Renames a mailbox and its inferiors, or moves `INBOX`'s messages into a new mailbox (see
+/// `Store::rename_mailbox`); all or nothing.
+pub fn rename_mailbox(db: &Database, user: &str, from: &Mailbox, to: &Mailbox) -> Result<()> {
+    write(db, |txn| {
+        mailbox_in(txn, user, from)?;
+        if dime_dmap::store::renamed(to, from, from).is_some() {
+            return Err(StoreError::Refused("a mailbox cannot be renamed into itself"));
+        }
+        let names: Vec<Mailbox> = {
+            let table = txn.open_table(MAILBOXES)?;
+            let mut names = Vec::new();
+            for entry in table.range((user, "")..)? {
+                let (key, _) = entry?;
+                let (owner, name) = key.value();
+                if owner != user {
+                    break;
+                }
+                names.push(Mailbox::new(name));
+            }
+            names
+        };
+        let inbox = *from == Mailbox::inbox();
+        let moving: Vec<(Mailbox, Mailbox)> = match inbox {
+            true => vec![(from.clone(), to.clone())],
+            false => names.iter().filter_map(|n| Some((n.clone(), dime_dmap::store::renamed(n, from, to)?))).collect(),
+        };
+        if moving.iter().any(|(_, new)| names.contains(new)) {
+            return Err(StoreError::MailboxExists);
+        }
+        for (old, new) in &moving {
+            move_mailbox(txn, user, old, new)?;
+        }
+        if inbox {
+            create_mailbox(txn, user, &Mailbox::inbox())?;
+        }
+        Ok(())
+    })
+}
+
+/// Adds `mailbox` to the user's subscriptions or removes it.
+pub fn set_subscribed(db: &Database, user: &str, mailbox: &Mailbox, subscribed: bool) -> Result<()> {
+    write(db, |txn| {
+        if txn.open_table(ACCOUNTS)?.get(user)?.is_none() {
+            return Err(StoreError::NoSuchAccount);
+        }
+        let mut table = txn.open_table(SUBSCRIPTIONS)?;
+        match subscribed {
+            true => table.insert((user, mailbox.as_str()), ())?,
+            false => table.remove((user, mailbox.as_str()))?,
+        };
+        Ok(())
+    })
+}
+
+/// The user's subscriptions in name order.
+pub fn subscriptions(db: &Database, user: &str) -> Result<Vec<Mailbox>> {
+    let txn = read(db)?;
+    if !account_exists(&txn, user)? {
+        return Err(StoreError::NoSuchAccount);
+    }
+    let table = txn.open_table(SUBSCRIPTIONS)?;
+    let mut out = Vec::new();
+    for entry in table.range((user, "")..)? {
+        let (key, _) = entry?;
+        let (owner, name) = key.value();
+        if owner != user {
+            break;
+        }
+        out.push(Mailbox::new(name));
+    }
+    Ok(out)
+}
+
+/// Copies messages `uids` of `from` to `to` (and with `remove` takes them out of `from`) in one
+/// transaction; UIDs not in `from` are skipped. Returns (source UID, new UID) pairs.
+pub fn transfer(
+    db: &Database,
+    user: &str,
+    from: &Mailbox,
+    uids: &[u32],
+    to: &Mailbox,
+    remove: bool,
+) -> Result<Vec<(u32, u32)>> {
+    write(db, |txn| {
+        mailbox_in(txn, user, from)?;
+        let mut state = mailbox_in(txn, user, to)?;
+        let mut pairs = Vec::with_capacity(uids.len());
+        for &uid in uids {
+            let info = txn.open_table(MESSAGES)?.get((user, from.as_str(), uid))?.map(|v| v.value().to_vec());
+            let Some(info) = info else { continue };
+            let info = record::decode_message(uid, &info)?;
+            let object = txn.open_table(OBJECTS)?.get((user, from.as_str(), uid))?.map(|v| v.value().to_vec());
+            let Some(object) = object else {
+                return Err(StoreError::Corrupt { table: "objects", what: "message without object" });
+            };
+            let new = append_in(txn, user, to, &mut state, &info.flags, info.internal_date, &object)?;
+            pairs.push((uid, new));
+        }
+        save_mailbox(txn, user, to, &state)?;
+        if remove {
+            for &(uid, _) in &pairs {
+                remove_message(txn, user, from, uid)?;
+            }
+        }
+        Ok(pairs)
+    })
+}
+
+/// Removes those of `uids` flagged `\Deleted`; returns their UIDs ascending.
+pub fn expunge_uids(db: &Database, user: &str, mailbox: &Mailbox, uids: &[u32]) -> Result<Vec<u32>> {
+    write(db, |txn| {
+        mailbox_in(txn, user, mailbox)?;
+        let mut gone = Vec::new();
+        for &uid in uids {
+            let info = txn.open_table(MESSAGES)?.get((user, mailbox.as_str(), uid))?.map(|v| v.value().to_vec());
+            if let Some(info) = info
+                && record::decode_message(uid, &info)?.flags.contains(&Flag::Deleted)
+            {
+                gone.push(uid);
+            }
+        }
+        for &uid in &gone {
+            remove_message(txn, user, mailbox, uid)?;
+        }
+        gone.sort_unstable();
+        Ok(gone)
+    })
 }
 
 /// Adds an account with an empty `INBOX`, or replaces the credentials of an existing one and

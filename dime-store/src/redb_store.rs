@@ -163,4 +163,40 @@ impl Store for RedbStore {
     fn keyfile(&mut self, user: &str) -> DmapResult<Option<KeyfileRecord>> {
         Ok(ops::keyfile(&self.db, user)?)
     }
+
+    fn uid_validity(&mut self, user: &str, mailbox: &Mailbox) -> DmapResult<u32> {
+        Ok(ops::mailbox_state(&self.db, user, mailbox)?.uid_validity)
+    }
+
+    fn create_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> DmapResult<()> {
+        Ok(ops::create_new_mailbox(&self.db, user, mailbox)?)
+    }
+
+    fn delete_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> DmapResult<()> {
+        Ok(ops::delete_mailbox(&self.db, user, mailbox)?)
+    }
+
+    fn rename_mailbox(&mut self, user: &str, from: &Mailbox, to: &Mailbox) -> DmapResult<()> {
+        Ok(ops::rename_mailbox(&self.db, user, from, to)?)
+    }
+
+    fn set_subscribed(&mut self, user: &str, mailbox: &Mailbox, subscribed: bool) -> DmapResult<()> {
+        Ok(ops::set_subscribed(&self.db, user, mailbox, subscribed)?)
+    }
+
+    fn subscriptions(&mut self, user: &str) -> DmapResult<Vec<Mailbox>> {
+        Ok(ops::subscriptions(&self.db, user)?)
+    }
+
+    fn copy(&mut self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> DmapResult<Vec<(u32, u32)>> {
+        Ok(ops::transfer(&self.db, user, from, uids, to, false)?)
+    }
+
+    fn move_messages(&mut self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> DmapResult<Vec<(u32, u32)>> {
+        Ok(ops::transfer(&self.db, user, from, uids, to, true)?)
+    }
+
+    fn expunge_uids(&mut self, user: &str, mailbox: &Mailbox, uids: &[u32]) -> DmapResult<Vec<u32>> {
+        Ok(ops::expunge_uids(&self.db, user, mailbox, uids)?)
+    }
 }

@@ -20,6 +20,8 @@ pub(crate) const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("out
 pub(crate) const SIGNETS: TableDefinition<&str, &[u8]> = TableDefinition::new("signets");
 /// Lower-case domains served here.
 pub(crate) const DOMAINS: TableDefinition<&str, ()> = TableDefinition::new("domains");
+/// (user, mailbox name) → nothing: the user's subscriptions (names, which outlive mailboxes).
+pub(crate) const SUBSCRIPTIONS: TableDefinition<(&str, &str), ()> = TableDefinition::new("subscriptions");
 /// Named counters: the last UIDVALIDITY and the last queue number handed out.
 pub(crate) const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 

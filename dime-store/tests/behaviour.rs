@@ -218,6 +218,129 @@ fn user_signets_are_issued_and_published<S: TestStore>(store: S) {
     assert_eq!(store.signet("carol@example.org").unwrap(), SignetAnswer::NotFound);
 }
 
+fn names<S: TestStore>(store: &mut S) -> Vec<String> {
+    store.mailboxes(ALICE).unwrap().iter().map(|m| m.as_str().to_string()).collect()
+}
+
+fn mailboxes_are_created_and_deleted_with_their_messages<S: TestStore>(store: S) {
+    let mut store = with_alice(store);
+    let work = Mailbox::new("Work");
+    store.create_mailbox(ALICE, &work).unwrap();
+    assert_eq!(store.create_mailbox(ALICE, &work), Err(DmapError::MailboxExists));
+    assert_eq!(store.create_mailbox(ALICE, &Mailbox::new("inbox")), Err(DmapError::MailboxExists));
+    assert_eq!(store.create_mailbox(BOB, &work), Err(DmapError::StoreRefused("no such account".into())));
+    let first = store.mailbox(ALICE, &work).unwrap().uid_validity;
+    assert_eq!(store.uid_validity(ALICE, &work).unwrap(), first);
+    assert_eq!(store.uid_validity(ALICE, &Mailbox::new("Nope")), Err(DmapError::NoSuchMailbox));
+    store.append(ALICE, &work, &[], Some(date(1)), vec![1, 2]).unwrap();
+    store.create_mailbox(ALICE, &Mailbox::new("Work/Sub")).unwrap();
+    store.delete_mailbox(ALICE, &work).unwrap();
+    assert_eq!(names(&mut store), ["INBOX", "Work/Sub"], "inferiors stay");
+    assert_eq!(store.delete_mailbox(ALICE, &work), Err(DmapError::NoSuchMailbox));
+    assert_eq!(
+        store.delete_mailbox(ALICE, &Mailbox::inbox()),
+        Err(DmapError::StoreRefused("INBOX cannot be deleted".into()))
+    );
+    // A mailbox created again under the old name is new: no messages, a new UIDVALIDITY.
+    store.create_mailbox(ALICE, &work).unwrap();
+    let view = store.mailbox(ALICE, &work).unwrap();
+    assert!(view.messages.is_empty());
+    assert_eq!(view.uid_next, 1);
+    assert!(view.uid_validity > first);
+}
+
+fn rename_moves_a_mailbox_and_its_inferiors<S: TestStore>(store: S) {
+    let mut store = with_alice(store);
+    let (a, b) = (Mailbox::new("a"), Mailbox::new("b"));
+    store.create_mailbox(ALICE, &a).unwrap();
+    store.create_mailbox(ALICE, &Mailbox::new("a/x")).unwrap();
+    store.create_mailbox(ALICE, &Mailbox::new("ab")).unwrap();
+    let uid = store.append(ALICE, &Mailbox::new("a/x"), &[Flag::Seen], Some(date(2)), vec![9; 5]).unwrap();
+    let before = store.mailbox(ALICE, &Mailbox::new("a/x")).unwrap();
+    store.rename_mailbox(ALICE, &a, &b).unwrap();
+    assert_eq!(names(&mut store), ["INBOX", "ab", "b", "b/x"]);
+    assert_eq!(store.mailbox(ALICE, &Mailbox::new("b/x")).unwrap(), before);
+    assert_eq!(store.object(ALICE, &Mailbox::new("b/x"), uid).unwrap(), vec![9; 5]);
+    assert_eq!(store.rename_mailbox(ALICE, &a, &b), Err(DmapError::NoSuchMailbox));
+    assert_eq!(store.rename_mailbox(ALICE, &b, &Mailbox::new("ab")), Err(DmapError::MailboxExists));
+    assert_eq!(store.rename_mailbox(ALICE, &b, &Mailbox::inbox()), Err(DmapError::MailboxExists));
+    assert_eq!(
+        store.rename_mailbox(ALICE, &b, &Mailbox::new("b/y")),
+        Err(DmapError::StoreRefused("a mailbox cannot be renamed into itself".into()))
+    );
+    // A refused rename changed nothing.
+    assert_eq!(names(&mut store), ["INBOX", "ab", "b", "b/x"]);
+}
+
+fn renaming_inbox_moves_its_messages_and_leaves_it_empty<S: TestStore>(store: S) {
+    let mut store = with_alice(store);
+    let inbox = Mailbox::inbox();
+    store.create_mailbox(ALICE, &Mailbox::new("INBOX/kept")).unwrap();
+    store.append(ALICE, &inbox, &[], Some(date(1)), vec![1]).unwrap();
+    store.append(ALICE, &inbox, &[Flag::Flagged], Some(date(2)), vec![2]).unwrap();
+    let before = store.mailbox(ALICE, &inbox).unwrap();
+    store.rename_mailbox(ALICE, &inbox, &Mailbox::new("Old")).unwrap();
+    assert_eq!(names(&mut store), ["INBOX", "INBOX/kept", "Old"]);
+    assert_eq!(store.mailbox(ALICE, &Mailbox::new("Old")).unwrap(), before);
+    let after = store.mailbox(ALICE, &inbox).unwrap();
+    assert!(after.messages.is_empty());
+    assert_ne!(after.uid_validity, before.uid_validity);
+}
+
+fn subscriptions_are_names<S: TestStore>(store: S) {
+    let mut store = with_alice(store);
+    let work = Mailbox::new("Work");
+    store.create_mailbox(ALICE, &work).unwrap();
+    store.set_subscribed(ALICE, &work, true).unwrap();
+    store.set_subscribed(ALICE, &Mailbox::inbox(), true).unwrap();
+    store.set_subscribed(ALICE, &work, true).unwrap();
+    assert_eq!(store.subscriptions(ALICE).unwrap(), vec![Mailbox::inbox(), work.clone()]);
+    store.delete_mailbox(ALICE, &work).unwrap();
+    assert_eq!(store.subscriptions(ALICE).unwrap(), vec![Mailbox::inbox(), work.clone()]);
+    store.set_subscribed(ALICE, &work, false).unwrap();
+    store.set_subscribed(ALICE, &work, false).unwrap();
+    assert_eq!(store.subscriptions(ALICE).unwrap(), vec![Mailbox::inbox()]);
+    assert_eq!(store.subscriptions(BOB), Err(DmapError::StoreRefused("no such account".into())));
+}
+
+fn copy_and_move_give_new_uids_and_keep_flags_and_dates<S: TestStore>(store: S) {
+    let mut store = with_alice(store);
+    let (inbox, archive) = (Mailbox::inbox(), Mailbox::new("Archive"));
+    store.create_mailbox(ALICE, &archive).unwrap();
+    store.append(ALICE, &archive, &[], Some(date(0)), vec![0]).unwrap();
+    for n in 1..=4u8 {
+        store.append(ALICE, &inbox, &[Flag::Keyword(format!("k{n}"))], Some(date(n.into())), vec![n; 3]).unwrap();
+    }
+    assert_eq!(store.copy(ALICE, &inbox, &[1, 3, 9], &archive).unwrap(), vec![(1, 2), (3, 3)]);
+    let view = store.mailbox(ALICE, &archive).unwrap();
+    assert_eq!(view.uid_next, 4);
+    assert_eq!(view.messages[1].flags, vec![Flag::Keyword("k1".into())]);
+    assert_eq!(view.messages[2].internal_date, date(3));
+    assert_eq!(store.object(ALICE, &archive, 3).unwrap(), vec![3; 3]);
+    assert_eq!(store.mailbox(ALICE, &inbox).unwrap().messages.len(), 4, "copy leaves the source");
+    assert_eq!(store.move_messages(ALICE, &inbox, &[2, 4], &archive).unwrap(), vec![(2, 4), (4, 5)]);
+    let uids: Vec<u32> = store.mailbox(ALICE, &inbox).unwrap().messages.iter().map(|m| m.uid).collect();
+    assert_eq!(uids, [1, 3]);
+    assert_eq!(store.object(ALICE, &inbox, 2), Err(DmapError::NoSuchMessage));
+    assert_eq!(store.object(ALICE, &archive, 5).unwrap(), vec![4; 3]);
+    assert_eq!(store.copy(ALICE, &inbox, &[1], &Mailbox::new("Nope")), Err(DmapError::NoSuchMailbox));
+    assert_eq!(store.move_messages(ALICE, &Mailbox::new("Nope"), &[1], &inbox), Err(DmapError::NoSuchMailbox));
+    assert_eq!(store.mailbox(ALICE, &inbox).unwrap().messages.len(), 2, "a refused move changed nothing");
+}
+
+fn uid_expunge_removes_only_named_deleted_messages<S: TestStore>(store: S) {
+    let mut store = with_alice(store);
+    let inbox = Mailbox::inbox();
+    for n in 1..=4u8 {
+        store.append(ALICE, &inbox, &[Flag::Deleted], None, vec![n]).unwrap();
+    }
+    store.set_flags(ALICE, &inbox, 3, &[]).unwrap();
+    assert_eq!(store.expunge_uids(ALICE, &inbox, &[2, 3, 4, 7]).unwrap(), vec![2, 4]);
+    let uids: Vec<u32> = store.mailbox(ALICE, &inbox).unwrap().messages.iter().map(|m| m.uid).collect();
+    assert_eq!(uids, [1, 3]);
+    assert_eq!(store.expunge_uids(ALICE, &Mailbox::new("Nope"), &[1]), Err(DmapError::NoSuchMailbox));
+}
+
 macro_rules! suite {
     ($($name:ident),* $(,)?) => {
         mod memory {
@@ -249,4 +372,10 @@ suite!(
     keyfiles_are_stored_and_replaced,
     signets_are_published_and_looked_up,
     user_signets_are_issued_and_published,
+    mailboxes_are_created_and_deleted_with_their_messages,
+    rename_moves_a_mailbox_and_its_inferiors,
+    renaming_inbox_moves_its_messages_and_leaves_it_empty,
+    subscriptions_are_names,
+    copy_and_move_give_new_uids_and_keep_flags_and_dates,
+    uid_expunge_removes_only_named_deleted_messages,
 );

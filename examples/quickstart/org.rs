@@ -342,6 +342,39 @@ impl Store for OrgStore {
     fn keyfile(&mut self, user: &str) -> dime::dmap::Result<Option<KeyfileRecord>> {
         self.shared.store()?.keyfile(user)
     }
+    fn uid_validity(&mut self, user: &str, mailbox: &Mailbox) -> dime::dmap::Result<u32> {
+        self.shared.store()?.uid_validity(user, mailbox)
+    }
+    fn create_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> dime::dmap::Result<()> {
+        self.shared.store()?.create_mailbox(user, mailbox)
+    }
+    fn delete_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> dime::dmap::Result<()> {
+        self.shared.store()?.delete_mailbox(user, mailbox)
+    }
+    fn rename_mailbox(&mut self, user: &str, from: &Mailbox, to: &Mailbox) -> dime::dmap::Result<()> {
+        self.shared.store()?.rename_mailbox(user, from, to)
+    }
+    fn set_subscribed(&mut self, user: &str, mailbox: &Mailbox, subscribed: bool) -> dime::dmap::Result<()> {
+        self.shared.store()?.set_subscribed(user, mailbox, subscribed)
+    }
+    fn subscriptions(&mut self, user: &str) -> dime::dmap::Result<Vec<Mailbox>> {
+        self.shared.store()?.subscriptions(user)
+    }
+    fn copy(&mut self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> dime::dmap::Result<Vec<(u32, u32)>> {
+        self.shared.store()?.copy(user, from, uids, to)
+    }
+    fn move_messages(
+        &mut self,
+        user: &str,
+        from: &Mailbox,
+        uids: &[u32],
+        to: &Mailbox,
+    ) -> dime::dmap::Result<Vec<(u32, u32)>> {
+        self.shared.store()?.move_messages(user, from, uids, to)
+    }
+    fn expunge_uids(&mut self, user: &str, mailbox: &Mailbox, uids: &[u32]) -> dime::dmap::Result<Vec<u32>> {
+        self.shared.store()?.expunge_uids(user, mailbox, uids)
+    }
 }
 
 /// Relays submissions one by one and reports each.

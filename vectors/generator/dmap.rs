@@ -202,7 +202,8 @@ fn transcript(name: &str, note: &str, lines: Vec<Value>) -> Value {
 pub fn vectors() -> Value {
     let fixture = Fixture::new();
     let inbox = || Mailbox::inbox();
-    let body = FetchAttr::Body { peek: false, partial: None };
+    // BINARY[]: the object's octets (BODY[] serves its armored form, docs/dmap.md §5).
+    let body = || vec![FetchAttr::Binary { peek: false, part: Vec::new(), partial: None }];
     let mut out = Vec::new();
 
     let (lines, state) = converse(
@@ -228,16 +229,16 @@ pub fn vectors() -> Value {
             Step::Login(PASSWORD),
             Step::Send(CommandBody::Capability),
             Step::Send(CommandBody::List { reference: String::new(), pattern: "*".into() }),
-            Step::Send(CommandBody::Fetch { uid: false, set: SequenceSet::single(1).expect("set"), items: vec![body] }),
+            Step::Send(CommandBody::Fetch { uid: false, set: SequenceSet::single(1).expect("set"), items: body() }),
             Step::Send(CommandBody::Select(inbox())),
-            Step::Send(CommandBody::Fetch { uid: false, set: SequenceSet::single(1).expect("set"), items: vec![body] }),
+            Step::Send(CommandBody::Fetch { uid: false, set: SequenceSet::single(1).expect("set"), items: body() }),
             Step::Send(CommandBody::Logout),
         ],
     );
     assert_eq!(state, State::Logout);
     out.push(transcript(
         "mailbox",
-        "AUTHENTICATE STACIE (with SASL-IR), CAPABILITY after login, LIST, FETCH before SELECT (refused in the authenticated state), SELECT INBOX, FETCH 1 BODY[] of the stored object (the countersigned one-part object of messages.json), LOGOUT",
+        "AUTHENTICATE STACIE (with SASL-IR), CAPABILITY after login, LIST, FETCH before SELECT (refused in the authenticated state), SELECT INBOX, FETCH 1 BINARY[] of the stored object (the countersigned one-part object of messages.json), LOGOUT",
         lines,
     ));
 

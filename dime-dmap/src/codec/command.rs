@@ -4,6 +4,7 @@
 use zeroize::Zeroizing;
 
 use super::cursor::{Cursor, utf8};
+use super::search::SearchCriteria;
 use super::types::{DateTime, FetchAttr, Flag, Mailbox, SequenceSet, StatusAttr, StoreMode, Tag};
 use super::writer::Writer;
 use crate::error::{DmapError, Result};
@@ -125,7 +126,65 @@ pub enum CommandBody {
     },
     /// `KEYFILE FETCH` (DMAP)
     KeyfileFetch,
+    /// `CREATE mailbox`
+    Create(Mailbox),
+    /// `DELETE mailbox`
+    Delete(Mailbox),
+    /// `RENAME mailbox mailbox`
+    Rename {
+        /// The existing name.
+        from: Mailbox,
+        /// The new name.
+        to: Mailbox,
+    },
+    /// `SUBSCRIBE mailbox`
+    Subscribe(Mailbox),
+    /// `UNSUBSCRIBE mailbox`
+    Unsubscribe(Mailbox),
+    /// `LSUB reference pattern`
+    Lsub {
+        /// The reference name.
+        reference: String,
+        /// The mailbox pattern.
+        pattern: String,
+    },
+    /// `CHECK`
+    Check,
+    /// `[UID] SEARCH [CHARSET c] keys`
+    Search {
+        /// `UID SEARCH`: answer UIDs.
+        uid: bool,
+        /// The criteria.
+        criteria: SearchCriteria,
+    },
+    /// `[UID] COPY set mailbox`
+    Copy {
+        /// `UID COPY`.
+        uid: bool,
+        /// The messages.
+        set: SequenceSet,
+        /// The target mailbox.
+        mailbox: Mailbox,
+    },
+    /// `[UID] MOVE set mailbox` (RFC 6851)
+    Move {
+        /// `UID MOVE`.
+        uid: bool,
+        /// The messages.
+        set: SequenceSet,
+        /// The target mailbox.
+        mailbox: Mailbox,
+    },
+    /// `UID EXPUNGE set` (RFC 4315)
+    UidExpunge(SequenceSet),
+    /// `ID (field value ...)` or `ID NIL` (RFC 2971): the client's identification.
+    Id(Option<Vec<(String, Option<String>)>>),
+    /// `ENABLE capability ...` (RFC 5161)
+    Enable(Vec<String>),
 }
+
+/// Most field-value pairs in an `ID` list (RFC 2971 §3.3).
+pub const MAX_ID_FIELDS: usize = 30;
 
 impl CommandBody {
     /// The command's name as written on the wire (two words for `UID` and `KEYFILE` forms).
@@ -154,6 +213,22 @@ impl CommandBody {
             CommandBody::SignetLookup { .. } => "SIGNET",
             CommandBody::KeyfileStore { .. } => "KEYFILE STORE",
             CommandBody::KeyfileFetch => "KEYFILE FETCH",
+            CommandBody::Create(_) => "CREATE",
+            CommandBody::Delete(_) => "DELETE",
+            CommandBody::Rename { .. } => "RENAME",
+            CommandBody::Subscribe(_) => "SUBSCRIBE",
+            CommandBody::Unsubscribe(_) => "UNSUBSCRIBE",
+            CommandBody::Lsub { .. } => "LSUB",
+            CommandBody::Check => "CHECK",
+            CommandBody::Search { uid: false, .. } => "SEARCH",
+            CommandBody::Search { uid: true, .. } => "UID SEARCH",
+            CommandBody::Copy { uid: false, .. } => "COPY",
+            CommandBody::Copy { uid: true, .. } => "UID COPY",
+            CommandBody::Move { uid: false, .. } => "MOVE",
+            CommandBody::Move { uid: true, .. } => "UID MOVE",
+            CommandBody::UidExpunge(_) => "UID EXPUNGE",
+            CommandBody::Id(_) => "ID",
+            CommandBody::Enable(_) => "ENABLE",
         }
     }
 }
@@ -163,11 +238,19 @@ impl CommandBody {
 pub struct ParseLimits {
     /// Most ranges in a sequence set.
     pub max_sequence_ranges: usize,
+    /// Most keys in one `SEARCH`.
+    pub max_search_keys: usize,
 }
 
 impl Default for ParseLimits {
     fn default() -> Self {
-        ParseLimits { max_sequence_ranges: crate::Limits::default().max_sequence_ranges }
+        (&crate::Limits::default()).into()
+    }
+}
+
+impl From<&crate::Limits> for ParseLimits {
+    fn from(limits: &crate::Limits) -> Self {
+        ParseLimits { max_sequence_ranges: limits.max_sequence_ranges, max_search_keys: limits.max_search_keys }
     }
 }
 
@@ -185,11 +268,12 @@ impl Command {
         Ok(Command { tag, body })
     }
 
-    /// Reads only the tag at the start of `bytes` (to answer a command that cannot be parsed).
+    /// Reads only the tag at the start of `bytes` (to answer a command that cannot be parsed):
+    /// a tag followed by a space, or a tag alone on its line (a tagged line with no command).
     pub fn parse_tag(bytes: &[u8]) -> Option<Tag> {
         let mut c = Cursor::new(bytes);
         let tag = Tag::parse(&mut c).ok()?;
-        (c.peek() == Some(b' ')).then_some(tag)
+        matches!(c.peek(), Some(b' ' | b'\r')).then_some(tag)
     }
 
     /// Writes the command. Literals up to `non_sync_max` bytes are written as `{n+}` (pass 0
@@ -205,7 +289,53 @@ impl Command {
             | CommandBody::Expunge
             | CommandBody::Close
             | CommandBody::Idle
+            | CommandBody::Check
             | CommandBody::KeyfileFetch => {}
+            CommandBody::Create(mailbox)
+            | CommandBody::Delete(mailbox)
+            | CommandBody::Subscribe(mailbox)
+            | CommandBody::Unsubscribe(mailbox) => {
+                w.sp();
+                mailbox.write(&mut w);
+            }
+            CommandBody::Rename { from, to } => {
+                w.sp();
+                from.write(&mut w);
+                w.sp();
+                to.write(&mut w);
+            }
+            CommandBody::Lsub { reference, pattern } => {
+                w.sp().astring(reference.as_bytes()).sp().astring(pattern.as_bytes());
+            }
+            CommandBody::Search { criteria, .. } => {
+                w.sp();
+                criteria.write(&mut w);
+            }
+            CommandBody::Copy { set, mailbox, .. } | CommandBody::Move { set, mailbox, .. } => {
+                w.sp();
+                set.write(&mut w);
+                w.sp();
+                mailbox.write(&mut w);
+            }
+            CommandBody::UidExpunge(set) => {
+                w.sp();
+                set.write(&mut w);
+            }
+            CommandBody::Id(None) => {
+                w.text(" NIL");
+            }
+            CommandBody::Id(Some(fields)) => {
+                let flat: Vec<Option<&str>> =
+                    fields.iter().flat_map(|(field, value)| [Some(field.as_str()), value.as_deref()]).collect();
+                w.sp().list(&flat, |w, item| {
+                    w.nstring(item.map(str::as_bytes));
+                });
+            }
+            CommandBody::Enable(caps) => {
+                for cap in caps {
+                    w.sp().text(cap);
+                }
+            }
             CommandBody::Authenticate { mechanism, initial } => {
                 w.sp().text(mechanism);
                 if let Some(initial) = initial {
@@ -296,6 +426,62 @@ fn parse_body(c: &mut Cursor<'_>, limits: &ParseLimits) -> Result<CommandBody> {
         b"EXPUNGE" => CommandBody::Expunge,
         b"CLOSE" => CommandBody::Close,
         b"IDLE" => CommandBody::Idle,
+        b"CHECK" => CommandBody::Check,
+        b"CREATE" | b"DELETE" | b"SUBSCRIBE" | b"UNSUBSCRIBE" => {
+            c.sp()?;
+            let mailbox = Mailbox::parse(c)?;
+            match name.as_slice() {
+                b"CREATE" => CommandBody::Create(mailbox),
+                b"DELETE" => CommandBody::Delete(mailbox),
+                b"SUBSCRIBE" => CommandBody::Subscribe(mailbox),
+                _ => CommandBody::Unsubscribe(mailbox),
+            }
+        }
+        b"RENAME" => {
+            c.sp()?;
+            let from = Mailbox::parse(c)?;
+            c.sp()?;
+            CommandBody::Rename { from, to: Mailbox::parse(c)? }
+        }
+        b"LSUB" => {
+            c.sp()?;
+            let reference = utf8(c.astring()?, "reference name")?;
+            c.sp()?;
+            let pattern = list_mailbox(c)?;
+            CommandBody::Lsub { reference, pattern }
+        }
+        b"SEARCH" => search(c, limits, false)?,
+        b"ID" => {
+            c.sp()?;
+            if c.keyword("NIL") {
+                CommandBody::Id(None)
+            } else {
+                let items = c.list(|c| c.nstring())?;
+                let even = items.len().is_multiple_of(2);
+                if !even || items.len() > 2 * MAX_ID_FIELDS {
+                    return Err(c.error("ID list of at most 30 field-value pairs"));
+                }
+                let mut fields = Vec::with_capacity(items.len() / 2);
+                for pair in items.chunks(2) {
+                    let [Some(field), value] = pair else { return Err(c.error("ID field name")) };
+                    let value = value.clone().map(|v| utf8(v, "ID value")).transpose()?;
+                    fields.push((utf8(field.clone(), "ID field")?, value));
+                }
+                CommandBody::Id(Some(fields))
+            }
+        }
+        b"ENABLE" => {
+            let mut caps = Vec::new();
+            while c.eat(b' ') {
+                caps.push(c.atom_str()?);
+            }
+            if caps.is_empty() {
+                return Err(c.error("capability"));
+            }
+            CommandBody::Enable(caps)
+        }
+        b"COPY" => copy(c, limits, false, false)?,
+        b"MOVE" => copy(c, limits, false, true)?,
         b"AUTHENTICATE" => {
             c.sp()?;
             let mechanism = c.atom_str()?.to_ascii_uppercase();
@@ -337,12 +523,22 @@ fn parse_body(c: &mut Cursor<'_>, limits: &ParseLimits) -> Result<CommandBody> {
         b"STORE" => store(c, limits, false)?,
         b"UID" => {
             c.sp()?;
-            if c.keyword("FETCH") {
-                fetch(c, limits, true)?
-            } else if c.keyword("STORE") {
-                store(c, limits, true)?
-            } else {
-                return Err(c.error("FETCH or STORE after UID"));
+            let sub = c.atom()?.to_ascii_uppercase();
+            match sub.as_slice() {
+                b"FETCH" => fetch(c, limits, true)?,
+                b"STORE" => store(c, limits, true)?,
+                b"SEARCH" => search(c, limits, true)?,
+                b"COPY" => copy(c, limits, true, false)?,
+                b"MOVE" => copy(c, limits, true, true)?,
+                b"EXPUNGE" => {
+                    c.sp()?;
+                    CommandBody::UidExpunge(SequenceSet::parse(c, limits.max_sequence_ranges)?)
+                }
+                // A UID form DMAP does not know is an unknown command like any other.
+                _ => {
+                    let sub = String::from_utf8_lossy(&sub);
+                    return Err(DmapError::UnknownCommand(format!("UID {sub}")));
+                }
             }
         }
         b"APPEND" => {
@@ -428,6 +624,20 @@ fn fetch(c: &mut Cursor<'_>, limits: &ParseLimits, uid: bool) -> Result<CommandB
     c.sp()?;
     let items = FetchAttr::parse_items(c)?;
     Ok(CommandBody::Fetch { uid, set, items })
+}
+
+fn search(c: &mut Cursor<'_>, limits: &ParseLimits, uid: bool) -> Result<CommandBody> {
+    c.sp()?;
+    let criteria = SearchCriteria::parse(c, limits.max_search_keys, limits.max_sequence_ranges)?;
+    Ok(CommandBody::Search { uid, criteria })
+}
+
+fn copy(c: &mut Cursor<'_>, limits: &ParseLimits, uid: bool, move_: bool) -> Result<CommandBody> {
+    c.sp()?;
+    let set = SequenceSet::parse(c, limits.max_sequence_ranges)?;
+    c.sp()?;
+    let mailbox = Mailbox::parse(c)?;
+    Ok(if move_ { CommandBody::Move { uid, set, mailbox } } else { CommandBody::Copy { uid, set, mailbox } })
 }
 
 fn store(c: &mut Cursor<'_>, limits: &ParseLimits, uid: bool) -> Result<CommandBody> {

@@ -214,6 +214,12 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// `literal8` (RFC 3516): `~{n}` CRLF and n octets, which may include NUL.
+    pub fn literal8(&mut self) -> Result<&'a [u8]> {
+        self.expect(b'~', "literal8")?;
+        self.literal()
+    }
+
     /// `string`: quoted or literal.
     pub fn string(&mut self) -> Result<Vec<u8>> {
         match self.peek() {

@@ -5,6 +5,8 @@
 //! | [`fragment`] | cuts a byte stream into whole messages, enforcing line, literal and message limits |
 //! | [`cursor`] | the lexical layer: tags, atoms, numbers, quoted strings, literals, lists |
 //! | [`types`] | values inside messages: mailbox names, flags, sequence sets, dates, fetch and status items, response codes |
+//! | [`section`] | body sections of `BODY[...]` and `BINARY[...]` |
+//! | [`search`] | `SEARCH` criteria: every RFC 3501 search key, and how a message matches |
 //! | [`command`] | [`Command`]: parse and write |
 //! | [`response`] | [`Response`]: parse and write |
 //! | [`writer`] | the serializer, which records where synchronizing literals split a message |
@@ -16,12 +18,16 @@ pub mod command;
 pub mod cursor;
 pub mod fragment;
 pub mod response;
+pub mod search;
+pub mod section;
 pub mod types;
 pub mod writer;
 
 pub use command::{Command, CommandBody, ParseLimits};
 pub use fragment::{Fragment, FragmentLimits, Fragmentizer, LiteralMode};
 pub use response::{Data, Response, Status};
+pub use search::{SearchCriteria, SearchDate, SearchKey, TextField};
+pub use section::{Section, SectionText};
 pub use types::{
     Code, DateTime, FetchAttr, FetchItem, Flag, Mailbox, SeqBound, SequenceSet, StatusAttr, StatusKind, StoreMode, Tag,
 };

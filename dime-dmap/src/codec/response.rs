@@ -56,6 +56,21 @@ pub enum Data {
         /// The mailbox.
         mailbox: Mailbox,
     },
+    /// `* LSUB (attributes) delimiter mailbox`
+    Lsub {
+        /// Name attributes (`\Noselect` for a subscribed name with no mailbox).
+        attributes: Vec<String>,
+        /// The hierarchy delimiter, `None` for NIL.
+        delimiter: Option<u8>,
+        /// The mailbox.
+        mailbox: Mailbox,
+    },
+    /// `* SEARCH n ...`: message numbers or UIDs.
+    Search(Vec<u32>),
+    /// `* ID (field value ...)` (RFC 2971): the server's identification.
+    Id(Vec<(String, String)>),
+    /// `* ENABLED cap ...` (RFC 5161)
+    Enabled(Vec<String>),
     /// `* STATUS mailbox (item value ...)`
     Status {
         /// The mailbox.
@@ -165,8 +180,8 @@ impl Data {
                     w.sp().text(cap);
                 }
             }
-            Data::List { attributes, delimiter, mailbox } => {
-                w.text("LIST ").list(attributes, |w, a| {
+            Data::List { attributes, delimiter, mailbox } | Data::Lsub { attributes, delimiter, mailbox } => {
+                w.text(if matches!(self, Data::List { .. }) { "LIST " } else { "LSUB " }).list(attributes, |w, a| {
                     w.text(a);
                 });
                 w.sp();
@@ -183,6 +198,23 @@ impl Data {
                 w.sp().list(items, |w, (attr, value)| {
                     w.text(attr.name()).sp().number(*value);
                 });
+            }
+            Data::Id(fields) => {
+                w.text("ID ").list(fields, |w, (field, value)| {
+                    w.string(field.as_bytes()).sp().string(value.as_bytes());
+                });
+            }
+            Data::Enabled(caps) => {
+                w.text("ENABLED");
+                for cap in caps {
+                    w.sp().text(cap);
+                }
+            }
+            Data::Search(numbers) => {
+                w.text("SEARCH");
+                for n in numbers {
+                    w.sp().number(*n);
+                }
             }
             Data::Flags(flags) => {
                 w.text("FLAGS ");
@@ -261,7 +293,7 @@ fn untagged(c: &mut Cursor<'_>) -> Result<Response> {
             caps.push(c.atom_str()?);
         }
         Data::Capability(caps)
-    } else if c.keyword("LIST") {
+    } else if let Some(lsub) = [false, true].into_iter().find(|&lsub| c.keyword(if lsub { "LSUB" } else { "LIST" })) {
         c.sp()?;
         let attributes = c.list(|c| {
             c.expect(b'\\', "\\")?;
@@ -278,7 +310,8 @@ fn untagged(c: &mut Cursor<'_>) -> Result<Response> {
             }
         };
         c.sp()?;
-        Data::List { attributes, delimiter, mailbox: Mailbox::parse(c)? }
+        let mailbox = Mailbox::parse(c)?;
+        if lsub { Data::Lsub { attributes, delimiter, mailbox } } else { Data::List { attributes, delimiter, mailbox } }
     } else if c.keyword("STATUS") {
         c.sp()?;
         let mailbox = Mailbox::parse(c)?;
@@ -292,6 +325,25 @@ fn untagged(c: &mut Cursor<'_>) -> Result<Response> {
     } else if c.keyword("FLAGS") {
         c.sp()?;
         Data::Flags(Flag::parse_list(c)?)
+    } else if c.keyword("ENABLED") {
+        let mut caps = Vec::new();
+        while c.eat(b' ') {
+            caps.push(c.atom_str()?);
+        }
+        Data::Enabled(caps)
+    } else if c.keyword("ID") {
+        c.sp()?;
+        let items = c.list(|c| utf8(c.string()?, "ID"))?;
+        if !items.len().is_multiple_of(2) {
+            return Err(c.error("ID field-value pairs"));
+        }
+        Data::Id(items.chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect())
+    } else if c.keyword("SEARCH") {
+        let mut numbers = Vec::new();
+        while c.eat(b' ') {
+            numbers.push(c.nz_number()?);
+        }
+        Data::Search(numbers)
     } else if c.keyword("SIGNET") {
         c.sp()?;
         let address = utf8(c.astring()?, "address")?;

@@ -5,6 +5,7 @@
 use core::fmt;
 
 use super::cursor::{Cursor, is_astring_char, utf8};
+use super::section::Section;
 use super::writer::{Writer, is_atom};
 use crate::error::{DmapError, Result};
 
@@ -249,7 +250,8 @@ impl SequenceSet {
     }
 }
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+pub(crate) const MONTHS: [&str; 12] =
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /// An IMAP `date-time` (`"17-Jul-1996 02:44:25 -0700"`): an instant and the zone offset it is
 /// shown in. Years 1 to 9999.
@@ -374,7 +376,7 @@ fn is_leap(year: u32) -> bool {
     year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
 }
 
-fn days_in_month(year: u32, month: u32) -> u32 {
+pub(crate) fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
         2 if is_leap(year) => 29,
         2 => 28,
@@ -384,7 +386,7 @@ fn days_in_month(year: u32, month: u32) -> u32 {
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -395,7 +397,7 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 }
 
 /// The date of a day count since 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -445,7 +447,7 @@ impl StatusAttr {
 }
 
 /// A `FETCH` data item a client asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum FetchAttr {
     /// `UID`
     Uid,
@@ -453,28 +455,73 @@ pub enum FetchAttr {
     Flags,
     /// `INTERNALDATE`
     InternalDate,
-    /// `RFC822.SIZE`: the object's size in bytes.
+    /// `RFC822.SIZE`: the size of what `RFC822` returns.
     Rfc822Size,
-    /// `BODY[]` or `BODY.PEEK[]`, optionally `<start.count>`: the encrypted object's bytes.
-    /// Without `PEEK` it sets `\Seen`.
+    /// `BODY[]` or `BODY.PEEK[]`, optionally `<start.count>`: the whole message as served
+    /// (`docs/dmap.md` §5: the armored object). Without `PEEK` it sets `\Seen`.
     Body {
         /// `BODY.PEEK[]`.
         peek: bool,
         /// `<start.count>`.
         partial: Option<(u32, u32)>,
     },
-    /// `RFC822`: the whole object, sets `\Seen`.
+    /// `BODY[section]` or `BODY.PEEK[section]` for any section but `[]`.
+    Section {
+        /// `BODY.PEEK[...]`.
+        peek: bool,
+        /// The section.
+        section: Section,
+        /// `<start.count>`.
+        partial: Option<(u32, u32)>,
+    },
+    /// `BINARY[part]` or `BINARY.PEEK[part]` (RFC 3516): the decoded content, raw octets.
+    Binary {
+        /// `BINARY.PEEK[...]`.
+        peek: bool,
+        /// The part path (empty: the whole message).
+        part: Vec<u32>,
+        /// `<start.count>`.
+        partial: Option<(u32, u32)>,
+    },
+    /// `BINARY.SIZE[part]` (RFC 3516)
+    BinarySize {
+        /// The part path.
+        part: Vec<u32>,
+    },
+    /// `RFC822`: the whole message, sets `\Seen`.
     Rfc822,
+    /// `RFC822.HEADER` (as `BODY.PEEK[HEADER]`).
+    Rfc822Header,
+    /// `RFC822.TEXT` (as `BODY[TEXT]`).
+    Rfc822Text,
+    /// `ENVELOPE`
+    Envelope,
+    /// `BODYSTRUCTURE`
+    BodyStructure,
+    /// `BODY` (the body structure without extension data).
+    BodyShort,
 }
 
 impl FetchAttr {
     /// The `FAST` macro.
     pub const FAST: [FetchAttr; 3] = [FetchAttr::Flags, FetchAttr::InternalDate, FetchAttr::Rfc822Size];
+    /// The `ALL` macro.
+    pub const ALL: [FetchAttr; 4] =
+        [FetchAttr::Flags, FetchAttr::InternalDate, FetchAttr::Rfc822Size, FetchAttr::Envelope];
+    /// The `FULL` macro.
+    pub const FULL: [FetchAttr; 5] =
+        [FetchAttr::Flags, FetchAttr::InternalDate, FetchAttr::Rfc822Size, FetchAttr::Envelope, FetchAttr::BodyShort];
 
     /// Reads the argument of `FETCH`: a macro, one item, or a parenthesized list.
     pub fn parse_items(c: &mut Cursor<'_>) -> Result<Vec<FetchAttr>> {
         if c.keyword("FAST") {
             return Ok(FetchAttr::FAST.to_vec());
+        }
+        if c.keyword("ALL") {
+            return Ok(FetchAttr::ALL.to_vec());
+        }
+        if c.keyword("FULL") {
+            return Ok(FetchAttr::FULL.to_vec());
         }
         if c.peek() == Some(b'(') {
             let items = c.list(FetchAttr::parse)?;
@@ -488,23 +535,43 @@ impl FetchAttr {
 
     /// Reads one item.
     pub fn parse(c: &mut Cursor<'_>) -> Result<FetchAttr> {
-        if c.keyword("UID") {
-            Ok(FetchAttr::Uid)
-        } else if c.keyword("FLAGS") {
-            Ok(FetchAttr::Flags)
-        } else if c.keyword("INTERNALDATE") {
-            Ok(FetchAttr::InternalDate)
-        } else if c.keyword("RFC822.SIZE") {
-            Ok(FetchAttr::Rfc822Size)
-        } else if c.keyword("RFC822") {
-            Ok(FetchAttr::Rfc822)
-        } else if c.prefix("BODY.PEEK[]") {
-            Ok(FetchAttr::Body { peek: true, partial: Self::partial(c)? })
-        } else if c.prefix("BODY[]") {
-            Ok(FetchAttr::Body { peek: false, partial: Self::partial(c)? })
-        } else {
-            Err(c.error("fetch item (UID, FLAGS, INTERNALDATE, RFC822.SIZE, RFC822, BODY[], BODY.PEEK[])"))
+        let simple = [
+            ("UID", FetchAttr::Uid),
+            ("FLAGS", FetchAttr::Flags),
+            ("INTERNALDATE", FetchAttr::InternalDate),
+            ("RFC822.SIZE", FetchAttr::Rfc822Size),
+            ("RFC822.HEADER", FetchAttr::Rfc822Header),
+            ("RFC822.TEXT", FetchAttr::Rfc822Text),
+            ("RFC822", FetchAttr::Rfc822),
+            ("ENVELOPE", FetchAttr::Envelope),
+            ("BODYSTRUCTURE", FetchAttr::BodyStructure),
+        ];
+        if let Some((_, item)) = simple.into_iter().find(|(name, _)| c.keyword(name)) {
+            return Ok(item);
         }
+        if bracketed(c, "BINARY.SIZE") {
+            return Ok(FetchAttr::BinarySize { part: Section::parse_binary(c)? });
+        }
+        for (prefix, peek) in [("BINARY.PEEK", true), ("BINARY", false)] {
+            if bracketed(c, prefix) {
+                let part = Section::parse_binary(c)?;
+                return Ok(FetchAttr::Binary { peek, part, partial: Self::partial(c)? });
+            }
+        }
+        for (prefix, peek) in [("BODY.PEEK", true), ("BODY", false)] {
+            if bracketed(c, prefix) {
+                let section = Section::parse(c)?;
+                let partial = Self::partial(c)?;
+                return Ok(match section.is_whole() {
+                    true => FetchAttr::Body { peek, partial },
+                    false => FetchAttr::Section { peek, section, partial },
+                });
+            }
+        }
+        if c.keyword("BODY") {
+            return Ok(FetchAttr::BodyShort);
+        }
+        Err(c.error("fetch item"))
     }
 
     fn partial(c: &mut Cursor<'_>) -> Result<Option<(u32, u32)>> {
@@ -518,6 +585,12 @@ impl FetchAttr {
         Ok(Some((start, count)))
     }
 
+    fn write_partial(w: &mut Writer, partial: &Option<(u32, u32)>) {
+        if let Some((start, count)) = partial {
+            w.text(&format!("<{start}.{count}>"));
+        }
+    }
+
     /// Writes the item.
     pub fn write(&self, w: &mut Writer) {
         match self {
@@ -526,15 +599,44 @@ impl FetchAttr {
             FetchAttr::InternalDate => w.text("INTERNALDATE"),
             FetchAttr::Rfc822Size => w.text("RFC822.SIZE"),
             FetchAttr::Rfc822 => w.text("RFC822"),
+            FetchAttr::Rfc822Header => w.text("RFC822.HEADER"),
+            FetchAttr::Rfc822Text => w.text("RFC822.TEXT"),
+            FetchAttr::Envelope => w.text("ENVELOPE"),
+            FetchAttr::BodyStructure => w.text("BODYSTRUCTURE"),
+            FetchAttr::BodyShort => w.text("BODY"),
             FetchAttr::Body { peek, partial } => {
                 w.text(if *peek { "BODY.PEEK[]" } else { "BODY[]" });
-                if let Some((start, count)) = partial {
-                    w.text(&format!("<{start}.{count}>"));
-                }
+                Self::write_partial(w, partial);
                 w
+            }
+            FetchAttr::Section { peek, section, partial } => {
+                w.text(if *peek { "BODY.PEEK" } else { "BODY" });
+                section.write(w);
+                Self::write_partial(w, partial);
+                w
+            }
+            FetchAttr::Binary { peek, part, partial } => {
+                w.text(if *peek { "BINARY.PEEK[" } else { "BINARY[" });
+                Section::write_part(w, part);
+                w.raw(b"]");
+                Self::write_partial(w, partial);
+                w
+            }
+            FetchAttr::BinarySize { part } => {
+                w.text("BINARY.SIZE[");
+                Section::write_part(w, part);
+                w.raw(b"]")
             }
         };
     }
+}
+
+/// Consumes `name` (case-insensitively) when a `[` follows it, leaving the `[`.
+fn bracketed(c: &mut Cursor<'_>, name: &str) -> bool {
+    let rest = c.rest();
+    let fits =
+        rest.len() > name.len() && rest[..name.len()].eq_ignore_ascii_case(name.as_bytes()) && rest[name.len()] == b'[';
+    fits && c.prefix(name)
 }
 
 /// A `FETCH` data item in a response.
@@ -548,19 +650,62 @@ pub enum FetchItem {
     InternalDate(DateTime),
     /// `RFC822.SIZE n`
     Rfc822Size(u32),
-    /// `BODY[]<origin> nstring`: object bytes (from `origin` for a partial fetch).
+    /// `BODY[]<origin> nstring`: the whole message (from `origin` for a partial fetch).
     Body {
         /// The start offset of a partial fetch.
         origin: Option<u32>,
         /// The bytes, or `NIL`.
         data: Option<Vec<u8>>,
     },
+    /// `BODY[section]<origin> nstring` for a section other than `[]`.
+    Section {
+        /// The section.
+        section: Section,
+        /// The start offset of a partial fetch.
+        origin: Option<u32>,
+        /// The bytes, or `NIL`.
+        data: Option<Vec<u8>>,
+    },
+    /// `BINARY[part] (~{n} / nstring)` (RFC 3516): raw octets, written as `~{n}`. RFC 3516's
+    /// grammar has no origin here, also for a partial fetch (`docs/dmap.md` §5).
+    Binary {
+        /// The part path.
+        part: Vec<u32>,
+        /// The octets, or `NIL`.
+        data: Option<Vec<u8>>,
+    },
+    /// `BINARY.SIZE[part] n`
+    BinarySize {
+        /// The part path.
+        part: Vec<u32>,
+        /// The decoded size.
+        size: u32,
+    },
     /// `RFC822 nstring`
     Rfc822(Option<Vec<u8>>),
+    /// `RFC822.HEADER nstring`
+    Rfc822Header(Option<Vec<u8>>),
+    /// `RFC822.TEXT nstring`
+    Rfc822Text(Option<Vec<u8>>),
+    /// `ENVELOPE (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)`: the envelope of an object the
+    /// server cannot read (`docs/dmap.md` §5), every field `NIL`.
+    EnvelopeUnknown,
+    /// `BODYSTRUCTURE` (with `extensible`) or `BODY` of an object as the server serves it: one
+    /// `application/x-dime-message` part of `size` octets in 7bit (the armored text).
+    Structure {
+        /// `BODYSTRUCTURE` rather than `BODY`.
+        extensible: bool,
+        /// The part's size in octets.
+        size: u32,
+    },
 }
 
+/// The media type an object is served as (`docs/dmap.md` §5).
+pub const DIME_MEDIA_TYPE: (&str, &str) = ("APPLICATION", "X-DIME-MESSAGE");
+
 impl FetchItem {
-    /// Reads one item.
+    /// Reads one item (every form the server writes; other servers' `ENVELOPE` and
+    /// `BODYSTRUCTURE` values are refused).
     pub fn parse(c: &mut Cursor<'_>) -> Result<FetchItem> {
         if c.keyword("UID") {
             c.sp()?;
@@ -574,25 +719,74 @@ impl FetchItem {
         } else if c.keyword("RFC822.SIZE") {
             c.sp()?;
             Ok(FetchItem::Rfc822Size(c.number()?))
+        } else if c.keyword("RFC822.HEADER") {
+            c.sp()?;
+            Ok(FetchItem::Rfc822Header(c.nstring()?))
+        } else if c.keyword("RFC822.TEXT") {
+            c.sp()?;
+            Ok(FetchItem::Rfc822Text(c.nstring()?))
         } else if c.keyword("RFC822") {
             c.sp()?;
             Ok(FetchItem::Rfc822(c.nstring()?))
-        } else if c.prefix("BODY[]") {
-            let origin = if c.eat(b'<') {
-                let origin = c.number()?;
-                c.expect(b'>', ">")?;
-                Some(origin)
-            } else {
-                None
-            };
+        } else if c.keyword("ENVELOPE") {
             c.sp()?;
-            Ok(FetchItem::Body { origin, data: c.nstring()? })
+            if !c.prefix("(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)") {
+                return Err(c.error("envelope of NILs"));
+            }
+            Ok(FetchItem::EnvelopeUnknown)
+        } else if let Some(extensible) =
+            [true, false].into_iter().find(|&e| c.keyword(if e { "BODYSTRUCTURE" } else { "BODY" }))
+        {
+            c.sp()?;
+            let (kind, subtype) = DIME_MEDIA_TYPE;
+            if !c.prefix(&format!("(\"{kind}\" \"{subtype}\" NIL NIL NIL \"7BIT\" ")) {
+                return Err(c.error("body structure of a DIME object"));
+            }
+            let size = c.number()?;
+            if extensible && !c.prefix(" NIL") {
+                return Err(c.error("body structure of a DIME object"));
+            }
+            c.expect(b')', ")")?;
+            Ok(FetchItem::Structure { extensible, size })
+        } else if bracketed(c, "BINARY.SIZE") {
+            let part = Section::parse_binary(c)?;
+            c.sp()?;
+            Ok(FetchItem::BinarySize { part, size: c.number()? })
+        } else if bracketed(c, "BINARY") {
+            let part = Section::parse_binary(c)?;
+            c.sp()?;
+            let data = if c.peek() == Some(b'~') { Some(c.literal8()?.to_vec()) } else { c.nstring()? };
+            Ok(FetchItem::Binary { part, data })
+        } else if bracketed(c, "BODY") {
+            let section = Section::parse(c)?;
+            let origin = Self::origin(c)?;
+            c.sp()?;
+            let data = c.nstring()?;
+            Ok(match section.is_whole() {
+                true => FetchItem::Body { origin, data },
+                false => FetchItem::Section { section, origin, data },
+            })
         } else {
             Err(c.error("fetch data item"))
         }
     }
 
-    /// Writes the item (literals for the object bytes).
+    fn origin(c: &mut Cursor<'_>) -> Result<Option<u32>> {
+        if !c.eat(b'<') {
+            return Ok(None);
+        }
+        let origin = c.number()?;
+        c.expect(b'>', ">")?;
+        Ok(Some(origin))
+    }
+
+    fn write_origin(w: &mut Writer, origin: &Option<u32>) {
+        if let Some(origin) = origin {
+            w.text(&format!("<{origin}>"));
+        }
+    }
+
+    /// Writes the item (literals for message data, `~{n}` for binary).
     pub fn write(&self, w: &mut Writer) {
         match self {
             FetchItem::Uid(uid) => w.text("UID ").number(*uid),
@@ -609,15 +803,53 @@ impl FetchItem {
             FetchItem::Rfc822Size(size) => w.text("RFC822.SIZE ").number(*size),
             FetchItem::Body { origin, data } => {
                 w.text("BODY[]");
-                if let Some(origin) = origin {
-                    w.text(&format!("<{origin}>"));
-                }
+                Self::write_origin(w, origin);
                 w.sp();
                 write_object(w, data.as_deref())
+            }
+            FetchItem::Section { section, origin, data } => {
+                w.text("BODY");
+                section.write(w);
+                Self::write_origin(w, origin);
+                w.sp();
+                write_object(w, data.as_deref())
+            }
+            FetchItem::Binary { part, data } => {
+                w.text("BINARY[");
+                Section::write_part(w, part);
+                w.text("] ");
+                match data {
+                    Some(bytes) => w.literal8(bytes),
+                    None => w.text("NIL"),
+                }
+            }
+            FetchItem::BinarySize { part, size } => {
+                w.text("BINARY.SIZE[");
+                Section::write_part(w, part);
+                w.text("] ").number(*size)
             }
             FetchItem::Rfc822(data) => {
                 w.text("RFC822 ");
                 write_object(w, data.as_deref())
+            }
+            FetchItem::Rfc822Header(data) => {
+                w.text("RFC822.HEADER ");
+                write_object(w, data.as_deref())
+            }
+            FetchItem::Rfc822Text(data) => {
+                w.text("RFC822.TEXT ");
+                write_object(w, data.as_deref())
+            }
+            FetchItem::EnvelopeUnknown => w.text("ENVELOPE (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)"),
+            FetchItem::Structure { extensible, size } => {
+                let (kind, subtype) = DIME_MEDIA_TYPE;
+                w.text(if *extensible { "BODYSTRUCTURE " } else { "BODY " });
+                w.text(&format!("(\"{kind}\" \"{subtype}\" NIL NIL NIL \"7BIT\" {size}"));
+                if *extensible {
+                    // body-ext-1part: body-fld-md5 only.
+                    w.text(" NIL");
+                }
+                w.raw(b")")
             }
         };
     }
@@ -714,6 +946,13 @@ pub enum Code {
     Limit,
     /// `CLIENTBUG` (RFC 5530)
     ClientBug,
+    /// `ALREADYEXISTS` (RFC 5530)
+    AlreadyExists,
+    /// `APPENDUID uidvalidity uid` (RFC 4315)
+    AppendUid(u32, u32),
+    /// `COPYUID uidvalidity source-uids destination-uids` (RFC 4315), each set in its wire
+    /// form (`1:3,7`).
+    CopyUid(u32, String, String),
     /// `SUBMITTED id` (DMAP): the relay queue id of a submitted object.
     Submitted(String),
     /// Any other code: its atom and the rest up to `]`.
@@ -742,6 +981,9 @@ impl Code {
             Code::TooBig => "TOOBIG",
             Code::Limit => "LIMIT",
             Code::ClientBug => "CLIENTBUG",
+            Code::AlreadyExists => "ALREADYEXISTS",
+            Code::AppendUid(..) => "APPENDUID",
+            Code::CopyUid(..) => "COPYUID",
             Code::Submitted(_) => "SUBMITTED",
             Code::Other(name, _) => name,
         }
@@ -765,6 +1007,7 @@ impl Code {
             Code::TooBig,
             Code::Limit,
             Code::ClientBug,
+            Code::AlreadyExists,
         ];
         let code = if let Some(code) = simple.into_iter().find(|code| code.name() == name) {
             code
@@ -796,6 +1039,21 @@ impl Code {
                 "SUBMITTED" => {
                     c.sp()?;
                     Code::Submitted(c.atom_str()?)
+                }
+                "APPENDUID" => {
+                    let validity = Self::arg_number(c)?;
+                    Code::AppendUid(validity, Self::arg_number(c)?)
+                }
+                "COPYUID" => {
+                    let validity = Self::arg_number(c)?;
+                    c.sp()?;
+                    let set = |c: &mut Cursor<'_>| {
+                        let bytes = c.take_while1(|b| b.is_ascii_digit() || b == b':' || b == b',', "uid-set")?;
+                        Ok::<_, DmapError>(String::from_utf8_lossy(bytes).into_owned())
+                    };
+                    let source = set(c)?;
+                    c.sp()?;
+                    Code::CopyUid(validity, source, set(c)?)
                 }
                 _ => {
                     let rest = if c.eat(b' ') {
@@ -847,6 +1105,12 @@ impl Code {
             }
             Code::Submitted(id) => {
                 w.sp().text(id);
+            }
+            Code::AppendUid(validity, uid) => {
+                w.sp().number(*validity).sp().number(*uid);
+            }
+            Code::CopyUid(validity, source, destination) => {
+                w.sp().number(*validity).sp().text(source).sp().text(destination);
             }
             Code::Other(_, Some(rest)) => {
                 w.sp().text(rest);

@@ -53,12 +53,22 @@ impl Writer {
 
     /// A literal: announcement, CRLF, data.
     pub fn literal(&mut self, data: &[u8]) -> &mut Self {
-        let mode = if data.len() <= self.non_sync_max { LiteralMode::NonSync } else { LiteralMode::Sync };
+        // `non_sync_max` 0 means never: an empty literal is `{0}`, not `{0+}` (a server's
+        // writer always passes 0, and `{n+}` is client-to-server syntax only).
+        let non_sync = self.non_sync_max > 0 && data.len() <= self.non_sync_max;
+        let mode = if non_sync { LiteralMode::NonSync } else { LiteralMode::Sync };
         let plus = if mode == LiteralMode::NonSync { "+" } else { "" };
         self.text(&format!("{{{}{plus}}}\r\n", data.len()));
         if mode == LiteralMode::Sync {
             self.sync_points.push(self.out.len());
         }
+        self.raw(data)
+    }
+
+    /// A `literal8` (RFC 3516): `~{n}`, CRLF, the octets (NUL allowed). Only servers write
+    /// it, always in synchronizing form.
+    pub fn literal8(&mut self, data: &[u8]) -> &mut Self {
+        self.text(&format!("~{{{}}}\r\n", data.len()));
         self.raw(data)
     }
 
@@ -107,6 +117,16 @@ impl Writer {
         self.raw(b")")
     }
 
+    /// How many bytes were written.
+    pub fn len(&self) -> usize {
+        self.out.len()
+    }
+
+    /// Whether nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.out.is_empty()
+    }
+
     /// The bytes written.
     pub fn into_bytes(self) -> Vec<u8> {
         self.out
@@ -150,5 +170,16 @@ mod tests {
         let mut w = Writer::new(3);
         w.text("a X ").literal(b"abc").sp().literal(b"defg").crlf();
         assert_eq!(w.into_parts(), vec![b"a X {3+}\r\nabc {4}\r\n".to_vec(), b"defg\r\n".to_vec()]);
+    }
+
+    /// A server writes with `non_sync_max` 0: even an empty literal is synchronizing in form.
+    #[test]
+    fn empty_literals_are_never_non_synchronizing() {
+        let mut w = Writer::new(0);
+        w.text("* X ").literal(b"").crlf();
+        assert_eq!(w.into_bytes(), b"* X {0}\r\n\r\n");
+        let mut w = Writer::new(4);
+        w.literal(b"");
+        assert_eq!(w.into_bytes(), b"{0+}\r\n");
     }
 }

@@ -130,7 +130,10 @@ pub type SignetFuture = Pin<Box<dyn Future<Output = Result<Option<Signet>>> + Se
 /// What a server's connections need beyond their sessions: shared by all of them.
 #[derive(Clone, Default)]
 pub struct Hooks {
-    /// Wakes idling sessions when the application stored new mail (`Notify::notify_waiters`).
+    /// Wakes idling sessions when mail changed: the application calls `notify_waiters` when it
+    /// stores new mail, and the driver does on every [`Event::MailboxChanged`] of its sessions,
+    /// so an APPEND in one session reaches an IDLE in another. Give every session of one store
+    /// the same `Notify`.
     pub changes: Option<Arc<Notify>>,
     /// Resolves and validates a signet the store says another organisation holds
     /// ([`Event::SignetLookup`]), usually with dime-dmtp's resolver. Without it such a lookup is
@@ -173,6 +176,11 @@ where
                     None => Ok(None),
                 };
                 session.signet_resolved(answer)?;
+            }
+            Ok(Event::MailboxChanged { .. }) => {
+                if let Some(notify) = &hooks.changes {
+                    notify.notify_waiters();
+                }
             }
             Ok(_) => {}
             Err(Interrupt::Output(bytes)) => {
@@ -579,22 +587,23 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Client<IO> {
         self.complete(&tag, Some((username, password))).await
     }
 
-    /// The object bytes of message `seq` (`FETCH seq BODY.PEEK[]`).
+    /// The object bytes of message `seq` (`FETCH seq BINARY.PEEK[]`: the raw octets; `BODY[]`
+    /// serves the armored form, `docs/dmap.md` §5).
     ///
     /// Errors: as [`Client::run`]; [`DmapError::Unexpected`] when the answer has no body.
     pub async fn fetch_object(&mut self, seq: u32) -> Result<Vec<u8>> {
-        let items = vec![FetchAttr::Body { peek: true, partial: None }];
+        let items = vec![FetchAttr::Binary { peek: true, part: Vec::new(), partial: None }];
         let done = self.run(CommandBody::Fetch { uid: false, set: SequenceSet::single(seq)?, items }).await?;
         done.data
             .into_iter()
             .find_map(|data| match data {
                 Data::Fetch { seq: s, items } if s == seq => items.into_iter().find_map(|item| match item {
-                    FetchItem::Body { data, .. } => data,
+                    FetchItem::Binary { data, .. } => data,
                     _ => None,
                 }),
                 _ => None,
             })
-            .ok_or(DmapError::Unexpected("FETCH answer without BODY[]"))
+            .ok_or(DmapError::Unexpected("FETCH answer without BINARY[]"))
     }
 
     /// `LOGOUT`, then closes the stream.

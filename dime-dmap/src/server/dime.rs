@@ -13,7 +13,7 @@ use crate::store::{KeyfileRecord, SignetAnswer, Store};
 const SIGNET: &str = "SIGNET";
 
 impl<S: Store> ServerSession<S> {
-    fn current_user(&self) -> String {
+    pub(super) fn current_user(&self) -> String {
         self.user.clone().unwrap_or_default()
     }
 

@@ -2,20 +2,22 @@
 //!
 //! A `FETCH` becomes a [`FetchJob`]: its items with repeats merged, and the sequence numbers it
 //! matched. Before anything is sent the job adds up the object bytes it would return (from the
-//! sizes the store reported) and refuses the command with `NO [LIMIT]` when that passes
+//! sizes the store reported, the armored length computed from them) and refuses the command
+//! with `NO [LIMIT]` when that passes
 //! [`Limits::max_fetch_output`](crate::Limits). Then [`ServerSession::next`] answers one message
 //! per step, and only once the previous message's output was taken: the message's object is
-//! read from the store once, whatever number of items return it, and its bytes are queued
+//! read from the store once (and armored once, if an item returns the armored form), whatever
+//! number of items return it, and its bytes are queued
 //! without copying, to be handed out in pieces of at most
-//! [`Limits::output_chunk`](crate::Limits). So a session holds at most one object and one piece
-//! of output for a `FETCH`, however many messages or items it names.
+//! [`Limits::output_chunk`](crate::Limits). So a session holds at most one object, its armored
+//! form and one piece of output for a `FETCH`, however many messages or items it names.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::{Phase, ServerSession};
 use crate::codec::writer::Writer;
-use crate::codec::{Code, FetchAttr, FetchItem, SequenceSet, StatusKind, Tag};
+use crate::codec::{Code, FetchAttr, FetchItem, SectionText, SequenceSet, StatusKind, Tag};
 use crate::store::{MessageInfo, Store};
 
 /// A `FETCH` in progress.
@@ -37,38 +39,120 @@ impl FetchJob {
 }
 
 /// The items of a `FETCH` with repeats merged, in the order first asked for: an item asked for
-/// twice is answered once, and `BODY[]` and `BODY.PEEK[]` of the same range are one item (that
-/// sets `\Seen` if either form does).
+/// twice is answered once, and the `PEEK` and plain forms of the same `BODY[...]` or
+/// `BINARY[...]` (same section, same range) are one item, which sets `\Seen` if either form
+/// does.
 pub(crate) fn merge_repeats(items: &[FetchAttr]) -> Vec<FetchAttr> {
     let mut merged: Vec<FetchAttr> = Vec::with_capacity(items.len());
-    for &item in items {
-        if let FetchAttr::Body { peek: other, partial: p } = item {
-            let same = merged.iter_mut().find_map(|m| match m {
-                FetchAttr::Body { peek, partial } if *partial == p => Some(peek),
-                _ => None,
-            });
-            if let Some(peek) = same {
-                *peek &= other;
-                continue;
+    for item in items {
+        let (key, peek) = without_peek(item);
+        if let Some(same) = merged.iter_mut().find(|m| without_peek(m).0 == key) {
+            if !peek {
+                *same = key;
             }
+            continue;
         }
-        if !merged.contains(&item) {
-            merged.push(item);
-        }
+        merged.push(item.clone());
     }
     merged
 }
 
-/// The object bytes `item` returns for an object of `size` bytes: where they start and how many.
-fn object_range(item: FetchAttr, size: usize) -> Option<(usize, usize)> {
-    match item {
-        FetchAttr::Rfc822 | FetchAttr::Body { partial: None, .. } => Some((0, size)),
-        FetchAttr::Body { partial: Some((start, count)), .. } => {
-            let start = (start as usize).min(size);
-            Some((start, (count as usize).min(size - start)))
+/// The item in its plain form, and whether it was the `PEEK` form.
+fn without_peek(item: &FetchAttr) -> (FetchAttr, bool) {
+    let mut plain = item.clone();
+    let peek = match &mut plain {
+        FetchAttr::Body { peek, .. } | FetchAttr::Section { peek, .. } | FetchAttr::Binary { peek, .. } => {
+            core::mem::take(peek)
+        }
+        _ => false,
+    };
+    (plain, peek)
+}
+
+/// What a message-data item returns of an object the server cannot read (`docs/dmap.md` §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Content {
+    /// The armored object, as the message text.
+    Armored,
+    /// The object's octets (`BINARY`).
+    Raw,
+    /// An empty header.
+    Empty,
+    /// A section the message does not have.
+    Nil,
+}
+
+impl Content {
+    fn of(item: &FetchAttr) -> Option<Content> {
+        let whole_part = |part: &[u32]| part.is_empty() || part == [1];
+        Some(match item {
+            FetchAttr::Body { .. } | FetchAttr::Rfc822 | FetchAttr::Rfc822Text => Content::Armored,
+            FetchAttr::Rfc822Header => Content::Empty,
+            FetchAttr::Binary { part, .. } if whole_part(part) => Content::Raw,
+            FetchAttr::Binary { .. } => Content::Nil,
+            FetchAttr::Section { section, .. } => match (section.part.as_slice(), &section.text) {
+                ([], Some(SectionText::Text)) | ([1], None) => Content::Armored,
+                ([], Some(SectionText::Header | SectionText::HeaderFields { .. })) | ([1], Some(SectionText::Mime)) => {
+                    Content::Empty
+                }
+                _ => Content::Nil,
+            },
+            _ => return None,
+        })
+    }
+
+    /// Its length for an object of `size` octets (`None` for NIL).
+    fn len(self, size: usize) -> Option<usize> {
+        match self {
+            Content::Armored => Some(armored_len(size)),
+            Content::Raw => Some(size),
+            Content::Empty => Some(0),
+            Content::Nil => None,
+        }
+    }
+}
+
+/// The armor label objects are served under.
+const LABEL: dime_core::armor::Label = dime_core::armor::Label::EncryptedMessage;
+
+/// The armored form of an object as `BODY[]` and `RFC822` serve it: dime-core's armor under
+/// `ENCRYPTED MESSAGE`, lines ended with CRLF.
+pub(crate) fn armored(object: &[u8]) -> Vec<u8> {
+    dime_core::armor::encode(LABEL, object).replace('\n', "\r\n").into_bytes()
+}
+
+/// The length of [`armored`] for an object of `size` octets, computed without the object:
+/// BEGIN line (33 + CRLF), base64 in lines of 64 (each + CRLF), `=` and 4 CRC characters
+/// (+ CRLF), END line (31 + CRLF).
+pub(crate) fn armored_len(size: usize) -> usize {
+    let label = LABEL.as_str().len();
+    let base64 = size.div_ceil(3) * 4;
+    let lines = base64.div_ceil(dime_core::armor::LINE_WIDTH);
+    (16 + label + 2) + base64 + 2 * lines + (5 + 2) + (14 + label + 2)
+}
+
+/// [`armored_len`] as `RFC822.SIZE` reports it.
+pub(crate) fn served_size(size: u32) -> u32 {
+    u32::try_from(armored_len(size as usize)).unwrap_or(u32::MAX)
+}
+
+/// The octets `item` returns for an object of `size` octets (`served` in armored form): where
+/// they start and how many. `None` for items that return no message data, or NIL.
+fn object_range(item: &FetchAttr, size: usize) -> Option<(usize, usize)> {
+    let len = Content::of(item)?.len(size)?;
+    let partial = match item {
+        FetchAttr::Body { partial, .. } | FetchAttr::Section { partial, .. } | FetchAttr::Binary { partial, .. } => {
+            *partial
         }
         _ => None,
-    }
+    };
+    Some(match partial {
+        None => (0, len),
+        Some((start, count)) => {
+            let start = (start as usize).min(len);
+            (start, (count as usize).min(len - start))
+        }
+    })
 }
 
 impl<S: Store> ServerSession<S> {
@@ -96,7 +180,7 @@ impl<S: Store> ServerSession<S> {
         let total: u64 = pending
             .iter()
             .filter_map(|&seq| self.message(seq))
-            .flat_map(|info| items.iter().filter_map(move |&item| object_range(item, info.size as usize)))
+            .flat_map(|info| items.iter().filter_map(move |item| object_range(item, info.size as usize)))
             .map(|(_, count)| count as u64)
             .sum();
         let job = FetchJob { tag, uid, items, pending, sent: 0 };
@@ -124,7 +208,7 @@ impl<S: Store> ServerSession<S> {
             self.phase = Phase::Fetching(job);
             return;
         };
-        let wants_object = job.items.iter().any(|&item| object_range(item, 0).is_some());
+        let wants_object = job.items.iter().any(|item| object_range(item, 0).is_some());
         let object = match wants_object {
             false => Arc::new(Vec::new()),
             true => {
@@ -138,9 +222,13 @@ impl<S: Store> ServerSession<S> {
                 }
             }
         };
+        let text = match job.items.iter().any(|item| Content::of(item) == Some(Content::Armored)) {
+            true => Arc::new(armored(&object)),
+            false => Arc::new(Vec::new()),
+        };
         // The store's sizes were counted before the command started; count what it returns.
         let bytes: u64 =
-            job.items.iter().filter_map(|&item| object_range(item, object.len())).map(|(_, n)| n as u64).sum();
+            job.items.iter().filter_map(|item| object_range(item, object.len())).map(|(_, n)| n as u64).sum();
         job.sent = job.sent.saturating_add(bytes);
         if job.sent > self.config.limits.max_fetch_output {
             return self.fetch_over_budget(&job, job.sent);
@@ -158,30 +246,68 @@ impl<S: Store> ServerSession<S> {
             FetchItem::Uid(info.uid).write(&mut w);
         }
         let mut flags_changed = false;
-        for &item in &job.items {
+        let served = served_size(info.size);
+        for item in &job.items {
             separate(&mut w);
             let small = match item {
                 FetchAttr::Uid => FetchItem::Uid(info.uid),
                 FetchAttr::Flags => FetchItem::Flags(info.flags.clone()),
                 FetchAttr::InternalDate => FetchItem::InternalDate(info.internal_date),
-                FetchAttr::Rfc822Size => FetchItem::Rfc822Size(info.size),
-                FetchAttr::Body { peek, partial } => {
-                    let (start, count) = object_range(item, object.len()).unwrap_or_default();
-                    match partial {
-                        Some((origin, _)) => w.text(&format!("BODY[]<{origin}> ")),
-                        None => w.text("BODY[] "),
-                    };
-                    w.text(&format!("{{{count}}}\r\n"));
-                    self.output(core::mem::take(&mut w).into_bytes());
-                    self.output_literal(&object, start, start + count);
-                    flags_changed |= !peek && self.mark_seen(&mut info);
-                    continue;
+                FetchAttr::Rfc822Size => FetchItem::Rfc822Size(served),
+                FetchAttr::Envelope => FetchItem::EnvelopeUnknown,
+                FetchAttr::BodyStructure => FetchItem::Structure { extensible: true, size: served },
+                FetchAttr::BodyShort => FetchItem::Structure { extensible: false, size: served },
+                FetchAttr::BinarySize { part } => {
+                    let size = if part.is_empty() || part == &[1] { info.size } else { 0 };
+                    FetchItem::BinarySize { part: part.clone(), size }
                 }
-                FetchAttr::Rfc822 => {
-                    w.text(&format!("RFC822 {{{}}}\r\n", object.len()));
-                    self.output(core::mem::take(&mut w).into_bytes());
-                    self.output_literal(&object, 0, object.len());
-                    flags_changed |= self.mark_seen(&mut info);
+                data_item => {
+                    let content = Content::of(data_item).unwrap_or(Content::Nil);
+                    // RFC 3516's grammar gives `BINARY[...]` no origin, also when partial.
+                    let origin = match data_item {
+                        FetchAttr::Body { partial, .. } | FetchAttr::Section { partial, .. } => {
+                            partial.map(|(start, _)| start)
+                        }
+                        _ => None,
+                    };
+                    match data_item {
+                        FetchAttr::Body { .. } => w.text("BODY[]"),
+                        FetchAttr::Section { section, .. } => {
+                            w.text("BODY");
+                            section.write(&mut w);
+                            &mut w
+                        }
+                        FetchAttr::Binary { part, .. } => {
+                            w.text("BINARY[");
+                            crate::codec::Section::write_part(&mut w, part);
+                            w.text("]")
+                        }
+                        FetchAttr::Rfc822Header => w.text("RFC822.HEADER"),
+                        FetchAttr::Rfc822Text => w.text("RFC822.TEXT"),
+                        _ => w.text("RFC822"),
+                    };
+                    if let Some(origin) = origin {
+                        w.text(&format!("<{origin}>"));
+                    }
+                    w.sp();
+                    let source = if content == Content::Raw { &object } else { &text };
+                    match (content, object_range(data_item, object.len())) {
+                        (Content::Nil, _) | (_, None) => {
+                            w.text("NIL");
+                        }
+                        (Content::Empty, _) => {
+                            w.text("\"\"");
+                        }
+                        (_, Some((start, count))) => {
+                            let tilde = if content == Content::Raw { "~" } else { "" };
+                            w.text(&format!("{tilde}{{{count}}}\r\n"));
+                            self.output(core::mem::take(&mut w).into_bytes());
+                            self.output_literal(source, start, start + count);
+                        }
+                    }
+                    let (_, peek) = without_peek(data_item);
+                    let reads = !peek && !matches!(data_item, FetchAttr::Rfc822Header);
+                    flags_changed |= reads && self.mark_seen(&mut info);
                     continue;
                 }
             };
@@ -214,6 +340,8 @@ mod tests {
             body(true, Some((0, 10))),
             body(true, Some((1, 10))),
             FetchAttr::Uid,
+            FetchAttr::Binary { peek: true, part: vec![], partial: None },
+            FetchAttr::Binary { peek: false, part: vec![], partial: None },
         ];
         assert_eq!(
             merge_repeats(&items),
@@ -222,16 +350,32 @@ mod tests {
                 FetchAttr::Uid,
                 body(false, None),
                 body(true, Some((0, 10))),
-                body(true, Some((1, 10)))
+                body(true, Some((1, 10))),
+                FetchAttr::Binary { peek: false, part: vec![], partial: None },
             ]
         );
     }
 
     #[test]
-    fn partial_ranges_stay_inside_the_object() {
-        assert_eq!(object_range(FetchAttr::Body { peek: true, partial: Some((5, 100)) }, 8), Some((5, 3)));
-        assert_eq!(object_range(FetchAttr::Body { peek: true, partial: Some((50, 100)) }, 8), Some((8, 0)));
-        assert_eq!(object_range(FetchAttr::Rfc822, 8), Some((0, 8)));
-        assert_eq!(object_range(FetchAttr::Uid, 8), None);
+    fn partial_ranges_stay_inside_what_is_served() {
+        let binary = |partial| FetchAttr::Binary { peek: true, part: vec![], partial };
+        assert_eq!(object_range(&binary(Some((5, 100))), 8), Some((5, 3)));
+        assert_eq!(object_range(&binary(Some((50, 100))), 8), Some((8, 0)));
+        assert_eq!(object_range(&FetchAttr::Rfc822, 8), Some((0, armored_len(8))));
+        assert_eq!(object_range(&FetchAttr::Rfc822Header, 8), Some((0, 0)));
+        assert_eq!(object_range(&binary(None), 8), Some((0, 8)));
+        assert_eq!(object_range(&FetchAttr::Binary { peek: true, part: vec![2], partial: None }, 8), None);
+        assert_eq!(object_range(&FetchAttr::Uid, 8), None);
+    }
+
+    #[test]
+    fn armored_length_is_known_from_the_size() {
+        for size in (0..400).chain([4095, 4096, 65_536, 1_000_001]) {
+            let object: Vec<u8> = (0..size).map(|i| (i % 256) as u8).collect();
+            assert_eq!(armored(&object).len(), armored_len(size), "size {size}");
+        }
+        let text = String::from_utf8(armored(b"\0\x01")).unwrap();
+        assert!(text.starts_with("-----BEGIN ENCRYPTED MESSAGE-----\r\nAAE=\r\n="), "{text}");
+        assert!(text.ends_with("\r\n-----END ENCRYPTED MESSAGE-----\r\n"), "{text}");
     }
 }

@@ -26,17 +26,29 @@ impl<S: Store> ServerSession<S> {
             return;
         }
         let user = self.user_name();
-        let mailboxes = match self.store.mailboxes(&user) {
+        let mut mailboxes = match self.store.mailboxes(&user) {
             Ok(mailboxes) => mailboxes,
             Err(error) => return self.store_error(tag, name, error),
         };
+        mailboxes.sort();
         let full = format!("{reference}{pattern}");
-        for mailbox in mailboxes.into_iter().filter(|m| matches(full.as_bytes(), m.as_str().as_bytes())) {
-            self.respond(Response::Data(Data::List {
-                attributes: vec!["\\HasNoChildren".into()],
-                delimiter: Some(DELIMITER),
-                mailbox,
-            }));
+        // Names are sorted, so a mailbox's inferiors (`name/...`) follow it directly or after
+        // names that sort between (`name-x`); a binary search finds the first candidate.
+        let has_children = |name: &Mailbox| {
+            let prefix = format!("{}/", name.as_str());
+            let at = mailboxes.partition_point(|m| m.as_str() < prefix.as_str());
+            mailboxes.get(at).is_some_and(|m| m.as_str().starts_with(&prefix))
+        };
+        let answers: Vec<Data> = mailboxes
+            .iter()
+            .filter(|m| matches(full.as_bytes(), m.as_str().as_bytes()))
+            .map(|mailbox| {
+                let attribute = if has_children(mailbox) { "\\HasChildren" } else { "\\HasNoChildren" };
+                Data::List { attributes: vec![attribute.into()], delimiter: Some(DELIMITER), mailbox: mailbox.clone() }
+            })
+            .collect();
+        for data in answers {
+            self.respond(Response::Data(data));
         }
         self.ok(tag, name);
     }
@@ -175,6 +187,7 @@ impl<S: Store> ServerSession<S> {
                 self.respond(Response::Data(Data::Fetch { seq, items }));
             }
         }
+        self.changed(&selected.mailbox);
         self.ok(tag, name);
     }
 
@@ -188,6 +201,7 @@ impl<S: Store> ServerSession<S> {
             return self.store_error(tag, name, error);
         }
         self.sync_mailbox();
+        self.changed(&selected.mailbox);
         self.ok(tag, name);
     }
 
@@ -197,7 +211,9 @@ impl<S: Store> ServerSession<S> {
             && !selected.read_only
         {
             // CLOSE expunges silently; a store failure still closes the mailbox.
-            let _ = self.store.expunge(&self.user_name(), &selected.mailbox);
+            if self.store.expunge(&self.user_name(), &selected.mailbox).is_ok_and(|gone| !gone.is_empty()) {
+                self.changed(&selected.mailbox);
+            }
         }
         self.ok(tag, name);
     }
@@ -215,12 +231,16 @@ impl<S: Store> ServerSession<S> {
             let text = format!("Flag {} cannot be stored", flag.name());
             return self.done(tag, name, StatusKind::Bad, None, &text);
         }
-        match self.store.append(&self.user_name(), mailbox, flags, date, object) {
-            Ok(_) => {
+        let user = self.user_name();
+        match self.store.append(&user, mailbox, flags, date, object) {
+            Ok(uid) => {
                 if self.selected.as_ref().is_some_and(|s| &s.mailbox == mailbox) {
                     self.sync_mailbox();
                 }
-                self.ok(tag, name);
+                // UIDPLUS: the new message's UID, unless the mailbox vanished meanwhile.
+                let code = self.store.uid_validity(&user, mailbox).ok().map(|validity| Code::AppendUid(validity, uid));
+                self.changed(mailbox);
+                self.done(tag, name, StatusKind::Ok, code, "APPEND completed");
             }
             Err(crate::error::DmapError::NoSuchMailbox) => {
                 self.done(tag, name, StatusKind::No, Some(Code::TryCreate), "No such mailbox");
@@ -308,7 +328,7 @@ pub(crate) fn refresh(current: &mut MailboxView, fresh: MailboxView) -> Refreshe
 /// Whether `name` matches a LIST pattern: `*` matches any run of characters, `%` any run
 /// without the hierarchy delimiter. Dynamic programming over the pattern, so the work is
 /// bounded by `pattern.len() × name.len()` whatever the pattern.
-fn matches(pattern: &[u8], name: &[u8]) -> bool {
+pub(super) fn matches(pattern: &[u8], name: &[u8]) -> bool {
     // reachable[j]: the pattern prefix read so far can match name[..j].
     let mut reachable = vec![false; name.len() + 1];
     reachable[0] = true;

@@ -55,9 +55,14 @@
 //! command, the states that allow it, and the exact refusal.
 
 mod auth;
+mod copy;
 mod dime;
 mod fetch;
 mod mailbox;
+mod manage;
+mod search;
+
+pub use manage::{MAX_MAILBOX_NAME, new_name};
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -139,6 +144,16 @@ pub enum Event {
     /// the TLS handshake, then call [`ServerSession::tls_started`]. Input already buffered
     /// was dropped.
     StartTls,
+    /// This session changed a mailbox's messages (APPEND, COPY, MOVE, STORE, EXPUNGE, UID
+    /// EXPUNGE, CLOSE). A driver serving many sessions on one store tells the others, and each
+    /// of them calls [`ServerSession::refresh`]: an idling one sends the changes at once (the
+    /// tokio driver does this with `driver::Hooks::changes`).
+    MailboxChanged {
+        /// The user whose mailbox changed.
+        user: String,
+        /// The mailbox.
+        mailbox: crate::codec::Mailbox,
+    },
     /// `SIGNET` asked for a signet the store says another organisation holds
     /// ([`SignetAnswer::Elsewhere`](crate::store::SignetAnswer::Elsewhere)). Resolve and validate
     /// it (DNS, then DMTP), then call [`ServerSession::signet_resolved`]; the session reads no
@@ -235,6 +250,7 @@ pub(crate) mod text {
     pub const BYE_NON_SYNC: &str = "Non-synchronizing literal over the limit";
     pub const NO_TAG: &str = "Missing or invalid tag";
     pub const UNKNOWN: &str = "Unknown command";
+    pub const MISSING_COMMAND: &str = "Missing command";
     pub const AUTH_FAILED: &str = "Authentication failed";
     pub const LOGIN_DISABLED: &str = "LOGIN is disabled, use AUTHENTICATE STACIE";
     pub const MECHANISM: &str = "Unsupported mechanism, use STACIE";
@@ -429,7 +445,7 @@ impl<S: Store> ServerSession<S> {
                 caps.push("STARTTLS".into());
             }
         }
-        caps.extend(["LITERAL-".into(), "IDLE".into()]);
+        caps.extend(["LITERAL-", "IDLE", "UIDPLUS", "MOVE", "ID", "ENABLE"].map(String::from));
         caps
     }
 
@@ -463,6 +479,12 @@ impl<S: Store> ServerSession<S> {
         self.queue.push_back(Queued::Event(event));
     }
 
+    /// Queues [`Event::MailboxChanged`] for `mailbox` of the current user.
+    fn changed(&mut self, mailbox: &crate::codec::Mailbox) {
+        let user = self.user.clone().unwrap_or_default();
+        self.event(Event::MailboxChanged { user, mailbox: mailbox.clone() });
+    }
+
     /// Completes a command: the tagged status and a [`Event::CommandDone`].
     fn done(&mut self, tag: &Tag, command: &'static str, kind: StatusKind, code: Option<Code>, text: &str) {
         self.respond(Response::Status(Status::tagged(tag.clone(), kind, code, text)));
@@ -481,6 +503,7 @@ impl<S: Store> ServerSession<S> {
     fn store_error(&mut self, tag: &Tag, command: &'static str, error: DmapError) {
         let (code, text) = match error {
             DmapError::NoSuchMailbox => (Code::Nonexistent, "No such mailbox".to_string()),
+            DmapError::MailboxExists => (Code::AlreadyExists, "Mailbox already exists".to_string()),
             DmapError::NoSuchMessage => (Code::Nonexistent, "No such message".to_string()),
             DmapError::StoreRefused(text) => (Code::Cannot, text),
             DmapError::StoreUnavailable(text) => (Code::Unavailable, text),
@@ -598,13 +621,16 @@ impl<S: Store> ServerSession<S> {
     }
 
     fn command(&mut self, bytes: &[u8]) {
-        let limits = crate::codec::ParseLimits { max_sequence_ranges: self.config.limits.max_sequence_ranges };
+        let limits = crate::codec::ParseLimits::from(&self.config.limits);
         match Command::parse(bytes, &limits) {
             Ok(command) => self.execute(command),
             Err(error) => {
                 let tag = Command::parse_tag(bytes);
                 let text = match (&tag, &error) {
                     (None, _) => text::NO_TAG.to_string(),
+                    (Some(tag), _) if bytes.get(tag.as_str().len()..) == Some(b"\r\n") => {
+                        text::MISSING_COMMAND.to_string()
+                    }
                     (Some(_), DmapError::UnknownCommand(_)) => text::UNKNOWN.to_string(),
                     (Some(_), error) => format!("Invalid arguments: {error}"),
                 };
@@ -616,13 +642,21 @@ impl<S: Store> ServerSession<S> {
     fn allowed(&self, body: &CommandBody) -> bool {
         let state = self.state();
         match body {
-            CommandBody::Capability | CommandBody::Noop | CommandBody::Logout => true,
+            CommandBody::Capability | CommandBody::Noop | CommandBody::Logout | CommandBody::Id(_) => true,
+            // RFC 5161 §3.1: ENABLE is valid in the authenticated state only.
+            CommandBody::Enable(_) => state == State::Authenticated,
             CommandBody::StartTls | CommandBody::Authenticate { .. } | CommandBody::Login { .. } => {
                 state == State::NotAuthenticated
             }
-            CommandBody::Fetch { .. } | CommandBody::Store { .. } | CommandBody::Expunge | CommandBody::Close => {
-                state == State::Selected
-            }
+            CommandBody::Fetch { .. }
+            | CommandBody::Store { .. }
+            | CommandBody::Expunge
+            | CommandBody::Close
+            | CommandBody::Check
+            | CommandBody::Search { .. }
+            | CommandBody::Copy { .. }
+            | CommandBody::Move { .. }
+            | CommandBody::UidExpunge(_) => state == State::Selected,
             _ => matches!(state, State::Authenticated | State::Selected),
         }
     }
@@ -672,6 +706,31 @@ impl<S: Store> ServerSession<S> {
             CommandBody::SignetLookup { address } => self.signet_lookup(tag, address),
             CommandBody::KeyfileStore { shard, envelope } => self.keyfile_store(&tag, shard, envelope),
             CommandBody::KeyfileFetch => self.keyfile_fetch(&tag),
+            CommandBody::Create(mailbox) => self.create(&tag, &mailbox),
+            CommandBody::Delete(mailbox) => self.delete(&tag, &mailbox),
+            CommandBody::Rename { from, to } => self.rename(&tag, &from, &to),
+            CommandBody::Subscribe(mailbox) => self.subscribe(&tag, &mailbox, true),
+            CommandBody::Unsubscribe(mailbox) => self.subscribe(&tag, &mailbox, false),
+            CommandBody::Lsub { reference, pattern } => self.lsub(&tag, &reference, &pattern),
+            CommandBody::Check => {
+                self.sync_mailbox();
+                self.ok(&tag, name);
+            }
+            CommandBody::Search { uid, criteria } => self.search(&tag, uid, &criteria),
+            CommandBody::Copy { uid, set, mailbox } => self.copy(&tag, uid, &set, &mailbox, false),
+            CommandBody::Move { uid, set, mailbox } => self.copy(&tag, uid, &set, &mailbox, true),
+            CommandBody::UidExpunge(set) => self.uid_expunge(&tag, &set),
+            CommandBody::Id(_) => {
+                // What the client says about itself is not needed; the answer names no version.
+                let fields = vec![("name".into(), "dime-rs".into())];
+                self.respond(Response::Data(crate::codec::Data::Id(fields)));
+                self.ok(&tag, name);
+            }
+            CommandBody::Enable(_) => {
+                // No capability of this server needs enabling (none changes the protocol).
+                self.respond(Response::Data(crate::codec::Data::Enabled(Vec::new())));
+                self.ok(&tag, name);
+            }
         }
     }
 

@@ -2,6 +2,8 @@
 //! byte for byte as a client would.
 #![allow(dead_code)]
 
+pub mod grammar;
+
 use std::time::{Duration, Instant};
 
 use dime_core::stacie::{Credentials, Password, Username};
@@ -44,6 +46,11 @@ pub fn object(n: u8) -> Vec<u8> {
     out
 }
 
+/// The armored form `BODY[]` and `RFC822` serve an object in (`docs/dmap.md` §5).
+pub fn armored(object: &[u8]) -> Vec<u8> {
+    dime_core::armor::encode(dime_core::armor::Label::EncryptedMessage, object).replace('\n', "\r\n").into_bytes()
+}
+
 /// A server session and the events it produced, on a simulated clock.
 pub struct Harness {
     pub session: ServerSession<MemoryStore>,
@@ -72,8 +79,12 @@ impl Harness {
         String::from_utf8_lossy(&self.drain_bytes()).into_owned()
     }
 
+    /// Everything the session has to say now; each response must also parse under the
+    /// independent grammar of [`grammar::check`].
     pub fn drain_bytes(&mut self) -> Vec<u8> {
-        self.drain_pieces().concat()
+        let out = self.drain_pieces().concat();
+        grammar::check(&out);
+        out
     }
 
     /// Everything the session has to say now, as the pieces it handed out.

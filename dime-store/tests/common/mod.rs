@@ -115,6 +115,39 @@ impl Store for TempRedb {
     fn keyfile(&mut self, user: &str) -> dime_dmap::Result<Option<dime_dmap::store::KeyfileRecord>> {
         self.store.keyfile(user)
     }
+    fn uid_validity(&mut self, user: &str, mailbox: &Mailbox) -> dime_dmap::Result<u32> {
+        self.store.uid_validity(user, mailbox)
+    }
+    fn create_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> dime_dmap::Result<()> {
+        self.store.create_mailbox(user, mailbox)
+    }
+    fn delete_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> dime_dmap::Result<()> {
+        self.store.delete_mailbox(user, mailbox)
+    }
+    fn rename_mailbox(&mut self, user: &str, from: &Mailbox, to: &Mailbox) -> dime_dmap::Result<()> {
+        self.store.rename_mailbox(user, from, to)
+    }
+    fn set_subscribed(&mut self, user: &str, mailbox: &Mailbox, subscribed: bool) -> dime_dmap::Result<()> {
+        self.store.set_subscribed(user, mailbox, subscribed)
+    }
+    fn subscriptions(&mut self, user: &str) -> dime_dmap::Result<Vec<Mailbox>> {
+        self.store.subscriptions(user)
+    }
+    fn copy(&mut self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> dime_dmap::Result<Vec<(u32, u32)>> {
+        self.store.copy(user, from, uids, to)
+    }
+    fn move_messages(
+        &mut self,
+        user: &str,
+        from: &Mailbox,
+        uids: &[u32],
+        to: &Mailbox,
+    ) -> dime_dmap::Result<Vec<(u32, u32)>> {
+        self.store.move_messages(user, from, uids, to)
+    }
+    fn expunge_uids(&mut self, user: &str, mailbox: &Mailbox, uids: &[u32]) -> dime_dmap::Result<Vec<u32>> {
+        self.store.expunge_uids(user, mailbox, uids)
+    }
 }
 
 impl TestStore for TempRedb {

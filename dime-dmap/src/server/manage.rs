@@ -1,0 +1,194 @@
+//! Mailbox management on the server: CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE, LSUB
+//! (`docs/dmap.md` §5).
+
+use super::mailbox::matches;
+use super::{DELIMITER, ServerSession};
+use crate::codec::{Code, Data, Mailbox, Response, StatusKind, Tag};
+use crate::error::DmapError;
+use crate::store::{Store, renamed};
+
+/// Longest mailbox name a client may create, in octets.
+pub const MAX_MAILBOX_NAME: usize = 1024;
+
+/// The name a new mailbox gets: `name` without one trailing delimiter, or why it is refused.
+/// A name is refused when it is empty, starts with the delimiter, holds an empty level
+/// (`a//b`), a wildcard (`*`, `%`), or is longer than [`MAX_MAILBOX_NAME`] octets.
+pub fn new_name(name: &Mailbox) -> Result<Mailbox, &'static str> {
+    let text = name.as_str();
+    let text = text.strip_suffix('/').unwrap_or(text);
+    let bad = text.is_empty()
+        || text.len() > MAX_MAILBOX_NAME
+        || text.split('/').any(str::is_empty)
+        || text.contains(['*', '%']);
+    if bad { Err("Invalid mailbox name") } else { Ok(Mailbox::new(text)) }
+}
+
+/// The superiors of `name` (`a` and `a/b` for `a/b/c`), outermost first.
+fn superiors(name: &Mailbox) -> Vec<Mailbox> {
+    let text = name.as_str();
+    text.match_indices('/').map(|(i, _)| Mailbox::new(&text[..i])).collect()
+}
+
+impl<S: Store> ServerSession<S> {
+    /// The user's mailboxes, or the store's refusal already answered.
+    fn existing(&mut self, tag: &Tag, name: &'static str) -> Option<Vec<Mailbox>> {
+        match self.store.mailboxes(&self.current_user()) {
+            Ok(mailboxes) => Some(mailboxes),
+            Err(error) => {
+                self.store_error(tag, name, error);
+                None
+            }
+        }
+    }
+
+    /// Creates each missing superior of `name`; whether all exist afterwards.
+    fn create_superiors(&mut self, tag: &Tag, command: &'static str, name: &Mailbox, existing: &[Mailbox]) -> bool {
+        let user = self.current_user();
+        for superior in superiors(name).iter().filter(|s| !existing.contains(s)) {
+            match self.store.create_mailbox(&user, superior) {
+                Ok(()) | Err(DmapError::MailboxExists) => {}
+                Err(error) => {
+                    self.store_error(tag, command, error);
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// Refuses (and answers) a command that would pass [`Limits::max_mailboxes`](crate::Limits).
+    fn over_mailbox_limit(&mut self, tag: &Tag, command: &'static str, count: usize) -> bool {
+        let limit = self.config.limits.max_mailboxes;
+        if count <= limit {
+            return false;
+        }
+        let text = format!("An account may have at most {limit} mailboxes");
+        self.done(tag, command, StatusKind::No, Some(Code::Limit), &text);
+        true
+    }
+
+    pub(super) fn create(&mut self, tag: &Tag, mailbox: &Mailbox) {
+        let name = "CREATE";
+        let mailbox = match new_name(mailbox) {
+            Ok(mailbox) => mailbox,
+            Err(text) => return self.done(tag, name, StatusKind::No, Some(Code::Cannot), text),
+        };
+        let Some(existing) = self.existing(tag, name) else { return };
+        if existing.contains(&mailbox) {
+            return self.store_error(tag, name, DmapError::MailboxExists);
+        }
+        let missing = superiors(&mailbox).iter().filter(|s| !existing.contains(s)).count();
+        if self.over_mailbox_limit(tag, name, existing.len() + missing + 1) {
+            return;
+        }
+        if !self.create_superiors(tag, name, &mailbox, &existing) {
+            return;
+        }
+        match self.store.create_mailbox(&self.current_user(), &mailbox) {
+            Ok(()) => self.ok(tag, name),
+            Err(error) => self.store_error(tag, name, error),
+        }
+    }
+
+    pub(super) fn delete(&mut self, tag: &Tag, mailbox: &Mailbox) {
+        let name = "DELETE";
+        match self.store.delete_mailbox(&self.current_user(), mailbox) {
+            Ok(()) => self.ok(tag, name),
+            Err(error) => self.store_error(tag, name, error),
+        }
+    }
+
+    pub(super) fn rename(&mut self, tag: &Tag, from: &Mailbox, to: &Mailbox) {
+        let name = "RENAME";
+        let to = match new_name(to) {
+            Ok(to) => to,
+            Err(text) => return self.done(tag, name, StatusKind::No, Some(Code::Cannot), text),
+        };
+        let Some(existing) = self.existing(tag, name) else { return };
+        if !existing.contains(from) {
+            return self.store_error(tag, name, DmapError::NoSuchMailbox);
+        }
+        if existing.contains(&to) {
+            return self.store_error(tag, name, DmapError::MailboxExists);
+        }
+        let added = superiors(&to).iter().filter(|s| !existing.contains(s)).count();
+        // Renaming INBOX leaves an empty INBOX behind: one mailbox more.
+        let inbox = usize::from(*from == Mailbox::inbox());
+        if self.over_mailbox_limit(tag, name, existing.len() + added + inbox) {
+            return;
+        }
+        if renamed(&to, from, from).is_none() && !self.create_superiors(tag, name, &to, &existing) {
+            return;
+        }
+        match self.store.rename_mailbox(&self.current_user(), from, &to) {
+            Ok(()) => {
+                // The selected mailbox keeps being selected under its new name; a renamed INBOX
+                // stays selected as the (now empty) INBOX.
+                if let Some(selected) = &mut self.selected
+                    && *from != Mailbox::inbox()
+                    && let Some(new) = renamed(&selected.mailbox, from, &to)
+                {
+                    selected.mailbox = new;
+                }
+                self.ok(tag, name);
+            }
+            Err(error) => self.store_error(tag, name, error),
+        }
+    }
+
+    pub(super) fn subscribe(&mut self, tag: &Tag, mailbox: &Mailbox, subscribed: bool) {
+        let name = if subscribed { "SUBSCRIBE" } else { "UNSUBSCRIBE" };
+        let user = self.current_user();
+        if subscribed {
+            let Some(existing) = self.existing(tag, name) else { return };
+            if !existing.contains(mailbox) {
+                return self.store_error(tag, name, DmapError::NoSuchMailbox);
+            }
+            let current = match self.store.subscriptions(&user) {
+                Ok(current) => current,
+                Err(error) => return self.store_error(tag, name, error),
+            };
+            let limit = self.config.limits.max_mailboxes;
+            if !current.contains(mailbox) && current.len() >= limit {
+                let text = format!("An account may have at most {limit} subscriptions");
+                return self.done(tag, name, StatusKind::No, Some(Code::Limit), &text);
+            }
+        }
+        match self.store.set_subscribed(&user, mailbox, subscribed) {
+            Ok(()) => self.ok(tag, name),
+            Err(error) => self.store_error(tag, name, error),
+        }
+    }
+
+    pub(super) fn lsub(&mut self, tag: &Tag, reference: &str, pattern: &str) {
+        let name = "LSUB";
+        let user = self.current_user();
+        let subscribed = match self.store.subscriptions(&user) {
+            Ok(subscribed) => subscribed,
+            Err(error) => return self.store_error(tag, name, error),
+        };
+        let Some(existing) = self.existing(tag, name) else { return };
+        let full = format!("{reference}{pattern}");
+        for mailbox in subscribed.into_iter().filter(|m| matches(full.as_bytes(), m.as_str().as_bytes())) {
+            let attributes = if existing.contains(&mailbox) { Vec::new() } else { vec!["\\Noselect".into()] };
+            self.respond(Response::Data(Data::Lsub { attributes, delimiter: Some(DELIMITER), mailbox }));
+        }
+        self.ok(tag, name);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_names() {
+        assert_eq!(new_name(&Mailbox::new("a/b/")), Ok(Mailbox::new("a/b")));
+        assert_eq!(new_name(&Mailbox::new("inbox/")), Ok(Mailbox::inbox()));
+        for bad in ["", "/", "/a", "a//b", "a/*", "%", "a//"] {
+            assert_eq!(new_name(&Mailbox::new(bad)), Err("Invalid mailbox name"), "{bad:?}");
+        }
+        assert!(new_name(&Mailbox::new(&"x".repeat(MAX_MAILBOX_NAME + 1))).is_err());
+        assert_eq!(superiors(&Mailbox::new("a/b/c")), vec![Mailbox::new("a"), Mailbox::new("a/b")]);
+    }
+}
