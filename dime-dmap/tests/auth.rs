@@ -21,7 +21,8 @@ fn right_password_logs_in() {
     let mut h = Harness::new();
     let out = h.authenticate("A", USER, PASSWORD);
     assert_eq!(
-        out, "A OK [CAPABILITY IMAP4rev1 DMAPv1 LITERAL- IDLE UIDPLUS MOVE ID ENABLE] AUTHENTICATE completed\r\n",
+        out,
+        "A OK [CAPABILITY IMAP4rev1 DMAPv1 LITERAL- BINARY IDLE UIDPLUS MOVE ID ENABLE] AUTHENTICATE completed\r\n",
         "capabilities after login drop AUTH=, SASL-IR and LOGINDISABLED"
     );
     assert_eq!(h.state(), State::Authenticated);
@@ -172,7 +173,7 @@ fn tls_is_required_before_authentication() {
     let out = h.send(b"C CAPABILITY\r\n");
     assert_eq!(
         out,
-        "* CAPABILITY IMAP4rev1 DMAPv1 AUTH=STACIE SASL-IR LOGINDISABLED STARTTLS LITERAL- IDLE UIDPLUS MOVE ID ENABLE\r\nC OK CAPABILITY completed\r\n"
+        "* CAPABILITY IMAP4rev1 DMAPv1 AUTH=STACIE SASL-IR LOGINDISABLED STARTTLS LITERAL- BINARY IDLE UIDPLUS MOVE ID ENABLE\r\nC OK CAPABILITY completed\r\n"
     );
     // STARTTLS drops what was pipelined behind it, then waits for the handshake.
     assert_eq!(h.send(b"T STARTTLS\r\nX NOOP\r\n"), "T OK Begin TLS negotiation now\r\n");

@@ -312,3 +312,21 @@ fn a_stock_client_session_uses_every_command() {
     ok(&mut h, "d4", "CLOSE");
     ok(&mut h, "d5", "LOGOUT");
 }
+
+#[test]
+fn append_takes_a_binary_literal_and_binary_returns_it_unchanged() {
+    let mut h = Harness::new();
+    h.select_inbox();
+    // RFC 3516 `literal8`: NUL, CR and LF octets arrive and are stored as they are.
+    let object = [0x07u8, 0x37, 0x00, 0x00, 0x00, 0x03, 0x00, b'\r', b'\n'];
+    assert_eq!(h.send(b"A APPEND INBOX ~{9}\r\n"), "+ Ready for literal data\r\n");
+    let mut line = object.to_vec();
+    line.extend_from_slice(b"\r\n");
+    assert_eq!(h.send(&line), "* 4 EXISTS\r\nA OK [APPENDUID 1 4] APPEND completed\r\n");
+    let out = h.send_bytes(b"B UID FETCH 4 BINARY.PEEK[]\r\n");
+    let expected =
+        [b"* 4 FETCH (UID 4 BINARY[] ~{9}\r\n".as_slice(), &object, b")\r\nB OK UID FETCH completed\r\n"].concat();
+    assert_eq!(out, expected);
+    // A `~` that does not open a literal8 is a syntax error, not a literal.
+    assert!(h.send(b"C APPEND INBOX ~9\r\n").starts_with("C BAD "), "{}", h.send(b"D NOOP\r\n"));
+}

@@ -179,7 +179,7 @@ fn starttls_upgrades_and_drops_what_was_pipelined_in_the_clear() {
         let answer = read_until(&mut tls, "c OK CAPABILITY completed\r\n").await;
         assert_eq!(
             answer,
-            "* CAPABILITY IMAP4rev1 DMAPv1 AUTH=STACIE SASL-IR LOGINDISABLED LITERAL- IDLE UIDPLUS MOVE ID ENABLE\r\nc OK CAPABILITY completed\r\n",
+            "* CAPABILITY IMAP4rev1 DMAPv1 AUTH=STACIE SASL-IR LOGINDISABLED LITERAL- BINARY IDLE UIDPLUS MOVE ID ENABLE\r\nc OK CAPABILITY completed\r\n",
             "no answer to b, and no STARTTLS any more"
         );
     });

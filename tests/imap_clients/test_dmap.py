@@ -523,9 +523,9 @@ def test_binary_fetch_opens_as_the_recipient(server, world):
     imap.select("INBOX")
     typ, data = imap.fetch(f"{SEEDED + 1}:*", "(BINARY.PEEK[] BINARY.SIZE[])")
     assert typ == "OK"
-    objects = [item[1] for item in data if isinstance(item, tuple)]
-    assert objects == world.objects
-    for i, fetched in enumerate(objects):
+    binaries = [item[1] for item in data if isinstance(item, tuple)]
+    assert binaries == world.objects
+    for i, fetched in enumerate(binaries):
         assert recipient_view(world, fetched)["headers"]["subject"] == world.subjects[i]
     # BODY[] of the same messages is the same object (bytes or armor), and plain BINARY[]
     # sets \Seen like BODY[].

@@ -559,7 +559,7 @@ fn parse_body(c: &mut Cursor<'_>, limits: &ParseLimits) -> Result<CommandBody> {
             } else {
                 None
             };
-            CommandBody::Append { mailbox, flags, date, object: c.literal()?.to_vec() }
+            CommandBody::Append { mailbox, flags, date, object: append_data(c)?.to_vec() }
         }
         b"SUBMIT" => {
             c.sp()?;
@@ -594,6 +594,12 @@ fn parse_body(c: &mut Cursor<'_>, limits: &ParseLimits) -> Result<CommandBody> {
 }
 
 /// A SASL initial response: `=` (empty) or base64.
+/// APPEND's message: a `literal`, or RFC 3516's `literal8` (`~{n}`), the form a client uses for
+/// content with NUL octets once the server advertises `BINARY`.
+fn append_data<'a>(c: &mut Cursor<'a>) -> Result<&'a [u8]> {
+    if c.peek() == Some(b'~') { c.literal8() } else { c.literal() }
+}
+
 fn sasl_initial(c: &mut Cursor<'_>) -> Result<Vec<u8>> {
     let at = c.clone();
     let text = c.atom()?;

@@ -445,7 +445,7 @@ impl<S: Store> ServerSession<S> {
                 caps.push("STARTTLS".into());
             }
         }
-        caps.extend(["LITERAL-", "IDLE", "UIDPLUS", "MOVE", "ID", "ENABLE"].map(String::from));
+        caps.extend(["LITERAL-", "BINARY", "IDLE", "UIDPLUS", "MOVE", "ID", "ENABLE"].map(String::from));
         caps
     }
 
