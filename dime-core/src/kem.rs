@@ -114,7 +114,7 @@ impl KemSecretKey {
     /// `ML-KEM.KeyGen_internal(d, z)` with `seed = d ‖ z`.
     pub fn from_seed(seed: &[u8; SEED_LEN]) -> KemSecretKey {
         let mut array = Seed::from(*seed);
-        let key = ml_kem::DecapsulationKey768::from_seed(array.clone());
+        let key = ml_kem::DecapsulationKey768::from_seed(array);
         array.as_mut_slice().zeroize();
         let ek = key.encapsulation_key().to_bytes();
         let mut bytes = Box::new([0u8; ENCAPSULATION_KEY_LEN]);
