@@ -301,6 +301,7 @@ pub(crate) mod tests {
                 owner: if org { KeyOwner::Org } else { KeyOwner::User },
                 signing: dime_core::keys::SigningSecretKey::from_seed(&seed),
                 encryption: dime_core::keys::EncryptionSecretKey::x25519_from_bytes(seed),
+                kem: None,
             };
             let handle = boundary::into_handle(DimeKeys { keys: keys.clone() });
             let (mut armor, mut back) = (DimeBuffer::EMPTY, null_mut());
