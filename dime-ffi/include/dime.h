@@ -82,6 +82,11 @@ typedef enum DimeStatus {
    * the failing call should not be used again.
    */
   DIME_ERR_PANIC = 12,
+  /**
+   * Post-quantum downgrade: the message names the reader's hybrid signet and the author's
+   * signet is hybrid, yet the reader's keyslot is classical (decision D8).
+   */
+  DIME_ERR_DOWNGRADE = 13,
 } DimeStatus;
 
 /**
