@@ -21,6 +21,8 @@ use serde_json::{Value, json};
 mod dmap;
 #[path = "generator/dmtp.rs"]
 mod dmtp;
+#[path = "generator/hybrid.rs"]
+mod hybrid;
 #[path = "generator/messages.rs"]
 mod messages;
 #[path = "generator/transcript.rs"]
@@ -55,6 +57,7 @@ pub fn all() -> Vec<(&'static str, Value)> {
         ("messages.json", messages::vectors()),
         ("dmtp-transcripts.json", dmtp::vectors()),
         ("dmap-transcripts.json", dmap::vectors()),
+        ("hybrid.json", hybrid::vectors()),
     ]
 }
 

@@ -223,6 +223,20 @@ struct Slot<'a> {
     kem: Option<(&'a [u8; 32], &'a [u8], &'a KemPublicKey)>,
 }
 
+/// The KEK formula of a hybrid object (`message-format.md` §4.1), exposed for vectors and
+/// independent checks: `x25519` is `s_X`; `kem` is `(k_X, c_X, ek_X)` for a hybrid slot, `None`
+/// for a classical slot of a hybrid object.
+pub fn kek_bytes(
+    x25519: &[u8; 32],
+    kem: Option<(&[u8; 32], &[u8], &KemPublicKey)>,
+    actor: Actor,
+    kinds: Kinds,
+    ephemeral: &[u8; 32],
+    public: &[u8; 32],
+) -> Zeroizing<[u8; 32]> {
+    derive(x25519, actor, kinds, ephemeral, public, Slot { kem }).0
+}
+
 fn derive(shared: &[u8; 32], actor: Actor, kinds: Kinds, e: &[u8; 32], public: &[u8; 32], slot: Slot<'_>) -> Kek {
     let mut ikm = Zeroizing::new(Vec::with_capacity(64));
     let mut info = Vec::with_capacity(HYBRID_LABEL.len() + 2 + 64 + CIPHERTEXT_LEN + 1184);
