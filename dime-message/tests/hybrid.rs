@@ -418,3 +418,37 @@ fn compose_many_mixes_hybrid_and_classical_recipients() {
     assert_eq!(kinds(&objects[1]), Kinds::NONE);
     assert_eq!(w.open_recipient(&w.relay(&objects[0]).unwrap()).unwrap().protection, Protection::Full);
 }
+
+/// The KEK formulas of `message-format.md` §4.1, computed here with HKDF directly, against the
+/// library's.
+#[test]
+fn the_kek_formulas_are_the_documented_ones() {
+    use dime_message::hybrid::kek_bytes;
+    use hkdf::Hkdf;
+    use sha2::Sha512;
+    let hkdf = |ikm: &[u8], info: &[u8]| {
+        let mut out = [0u8; 32];
+        Hkdf::<Sha512>::new(None, ikm).expand(info, &mut out).unwrap();
+        out
+    };
+    let (s, k, e, p) = ([1u8; 32], [2u8; 32], [3u8; 32], [4u8; 32]);
+    let kem = KemSecretKey::from_seed(&[5; 64]);
+    let c = [6u8; 1088];
+    let kinds = Kinds::from_byte(0x09).unwrap();
+    let mut info = b"dime-rs/2 hybrid kek".to_vec();
+    info.extend_from_slice(&[4, 0x09]);
+    info.extend_from_slice(&e);
+    info.extend_from_slice(&p);
+    info.extend_from_slice(&c);
+    info.extend_from_slice(kem.public().as_bytes());
+    assert_eq!(info.len(), 2358);
+    let ikm: Vec<u8> = k.iter().chain(&s).copied().collect();
+    let hybrid = kek_bytes(&s, Some((&k, &c, kem.public())), Actor::Recipient, kinds, &e, &p);
+    assert_eq!(*hybrid, hkdf(&ikm, &info));
+    let mut info = b"dime-rs/2 kek".to_vec();
+    info.extend_from_slice(&[2, 0x09]);
+    info.extend_from_slice(&e);
+    info.extend_from_slice(&p);
+    assert_eq!(info.len(), 79);
+    assert_eq!(*kek_bytes(&s, None, Actor::Origin, kinds, &e, &p), hkdf(&s, &info));
+}
