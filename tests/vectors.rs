@@ -190,3 +190,31 @@ fn transcripts_carry_the_message_objects_and_the_injected_randomness() {
         [&dmap["submitted_object"]["object_hex"], &dmap["rotation_request_hex"], &dmap["keyfile"]["envelope_hex"]];
     assert_eq!(sent, expected.map(|v| v.as_str().unwrap()));
 }
+
+#[test]
+fn hybrid_vectors_open_and_refuse_as_they_say() {
+    use dime::core::kem::{KemPublicKey, KemSecretKey};
+    let hybrid = generator::all().into_iter().find(|(n, _)| *n == "hybrid.json").unwrap().1;
+    let bytes = |v: &serde_json::Value| -> Vec<u8> {
+        let text = v.as_str().unwrap();
+        (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap()).collect()
+    };
+    for sample in hybrid["ml_kem_768"]["keygen_encaps_decaps"].as_array().unwrap() {
+        let seed: [u8; 64] = bytes(&sample["seed_hex"]).try_into().unwrap();
+        let secret = KemSecretKey::from_seed(&seed);
+        assert_eq!(secret.public().as_bytes().to_vec(), bytes(&sample["ek_hex"]));
+        let c = bytes(&sample["encapsulation"]["ciphertext_hex"]);
+        let k = bytes(&sample["encapsulation"]["shared_secret_hex"]);
+        assert_eq!(secret.decapsulate(&c).unwrap().to_vec(), k);
+        let forged = bytes(&sample["implicit_rejection"]["ciphertext_hex"]);
+        assert_ne!(secret.decapsulate(&forged).unwrap().to_vec(), k);
+    }
+    for invalid in hybrid["ml_kem_768"]["invalid_encapsulation_keys"].as_array().unwrap() {
+        assert!(KemPublicKey::decode(&bytes(&invalid["ek_hex"])).is_err());
+    }
+    let expected = [(0x0F, "fully post-quantum protected"), (0x09, "content"), (0x0E, "none")];
+    for (message, (kinds, protection)) in hybrid["messages"].as_array().unwrap().iter().zip(expected) {
+        assert_eq!(message["kinds"], kinds);
+        assert_eq!(message["protection"], protection);
+    }
+}

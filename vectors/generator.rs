@@ -21,6 +21,8 @@ use serde_json::{Value, json};
 mod dmap;
 #[path = "generator/dmtp.rs"]
 mod dmtp;
+#[path = "generator/hybrid.rs"]
+mod hybrid;
 #[path = "generator/messages.rs"]
 mod messages;
 #[path = "generator/transcript.rs"]
@@ -55,6 +57,7 @@ pub fn all() -> Vec<(&'static str, Value)> {
         ("messages.json", messages::vectors()),
         ("dmtp-transcripts.json", dmtp::vectors()),
         ("dmap-transcripts.json", dmap::vectors()),
+        ("hybrid.json", hybrid::vectors()),
     ]
 }
 
@@ -107,14 +110,15 @@ fn keyfile_json(name: &str, keys: &KeyFile, note: &str) -> Value {
 }
 
 fn keyfile_vectors() -> Value {
-    let org = KeyFile { owner: KeyOwner::Org, signing: signing(1), encryption: encryption(2) };
-    let user = KeyFile { owner: KeyOwner::User, signing: signing(3), encryption: encryption(4) };
+    let org = KeyFile { owner: KeyOwner::Org, signing: signing(1), encryption: encryption(2), kem: None };
+    let user = KeyFile { owner: KeyOwner::User, signing: signing(3), encryption: encryption(4), kem: None };
     let mut scalar = [0u8; 32];
     scalar[31] = 0x45;
     let legacy = KeyFile {
         owner: KeyOwner::User,
         signing: signing(5),
         encryption: EncryptionSecretKey::decode(&scalar).expect("0x45 is a valid secp256k1 scalar"),
+        kem: None,
     };
     json!({
         "description": "Key files (org 1952, user 2013): field 1 = Ed25519 seed, then the encryption private key (org field 3, user field 2); public keys derived",

@@ -89,6 +89,10 @@ pub struct KeygenOrgArgs {
     /// The organization's domain (becomes the signet identifier).
     #[arg(value_name = "DOMAIN")]
     pub domain: HostName,
+    /// Write classical keys only: no ML-KEM-768 key in the key file, no `Hybrid-Encryption-Key`
+    /// in the signet (D8). An organization that has published a hybrid key keeps one.
+    #[arg(long)]
+    pub classical: bool,
     /// Path prefix of the files written: PREFIX.key and PREFIX.signet.
     #[arg(long, value_name = "PREFIX")]
     pub out: PathBuf,
@@ -110,6 +114,10 @@ pub struct KeygenUserArgs {
     /// chain-of-custody signature made with its signing key.
     #[arg(long, value_name = "FILE")]
     pub previous_key: Option<PathBuf>,
+    /// Write classical keys only: no ML-KEM-768 key in the key file, no hybrid-key fragments in
+    /// the request (D8). Use it when the organization's signet has no hybrid key.
+    #[arg(long)]
+    pub classical: bool,
     /// Overwrite files that already exist.
     #[arg(long)]
     pub force: bool,
@@ -353,9 +361,38 @@ pub struct EncryptArgs {
     /// Write the raw binary object instead of armor.
     #[arg(long)]
     pub binary: bool,
+    /// Post-quantum policy (D8): `prefer` writes hybrid keyslots when both organizations can
+    /// process them; `require-content` also demands hybrid author and recipient signets;
+    /// `require` demands all four; `never` writes classical keyslots only.
+    #[arg(long, value_name = "POLICY", default_value = "prefer")]
+    pub pq: PqArg,
     /// Overwrite FILE if it exists.
     #[arg(long)]
     pub force: bool,
+}
+
+/// The values of `--pq`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PqArg {
+    /// Hybrid when both organizations can process it.
+    Prefer,
+    /// The content must be post-quantum protected.
+    RequireContent,
+    /// Every keyslot must be hybrid.
+    Require,
+    /// Classical keyslots only.
+    Never,
+}
+
+impl From<PqArg> for dime_message::PqPolicy {
+    fn from(arg: PqArg) -> dime_message::PqPolicy {
+        match arg {
+            PqArg::Prefer => dime_message::PqPolicy::Prefer,
+            PqArg::RequireContent => dime_message::PqPolicy::RequireContent,
+            PqArg::Require => dime_message::PqPolicy::Require,
+            PqArg::Never => dime_message::PqPolicy::Never,
+        }
+    }
 }
 
 /// A `--body` or `--attach` occurrence: the file and, when given, its content type.

@@ -384,6 +384,8 @@ impl CliError {
             | MessageError::BadBodyLength { .. }
             | MessageError::MixedCountersignature
             | MessageError::BadEphemeral
+            | MessageError::HybridKinds { .. }
+            | MessageError::HybridLength { .. }
             | MessageError::UnsupportedFormat(_) => CliError::MalformedMessage { path, source },
             MessageError::KeyslotRejected { .. }
             | MessageError::CommitmentMismatch { .. }
@@ -396,6 +398,7 @@ impl CliError {
             | MessageError::TreeCount { .. }
             | MessageError::BadSignature(_)
             | MessageError::EnvelopeMismatch { .. }
+            | MessageError::Downgrade { .. }
             | MessageError::NotCountersigned => CliError::MessageRejected { path, source },
             MessageError::UnsupportedAlgorithm(_)
             | MessageError::SignetIncomplete { .. }
@@ -405,6 +408,9 @@ impl CliError {
             | MessageError::AlreadyCountersigned
             | MessageError::Input(_)
             | MessageError::Stream(_)
+            | MessageError::HybridKeyRequired { .. }
+            | MessageError::HybridKeyMismatch
+            | MessageError::PostQuantumUnavailable { .. }
             | MessageError::Randomness => CliError::MessageRefused { path, source },
         }
     }

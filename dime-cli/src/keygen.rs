@@ -9,10 +9,16 @@ use crate::error::CliError;
 use crate::files::{NewFile, read_key_file, with_extension, write_all};
 use crate::output::zone_line;
 
+/// Fresh keys: hybrid (with an ML-KEM-768 key, D8) unless `classical`.
+fn generate(owner: KeyOwner, classical: bool) -> Result<KeyFile, CliError> {
+    Ok(if classical { KeyFile::generate(owner)? } else { KeyFile::generate_hybrid(owner)? })
+}
+
 /// Writes PREFIX.key and PREFIX.signet for a new organization and prints the `_dx` TXT line.
 pub fn org(args: &KeygenOrgArgs) -> Result<Outcome, CliError> {
-    let keys = KeyFile::generate(KeyOwner::Org)?;
-    let signet = issue::new_org_signet(&keys.signing, &keys.encryption_public()?, args.domain.as_str())?;
+    let keys = generate(KeyOwner::Org, args.classical)?;
+    let hybrid = keys.kem.as_ref().map(|k| k.public());
+    let signet = issue::new_org_signet_with(&keys.signing, &keys.encryption_public()?, hybrid, args.domain.as_str())?;
     let record = ManagementRecord::builder(keys.signing_public()).build().map_err(CliError::Record)?;
     let key_text = keys.to_armor()?;
     let signet_text = signet.to_armor();
@@ -34,8 +40,14 @@ pub fn user(args: &KeygenUserArgs) -> Result<Outcome, CliError> {
         .as_deref()
         .map(|path| read_key_file(path, KeyOwner::User, "the previous key (--previous-key)"))
         .transpose()?;
-    let keys = KeyFile::generate(KeyOwner::User)?;
-    let request = issue::new_request(&keys.signing, &keys.encryption_public()?, previous.as_ref().map(|p| &p.signing))?;
+    let keys = generate(KeyOwner::User, args.classical)?;
+    let hybrid = keys.kem.as_ref().map(|k| k.public());
+    let request = issue::new_request_with(
+        &keys.signing,
+        &keys.encryption_public()?,
+        hybrid,
+        previous.as_ref().map(|p| &p.signing),
+    )?;
     let key_text = keys.to_armor()?;
     let request_text = request.to_armor();
     write_all(

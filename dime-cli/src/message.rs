@@ -232,8 +232,14 @@ pub fn encrypt(args: &EncryptArgs) -> Result<Outcome, CliError> {
         attachments,
     };
     let to = Addressing { author: &author, origin: &origin, destination: &destination, recipient: &recipient };
-    let object =
-        compose(&keys.signing, &to, &content, &ComposeOptions::default(), &mut OsRandom).map_err(CliError::Compose)?;
+    let object = compose(
+        &keys.signing,
+        &to,
+        &content,
+        &ComposeOptions { pq: args.pq.into(), ..ComposeOptions::default() },
+        &mut OsRandom,
+    )
+    .map_err(CliError::Compose)?;
     if object.len() > MAX_MESSAGE {
         return Err(CliError::MessageTooLarge { size: object.len(), limit: MAX_MESSAGE });
     }
@@ -310,7 +316,7 @@ pub fn open(args: &OpenArgs) -> Result<Outcome, CliError> {
     let owner = if matches!(args.actor, Actor::Author | Actor::Recipient) { KeyOwner::User } else { KeyOwner::Org };
     let keys = read_key_file(&args.key, owner, role(args.actor))?;
     let bytes = read_message(&args.file)?;
-    let envelope = Envelope::open(&bytes, &message_limits(), args.actor, &keys.encryption)
+    let envelope = Envelope::open(&bytes, &message_limits(), args.actor, &keys)
         .map_err(|error| CliError::message(&args.file, error))?;
     let mut signets = Signets::new(args.signets.as_deref());
     let stdout = match args.actor {

@@ -166,6 +166,7 @@ impl View<'_> {
                 json!({
                     "actor": actor.name(),
                     "countersigned": opened.countersigned,
+                    "protection": opened.protection.describe(),
                     "tracing": tracing_json(opened.tracing.as_deref()),
                     "author": author(&opened.origin).json(),
                     "origin": origin(&opened.destination).json(),
@@ -210,6 +211,7 @@ impl View<'_> {
             View::Full { actor, opened, saved } => {
                 let _ = writeln!(out, "actor: {actor}");
                 let _ = writeln!(out, "countersigned: {}", yes_no(opened.countersigned));
+                let _ = writeln!(out, "protection: {}", opened.protection);
                 author(&opened.origin).text(&mut out);
                 origin(&opened.destination).text(&mut out);
                 destination(&opened.origin).text(&mut out);
@@ -294,6 +296,8 @@ pub fn layout_json(message: &Message<'_>, chunks: &[ChunkSummary]) -> Value {
         "length": message.as_bytes().len(),
         "tracing": tracing_json(message.tracing()),
         "countersigned": message.is_countersigned(),
+        "protection": message.kinds().map(|k| k.protection().describe()).unwrap_or("none"),
+        "hybrid_keyslots": message.kinds().map(|k| k.byte()).unwrap_or(0),
         "chunks": chunks,
     })
 }
@@ -304,6 +308,8 @@ pub fn layout_text(message: &Message<'_>, chunks: &[ChunkSummary]) -> String {
     let _ = writeln!(out, "length: {}", message.as_bytes().len());
     tracing_text(message.tracing(), &mut out);
     let _ = writeln!(out, "countersigned: {}", yes_no(message.is_countersigned()));
+    let kinds = message.kinds().unwrap_or_default();
+    let _ = writeln!(out, "protection: {} (hybrid keyslots {:#04x})", kinds.protection(), kinds.byte());
     out.push_str("chunks:\n");
     let _ = writeln!(
         out,

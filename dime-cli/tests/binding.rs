@@ -73,10 +73,16 @@ fn a_relabelled_full_signet_is_not_encrypted_to() {
     // 254 appended with no 255: not a signet at all (exit 2).
     dir.write("ceo.signet", relabelled(&dir, &ceo_fields(&dir, false)));
     let run = encrypt(&dir, "CEO <ceo@example.net>", &["--recipient", "ceo.signet"]).expect(2);
+    // The identifier follows Eve's full signet (hybrid since D8: 1,204 bytes of field-3 fragments).
+    let eve = Signet::read(&std::fs::read(dir.join("eve.signet")).unwrap(), &ParseOptions::default()).unwrap();
+    let offset = eve.split(Split::Full).unwrap().payload().len();
+    assert_eq!(offset, 265 + 1204);
     assert_eq!(
         run.stderr,
-        "dime: ceo.signet: malformed: field 254 (identifier) at payload offset 265 is not followed by field 255, \
-         the signature that covers it\n"
+        format!(
+            "dime: ceo.signet: malformed: field 254 (identifier) at payload offset {offset} is not followed by \
+             field 255, the signature that covers it\n"
+        )
     );
     // With a 255 by Eve's key: the organization's signature does not verify (exit 1), given as
     // a file or found in the folder by its identifier.

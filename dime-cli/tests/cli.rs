@@ -128,7 +128,8 @@ fn full_flow_reaches_id_anchored_in_the_printed_record() {
     assert_eq!((unanchored["state"].as_str(), unanchored["bound"].as_bool()), (Some("id"), Some(false)));
     assert_eq!(keys_of(&org["fingerprints"]), ["crypto", "full", "id"]);
     let ids: Vec<u64> = field_triples(&org).iter().map(|f| f.0).collect();
-    assert_eq!(ids, [1, 3, 4, 253, 254, 255]);
+    // keygen writes hybrid keys by default (D8): the org's ML-KEM key is field 251.
+    assert_eq!(ids, [1, 3, 4, 251, 253, 254, 255]);
 
     let ssr_fp = make_user(&dir, "alice", None);
     assert!(dir.read("alice.key").starts_with("-----BEGIN USER KEY-----\n"));
@@ -164,6 +165,12 @@ fn full_flow_reaches_id_anchored_in_the_printed_record() {
     let expected: Vec<(u64, String, u64)> = [
         (1, "Signing-Key", 33),
         (2, "Encryption-Key", 33),
+        // The hybrid key's five fragments (D8).
+        (3, "Alternate-Encryption-Key", 239),
+        (3, "Alternate-Encryption-Key", 239),
+        (3, "Alternate-Encryption-Key", 239),
+        (3, "Alternate-Encryption-Key", 239),
+        (3, "Alternate-Encryption-Key", 238),
         (5, "User-Signature", 64),
         (6, "Organizational-Signature", 64),
         (16, "Name", 13),
@@ -337,7 +344,8 @@ fn rotation_needs_the_previous_signet() {
     let ssr = dime(&dir.0, &["signet", "verify", "alice2.ssr", "--previous", "alice.signet", "--json"]).expect(0);
     let value = ssr.json();
     let ids: Vec<u64> = field_triples(&value).iter().map(|f| f.0).collect();
-    assert_eq!(ids, [1, 2, 4, 5]);
+    // Five field-3 fragments carry the hybrid key (D8).
+    assert_eq!(ids, [1, 2, 3, 3, 3, 3, 3, 4, 5]);
     assert_eq!(value["state"], json!("ssr"));
 
     // Without --previous the organization refuses to sign.

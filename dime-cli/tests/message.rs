@@ -119,7 +119,7 @@ fn parties(dir: &TempDir) -> (Value, Value, Value, Value) {
     )
 }
 
-const FULL_KEYS: [&str; 11] = [
+const FULL_KEYS: [&str; 12] = [
     "actor",
     "attachments",
     "author",
@@ -129,6 +129,7 @@ const FULL_KEYS: [&str; 11] = [
     "headers",
     "origin",
     "other_headers",
+    "protection",
     "recipient",
     "tracing",
 ];
@@ -212,7 +213,10 @@ fn every_actor_sees_exactly_its_view() {
 
     // The layout, without a key: the chunk types in order, contiguous, placeholders unsealed.
     let layout = dime(&dir.0, &["message", "inspect", "msg.dime", "--json"]).expect(0).json();
-    assert_eq!(keys_of(&layout), ["chunks", "countersigned", "length", "tracing"]);
+    assert_eq!(keys_of(&layout), ["chunks", "countersigned", "hybrid_keyslots", "length", "protection", "tracing"]);
+    // keygen writes hybrid keys by default (D8): every keyslot is hybrid.
+    assert_eq!(layout["hybrid_keyslots"], json!(15));
+    assert_eq!(layout["protection"], json!("fully post-quantum protected"));
     assert_eq!(layout["length"], json!(bytes.len()));
     assert_eq!(layout["countersigned"], json!(false));
     assert_eq!(layout["tracing"], Value::Null);
@@ -230,8 +234,9 @@ fn every_actor_sees_exactly_its_view() {
     assert_eq!(
         chunks[0],
         json!({
-            "index": 0, "offset": 6, "type": 2, "name": "ephemeral", "flags": 0, "body_length": 34,
-            "keyslots": [], "length": 40,
+            // Hybrid for all four (D8): 35 + 4 × 1,088 bytes.
+            "index": 0, "offset": 6, "type": 2, "name": "ephemeral", "flags": 0, "body_length": 4387,
+            "keyslots": [], "length": 4393,
         })
     );
     assert_eq!(chunks[1]["keyslots"], json!(["author", "origin", "recipient"]));
@@ -786,7 +791,8 @@ fn inspect_text_shows_the_layout() {
     let rows: Vec<Vec<&str>> =
         run.stdout.lines().skip_while(|l| *l != "chunks:").skip(2).map(|l| l.split_whitespace().collect()).collect();
     assert_eq!(rows.len(), CHUNK_NAMES.len());
-    assert_eq!(rows[0], ["0", "6", "2", "ephemeral", "0x00", "34", "40", "-"]);
+    assert_eq!(run.line("protection"), "fully post-quantum protected (hybrid keyslots 0x0f)");
+    assert_eq!(rows[0], ["0", "6", "2", "ephemeral", "0x00", "4387", "4393", "-"]);
     assert_eq!(rows[3][..4], ["3", rows[3][1], "33", "common"]);
     assert_eq!(*rows[13].last().unwrap(), "author,origin,destination,recipient");
     // Nothing secret is printed: the text names no address.
@@ -833,4 +839,32 @@ fn every_message_command_has_help() {
     }
     let run = dime(&dir.0, &["message"]).expect(2);
     assert!(run.stderr.contains("Usage: dime message <COMMAND>"), "{run:?}");
+}
+
+#[test]
+fn the_pq_policy_decides_the_keyslots_and_open_shows_the_protection() {
+    let dir = world("pq");
+    // Hybrid keys everywhere (keygen's default): `prefer` and `require` are fully protected.
+    encrypt(&dir, "hybrid.dime", &["--pq", "require"]).expect(0);
+    let run = open(&dir, "hybrid.dime", "author", &[]).expect(0);
+    assert_eq!(run.line("protection"), "fully post-quantum protected");
+    // `never` writes classical keyslots: inspect and open say so.
+    encrypt(&dir, "classical.dime", &["--pq", "never"]).expect(0);
+    let layout = dime(&dir.0, &["message", "inspect", "classical.dime", "--json"]).expect(0).json();
+    assert_eq!((layout["hybrid_keyslots"].clone(), layout["protection"].clone()), (json!(0), json!("none")));
+    let run = open(&dir, "classical.dime", "author", &["--json"]).expect(0);
+    assert_eq!(run.json()["protection"], json!("none"));
+    let run = encrypt(&dir, "x.dime", &["--pq", "sometimes"]).expect(2);
+    assert!(run.stderr.contains("sometimes"), "{run:?}");
+
+    // `keygen --classical` leaves the ML-KEM key out; `require-content` then refuses.
+    dime(&dir.0, &["keygen", "user", "alice@example.org", "--out", "alice", "--classical", "--force"]).expect(0);
+    let args = ["signet", "sign", "alice.ssr", "--org-key", "origin.key", "--org-signet", "origin.signet"];
+    let more = ["--address", "alice@example.org", "--out", "signets/alice.signet", "--force"];
+    dime(&dir.0, &[&args[..], &more[..]].concat()).expect(0);
+    let run = encrypt(&dir, "x.dime", &["--pq", "require-content"]);
+    assert!(run.stderr.contains("post-quantum policy needs a hybrid signet for the author"), "{run:?}");
+    encrypt(&dir, "mixed.dime", &[]).expect(0);
+    let layout = dime(&dir.0, &["message", "inspect", "mixed.dime", "--json"]).expect(0).json();
+    assert_eq!((layout["hybrid_keyslots"].clone(), layout["protection"].clone()), (json!(0x0E), json!("none")));
 }

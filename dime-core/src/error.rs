@@ -131,6 +131,28 @@ pub enum Error {
     /// An X25519 exchange produced the all-zero secret (a low-order peer key).
     #[error("key agreement produced an all-zero shared secret")]
     WeakSharedSecret,
+    /// An ML-KEM-768 encapsulation key is not 1,184 bytes (FIPS 203 §7.2, type check).
+    #[error("ML-KEM-768 encapsulation key is {len} bytes, expected 1184")]
+    KemKeyLength {
+        /// Bytes given.
+        len: usize,
+    },
+    /// An ML-KEM-768 encapsulation key encodes a coefficient of `q` = 3329 or more (FIPS 203 §7.2,
+    /// modulus check).
+    #[error("ML-KEM-768 encapsulation key has a coefficient of 3329 or more")]
+    KemKeyModulus,
+    /// An ML-KEM seed is not 64 bytes.
+    #[error("ML-KEM seed is {len} bytes, expected 64")]
+    KemSeedLength {
+        /// Bytes given.
+        len: usize,
+    },
+    /// An ML-KEM-768 ciphertext is not 1,088 bytes.
+    #[error("ML-KEM-768 ciphertext is {len} bytes, expected 1088")]
+    KemCiphertextLength {
+        /// Bytes given.
+        len: usize,
+    },
     /// The operating system's random number generator failed.
     #[error("the system random number generator failed")]
     Randomness,

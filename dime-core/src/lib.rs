@@ -3,7 +3,7 @@
 //! The building blocks every DIME crate shares, each written once: object headers
 //! ([`header`]), the field TLV engine ([`field`]), ASCII armor with CRC-24 ([`armor`]), strict
 //! base64 ([`base64`]), SHA-512 fingerprints ([`fingerprint`]), Ed25519/X25519/secp256k1 key
-//! types ([`keys`]) and explicit size [`limits`]. Nothing here does I/O.
+//! types ([`keys`]), ML-KEM-768 ([`kem`]) and explicit size [`limits`]. Nothing here does I/O.
 //!
 //! ```
 //! use dime_core::{armor, header::{Header, Magic}, keys::SigningSecretKey, limits::Limits};
@@ -28,6 +28,7 @@ pub mod error;
 pub mod field;
 pub mod fingerprint;
 pub mod header;
+pub mod kem;
 pub mod keys;
 pub mod limits;
 pub mod stacie;

@@ -82,6 +82,11 @@ typedef enum DimeStatus {
    * the failing call should not be used again.
    */
   DIME_ERR_PANIC = 12,
+  /**
+   * Post-quantum downgrade: the message names the reader's hybrid signet and the author's
+   * signet is hybrid, yet the reader's keyslot is classical (decision D8).
+   */
+  DIME_ERR_DOWNGRADE = 13,
 } DimeStatus;
 
 /**
@@ -277,6 +282,12 @@ typedef struct DimeEnvelope {
 } DimeEnvelope;
 
 /**
+ * How much of a message resists an attacker who breaks X25519 (decision D8), as
+ * `dime_opened_protection` reports it.
+ */
+typedef uint32_t DimeProtection;
+
+/**
  * The kind of a signet: one of the `DIME_SIGNET_*` constants.
  */
 typedef uint32_t DimeSignetKind;
@@ -312,6 +323,22 @@ typedef uint32_t DimeSignetState;
  * A user's keys: the signing key and the encryption key.
  */
 #define DIME_KEY_OWNER_USER 2
+
+/**
+ * Some keyslot that opens the content is classical.
+ */
+#define DIME_PROTECTION_NONE 0
+
+/**
+ * The author's and the recipient's keyslots are hybrid (ML-KEM-768 + X25519): the content is
+ * post-quantum protected.
+ */
+#define DIME_PROTECTION_CONTENT 1
+
+/**
+ * Every keyslot is hybrid: fully post-quantum protected.
+ */
+#define DIME_PROTECTION_FULL 2
 
 /**
  * An organizational signet (magic 1776).
@@ -558,6 +585,18 @@ enum DimeStatus dime_user_signet_issue(const struct DimeSignet *request,
  */
 enum DimeStatus dime_keys_generate(DimeKeyOwner owner,
                                    struct DimeKeys **out);
+
+/**
+ * Generates fresh hybrid keys for `owner`: as `dime_keys_generate`, plus an ML-KEM-768 key
+ * (decision D8), which the signet or request issued from these keys then carries.
+ *
+ * Errors: `DIME_ERR_NULL`, `DIME_ERR_INVALID_ARGUMENT` (unknown owner), `DIME_ERR_RANDOMNESS`.
+ *
+ * # Safety
+ * `out` must be NULL or point to writable storage for a handle pointer.
+ */
+enum DimeStatus dime_keys_generate_hybrid(DimeKeyOwner owner,
+                                          struct DimeKeys **out);
 
 /**
  * Reads a key file given as armor (`-----BEGIN ORGANIZATIONAL KEY-----`, `USER KEY`), bare
@@ -881,6 +920,17 @@ enum DimeStatus dime_opened_part(const struct DimeOpened *opened,
  */
 enum DimeStatus dime_opened_countersigned(const struct DimeOpened *opened,
                                           bool *out);
+
+/**
+ * Writes into `out` the message's post-quantum protection (`DIME_PROTECTION_*`).
+ *
+ * Errors: `DIME_ERR_NULL`.
+ *
+ * # Safety
+ * `opened` must be NULL or a live handle; `out` NULL or writable.
+ */
+enum DimeStatus dime_opened_protection(const struct DimeOpened *opened,
+                                       DimeProtection *out);
 
 /**
  * Frees an opened message. NULL does nothing.

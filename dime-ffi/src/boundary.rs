@@ -280,7 +280,8 @@ pub(crate) mod tests {
         assert_eq!(name(0), "DIME_OK");
         assert_eq!(name(1), "DIME_ERR_NULL");
         assert_eq!(name(12), "DIME_ERR_PANIC");
-        assert_eq!(name(13), "DIME_UNKNOWN_STATUS");
+        assert_eq!(name(13), "DIME_ERR_DOWNGRADE");
+        assert_eq!(name(14), "DIME_UNKNOWN_STATUS");
         assert_eq!(name(-1), "DIME_UNKNOWN_STATUS");
     }
 

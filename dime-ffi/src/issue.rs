@@ -30,7 +30,12 @@ pub unsafe extern "C" fn dime_org_signet_new(
         let keys = unsafe { boundary::get(org_keys, "org_keys")? }.expect(KeyOwner::Org, "org_keys")?;
         // SAFETY: the caller's contract above.
         let domain = unsafe { boundary::text(domain, domain_len, "domain")? };
-        let signet = issue::new_org_signet(&keys.signing, &keys.encryption_public()?, domain)?;
+        let signet = issue::new_org_signet_with(
+            &keys.signing,
+            &keys.encryption_public()?,
+            keys.kem.as_ref().map(|k| k.public()),
+            domain,
+        )?;
         *out = boundary::into_handle(DimeSignet { signet });
         Ok(())
     })
@@ -61,7 +66,12 @@ pub unsafe extern "C" fn dime_request_new(
             Some(p) => Some(p.expect(KeyOwner::User, "previous_keys")?),
             None => None,
         };
-        let signet = issue::new_request(&keys.signing, &keys.encryption_public()?, previous.map(|p| &p.signing))?;
+        let signet = issue::new_request_with(
+            &keys.signing,
+            &keys.encryption_public()?,
+            keys.kem.as_ref().map(|k| k.public()),
+            previous.map(|p| &p.signing),
+        )?;
         *out = boundary::into_handle(DimeSignet { signet });
         Ok(())
     })

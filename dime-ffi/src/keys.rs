@@ -54,6 +54,24 @@ pub unsafe extern "C" fn dime_keys_generate(owner: DimeKeyOwner, out: *mut *mut 
     })
 }
 
+/// Generates fresh hybrid keys for `owner`: as `dime_keys_generate`, plus an ML-KEM-768 key
+/// (decision D8), which the signet or request issued from these keys then carries.
+///
+/// Errors: `DIME_ERR_NULL`, `DIME_ERR_INVALID_ARGUMENT` (unknown owner), `DIME_ERR_RANDOMNESS`.
+///
+/// # Safety
+/// `out` must be NULL or point to writable storage for a handle pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dime_keys_generate_hybrid(owner: DimeKeyOwner, out: *mut *mut DimeKeys) -> DimeStatus {
+    call(|| {
+        // SAFETY: the caller's contract above.
+        let out = unsafe { boundary::out(out, "out", core::ptr::null_mut())? };
+        let keys = KeyFile::generate_hybrid(owner_from(owner)?)?;
+        *out = boundary::into_handle(DimeKeys { keys });
+        Ok(())
+    })
+}
+
 /// Reads a key file given as armor (`-----BEGIN ORGANIZATIONAL KEY-----`, `USER KEY`), bare
 /// base64 or binary.
 ///
@@ -301,6 +319,7 @@ pub(crate) mod tests {
                 owner: if org { KeyOwner::Org } else { KeyOwner::User },
                 signing: dime_core::keys::SigningSecretKey::from_seed(&seed),
                 encryption: dime_core::keys::EncryptionSecretKey::x25519_from_bytes(seed),
+                kem: None,
             };
             let handle = boundary::into_handle(DimeKeys { keys: keys.clone() });
             let (mut armor, mut back) = (DimeBuffer::EMPTY, null_mut());

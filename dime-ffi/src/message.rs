@@ -307,7 +307,7 @@ pub unsafe extern "C" fn dime_message_open_as_origin(
         // SAFETY: the caller's contract above.
         let author = unsafe { boundary::get(author, "author")? };
         let cell = OriginCell::try_new(Box::from(bytes), |bytes| {
-            Envelope::open(bytes, &Limits::default(), Actor::Origin, &keys.encryption)?.open_as_origin(&author.signet)
+            Envelope::open(bytes, &Limits::default(), Actor::Origin, keys)?.open_as_origin(&author.signet)
         })?;
         let names = Names::new(Some(cell.borrow_dependent().envelope.clone()), None);
         *out = boundary::into_handle(DimeOriginView { cell, names });
@@ -395,8 +395,8 @@ pub unsafe extern "C" fn dime_message_open_as_destination(
         let (bytes, keys) = unsafe { open_inputs(message, len, destination_keys, KeyOwner::Org, "destination_keys")? };
         // SAFETY: the caller's contract above.
         let origin = unsafe { boundary::get(origin, "origin")? };
-        let view = Envelope::open(bytes, &Limits::default(), Actor::Destination, &keys.encryption)?
-            .open_as_destination(&origin.signet)?;
+        let view =
+            Envelope::open(bytes, &Limits::default(), Actor::Destination, keys)?.open_as_destination(&origin.signet)?;
         *out = boundary::into_handle(DimeDestinationView { names: Names::new(None, Some(view.envelope)) });
         Ok(())
     })
@@ -462,7 +462,7 @@ pub unsafe extern "C" fn dime_message_open_as_recipient(
         let author = unsafe { boundary::get(author, "author") }?;
         // SAFETY: the caller's contract above.
         let origin = unsafe { boundary::get(origin, "origin") }?;
-        let opened = Envelope::open(bytes, &Limits::default(), Actor::Recipient, &keys.encryption)?
+        let opened = Envelope::open(bytes, &Limits::default(), Actor::Recipient, keys)?
             .open_as_recipient(&author.signet, &origin.signet)?;
         *out = boundary::into_handle(DimeOpened::new(opened));
         Ok(())
@@ -498,7 +498,7 @@ pub unsafe extern "C" fn dime_message_open_as_author(
         let author = unsafe { boundary::get(author, "author") }?;
         // SAFETY: the caller's contract above.
         let origin = unsafe { boundary::get_optional(origin) };
-        let opened = Envelope::open(bytes, &Limits::default(), Actor::Author, &keys.encryption)?
+        let opened = Envelope::open(bytes, &Limits::default(), Actor::Author, keys)?
             .open_as_author(&author.signet, origin.map(|o| &o.signet))?;
         *out = boundary::into_handle(DimeOpened::new(opened));
         Ok(())
@@ -630,6 +630,38 @@ pub unsafe extern "C" fn dime_opened_countersigned(opened: *const DimeOpened, ou
     })
 }
 
+/// How much of a message resists an attacker who breaks X25519 (decision D8), as
+/// `dime_opened_protection` reports it.
+pub type DimeProtection = u32;
+/// Some keyslot that opens the content is classical.
+pub const DIME_PROTECTION_NONE: DimeProtection = 0;
+/// The author's and the recipient's keyslots are hybrid (ML-KEM-768 + X25519): the content is
+/// post-quantum protected.
+pub const DIME_PROTECTION_CONTENT: DimeProtection = 1;
+/// Every keyslot is hybrid: fully post-quantum protected.
+pub const DIME_PROTECTION_FULL: DimeProtection = 2;
+
+/// Writes into `out` the message's post-quantum protection (`DIME_PROTECTION_*`).
+///
+/// Errors: `DIME_ERR_NULL`.
+///
+/// # Safety
+/// `opened` must be NULL or a live handle; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn dime_opened_protection(opened: *const DimeOpened, out: *mut DimeProtection) -> DimeStatus {
+    call(|| {
+        // SAFETY: the caller's contract above.
+        let out = unsafe { boundary::out(out, "out", DIME_PROTECTION_NONE)? };
+        // SAFETY: the caller's contract above.
+        *out = match unsafe { boundary::get(opened, "opened")? }.opened.protection {
+            dime_message::Protection::None => DIME_PROTECTION_NONE,
+            dime_message::Protection::Content => DIME_PROTECTION_CONTENT,
+            dime_message::Protection::Full => DIME_PROTECTION_FULL,
+        };
+        Ok(())
+    })
+}
+
 /// Frees an opened message. NULL does nothing.
 ///
 /// # Safety
@@ -695,8 +727,24 @@ mod tests {
         out
     }
 
+    fn hybrid_keys(owner: crate::keys::DimeKeyOwner) -> *mut DimeKeys {
+        let mut out = null_mut();
+        // SAFETY: a local out pointer.
+        assert_eq!(unsafe { crate::keys::dime_keys_generate_hybrid(owner, &mut out) }, DimeStatus::DIME_OK);
+        out
+    }
+
     impl World {
         fn new() -> World {
+            World::with_keys(keys)
+        }
+
+        /// Every party with hybrid (ML-KEM-768 + X25519) keys.
+        fn hybrid() -> World {
+            World::with_keys(hybrid_keys)
+        }
+
+        fn with_keys(keys: fn(crate::keys::DimeKeyOwner) -> *mut DimeKeys) -> World {
             let (origin_keys, destination_keys) = (keys(DIME_KEY_OWNER_ORG), keys(DIME_KEY_OWNER_ORG));
             let (alice_keys, bob_keys) = (keys(DIME_KEY_OWNER_USER), keys(DIME_KEY_OWNER_USER));
             let origin = org(origin_keys, "example.org");
@@ -883,6 +931,23 @@ mod tests {
             assert_eq!(fp(envelope.origin_signet), Some(w.fingerprint(w.origin)));
             assert_eq!(fp(envelope.destination_signet), Some(w.fingerprint(w.destination)));
             dime_opened_free(opened);
+        }
+    }
+
+    #[test]
+    fn hybrid_keys_give_fully_protected_messages() {
+        for (w, expected) in [(World::hybrid(), DIME_PROTECTION_FULL), (World::new(), DIME_PROTECTION_NONE)] {
+            let relayed = w.relay(&w.compose());
+            let (status, opened) = w.open_recipient(&relayed, w.bob_keys, w.alice, w.origin);
+            assert_eq!(status, DimeStatus::DIME_OK, "{}", last_error());
+            let mut protection = 9;
+            // SAFETY: live handle and local; freed once.
+            unsafe {
+                assert_eq!(dime_opened_protection(opened, &mut protection), DimeStatus::DIME_OK);
+                assert_eq!(dime_opened_protection(opened, null_mut()), DimeStatus::DIME_ERR_NULL);
+                dime_opened_free(opened);
+            }
+            assert_eq!(protection, expected);
         }
     }
 

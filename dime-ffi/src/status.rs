@@ -48,11 +48,14 @@ pub enum DimeStatus {
     /// A bug: the library panicked. The panic was caught at the boundary; the handles given to
     /// the failing call should not be used again.
     DIME_ERR_PANIC = 12,
+    /// Post-quantum downgrade: the message names the reader's hybrid signet and the author's
+    /// signet is hybrid, yet the reader's keyslot is classical (decision D8).
+    DIME_ERR_DOWNGRADE = 13,
 }
 
 impl DimeStatus {
     /// Every status, in code order.
-    pub(crate) const ALL: [DimeStatus; 13] = [
+    pub(crate) const ALL: [DimeStatus; 14] = [
         DimeStatus::DIME_OK,
         DimeStatus::DIME_ERR_NULL,
         DimeStatus::DIME_ERR_INVALID_ARGUMENT,
@@ -66,6 +69,7 @@ impl DimeStatus {
         DimeStatus::DIME_ERR_UNSUPPORTED,
         DimeStatus::DIME_ERR_RANDOMNESS,
         DimeStatus::DIME_ERR_PANIC,
+        DimeStatus::DIME_ERR_DOWNGRADE,
     ];
 
     /// The constant's name, NUL-terminated.
@@ -84,6 +88,7 @@ impl DimeStatus {
             DimeStatus::DIME_ERR_UNSUPPORTED => "DIME_ERR_UNSUPPORTED\0",
             DimeStatus::DIME_ERR_RANDOMNESS => "DIME_ERR_RANDOMNESS\0",
             DimeStatus::DIME_ERR_PANIC => "DIME_ERR_PANIC\0",
+            DimeStatus::DIME_ERR_DOWNGRADE => "DIME_ERR_DOWNGRADE\0",
         }
     }
 }
@@ -177,7 +182,9 @@ pub(crate) fn of_message(error: &MessageError) -> DimeStatus {
         | MessageError::BadPlaintext { .. }
         | MessageError::BadPadding { .. }
         | MessageError::BadText { .. }
-        | MessageError::BadPart(_) => DIME_ERR_MALFORMED,
+        | MessageError::BadPart(_)
+        | MessageError::HybridKinds { .. }
+        | MessageError::HybridLength { .. } => DIME_ERR_MALFORMED,
         MessageError::TooLarge { .. } => DIME_ERR_TOO_LARGE,
         MessageError::CompressionUnsupported { .. }
         | MessageError::AlternateEncryptionUnsupported { .. }
@@ -186,7 +193,11 @@ pub(crate) fn of_message(error: &MessageError) -> DimeStatus {
         MessageError::EnvelopeMismatch { .. } => DIME_ERR_BAD_SIGNATURE,
         MessageError::SignetIncomplete { .. }
         | MessageError::AuthorKeyMismatch
-        | MessageError::SignetMismatch { .. } => DIME_ERR_SIGNET_MISMATCH,
+        | MessageError::SignetMismatch { .. }
+        | MessageError::HybridKeyRequired { .. }
+        | MessageError::HybridKeyMismatch
+        | MessageError::PostQuantumUnavailable { .. } => DIME_ERR_SIGNET_MISMATCH,
+        MessageError::Downgrade { .. } => DIME_ERR_DOWNGRADE,
         MessageError::NotVisible { .. }
         | MessageError::KeyslotRejected { .. }
         | MessageError::CommitmentMismatch { .. }
@@ -275,6 +286,9 @@ mod tests {
             (MessageError::DigestMismatch { index: 0 }, DimeStatus::DIME_ERR_BAD_SIGNATURE),
             (MessageError::AlreadyCountersigned, DimeStatus::DIME_ERR_STATE),
             (MessageError::NotCountersigned, DimeStatus::DIME_ERR_STATE),
+            (MessageError::Downgrade { actor: Actor::Recipient }, DimeStatus::DIME_ERR_DOWNGRADE),
+            (MessageError::HybridKinds { kinds: 0 }, DimeStatus::DIME_ERR_MALFORMED),
+            (MessageError::HybridKeyRequired { actor: Actor::Recipient }, DimeStatus::DIME_ERR_SIGNET_MISMATCH),
             (MessageError::Input("x"), DimeStatus::DIME_ERR_INVALID_ARGUMENT),
             (MessageError::Randomness, DimeStatus::DIME_ERR_RANDOMNESS),
             (MessageError::Core(CoreError::WeakSharedSecret), DimeStatus::DIME_ERR_MALFORMED),

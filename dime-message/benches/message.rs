@@ -10,7 +10,12 @@
 //!   verifying a 64 MiB object it cannot read (goal: at least 2 GB/s per core);
 //! - one message to 100 recipients against 100 separate compositions.
 //!
+//! - hybrid keyslots (D8): compose and recipient open, 1 MiB and a short message, four hybrid
+//!   actors against classical, with the ML-KEM operations they add timed in the same run; the
+//!   object sizes; `compose_many` to 100 hybrid recipients.
+//!
 //! `cargo bench -p dime-message --bench message` measures the sans-IO core single-threaded;
+//! `DIME_BENCH_ONLY=hybrid` runs only the hybrid section;
 //! `--features parallel` measures it chunk-parallel. Set `DIME_BENCH_QUICK=1` for fewer rounds.
 
 #[path = "../tests/common/mod.rs"]
@@ -22,8 +27,10 @@ use std::time::{Duration, Instant};
 use aes_gcm::{AeadInOut, Aes256Gcm, KeyInit};
 use common::*;
 use criterion::Criterion;
-use dime_core::keys::{Signature, SigningSecretKey};
+use dime_core::kem::KemSecretKey;
+use dime_core::keys::{EncryptionSecretKey, Signature, SigningSecretKey};
 use dime_message::*;
+use dime_signet::issue;
 use pgp::composed::{
     EncryptionCaps, KeyType, Message as PgpMessage, MessageBuilder, SecretKeyParamsBuilder, SignedPublicKey,
     SignedSecretKey, SubkeyParamsBuilder,
@@ -334,9 +341,166 @@ fn big(world: &World, quick: bool) {
     );
 }
 
+/// Four hybrid parties (ML-KEM-768 + X25519) beside the classical `World` of the same seeds.
+struct Hybrid {
+    keys: Vec<(SigningSecretKey, EncryptionSecretKey, KemSecretKey, dime_signet::Signet)>,
+}
+
+impl Hybrid {
+    fn new() -> Hybrid {
+        let party = |seed: u8| {
+            let sign = SigningSecretKey::from_seed(&[seed; 32]);
+            let enc = EncryptionSecretKey::x25519_from_bytes([seed.wrapping_add(100); 32]);
+            let kem = KemSecretKey::from_seed(&[seed; 64]);
+            (sign, enc, kem)
+        };
+        let (opok, oenc, okem) = party(1);
+        let origin =
+            issue::new_org_signet_with(&opok, &oenc.public().unwrap(), Some(okem.public()), "darkmail.info").unwrap();
+        let (dpok, denc, dkem) = party(2);
+        let destination =
+            issue::new_org_signet_with(&dpok, &denc.public().unwrap(), Some(dkem.public()), "lavabit.com").unwrap();
+        let user = |seed: u8, pok: &SigningSecretKey, org: &dime_signet::Signet, address: &str| {
+            let (sign, enc, kem) = party(seed);
+            let request = issue::new_request_with(&sign, &enc.public().unwrap(), Some(kem.public()), None).unwrap();
+            let signet = issue::issue_user_signet(&request, None, org, pok, address, &[]).unwrap();
+            (sign, enc, kem, signet)
+        };
+        let author = user(3, &opok, &origin, "ivan@darkmail.info");
+        let recipient = user(4, &dpok, &destination, "ryan@lavabit.com");
+        Hybrid { keys: vec![author, (opok, oenc, okem, origin), (dpok, denc, dkem, destination), recipient] }
+    }
+
+    fn to(&self) -> Addressing<'_> {
+        Addressing {
+            author: &self.keys[0].3,
+            origin: &self.keys[1].3,
+            destination: &self.keys[2].3,
+            recipient: &self.keys[3].3,
+        }
+    }
+
+    fn actor(&self, i: usize) -> ActorKeys<'_> {
+        ActorKeys { encryption: &self.keys[i].1, kem: Some(&self.keys[i].2), signet: Some(&self.keys[i].3) }
+    }
+
+    fn compose(&self, content: &Content) -> Vec<u8> {
+        compose(&self.keys[0].0, &self.to(), content, &ComposeOptions::default(), &mut OsRandom).unwrap()
+    }
+
+    fn relay(&self, object: &[u8]) -> Vec<u8> {
+        Envelope::open(object, &Limits::default(), Actor::Origin, self.actor(1))
+            .unwrap()
+            .open_as_origin(&self.keys[0].3)
+            .unwrap()
+            .countersign(&self.keys[1].0)
+            .unwrap()
+    }
+
+    fn open_recipient(&self, object: &[u8]) -> Opened {
+        Envelope::open(object, &Limits::default(), Actor::Recipient, self.actor(3))
+            .unwrap()
+            .open_as_recipient(&self.keys[0].3, &self.keys[1].3)
+            .unwrap()
+    }
+}
+
+/// Hybrid against classical in one run: compose and recipient open of 1 MiB and of a short
+/// message, the ML-KEM operations timed beside them, the sizes and `compose_many` to 100.
+fn hybrid(world: &World, rounds: usize, quick: bool) {
+    println!("\n== hybrid keyslots (D8), four hybrid actors against classical ==");
+    let h = Hybrid::new();
+    let kem = &h.keys[3].2;
+    let (c, _) = kem.public().encapsulate().unwrap();
+    let encaps4 = time(rounds, || {
+        for _ in 0..4 {
+            black_box(kem.public().encapsulate().unwrap());
+        }
+    });
+    let decaps = time(rounds, || {
+        black_box(kem.decapsulate(c.as_ref()).unwrap());
+    });
+    println!("ML-KEM-768: 4 encapsulations {encaps4:.2?}, 1 decapsulation {decaps:.2?}");
+    let short = content(1, 0, 200);
+    for (name, content) in [("1 MiB", one_mib_content()), ("short", short)] {
+        let classical =
+            || compose(&world.author.sign, &world.to(), &content, &ComposeOptions::default(), &mut OsRandom).unwrap();
+        let object = h.compose(&content);
+        let plain = classical();
+        assert_eq!(Message::parse(&object, &Limits::default()).unwrap().kinds().unwrap(), Kinds::ALL);
+        println!(
+            "size {name}: hybrid {} bytes, classical {} bytes (+{})",
+            object.len(),
+            plain.len(),
+            object.len() - plain.len()
+        );
+        let tc = time(rounds, || {
+            black_box(classical());
+        });
+        let r = ratio(
+            &format!("hybrid compose {name} / classical compose"),
+            rounds,
+            || {
+                black_box(h.compose(&content));
+            },
+            || {
+                black_box(classical());
+            },
+        );
+        let bound = (tc + encaps4).as_secs_f64() * 1.10 / tc.as_secs_f64();
+        println!(
+            "  goal: <= (classical + 4 encapsulations) x 1.10 = {bound:.3} x classical: {}",
+            if r <= bound { "met" } else { "MISSED" }
+        );
+        let relayed = h.relay(&object);
+        let plain_relayed = world.relay(&plain);
+        assert_eq!(h.open_recipient(&relayed).protection, Protection::Full);
+        let to = time(rounds, || {
+            black_box(world.open_recipient(&plain_relayed).unwrap());
+        });
+        let r = ratio(
+            &format!("hybrid recipient open {name} / classical open"),
+            rounds,
+            || {
+                black_box(h.open_recipient(&relayed));
+            },
+            || {
+                black_box(world.open_recipient(&plain_relayed).unwrap());
+            },
+        );
+        let bound = (to + decaps).as_secs_f64() * 1.10 / to.as_secs_f64();
+        println!(
+            "  goal: <= (classical + 1 decapsulation) x 1.10 = {bound:.3} x classical: {}",
+            if r <= bound { "met" } else { "MISSED" }
+        );
+    }
+    // compose_many to 100 hybrid recipients (the recipients' signets share one ML-KEM key).
+    let content = one_mib_content();
+    let many: Vec<_> = (0..100).map(|_| (&h.keys[2].3, &h.keys[3].3)).collect();
+    let t = time(if quick { 1 } else { 3 }, || {
+        black_box(
+            compose_many(
+                &h.keys[0].0,
+                &h.keys[0].3,
+                &h.keys[1].3,
+                &many,
+                &content,
+                &ComposeOptions::default(),
+                &mut OsRandom,
+            )
+            .unwrap(),
+        );
+    });
+    println!("compose_many 1 MiB to 100 hybrid recipients: {t:.2?}");
+}
+
 fn main() {
     let quick = std::env::var_os("DIME_BENCH_QUICK").is_some();
     let rounds = if quick { 7 } else { 21 };
+    if std::env::var("DIME_BENCH_ONLY").is_ok_and(|v| v == "hybrid") {
+        hybrid(&World::new(), rounds, quick);
+        return;
+    }
     let world = World::new();
     let content = one_mib_content();
 
@@ -446,5 +610,8 @@ fn main() {
         }
     };
     ratio("100 separate compositions / compose_many to 100 (1 MiB)", if quick { 3 } else { 5 }, separate, many);
+
+    // 5. Hybrid keyslots.
+    hybrid(&world, rounds, quick);
     c.final_summary();
 }

@@ -1,13 +1,14 @@
 //! Composing: content sealed once, then one object per recipient.
 
 use dime_core::Fingerprint;
-use dime_core::keys::{EncryptionSecretKey, SigningSecretKey};
+use dime_core::keys::SigningSecretKey;
 use dime_signet::{FingerprintKind, Signet};
 
 use crate::actor::Actor;
-use crate::chunk::{ChunkHeader, ChunkType, EPHEMERAL_LEN, HEADER_LEN, KEYSLOT_LEN, SIGNATURE_BODY_LEN};
-use crate::crypto::{ChunkDigest, ChunkKey, DIGEST_LEN, Kek, RandomSource, SUITE, digest, x25519_public};
+use crate::chunk::{ChunkHeader, ChunkType, HEADER_LEN, KEYSLOT_LEN, SIGNATURE_BODY_LEN};
+use crate::crypto::{ChunkDigest, ChunkKey, DIGEST_LEN, Kek, RandomSource, digest, x25519_public};
 use crate::error::{MessageError, Result};
+use crate::hybrid::{PartyKeys, PqPolicy};
 use crate::segment::{DEFAULT_SEGMENT, Part, PartKind, check_segment, seal_standard};
 use crate::text::{CommonHeaders, DestinationEnvelope, OriginEnvelope};
 use crate::tree::{Entry, TREE, author_full_input, encode_tree, list_input};
@@ -34,11 +35,13 @@ pub struct Addressing<'a> {
 pub struct ComposeOptions {
     /// Data bytes per part segment (4 KiB to 16 MiB; default 1 MiB).
     pub segment_size: usize,
+    /// When to write hybrid (ML-KEM-768 + X25519) keyslots (default [`PqPolicy::Prefer`]).
+    pub pq: PqPolicy,
 }
 
 impl Default for ComposeOptions {
     fn default() -> Self {
-        ComposeOptions { segment_size: DEFAULT_SEGMENT }
+        ComposeOptions { segment_size: DEFAULT_SEGMENT, pq: PqPolicy::default() }
     }
 }
 
@@ -55,11 +58,11 @@ pub struct Content {
     pub attachments: Vec<Part>,
 }
 
-/// A signet's role data: address, crypto fingerprint, X25519 key.
+/// A signet's role data: address, crypto fingerprint, X25519 and hybrid keys.
 pub(crate) struct Party {
     pub address: String,
     pub fingerprint: Fingerprint,
-    pub public: [u8; 32],
+    pub keys: PartyKeys,
 }
 
 impl Party {
@@ -71,8 +74,9 @@ impl Party {
             .ok_or(incomplete("identifier"))?
             .to_owned();
         let fingerprint = signet.fingerprint(FingerprintKind::Crypto).ok_or(incomplete("crypto fingerprint"))?;
-        let public = x25519_public(&signet.encryption_key().ok_or(incomplete("encryption key"))?)?;
-        Ok(Party { address, fingerprint, public })
+        let x25519 = x25519_public(&signet.encryption_key().ok_or(incomplete("encryption key"))?)?;
+        let keys = PartyKeys { x25519, hybrid: signet.hybrid_encryption_key().cloned() };
+        Ok(Party { address, fingerprint, keys })
     }
 }
 
@@ -139,6 +143,7 @@ fn part_jobs<'a>(
 /// signatures, so N recipients cost one content encryption and one content hash.
 pub struct SealedContent {
     chunks: Vec<SealedChunk>,
+    pq: PqPolicy,
 }
 
 impl core::fmt::Debug for SealedContent {
@@ -180,7 +185,7 @@ impl SealedContent {
             crate::par::map(&jobs, |j| SealedChunk::with_key(j.chunk_type, j.spanning, &j.pieces, j.key.clone()))
                 .into_iter()
                 .collect::<Result<Vec<_>>>()?;
-        Ok(SealedContent { chunks })
+        Ok(SealedContent { chunks, pq: options.pq })
     }
 
     /// Builds the object for one recipient: a fresh ephemeral key, the envelope, keyslots for
@@ -192,7 +197,7 @@ impl SealedContent {
         rng: &mut dyn RandomSource,
     ) -> Result<Vec<u8>> {
         let content_len: usize = self.chunks.iter().map(|c| c.bytes.len() + c.chunk_type.slots_len()).sum();
-        let mut w = ObjectWriter::new(author_key, to, rng, content_len as u64, self.chunks.len(), usize::MAX)?;
+        let mut w = ObjectWriter::new(author_key, to, self.pq, rng, content_len as u64, self.chunks.len(), usize::MAX)?;
         for c in &self.chunks {
             w.push(c)?;
         }
@@ -256,6 +261,7 @@ impl<'k> ObjectWriter<'k> {
     pub fn new(
         author_key: &'k SigningSecretKey,
         to: &Addressing<'_>,
+        pq: PqPolicy,
         rng: &mut dyn RandomSource,
         content_len: u64,
         content_chunks: usize,
@@ -268,15 +274,8 @@ impl<'k> ObjectWriter<'k> {
         if to.author.signing_key() != Some(author_key.public()) {
             return Err(MessageError::AuthorKeyMismatch);
         }
-        let ephemeral = EncryptionSecretKey::x25519_from_bytes(*rng.secret()?);
-        let e_pub = x25519_public(&ephemeral.public()?)?;
-        let kek = |actor, party: &Party| Kek::for_author(&ephemeral, &e_pub, actor, &party.public);
-        let keks = [
-            kek(Actor::Author, &author)?,
-            kek(Actor::Origin, &origin)?,
-            kek(Actor::Destination, &destination)?,
-            kek(Actor::Recipient, &recipient)?,
-        ];
+        let (ephemeral, keks) =
+            crate::hybrid::author_keys([&author.keys, &origin.keys, &destination.keys, &recipient.keys], pq, rng)?;
         let origin_chunk = SealedChunk::standard(
             ChunkType::Origin,
             false,
@@ -303,7 +302,7 @@ impl<'k> ObjectWriter<'k> {
         )?;
         let count = 3 + content_chunks;
         let front = HEADER_LEN
-            + EPHEMERAL_LEN
+            + ephemeral.len()
             + [&origin_chunk, &destination_chunk]
                 .iter()
                 .map(|c| c.bytes.len() + c.chunk_type.slots_len())
@@ -324,10 +323,9 @@ impl<'k> ObjectWriter<'k> {
         write_framing(&mut w.out, None, total)?;
         let start = w.out.len();
         w.out.extend_from_slice(
-            &ChunkHeader { chunk_type: ChunkType::Ephemeral, flags: 0, body_len: EPHEMERAL_LEN as u32 }.encode(),
+            &ChunkHeader { chunk_type: ChunkType::Ephemeral, flags: 0, body_len: ephemeral.len() as u32 }.encode(),
         );
-        w.out.push(SUITE);
-        w.out.extend_from_slice(&ephemeral.public()?.encode());
+        w.out.extend_from_slice(&ephemeral);
         w.entries.push(Entry { sealed: digest(&w.out[start..]), slots: digest(&[]) });
         w.push(&origin_chunk)?;
         w.push(&destination_chunk)?;

@@ -145,7 +145,7 @@ pub fn x25519_public(key: &EncryptionPublicKey) -> Result<[u8; 32]> {
 }
 
 /// A key-encryption key: one per actor per object.
-pub struct Kek(Zeroizing<[u8; 32]>);
+pub struct Kek(pub(crate) Zeroizing<[u8; 32]>);
 
 impl Kek {
     /// `HKDF(shared, "dime-rs/2 kek" ‖ actor ‖ E ‖ P, 32)`.

@@ -134,6 +134,53 @@ pub enum MessageError {
     #[error("ephemeral key has an invalid encoding")]
     BadEphemeral,
 
+    /// A hybrid ephemeral chunk (`0x48`) whose `kinds` byte is 0 or sets bits above bit 3.
+    #[error("hybrid ephemeral chunk names actors {kinds:#04x}; 0x01 to 0x0f allowed")]
+    HybridKinds {
+        /// The `kinds` byte.
+        kinds: u8,
+    },
+
+    /// A hybrid ephemeral chunk whose length is not the one its `kinds` byte gives.
+    #[error("hybrid ephemeral chunk with kinds {kinds:#04x} is {len} bytes, expected {expected}")]
+    HybridLength {
+        /// The `kinds` byte.
+        kinds: u8,
+        /// The body length.
+        len: usize,
+        /// `35 + 1088 × (bits set in kinds)`.
+        expected: usize,
+    },
+
+    /// The actor's keyslot is hybrid but no ML-KEM key was given to open it.
+    #[error("the {actor}'s keyslot is hybrid (ML-KEM-768 + X25519); its ML-KEM key is needed")]
+    HybridKeyRequired {
+        /// The actor.
+        actor: Actor,
+    },
+
+    /// The reader's ML-KEM key is not the one of the reader's signet.
+    #[error("the ML-KEM key given does not match the reader's signet")]
+    HybridKeyMismatch,
+
+    /// The envelope names the reader's hybrid signet and the author's signet is hybrid, yet the
+    /// reader's keyslot is classical: the object was written (or rewritten) without the
+    /// post-quantum protection both parties have.
+    #[error(
+        "post-quantum downgrade: the {actor}'s keyslot is classical although both its signet and the author's are hybrid"
+    )]
+    Downgrade {
+        /// The reader.
+        actor: Actor,
+    },
+
+    /// The compose policy demands post-quantum protection a party's signet cannot give.
+    #[error("the post-quantum policy needs a hybrid signet for the {actor}")]
+    PostQuantumUnavailable {
+        /// The first actor whose signet has no hybrid key.
+        actor: Actor,
+    },
+
     /// A key of an algorithm this suite does not use (secp256k1 encryption keys).
     #[error("unsupported algorithm: {0}")]
     UnsupportedAlgorithm(&'static str),

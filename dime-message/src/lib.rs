@@ -80,6 +80,7 @@ pub mod chunk;
 pub mod compose;
 pub mod crypto;
 pub mod error;
+pub mod hybrid;
 pub mod inspect;
 pub mod open;
 mod par;
@@ -97,6 +98,7 @@ pub use compose::{Addressing, ComposeOptions, Content, SealedContent, compose, c
 pub use crypto::SeededRandom;
 pub use crypto::{OsRandom, RandomSource};
 pub use error::{MessageError, Result};
+pub use hybrid::{ActorKeys, Kinds, PqPolicy, Protection};
 pub use inspect::{ChunkSummary, inspect};
 pub use open::{DestinationView, Envelope, Opened, OriginView};
 pub use relay::{Countersigner, DestinationVerifier, OriginVerifier, VerifiedOrigin};

@@ -1,6 +1,6 @@
 //! Opening: each actor's view, its checks, and the origin's countersignature.
 
-use dime_core::keys::{EncryptionSecretKey, Signature, SigningPublicKey, SigningSecretKey};
+use dime_core::keys::{Signature, SigningPublicKey, SigningSecretKey};
 use dime_signet::{FingerprintKind, Signet};
 
 use crate::actor::Actor;
@@ -8,6 +8,7 @@ use crate::chunk::{ChunkHeader, ChunkType, HEADER_LEN, RawChunk, SIGNATURE_BODY_
 use crate::compose::Content;
 use crate::crypto::{ChunkKey, Kek, digest};
 use crate::error::{MessageError, Result, Signature as Which};
+use crate::hybrid::{ActorKeys, Kinds, Protection};
 use crate::segment::{Part, PartInfo, open_standard};
 use crate::text::{CommonHeaders, DestinationEnvelope, OriginEnvelope, check_envelopes};
 use crate::tree::{Entry, TREE, author_full_input, decode_tree, list_input, origin_coverage, origin_input};
@@ -21,6 +22,9 @@ pub struct Envelope<'a> {
     kek: Kek,
     entries: Vec<Entry>,
     types: Vec<ChunkType>,
+    kinds: Kinds,
+    /// The reader's current signet, for the downgrade check.
+    own: Option<Signet>,
 }
 
 impl core::fmt::Debug for Envelope<'_> {
@@ -220,13 +224,32 @@ impl Source for Envelope<'_> {
 }
 
 impl<'a> Envelope<'a> {
-    /// Parses `bytes` and derives `actor`'s key from `secret`.
-    pub fn open(bytes: &'a [u8], limits: &Limits, actor: Actor, secret: &EncryptionSecretKey) -> Result<Envelope<'a>> {
+    /// Parses `bytes` and derives `actor`'s key from `keys`: an `&EncryptionSecretKey` for a
+    /// classical actor, or [`ActorKeys`] with the ML-KEM key (a `&KeyFile` converts) when the
+    /// actor's slot may be hybrid.
+    pub fn open<'k>(
+        bytes: &'a [u8],
+        limits: &Limits,
+        actor: Actor,
+        keys: impl Into<ActorKeys<'k>>,
+    ) -> Result<Envelope<'a>> {
+        let keys = keys.into();
         let message = Message::parse(bytes, limits)?;
-        let kek = Kek::for_actor(secret, actor, &message.ephemeral()?)?;
+        let body = message.find(ChunkType::Ephemeral).map(RawChunk::body).unwrap_or_default();
+        let (kek, kinds) = crate::hybrid::actor_kek(&keys, actor, body)?;
         let entries = crate::par::map(message.chunks(), Entry::of);
         let types = message.chunks().iter().map(RawChunk::chunk_type).collect();
-        Ok(Envelope { message, actor, kek, entries, types })
+        Ok(Envelope { message, actor, kek, entries, types, kinds, own: keys.signet.cloned() })
+    }
+
+    /// Which keyslots of the object are hybrid.
+    pub fn kinds(&self) -> Kinds {
+        self.kinds
+    }
+
+    /// The object's post-quantum protection.
+    pub fn protection(&self) -> Protection {
+        self.kinds.protection()
     }
 
     /// The parsed message.
@@ -320,6 +343,7 @@ impl<'a> Envelope<'a> {
             display,
             attachments,
             countersigned,
+            protection: self.kinds.protection(),
         })
     }
 
@@ -374,6 +398,13 @@ impl<'a> Envelope<'a> {
         let destination = self.destination_envelope()?;
         check_fingerprint(origin, Actor::Origin, &destination.origin_signet)?;
         verify_origin(&self, origin)?;
+        crate::hybrid::check_downgrade(
+            self.own.as_ref(),
+            Actor::Recipient,
+            &destination.recipient_signet,
+            author.is_hybrid(),
+            self.kinds,
+        )?;
         self.opened(origin_envelope, destination, true)
     }
 }
@@ -397,6 +428,8 @@ pub struct Opened {
     pub attachments: Vec<Part>,
     /// Whether the origin's signatures were verified.
     pub countersigned: bool,
+    /// The object's post-quantum protection (decision D8).
+    pub protection: Protection,
 }
 
 /// What the destination learns: the recipient and the origin.

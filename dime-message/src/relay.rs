@@ -53,13 +53,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use dime_core::keys::{EncryptionSecretKey, SigningSecretKey};
+use dime_core::keys::SigningSecretKey;
 use dime_signet::Signet;
 
 use crate::actor::Actor;
 use crate::chunk::{ChunkType, RawChunk, SIGNATURE_BODY_LEN};
-use crate::crypto::{Kek, decode_ephemeral};
+use crate::crypto::Kek;
 use crate::error::{MessageError, Result};
+use crate::hybrid::ActorKeys;
 use crate::open::{DestinationView, Source, seal_origin, verify_author, verify_destination};
 use crate::scan::{Scanned, Scanner};
 use crate::text::OriginEnvelope;
@@ -75,14 +76,14 @@ struct Keyed {
 
 impl Keyed {
     /// Derives `actor`'s key from the held ephemeral chunk, as [`crate::Envelope::open`] does.
-    fn new(scanned: Scanned, actor: Actor, secret: &EncryptionSecretKey) -> Result<Keyed> {
+    fn new(scanned: Scanned, actor: Actor, keys: ActorKeys<'_>) -> Result<Keyed> {
         let ephemeral = scanned
             .held
             .iter()
             .find(|h| h.header.chunk_type == ChunkType::Ephemeral)
             .map(|h| h.raw().body())
             .unwrap_or_default();
-        let kek = Kek::for_actor(secret, actor, &decode_ephemeral(ephemeral)?)?;
+        let (kek, _) = crate::hybrid::actor_kek(&keys, actor, ephemeral)?;
         Ok(Keyed { scanned, actor, kek })
     }
 }
@@ -158,8 +159,8 @@ impl DestinationVerifier {
 
     /// Ends the object: checks it is complete, derives the destination's key from `secret` and
     /// verifies the origin (fingerprint and its three signatures) against `origin`.
-    pub fn finish(self, secret: &EncryptionSecretKey, origin: &Signet) -> Result<DestinationView> {
-        let held = Keyed::new(self.scanner.finish()?, Actor::Destination, secret)?;
+    pub fn finish<'k>(self, secret: impl Into<ActorKeys<'k>>, origin: &Signet) -> Result<DestinationView> {
+        let held = Keyed::new(self.scanner.finish()?, Actor::Destination, secret.into())?;
         let envelope = verify_destination(&held, origin)?;
         Ok(DestinationView { tracing: held.scanned.tracing, envelope })
     }
@@ -195,9 +196,9 @@ impl OriginVerifier {
 
     /// Ends the object: checks it is complete and not yet countersigned, derives the origin's
     /// key from `secret` and verifies the author against `author`.
-    pub fn finish(self, secret: &EncryptionSecretKey, author: &Signet) -> Result<VerifiedOrigin> {
+    pub fn finish<'k>(self, secret: impl Into<ActorKeys<'k>>, author: &Signet) -> Result<VerifiedOrigin> {
         let scanned = self.scanner.finish()?;
-        let held = Keyed::new(scanned, Actor::Origin, secret)?;
+        let held = Keyed::new(scanned, Actor::Origin, secret.into())?;
         if held.scanned.countersigned {
             return Err(MessageError::AlreadyCountersigned);
         }
@@ -307,9 +308,9 @@ impl Countersigner {
 
     /// Ends the object: verifies the author as [`OriginVerifier::finish`] does, then appends
     /// the sealed origin signatures (with their keyslots) to `out`.
-    pub fn finish(
+    pub fn finish<'k>(
         self,
-        secret: &EncryptionSecretKey,
+        secret: impl Into<ActorKeys<'k>>,
         author: &Signet,
         pok: &SigningSecretKey,
         out: &mut Vec<u8>,

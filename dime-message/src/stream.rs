@@ -2,14 +2,16 @@
 //! chunk against the signed digest list before it releases plaintext. Both hold one segment.
 
 use dime_core::Fingerprint;
+use dime_core::kem::KemSecretKey;
 use dime_core::keys::{EncryptionSecretKey, SigningPublicKey, SigningSecretKey};
 use dime_signet::{FingerprintKind, Signet};
 
 use crate::actor::Actor;
 use crate::chunk::{ChunkHeader, ChunkType, HEADER_LEN, RawChunk};
 use crate::compose::{Addressing, ComposeOptions, ObjectWriter, SealedChunk};
-use crate::crypto::{ChunkKey, Kek, RandomSource, decode_ephemeral};
+use crate::crypto::{ChunkKey, Kek, RandomSource};
 use crate::error::{MessageError, Result, Signature as Which};
+use crate::hybrid::{ActorKeys, Kinds, Protection};
 use crate::segment::{PartInfo, PartKind, check_segment, open_standard, segment_sizes};
 use crate::text::{CommonHeaders, DestinationEnvelope, OriginEnvelope};
 use crate::tree::{Entry, ORIGIN_DISPLAY, ORIGIN_META, TREE, author_full_input, decode_tree, list_input, origin_input};
@@ -86,7 +88,8 @@ impl<'k, R: RandomSource> MessageWriter<'k, R> {
                 chunks += 1;
             }
         }
-        let mut obj = ObjectWriter::new(author_key, to, &mut rng, content_len, chunks, options.segment_size + 4096)?;
+        let mut obj =
+            ObjectWriter::new(author_key, to, options.pq, &mut rng, content_len, chunks, options.segment_size + 4096)?;
         for c in &front {
             obj.push(c)?;
         }
@@ -209,6 +212,11 @@ enum State {
 pub struct StreamOpener {
     actor: Actor,
     secret: EncryptionSecretKey,
+    kem: Option<KemSecretKey>,
+    /// The reader's current signet, for the downgrade check.
+    own: Option<Signet>,
+    author_hybrid: bool,
+    kinds: Kinds,
     author_key: SigningPublicKey,
     author_fp: Fingerprint,
     origin_key: SigningPublicKey,
@@ -316,6 +324,10 @@ impl StreamOpener {
         Ok(StreamOpener {
             actor,
             secret,
+            kem: None,
+            own: None,
+            author_hybrid: author.is_hybrid(),
+            kinds: Kinds::NONE,
             author_key,
             author_fp,
             origin_key,
@@ -335,6 +347,22 @@ impl StreamOpener {
             origin_envelope: None,
             span_open: false,
         })
+    }
+
+    /// Adds the reader's ML-KEM key, needed when its slot is hybrid, and its current signet for
+    /// the downgrade check (the signet must carry that key: [`MessageError::HybridKeyMismatch`]).
+    pub fn with_hybrid(mut self, kem: KemSecretKey, own: Option<&Signet>) -> Result<StreamOpener> {
+        if own.is_some_and(|own| own.hybrid_encryption_key() != Some(kem.public())) {
+            return Err(MessageError::HybridKeyMismatch);
+        }
+        self.kem = Some(kem);
+        self.own = own.cloned();
+        Ok(self)
+    }
+
+    /// The object's post-quantum protection, known once the ephemeral chunk has been read.
+    pub fn protection(&self) -> Option<Protection> {
+        self.kek.as_ref().map(|_| self.kinds.protection())
     }
 
     fn countersigned(&self) -> bool {
@@ -509,8 +537,11 @@ impl StreamOpener {
     }
 
     /// Derives the key and checks every signature against the tree list.
-    fn start(&mut self, ephemeral: &[u8; 32]) -> Result<()> {
-        self.kek = Some(Kek::for_actor(&self.secret, self.actor, ephemeral)?);
+    fn start(&mut self, ephemeral: &[u8]) -> Result<()> {
+        let keys = ActorKeys { encryption: &self.secret, kem: self.kem.as_ref(), signet: None };
+        let (kek, kinds) = crate::hybrid::actor_kek(&keys, self.actor, ephemeral)?;
+        self.kek = Some(kek);
+        self.kinds = kinds;
         let count = self.count();
         let (listed, tree_sig) = decode_tree(count, &self.tail_plain(0)?)?;
         self.author_key
@@ -549,7 +580,7 @@ impl StreamOpener {
         };
         let t = header.chunk_type;
         if index == 0 {
-            self.start(&decode_ephemeral(raw.body())?)?;
+            self.start(raw.body())?;
         }
         let listed =
             self.listed.get(index).ok_or(MessageError::TreeCount { listed: self.listed.len(), present: index + 1 })?;
@@ -579,6 +610,15 @@ impl StreamOpener {
                 let destination = DestinationEnvelope::decode(&plain)?;
                 if destination.origin_signet != self.origin_fp {
                     return Err(MessageError::SignetMismatch { role: Actor::Origin });
+                }
+                if self.actor == Actor::Recipient {
+                    crate::hybrid::check_downgrade(
+                        self.own.as_ref(),
+                        self.actor,
+                        &destination.recipient_signet,
+                        self.author_hybrid,
+                        self.kinds,
+                    )?;
                 }
                 let origin = self.origin_envelope.take().ok_or(MessageError::MissingChunk { expected: "origin" })?;
                 crate::text::check_envelopes(&origin, &destination)?;

@@ -4,8 +4,8 @@ use dime_core::codec::Reader;
 use dime_core::header::{Header, Magic};
 
 use crate::chunk::{
-    COMMITMENT_LEN, ChunkHeader, ChunkType, EPHEMERAL_LEN, EPHEMERAL_LEN_SUITE1, FLAG_ALTERNATE_ENCRYPTION,
-    FLAG_COMPRESSED, FLAG_SPANNING, HEADER_LEN, RawChunk, SEAL_OVERHEAD, SIGNATURE_BODY_LEN, TAG_LEN,
+    COMMITMENT_LEN, ChunkHeader, ChunkType, EPHEMERAL_LEN_SUITE1, FLAG_ALTERNATE_ENCRYPTION, FLAG_COMPRESSED,
+    FLAG_SPANNING, HEADER_LEN, RawChunk, SEAL_OVERHEAD, SIGNATURE_BODY_LEN, TAG_LEN,
 };
 use crate::error::{MessageError, Result};
 
@@ -72,7 +72,7 @@ pub(crate) fn check_body_len(index: usize, header: &ChunkHeader) -> Result<()> {
         ChunkType::Ephemeral if len == EPHEMERAL_LEN_SUITE1 => {
             return Err(MessageError::UnsupportedFormat(SUITE1_OBJECT));
         }
-        ChunkType::Ephemeral => len == EPHEMERAL_LEN,
+        ChunkType::Ephemeral => crate::hybrid::is_ephemeral_len(len),
         ChunkType::Tree => len >= tree_body_len(0) && (len - tree_body_len(0)).is_multiple_of(crate::tree::ENTRY_LEN),
         ChunkType::AuthorFull => len == SIGNATURE_BODY_LEN,
         _ if t.is_origin_signature() => len == 0 || len == SIGNATURE_BODY_LEN,
@@ -356,10 +356,26 @@ impl<'a> Message<'a> {
         self.find(t).map_or(0, |c| c.index)
     }
 
-    /// The X25519 ephemeral public key (the ephemeral chunk without its suite byte and `0x40`).
+    /// The X25519 ephemeral public key `E` of the ephemeral chunk, classical or hybrid.
     pub fn ephemeral(&self) -> Result<[u8; 32]> {
-        let body = self.find(ChunkType::Ephemeral).map(RawChunk::body).unwrap_or_default();
+        let body = self.ephemeral_body();
+        if body.get(1) == Some(&crate::hybrid::HYBRID_FORMAT) {
+            return crate::hybrid::HybridEphemeral::parse(body).map(|h| h.ephemeral);
+        }
         crate::crypto::decode_ephemeral(body)
+    }
+
+    /// Which keyslots are hybrid (decision D8): none for a classical `0x40` ephemeral chunk.
+    pub fn kinds(&self) -> Result<crate::hybrid::Kinds> {
+        let body = self.ephemeral_body();
+        if body.get(1) == Some(&crate::hybrid::HYBRID_FORMAT) {
+            return crate::hybrid::HybridEphemeral::parse(body).map(|h| h.kinds);
+        }
+        crate::crypto::decode_ephemeral(body).map(|_| crate::hybrid::Kinds::NONE)
+    }
+
+    fn ephemeral_body(&self) -> &'a [u8] {
+        self.find(ChunkType::Ephemeral).map(RawChunk::body).unwrap_or_default()
     }
 
     /// The signature section: every byte from the tree chunk to the end of the object.

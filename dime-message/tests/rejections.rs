@@ -189,8 +189,14 @@ fn composer_input_errors() {
     let to = Addressing { recipient: &request, ..world.to() };
     let err = compose(&world.author.sign, &to, &c, &ComposeOptions::default(), &mut OsRandom).unwrap_err();
     assert_eq!(err, MessageError::SignetIncomplete { role: Actor::Recipient, what: "identifier" });
-    let err =
-        compose(&world.author.sign, &world.to(), &c, &ComposeOptions { segment_size: 100 }, &mut OsRandom).unwrap_err();
+    let err = compose(
+        &world.author.sign,
+        &world.to(),
+        &c,
+        &ComposeOptions { segment_size: 100, ..ComposeOptions::default() },
+        &mut OsRandom,
+    )
+    .unwrap_err();
     assert_eq!(err, MessageError::Input("segment size must be 4 KiB to 16 MiB"));
     let mut bad = c.clone();
     bad.headers.subject = "two\r\nlines".into();

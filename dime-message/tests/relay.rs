@@ -70,7 +70,7 @@ fn agree(world: &World, object: &[u8], sizes: &[usize]) {
 }
 
 fn spanning() -> ComposeOptions {
-    ComposeOptions { segment_size: 4096 }
+    ComposeOptions { segment_size: 4096, ..ComposeOptions::default() }
 }
 
 /// Unsigned objects of every shape: no part, one part, many parts, spanning parts, tracing.

@@ -2,9 +2,11 @@
 
 use dime_core::field;
 use dime_core::header::Header;
+use dime_core::kem::KemPublicKey;
 use dime_core::keys::{EncryptionPublicKey, SigningPublicKey, SigningSecretKey};
 
 use crate::error::{Result, SignetError};
+use crate::hybrid;
 use crate::kind::{Repeat, SignetKind, ids};
 use crate::signet::Signet;
 use crate::sok::SecondaryKey;
@@ -131,6 +133,16 @@ impl SignetBuilder {
             return Err(SignetError::WrongKind { expected: SignetKind::User, found: self.kind });
         }
         self.field(3, data)
+    }
+
+    /// The hybrid encryption key (decision D8): five field-3 fragments for a user signet or SSR
+    /// (call it right after the encryption key), the `Hybrid-Encryption-Key` field 251 for an
+    /// org signet (after the crypto signature and any informational fields).
+    pub fn hybrid_key(self, key: &KemPublicKey) -> Result<SignetBuilder> {
+        if self.kind == SignetKind::Org {
+            return self.undefined(hybrid::ORG_FIELD_NAME, key.as_bytes());
+        }
+        hybrid::fragments(key).try_fold(self, |builder, fragment| builder.alternate_key(&fragment))
     }
 
     /// Field 251: an undefined name/value field (may repeat).

@@ -146,6 +146,40 @@ pub enum SignetError {
         /// The id found, or `None` at the end.
         found: Option<u8>,
     },
+    /// A hybrid-key fragment (field 3, `0x4B ‖ i ‖ part`) arrived out of order: every set is
+    /// exactly fragments 0, 1, 2, 3, 4 in adjacent field-3 values.
+    #[error("hybrid key fragment {found} where fragment {expected} was due")]
+    HybridFragmentIndex {
+        /// The index the next fragment must have.
+        expected: u8,
+        /// The index found.
+        found: u8,
+    },
+    /// A hybrid-key fragment whose part has the wrong length.
+    #[error("hybrid key fragment {index} is {len} bytes, expected {expected}")]
+    HybridFragmentLength {
+        /// The fragment's index (0 when even the index byte is missing).
+        index: u8,
+        /// The field value's length (prefix and index included).
+        len: usize,
+        /// The length the field value must have.
+        expected: usize,
+    },
+    /// A set of hybrid-key fragments stops before fragment 4 (another field-3 value or the end
+    /// of field 3 interrupts it).
+    #[error("hybrid key has {found} of its 5 fragments")]
+    HybridFragmentsIncomplete {
+        /// Fragments read.
+        found: u8,
+    },
+    /// A signet carries more than one hybrid encryption key (a second fragment set, or a second
+    /// `Hybrid-Encryption-Key` field 251).
+    #[error("more than one hybrid encryption key")]
+    HybridKeyRepeated,
+    /// The key file's ML-KEM seed does not give the signet's hybrid encryption key, or one of
+    /// them has a hybrid key and the other not.
+    #[error("the key file's ML-KEM key does not match the signet's hybrid encryption key")]
+    HybridKeyMismatch,
 }
 
 /// Result with this crate's [`SignetError`].

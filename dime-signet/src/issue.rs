@@ -1,6 +1,7 @@
 //! The signet life cycle in one call per step: signing requests (with optional rotation),
 //! org signets, and issuing user signets from requests.
 
+use dime_core::kem::KemPublicKey;
 use dime_core::keys::{EncryptionPublicKey, SigningSecretKey};
 
 use crate::builder::SignetBuilder;
@@ -17,7 +18,22 @@ pub fn new_request(
     encryption: &EncryptionPublicKey,
     previous: Option<&SigningSecretKey>,
 ) -> Result<Signet> {
+    new_request_with(signing, encryption, None, previous)
+}
+
+/// [`new_request`] that also carries a hybrid encryption key (field-3 fragments, decision D8)
+/// when `hybrid` is given. A client asks for one only if its organization's signet has one.
+pub fn new_request_with(
+    signing: &SigningSecretKey,
+    encryption: &EncryptionPublicKey,
+    hybrid: Option<&KemPublicKey>,
+    previous: Option<&SigningSecretKey>,
+) -> Result<Signet> {
     let builder = SignetBuilder::new(SignetKind::Request).signing_key(&signing.public())?.encryption_key(encryption)?;
+    let builder = match hybrid {
+        Some(key) => builder.hybrid_key(key)?,
+        None => builder,
+    };
     let builder = match previous {
         Some(previous) => builder.sign_custody(previous)?,
         None => builder,
@@ -27,14 +43,25 @@ pub fn new_request(
 
 /// An organizational signet at the identifiable stage, signed by the POK.
 pub fn new_org_signet(pok: &SigningSecretKey, encryption: &EncryptionPublicKey, domain: &str) -> Result<Signet> {
-    SignetBuilder::new(SignetKind::Org)
-        .signing_key(&pok.public())?
-        .encryption_key(encryption)?
-        .sign_crypto(pok)?
-        .sign_full(pok)?
-        .identifier(domain)?
-        .sign_id(pok)?
-        .build()
+    new_org_signet_with(pok, encryption, None, domain)
+}
+
+/// [`new_org_signet`] that also carries a hybrid encryption key (field 251
+/// `Hybrid-Encryption-Key`, decision D8) when `hybrid` is given. An organization that has
+/// published one keeps one in every later org signet.
+pub fn new_org_signet_with(
+    pok: &SigningSecretKey,
+    encryption: &EncryptionPublicKey,
+    hybrid: Option<&KemPublicKey>,
+    domain: &str,
+) -> Result<Signet> {
+    let builder =
+        SignetBuilder::new(SignetKind::Org).signing_key(&pok.public())?.encryption_key(encryption)?.sign_crypto(pok)?;
+    let builder = match hybrid {
+        Some(key) => builder.hybrid_key(key)?,
+        None => builder,
+    };
+    builder.sign_full(pok)?.identifier(domain)?.sign_id(pok)?.build()
 }
 
 /// Issues a user signet at the identifiable stage from a signing request.

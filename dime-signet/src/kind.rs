@@ -124,6 +124,8 @@ pub mod ids {
     pub const SIGNING_KEY: u8 = 1;
     /// Org secondary organizational keys (SOKs).
     pub const SECONDARY_KEY: u8 = 2;
+    /// User/SSR alternate encryption keys (repeatable, opaque; carries the hybrid key).
+    pub const ALTERNATE_KEY: u8 = 3;
     /// Org crypto signature.
     pub const ORG_CRYPTO_SIGNATURE: u8 = 4;
     /// User/SSR chain-of-custody signature.

@@ -43,6 +43,7 @@
 pub mod bind;
 pub mod builder;
 pub mod error;
+pub mod hybrid;
 pub mod issue;
 pub mod keyfile;
 pub mod kind;

@@ -7,10 +7,12 @@ use dime_core::Fingerprint;
 use dime_core::armor::{self, Label};
 use dime_core::field::{Field, Fields};
 use dime_core::header::{Header, Magic};
+use dime_core::kem::KemPublicKey;
 use dime_core::keys::{EncryptionPublicKey, SigningPublicKey};
 use dime_core::limits::Limits;
 
 use crate::error::{Result, SignetError};
+use crate::hybrid;
 use crate::kind::{Repeat, SignetKind, ids};
 use crate::sok::SecondaryKey;
 
@@ -103,6 +105,8 @@ struct Keys {
     signing: Option<SigningPublicKey>,
     encryption: Option<EncryptionPublicKey>,
     secondary: Vec<SecondaryKey>,
+    /// The ML-KEM-768 key (user/SSR field-3 fragments, org field 251).
+    hybrid: Option<KemPublicKey>,
 }
 
 impl Keys {
@@ -135,6 +139,7 @@ impl Signet {
         let base = header.magic.header_len();
         let mut slots: Vec<Slot> = Vec::new();
         let mut keys = Keys::default();
+        let mut hybrid = hybrid::Collector::default();
         for field in Fields::new(payload) {
             let field = field?;
             if slots.len() == options.limits.max_fields {
@@ -156,6 +161,7 @@ impl Signet {
                 }
             }
             keys.take(kind, &field)?;
+            hybrid.take(kind, &field)?;
             // An undefined field's name follows its id and 1-byte name length.
             let name = field.name.map(|n| base + field.start + 2..base + field.start + 2 + n.len());
             slots.push(Slot {
@@ -169,6 +175,7 @@ impl Signet {
         if let Some(last) = slots.last().filter(|s| s.id == ids::IDENTIFIER) {
             return Err(SignetError::UnsignedIdentifier { offset: last.span.start - base });
         }
+        keys.hybrid = hybrid.finish()?;
         Ok(Signet { kind, bytes: bytes.to_vec(), slots, keys })
     }
 
@@ -247,6 +254,23 @@ impl Signet {
     /// The encryption key (org field 3, user and SSR field 2).
     pub fn encryption_key(&self) -> Option<EncryptionPublicKey> {
         self.keys.encryption
+    }
+
+    /// The ML-KEM-768 encapsulation key of hybrid keyslots (decision D8), checked per FIPS 203
+    /// §7.2 when parsed: user and SSR field-3 fragments, or the org's `Hybrid-Encryption-Key`
+    /// field 251. An org key is returned only when the full signature (253), which is the first
+    /// to cover it, is present; [`Signet::validate`] says whether it verifies.
+    pub fn hybrid_encryption_key(&self) -> Option<&KemPublicKey> {
+        if self.kind == SignetKind::Org && !self.has(ids::FULL_SIGNATURE) {
+            return None;
+        }
+        self.keys.hybrid.as_ref()
+    }
+
+    /// Whether the signet carries a usable hybrid encryption key
+    /// ([`Signet::hybrid_encryption_key`]).
+    pub fn is_hybrid(&self) -> bool {
+        self.hybrid_encryption_key().is_some()
     }
 
     /// The secondary organizational keys (org field 2).

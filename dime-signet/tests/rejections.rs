@@ -182,10 +182,11 @@ fn key_file_faults() {
         Err(SignetError::KeyFileLayout { expected: 2, found: None })
     );
     let mut extra = payload.to_vec();
-    extra.extend_from_slice(&[16, 0]);
+    extra.extend_from_slice(&[17, 0]);
+    // After the encryption key only the optional ML-KEM seed (field 16) may follow.
     assert_eq!(
         KeyFile::parse(&object(Magic::UserKey, &extra)),
-        Err(SignetError::KeyFileLayout { expected: 0, found: Some(16) })
+        Err(SignetError::KeyFileLayout { expected: 16, found: Some(17) })
     );
     // An org key's encryption key is field 3, not 2.
     assert_eq!(

@@ -83,7 +83,8 @@ impl Fixture {
         let label = RealmLabel::new(REALM).expect("realm label");
         let realm =
             RealmKey::derive(keys.master_key(), &label, &Shard::from_bytes(shard()), RealmVariant::SaltKeyed(&salt()));
-        let keyfile = KeyFile { owner: KeyOwner::User, signing: signing(0x23), encryption: encryption(0x24) };
+        let keyfile =
+            KeyFile { owner: KeyOwner::User, signing: signing(0x23), encryption: encryption(0x24), kem: None };
         let bytes = keyfile.to_bytes().expect("key file");
         let keyfile_envelope =
             envelope::encrypt_with_vector_shard(&realm, SERIAL, &VECTOR_SHARD, &bytes).expect("realm envelope");
