@@ -65,10 +65,13 @@ pub struct ClientConfig {
     pub reply_timeout: Duration,
 }
 
+/// How long a client waits for each reply by default: 5 minutes.
+pub const DEFAULT_REPLY_TIMEOUT: Duration = Duration::from_secs(300);
+
 impl ClientConfig {
-    /// Default limits and a 5-minute reply timeout.
+    /// Default limits and a [`DEFAULT_REPLY_TIMEOUT`].
     pub fn new(host: HostName, mode: ConnectMode) -> ClientConfig {
-        ClientConfig { host, mode, reply_limits: ReplyLimits::default(), reply_timeout: Duration::from_secs(300) }
+        ClientConfig { host, mode, reply_limits: ReplyLimits::default(), reply_timeout: DEFAULT_REPLY_TIMEOUT }
     }
 }
 
