@@ -248,6 +248,12 @@ impl Resolver {
         Resolver { dns, tls, ports, policy, cache: tokio::sync::Mutex::new(SignetCache::new(cache)) }
     }
 
+    /// A resolver with the default ports (26, 25, 587), the default DNSSEC policy (secure
+    /// records only) and the default cache policy.
+    pub fn with_defaults(dns: DnsClient, tls: ClientTls) -> Resolver {
+        Resolver::new(dns, tls, Ports::default(), RecordPolicy::default(), CachePolicy::default())
+    }
+
     /// The management record of `domain`, from the cache or DNS.
     pub async fn record(&self, domain: &HostName) -> Result<(ManagementRecord, DnssecStatus), DmtpError> {
         if let Some((record, status)) = self.cache.lock().await.record(domain, Instant::now()) {
