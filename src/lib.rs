@@ -40,5 +40,5 @@ pub mod send {
     pub use dime_dmtp::dns::{DnsClient, Dnssec, Resolver, TrustAnchors};
     pub use dime_dmtp::driver::{ClientOptions, ClientTls, RootCertStore};
     pub use dime_dmtp::outbox;
-    pub use dime_dmtp::send::Sender;
+    pub use dime_dmtp::send::{Origin, Sender};
 }

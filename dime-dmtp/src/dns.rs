@@ -31,7 +31,7 @@ use crate::resolve::{
     Answer, AnswerType, CacheLookup, CachePolicy, MxHost, Ports, PresentedCertificate, SignetCache, check_answer,
     check_certificate, has_fingerprint, plan_targets, validate_org, validate_user, walk_history,
 };
-use crate::send::Sender;
+use crate::send::{Origin, Sender};
 use crate::wire::{Address, Name, TxId};
 use dime_message::{Addressing, Content, MessageError};
 
@@ -455,6 +455,29 @@ impl Resolver {
         let result = async {
             let (org, user) = self.bound_on(&mut link, to).await?;
             let delivery = sender.delivery(&org, &user, content)?;
+            self.deliver_on(&mut link, delivery).await
+        }
+        .await;
+        Self::close(link).await;
+        result
+    }
+
+    /// Relays an object one of `origin`'s users (`author`, bound with [`Origin::bind_user`])
+    /// submitted: reads its destination as the origin, resolves and binds the destination's
+    /// org signet from DNS down, checks that the object names that signet, countersigns
+    /// ([`Origin::relay`]) and delivers, on one connection.
+    ///
+    /// Errors: those of [`Origin::relay`], [`DmtpError::InvalidName`] for a destination that is
+    /// not a host name, and every error of resolution and delivery.
+    pub async fn relay(&self, origin: &Origin, author: &BoundSignet, object: &[u8]) -> Result<TxId, DmtpError> {
+        let named = origin.destination_of(author, object)?;
+        let domain = HostName::new(&named).map_err(|_| DmtpError::InvalidName(named.clone()))?;
+        let mut link = None;
+        let result = async {
+            let (record, _) = self.record(&domain).await?;
+            let org = self.signet_via(&mut link, &record, &Name::Org(domain.clone())).await?;
+            let org = validate_org(org.as_bytes(), &domain, &record)?;
+            let delivery = origin.relay(author, object, &org)?;
             self.deliver_on(&mut link, delivery).await
         }
         .await;

@@ -1,21 +1,96 @@
-//! Sending as an origin organisation: its keys and signet, an author's keys and signet, and what
-//! turns a content into a delivery (compose for the author, countersign as the origin).
+//! Sending as an origin organisation: its keys and signet ([`Origin`]), an author's keys and
+//! signet ([`Sender`]), and what turns a content or a submitted object into a delivery (compose
+//! for the author, open as the origin, countersign).
 //!
-//! No I/O here; `dns::Resolver::send` (feature `dns`) resolves the recipient, calls
-//! [`Sender::delivery`] and delivers on the connection it used for the lookups.
+//! No I/O here; `dns::Resolver::send` and `dns::Resolver::relay` (feature `dns`) resolve the
+//! recipient and deliver on the connection they used for the lookups.
 
-use dime_message::{Actor, Addressing, ComposeOptions, Content, Envelope, Limits, OsRandom, compose};
+use dime_message::{Actor, Addressing, ComposeOptions, Content, Envelope, Limits, MessageError, OsRandom, compose};
 use dime_signet::{Anchor, BoundSignet, KeyFile, KeyOwner, Signet};
 
 use crate::client::Delivery;
 use crate::error::DmtpError;
+use crate::resolve::binding_error;
 
-/// An origin organisation sending for one of its users: both key files and both signets, bound
-/// to the organisation's domain by its own key (the organisation trusts the key it holds).
+/// An origin organisation: its key file and its org signet, bound to the domain it names by
+/// the POK in the key file (the organisation trusts the key it holds).
+#[derive(Debug, Clone)]
+pub struct Origin {
+    keys: KeyFile,
+    signet: BoundSignet,
+}
+
+impl Origin {
+    /// The organisation of `signet`, whose keys are `keys`.
+    ///
+    /// Errors: [`DmtpError::KeyMismatch`] when `keys` is no org key file or does not hold the
+    /// signet's keys; [`DmtpError::SignetKind`], [`DmtpError::SignetState`] when the signet
+    /// does not bind.
+    pub fn new(keys: KeyFile, signet: &Signet) -> Result<Origin, DmtpError> {
+        if keys.owner != KeyOwner::Org || !keys.matches(signet) {
+            return Err(DmtpError::KeyMismatch { what: "organisation" });
+        }
+        let domain = signet.unverified_identifier().and_then(|id| core::str::from_utf8(id).ok()).unwrap_or_default();
+        let poks = [keys.signing_public()];
+        let signet = signet.bind(&Anchor::trusted(domain, &poks)).map_err(binding_error)?;
+        Ok(Origin { keys, signet })
+    }
+
+    /// The organisation's bound signet.
+    pub fn signet(&self) -> &BoundSignet {
+        &self.signet
+    }
+
+    /// Binds the signet of one of this organisation's users (the submitting author, say).
+    ///
+    /// Errors: [`DmtpError::SignetKind`], [`DmtpError::SignetState`],
+    /// [`DmtpError::IdentifierMismatch`].
+    pub fn bind_user(&self, user: &Signet) -> Result<BoundSignet, DmtpError> {
+        self.signet.bind_user(user, None).map_err(binding_error)
+    }
+
+    /// Relaying a submitted object: opens it as this origin (which verifies the author's
+    /// signatures under `author`), checks that its author is `author` and that the destination
+    /// signet it names is `destination`'s, and countersigns it.
+    ///
+    /// Errors: [`DmtpError::Message`] when the object does not open or verify;
+    /// [`DmtpError::IdentifierMismatch`] for another author or destination domain;
+    /// [`DmtpError::FingerprintMismatch`] for another destination signet.
+    pub fn relay(&self, author: &BoundSignet, object: &[u8], destination: &BoundSignet) -> Result<Delivery, DmtpError> {
+        let view = self.open(object, author)?;
+        let named = &view.envelope;
+        if !named.author.eq_ignore_ascii_case(author.identifier()) {
+            let found = named.author.clone();
+            return Err(DmtpError::IdentifierMismatch { expected: author.identifier().to_owned(), found });
+        }
+        if !named.destination.eq_ignore_ascii_case(destination.identifier()) {
+            let found = named.destination.clone();
+            return Err(DmtpError::IdentifierMismatch { expected: destination.identifier().to_owned(), found });
+        }
+        if named.destination_signet != destination.crypto_fingerprint() {
+            return Err(DmtpError::FingerprintMismatch);
+        }
+        Delivery::new(&self.signet, destination, view.countersign(&self.keys.signing)?)
+    }
+
+    /// The destination domain a submitted object names, read as this origin (nothing verified
+    /// beyond the author's signatures under `author`): where [`Origin::relay`] must send it.
+    ///
+    /// Errors: [`DmtpError::Message`].
+    pub fn destination_of(&self, author: &BoundSignet, object: &[u8]) -> Result<String, DmtpError> {
+        Ok(self.open(object, author)?.envelope.destination)
+    }
+
+    fn open<'a>(&self, object: &'a [u8], author: &Signet) -> Result<dime_message::OriginView<'a>, DmtpError> {
+        Ok(Envelope::open(object, &Limits::default(), Actor::Origin, &self.keys.encryption)?.open_as_origin(author)?)
+    }
+}
+
+/// An origin organisation sending for one of its users: the [`Origin`], and the author's key
+/// file and signet bound through it.
 #[derive(Debug, Clone)]
 pub struct Sender {
-    org_keys: KeyFile,
-    org: BoundSignet,
+    origin: Origin,
     author_keys: KeyFile,
     author: BoundSignet,
 }
@@ -34,23 +109,17 @@ impl Sender {
         author_keys: KeyFile,
         author_signet: &Signet,
     ) -> Result<Sender, DmtpError> {
-        if org_keys.owner != KeyOwner::Org || !org_keys.matches(org_signet) {
-            return Err(DmtpError::KeyMismatch { what: "organisation" });
-        }
+        let origin = Origin::new(org_keys, org_signet)?;
         if author_keys.owner != KeyOwner::User || !author_keys.matches(author_signet) {
             return Err(DmtpError::KeyMismatch { what: "author" });
         }
-        let domain =
-            org_signet.unverified_identifier().and_then(|id| core::str::from_utf8(id).ok()).unwrap_or_default();
-        let poks = [org_keys.signing_public()];
-        let org = org_signet.bind(&Anchor::trusted(domain, &poks)).map_err(crate::resolve::binding_error)?;
-        let author = org.bind_user(author_signet, None).map_err(crate::resolve::binding_error)?;
-        Ok(Sender { org_keys, org, author_keys, author })
+        let author = origin.bind_user(author_signet)?;
+        Ok(Sender { origin, author_keys, author })
     }
 
-    /// The origin organisation's bound signet.
-    pub fn origin(&self) -> &BoundSignet {
-        &self.org
+    /// The origin organisation.
+    pub fn origin(&self) -> &Origin {
+        &self.origin
     }
 
     /// The author's bound signet.
@@ -60,8 +129,8 @@ impl Sender {
 
     /// The delivery of one message to `recipient` of the organisation of `destination` (both
     /// bound, e.g. by the resolver from DNS down): `content` gets the addressing (for
-    /// [`Content::text`]), the object is composed with the author's key, opened as the origin
-    /// (which checks the author's signatures) and countersigned with the organisation's key.
+    /// [`Content::text`]), the object is composed with the author's key, then relayed by the
+    /// origin ([`Origin::relay`]: opened, the author's signatures checked, countersigned).
     ///
     /// Errors: [`DmtpError::Message`] from composing, opening or countersigning, or from
     /// `content`; [`DmtpError::SignetKind`] when `destination` is no org signet.
@@ -69,14 +138,11 @@ impl Sender {
         &self,
         destination: &BoundSignet,
         recipient: &BoundSignet,
-        content: impl FnOnce(&Addressing<'_>) -> Result<Content, dime_message::MessageError>,
+        content: impl FnOnce(&Addressing<'_>) -> Result<Content, MessageError>,
     ) -> Result<Delivery, DmtpError> {
-        let to = Addressing { author: &self.author, origin: &self.org, destination, recipient };
+        let to = Addressing { author: &self.author, origin: self.origin.signet(), destination, recipient };
         let content = content(&to)?;
         let object = compose(&self.author_keys.signing, &to, &content, &ComposeOptions::default(), &mut OsRandom)?;
-        let relayed = Envelope::open(&object, &Limits::default(), Actor::Origin, &self.org_keys.encryption)?
-            .open_as_origin(&self.author)?
-            .countersign(&self.org_keys.signing)?;
-        Delivery::new(&self.org, destination, relayed)
+        self.origin.relay(&self.author, &object, destination)
     }
 }

@@ -18,7 +18,7 @@ use dime_dmtp::driver::{ClientOptions, ClientTls, Connection, ServerApp, Spool, 
 use dime_dmtp::object::{CheckedMessage, DestinationCheck, DestinationKeys};
 use dime_dmtp::outbox::{EntryId, Finished, MemoryStore, Outbox, RetryPolicy};
 use dime_dmtp::resolve::{CachePolicy, Ports, PresentedCertificate};
-use dime_dmtp::send::Sender;
+use dime_dmtp::send::{Origin, Sender};
 use dime_dmtp::server::*;
 use dime_dmtp::wire::{Address, Name, Reply, ReplyCode, TxId, Verb};
 use dime_dmtp::{DmtpError, DnsErrorKind};
@@ -251,7 +251,10 @@ fn a_sender_refuses_key_files_that_do_not_match() {
         DmtpError::SignetState { state: SignetState::Invalid, .. }
     ));
     let sender = Sender::new(org_keys, &origin.signet, user_keys, alice.current()).unwrap();
-    assert_eq!((sender.origin().identifier(), sender.author().identifier()), ("example.org", "alice@example.org"));
+    assert_eq!(
+        (sender.origin().signet().identifier(), sender.author().identifier()),
+        ("example.org", "alice@example.org")
+    );
 }
 
 fn no_decision() -> impl FnMut(&PresentedCertificate<'_>) -> Result<(), DmtpError> + Send {
@@ -519,5 +522,39 @@ async fn the_outbox_runner_retries_and_bounces_over_the_network() {
         })
         .collect();
     assert_eq!(ends, vec![(good_id, "retry"), (bad_id, "bounced"), (good_id, "delivered")]);
+    assert_eq!(w.store.received.lock().unwrap().len(), 1);
+}
+
+/// An origin relays what its user submitted: it checks the author's signatures, resolves the
+/// destination the object names from DNS down, countersigns and delivers, on one connection.
+/// An object of another author, or naming another destination signet, is refused before
+/// anything is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_origin_relays_a_submitted_object_over_one_connection() {
+    use dime_message::{Addressing, ComposeOptions, Content, OsRandom, compose};
+    let w = world().await;
+    let org_keys = KeyFile { owner: KeyOwner::Org, signing: w.origin.pok.clone(), encryption: w.origin.enc.clone() };
+    let origin = Origin::new(org_keys, &w.origin.signet).unwrap();
+    let alice = origin.bind_user(w.alice.current()).unwrap();
+    let compose_to = |destination: &dime_signet::Signet| {
+        let to = Addressing { author: &alice, origin: origin.signet(), destination, recipient: w.bob.current() };
+        let content = Content::text(&to, SystemTime::now(), "Submitted", "Hi Bob").unwrap();
+        compose(&w.alice.keys[0], &to, &content, &ComposeOptions::default(), &mut OsRandom).unwrap()
+    };
+    let object = compose_to(&w.destination.signet);
+    let txid = w.resolver.relay(&origin, &alice, &object).await.unwrap();
+    assert_eq!(w.accepted.load(Ordering::SeqCst), 1);
+    assert_eq!(w.store.received.lock().unwrap()[0].txid, txid);
+
+    // Submitted by someone else than its author: the author's signatures do not verify.
+    let mallory = w.origin.user("mallory@example.org", 1);
+    let mallory = origin.bind_user(mallory.current()).unwrap();
+    assert!(matches!(w.resolver.relay(&origin, &mallory, &object).await, Err(DmtpError::Message(_))));
+    // Naming a destination signet example.net does not serve.
+    let impostor = Org::new("example.net");
+    assert_eq!(
+        w.resolver.relay(&origin, &alice, &compose_to(&impostor.signet)).await,
+        Err(DmtpError::FingerprintMismatch)
+    );
     assert_eq!(w.store.received.lock().unwrap().len(), 1);
 }
