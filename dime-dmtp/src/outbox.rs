@@ -297,6 +297,59 @@ impl<S: OutboxStore> Outbox<S> {
     pub fn store(&self) -> &S {
         &self.store
     }
+
+    /// The store, closing the outbox (what was in flight is due as recorded when reopened).
+    pub fn into_store(self) -> S {
+        self.store
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dime_core::Fingerprint;
+    use dime_signet::record::HostName;
+
+    fn delivery(object: &'static [u8]) -> Delivery {
+        let host = |name| HostName::new(name).unwrap();
+        Delivery {
+            origin: host("example.org"),
+            origin_fingerprint: Fingerprint::of(b"example.org"),
+            destination: host("example.net"),
+            destination_fingerprint: Fingerprint::of(b"example.net"),
+            object: bytes::Bytes::from_static(object),
+            hash: None,
+            return_type: None,
+            data_type: None,
+        }
+    }
+
+    /// Reopened over the same store, an outbox takes up every delivery as its state says and
+    /// never reuses an id.
+    #[test]
+    fn a_reopened_outbox_takes_up_where_it_stopped() {
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_796_400_000);
+        let mut outbox = Outbox::open(MemoryStore::new(), RetryPolicy::new()).unwrap();
+        let first = outbox.enqueue(&delivery(b"one"), t0).unwrap();
+        let second = outbox.enqueue(&delivery(b"two"), t0).unwrap();
+        assert_eq!(outbox.take_due(t0).unwrap().len(), 2);
+        outbox.finish(first, Err(DmtpError::Timeout), t0).unwrap();
+        // `second` was in flight when the process stopped.
+        let mut outbox = Outbox::open(outbox.into_store(), RetryPolicy::new()).unwrap();
+        assert_eq!(outbox.len(), 2);
+        assert_eq!(outbox.state(first).map(|s| (s.failures, s.due)), Some((1, t0 + Duration::from_secs(300))));
+        assert_eq!(outbox.take_due(t0).unwrap(), vec![(second, delivery(b"two"))]);
+        let third = outbox.enqueue(&delivery(b"three"), t0).unwrap();
+        assert_eq!(third, EntryId(2));
+    }
+
+    #[test]
+    fn the_wait_doubles_up_to_its_cap() {
+        let policy = RetryPolicy::new();
+        let waits: Vec<u64> = (1..=6).map(|n| policy.wait(n).as_secs()).collect();
+        assert_eq!(waits, [300, 600, 1200, 2400, 3600, 3600]);
+        assert_eq!(policy.wait(u32::MAX), Duration::from_secs(3600));
+    }
 }
 
 /// Runs `outbox` until the task is dropped: takes what is due, delivers each with `deliver`
