@@ -304,6 +304,45 @@ impl<S: OutboxStore> Outbox<S> {
     }
 }
 
+/// Runs `outbox` until the task is dropped: takes what is due, delivers each with `deliver`
+/// one after the other, reports each ending to `report`, and sleeps until the next delivery is
+/// due or `wake` is notified (`notify_one` it after [`Outbox::enqueue`]). Reads the wall clock.
+///
+/// Errors: the store's, which end the run.
+#[cfg(feature = "tokio")]
+pub async fn run<S, F, Fut>(
+    outbox: &tokio::sync::Mutex<Outbox<S>>,
+    wake: &tokio::sync::Notify,
+    mut deliver: F,
+    mut report: impl FnMut(EntryId, &Finished),
+) -> Result<(), S::Error>
+where
+    S: OutboxStore,
+    F: FnMut(Delivery) -> Fut,
+    Fut: Future<Output = Result<TxId, DmtpError>>,
+{
+    loop {
+        let due = outbox.lock().await.take_due(SystemTime::now())?;
+        for (id, delivery) in due {
+            let result = deliver(delivery).await;
+            if let Some(finished) = outbox.lock().await.finish(id, result, SystemTime::now())? {
+                report(id, &finished);
+            }
+        }
+        let next = outbox.lock().await.next_due();
+        let wait = next.map(|at| at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO));
+        match wait {
+            Some(wait) => {
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = wake.notified() => {}
+                }
+            }
+            None => wake.notified().await,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,44 +388,5 @@ mod tests {
         let waits: Vec<u64> = (1..=6).map(|n| policy.wait(n).as_secs()).collect();
         assert_eq!(waits, [300, 600, 1200, 2400, 3600, 3600]);
         assert_eq!(policy.wait(u32::MAX), Duration::from_secs(3600));
-    }
-}
-
-/// Runs `outbox` until the task is dropped: takes what is due, delivers each with `deliver`
-/// one after the other, reports each ending to `report`, and sleeps until the next delivery is
-/// due or `wake` is notified (`notify_one` it after [`Outbox::enqueue`]). Reads the wall clock.
-///
-/// Errors: the store's, which end the run.
-#[cfg(feature = "tokio")]
-pub async fn run<S, F, Fut>(
-    outbox: &tokio::sync::Mutex<Outbox<S>>,
-    wake: &tokio::sync::Notify,
-    mut deliver: F,
-    mut report: impl FnMut(EntryId, &Finished),
-) -> Result<(), S::Error>
-where
-    S: OutboxStore,
-    F: FnMut(Delivery) -> Fut,
-    Fut: Future<Output = Result<TxId, DmtpError>>,
-{
-    loop {
-        let due = outbox.lock().await.take_due(SystemTime::now())?;
-        for (id, delivery) in due {
-            let result = deliver(delivery).await;
-            if let Some(finished) = outbox.lock().await.finish(id, result, SystemTime::now())? {
-                report(id, &finished);
-            }
-        }
-        let next = outbox.lock().await.next_due();
-        let wait = next.map(|at| at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO));
-        match wait {
-            Some(wait) => {
-                tokio::select! {
-                    () = tokio::time::sleep(wait) => {}
-                    () = wake.notified() => {}
-                }
-            }
-            None => wake.notified().await,
-        }
     }
 }
