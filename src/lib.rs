@@ -27,3 +27,18 @@ pub use dime_dmap as dmap;
 pub use dime_dmtp as dmtp;
 pub use dime_message as message;
 pub use dime_signet as signet;
+
+/// Sending from Rust in one call (feature `dns`): an origin's [`Sender`](send::Sender) and a
+/// [`Resolver`](send::Resolver) whose [`send`](send::Resolver::send) resolves the recipient from
+/// DNS down, composes, countersigns and delivers over DMTP; an optional
+/// [`outbox`](send::outbox) retries what failed. `docs/guide.md` ("Send a message") has a
+/// complete program.
+#[cfg(feature = "dns")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dns")))]
+pub mod send {
+    pub use dime_dmtp::DmtpError;
+    pub use dime_dmtp::dns::{DnsClient, Dnssec, Resolver, TrustAnchors};
+    pub use dime_dmtp::driver::{ClientOptions, ClientTls, RootCertStore};
+    pub use dime_dmtp::outbox;
+    pub use dime_dmtp::send::{Origin, Sender};
+}

@@ -35,6 +35,7 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use dime_core::{Fingerprint, base64};
 use dime_signet::record::HostName;
+use dime_signet::{BoundSignet, SignetKind};
 
 use crate::error::DmtpError;
 use crate::wire::{
@@ -64,10 +65,13 @@ pub struct ClientConfig {
     pub reply_timeout: Duration,
 }
 
+/// How long a client waits for each reply by default: 5 minutes.
+pub const DEFAULT_REPLY_TIMEOUT: Duration = Duration::from_secs(300);
+
 impl ClientConfig {
-    /// Default limits and a 5-minute reply timeout.
+    /// Default limits and a [`DEFAULT_REPLY_TIMEOUT`].
     pub fn new(host: HostName, mode: ConnectMode) -> ClientConfig {
-        ClientConfig { host, mode, reply_limits: ReplyLimits::default(), reply_timeout: Duration::from_secs(300) }
+        ClientConfig { host, mode, reply_limits: ReplyLimits::default(), reply_timeout: DEFAULT_REPLY_TIMEOUT }
     }
 }
 
@@ -93,6 +97,38 @@ pub struct Delivery {
     pub return_type: Option<ReturnType>,
     /// `DATA=`, if any.
     pub data_type: Option<DataType>,
+}
+
+impl Delivery {
+    /// The delivery of `object` from the organisation of `origin` to that of `destination`,
+    /// both org signets bound to their domains (`Signet::bind`): the domains are their
+    /// identifiers, the fingerprints their full fingerprints, the hash left to the session
+    /// (set [`Delivery::hash`] when it is already known), no `RETURN=` or `DATA=`.
+    ///
+    /// Errors: [`DmtpError::SignetKind`] when either is a user signet,
+    /// [`DmtpError::InvalidName`] when an identifier is not a host name.
+    pub fn new(
+        origin: &BoundSignet,
+        destination: &BoundSignet,
+        object: impl Into<Bytes>,
+    ) -> Result<Delivery, DmtpError> {
+        let domain = |signet: &BoundSignet| {
+            if signet.kind() != SignetKind::Org {
+                return Err(DmtpError::SignetKind);
+            }
+            HostName::new(signet.identifier()).map_err(|_| DmtpError::InvalidName(signet.identifier().to_owned()))
+        };
+        Ok(Delivery {
+            origin: domain(origin)?,
+            origin_fingerprint: origin.full_fingerprint(),
+            destination: domain(destination)?,
+            destination_fingerprint: destination.full_fingerprint(),
+            object: object.into(),
+            hash: None,
+            return_type: None,
+            data_type: None,
+        })
+    }
 }
 
 /// Something the client should do on the connection.

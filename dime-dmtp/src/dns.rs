@@ -26,12 +26,14 @@ use hickory_resolver::proto::rr::{RData, Record};
 
 use crate::client::{Delivery, Outcome, Request, VerifyResult};
 use crate::driver::{ClientTls, Connection};
-use crate::error::DmtpError;
+use crate::error::{DmtpError, DnsErrorKind};
 use crate::resolve::{
     Answer, AnswerType, CacheLookup, CachePolicy, MxHost, Ports, PresentedCertificate, SignetCache, check_answer,
     check_certificate, has_fingerprint, plan_targets, validate_org, validate_user, walk_history,
 };
+use crate::send::{Origin, Sender};
 use crate::wire::{Address, Name, TxId};
+use dime_message::{Addressing, Content, MessageError};
 
 /// Most MX answers read.
 pub const MAX_MX_ANSWERS: usize = 16;
@@ -94,8 +96,16 @@ pub struct DnsClient {
     resolver: TokioResolver,
 }
 
-fn dns_error(error: impl core::fmt::Display) -> DmtpError {
-    DmtpError::Dns(error.to_string())
+/// A failed query, classified: no such record, a timeout, or another failure.
+fn dns_error(error: NetError) -> DmtpError {
+    let kind = if error.is_no_records_found() {
+        DnsErrorKind::NoRecords
+    } else if matches!(error, NetError::Timeout) {
+        DnsErrorKind::Timeout
+    } else {
+        DnsErrorKind::Failed
+    };
+    DmtpError::Dns { kind, text: error.to_string() }
 }
 
 /// Whether hickory refused an answer because DNSSEC validation found it (or the proof of its
@@ -144,7 +154,12 @@ impl DnsClient {
             options.validate = true;
             builder = builder.with_trust_anchor(Arc::new(anchors));
         }
-        Ok(DnsClient { resolver: builder.with_options(options).build().map_err(dns_error)? })
+        Ok(DnsClient {
+            resolver: builder
+                .with_options(options)
+                .build()
+                .map_err(|error| DmtpError::Dns { kind: DnsErrorKind::Failed, text: error.to_string() })?,
+        })
     }
 
     /// The management record of `domain` under `policy`.
@@ -233,6 +248,12 @@ impl Resolver {
         Resolver { dns, tls, ports, policy, cache: tokio::sync::Mutex::new(SignetCache::new(cache)) }
     }
 
+    /// A resolver with the default ports (26, 25, 587), the default DNSSEC policy (secure
+    /// records only) and the default cache policy.
+    pub fn with_defaults(dns: DnsClient, tls: ClientTls) -> Resolver {
+        Resolver::new(dns, tls, Ports::default(), RecordPolicy::default(), CachePolicy::default())
+    }
+
     /// The management record of `domain`, from the cache or DNS.
     pub async fn record(&self, domain: &HostName) -> Result<(ManagementRecord, DnssecStatus), DmtpError> {
         if let Some((record, status)) = self.cache.lock().await.record(domain, Instant::now()) {
@@ -251,7 +272,23 @@ impl Resolver {
     /// Errors: [`DmtpError::AnswerRefused`] for an MX answer that may not be used; otherwise the
     /// first refusal (an address answer, a certificate, the protocol), else the last network
     /// error, or [`DmtpError::NoDxHost`] when there was nothing to try.
+    ///
+    /// The attempts together take at most [`ClientOptions::targets_timeout`](crate::driver::ClientOptions):
+    /// past it the first refusal is reported if there was one, else [`DmtpError::Timeout`].
     pub async fn connect(&self, domain: &HostName) -> Result<(Connection, ManagementRecord), DmtpError> {
+        let mut refusal = None;
+        let budget = self.tls.options().targets_timeout;
+        match tokio::time::timeout(budget, self.try_targets(domain, &mut refusal)).await {
+            Ok(result) => result,
+            Err(_) => Err(refusal.unwrap_or(DmtpError::Timeout)),
+        }
+    }
+
+    async fn try_targets(
+        &self,
+        domain: &HostName,
+        refusal: &mut Option<DmtpError>,
+    ) -> Result<(Connection, ManagementRecord), DmtpError> {
         let (record, dnssec) = self.record(domain).await?;
         let mx = if record.dx().is_empty() {
             let answer = self.dns.mx(domain).await?;
@@ -261,7 +298,6 @@ impl Resolver {
             Vec::new()
         };
         let mut last = DmtpError::NoDxHost { domain: domain.to_string() };
-        let mut refusal = None;
         for target in plan_targets(domain, &record, &mx, &self.ports) {
             let addresses = match self.dns.addresses(&target.host).await {
                 Ok(answer) => match check_answer(&record, dnssec, AnswerType::Address, &target.host, &answer) {
@@ -291,7 +327,7 @@ impl Resolver {
                     .await
                     {
                         Ok(connection) => return Ok((connection, record)),
-                        Err(DmtpError::Io(error)) => last = DmtpError::Io(error),
+                        Err(error @ DmtpError::Io { .. }) => last = error,
                         Err(error) => {
                             refusal.get_or_insert(error);
                             break;
@@ -300,7 +336,7 @@ impl Resolver {
                 }
             }
         }
-        Err(refusal.unwrap_or(last))
+        Err(refusal.take().unwrap_or(last))
     }
 
     async fn fetch(
@@ -387,12 +423,124 @@ impl Resolver {
 
     /// Delivers a message object to its destination organisation's DX server.
     pub async fn deliver(&self, delivery: Delivery) -> Result<TxId, DmtpError> {
-        let (mut connection, _) = self.connect(&delivery.destination).await?;
-        let outcome = connection.request(Request::Deliver(delivery)).await;
-        let _ = connection.quit().await;
-        match outcome? {
+        let mut link = None;
+        let result = self.deliver_on(&mut link, delivery).await;
+        Self::close(link).await;
+        result
+    }
+
+    /// Sends one message, as lettre's `send` does: resolves `to` and its organisation from
+    /// DNS down (both bound: the org signet by the `_dx` record's POKs, the user signet
+    /// through it), composes a `text/plain` message with `subject` and `body` dated now
+    /// ([`Content::text`]), countersigns it as the origin, and delivers it. The lookups and the
+    /// delivery share one connection (one TLS handshake); signets still fresh in the cache
+    /// need none.
+    ///
+    /// Errors: every error of resolution and delivery, each with its cause;
+    /// [`DmtpError::is_transient`] says whether to try again later.
+    pub async fn send(&self, sender: &Sender, to: &Address, subject: &str, body: &str) -> Result<TxId, DmtpError> {
+        let date = std::time::SystemTime::now();
+        self.send_with(sender, to, |addressing| Content::text(addressing, date, subject, body)).await
+    }
+
+    /// [`Resolver::send`] with the content of the caller's choosing, made from the addressing
+    /// once the recipient is resolved.
+    pub async fn send_with(
+        &self,
+        sender: &Sender,
+        to: &Address,
+        content: impl FnOnce(&Addressing<'_>) -> Result<Content, MessageError>,
+    ) -> Result<TxId, DmtpError> {
+        let mut link = None;
+        let result = async {
+            let (org, user) = self.bound_on(&mut link, to).await?;
+            let delivery = sender.delivery(&org, &user, content)?;
+            self.deliver_on(&mut link, delivery).await
+        }
+        .await;
+        Self::close(link).await;
+        result
+    }
+
+    /// Relays an object one of `origin`'s users (`author`, bound with [`Origin::bind_user`])
+    /// submitted: reads its destination as the origin, resolves and binds the destination's
+    /// org signet from DNS down, checks that the object names that signet, countersigns
+    /// ([`Origin::relay`]) and delivers, on one connection.
+    ///
+    /// Errors: those of [`Origin::relay`], [`DmtpError::InvalidName`] for a destination that is
+    /// not a host name, and every error of resolution and delivery.
+    pub async fn relay(&self, origin: &Origin, author: &BoundSignet, object: &[u8]) -> Result<TxId, DmtpError> {
+        let named = origin.destination_of(author, object)?;
+        let domain = HostName::new(&named).map_err(|_| DmtpError::InvalidName(named.clone()))?;
+        let mut link = None;
+        let result = async {
+            let (record, _) = self.record(&domain).await?;
+            let org = self.signet_via(&mut link, &record, &Name::Org(domain.clone())).await?;
+            let org = validate_org(org.as_bytes(), &domain, &record)?;
+            let delivery = origin.relay(author, object, &org)?;
+            self.deliver_on(&mut link, delivery).await
+        }
+        .await;
+        Self::close(link).await;
+        result
+    }
+
+    /// The bound org signet of `address`'s domain and the bound user signet of `address`: from
+    /// the cache when fresh, else looked up on `link` (connected on first need).
+    async fn bound_on(
+        &self,
+        link: &mut Option<Connection>,
+        address: &Address,
+    ) -> Result<(BoundSignet, BoundSignet), DmtpError> {
+        let domain = address.domain();
+        let (record, _) = self.record(domain).await?;
+        let org = self.signet_via(link, &record, &Name::Org(domain.clone())).await?;
+        // The cache keeps bare signets: bind them again.
+        let org = validate_org(org.as_bytes(), domain, &record)?;
+        let user = self.signet_via(link, &record, &Name::User(address.clone())).await?;
+        let user = validate_user(user.as_bytes(), address, &org, None)?;
+        Ok((org, user))
+    }
+
+    /// [`Resolver::signet`] on `link`, connecting it on first need.
+    async fn signet_via(
+        &self,
+        link: &mut Option<Connection>,
+        record: &ManagementRecord,
+        name: &Name,
+    ) -> Result<Signet, DmtpError> {
+        let stale = match self.cache.lock().await.signet(name, None, Instant::now()) {
+            CacheLookup::Fresh(signet) => return Ok(signet),
+            CacheLookup::Stale(signet) => Some(signet),
+            CacheLookup::Miss => None,
+        };
+        let connection = self.link(link, name.domain()).await?;
+        self.signet_on(connection, record, name, None, stale).await
+    }
+
+    /// The connection in `link`, connected to `domain`'s DX server on first need.
+    async fn link<'a>(
+        &self,
+        link: &'a mut Option<Connection>,
+        domain: &HostName,
+    ) -> Result<&'a mut Connection, DmtpError> {
+        Ok(match link {
+            Some(connection) => connection,
+            None => link.insert(self.connect(domain).await?.0),
+        })
+    }
+
+    async fn deliver_on(&self, link: &mut Option<Connection>, delivery: Delivery) -> Result<TxId, DmtpError> {
+        let connection = self.link(link, &delivery.destination).await?;
+        match connection.request(Request::Deliver(delivery)).await? {
             Outcome::Delivered(txid) => Ok(txid),
             _ => Err(DmtpError::WrongState),
+        }
+    }
+
+    async fn close(link: Option<Connection>) {
+        if let Some(connection) = link {
+            let _ = connection.quit().await;
         }
     }
 }

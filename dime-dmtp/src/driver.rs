@@ -24,12 +24,15 @@ use dime_core::Fingerprint;
 pub use dime_net::{Dial, EdgeConfig, Handle, Listener};
 use dime_net::{Phase, Refusal};
 use dime_signet::record::HostName;
+/// The trusted roots [`ClientTls::new`] takes, re-exported so that a client needs no direct
+/// rustls dependency.
+pub use rustls::RootCertStore;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{verify_server_cert_signed_by_trust_anchor, verify_server_name};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
-use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{DigitallySignedStruct, SignatureScheme};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::{TlsAcceptor, TlsConnector};
@@ -126,13 +129,78 @@ impl ServerCertVerifier for DeferredVerifier {
     }
 }
 
-/// The client side of TLS: the rustls configuration and the roots the chain check uses.
+/// The deadlines of outbound connections (`docs/dmtp.md` §10 gives the defaults and why).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientOptions {
+    /// The TCP connect to one address. Default 10 s.
+    pub connect_timeout: Duration,
+    /// The TLS handshake (native: after the connect; dual: after `220 READY`). Default 10 s.
+    pub handshake_timeout: Duration,
+    /// Each reply, the banner included. Default 5 minutes ([`ClientConfig::new`]'s).
+    pub reply_timeout: Duration,
+    /// All the targets of one destination together (every host, address and port the
+    /// resolution plans, up to a ready session): the one deadline a queue can count on.
+    /// Default 60 s.
+    pub targets_timeout: Duration,
+}
+
+impl ClientOptions {
+    /// The defaults.
+    pub const fn new() -> ClientOptions {
+        ClientOptions {
+            connect_timeout: Dial::new().connect_timeout,
+            handshake_timeout: Dial::new().handshake_timeout,
+            reply_timeout: crate::client::DEFAULT_REPLY_TIMEOUT,
+            targets_timeout: Duration::from_secs(60),
+        }
+    }
+
+    /// With another connect deadline.
+    pub const fn with_connect_timeout(mut self, timeout: Duration) -> ClientOptions {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// With another handshake deadline.
+    pub const fn with_handshake_timeout(mut self, timeout: Duration) -> ClientOptions {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// With another deadline per reply.
+    pub const fn with_reply_timeout(mut self, timeout: Duration) -> ClientOptions {
+        self.reply_timeout = timeout;
+        self
+    }
+
+    /// With another deadline for all the targets of one destination.
+    pub const fn with_targets_timeout(mut self, timeout: Duration) -> ClientOptions {
+        self.targets_timeout = timeout;
+        self
+    }
+
+    /// The connect and handshake deadlines as dime-net's [`Dial`].
+    pub const fn dial(&self) -> Dial {
+        Dial::new().with_connect_timeout(self.connect_timeout).with_handshake_timeout(self.handshake_timeout)
+    }
+}
+
+impl Default for ClientOptions {
+    fn default() -> ClientOptions {
+        ClientOptions::new()
+    }
+}
+
+/// The client side of TLS: the rustls configuration, the roots the chain check uses, and the
+/// connection deadlines ([`ClientOptions`]).
 #[derive(Debug, Clone)]
 pub struct ClientTls {
     config: Arc<rustls::ClientConfig>,
     roots: Arc<RootCertStore>,
     algorithms: WebPkiSupportedAlgorithms,
     dial: Dial,
+    options: ClientOptions,
 }
 
 impl ClientTls {
@@ -147,13 +215,28 @@ impl ClientTls {
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(DeferredVerifier { algorithms }))
             .with_no_client_auth();
-        Ok(ClientTls { config: Arc::new(config), roots: Arc::new(roots), algorithms, dial: Dial::new() })
+        let options = ClientOptions::new();
+        Ok(ClientTls { config: Arc::new(config), roots: Arc::new(roots), algorithms, dial: options.dial(), options })
     }
 
     /// With other connect and handshake deadlines (the defaults are [`Dial::new`]'s).
     pub fn with_dial(mut self, dial: Dial) -> ClientTls {
         self.dial = dial;
+        self.options.connect_timeout = dial.connect_timeout;
+        self.options.handshake_timeout = dial.handshake_timeout;
         self
+    }
+
+    /// With other deadlines.
+    pub fn with_options(mut self, options: ClientOptions) -> ClientTls {
+        self.dial = options.dial();
+        self.options = options;
+        self
+    }
+
+    /// The deadlines.
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
     }
 
     /// The connect and handshake deadlines.
@@ -689,7 +772,10 @@ impl Connection {
     ) -> Result<Connection, DmtpError> {
         let tcp = tls.dial.connect(addr).await.map_err(edge_error)?;
         let mut connection = Connection {
-            session: ClientSession::new(ClientConfig::new(host.clone(), mode), now()),
+            session: ClientSession::new(
+                ClientConfig { reply_timeout: tls.options.reply_timeout, ..ClientConfig::new(host.clone(), mode) },
+                now(),
+            ),
             stream: Stream::Plain(tcp),
             buf: Inbound::default(),
             host: host.clone(),

@@ -211,16 +211,50 @@ pub enum DmtpError {
     #[error("invalid signet name {0:?}")]
     InvalidName(String),
 
+    // ---- sending -------------------------------------------------------------------------
+    /// A key file is of the wrong owner or does not hold the keys of its signet.
+    #[error("the {what} key file does not hold the keys of the {what} signet")]
+    KeyMismatch {
+        /// Whose (`organisation`, `author`).
+        what: &'static str,
+    },
+    /// Composing or countersigning the message object failed.
+    #[error(transparent)]
+    Message(#[from] dime_message::MessageError),
+
     // ---- drivers -------------------------------------------------------------------------
-    /// A socket error (driver only); the text is the OS error.
-    #[error("i/o: {0}")]
-    Io(String),
+    /// A socket error (driver only).
+    #[error("i/o: {text}")]
+    Io {
+        /// What kind of failure (`ConnectionRefused`, `ConnectionReset`, ...).
+        kind: std::io::ErrorKind,
+        /// The OS error as text.
+        text: String,
+    },
     /// A TLS error (driver only).
     #[error("tls: {0}")]
     Tls(String),
-    /// A DNS error (driver only).
-    #[error("dns: {0}")]
-    Dns(String),
+    /// A DNS query failed (driver only).
+    #[error("dns: {text}")]
+    Dns {
+        /// No such record, a timeout, or another failure.
+        kind: DnsErrorKind,
+        /// The resolver's error as text.
+        text: String,
+    },
+}
+
+/// Why a DNS query failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DnsErrorKind {
+    /// The name exists with no record of the type asked for, or does not exist (NXDOMAIN).
+    NoRecords,
+    /// No name server answered in time.
+    Timeout,
+    /// Anything else: a server failure (SERVFAIL, REFUSED), no reachable server, a malformed
+    /// answer.
+    Failed,
 }
 
 impl DmtpError {
@@ -228,11 +262,51 @@ impl DmtpError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, DmtpError::Rejected { reply, .. } if reply.code().value() == 450)
     }
+
+    /// The server's reply, when the error is one.
+    pub fn reply(&self) -> Option<&Reply> {
+        match self {
+            DmtpError::Rejected { reply, .. }
+            | DmtpError::UnexpectedReply { reply, .. }
+            | DmtpError::NotDmtp { reply } => Some(reply),
+            _ => None,
+        }
+    }
+
+    /// Whether trying the same thing later may succeed, so that a queue should retry rather
+    /// than bounce (`docs/dmtp.md` §12 lists every case):
+    ///
+    /// * transient: network and TLS failures, timeouts, a connection closed early, a `4xx`
+    ///   reply (a `421` or a `451`) anywhere, a corrupted transfer (the hash echo), no DX
+    ///   host reachable, a DNS timeout or server failure, a bogus DNSSEC answer, a refused DX
+    ///   certificate (configurations get fixed, as in SMTP);
+    /// * permanent: a `5xx` reply, an object over the server's size limit, no `_dx` or
+    ///   another record fault, a signet that does not validate or bind, a message that cannot
+    ///   be composed, and every local or protocol fault.
+    pub fn is_transient(&self) -> bool {
+        use dime_signet::RecordError;
+        match self {
+            DmtpError::Io { .. }
+            | DmtpError::Tls(_)
+            | DmtpError::Timeout
+            | DmtpError::ConnectionClosed
+            | DmtpError::HashEchoMismatch
+            | DmtpError::NoDxHost { .. }
+            | DmtpError::CertificateRefused { .. }
+            | DmtpError::AnswerRefused { .. }
+            | DmtpError::Record(RecordError::DnssecBogus) => true,
+            DmtpError::Dns { kind, .. } => *kind != DnsErrorKind::NoRecords,
+            DmtpError::Rejected { reply, .. }
+            | DmtpError::UnexpectedReply { reply, .. }
+            | DmtpError::NotDmtp { reply } => reply.code().value() / 100 == 4,
+            _ => false,
+        }
+    }
 }
 
 impl From<std::io::Error> for DmtpError {
     fn from(error: std::io::Error) -> Self {
-        DmtpError::Io(error.to_string())
+        DmtpError::Io { kind: error.kind(), text: error.to_string() }
     }
 }
 

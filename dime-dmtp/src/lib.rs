@@ -9,6 +9,8 @@
 //! * [`client`]: the sans-IO client session (delivery and lookups) with typed results.
 //! * [`resolve`]: signet resolution as a sans-IO planner: DX host choice, the DX certificate
 //!   decision, org and user signet validation, HIST chain walks, and a cache.
+//! * [`send`]: an origin's keys and signets, and composing and countersigning a delivery.
+//! * [`outbox`]: an optional outbox: a store trait, retries with backoff, bounces.
 //! * [`object`]: the DATA-phase object check as the destination, using `dime-message`.
 //! * `driver` (feature `tokio`): `serve`, `deliver` and `lookup` over TCP with rustls.
 //! * `dns` (feature `dns`): `_dx` TXT and MX lookups with hickory-resolver.
@@ -43,7 +45,9 @@
 pub mod client;
 pub mod error;
 pub mod object;
+pub mod outbox;
 pub mod resolve;
+pub mod send;
 pub mod server;
 pub mod wire;
 
@@ -52,4 +56,4 @@ pub mod dns;
 #[cfg(feature = "tokio")]
 pub mod driver;
 
-pub use error::{DmtpError, Result};
+pub use error::{DmtpError, DnsErrorKind, Result};

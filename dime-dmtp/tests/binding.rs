@@ -82,3 +82,31 @@ fn a_signet_without_identifier_binds_no_address() {
         Err(DmtpError::SignetState { state: SignetState::Full, reason: None })
     );
 }
+
+/// `Delivery::new` takes the domains and full fingerprints from two bound org signets, and
+/// refuses a user signet in an org's place.
+#[test]
+fn a_delivery_from_two_bound_org_signets() {
+    use dime_dmtp::client::Delivery;
+    let (origin, destination) = (Org::new("example.org"), Org::new("example.net"));
+    let from = validate_org(origin.signet.as_bytes(), &origin.domain, &origin.record).unwrap();
+    let to = validate_org(destination.signet.as_bytes(), &destination.domain, &destination.record).unwrap();
+    let delivery = Delivery::new(&from, &to, b"object".to_vec()).unwrap();
+    assert_eq!(
+        delivery,
+        Delivery {
+            origin: host("example.org"),
+            origin_fingerprint: origin.fingerprint(),
+            destination: host("example.net"),
+            destination_fingerprint: destination.fingerprint(),
+            object: bytes::Bytes::from_static(b"object"),
+            hash: None,
+            return_type: None,
+            data_type: None,
+        }
+    );
+    let bob = destination.user("bob@example.net", 1);
+    let bound_bob = validate_user(bob.current().as_bytes(), &"bob@example.net".parse().unwrap(), &to, None).unwrap();
+    assert_eq!(Delivery::new(&from, &bound_bob, Vec::new()), Err(DmtpError::SignetKind));
+    assert_eq!(Delivery::new(&bound_bob, &to, Vec::new()), Err(DmtpError::SignetKind));
+}

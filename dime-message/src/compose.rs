@@ -1,5 +1,7 @@
 //! Composing: content sealed once, then one object per recipient.
 
+use std::time::SystemTime;
+
 use dime_core::Fingerprint;
 use dime_core::keys::SigningSecretKey;
 use dime_signet::{FingerprintKind, Signet};
@@ -56,6 +58,36 @@ pub struct Content {
     pub display: Vec<Part>,
     /// Attachments, in order.
     pub attachments: Vec<Part>,
+}
+
+impl Content {
+    /// The common case: one `text/plain; charset=utf-8` display part, `Date` written from
+    /// `date` ([`crate::date::rfc5322`]; pass the time the message is written, e.g.
+    /// `SystemTime::now()`), `From` the author's and `To` the recipient's identifier as
+    /// `to` names them, and `subject`.
+    ///
+    /// Errors: [`MessageError::SignetIncomplete`] when the author or recipient signet has no
+    /// identifier, [`MessageError::BadText`] for a date outside the years 1900 to 9999 or a
+    /// subject with a control character or over 16 KiB.
+    pub fn text(to: &Addressing<'_>, date: SystemTime, subject: &str, body: &str) -> Result<Content> {
+        let address = |signet: &Signet, role| {
+            signet
+                .unverified_identifier()
+                .and_then(|id| core::str::from_utf8(id).ok())
+                .map(str::to_owned)
+                .ok_or(MessageError::SignetIncomplete { role, what: "identifier" })
+        };
+        let headers = CommonHeaders {
+            date: crate::date::rfc5322(date)?,
+            to: address(to.recipient, Actor::Recipient)?,
+            from: address(to.author, Actor::Author)?,
+            subject: subject.to_owned(),
+            ..CommonHeaders::default()
+        };
+        headers.encode()?;
+        let display = vec![Part::new("text/plain; charset=utf-8", None, body.as_bytes().to_vec())?];
+        Ok(Content { headers, display, ..Content::default() })
+    }
 }
 
 /// A signet's role data: address, crypto fingerprint, X25519 and hybrid keys.

@@ -79,6 +79,7 @@ pub mod actor;
 pub mod chunk;
 pub mod compose;
 pub mod crypto;
+pub mod date;
 pub mod error;
 pub mod hybrid;
 pub mod inspect;

@@ -98,3 +98,32 @@ fn composition_is_deterministic_for_a_seed() {
     assert_eq!(world.compose(&c, 5), world.compose(&c, 5));
     assert_ne!(world.compose(&c, 5), world.compose(&c, 6));
 }
+
+/// `Content::text` fills Date from the time given and From/To from the addressing; the
+/// recipient reads exactly that.
+#[test]
+fn content_text_takes_date_and_addresses_from_its_inputs() {
+    use std::time::{Duration, UNIX_EPOCH};
+    let world = World::new();
+    let written = UNIX_EPOCH + Duration::from_secs(1_796_400_309);
+    let content = Content::text(&world.to(), written, "Hello", "Hi Ryan").unwrap();
+    assert_eq!(
+        content.headers,
+        CommonHeaders {
+            date: "Fri, 04 Dec 2026 16:05:09 +0000".into(),
+            to: "ryan@lavabit.com".into(),
+            from: "ivan@darkmail.info".into(),
+            subject: "Hello".into(),
+            ..CommonHeaders::default()
+        }
+    );
+    let opened = world.open_recipient(&world.relay(&world.compose(&content, 3))).unwrap();
+    assert_eq!(opened.headers, content.headers);
+    assert_eq!(opened.display[0].info.content_type, "text/plain; charset=utf-8");
+    assert_eq!(opened.display[0].data, b"Hi Ryan");
+    // A subject that cannot be a header value is refused before anything is sealed.
+    assert_eq!(
+        Content::text(&world.to(), written, "line\r\nbreak", ""),
+        Err(MessageError::BadText { what: "common headers", problem: "control character in a value" })
+    );
+}

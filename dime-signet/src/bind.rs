@@ -30,10 +30,11 @@
 //! let bound = dime_signet::BoundSignet { signet, identifier, source };
 //! ```
 
+use dime_core::Fingerprint;
 use dime_core::keys::SigningPublicKey;
 
 use crate::error::{Result, SignetError};
-use crate::kind::SignetKind;
+use crate::kind::{SignetKind, ids};
 use crate::record::ManagementRecord;
 use crate::signet::Signet;
 use crate::validate::{Context, SignetState};
@@ -124,6 +125,23 @@ impl BoundSignet {
     /// Where the anchor's keys came from.
     pub fn anchor_source(&self) -> AnchorSource {
         self.source
+    }
+
+    /// The crypto fingerprint (up to the crypto signature: org field 4, user field 6), which
+    /// message envelopes name. A bound signet is an org or user signet, so it always has one.
+    pub fn crypto_fingerprint(&self) -> Fingerprint {
+        self.signet.prefix_fingerprint(self.signet.kind().crypto_signature_id())
+    }
+
+    /// The full fingerprint (up to the full signature, 253), which `MAIL FROM`, `RCPT TO` and
+    /// `VRFY` name.
+    pub fn full_fingerprint(&self) -> Fingerprint {
+        self.signet.prefix_fingerprint(ids::FULL_SIGNATURE)
+    }
+
+    /// The id fingerprint (the whole payload).
+    pub fn id_fingerprint(&self) -> Fingerprint {
+        self.signet.prefix_fingerprint(ids::ID_SIGNATURE)
     }
 }
 

@@ -299,8 +299,12 @@ impl Signet {
 
     /// The fingerprint of `which`, or `None` where this kind does not define it.
     pub fn fingerprint(&self, which: FingerprintKind) -> Option<Fingerprint> {
-        let last = which.last_field(self.kind)?;
-        self.payload().get(..self.prefix_len(last)).map(Fingerprint::of)
+        Some(self.prefix_fingerprint(which.last_field(self.kind)?))
+    }
+
+    /// The fingerprint of the payload up to the last field with id ≤ `last`.
+    pub(crate) fn prefix_fingerprint(&self, last: u8) -> Fingerprint {
+        Fingerprint::of(self.payload().get(..self.prefix_len(last)).unwrap_or_default())
     }
 
     /// A new signet cut after the crypto or full signature. The signatures it keeps never cover

@@ -263,3 +263,22 @@ fn validation_says_whether_the_organization_was_anchored() {
     let refused = org.signet.validate(&other);
     assert_eq!((refused.state, refused.anchored), (SignetState::Invalid, false));
 }
+
+/// A bound signet is an org or user signet: its crypto, full and id fingerprints are the ones
+/// `Signet::fingerprint` gives, without an `Option`.
+#[test]
+fn a_bound_signet_has_every_fingerprint() {
+    use dime_signet::FingerprintKind;
+    let org = org();
+    let (_, alice) = user(&org);
+    let bound_org = org.signet.bind(&Anchor::trusted("example.org", &org.poks)).unwrap();
+    let bound = bound_org.bind_user(&alice, None).unwrap();
+    for (signet, plain) in [(&bound_org, &org.signet), (&bound, &alice)] {
+        assert_eq!(Some(signet.crypto_fingerprint()), plain.fingerprint(FingerprintKind::Crypto));
+        assert_eq!(Some(signet.full_fingerprint()), plain.fingerprint(FingerprintKind::Full));
+        assert_eq!(Some(signet.id_fingerprint()), plain.fingerprint(FingerprintKind::Id));
+    }
+    // Three different prefixes, three different fingerprints.
+    assert_ne!(bound.crypto_fingerprint(), bound.full_fingerprint());
+    assert_ne!(bound.full_fingerprint(), bound.id_fingerprint());
+}

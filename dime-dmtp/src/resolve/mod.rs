@@ -24,4 +24,5 @@ pub use answers::{Answer, AnswerType, BOGUS_ANSWER, INSECURE_ADDRESS, INSECURE_M
 pub use cache::{CacheLookup, CachePolicy, SignetCache};
 pub use certificate::{CertificateTrust, PresentedCertificate, check_certificate};
 pub use plan::{DxTarget, MAX_MX, MxHost, Ports, plan_targets};
+pub(crate) use signets::binding_error;
 pub use signets::{MIN_STATE, has_fingerprint, validate_org, validate_user, walk_history};

@@ -20,8 +20,9 @@ pub fn has_fingerprint(signet: &Signet, fingerprint: &Fingerprint) -> bool {
     FingerprintKind::ALL.iter().filter_map(|k| signet.fingerprint(*k)).any(|fp| &fp == fingerprint)
 }
 
-/// The resolver's error for a failed binding.
-fn refused(error: SignetError) -> DmtpError {
+/// The resolver's error for a failed binding: [`DmtpError::SignetKind`],
+/// [`DmtpError::SignetState`], [`DmtpError::IdentifierMismatch`], else [`DmtpError::Signet`].
+pub(crate) fn binding_error(error: SignetError) -> DmtpError {
     match error {
         SignetError::WrongKind { .. } => DmtpError::SignetKind,
         SignetError::NotBound { state, cause } => {
@@ -41,7 +42,7 @@ fn refused(error: SignetError) -> DmtpError {
 /// identifier is at most `full`), [`DmtpError::IdentifierMismatch`], [`DmtpError::Signet`].
 pub fn validate_org(bytes: &[u8], domain: &HostName, record: &ManagementRecord) -> Result<BoundSignet, DmtpError> {
     let signet = Signet::parse_with(bytes, &ParseOptions::default())?;
-    signet.bind(&Anchor::record(domain.as_str(), record)).map_err(refused)
+    signet.bind(&Anchor::record(domain.as_str(), record)).map_err(binding_error)
 }
 
 /// Validates a user signet of `address` as SGNT returned it: issued by `org` (bound by
@@ -62,7 +63,7 @@ pub fn validate_user(
         SignetError::OutsideAnchor { identifier, .. } => {
             DmtpError::IdentifierMismatch { expected: expected.clone(), found: identifier }
         }
-        other => refused(other),
+        other => binding_error(other),
     })?;
     if !bound.identifier().eq_ignore_ascii_case(&expected) {
         return Err(DmtpError::IdentifierMismatch { expected, found: bound.identifier().to_string() });

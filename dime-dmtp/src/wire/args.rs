@@ -125,7 +125,7 @@ macro_rules! bracket_value {
             /// Fresh random bytes from the operating system.
             pub fn random() -> Result<$name, DmtpError> {
                 let mut bytes = [0u8; $len];
-                getrandom::fill(&mut bytes).map_err(|_| DmtpError::Io("system random number generator failed".into()))?;
+                getrandom::fill(&mut bytes).map_err(|_| DmtpError::Io { kind: std::io::ErrorKind::Other, text: "system random number generator failed".into() })?;
                 Ok($name(bytes))
             }
         }

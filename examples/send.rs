@@ -1,0 +1,24 @@
+//! Send a message (docs/guide.md): `cargo run --example send --features dns`.
+use dime::dmtp::dns::{DnsClient, Dnssec, Resolver, TrustAnchors};
+use dime::dmtp::driver::{ClientTls, RootCertStore};
+use dime::dmtp::send::Sender;
+use dime::signet::{KeyFile, ParseOptions, Signet};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let read = |path: &str| std::fs::read(path);
+    let org = Signet::read(&read("example.org.signet")?, &ParseOptions::default())?;
+    let alice = Signet::read(&read("alice.signet")?, &ParseOptions::default())?;
+    let org_keys = KeyFile::read(&read("example.org.key")?)?;
+    let alice_keys = KeyFile::read(&read("alice.key")?)?;
+    let sender = Sender::new(org_keys, &org, alice_keys, &alice)?;
+
+    // DNSSEC from the IANA root keys; a DX certificate must be pinned (tls=) by a secure record.
+    let dns = DnsClient::new(&["9.9.9.9:53".parse()?], Dnssec::Validate(TrustAnchors::default()))?;
+    let resolver = Resolver::with_defaults(dns, ClientTls::new(RootCertStore::empty())?);
+
+    // Resolve bob from _dx.example.net down, compose, countersign, deliver.
+    let txid = resolver.send(&sender, &"bob@example.net".parse()?, "Hello", "Hi Bob").await?;
+    println!("250 OK [{txid}]");
+    Ok(())
+}
