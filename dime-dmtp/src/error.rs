@@ -238,3 +238,17 @@ impl From<std::io::Error> for DmtpError {
 
 /// `Result` with [`DmtpError`].
 pub type Result<T, E = DmtpError> = core::result::Result<T, E>;
+
+#[cfg(feature = "dns")]
+impl From<dime_signet::dns::DnsError> for DmtpError {
+    /// The record's and the signet's own faults keep their types; lookup failures are
+    /// [`DmtpError::Dns`] with the lookup's description.
+    fn from(error: dime_signet::dns::DnsError) -> DmtpError {
+        use dime_signet::dns::DnsError;
+        match error {
+            DnsError::Record(error) => DmtpError::Record(error),
+            DnsError::Signet(error) => DmtpError::Signet(error),
+            other => DmtpError::Dns(other.to_string()),
+        }
+    }
+}

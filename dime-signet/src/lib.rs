@@ -41,6 +41,8 @@
 
 pub mod bind;
 pub mod builder;
+#[cfg(feature = "dns")]
+pub mod dns;
 pub mod error;
 pub mod issue;
 pub mod keyfile;
