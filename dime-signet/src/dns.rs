@@ -47,7 +47,7 @@ use crate::record::{DnssecStatus, HostName, ManagementRecord, RecordError, Recor
 use crate::signet::Signet;
 
 /// What a DNS lookup or the validation that follows it failed on.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DnsError {
     /// The name has no records of the type asked (NXDOMAIN or an empty answer).
