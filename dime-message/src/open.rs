@@ -245,12 +245,14 @@ impl<'a> Envelope<'a> {
         decrypt(self, index)
     }
 
-    /// The origin chunk (author, origin, recipient).
+    /// The origin chunk (4): the author's address and signet fingerprint, and the destination
+    /// organization's domain and signet fingerprint (`docs/message-format.md` §6.1).
     pub fn origin_envelope(&self) -> Result<OriginEnvelope> {
         OriginEnvelope::decode(&decrypt_standard(self, ChunkType::Origin)?)
     }
 
-    /// The destination chunk (author, destination, recipient).
+    /// The destination chunk (5): the recipient's address and signet fingerprint, and the
+    /// origin organization's domain and signet fingerprint (`docs/message-format.md` §6.1).
     pub fn destination_envelope(&self) -> Result<DestinationEnvelope> {
         destination_envelope(self)
     }
@@ -383,9 +385,9 @@ impl<'a> Envelope<'a> {
 pub struct Opened {
     /// The tracing prefix, opaque.
     pub tracing: Option<Vec<u8>>,
-    /// The origin chunk.
+    /// The origin chunk: author and destination organization.
     pub origin: OriginEnvelope,
-    /// The destination chunk.
+    /// The destination chunk: recipient and origin organization.
     pub destination: DestinationEnvelope,
     /// The common headers.
     pub headers: CommonHeaders,
