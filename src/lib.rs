@@ -3,7 +3,10 @@
 //! DIME, the Dark Internet Mail Environment, in Rust. This crate re-exports the crate family:
 //! [`core`] (shared codecs, keys, armor, STACIE), [`signet`] (signets, key files, management
 //! records), [`message`] (the encrypted message object), [`dmtp`] and [`dmap`] (the protocols,
-//! sans-IO). `cargo run --example quickstart` shows all of them together.
+//! sans-IO). `cargo run --example quickstart` shows all of them together, and the
+//! [guide](https://github.com/dime-rs/dime-rs/blob/main/docs/guide.md) (`docs/guide.md`) has
+//! short complete programs for the common tasks (fetch and open a message, validate a signet
+//! from DNS), each compiled by the tests.
 //!
 //! ```
 //! use dime::core::keys::{EncryptionSecretKey, SigningSecretKey};
@@ -42,3 +45,8 @@ pub mod send {
     pub use dime_dmtp::outbox;
     pub use dime_dmtp::send::{Origin, Sender};
 }
+
+/// The programs of `docs/guide.md`, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/guide.md")]
+pub struct Guide;

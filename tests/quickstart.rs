@@ -134,8 +134,9 @@ fn the_probe_reads_what_each_key_opens_and_stops_on_a_wrong_key() {
     };
     let content = flow::letter().unwrap();
     let object = compose(&alice.sign, &to, &content, &ComposeOptions::default(), &mut OsRandom).unwrap();
-    let sight =
-        |actor, key: &EncryptionSecretKey| Sight::of(&Envelope::open(&object, &Limits::default(), actor, key).unwrap());
+    let sight = |actor, key: &EncryptionSecretKey| {
+        Sight::of(&Envelope::for_actor(&object, &Limits::default(), actor, key).unwrap())
+    };
     let subject = Some(content.headers.subject.clone());
     let everything = Sight {
         author: Some(ALICE.into()),

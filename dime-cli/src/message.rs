@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use dime_core::Fingerprint;
 use dime_core::limits::Limits;
+use dime_message::open::role;
 use dime_message::{
     Actor, Addressing, CommonHeaders, ComposeOptions, Content, DestinationEnvelope, Envelope, Message, MessageError,
     OriginEnvelope, OsRandom, Part, compose,
@@ -316,7 +317,7 @@ pub fn open(args: &OpenArgs) -> Result<Outcome, CliError> {
     let owner = if matches!(args.actor, Actor::Author | Actor::Recipient) { KeyOwner::User } else { KeyOwner::Org };
     let keys = read_key_file(&args.key, owner, role(args.actor))?;
     let bytes = read_message(&args.file)?;
-    let envelope = Envelope::open(&bytes, &message_limits(), args.actor, &keys)
+    let envelope = Envelope::for_actor(&bytes, &message_limits(), args.actor, &keys)
         .map_err(|error| CliError::message(&args.file, error))?;
     let mut signets = Signets::new(args.signets.as_deref());
     let stdout = match args.actor {
@@ -380,8 +381,12 @@ fn open_as_reader(args: &OpenArgs, envelope: Envelope<'_>, signets: &mut Signets
         None
     };
     let opened = match &origin {
-        Some(origin) if args.actor == Actor::Recipient => envelope.open_as_recipient(&author.signet, origin),
-        _ => envelope.open_as_author(&author.signet, origin.as_deref().filter(|_| countersigned)),
+        Some(origin) if args.actor == Actor::Recipient => {
+            envelope.into_role::<role::Recipient>().and_then(|e| e.open(&author.signet, origin))
+        }
+        _ => envelope
+            .into_role::<role::Author>()
+            .and_then(|e| e.open(&author.signet, origin.as_deref().filter(|_| countersigned))),
     }
     .map_err(failed)?;
     let saved: Vec<Option<PathBuf>> = match &args.save_attachments {
@@ -423,7 +428,7 @@ fn open_as_origin(
     // The organization's own signet, anchored on the key it holds, for the author's domain.
     let bound_origin = bind_org(&origin, Actor::Origin, domain_of(&origin_envelope.author))?;
     bind_user(&author, Actor::Author, &bound_origin)?;
-    let view = envelope.open_as_origin(&author.signet).map_err(failed)?;
+    let view = envelope.into_role::<role::Origin>().and_then(|e| e.open(&author.signet)).map_err(failed)?;
     let relayed = match &args.countersign_out {
         Some(out) => {
             let object = view.countersign(&keys.signing).map_err(failed)?;
@@ -440,7 +445,10 @@ fn open_as_origin(
 fn open_as_destination(args: &OpenArgs, envelope: Envelope<'_>, signets: &mut Signets<'_>) -> Result<String, CliError> {
     let destination_envelope = envelope.destination_envelope().map_err(|e| first_decryption(args, e))?;
     let (_, origin) = named_origin(args, signets, &destination_envelope)?;
-    let view = envelope.open_as_destination(&origin).map_err(|e| CliError::message(&args.file, e))?;
+    let view = envelope
+        .into_role::<role::Destination>()
+        .and_then(|e| e.open(&origin))
+        .map_err(|e| CliError::message(&args.file, e))?;
     Ok(View::Destination { view: &view }.render(args.json))
 }
 

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use dime_core::Error;
 use dime_core::stacie::derive::{ephemeral_token, master_key, password_key, seed};
-use dime_core::stacie::envelope::{self, Envelope};
+use dime_core::stacie::envelope::{self, RealmEnvelope};
 use dime_core::stacie::{
     ClientKeys, Credentials, EphemeralToken, MasterKey, Nonce, Password, RealmKey, RealmLabel, RealmVariant, Rounds,
     Salt, Shard, Username, VerificationToken,
@@ -243,7 +243,7 @@ fn realm_deterministic_envelopes() {
         let pad = case["pad_length"].as_u64().unwrap() as usize;
         assert_eq!(sealed.len(), 34 + 4 + plaintext.len() + pad);
 
-        let parsed = Envelope::parse(&expected).unwrap();
+        let parsed = RealmEnvelope::parse(&expected).unwrap();
         assert_eq!(parsed.serial(), serial);
         assert_eq!(parsed.vector_shard(), &shard);
         let opened = parsed.open(&realm).unwrap();

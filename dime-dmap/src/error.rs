@@ -68,6 +68,11 @@ pub enum DmapError {
     /// A signet or signing request was refused.
     #[error(transparent)]
     Signet(#[from] dime_signet::SignetError),
+    /// The `_dx` record lookup behind [`crate::driver::SignetTrust::Dns`] failed (feature
+    /// `dns`).
+    #[cfg(feature = "dns")]
+    #[error(transparent)]
+    Dns(#[from] dime_signet::dns::DnsError),
     /// The store has no such mailbox (`NO [NONEXISTENT]`, `NO [TRYCREATE]` for APPEND).
     #[error("no such mailbox")]
     NoSuchMailbox,

@@ -1,4 +1,5 @@
-//! DNS with hickory-resolver: the `_dx` TXT record, MX hosts and host addresses.
+//! DNS with hickory-resolver: the `_dx` TXT record (dime-signet's [`dime_signet::dns`], shared
+//! with mail clients), MX hosts and host addresses, and the signet resolver over them.
 //!
 //! DNSSEC: a client made with [`Dnssec::Validate`] validates every answer from its trust
 //! anchors and reports the management record as [`DnssecStatus::Secure`] or
@@ -10,18 +11,14 @@
 //! under a secure record only when secure or pinned by the record.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use dime_core::Fingerprint;
-use dime_signet::record::{DnssecStatus, HostName, RecordPolicy, owner_name};
-use dime_signet::{BoundSignet, FingerprintKind, ManagementRecord, RecordError, Signet};
-use hickory_resolver::TokioResolver;
-use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts};
-use hickory_resolver::net::runtime::TokioRuntimeProvider;
-use hickory_resolver::net::{DnsError, NetError};
-use hickory_resolver::proto::dnssec::Proof;
-pub use hickory_resolver::proto::dnssec::TrustAnchors;
+pub use dime_signet::dns::{Dnssec, RecordAnswer, TrustAnchors};
+use dime_signet::dns::{absolute, is_bogus, rrset_status};
+use dime_signet::record::{DnssecStatus, HostName, RecordPolicy};
+use dime_signet::{BoundSignet, FingerprintKind, ManagementRecord, Signet};
+use hickory_resolver::net::NetError;
 use hickory_resolver::proto::rr::{RData, Record};
 
 use crate::client::{Delivery, Outcome, Request, VerifyResult};
@@ -38,62 +35,11 @@ use dime_message::{Addressing, Content, MessageError};
 /// Most MX answers read.
 pub const MAX_MX_ANSWERS: usize = 16;
 
-/// A management record as DNS gave it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordAnswer {
-    /// The parsed record.
-    pub record: ManagementRecord,
-    /// Its DNSSEC status, as the client's [`Dnssec`] setting judged it.
-    pub dnssec: DnssecStatus,
-    /// The smallest TTL of the TXT RRset.
-    pub ttl: Duration,
-}
-
-/// Whether, and from which trust anchors, a [`DnsClient`] validates DNSSEC.
-#[derive(Clone)]
-pub enum Dnssec {
-    /// No validation: every record is reported as [`DnssecStatus::Insecure`] (libdime's
-    /// behaviour).
-    Off,
-    /// Validate from these anchors: `TrustAnchors::default()` holds the IANA root keys; a private
-    /// anchor (say, a zone's own key-signing key, added with
-    /// [`TrustAnchors::insert_with_name`] under that zone's name) makes a zone whose DNSKEY set
-    /// holds one of its keys secure without a DS chain above it. [`TrustAnchors::insert`] adds a
-    /// key of the root zone only.
-    Validate(TrustAnchors),
-}
-
-impl core::fmt::Debug for Dnssec {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            Dnssec::Off => f.write_str("Off"),
-            Dnssec::Validate(anchors) => write!(f, "Validate({} root anchors)", anchors.len()),
-        }
-    }
-}
-
-/// The status of one RRset from hickory's per-record proofs: secure only when every record is
-/// proven secure, bogus when any record is bogus, insecure otherwise. Hickory's "indeterminate"
-/// (no validation asked, or nothing to judge by) counts as insecure, which the default policy
-/// refuses.
-fn rrset_status(proofs: impl IntoIterator<Item = Proof>) -> DnssecStatus {
-    let mut all_secure = true;
-    let mut any = false;
-    for proof in proofs {
-        any = true;
-        match proof {
-            Proof::Bogus => return DnssecStatus::Bogus,
-            Proof::Secure => {}
-            Proof::Insecure | Proof::Indeterminate => all_secure = false,
-        }
-    }
-    if any && all_secure { DnssecStatus::Secure } else { DnssecStatus::Insecure }
-}
-
-/// A DNS client for DMTP lookups.
+/// DMTP's DNS client: dime-signet's ([`dime_signet::dns::DnsClient`], the `_dx` record) with
+/// the MX and address lookups that delivery needs, on the same resolver.
 #[derive(Debug, Clone)]
 pub struct DnsClient {
-    resolver: TokioResolver,
+    records: dime_signet::dns::DnsClient,
 }
 
 /// A failed query, classified: no such record, a timeout, or another failure.
@@ -108,87 +54,44 @@ fn dns_error(error: NetError) -> DmtpError {
     DmtpError::Dns { kind, text: error.to_string() }
 }
 
-/// Whether hickory refused an answer because DNSSEC validation found it (or the proof of its
-/// absence) bogus: since hickory 0.26 a bogus RRset is an error, not records marked bogus.
-fn is_bogus(error: &NetError) -> bool {
-    matches!(error, NetError::Dns(DnsError::DnssecBogus))
-}
-
 /// The bogus answer, for a query hickory refused as bogus.
 fn bogus<T>() -> Answer<T> {
     Answer { values: Vec::new(), dnssec: DnssecStatus::Bogus }
 }
 
-/// An absolute name for a query (so that no search domain is appended).
-fn absolute(name: &str) -> String {
-    format!("{name}.")
+impl From<dime_signet::dns::DnsClient> for DnsClient {
+    fn from(records: dime_signet::dns::DnsClient) -> DnsClient {
+        DnsClient { records }
+    }
 }
 
 impl DnsClient {
-    /// A client asking these name servers (UDP, then TCP) and validating DNSSEC as `dnssec`
-    /// says, with hickory's own cache off: the resolver cache ([`crate::resolve::SignetCache`])
-    /// applies the TTLs.
+    /// A client asking these name servers as [`dime_signet::dns::DnsClient::new`] does.
     ///
     /// Errors: [`DmtpError::Dns`] when hickory cannot build the resolver.
     pub fn new(servers: &[SocketAddr], dnssec: Dnssec) -> Result<DnsClient, DmtpError> {
-        let name_servers = servers
-            .iter()
-            .map(|server| {
-                let connections = [ConnectionConfig::udp(), ConnectionConfig::tcp()]
-                    .into_iter()
-                    .map(|mut connection| {
-                        connection.port = server.port();
-                        connection
-                    })
-                    .collect();
-                NameServerConfig::new(server.ip(), true, connections)
-            })
-            .collect();
-        let mut options = ResolverOpts::default();
-        options.cache_size = 0;
-        options.attempts = 2;
-        options.timeout = Duration::from_secs(5);
-        let config = ResolverConfig::from_name_servers(name_servers);
-        let mut builder = TokioResolver::builder_with_config(config, TokioRuntimeProvider::default());
-        if let Dnssec::Validate(anchors) = dnssec {
-            options.validate = true;
-            builder = builder.with_trust_anchor(Arc::new(anchors));
-        }
-        Ok(DnsClient {
-            resolver: builder
-                .with_options(options)
-                .build()
-                .map_err(|error| DmtpError::Dns { kind: DnsErrorKind::Failed, text: error.to_string() })?,
-        })
+        Ok(DnsClient { records: dime_signet::dns::DnsClient::new(servers, dnssec)? })
     }
 
-    /// The management record of `domain` under `policy`.
+    /// The record client underneath, as mail clients use it.
+    pub fn records(&self) -> &dime_signet::dns::DnsClient {
+        &self.records
+    }
+
+    /// The management record of `domain` under `policy`
+    /// ([`dime_signet::dns::DnsClient::management_record`]).
     ///
     /// Errors: [`DmtpError::Dns`] when the query fails, [`DmtpError::Record`] for the record's
     /// own faults (none, several, unparsable, refused by the DNSSEC policy).
     pub async fn management_record(&self, domain: &HostName, policy: &RecordPolicy) -> Result<RecordAnswer, DmtpError> {
-        let lookup = self.resolver.txt_lookup(absolute(&owner_name(domain))).await.map_err(|error| {
-            if is_bogus(&error) { DmtpError::Record(RecordError::DnssecBogus) } else { dns_error(error) }
-        })?;
-        let records: Vec<&Record> = lookup.answers().iter().filter(|r| matches!(r.data, RData::TXT(_))).collect();
-        let rrs: Vec<Vec<Vec<u8>>> = records
-            .iter()
-            .filter_map(|r| match &r.data {
-                RData::TXT(txt) => Some(txt.txt_data.iter().map(|s| s.to_vec()).collect()),
-                _ => None,
-            })
-            .collect();
-        let ttl = records.iter().map(|r| r.ttl).min().unwrap_or(0);
-        let dnssec = rrset_status(records.iter().map(|r| r.proof));
-        let record = ManagementRecord::from_dns(&rrs, dnssec, policy)?;
-        Ok(RecordAnswer { record, dnssec, ttl: Duration::from_secs(u64::from(ttl)) })
+        Ok(self.records.management_record(domain, policy).await?)
     }
 
     /// The MX hosts of `domain` with their DNSSEC status; names that are not valid host names
     /// are skipped. A bogus answer (records, or a proof of their absence) comes back as such,
     /// with no hosts; no MX records at all come back as an insecure answer with no hosts.
     pub async fn mx(&self, domain: &HostName) -> Result<Answer<MxHost>, DmtpError> {
-        let lookup = match self.resolver.mx_lookup(absolute(domain.as_str())).await {
+        let lookup = match self.records.resolver().mx_lookup(absolute(domain.as_str())).await {
             Ok(lookup) => lookup,
             Err(error) if is_bogus(&error) => return Ok(bogus()),
             Err(error) if error.is_no_records_found() => {
@@ -216,7 +119,7 @@ impl DnsClient {
     /// The addresses of `host` with their DNSSEC status (of the A and AAAA records together). A
     /// bogus answer comes back as such, with no addresses.
     pub async fn addresses(&self, host: &HostName) -> Result<Answer<IpAddr>, DmtpError> {
-        let lookup = match self.resolver.lookup_ip(absolute(host.as_str())).await {
+        let lookup = match self.records.resolver().lookup_ip(absolute(host.as_str())).await {
             Ok(lookup) => lookup,
             Err(error) if is_bogus(&error) => return Ok(bogus()),
             Err(error) => return Err(dns_error(error)),
@@ -541,29 +444,6 @@ impl Resolver {
     async fn close(link: Option<Connection>) {
         if let Some(connection) = link {
             let _ = connection.quit().await;
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_rrset_is_as_secure_as_its_weakest_record() {
-        use Proof::*;
-        let cases: [(&[Proof], DnssecStatus); 8] = [
-            (&[Secure], DnssecStatus::Secure),
-            (&[Secure, Secure], DnssecStatus::Secure),
-            (&[Secure, Insecure], DnssecStatus::Insecure),
-            (&[Indeterminate], DnssecStatus::Insecure),
-            (&[Insecure, Indeterminate], DnssecStatus::Insecure),
-            (&[Secure, Bogus], DnssecStatus::Bogus),
-            (&[Insecure, Bogus, Secure], DnssecStatus::Bogus),
-            (&[], DnssecStatus::Insecure),
-        ];
-        for (proofs, status) in cases {
-            assert_eq!(rrset_status(proofs.iter().copied()), status, "{proofs:?}");
         }
     }
 }

@@ -312,3 +312,19 @@ impl From<std::io::Error> for DmtpError {
 
 /// `Result` with [`DmtpError`].
 pub type Result<T, E = DmtpError> = core::result::Result<T, E>;
+
+#[cfg(feature = "dns")]
+impl From<dime_signet::dns::DnsError> for DmtpError {
+    /// The record's and the signet's own faults keep their types; lookup failures are
+    /// [`DmtpError::Dns`] with the lookup's description.
+    fn from(error: dime_signet::dns::DnsError) -> DmtpError {
+        use dime_signet::dns::DnsError;
+        match error {
+            DnsError::Record(error) => DmtpError::Record(error),
+            DnsError::Signet(error) => DmtpError::Signet(error),
+            DnsError::NoRecord { .. } => DmtpError::Dns { kind: DnsErrorKind::NoRecords, text: error.to_string() },
+            DnsError::Timeout { .. } => DmtpError::Dns { kind: DnsErrorKind::Timeout, text: error.to_string() },
+            other => DmtpError::Dns { kind: DnsErrorKind::Failed, text: other.to_string() },
+        }
+    }
+}

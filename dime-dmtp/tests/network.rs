@@ -594,9 +594,9 @@ async fn dual_mode_with_starttls_and_object_check() {
         recipient: bob.current(),
     };
     let composed = compose(&alice.keys[0], &to, &content, &ComposeOptions::default(), &mut OsRandom).unwrap();
-    let relayed = Envelope::open(&composed, &Limits::default(), Actor::Origin, &origin.enc)
+    let relayed = Envelope::origin(&composed, &Limits::default(), &origin.enc)
         .unwrap()
-        .open_as_origin(alice.current())
+        .open(alice.current())
         .unwrap()
         .countersign(&origin.pok)
         .unwrap();

@@ -389,18 +389,18 @@ impl Hybrid {
     }
 
     fn relay(&self, object: &[u8]) -> Vec<u8> {
-        Envelope::open(object, &Limits::default(), Actor::Origin, self.actor(1))
+        Envelope::origin(object, &Limits::default(), self.actor(1))
             .unwrap()
-            .open_as_origin(&self.keys[0].3)
+            .open(&self.keys[0].3)
             .unwrap()
             .countersign(&self.keys[1].0)
             .unwrap()
     }
 
     fn open_recipient(&self, object: &[u8]) -> Opened {
-        Envelope::open(object, &Limits::default(), Actor::Recipient, self.actor(3))
+        Envelope::recipient(object, &Limits::default(), self.actor(3))
             .unwrap()
-            .open_as_recipient(&self.keys[0].3, &self.keys[1].3)
+            .open(&self.keys[0].3, &self.keys[1].3)
             .unwrap()
     }
 }

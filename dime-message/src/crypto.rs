@@ -4,7 +4,7 @@ use aes_gcm::aead::consts::U12;
 use aes_gcm::{AeadInOut, Aes256Gcm, KeyInit, Nonce, Tag};
 use dime_core::keys::{EncryptionPublicKey, EncryptionSecretKey, KEY_FORMAT_25519, ct_eq};
 use hkdf::Hkdf;
-use sha2::{Digest, Sha512};
+use sha2::Sha512;
 use zeroize::Zeroizing;
 
 use crate::actor::Actor;
@@ -94,6 +94,7 @@ impl core::fmt::Debug for SeededRandom {
 #[cfg(feature = "test-vectors")]
 impl RandomSource for SeededRandom {
     fn fill(&mut self, out: &mut [u8]) -> Result<()> {
+        use sha2::Digest;
         for byte in out {
             if self.used == 64 {
                 let mut h = Sha512::new();

@@ -6,13 +6,13 @@
 //!
 //! - The **author** composes one object per recipient ([`compose()`], [`compose_many`], or the
 //!   streaming [`MessageWriter`]); every chunk has an author keyslot, so the author reopens it.
-//! - The **origin** organization opens its view ([`Envelope::open_as_origin`]), which verifies
+//! - The **origin** organization opens its view ([`Envelope::origin`]`(..).open(..)`), which verifies
 //!   the author, and countersigns ([`OriginView::countersign`]).
-//! - The **destination** organization opens its view ([`Envelope::open_as_destination`]), which
+//! - The **destination** organization opens its view ([`Envelope::destination`]`(..).open(..)`), which
 //!   verifies the origin, and stores the object unchanged.
 //! - Both servers can do the same in bounded memory while the object streams past
 //!   ([`OriginVerifier`], [`Countersigner`], [`DestinationVerifier`]).
-//! - The **recipient** opens everything ([`Envelope::open_as_recipient`] or the streaming
+//! - The **recipient** opens everything ([`Envelope::recipient`]`(..).open(..)` or the streaming
 //!   [`StreamOpener`]).
 //!
 //! Nothing here does I/O, and every random value comes from a [`RandomSource`]. With the
@@ -60,14 +60,14 @@
 //! let object = compose(&alice.0, &to, &content, &ComposeOptions::default(), &mut OsRandom)?;
 //!
 //! let limits = Limits::default();
-//! let relayed = Envelope::open(&object, &limits, Actor::Origin, &origin.1)?
-//!     .open_as_origin(&alice.2)?
+//! let relayed = Envelope::origin(&object, &limits, &origin.1)?
+//!     .open(&alice.2)?
 //!     .countersign(&origin.0)?;
-//! let stored = Envelope::open(&relayed, &limits, Actor::Destination, &destination.1)?
-//!     .open_as_destination(&origin.2)?;
+//! let stored = Envelope::destination(&relayed, &limits, &destination.1)?
+//!     .open(&origin.2)?;
 //! assert_eq!(stored.envelope.recipient, "bob@example.net");
-//! let opened = Envelope::open(&relayed, &limits, Actor::Recipient, &bob.1)?
-//!     .open_as_recipient(&alice.2, &origin.2)?;
+//! let opened = Envelope::recipient(&relayed, &limits, &bob.1)?
+//!     .open(&alice.2, &origin.2)?;
 //! assert_eq!(opened.display[0].data, b"Hi Bob");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -14,9 +14,70 @@ use crate::text::{CommonHeaders, DestinationEnvelope, OriginEnvelope, check_enve
 use crate::tree::{Entry, TREE, author_full_input, decode_tree, list_input, origin_coverage, origin_input};
 use crate::wire::{Limits, Message, write_framing};
 
-/// A message opened for structure and key: parsed, every digest computed, and the actor's KEK
-/// derived. Nothing has been decrypted or verified yet; the `open_as_*` methods do that.
-pub struct Envelope<'a> {
+/// The actor an [`Envelope`] was opened for, as a type: each names the one `open` its actor may
+/// call. [`role::Any`] is an actor known only at run time (inspection; [`Envelope::into_role`]
+/// turns it into one of the others).
+///
+/// An envelope keyed for one actor cannot be opened as another:
+///
+/// ```compile_fail,E0061
+/// # fn demo(bytes: &[u8], secret: &dime_core::keys::EncryptionSecretKey, author: &dime_signet::Signet) {
+/// let origin = dime_message::Envelope::origin(bytes, &Default::default(), secret).unwrap();
+/// let opened = origin.open(author, author); // the recipient's open takes two signets
+/// # }
+/// ```
+pub mod role {
+    use crate::actor::Actor;
+
+    /// An actor as a type.
+    pub trait Role: sealed::Sealed {
+        /// The actor, `None` for [`Any`].
+        const ACTOR: Option<Actor>;
+    }
+
+    mod sealed {
+        pub trait Sealed {}
+    }
+
+    macro_rules! roles {
+        ($($(#[$doc:meta])* $name:ident => $actor:expr;)*) => {$(
+            $(#[$doc])*
+            #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+            pub struct $name;
+            impl sealed::Sealed for $name {}
+            impl Role for $name {
+                const ACTOR: Option<Actor> = $actor;
+            }
+        )*};
+    }
+
+    roles! {
+        /// The author, reading its own sent message.
+        Author => Some(Actor::Author);
+        /// The origin organization, checking and countersigning.
+        Origin => Some(Actor::Origin);
+        /// The destination organization, checking before it stores.
+        Destination => Some(Actor::Destination);
+        /// The recipient, reading everything.
+        Recipient => Some(Actor::Recipient);
+        /// An actor chosen at run time: the envelope can be inspected, not opened.
+        Any => None;
+    }
+}
+
+use role::Role;
+
+/// A message opened for structure and key: parsed, every digest computed, and the KEK of the
+/// actor `R` derived. Nothing has been decrypted or verified yet; `open` does that, once, with
+/// what that actor needs:
+///
+/// ```text
+/// Envelope::recipient(bytes, &limits, &secret)?.open(&author, &origin)?   -> Opened
+/// Envelope::author(bytes, &limits, &secret)?.open(&author, Some(&origin))? -> Opened
+/// Envelope::origin(bytes, &limits, &secret)?.open(&author)?               -> OriginView
+/// Envelope::destination(bytes, &limits, &secret)?.open(&origin)?          -> DestinationView
+/// ```
+pub struct Envelope<'a, R = role::Any> {
     message: Message<'a>,
     actor: Actor,
     kek: Kek,
@@ -25,9 +86,10 @@ pub struct Envelope<'a> {
     kinds: Kinds,
     /// The reader's current signet, for the downgrade check.
     own: Option<Signet>,
+    role: core::marker::PhantomData<fn() -> R>,
 }
 
-impl core::fmt::Debug for Envelope<'_> {
+impl<R> core::fmt::Debug for Envelope<'_, R> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Envelope").field("actor", &self.actor).field("chunks", &self.entries.len()).finish()
     }
@@ -197,7 +259,7 @@ pub(crate) fn seal_origin<S: Source + ?Sized>(src: &S, pok: &SigningSecretKey) -
     Ok(sealed_chunks)
 }
 
-impl Source for Envelope<'_> {
+impl<R> Source for Envelope<'_, R> {
     fn actor(&self) -> Actor {
         self.actor
     }
@@ -223,25 +285,145 @@ impl Source for Envelope<'_> {
     }
 }
 
-impl<'a> Envelope<'a> {
-    /// Parses `bytes` and derives `actor`'s key from `keys`: an `&EncryptionSecretKey` for a
-    /// classical actor, or [`ActorKeys`] with the ML-KEM key (a `&KeyFile` converts) when the
-    /// actor's slot may be hybrid.
-    pub fn open<'k>(
+/// Parses `bytes` and derives `actor`'s key from `keys`: an `&EncryptionSecretKey` for a
+/// classical actor, or [`ActorKeys`] with the ML-KEM key (a `&KeyFile` converts) when the
+/// actor's slot may be hybrid.
+fn keyed<'a, 'k, R>(
+    bytes: &'a [u8],
+    limits: &Limits,
+    actor: Actor,
+    keys: impl Into<ActorKeys<'k>>,
+) -> Result<Envelope<'a, R>> {
+    let keys = keys.into();
+    let message = Message::parse(bytes, limits)?;
+    let body = message.find(ChunkType::Ephemeral).map(RawChunk::body).unwrap_or_default();
+    let (kek, kinds) = crate::hybrid::actor_kek(&keys, actor, body)?;
+    let entries = crate::par::map(message.chunks(), Entry::of);
+    let types = message.chunks().iter().map(RawChunk::chunk_type).collect();
+    Ok(Envelope {
+        message,
+        actor,
+        kek,
+        entries,
+        types,
+        kinds,
+        own: keys.signet.cloned(),
+        role: core::marker::PhantomData,
+    })
+}
+
+impl<'a> Envelope<'a, role::Any> {
+    /// Parses `bytes` and derives the key of `actor`, chosen at run time, from `keys`: for
+    /// inspecting what that actor can decrypt. To verify and read, open it for its actor's
+    /// type ([`Envelope::recipient`] and the others), or convert it with
+    /// [`Envelope::into_role`].
+    pub fn for_actor<'k>(
         bytes: &'a [u8],
         limits: &Limits,
         actor: Actor,
         keys: impl Into<ActorKeys<'k>>,
-    ) -> Result<Envelope<'a>> {
-        let keys = keys.into();
-        let message = Message::parse(bytes, limits)?;
-        let body = message.find(ChunkType::Ephemeral).map(RawChunk::body).unwrap_or_default();
-        let (kek, kinds) = crate::hybrid::actor_kek(&keys, actor, body)?;
-        let entries = crate::par::map(message.chunks(), Entry::of);
-        let types = message.chunks().iter().map(RawChunk::chunk_type).collect();
-        Ok(Envelope { message, actor, kek, entries, types, kinds, own: keys.signet.cloned() })
+    ) -> Result<Self> {
+        keyed(bytes, limits, actor, keys)
     }
 
+    /// This envelope as one opened for `R`'s actor.
+    ///
+    /// Errors: [`MessageError::Input`] when it was opened for another actor.
+    pub fn into_role<R: Role>(self) -> Result<Envelope<'a, R>> {
+        if R::ACTOR != Some(self.actor) {
+            return Err(MessageError::Input("the envelope was opened for another actor"));
+        }
+        let Envelope { message, actor, kek, entries, types, kinds, own, .. } = self;
+        Ok(Envelope { message, actor, kek, entries, types, kinds, own, role: core::marker::PhantomData })
+    }
+}
+
+impl<'a> Envelope<'a, role::Author> {
+    /// Parses `bytes` and derives the author's key from `keys` (see [`Envelope::for_actor`]).
+    pub fn author<'k>(bytes: &'a [u8], limits: &Limits, keys: impl Into<ActorKeys<'k>>) -> Result<Self> {
+        keyed(bytes, limits, Actor::Author, keys)
+    }
+
+    /// The author's view: verifies its own signatures (and the origin's, when `origin` is given)
+    /// and decrypts everything.
+    pub fn open(self, author: &Signet, origin: Option<&Signet>) -> Result<Opened> {
+        let origin_envelope = verify_author(&self, author)?;
+        let countersigned = match origin {
+            Some(origin) => {
+                verify_origin(&self, origin)?;
+                true
+            }
+            None => false,
+        };
+        let destination = self.destination_envelope()?;
+        self.opened(origin_envelope, destination, countersigned)
+    }
+}
+
+impl<'a> Envelope<'a, role::Origin> {
+    /// Parses `bytes` and derives the origin's key from `keys` (see [`Envelope::for_actor`]).
+    pub fn origin<'k>(bytes: &'a [u8], limits: &Limits, keys: impl Into<ActorKeys<'k>>) -> Result<Self> {
+        keyed(bytes, limits, Actor::Origin, keys)
+    }
+
+    /// The origin's view: the author and destination; verifies the author's signatures. The
+    /// object must not be countersigned yet.
+    pub fn open(self, author: &Signet) -> Result<OriginView<'a>> {
+        if self.message.is_countersigned() {
+            return Err(MessageError::AlreadyCountersigned);
+        }
+        let envelope = verify_author(&self, author)?;
+        Ok(OriginView { envelope, inner: self })
+    }
+}
+
+impl<'a> Envelope<'a, role::Destination> {
+    /// Parses `bytes` and derives the destination's key from `keys` (see [`Envelope::for_actor`]).
+    pub fn destination<'k>(bytes: &'a [u8], limits: &Limits, keys: impl Into<ActorKeys<'k>>) -> Result<Self> {
+        keyed(bytes, limits, Actor::Destination, keys)
+    }
+
+    /// The destination's view: the recipient and origin; verifies the origin's signatures.
+    pub fn open(self, origin: &Signet) -> Result<DestinationView> {
+        let envelope = verify_destination(&self, origin)?;
+        Ok(DestinationView { tracing: self.message.tracing().map(<[u8]>::to_vec), envelope })
+    }
+}
+
+impl<'a> Envelope<'a, role::Recipient> {
+    /// Parses `bytes` and derives the recipient's key from `keys` (see [`Envelope::for_actor`]).
+    pub fn recipient<'k>(bytes: &'a [u8], limits: &Limits, keys: impl Into<ActorKeys<'k>>) -> Result<Self> {
+        keyed(bytes, limits, Actor::Recipient, keys)
+    }
+
+    /// The recipient's view: verifies every signature and decrypts everything.
+    ///
+    /// What the author address means: the envelope's `Author` is text the author wrote; the
+    /// author's signatures verify with `author`'s key and the envelope names `author`'s crypto
+    /// fingerprint, so the address is exactly as true as the binding of `author` to it. Pass a
+    /// signet bound to that address at `id` (`dime_signet::BoundSignet`, via the author's
+    /// organization and its `_dx` record); this function checks no binding itself. The origin's
+    /// countersignature (checked here with `origin`'s POK) adds that the author's organization
+    /// relayed this very object (every chunk and the keyslots of its full signature), which
+    /// shows it was submitted through the origin, typically by an authenticated account; it
+    /// does not bind the author's address, which only the author's `id` signet does.
+    pub fn open(self, author: &Signet, origin: &Signet) -> Result<Opened> {
+        let origin_envelope = verify_author(&self, author)?;
+        let destination = self.destination_envelope()?;
+        check_fingerprint(origin, Actor::Origin, &destination.origin_signet)?;
+        verify_origin(&self, origin)?;
+        crate::hybrid::check_downgrade(
+            self.own.as_ref(),
+            Actor::Recipient,
+            &destination.recipient_signet,
+            author.is_hybrid(),
+            self.kinds,
+        )?;
+        self.opened(origin_envelope, destination, true)
+    }
+}
+
+impl<'a, R> Envelope<'a, R> {
     /// Which keyslots of the object are hybrid.
     pub fn kinds(&self) -> Kinds {
         self.kinds
@@ -268,22 +450,16 @@ impl<'a> Envelope<'a> {
         decrypt(self, index)
     }
 
-    /// The origin chunk (author, origin, recipient).
+    /// The origin chunk (4): the author's address and signet fingerprint, and the destination
+    /// organization's domain and signet fingerprint (`docs/message-format.md` §6.1).
     pub fn origin_envelope(&self) -> Result<OriginEnvelope> {
         OriginEnvelope::decode(&decrypt_standard(self, ChunkType::Origin)?)
     }
 
-    /// The destination chunk (author, destination, recipient).
+    /// The destination chunk (5): the recipient's address and signet fingerprint, and the
+    /// origin organization's domain and signet fingerprint (`docs/message-format.md` §6.1).
     pub fn destination_envelope(&self) -> Result<DestinationEnvelope> {
         destination_envelope(self)
-    }
-
-    fn expect(&self, actors: &[Actor]) -> Result<()> {
-        if actors.contains(&self.actor) {
-            Ok(())
-        } else {
-            Err(MessageError::Input("the envelope was opened for another actor"))
-        }
     }
 
     /// Decrypts the headers and every part.
@@ -346,67 +522,6 @@ impl<'a> Envelope<'a> {
             protection: self.kinds.protection(),
         })
     }
-
-    /// The author's view: verifies its own signatures (and the origin's, when `origin` is given)
-    /// and decrypts everything.
-    pub fn open_as_author(self, author: &Signet, origin: Option<&Signet>) -> Result<Opened> {
-        self.expect(&[Actor::Author])?;
-        let origin_envelope = verify_author(&self, author)?;
-        let countersigned = match origin {
-            Some(origin) => {
-                verify_origin(&self, origin)?;
-                true
-            }
-            None => false,
-        };
-        let destination = self.destination_envelope()?;
-        self.opened(origin_envelope, destination, countersigned)
-    }
-
-    /// The origin's view: the author and destination; verifies the author's signatures. The
-    /// object must not be countersigned yet.
-    pub fn open_as_origin(self, author: &Signet) -> Result<OriginView<'a>> {
-        self.expect(&[Actor::Origin])?;
-        if self.message.is_countersigned() {
-            return Err(MessageError::AlreadyCountersigned);
-        }
-        let envelope = verify_author(&self, author)?;
-        Ok(OriginView { envelope, inner: self })
-    }
-
-    /// The destination's view: the recipient and origin; verifies the origin's signatures.
-    pub fn open_as_destination(self, origin: &Signet) -> Result<DestinationView> {
-        self.expect(&[Actor::Destination])?;
-        let envelope = verify_destination(&self, origin)?;
-        Ok(DestinationView { tracing: self.message.tracing().map(<[u8]>::to_vec), envelope })
-    }
-
-    /// The recipient's view: verifies every signature and decrypts everything.
-    ///
-    /// What the author address means: the envelope's `Author` is text the author wrote; the
-    /// author's signatures verify with `author`'s key and the envelope names `author`'s crypto
-    /// fingerprint, so the address is exactly as true as the binding of `author` to it. Pass a
-    /// signet bound to that address at `id` (`dime_signet::BoundSignet`, via the author's
-    /// organization and its `_dx` record); this function checks no binding itself. The origin's
-    /// countersignature (checked here with `origin`'s POK) adds that the author's organization
-    /// relayed this very object (every chunk and the keyslots of its full signature), which
-    /// shows it was submitted through the origin, typically by an authenticated account; it
-    /// does not bind the author's address, which only the author's `id` signet does.
-    pub fn open_as_recipient(self, author: &Signet, origin: &Signet) -> Result<Opened> {
-        self.expect(&[Actor::Recipient])?;
-        let origin_envelope = verify_author(&self, author)?;
-        let destination = self.destination_envelope()?;
-        check_fingerprint(origin, Actor::Origin, &destination.origin_signet)?;
-        verify_origin(&self, origin)?;
-        crate::hybrid::check_downgrade(
-            self.own.as_ref(),
-            Actor::Recipient,
-            &destination.recipient_signet,
-            author.is_hybrid(),
-            self.kinds,
-        )?;
-        self.opened(origin_envelope, destination, true)
-    }
 }
 
 /// Everything the author or recipient reads in a message.
@@ -414,9 +529,9 @@ impl<'a> Envelope<'a> {
 pub struct Opened {
     /// The tracing prefix, opaque.
     pub tracing: Option<Vec<u8>>,
-    /// The origin chunk.
+    /// The origin chunk: author and destination organization.
     pub origin: OriginEnvelope,
-    /// The destination chunk.
+    /// The destination chunk: recipient and origin organization.
     pub destination: DestinationEnvelope,
     /// The common headers.
     pub headers: CommonHeaders,
@@ -445,7 +560,7 @@ pub struct DestinationView {
 pub struct OriginView<'a> {
     /// The origin chunk.
     pub envelope: OriginEnvelope,
-    inner: Envelope<'a>,
+    inner: Envelope<'a, role::Origin>,
 }
 
 impl core::fmt::Debug for OriginView<'_> {

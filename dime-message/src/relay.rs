@@ -1,7 +1,7 @@
 //! Streaming for the servers: the origin and the destination check an object fed in arbitrary
 //! pieces, in memory that grows with the number of chunks but not with their size, and reach the
-//! same verdict, or the same error, as [`Envelope::open_as_origin`](crate::Envelope::open_as_origin)
-//! and [`Envelope::open_as_destination`](crate::Envelope::open_as_destination).
+//! same verdict, or the same error, as [`Envelope::origin`](crate::Envelope::origin)`(..).open(..)`
+//! and [`Envelope::destination`](crate::Envelope::destination)`(..).open(..)`.
 //!
 //! Keys and signets are given only at `finish`: every check runs once the whole object has been
 //! read, in the in-memory order (`docs/message-format.md` §10).
@@ -128,7 +128,7 @@ fn origin_holds(t: ChunkType) -> bool {
 
 /// The destination's streaming check. Feed the object's bytes in order, in any pieces; at
 /// [`finish`](Self::finish) it verifies the origin's signatures exactly as
-/// [`Envelope::open_as_destination`](crate::Envelope::open_as_destination) does.
+/// [`Envelope::destination`](crate::Envelope::destination)`(..).open(..)` does.
 ///
 /// Memory: the ephemeral, destination and origin signature chunks, 65 bytes per chunk (its
 /// type and digests) and at most one chunk header; never a part's content.
@@ -168,7 +168,7 @@ impl DestinationVerifier {
 
 /// The origin's streaming check. Feed the object's bytes in order, in any pieces; at
 /// [`finish`](Self::finish) it verifies the author exactly as
-/// [`Envelope::open_as_origin`](crate::Envelope::open_as_origin) does.
+/// [`Envelope::origin`](crate::Envelope::origin)`(..).open(..)` does.
 ///
 /// Memory: the ephemeral, origin, tree, author signature and origin placeholder chunks (the tree
 /// holds 64 bytes per chunk), 65 bytes per chunk and at most one chunk header; never a part's

@@ -82,30 +82,27 @@ impl World {
     }
 
     fn relay(&self, object: &[u8]) -> Result<Vec<u8>> {
-        Envelope::open(object, &Limits::default(), Actor::Origin, self.origin.keys())?
-            .open_as_origin(&self.author.signet)?
+        Envelope::origin(object, &Limits::default(), self.origin.keys())?
+            .open(&self.author.signet)?
             .countersign(&self.origin.sign)
     }
 
     fn open_recipient(&self, object: &[u8]) -> Result<Opened> {
-        Envelope::open(object, &Limits::default(), Actor::Recipient, self.recipient.keys())?
-            .open_as_recipient(&self.author.signet, &self.origin.signet)
+        Envelope::recipient(object, &Limits::default(), self.recipient.keys())?
+            .open(&self.author.signet, &self.origin.signet)
     }
 
     fn open_destination(&self, object: &[u8]) -> Result<DestinationView> {
-        Envelope::open(object, &Limits::default(), Actor::Destination, self.destination.keys())?
-            .open_as_destination(&self.origin.signet)
+        Envelope::destination(object, &Limits::default(), self.destination.keys())?.open(&self.origin.signet)
     }
 
     fn open_author(&self, object: &[u8]) -> Result<Opened> {
-        Envelope::open(object, &Limits::default(), Actor::Author, self.author.keys())?
-            .open_as_author(&self.author.signet, Some(&self.origin.signet))
+        Envelope::author(object, &Limits::default(), self.author.keys())?
+            .open(&self.author.signet, Some(&self.origin.signet))
     }
 
     fn open_origin(&self, object: &[u8]) -> Result<OriginEnvelope> {
-        Ok(Envelope::open(object, &Limits::default(), Actor::Origin, self.origin.keys())?
-            .open_as_origin(&self.author.signet)?
-            .envelope)
+        Ok(Envelope::origin(object, &Limits::default(), self.origin.keys())?.open(&self.author.signet)?.envelope)
     }
 
     /// Opens `object` (not countersigned) and `relayed` as `actor`, through its whole view.
@@ -177,16 +174,13 @@ fn a_mixed_object_protects_the_content_and_classical_orgs_read_it() {
     let object = w.compose(PqPolicy::Prefer).unwrap();
     assert_eq!(&ephemeral_body(&object)[..3], &[2, HYBRID_FORMAT, 0x09]);
     // The organizations open with their X25519 keys alone.
-    let relayed = Envelope::open(&object, &Limits::default(), Actor::Origin, &w.origin.enc)
+    let relayed = Envelope::origin(&object, &Limits::default(), &w.origin.enc)
         .unwrap()
-        .open_as_origin(&w.author.signet)
+        .open(&w.author.signet)
         .unwrap()
         .countersign(&w.origin.sign)
         .unwrap();
-    Envelope::open(&relayed, &Limits::default(), Actor::Destination, &w.destination.enc)
-        .unwrap()
-        .open_as_destination(&w.origin.signet)
-        .unwrap();
+    Envelope::destination(&relayed, &Limits::default(), &w.destination.enc).unwrap().open(&w.origin.signet).unwrap();
     assert_eq!(w.open_recipient(&relayed).unwrap().protection, Protection::Content);
     assert_eq!(w.compose(PqPolicy::RequireContent).unwrap(), object);
     assert_eq!(
@@ -194,7 +188,7 @@ fn a_mixed_object_protects_the_content_and_classical_orgs_read_it() {
         MessageError::PostQuantumUnavailable { actor: Actor::Origin }
     );
     // A hybrid slot needs the ML-KEM key.
-    let no_kem = Envelope::open(&relayed, &Limits::default(), Actor::Recipient, &w.recipient.enc);
+    let no_kem = Envelope::recipient(&relayed, &Limits::default(), &w.recipient.enc);
     assert_eq!(
         no_kem.err().map(|e| e.to_string()),
         Some(MessageError::HybridKeyRequired { actor: Actor::Recipient }.to_string())
@@ -225,9 +219,9 @@ fn downgrade_and_its_two_legitimate_look_alikes() {
     let classical = w.relay(&w.compose(PqPolicy::Never).unwrap()).unwrap();
     assert_eq!(w.open_recipient(&classical).unwrap_err(), MessageError::Downgrade { actor: Actor::Recipient });
     // Without its signet the reader cannot tell; it opens and is told the protection.
-    let opened = Envelope::open(&classical, &Limits::default(), Actor::Recipient, &w.recipient.enc)
+    let opened = Envelope::recipient(&classical, &Limits::default(), &w.recipient.enc)
         .unwrap()
-        .open_as_recipient(&w.author.signet, &w.origin.signet)
+        .open(&w.author.signet, &w.origin.signet)
         .unwrap();
     assert_eq!(opened.protection, Protection::None);
 

@@ -135,15 +135,15 @@ fn ephemeral_keys_of_other_suites() {
     assert_eq!(object[12..14], [2, 0x40]);
     let mut other_suite = object.clone();
     other_suite[12] = 3;
-    let err = Envelope::open(&other_suite, &Limits::default(), Actor::Recipient, &world.recipient.enc).unwrap_err();
+    let err = Envelope::recipient(&other_suite, &Limits::default(), &world.recipient.enc).unwrap_err();
     assert_eq!(err, MessageError::UnsupportedFormat("the ephemeral chunk names a suite other than 2"));
     assert_eq!(err.to_string(), "unsupported message format: the ephemeral chunk names a suite other than 2");
     let mut bad = object.clone();
     bad[13..46].copy_from_slice(&secp);
-    let err = Envelope::open(&bad, &Limits::default(), Actor::Recipient, &world.recipient.enc).unwrap_err();
+    let err = Envelope::recipient(&bad, &Limits::default(), &world.recipient.enc).unwrap_err();
     assert_eq!(err, MessageError::UnsupportedAlgorithm("secp256k1 ephemeral key"));
     bad[13] = 0x05;
-    let err = Envelope::open(&bad, &Limits::default(), Actor::Recipient, &world.recipient.enc).unwrap_err();
+    let err = Envelope::recipient(&bad, &Limits::default(), &world.recipient.enc).unwrap_err();
     assert_eq!(err, MessageError::BadEphemeral);
     // A 33-byte ephemeral chunk (no suite byte) is the suite 1 draft or libdime: unsupported format.
     let mut draft = object.clone();
@@ -152,7 +152,7 @@ fn ephemeral_keys_of_other_suites() {
     // A low-order X25519 point gives an all-zero secret.
     let mut low = object.clone();
     low[14..46].fill(0);
-    let err = Envelope::open(&low, &Limits::default(), Actor::Recipient, &world.recipient.enc).unwrap_err();
+    let err = Envelope::recipient(&low, &Limits::default(), &world.recipient.enc).unwrap_err();
     assert_eq!(err, MessageError::Core(dime_core::Error::WeakSharedSecret));
 }
 
@@ -269,11 +269,11 @@ fn a_recipient_outside_the_destination_domain_is_refused() {
         "the recipient address mallory@example.com is not in the destination domain lavabit.com"
     );
     let limits = Limits::default();
-    let author = Envelope::open(&object, &limits, Actor::Author, &world.author.enc).unwrap();
-    assert_eq!(author.open_as_author(&world.author.signet, None).unwrap_err(), expected);
+    let author = Envelope::author(&object, &limits, &world.author.enc).unwrap();
+    assert_eq!(author.open(&world.author.signet, None).unwrap_err(), expected);
     let relayed = world.relay(&object);
-    let recipient = Envelope::open(&relayed, &limits, Actor::Recipient, &stranger.enc).unwrap();
-    assert_eq!(recipient.open_as_recipient(&world.author.signet, &world.origin.signet).unwrap_err(), expected);
+    let recipient = Envelope::recipient(&relayed, &limits, &stranger.enc).unwrap();
+    assert_eq!(recipient.open(&world.author.signet, &world.origin.signet).unwrap_err(), expected);
     // Domains compare ASCII case-insensitively.
     let shouting = user(10, &world.destination, "ryan@LAVABIT.COM");
     let to = Addressing { recipient: &shouting.signet, ..world.to() };
@@ -285,6 +285,6 @@ fn a_recipient_outside_the_destination_domain_is_refused() {
         &mut SeededRandom::new([7; 32]),
     )
     .unwrap();
-    let author = Envelope::open(&object, &limits, Actor::Author, &world.author.enc).unwrap();
-    assert!(author.open_as_author(&world.author.signet, None).is_ok());
+    let author = Envelope::author(&object, &limits, &world.author.enc).unwrap();
+    assert!(author.open(&world.author.signet, None).is_ok());
 }

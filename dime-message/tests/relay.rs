@@ -35,8 +35,7 @@ fn stream_destination(world: &World, object: &[u8], sizes: &[usize]) -> Result<D
 
 /// The origin's in-memory result: its envelope, the tracing prefix and the relayed object.
 fn memory_origin(world: &World, object: &[u8]) -> Result<(OriginEnvelope, Option<Vec<u8>>, Vec<u8>)> {
-    let view = Envelope::open(object, &Limits::default(), Actor::Origin, &world.origin.enc)?
-        .open_as_origin(&world.author.signet)?;
+    let view = Envelope::origin(object, &Limits::default(), &world.origin.enc)?.open(&world.author.signet)?;
     let relayed = view.countersign(&world.origin.pok)?;
     Ok((view.envelope.clone(), view.tracing().map(<[u8]>::to_vec), relayed))
 }
@@ -242,8 +241,8 @@ fn the_wrong_key_does_not_open_the_envelope() {
     let (_, relayed) = sample(&world);
     let mut v = DestinationVerifier::new(&Limits::default());
     v.feed(&relayed).unwrap();
-    let memory = Envelope::open(&relayed, &Limits::default(), Actor::Destination, &world.origin.enc)
-        .and_then(|e| e.open_as_destination(&world.origin.signet))
+    let memory = Envelope::destination(&relayed, &Limits::default(), &world.origin.enc)
+        .and_then(|e| e.open(&world.origin.signet))
         .unwrap_err();
     assert_eq!(v.finish(&world.origin.enc, &world.origin.signet).unwrap_err(), memory);
     assert!(matches!(memory, MessageError::KeyslotRejected { actor: Actor::Destination, .. }));

@@ -8,9 +8,9 @@ use dime_message::*;
 fn check_flow(world: &World, content: &Content, options: &ComposeOptions) {
     let object = world.compose_with(content, options, 9);
     // The author reopens its own copy before the origin has signed.
-    let own = Envelope::open(&object, &Limits::default(), Actor::Author, &world.author.enc)
+    let own = Envelope::author(&object, &Limits::default(), &world.author.enc)
         .unwrap()
-        .open_as_author(&world.author.signet, None)
+        .open(&world.author.signet, None)
         .unwrap();
     assert_eq!(own.headers, content.headers);
     assert!(!own.countersigned);

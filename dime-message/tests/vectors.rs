@@ -95,7 +95,7 @@ fn an_object_of_the_suite_1_draft_is_refused() {
     assert_eq!(Message::parse(&object, &limits).unwrap_err(), expected);
     assert_eq!(inspect(&object, &limits).unwrap_err(), expected);
     let world = World::new();
-    assert_eq!(Envelope::open(&object, &limits, Actor::Recipient, &world.recipient.enc).unwrap_err(), expected);
+    assert_eq!(Envelope::recipient(&object, &limits, &world.recipient.enc).unwrap_err(), expected);
     let mut verifier = DestinationVerifier::new(&limits);
     assert_eq!(verifier.feed(&object).unwrap_err(), expected);
 }

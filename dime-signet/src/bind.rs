@@ -232,6 +232,20 @@ impl BoundSignet {
         let context = Context { poks: Some(&poks), org: Some(&self.signet), previous };
         bind(user, &context, &self.identifier, self.source)
     }
+
+    /// [`BoundSignet::bind_user`] for exactly `address`: the user signet must also be bound to
+    /// that address (ignoring ASCII case), not merely to some address of this organization.
+    /// This is how a client checks "the signet of bob@example.org" it was handed.
+    ///
+    /// Errors: those of [`BoundSignet::bind_user`], and [`SignetError::WrongIdentifier`] for a
+    /// signet bound to another address.
+    pub fn bind_address(&self, user: &Signet, address: &str, previous: Option<&Signet>) -> Result<BoundSignet> {
+        let bound = self.bind_user(user, previous)?;
+        if !bound.identifier.eq_ignore_ascii_case(address) {
+            return Err(SignetError::WrongIdentifier { expected: address.to_string(), found: bound.identifier });
+        }
+        Ok(bound)
+    }
 }
 
 #[cfg(test)]

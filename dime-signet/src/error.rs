@@ -138,6 +138,15 @@ pub enum SignetError {
         /// The domain the anchor vouches for.
         domain: String,
     },
+    /// A user signet bound to its organization's domain names another address than the one
+    /// asked for.
+    #[error("the signet is bound to {found:?}, not to {expected:?}")]
+    WrongIdentifier {
+        /// The address asked for.
+        expected: String,
+        /// The address the signet is bound to.
+        found: String,
+    },
     /// A key file whose fields are not the fixed layout.
     #[error("key file field layout is invalid: expected field {expected}, found {found:?}")]
     KeyFileLayout {

@@ -42,6 +42,8 @@
 
 pub mod bind;
 pub mod builder;
+#[cfg(feature = "dns")]
+pub mod dns;
 pub mod error;
 pub mod hybrid;
 pub mod issue;

@@ -32,8 +32,7 @@ use dime::dmtp::server::Rejection;
 use dime::message::chunk::ChunkType;
 use dime::message::segment::open_standard;
 use dime::message::{
-    Actor, Addressing, CommonHeaders, ComposeOptions, Content, Envelope, Limits, MessageError, Opened, OsRandom, Part,
-    compose,
+    Addressing, CommonHeaders, ComposeOptions, Content, Envelope, Limits, MessageError, Opened, OsRandom, Part, compose,
 };
 use dime::signet::record::{HostName, owner_name};
 use dime::signet::{Context, FingerprintKind, ManagementRecord, RecordError, Signet, SignetError, SignetState};
@@ -185,7 +184,7 @@ fn visible<T>(result: Result<T, MessageError>) -> Result<Option<T>, FlowError> {
 
 impl Sight {
     /// Tries to decrypt every chunk of `envelope` with its actor's key.
-    pub fn of(envelope: &Envelope<'_>) -> Result<Sight, FlowError> {
+    pub fn of<R>(envelope: &Envelope<'_, R>) -> Result<Sight, FlowError> {
         let from = visible(envelope.origin_envelope())?;
         let to = visible(envelope.destination_envelope())?;
         let common = envelope.message().index_of(ChunkType::Common);
@@ -504,9 +503,9 @@ async fn steps(say: Narrator) -> Result<Report, FlowError> {
     let stored = destination.shared.store()?.object(BOB, &Mailbox::inbox(), destination_view.uid)?;
     let (origin_signet, alice_resolved, author_state) = bob.validate(ALICE, None).await?;
     let limits = Limits::default();
-    let envelope = Envelope::open(&fetched, &limits, Actor::Recipient, &bob_keys.encryption)?;
+    let envelope = Envelope::recipient(&fetched, &limits, &bob_keys.encryption)?;
     let sight = Sight::of(&envelope)?;
-    let opened = envelope.open_as_recipient(&alice_resolved, &origin_signet)?;
+    let opened = envelope.open(&alice_resolved, &origin_signet)?;
     let attachment = opened.attachments.first();
     say(&format!(
         "[{BOB}] logged in over DMAP with STACIE, fetched message {newest} ({} bytes, {} the stored object), \

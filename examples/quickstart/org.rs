@@ -25,7 +25,7 @@ use dime::dmtp::server::{
 };
 use dime::dmtp::wire::TxId;
 use dime::dmtp::wire::{Address, Name};
-use dime::message::{Actor, Envelope, Limits};
+use dime::message::{Envelope, Limits};
 use dime::signet::record::HostName;
 use dime::signet::{FingerprintKind, KeyFile, KeyOwner, ManagementRecord, RecordPolicy, Signet, issue};
 use dime_store::RedbStore;
@@ -398,7 +398,7 @@ async fn relay_queue(
 /// verify the author's signatures, resolve the destination, countersign, and deliver over DMTP.
 async fn relay(shared: &Shared, submission: Submission) -> Result<OriginView, FlowError> {
     let limits = Limits::default();
-    let envelope = Envelope::open(&submission.object, &limits, Actor::Origin, &shared.keys.encryption)?;
+    let envelope = Envelope::origin(&submission.object, &limits, &shared.keys.encryption)?;
     let sight = Sight::of(&envelope)?;
     let author = sight.author.clone().unwrap_or_default();
     if !author.eq_ignore_ascii_case(&submission.user) {
@@ -407,7 +407,7 @@ async fn relay(shared: &Shared, submission: Submission) -> Result<OriginView, Fl
     let SignetAnswer::Found(author_signet) = shared.store()?.signet(&author)? else {
         return Err(FlowError::NoSignet(author));
     };
-    let view = envelope.open_as_origin(&author_signet)?;
+    let view = envelope.open(&author_signet)?;
     let destination = HostName::new(&view.envelope.destination)?;
     let (destination_signet, how) = shared.resolve(&Name::Org(destination.clone())).await?;
     if !has_fingerprint(&destination_signet, &view.envelope.destination_signet) {
@@ -485,8 +485,7 @@ struct InboxSpool {
 impl InboxSpool {
     fn store(&self, checked: &CheckedMessage, how: &'static str) -> Result<DestinationView, FlowError> {
         let message = checked.message();
-        let envelope =
-            Envelope::open(&self.object, &Limits::default(), Actor::Destination, &self.shared.keys.encryption)?;
+        let envelope = Envelope::destination(&self.object, &Limits::default(), &self.shared.keys.encryption)?;
         let sight = Sight::of(&envelope)?;
         let recipient = checked.view().envelope.recipient.clone();
         let mut store = self.shared.store()?;

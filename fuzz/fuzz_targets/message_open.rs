@@ -21,8 +21,8 @@ fn world() -> &'static World {
 fuzz_target!(|data: &[u8]| {
     let w = world();
     let limits = Limits::default();
-    if let Ok(env) = Envelope::open(data, &limits, Actor::Origin, &w.origin.enc) {
-        if let Ok(view) = env.open_as_origin(&w.author.signet) {
+    if let Ok(env) = Envelope::origin(data, &limits, &w.origin.enc) {
+        if let Ok(view) = env.open(&w.author.signet) {
             let relayed = view.countersign(&w.origin.pok).expect("countersign after a verified open");
             assert!(w.open_destination(&relayed).is_ok());
         }

@@ -275,12 +275,12 @@ fn message_vectors() -> Value {
         let object =
             compose(&author.sign, &to, &content, &options, &mut SeededRandom::new([*seed; 32])).expect("compose");
 
-        let countersigned = Envelope::open(&object, &Limits::default(), Actor::Origin, keys(&origin))
-            .and_then(|e| e.open_as_origin(&author.signet))
+        let countersigned = Envelope::origin(&object, &Limits::default(), keys(&origin))
+            .and_then(|e| e.open(&author.signet))
             .and_then(|v| v.countersign(&origin.sign))
             .expect("countersign");
-        let opened = Envelope::open(&countersigned, &Limits::default(), Actor::Recipient, keys(&recipient))
-            .and_then(|e| e.open_as_recipient(&author.signet, &origin.signet))
+        let opened = Envelope::recipient(&countersigned, &Limits::default(), keys(&recipient))
+            .and_then(|e| e.open(&author.signet, &origin.signet))
             .expect("open as recipient");
         let kinds = Message::parse(&object, &Limits::default()).and_then(|m| m.kinds()).expect("kinds");
         json!({

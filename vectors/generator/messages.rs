@@ -123,8 +123,8 @@ impl World {
 
     /// The origin's relay: opens as the origin (verifying the author) and countersigns.
     pub fn countersign(&self, object: &[u8]) -> Vec<u8> {
-        Envelope::open(object, &Limits::default(), Actor::Origin, &self.origin.enc)
-            .and_then(|e| e.open_as_origin(&self.author.signet))
+        Envelope::origin(object, &Limits::default(), &self.origin.enc)
+            .and_then(|e| e.open(&self.author.signet))
             .and_then(|view| view.countersign(&self.origin.pok))
             .expect("countersign")
     }
@@ -332,7 +332,7 @@ fn chunks_json(bytes: &[u8]) -> Value {
 /// The encrypted chunks (every chunk but the plain ephemeral one) that `actor` cannot decrypt,
 /// and why.
 fn unreadable(bytes: &[u8], actor: Actor, secret: &EncryptionSecretKey) -> Value {
-    let envelope = Envelope::open(bytes, &Limits::default(), actor, secret).expect("envelope");
+    let envelope = Envelope::for_actor(bytes, &Limits::default(), actor, secret).expect("envelope");
     envelope
         .message()
         .chunks()
@@ -361,17 +361,15 @@ fn case_json(world: &World, case: &Case) -> Value {
     let countersigned = world.countersign(&object);
     let limits = Limits::default();
     let (a, o, d, r) = (&world.author, &world.origin, &world.destination, &world.recipient);
-    let author = Envelope::open(&countersigned, &limits, Actor::Author, &a.enc)
-        .and_then(|e| e.open_as_author(&a.signet, Some(&o.signet)))
+    let author = Envelope::author(&countersigned, &limits, &a.enc)
+        .and_then(|e| e.open(&a.signet, Some(&o.signet)))
         .expect("author view");
-    let origin = Envelope::open(&object, &limits, Actor::Origin, &o.enc)
-        .and_then(|e| e.open_as_origin(&a.signet))
-        .expect("origin");
-    let destination = Envelope::open(&countersigned, &limits, Actor::Destination, &d.enc)
-        .and_then(|e| e.open_as_destination(&o.signet))
+    let origin = Envelope::origin(&object, &limits, &o.enc).and_then(|e| e.open(&a.signet)).expect("origin");
+    let destination = Envelope::destination(&countersigned, &limits, &d.enc)
+        .and_then(|e| e.open(&o.signet))
         .expect("destination view");
-    let recipient = Envelope::open(&countersigned, &limits, Actor::Recipient, &r.enc)
-        .and_then(|e| e.open_as_recipient(&a.signet, &o.signet))
+    let recipient = Envelope::recipient(&countersigned, &limits, &r.enc)
+        .and_then(|e| e.open(&a.signet, &o.signet))
         .expect("recipient view");
     let mut author_view = opened_json(&author);
     author_view["opens"] = "countersigned".into();

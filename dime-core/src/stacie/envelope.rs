@@ -57,17 +57,17 @@ const fn framed_len(len: usize) -> usize {
 
 /// An envelope split into its fields; nothing is decrypted or authenticated yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Envelope<'a> {
+pub struct RealmEnvelope<'a> {
     serial: u16,
     vector_shard: [u8; 16],
     tag_shard: [u8; 16],
     ciphertext: &'a [u8],
 }
 
-impl<'a> Envelope<'a> {
+impl<'a> RealmEnvelope<'a> {
     /// Splits `bytes`, checking only sizes: at least [`MIN_ENVELOPE_LEN`], at most
     /// [`MAX_ENVELOPE_LEN`], and whole blocks after the header.
-    pub fn parse(bytes: &'a [u8]) -> Result<Envelope<'a>> {
+    pub fn parse(bytes: &'a [u8]) -> Result<RealmEnvelope<'a>> {
         if bytes.len() > MAX_ENVELOPE_LEN {
             return Err(Error::TooLarge { what: "STACIE realm envelope", size: bytes.len(), limit: MAX_ENVELOPE_LEN });
         }
@@ -81,7 +81,7 @@ impl<'a> Envelope<'a> {
         if ciphertext.len() % BLOCK != 0 {
             return Err(Error::StacieEnvelopeBlocks { len: ciphertext.len() });
         }
-        Ok(Envelope {
+        Ok(RealmEnvelope {
             serial: u16::from_be_bytes(*serial),
             vector_shard: *vector_shard,
             tag_shard: *tag_shard,
@@ -173,9 +173,9 @@ pub fn encrypt_with_vector_shard(key: &RealmKey, serial: u16, vector_shard: &[u8
     seal_framed(key, serial, vector_shard, framed)
 }
 
-/// Opens an envelope: [`Envelope::parse`] then [`Envelope::open`].
+/// Opens an envelope: [`RealmEnvelope::parse`] then [`RealmEnvelope::open`].
 pub fn decrypt(key: &RealmKey, envelope: &[u8]) -> Result<Opened> {
-    Envelope::parse(envelope)?.open(key)
+    RealmEnvelope::parse(envelope)?.open(key)
 }
 
 /// Encrypts an already framed plaintext (in place) and prepends the header.
@@ -291,13 +291,17 @@ mod tests {
     #[test]
     fn parse_rejects_bad_sizes() {
         for len in [0, 1, 2, 33, 34, 49] {
-            assert_eq!(Envelope::parse(&vec![0; len]), Err(Error::StacieEnvelopeTruncated { len, min: 50 }), "{len}");
+            assert_eq!(
+                RealmEnvelope::parse(&vec![0; len]),
+                Err(Error::StacieEnvelopeTruncated { len, min: 50 }),
+                "{len}"
+            );
         }
-        assert_eq!(Envelope::parse(&[0; 51]), Err(Error::StacieEnvelopeBlocks { len: 17 }));
-        assert_eq!(Envelope::parse(&[0; 65]), Err(Error::StacieEnvelopeBlocks { len: 31 }));
+        assert_eq!(RealmEnvelope::parse(&[0; 51]), Err(Error::StacieEnvelopeBlocks { len: 17 }));
+        assert_eq!(RealmEnvelope::parse(&[0; 65]), Err(Error::StacieEnvelopeBlocks { len: 31 }));
         let huge = vec![0; MAX_ENVELOPE_LEN + 16];
         assert_eq!(
-            Envelope::parse(&huge),
+            RealmEnvelope::parse(&huge),
             Err(Error::TooLarge {
                 what: "STACIE realm envelope",
                 size: MAX_ENVELOPE_LEN + 16,
@@ -367,7 +371,7 @@ mod tests {
     #[test]
     fn envelope_fields_and_debug() {
         let envelope = encrypt_with_vector_shard(&key(), 0x0102, &[7; 16], b"hello").unwrap();
-        let parsed = Envelope::parse(&envelope).unwrap();
+        let parsed = RealmEnvelope::parse(&envelope).unwrap();
         assert_eq!(parsed.serial(), 0x0102);
         assert_eq!(parsed.vector_shard(), &[7; 16]);
         assert_eq!(parsed.ciphertext().len(), 16);
@@ -397,7 +401,7 @@ mod tests {
             shard in any::<[u8; 16]>(),
         ) {
             let sealed = encrypt_with_vector_shard(&key(), serial, &shard, &data).unwrap();
-            let parsed = Envelope::parse(&sealed).unwrap();
+            let parsed = RealmEnvelope::parse(&sealed).unwrap();
             prop_assert_eq!(parsed.serial(), serial);
             prop_assert_eq!(parsed.vector_shard(), &shard);
             prop_assert_eq!(parsed.to_bytes(), sealed);

@@ -153,7 +153,7 @@ pub mod rounds;
 
 pub use credentials::{ClientKeys, Credentials};
 pub use derive::{EphemeralToken, MasterKey, PasswordKey, Seed, VerificationToken};
-pub use envelope::{Envelope, Opened};
+pub use envelope::{Opened, RealmEnvelope};
 pub use params::{Nonce, Password, Salt, Shard, Username};
 pub use realm::{CipherKey, RealmKey, RealmLabel, RealmVariant, TagKey, VectorKey};
 pub use rounds::Rounds;

@@ -31,7 +31,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dime_core::stacie::{Password, Username};
+use dime_core::stacie::{ClientKeys, Password, Salt, Username};
 pub use dime_net::{Dial, EdgeConfig, Handle, Listener};
 use dime_net::{Phase, Refusal};
 use dime_signet::Signet;
@@ -48,6 +48,30 @@ use crate::limits::Limits;
 use crate::server::{Event, ServerSession};
 use crate::session::Interrupt;
 use crate::store::Store;
+
+mod calls;
+pub use calls::{Fetched, Idle, IdleUpdate, ListedMailbox, MailboxStatus, SignetTrust};
+
+/// Runs the STACIE derivation for `challenge` on the blocking pool: the keys and the token.
+async fn stretch(
+    username: &str,
+    password: &[u8],
+    challenge: crate::sasl::Challenge,
+) -> Result<(Login, dime_core::stacie::EphemeralToken)> {
+    let username = username.as_bytes().to_vec();
+    let password = zeroize::Zeroizing::new(password.to_vec());
+    let derive = move || -> Result<(Login, dime_core::stacie::EphemeralToken)> {
+        let keys = ClientKeys::derive(
+            &Username::new(&username)?,
+            &Password::new(&password)?,
+            &challenge.salt,
+            challenge.bonus,
+        );
+        let token = keys.ephemeral_token(&challenge.nonce);
+        Ok((Login { keys, salt: challenge.salt }, token))
+    };
+    tokio::task::spawn_blocking(derive).await.map_err(|_| DmapError::Unexpected("the STACIE derivation task failed"))?
+}
 
 /// Bytes read from the socket at a time.
 const READ_CHUNK: usize = 16 * 1024;
@@ -386,6 +410,14 @@ pub struct Client<IO> {
     buffer: Vec<u8>,
     greeting: Status,
     read_timeout: Duration,
+    /// The STACIE keys of the login, for the key file's realm ([`Client::keyfile`]).
+    login: Option<Box<Login>>,
+}
+
+/// What a STACIE login leaves the client: the keys derived and the account's salt.
+struct Login {
+    keys: ClientKeys,
+    salt: Salt,
 }
 
 impl<IO> core::fmt::Debug for Client<IO> {
@@ -444,10 +476,10 @@ impl Client<TcpStream> {
         if self.step().await? != ClientEvent::StartTls {
             return Err(DmapError::Unexpected("STARTTLS completed without an upgrade"));
         }
-        let Client { stream, mut session, buffer, greeting, read_timeout } = self;
+        let Client { stream, mut session, buffer, greeting, read_timeout, login } = self;
         let stream = Dial::new().handshake(connector.connect(name, stream)).await.map_err(edge)?;
         session.tls_started();
-        let mut client = Client { stream, session, buffer, greeting, read_timeout };
+        let mut client = Client { stream, session, buffer, greeting, read_timeout, login };
         client.run(CommandBody::Capability).await?;
         Ok(client)
     }
@@ -477,6 +509,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Client<IO> {
             buffer: vec![0u8; READ_CHUNK],
             greeting: Status::untagged(StatusKind::Bye, None, ""),
             read_timeout: CLIENT_READ_TIMEOUT,
+            login: None,
         };
         loop {
             match client.step().await? {
@@ -513,11 +546,20 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Client<IO> {
         &self.session
     }
 
-    /// The next event; writes output and reads input as needed.
+    /// The next event; writes output and reads input as needed, each read waiting at most the
+    /// read timeout.
     async fn step(&mut self) -> Result<ClientEvent> {
+        let event = self.step_until(None).await?;
+        event.ok_or(DmapError::Unexpected("a read without deadline ended without an event"))
+    }
+
+    /// The next event; writes output and reads input as needed. With `deadline`, `None` once
+    /// it passes without an event (reads wait for it, not for the read timeout); without, each
+    /// read waits at most the read timeout and then fails with [`DmapError::Timeout`].
+    async fn step_until(&mut self, deadline: Option<tokio::time::Instant>) -> Result<Option<ClientEvent>> {
         loop {
             match self.session.next() {
-                Ok(event) => return Ok(event),
+                Ok(event) => return Ok(Some(event)),
                 Err(Interrupt::Output(bytes)) => {
                     self.stream.write_all(&bytes).await.map_err(io)?;
                     self.stream.flush().await.map_err(io)?;
@@ -526,11 +568,20 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Client<IO> {
                 // Only server sessions wait for answers.
                 Err(Interrupt::AwaitingAnswer) => return Err(DmapError::Unexpected("a client waiting for an answer")),
                 Err(Interrupt::NeedMoreInput) => {
-                    let after = self.read_timeout;
-                    let n = tokio::time::timeout(after, self.stream.read(&mut self.buffer))
-                        .await
-                        .map_err(|_| DmapError::Timeout { what: "the server's reply", after })?
-                        .map_err(io)?;
+                    let read = self.stream.read(&mut self.buffer);
+                    let n = match deadline {
+                        Some(deadline) => match tokio::time::timeout_at(deadline, read).await {
+                            Ok(read) => read.map_err(io)?,
+                            Err(_) => return Ok(None),
+                        },
+                        None => {
+                            let after = self.read_timeout;
+                            tokio::time::timeout(after, read)
+                                .await
+                                .map_err(|_| DmapError::Timeout { what: "the server's reply", after })?
+                                .map_err(io)?
+                        }
+                    };
                     if n == 0 {
                         return Err(DmapError::Closed);
                     }
@@ -544,6 +595,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Client<IO> {
     async fn complete(&mut self, tag: &crate::codec::Tag, password: Option<(&str, &[u8])>) -> Result<Completion> {
         let mut data = Vec::new();
         let mut statuses = Vec::new();
+        let mut pending = None;
         loop {
             match self.step().await? {
                 ClientEvent::Data(item) => data.push(item),
@@ -552,14 +604,18 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Client<IO> {
                     if status.kind != StatusKind::Ok {
                         return Err(DmapError::Rejected { kind: status.kind, code: status.code, text: status.text });
                     }
+                    if pending.is_some() {
+                        self.login = pending;
+                    }
                     return Ok(Completion { data, statuses, status });
                 }
                 ClientEvent::Challenge(challenge) => {
                     let Some((username, password)) = password else {
                         return Err(DmapError::Unexpected("challenge outside AUTHENTICATE"));
                     };
-                    let token = challenge.answer(&Username::new(username.as_bytes())?, &Password::new(password)?);
+                    let (login, token) = stretch(username, password, *challenge).await?;
                     self.session.answer_challenge(&token)?;
+                    pending = Some(Box::new(login));
                 }
                 ClientEvent::Failed(error) => return Err(error),
                 _ => {}
@@ -575,7 +631,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Client<IO> {
         self.complete(&tag, None).await
     }
 
-    /// Logs in with `AUTHENTICATE STACIE`; the STACIE derivation runs on this task.
+    /// Logs in with `AUTHENTICATE STACIE`. The STACIE key stretching (up to 2^24 hash rounds)
+    /// runs on tokio's blocking pool (`spawn_blocking`), not on this task's worker; the keys
+    /// are kept for [`Client::keyfile`] and wiped when the client is dropped.
     ///
     /// Errors: [`DmapError::InsecureAuth`] when TLS does not protect the connection (see
     /// [`Client::allow_insecure_auth`]); [`DmapError::Rejected`] (`NO [AUTHENTICATIONFAILED]`

@@ -1,7 +1,7 @@
 //! The DIME extension commands on the server (`docs/dmap.md` §5.3): SUBMIT, SSR, SIGNET and
 //! KEYFILE.
 
-use dime_core::stacie::Envelope;
+use dime_core::stacie::RealmEnvelope;
 use dime_signet::{Signet, SignetKind, SignetState};
 
 use super::{Event, Phase, ServerSession};
@@ -109,7 +109,7 @@ impl<S: Store> ServerSession<S> {
     pub(super) fn keyfile_store(&mut self, tag: &Tag, shard: [u8; 64], envelope: Vec<u8>) {
         let name = "KEYFILE STORE";
         // The server cannot open the envelope; it checks the framing it can see.
-        if let Err(error) = Envelope::parse(&envelope) {
+        if let Err(error) = RealmEnvelope::parse(&envelope) {
             let text = format!("Not a realm envelope: {error}");
             return self.done(tag, name, StatusKind::No, Some(Code::Parse), &text);
         }

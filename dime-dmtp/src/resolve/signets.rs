@@ -59,16 +59,12 @@ pub fn validate_user(
 ) -> Result<BoundSignet, DmtpError> {
     let signet = Signet::parse_with(bytes, &ParseOptions::default())?;
     let expected = address.to_string();
-    let bound = org.bind_user(&signet, previous).map_err(|error| match error {
-        SignetError::OutsideAnchor { identifier, .. } => {
+    org.bind_address(&signet, &expected, previous).map_err(|error| match error {
+        SignetError::OutsideAnchor { identifier, .. } | SignetError::WrongIdentifier { found: identifier, .. } => {
             DmtpError::IdentifierMismatch { expected: expected.clone(), found: identifier }
         }
         other => binding_error(other),
-    })?;
-    if !bound.identifier().eq_ignore_ascii_case(&expected) {
-        return Err(DmtpError::IdentifierMismatch { expected, found: bound.identifier().to_string() });
-    }
-    Ok(bound)
+    })
 }
 
 /// Validates a HIST chain, oldest first: the first element must carry the `start` fingerprint

@@ -66,33 +66,30 @@ impl World {
     }
 
     pub fn relay(&self, object: &[u8]) -> Vec<u8> {
-        Envelope::open(object, &Limits::default(), Actor::Origin, &self.origin.enc)
+        Envelope::origin(object, &Limits::default(), &self.origin.enc)
             .unwrap()
-            .open_as_origin(&self.author.signet)
+            .open(&self.author.signet)
             .unwrap()
             .countersign(&self.origin.pok)
             .unwrap()
     }
 
     pub fn open_recipient(&self, object: &[u8]) -> Result<Opened> {
-        Envelope::open(object, &Limits::default(), Actor::Recipient, &self.recipient.enc)?
-            .open_as_recipient(&self.author.signet, &self.origin.signet)
+        Envelope::recipient(object, &Limits::default(), &self.recipient.enc)?
+            .open(&self.author.signet, &self.origin.signet)
     }
 
     pub fn open_destination(&self, object: &[u8]) -> Result<DestinationView> {
-        Envelope::open(object, &Limits::default(), Actor::Destination, &self.destination.enc)?
-            .open_as_destination(&self.origin.signet)
+        Envelope::destination(object, &Limits::default(), &self.destination.enc)?.open(&self.origin.signet)
     }
 
     pub fn open_origin(&self, object: &[u8]) -> Result<OriginEnvelope> {
-        Ok(Envelope::open(object, &Limits::default(), Actor::Origin, &self.origin.enc)?
-            .open_as_origin(&self.author.signet)?
-            .envelope)
+        Ok(Envelope::origin(object, &Limits::default(), &self.origin.enc)?.open(&self.author.signet)?.envelope)
     }
 
     pub fn open_author(&self, object: &[u8]) -> Result<Opened> {
-        Envelope::open(object, &Limits::default(), Actor::Author, &self.author.enc)?
-            .open_as_author(&self.author.signet, Some(&self.origin.signet))
+        Envelope::author(object, &Limits::default(), &self.author.enc)?
+            .open(&self.author.signet, Some(&self.origin.signet))
     }
 }
 
