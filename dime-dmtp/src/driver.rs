@@ -335,19 +335,20 @@ pub trait ServerApp: Send + Sync + 'static {
     ) -> impl Future<Output = Result<CheckedMessage, Rejection>> + Send;
 }
 
-/// The object being received: its spool (or the refusal that ended it) and its check.
+/// The object being received: its spool (or the refusal that ended it). The session feeds the
+/// object's [`DestinationCheck`] itself, from the same reads as the `DATA` hash.
 struct Transfer<S> {
     spool: Result<S, Rejection>,
-    check: DestinationCheck,
 }
 
 impl<S: Spool> Transfer<S> {
-    /// Writes and checks the next piece; the first failure aborts the spool.
-    async fn piece(&mut self, bytes: &[u8]) {
-        let failed = match (self.check.feed(bytes), &mut self.spool) {
+    /// Writes the next piece; the first failure (of the spool, or of the check, `failed`)
+    /// aborts the spool.
+    async fn piece(&mut self, bytes: &[u8], failed: bool) {
+        let failed = match (failed, &mut self.spool) {
             (_, Err(_)) => return,
-            (Err(_), Ok(_)) => Rejection::InvalidObject,
-            (Ok(()), Ok(spool)) => match spool.write(bytes).await {
+            (true, Ok(_)) => Rejection::InvalidObject,
+            (false, Ok(spool)) => match spool.write(bytes).await {
                 Ok(()) => return,
                 Err(rejection) => rejection,
             },
@@ -358,9 +359,18 @@ impl<S: Spool> Transfer<S> {
     }
 
     /// The verdict on a complete object: the app's check, then the spool's commit.
-    async fn finish<A: ServerApp<Spool = S>>(self, app: &A, message: &ReceivedMessage) -> Result<(), Rejection> {
+    async fn finish<A: ServerApp<Spool = S>>(
+        self,
+        app: &A,
+        message: &ReceivedMessage,
+        check: Option<DestinationCheck>,
+    ) -> Result<(), Rejection> {
         let spool = self.spool?;
-        let checked = match app.check(message, self.check).await {
+        let Some(check) = check else {
+            spool.abort().await;
+            return Err(Rejection::TemporaryFailure);
+        };
+        let checked = match app.check(message, check).await {
             Ok(checked) => checked,
             Err(rejection) => {
                 spool.abort().await;
@@ -529,12 +539,13 @@ where
                 ServerEvent::StatsRequested { id } => (id, Answer::Stats(app.stats().await)),
                 ServerEvent::MessageBegin { envelope } => {
                     let spool = app.open_spool(&envelope).await;
-                    *transfer = Some(Transfer { spool, check: DestinationCheck::new(&session.config().limits) });
+                    *transfer = Some(Transfer { spool });
                     continue;
                 }
                 ServerEvent::MessageData { bytes } => {
                     if let Some(transfer) = transfer.as_mut() {
-                        transfer.piece(&bytes).await;
+                        let failed = session.object_check().is_some_and(DestinationCheck::is_failed);
+                        transfer.piece(&bytes, failed).await;
                     }
                     continue;
                 }
@@ -546,7 +557,7 @@ where
                 }
                 ServerEvent::MessageReceived(message) => {
                     let verdict = match transfer.take() {
-                        Some(transfer) => transfer.finish(app, &message).await,
+                        Some(transfer) => transfer.finish(app, &message, session.take_check()).await,
                         None => Err(Rejection::TemporaryFailure),
                     };
                     (message.id, Answer::Message(verdict))

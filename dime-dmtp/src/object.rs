@@ -134,6 +134,11 @@ impl DestinationCheck {
         result
     }
 
+    /// Whether a fed piece already failed the check (then [`DestinationCheck::finish`] fails).
+    pub fn is_failed(&self) -> bool {
+        self.failed.is_some()
+    }
+
     /// Heap bytes the check holds.
     pub fn retained_bytes(&self) -> usize {
         self.verifier.retained_bytes()

@@ -589,3 +589,27 @@ fn an_injected_random_source_gives_the_stats_nonce_and_the_txid() {
     let (message, _) = h.received();
     assert_eq!(message.txid, TxId(txid));
 }
+
+/// The session feeds the destination's streaming check from the same reads as the DATA hash
+/// (decision D7) and hands it out once the object arrived whole.
+#[test]
+fn the_session_feeds_the_object_check_and_hands_it_out() {
+    let mut h = Harness::greeted();
+    let object = b"not a message object";
+    h.line(&mail(object.len() as u64));
+    h.line(&rcpt());
+    assert!(h.session.object_check().is_none());
+    h.line(&format!("DATA [{}]", ObjectHasher::hash(object)));
+    assert!(h.session.object_check().is_some_and(|c| !c.is_failed()));
+    h.send(&object[..4]);
+    // The bytes so far cannot start a message object: the check failed as they arrived.
+    assert!(h.session.object_check().is_some_and(|c| c.is_failed()));
+    h.send(&object[4..]);
+    h.send(b"\r\n");
+    let (message, bytes) = h.received();
+    assert_eq!(bytes, object);
+    let check = h.session.take_check().expect("the object's check");
+    assert!(check.is_failed());
+    assert!(h.session.take_check().is_none());
+    h.session.answer(h.now, message.id, Answer::Message(Err(Rejection::InvalidObject))).unwrap();
+}

@@ -44,7 +44,7 @@ use dime_core::Fingerprint;
 use dime_signet::record::HostName;
 
 use crate::error::DmtpError;
-use crate::object::ObjectHasher;
+use crate::object::{DestinationCheck, ObjectHasher};
 use crate::wire::{Address, Command, Framed, LineReader, MAX_COMMAND_LINE, MailFrom, Name, Nonce, Reply, TxId, Verb};
 
 pub use text::help_text;
@@ -344,7 +344,12 @@ enum PendingKind {
     Message,
 }
 
-/// Reading a message object: nothing of it is kept but its running hash.
+/// Bytes of a received piece hashed into the `DATA` hash and then fed to the check before the
+/// next block: small enough to stay in the first-level cache between the two.
+const FEED_BLOCK: usize = 16 * 1024;
+
+/// Reading a message object: nothing of it is kept but its running hash and the streaming
+/// check's state.
 #[derive(Debug)]
 struct DataIn {
     size: u64,
@@ -352,6 +357,9 @@ struct DataIn {
     hash: Fingerprint,
     /// Hashes each piece as it passes, so the hash is ready with the object's last byte.
     hasher: ObjectHasher,
+    /// The destination's streaming check, fed each piece right after the hasher from the same
+    /// input slice, so the bytes are read once while in cache (decision D7).
+    check: DestinationCheck,
     /// How many bytes of the CRLF after the object have arrived.
     trailer: u8,
 }
@@ -372,6 +380,8 @@ pub struct ServerSession {
     rcpt: Option<(HostName, Fingerprint)>,
     nonce: Option<Nonce>,
     data: Option<Box<DataIn>>,
+    /// The check of the last object received whole, until [`ServerSession::take_check`].
+    checked: Option<DestinationCheck>,
     /// Object bytes in queued [`ServerEvent::MessageData`] events.
     queued_data: usize,
     pending: Option<(RequestId, PendingKind, Option<TxId>)>,
@@ -404,6 +414,7 @@ impl ServerSession {
             rcpt: None,
             nonce: None,
             data: None,
+            checked: None,
             queued_data: 0,
             pending: None,
             next_id: 0,
@@ -453,6 +464,19 @@ impl ServerSession {
         self.violations
     }
 
+    /// The destination's streaming check of the object being received (fed by the session as the
+    /// bytes arrive), to stop storing an object early once it has failed.
+    pub fn object_check(&self) -> Option<&DestinationCheck> {
+        self.data.as_ref().map(|d| &d.check).or(self.checked.as_ref())
+    }
+
+    /// Takes the check of the object last reported in [`ServerEvent::MessageReceived`]: the
+    /// session fed it every byte of the object from the same reads as the `DATA` hash, so each
+    /// byte was read once; finish it with [`DestinationCheck::finish`] for the verdict.
+    pub fn take_check(&mut self) -> Option<DestinationCheck> {
+        self.checked.take()
+    }
+
     /// Whether the session is over (closed or handed off): flush pending bytes and close.
     pub fn is_closed(&self) -> bool {
         matches!(self.state, SessionState::Closed | SessionState::HandedOff)
@@ -464,7 +488,8 @@ impl ServerSession {
             + self.out.capacity()
             + self.events.capacity() * core::mem::size_of::<ServerEvent>()
             + self.queued_data
-            + self.data.as_ref().map_or(0, |_| core::mem::size_of::<DataIn>())
+            + self.data.as_ref().map_or(0, |d| core::mem::size_of::<DataIn>() + d.check.retained_bytes())
+            + self.checked.as_ref().map_or(0, DestinationCheck::retained_bytes)
     }
 
     /// The TLS handshake finished (native mode at the start, dual mode after STARTTLS).
@@ -613,6 +638,7 @@ impl ServerSession {
         self.mail = None;
         self.rcpt = None;
         self.data = None;
+        self.checked = None;
     }
 
     fn request(&mut self, kind: PendingKind, txid: Option<TxId>) -> RequestId {
@@ -661,7 +687,12 @@ impl ServerSession {
         if missing > 0 {
             let n = usize::try_from(missing).unwrap_or(usize::MAX).min(input.len()).min(window);
             let piece = input.get(..n).unwrap_or_default();
-            data.hasher.update(piece);
+            // One read of the piece feeds both digests: the DATA hash and the chunk digests.
+            for block in piece.chunks(FEED_BLOCK) {
+                data.hasher.update(block);
+                // A failure stays in the check; the application reads it at the verdict.
+                let _ = data.check.feed(block);
+            }
             data.received += n as u64;
             if n > 0 {
                 self.queued_data += n;
@@ -682,8 +713,9 @@ impl ServerSession {
             return 1;
         }
         let Some(data) = self.data.take() else { return 1 };
-        let hash = data.hasher.finish();
-        if hash != data.hash {
+        let DataIn { hash: announced, hasher, check, size, .. } = *data;
+        let hash = hasher.finish();
+        if hash != announced {
             self.abort_data(DataFailure::HashMismatch);
             self.send(&text::hash_mismatch());
             return 1;
@@ -701,8 +733,9 @@ impl ServerSession {
             txid,
             envelope: Envelope { mail_from, destination, destination_fingerprint },
             hash,
-            size: data.size,
+            size,
         }));
+        self.checked = Some(check);
         1
     }
 
@@ -837,7 +870,15 @@ impl ServerSession {
                     return self.send(&text::internal_error());
                 };
                 let size = mail_from.size;
-                self.data = Some(Box::new(DataIn { size, received: 0, hash, hasher: ObjectHasher::new(), trailer: 0 }));
+                self.data = Some(Box::new(DataIn {
+                    size,
+                    received: 0,
+                    hash,
+                    hasher: ObjectHasher::new(),
+                    check: DestinationCheck::new(&self.config.limits),
+                    trailer: 0,
+                }));
+                self.checked = None;
                 self.state = SessionState::DataIn;
                 self.send(&text::data_go(&hash));
                 let envelope = Envelope { mail_from, destination, destination_fingerprint };
