@@ -472,7 +472,8 @@ impl ServerSession {
 
     /// Takes the check of the object last reported in [`ServerEvent::MessageReceived`]: the
     /// session fed it every byte of the object from the same reads as the `DATA` hash, so each
-    /// byte was read once; finish it with [`DestinationCheck::finish`] for the verdict.
+    /// byte was read once; finish it with [`DestinationCheck::finish`] for the verdict. The
+    /// session drops a check not taken when the verdict is answered.
     pub fn take_check(&mut self) -> Option<DestinationCheck> {
         self.checked.take()
     }
