@@ -337,8 +337,20 @@ fn main() {
     }
     let group = "dmtp_delivery_1mib";
     ratio::report(group, "dmtp_hash_supplied", "tls_copy", "issue 10's goal: at most 1.5x", started);
-    ratio::report(group, "dmtp_hash_supplied", "tls_copy_hashed", "against the floor: the receiver hashes (BLAKE3, D7)", started);
-    ratio::report(group, "tls_copy_hashed", "tls_copy", "what the receiver-side DATA hash (BLAKE3, D7) costs a bare copy", started);
+    ratio::report(
+        group,
+        "dmtp_hash_supplied",
+        "tls_copy_hashed",
+        "against the floor: the receiver hashes (BLAKE3, D7)",
+        started,
+    );
+    ratio::report(
+        group,
+        "tls_copy_hashed",
+        "tls_copy",
+        "what the receiver-side DATA hash (BLAKE3, D7) costs a bare copy",
+        started,
+    );
     ratio::report(group, "dmtp_hash_computed", "dmtp_hash_supplied", "the client hashing before DATA", started);
     ratio::report(group, "dmtp_noop_round_trip", "tls_copy", "one command round trip", started);
     let group = "dmtp_data_phase_1mib";
