@@ -30,7 +30,7 @@
 //! as they arrive (hashed on the way), then exactly one of [`ServerEvent::MessageReceived`] (all
 //! `SIZE` bytes, the CRLF and the right hash: answer with the verdict) or
 //! [`ServerEvent::MessageAborted`] (discard what was stored). The application streams the pieces
-//! into its spool and through a [`DestinationCheck`](crate::object::DestinationCheck); the
+//! into its spool and through a [`DestinationCheck`]; the
 //! tokio driver does both for a `ServerApp`.
 
 mod text;
