@@ -30,8 +30,9 @@
 //! as they arrive (hashed on the way), then exactly one of [`ServerEvent::MessageReceived`] (all
 //! `SIZE` bytes, the CRLF and the right hash: answer with the verdict) or
 //! [`ServerEvent::MessageAborted`] (discard what was stored). The application streams the pieces
-//! into its spool and through a [`DestinationCheck`]; the
-//! tokio driver does both for a `ServerApp`.
+//! into its spool; the session feeds them to the object's [`DestinationCheck`] from the same
+//! reads as the hash, and hands it out with [`ServerSession::take_check`]. The tokio driver does
+//! both for a `ServerApp`.
 
 mod text;
 
