@@ -2,7 +2,7 @@
 //! opening under a fixed key never panics, and an envelope this key sealed opens to its data.
 #![no_main]
 
-use dime_core::stacie::envelope::{self, Envelope};
+use dime_core::stacie::envelope::{self, RealmEnvelope};
 use dime_core::stacie::{MasterKey, RealmKey, RealmLabel, RealmVariant, Shard};
 use libfuzzer_sys::fuzz_target;
 
@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
         &Shard::from_bytes([9; 64]),
         RealmVariant::ShardKeyed,
     );
-    if let Ok(parsed) = Envelope::parse(data) {
+    if let Ok(parsed) = RealmEnvelope::parse(data) {
         assert_eq!(parsed.to_bytes(), data);
         let _ = parsed.open(&key);
     }

@@ -72,12 +72,12 @@ impl Fetched {
             match item {
                 FetchItem::Uid(n) => uid = Some(n),
                 FetchItem::Flags(f) => flags = Some(f),
-                FetchItem::Rfc822Size(n) => size = Some(n),
-                FetchItem::Body { origin: None, data } => object = data,
+                FetchItem::BinarySize { part, size: n } if part.is_empty() => size = Some(n),
+                FetchItem::Binary { part, data } if part.is_empty() => object = data,
                 _ => {}
             }
         }
-        let missing = DmapError::Unexpected("FETCH answer without UID, FLAGS, RFC822.SIZE or BODY[]");
+        let missing = DmapError::Unexpected("FETCH answer without UID, FLAGS, BINARY.SIZE[] or BINARY[]");
         match (uid, flags, size, object) {
             (Some(uid), Some(flags), Some(size), Some(object)) => Ok(Fetched { seq, uid, flags, size, object }),
             _ => Err(missing),
@@ -261,8 +261,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Client<IO> {
         let items = vec![
             FetchAttr::Uid,
             FetchAttr::Flags,
-            FetchAttr::Rfc822Size,
-            FetchAttr::Body { peek: true, partial: None },
+            // The octets (RFC 3516): BODY[] is the armored form (docs/dmap.md §5).
+            FetchAttr::BinarySize { part: Vec::new() },
+            FetchAttr::Binary { peek: true, part: Vec::new(), partial: None },
         ];
         let done = self.run(CommandBody::Fetch { uid, set: set.clone(), items }).await?;
         done.data
