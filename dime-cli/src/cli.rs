@@ -500,6 +500,10 @@ pub struct OpenArgs {
     /// itself, and the author when the message is countersigned).
     #[arg(long, value_name = "FILE")]
     pub origin: Option<PathBuf>,
+    /// The recipient's own user signet, whose encryption key is KEY's (used by the recipient:
+    /// the message must name it, fingerprint and address).
+    #[arg(long, value_name = "FILE")]
+    pub recipient: Option<PathBuf>,
     /// A folder of `*.signet` files holding the signets not given as files, found by the
     /// fingerprints and addresses the message names.
     #[arg(long, value_name = "DIR")]

@@ -399,6 +399,7 @@ impl CliError {
             | MessageError::BadSignature(_)
             | MessageError::EnvelopeMismatch { .. }
             | MessageError::Downgrade { .. }
+            | MessageError::RecipientMismatch { .. }
             | MessageError::NotCountersigned => CliError::MessageRejected { path, source },
             MessageError::UnsupportedAlgorithm(_)
             | MessageError::SignetIncomplete { .. }

@@ -269,6 +269,9 @@ fn check_options(args: &OpenArgs) -> Result<(), CliError> {
     if args.countersign_out.is_some() && actor != Actor::Origin {
         return Err(CliError::OptionNotForActor { option: "--countersign-out", actors: "origin" });
     }
+    if args.recipient.is_some() && actor != Actor::Recipient {
+        return Err(CliError::OptionNotForActor { option: "--recipient", actors: "recipient" });
+    }
     if args.author.is_some() && actor == Actor::Destination {
         return Err(CliError::OptionNotForActor { option: "--author", actors: "author, origin or recipient" });
     }
@@ -321,7 +324,7 @@ pub fn open(args: &OpenArgs) -> Result<Outcome, CliError> {
         .map_err(|error| CliError::message(&args.file, error))?;
     let mut signets = Signets::new(args.signets.as_deref());
     let stdout = match args.actor {
-        Actor::Author | Actor::Recipient => open_as_reader(args, envelope, &mut signets)?,
+        Actor::Author | Actor::Recipient => open_as_reader(args, &keys, envelope, &mut signets)?,
         Actor::Origin => open_as_origin(args, &keys, envelope, &mut signets)?,
         Actor::Destination => open_as_destination(args, envelope, &mut signets)?,
     };
@@ -365,7 +368,12 @@ fn named_origin(
 
 /// The author's or the recipient's view: every signature, everything decrypted, attachments
 /// saved on request.
-fn open_as_reader(args: &OpenArgs, envelope: Envelope<'_>, signets: &mut Signets<'_>) -> Result<String, CliError> {
+fn open_as_reader(
+    args: &OpenArgs,
+    keys: &KeyFile,
+    envelope: Envelope<'_>,
+    signets: &mut Signets<'_>,
+) -> Result<String, CliError> {
     let failed = |error| CliError::message(&args.file, error);
     let origin_envelope = envelope.origin_envelope().map_err(|e| first_decryption(args, e))?;
     let destination_envelope = envelope.destination_envelope().map_err(failed)?;
@@ -382,7 +390,8 @@ fn open_as_reader(args: &OpenArgs, envelope: Envelope<'_>, signets: &mut Signets
     };
     let opened = match &origin {
         Some(origin) if args.actor == Actor::Recipient => {
-            envelope.into_role::<role::Recipient>().and_then(|e| e.open(&author.signet, origin))
+            let own = own_signet(args, keys, signets)?;
+            envelope.into_role::<role::Recipient>().and_then(|e| e.open(&own.signet, &author.signet, origin))
         }
         _ => envelope
             .into_role::<role::Author>()
@@ -404,6 +413,22 @@ fn open_as_reader(args: &OpenArgs, envelope: Envelope<'_>, signets: &mut Signets
         .collect();
     write_all(&files, args.force)?;
     Ok(View::Full { actor: args.actor, opened: &opened, saved: &saved }.render(args.json))
+}
+
+/// The recipient's own signet: `--recipient`, else the user signet in the `--signets` folder
+/// whose encryption key is the key file's. Either must have that key; the message must name it,
+/// fingerprint and address (`docs/message-format.md` §8).
+fn own_signet(args: &OpenArgs, keys: &KeyFile, signets: &mut Signets<'_>) -> Result<Located, CliError> {
+    let public = keys.encryption.public().map_err(|e| CliError::message(&args.file, MessageError::Core(e)))?;
+    let wanted = "whose encryption key is the key file's";
+    let is_own = |s: &Signet| s.encryption_key() == Some(public);
+    let own = signets.get(Actor::Recipient, SignetKind::User, args.recipient.as_deref(), |folder| {
+        folder.find(Actor::Recipient, SignetKind::User, wanted, is_own)
+    })?;
+    if !is_own(&own.signet) {
+        return Err(CliError::SignetNotNamed { path: own.path, role: Actor::Recipient, wanted: wanted.into() });
+    }
+    Ok(own)
 }
 
 /// The origin's view: the author's signatures checked against a signet its own organization

@@ -413,6 +413,7 @@ fn signets_given_as_files_and_every_input_form() {
     for file in ["relayed.bin", "relayed.b64", "relayed.asc"] {
         let mut args = vec!["message", "open", file, "--as", "recipient", "--key", "bob.key", "--json"];
         args.extend(signets);
+        args.extend(["--recipient", "bob.signet"]);
         let value = dime(&dir.0, &args).expect(0).json();
         assert_eq!(value["headers"]["to"], json!("Bob and Carol"));
         assert_eq!(value["headers"]["subject"], json!(""));
@@ -422,6 +423,17 @@ fn signets_given_as_files_and_every_input_form() {
         views.push(value);
     }
     assert!(views.windows(2).all(|w| w[0] == w[1]));
+    // The recipient's own signet is needed, and must hold the key file's encryption key.
+    let mut args = vec!["message", "open", "relayed.bin", "--as", "recipient", "--key", "bob.key"];
+    args.extend(signets);
+    let run = dime(&dir.0, &args).expect(2);
+    assert_eq!(run.stderr, "dime: the recipient signet is needed: give --recipient FILE or --signets DIR\n");
+    args.extend(["--recipient", "alice.signet"]);
+    let run = dime(&dir.0, &args).expect(2);
+    assert_eq!(
+        run.stderr,
+        "dime: alice.signet: not the recipient signet the message names (whose encryption key is the key file's)\n"
+    );
 
     // The destination needs only the origin's signet.
     let args = ["message", "open", "relayed.b64", "--as", "destination", "--key", "destination.key"];

@@ -212,7 +212,7 @@ async fn send_looks_up_and_delivers_over_one_connection() {
     let object = w.store.received.lock().unwrap()[0].object.clone();
     let opened = dime_message::Envelope::recipient(&object, &Default::default(), &w.bob.encs[0])
         .unwrap()
-        .open(w.alice.current(), &w.origin.signet)
+        .open(w.bob.current(), w.alice.current(), &w.origin.signet)
         .unwrap();
     assert_eq!((opened.headers.from.as_str(), opened.headers.to.as_str()), ("alice@example.org", "bob@example.net"));
     assert!(opened.headers.date.ends_with(" +0000"), "{}", opened.headers.date);

@@ -811,20 +811,24 @@ void dime_destination_view_free(struct DimeDestinationView *view);
 
 /**
  * Opens a delivered message as its recipient: verifies the author's signatures with `author`
- * and the origin's countersignature with `origin`, and decrypts everything.
+ * and the origin's countersignature with `origin`, checks that the message names `recipient`
+ * (the recipient's own signet, whose encryption key `recipient_keys` holds) by fingerprint and
+ * address, and decrypts everything.
  *
  * Errors: `DIME_ERR_NULL`, `DIME_ERR_WRONG_KIND` (org keys), `DIME_ERR_MALFORMED`,
- * `DIME_ERR_TOO_LARGE`, `DIME_ERR_DECRYPT`, `DIME_ERR_SIGNET_MISMATCH`,
- * `DIME_ERR_BAD_SIGNATURE`, `DIME_ERR_STATE` (not countersigned), `DIME_ERR_UNSUPPORTED`.
+ * `DIME_ERR_TOO_LARGE`, `DIME_ERR_DECRYPT`, `DIME_ERR_SIGNET_MISMATCH` (also when the message
+ * names another recipient address than `recipient`'s), `DIME_ERR_BAD_SIGNATURE`,
+ * `DIME_ERR_STATE` (not countersigned), `DIME_ERR_UNSUPPORTED`.
  *
  * # Safety
  * `message` must be NULL (only with `len` 0) or point to `len` readable bytes;
- * `recipient_keys`, `author` and `origin` NULL or live handles; `out` NULL or writable storage
- * for a handle pointer.
+ * `recipient_keys`, `recipient`, `author` and `origin` NULL or live handles; `out` NULL or
+ * writable storage for a handle pointer.
  */
 enum DimeStatus dime_message_open_as_recipient(const uint8_t *message,
                                                size_t len,
                                                const struct DimeKeys *recipient_keys,
+                                               const struct DimeSignet *recipient,
                                                const struct DimeSignet *author,
                                                const struct DimeSignet *origin,
                                                struct DimeOpened **out);

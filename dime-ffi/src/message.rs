@@ -433,21 +433,25 @@ pub unsafe extern "C" fn dime_destination_view_free(view: *mut DimeDestinationVi
 }
 
 /// Opens a delivered message as its recipient: verifies the author's signatures with `author`
-/// and the origin's countersignature with `origin`, and decrypts everything.
+/// and the origin's countersignature with `origin`, checks that the message names `recipient`
+/// (the recipient's own signet, whose encryption key `recipient_keys` holds) by fingerprint and
+/// address, and decrypts everything.
 ///
 /// Errors: `DIME_ERR_NULL`, `DIME_ERR_WRONG_KIND` (org keys), `DIME_ERR_MALFORMED`,
-/// `DIME_ERR_TOO_LARGE`, `DIME_ERR_DECRYPT`, `DIME_ERR_SIGNET_MISMATCH`,
-/// `DIME_ERR_BAD_SIGNATURE`, `DIME_ERR_STATE` (not countersigned), `DIME_ERR_UNSUPPORTED`.
+/// `DIME_ERR_TOO_LARGE`, `DIME_ERR_DECRYPT`, `DIME_ERR_SIGNET_MISMATCH` (also when the message
+/// names another recipient address than `recipient`'s), `DIME_ERR_BAD_SIGNATURE`,
+/// `DIME_ERR_STATE` (not countersigned), `DIME_ERR_UNSUPPORTED`.
 ///
 /// # Safety
 /// `message` must be NULL (only with `len` 0) or point to `len` readable bytes;
-/// `recipient_keys`, `author` and `origin` NULL or live handles; `out` NULL or writable storage
-/// for a handle pointer.
+/// `recipient_keys`, `recipient`, `author` and `origin` NULL or live handles; `out` NULL or
+/// writable storage for a handle pointer.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn dime_message_open_as_recipient(
     message: *const u8,
     len: usize,
     recipient_keys: *const DimeKeys,
+    recipient: *const DimeSignet,
     author: *const DimeSignet,
     origin: *const DimeSignet,
     out: *mut *mut DimeOpened,
@@ -458,10 +462,16 @@ pub unsafe extern "C" fn dime_message_open_as_recipient(
         // SAFETY: the caller's contract above.
         let (bytes, keys) = unsafe { open_inputs(message, len, recipient_keys, KeyOwner::User, "recipient_keys")? };
         // SAFETY: the caller's contract above.
+        let recipient = unsafe { boundary::get(recipient, "recipient") }?;
+        // SAFETY: the caller's contract above.
         let author = unsafe { boundary::get(author, "author") }?;
         // SAFETY: the caller's contract above.
         let origin = unsafe { boundary::get(origin, "origin") }?;
-        let opened = Envelope::recipient(bytes, &Limits::default(), keys)?.open(&author.signet, &origin.signet)?;
+        let opened = Envelope::recipient(bytes, &Limits::default(), keys)?.open(
+            &recipient.signet,
+            &author.signet,
+            &origin.signet,
+        )?;
         *out = boundary::into_handle(DimeOpened::new(opened));
         Ok(())
     })
@@ -828,13 +838,22 @@ mod tests {
             &self,
             message: &[u8],
             keys: *const DimeKeys,
+            recipient: *const DimeSignet,
             author: *const DimeSignet,
             origin: *const DimeSignet,
         ) -> (DimeStatus, *mut DimeOpened) {
             let mut out = null_mut();
             // SAFETY: live handles and locals.
             let status = unsafe {
-                dime_message_open_as_recipient(message.as_ptr(), message.len(), keys, author, origin, &mut out)
+                dime_message_open_as_recipient(
+                    message.as_ptr(),
+                    message.len(),
+                    keys,
+                    recipient,
+                    author,
+                    origin,
+                    &mut out,
+                )
             };
             (status, out)
         }
@@ -901,7 +920,7 @@ mod tests {
         // SAFETY: freed once.
         unsafe { dime_destination_view_free(destination_view) };
 
-        let (status, opened) = w.open_recipient(&relayed, w.bob_keys, w.alice, w.origin);
+        let (status, opened) = w.open_recipient(&relayed, w.bob_keys, w.bob, w.alice, w.origin);
         assert_eq!(status, DimeStatus::DIME_OK, "{}", last_error());
         let (mut headers, mut part, mut count, mut countersigned, mut other) =
             (DimeHeaders::ABSENT, DimePart::ABSENT, 9, false, DimeStr::ABSENT);
@@ -936,7 +955,7 @@ mod tests {
     fn hybrid_keys_give_fully_protected_messages() {
         for (w, expected) in [(World::hybrid(), DIME_PROTECTION_FULL), (World::new(), DIME_PROTECTION_NONE)] {
             let relayed = w.relay(&w.compose());
-            let (status, opened) = w.open_recipient(&relayed, w.bob_keys, w.alice, w.origin);
+            let (status, opened) = w.open_recipient(&relayed, w.bob_keys, w.bob, w.alice, w.origin);
             assert_eq!(status, DimeStatus::DIME_OK, "{}", last_error());
             let mut protection = 9;
             // SAFETY: live handle and local; freed once.
@@ -1006,13 +1025,14 @@ mod tests {
         };
         assert_eq!(status, DimeStatus::DIME_OK, "{}", last_error());
         let objects: Vec<Vec<u8>> = out.iter().map(contents).collect();
-        for (object, (reader, stranger)) in objects.iter().zip([(w.bob_keys, carol_keys), (carol_keys, w.bob_keys)]) {
+        let readers = [(w.bob_keys, w.bob, carol_keys, carol), (carol_keys, carol, w.bob_keys, w.bob)];
+        for (object, (reader, own, stranger, theirs)) in objects.iter().zip(readers) {
             let relayed = w.relay(object);
-            let (status, opened) = w.open_recipient(&relayed, reader, w.alice, w.origin);
+            let (status, opened) = w.open_recipient(&relayed, reader, own, w.alice, w.origin);
             assert_eq!(status, DimeStatus::DIME_OK, "{}", last_error());
             // SAFETY: a live handle, freed once.
             unsafe { dime_opened_free(opened) };
-            let (status, opened) = w.open_recipient(&relayed, stranger, w.alice, w.origin);
+            let (status, opened) = w.open_recipient(&relayed, stranger, theirs, w.alice, w.origin);
             assert_eq!((status, opened), (DimeStatus::DIME_ERR_DECRYPT, null_mut()));
         }
         assert_ne!(objects[0], objects[1]);
@@ -1272,17 +1292,19 @@ mod tests {
         let w = World::new();
         let message = w.compose();
         let relayed = w.relay(&message);
-        for (bytes, keys, author, origin, status) in [
-            (&message, w.bob_keys, w.alice, w.origin, DimeStatus::DIME_ERR_STATE),
-            (&relayed, w.destination_keys, w.alice, w.origin, DimeStatus::DIME_ERR_WRONG_KIND),
-            (&relayed, w.alice_keys, w.alice, w.origin, DimeStatus::DIME_ERR_DECRYPT),
-            (&relayed, w.bob_keys, w.bob, w.origin, DimeStatus::DIME_ERR_SIGNET_MISMATCH),
-            (&relayed, w.bob_keys, w.alice, w.destination, DimeStatus::DIME_ERR_SIGNET_MISMATCH),
-            (&relayed, null_mut(), w.alice, w.origin, DimeStatus::DIME_ERR_NULL),
-            (&relayed, w.bob_keys, null_mut(), w.origin, DimeStatus::DIME_ERR_NULL),
-            (&relayed, w.bob_keys, w.alice, null_mut(), DimeStatus::DIME_ERR_NULL),
+        for (bytes, keys, recipient, author, origin, status) in [
+            (&message, w.bob_keys, w.bob, w.alice, w.origin, DimeStatus::DIME_ERR_STATE),
+            (&relayed, w.destination_keys, w.bob, w.alice, w.origin, DimeStatus::DIME_ERR_WRONG_KIND),
+            (&relayed, w.alice_keys, w.bob, w.alice, w.origin, DimeStatus::DIME_ERR_DECRYPT),
+            (&relayed, w.bob_keys, w.bob, w.bob, w.origin, DimeStatus::DIME_ERR_SIGNET_MISMATCH),
+            (&relayed, w.bob_keys, w.bob, w.alice, w.destination, DimeStatus::DIME_ERR_SIGNET_MISMATCH),
+            (&relayed, w.bob_keys, w.alice, w.alice, w.origin, DimeStatus::DIME_ERR_SIGNET_MISMATCH),
+            (&relayed, null_mut(), w.bob, w.alice, w.origin, DimeStatus::DIME_ERR_NULL),
+            (&relayed, w.bob_keys, null_mut(), w.alice, w.origin, DimeStatus::DIME_ERR_NULL),
+            (&relayed, w.bob_keys, w.bob, null_mut(), w.origin, DimeStatus::DIME_ERR_NULL),
+            (&relayed, w.bob_keys, w.bob, w.alice, null_mut(), DimeStatus::DIME_ERR_NULL),
         ] {
-            let (got, opened) = w.open_recipient(bytes, keys, author, origin);
+            let (got, opened) = w.open_recipient(bytes, keys, recipient, author, origin);
             assert_eq!(got, status, "{}", last_error());
             assert!(opened.is_null());
         }
@@ -1292,7 +1314,7 @@ mod tests {
     fn opened_accessor_rejections() {
         let w = World::new();
         let relayed = w.relay(&w.compose());
-        let (_, opened) = w.open_recipient(&relayed, w.bob_keys, w.alice, w.origin);
+        let (_, opened) = w.open_recipient(&relayed, w.bob_keys, w.bob, w.alice, w.origin);
         let (mut part, mut count, mut flag) = (DimePart::ABSENT, 5, true);
         let (mut headers, mut envelope, mut other) = (DimeHeaders::ABSENT, DimeEnvelope::ABSENT, DimeStr::ABSENT);
         // SAFETY: live handle and locals, NULL.
@@ -1324,6 +1346,7 @@ mod tests {
                     relayed.as_ptr(),
                     relayed.len(),
                     w.bob_keys,
+                    w.bob,
                     w.alice,
                     w.origin,
                     null_mut()
@@ -1376,7 +1399,7 @@ mod tests {
             let relayed = w.relay(&contents(&message));
             // SAFETY: a buffer from the library, freed once.
             unsafe { dime_buffer_free(&mut message) };
-            let (status, opened) = w.open_recipient(&relayed, w.bob_keys, w.alice, w.origin);
+            let (status, opened) = w.open_recipient(&relayed, w.bob_keys, w.bob, w.alice, w.origin);
             proptest::prop_assert_eq!(status, DimeStatus::DIME_OK);
             let (mut read, mut read_part) = (DimeHeaders::ABSENT, DimePart::ABSENT);
             // SAFETY: a live handle and locals, freed once.
@@ -1398,7 +1421,7 @@ mod tests {
             let mut relayed = w.relay(&w.compose());
             let at = position % relayed.len();
             relayed[at] ^= 1 << bit;
-            let (status, opened) = w.open_recipient(&relayed, w.bob_keys, w.alice, w.origin);
+            let (status, opened) = w.open_recipient(&relayed, w.bob_keys, w.bob, w.alice, w.origin);
             proptest::prop_assert!(opened.is_null());
             proptest::prop_assert!(
                 !matches!(status, DimeStatus::DIME_OK | DimeStatus::DIME_ERR_PANIC | DimeStatus::DIME_ERR_NULL),

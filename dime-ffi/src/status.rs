@@ -196,6 +196,7 @@ pub(crate) fn of_message(error: &MessageError) -> DimeStatus {
         | MessageError::SignetMismatch { .. }
         | MessageError::HybridKeyRequired { .. }
         | MessageError::HybridKeyMismatch
+        | MessageError::RecipientMismatch { .. }
         | MessageError::PostQuantumUnavailable { .. } => DIME_ERR_SIGNET_MISMATCH,
         MessageError::Downgrade { .. } => DIME_ERR_DOWNGRADE,
         MessageError::NotVisible { .. }

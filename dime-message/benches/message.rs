@@ -400,7 +400,7 @@ impl Hybrid {
     fn open_recipient(&self, object: &[u8]) -> Opened {
         Envelope::recipient(object, &Limits::default(), self.actor(3))
             .unwrap()
-            .open(&self.keys[0].3, &self.keys[1].3)
+            .open(&self.keys[3].3, &self.keys[0].3, &self.keys[1].3)
             .unwrap()
     }
 }

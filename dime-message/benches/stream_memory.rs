@@ -67,6 +67,7 @@ fn main() {
         Actor::Author,
         world.author.enc.clone(),
         &world.author.signet,
+        &world.author.signet,
         &world.origin.signet,
         &section,
         &Limits::default(),

@@ -215,6 +215,16 @@ pub enum MessageError {
         destination: String,
     },
 
+    /// The destination chunk names the recipient's own signet (its crypto fingerprint) with an
+    /// address other than that signet's identifier (`docs/message-format.md` §8).
+    #[error("the message names recipient {named}, but it was encrypted to the signet of {signet}")]
+    RecipientMismatch {
+        /// The recipient address the destination chunk names.
+        named: String,
+        /// The identifier of the recipient's own signet.
+        signet: String,
+    },
+
     /// The actor has no keyslot in this chunk.
     #[error("chunk {index} (type {chunk_type}) is not visible to the {actor}")]
     NotVisible {

@@ -67,7 +67,7 @@
 //!     .open(&origin.2)?;
 //! assert_eq!(stored.envelope.recipient, "bob@example.net");
 //! let opened = Envelope::recipient(&relayed, &limits, &bob.1)?
-//!     .open(&alice.2, &origin.2)?;
+//!     .open(&bob.2, &alice.2, &origin.2)?;
 //! assert_eq!(opened.display[0].data, b"Hi Bob");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

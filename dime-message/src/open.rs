@@ -23,7 +23,7 @@ use crate::wire::{Limits, Message, write_framing};
 /// ```compile_fail,E0061
 /// # fn demo(bytes: &[u8], secret: &dime_core::keys::EncryptionSecretKey, author: &dime_signet::Signet) {
 /// let origin = dime_message::Envelope::origin(bytes, &Default::default(), secret).unwrap();
-/// let opened = origin.open(author, author); // the recipient's open takes two signets
+/// let opened = origin.open(author, author, author); // the recipient's open takes three signets
 /// # }
 /// ```
 pub mod role {
@@ -72,7 +72,7 @@ use role::Role;
 /// what that actor needs:
 ///
 /// ```text
-/// Envelope::recipient(bytes, &limits, &secret)?.open(&author, &origin)?   -> Opened
+/// Envelope::recipient(bytes, &limits, &secret)?.open(&own, &author, &origin)? -> Opened
 /// Envelope::author(bytes, &limits, &secret)?.open(&author, Some(&origin))? -> Opened
 /// Envelope::origin(bytes, &limits, &secret)?.open(&author)?               -> OriginView
 /// Envelope::destination(bytes, &limits, &secret)?.open(&origin)?          -> DestinationView
@@ -104,6 +104,23 @@ fn check_fingerprint(signet: &Signet, role: Actor, named: &dime_core::Fingerprin
         .fingerprint(FingerprintKind::Crypto)
         .ok_or(MessageError::SignetIncomplete { role, what: "crypto fingerprint" })?;
     if fp == *named { Ok(()) } else { Err(MessageError::SignetMismatch { role }) }
+}
+
+/// §8: the destination chunk names the recipient's own signet: its crypto fingerprint, and its
+/// identifier byte for byte as the recipient address.
+pub(crate) fn check_recipient(recipient: &Signet, named: &DestinationEnvelope) -> Result<()> {
+    check_fingerprint(recipient, Actor::Recipient, &named.recipient_signet)?;
+    let id = recipient
+        .unverified_identifier()
+        .ok_or(MessageError::SignetIncomplete { role: Actor::Recipient, what: "identifier" })?;
+    if id == named.recipient.as_bytes() {
+        Ok(())
+    } else {
+        Err(MessageError::RecipientMismatch {
+            named: named.recipient.clone(),
+            signet: String::from_utf8_lossy(id).into_owned(),
+        })
+    }
 }
 
 fn verify(key: &SigningPublicKey, input: &[u8], sig: &Signature, which: Which) -> Result<()> {
@@ -396,7 +413,11 @@ impl<'a> Envelope<'a, role::Recipient> {
         keyed(bytes, limits, Actor::Recipient, keys)
     }
 
-    /// The recipient's view: verifies every signature and decrypts everything.
+    /// The recipient's view: verifies every signature and decrypts everything. `own` is the
+    /// recipient's own signet (the one whose encryption key opened this envelope): the
+    /// destination chunk must name it, by crypto fingerprint (`SignetMismatch`) and by its
+    /// identifier as the recipient address (`RecipientMismatch`), so the recipient is never
+    /// shown another recipient's name (`docs/message-format.md` §8).
     ///
     /// What the author address means: the envelope's `Author` is text the author wrote; the
     /// author's signatures verify with `author`'s key and the envelope names `author`'s crypto
@@ -407,11 +428,12 @@ impl<'a> Envelope<'a, role::Recipient> {
     /// relayed this very object (every chunk and the keyslots of its full signature), which
     /// shows it was submitted through the origin, typically by an authenticated account; it
     /// does not bind the author's address, which only the author's `id` signet does.
-    pub fn open(self, author: &Signet, origin: &Signet) -> Result<Opened> {
+    pub fn open(self, own: &Signet, author: &Signet, origin: &Signet) -> Result<Opened> {
         let origin_envelope = verify_author(&self, author)?;
         let destination = self.destination_envelope()?;
         check_fingerprint(origin, Actor::Origin, &destination.origin_signet)?;
         verify_origin(&self, origin)?;
+        check_recipient(own, &destination)?;
         crate::hybrid::check_downgrade(
             self.own.as_ref(),
             Actor::Recipient,

@@ -217,6 +217,7 @@ pub struct StreamOpener {
     own: Option<Signet>,
     author_hybrid: bool,
     kinds: Kinds,
+    reader: Signet,
     author_key: SigningPublicKey,
     author_fp: Fingerprint,
     origin_key: SigningPublicKey,
@@ -260,11 +261,15 @@ const TAIL_TYPES: [ChunkType; 5] = [
 ];
 
 impl StreamOpener {
-    /// A reader for `actor` (author or recipient) with its encryption key, the author's and the
-    /// origin's signets, and the signature section of the object.
+    /// A reader for `actor` (author or recipient) with its encryption key and its own signet
+    /// (`reader`, whose encryption key `secret` is), the author's and the origin's signets, and
+    /// the signature section of the object. The recipient's destination chunk must name
+    /// `reader` by fingerprint and address (`docs/message-format.md` §8); the author's `reader`
+    /// is `author`.
     pub fn new(
         actor: Actor,
         secret: EncryptionSecretKey,
+        reader: &Signet,
         author: &Signet,
         origin: &Signet,
         signature_section: &[u8],
@@ -275,6 +280,9 @@ impl StreamOpener {
         }
         let (author_key, author_fp) = identity(author, Actor::Author)?;
         let (origin_key, origin_fp) = identity(origin, Actor::Origin)?;
+        if actor == Actor::Author && identity(reader, Actor::Author)?.1 != author_fp {
+            return Err(MessageError::SignetMismatch { role: Actor::Author });
+        }
         let mut tail_chunks = Vec::with_capacity(5);
         let mut at = 0;
         let mut count = 0;
@@ -328,6 +336,7 @@ impl StreamOpener {
             own: None,
             author_hybrid: author.is_hybrid(),
             kinds: Kinds::NONE,
+            reader: reader.clone(),
             author_key,
             author_fp,
             origin_key,
@@ -621,6 +630,9 @@ impl StreamOpener {
                     )?;
                 }
                 let origin = self.origin_envelope.take().ok_or(MessageError::MissingChunk { expected: "origin" })?;
+                if self.actor == Actor::Recipient {
+                    crate::open::check_recipient(&self.reader, &destination)?;
+                }
                 crate::text::check_envelopes(&origin, &destination)?;
                 events.push(Event::Envelope { origin: Box::new(origin), destination: Box::new(destination) });
             }

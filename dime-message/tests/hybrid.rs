@@ -88,8 +88,11 @@ impl World {
     }
 
     fn open_recipient(&self, object: &[u8]) -> Result<Opened> {
-        Envelope::recipient(object, &Limits::default(), self.recipient.keys())?
-            .open(&self.author.signet, &self.origin.signet)
+        Envelope::recipient(object, &Limits::default(), self.recipient.keys())?.open(
+            &self.recipient.signet,
+            &self.author.signet,
+            &self.origin.signet,
+        )
     }
 
     fn open_destination(&self, object: &[u8]) -> Result<DestinationView> {
@@ -221,7 +224,7 @@ fn downgrade_and_its_two_legitimate_look_alikes() {
     // Without its signet the reader cannot tell; it opens and is told the protection.
     let opened = Envelope::recipient(&classical, &Limits::default(), &w.recipient.enc)
         .unwrap()
-        .open(&w.author.signet, &w.origin.signet)
+        .open(&w.recipient.signet, &w.author.signet, &w.origin.signet)
         .unwrap();
     assert_eq!(opened.protection, Protection::None);
 
@@ -242,8 +245,15 @@ fn downgrade_and_its_two_legitimate_look_alikes() {
     let object =
         compose(&w.author.sign, &to, &content(), &ComposeOptions::default(), &mut SeededRandom::new([3; 32])).unwrap();
     assert_eq!(Message::parse(&object, &Limits::default()).unwrap().kinds(), Ok(Kinds::from_byte(0x07).unwrap()));
-    let opened = w.open_recipient(&w.relay(&object).unwrap()).unwrap();
+    // The reader names the signet the message was encrypted to (§8); its keys carry its current one.
+    let relayed = w.relay(&object).unwrap();
+    let opened = Envelope::recipient(&relayed, &Limits::default(), w.recipient.keys())
+        .unwrap()
+        .open(&stale.signet, &w.author.signet, &w.origin.signet)
+        .unwrap();
     assert_eq!(opened.protection, Protection::None);
+    // Its current signet is not the one the message names.
+    assert_eq!(w.open_recipient(&relayed).unwrap_err(), MessageError::SignetMismatch { role: Actor::Recipient });
 
     // The reader's keys must fit its signet.
     let wrong = ActorKeys { encryption: &w.recipient.enc, kem: w.author.kem.as_ref(), signet: None };
@@ -373,6 +383,7 @@ fn streaming_and_relay_paths_read_hybrid_objects() {
         let mut reader = StreamOpener::new(
             Actor::Recipient,
             w.recipient.enc.clone(),
+            &w.recipient.signet,
             &w.author.signet,
             &w.origin.signet,
             &section,

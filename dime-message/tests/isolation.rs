@@ -92,7 +92,7 @@ fn wrong_key_gives_keyslot_rejected() {
     // The origin's key used as if it were the recipient's.
     let err = Envelope::recipient(&object, &Limits::default(), &world.origin.enc)
         .unwrap()
-        .open(&world.author.signet, &world.origin.signet)
+        .open(&world.recipient.signet, &world.author.signet, &world.origin.signet)
         .unwrap_err();
     assert_eq!(err, MessageError::KeyslotRejected { index: 1, actor: Actor::Recipient });
     // The right key under the wrong actor: the KEK differs.
@@ -145,7 +145,7 @@ fn wrong_signets_give_signet_mismatch() {
     assert_eq!(dest.open(&world.destination.signet).unwrap_err(), MessageError::SignetMismatch { role: Actor::Origin });
     let recipient = Envelope::recipient(&object, &Limits::default(), &world.recipient.enc).unwrap();
     assert_eq!(
-        recipient.open(&world.author.signet, &world.destination.signet).unwrap_err(),
+        recipient.open(&world.recipient.signet, &world.author.signet, &world.destination.signet).unwrap_err(),
         MessageError::SignetMismatch { role: Actor::Origin }
     );
 }

@@ -173,6 +173,7 @@ proptest! {
         let mut reader = StreamOpener::new(
             Actor::Recipient,
             world.recipient.enc.clone(),
+            &world.recipient.signet,
             &world.author.signet,
             &world.origin.signet,
             &section,

@@ -273,7 +273,7 @@ fn a_recipient_outside_the_destination_domain_is_refused() {
     assert_eq!(author.open(&world.author.signet, None).unwrap_err(), expected);
     let relayed = world.relay(&object);
     let recipient = Envelope::recipient(&relayed, &limits, &stranger.enc).unwrap();
-    assert_eq!(recipient.open(&world.author.signet, &world.origin.signet).unwrap_err(), expected);
+    assert_eq!(recipient.open(&stranger.signet, &world.author.signet, &world.origin.signet).unwrap_err(), expected);
     // Domains compare ASCII case-insensitively.
     let shouting = user(10, &world.destination, "ryan@LAVABIT.COM");
     let to = Addressing { recipient: &shouting.signet, ..world.to() };
@@ -287,4 +287,47 @@ fn a_recipient_outside_the_destination_domain_is_refused() {
     .unwrap();
     let author = Envelope::author(&object, &limits, &world.author.enc).unwrap();
     assert!(author.open(&world.author.signet, None).is_ok());
+}
+
+/// §8, second cross-check: the recipient address must be the identifier of the signet the
+/// object was encrypted to. An author who edits the identifier of the recipient's signet keeps
+/// its crypto fingerprint and keys; before the check, the recipient opened the object and was
+/// shown the other name.
+#[test]
+fn a_recipient_named_other_than_its_own_signet_is_refused() {
+    let world = World::new();
+    // The recipient's keys under another identifier: the crypto fingerprint is the same.
+    let renamed = user(4, &world.destination, "carol@lavabit.com");
+    assert_eq!(
+        renamed.signet.fingerprint(dime_signet::FingerprintKind::Crypto),
+        world.recipient.signet.fingerprint(dime_signet::FingerprintKind::Crypto)
+    );
+    let to = Addressing { recipient: &renamed.signet, ..world.to() };
+    let object = world.relay(
+        &compose(
+            &world.author.sign,
+            &to,
+            &content(1, 0, 10),
+            &ComposeOptions::default(),
+            &mut SeededRandom::new([7; 32]),
+        )
+        .unwrap(),
+    );
+    let expected =
+        MessageError::RecipientMismatch { named: "carol@lavabit.com".into(), signet: "ryan@lavabit.com".into() };
+    assert_eq!(
+        expected.to_string(),
+        "the message names recipient carol@lavabit.com, but it was encrypted to the signet of ryan@lavabit.com"
+    );
+    assert_eq!(world.open_recipient(&object).unwrap_err(), expected);
+    // A signet other than the one the destination chunk names: its fingerprint differs.
+    let other = user(11, &world.destination, "ryan@lavabit.com");
+    let envelope = Envelope::recipient(&object, &Limits::default(), &world.recipient.enc).unwrap();
+    assert_eq!(
+        envelope.open(&other.signet, &world.author.signet, &world.origin.signet).unwrap_err(),
+        MessageError::SignetMismatch { role: Actor::Recipient }
+    );
+    // Addressed as itself, the recipient opens it.
+    let object = world.relay(&world.compose(&content(1, 0, 10), 7));
+    assert!(world.open_recipient(&object).is_ok());
 }

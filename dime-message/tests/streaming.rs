@@ -44,6 +44,7 @@ fn stream_open_with(world: &World, section: &[u8], object: &[u8], piece: usize) 
     let mut reader = StreamOpener::new(
         Actor::Recipient,
         world.recipient.enc.clone(),
+        &world.recipient.signet,
         &world.author.signet,
         &world.origin.signet,
         section,
@@ -108,6 +109,7 @@ fn stream_reader_releases_nothing_from_a_tampered_chunk() {
     let mut reader = StreamOpener::new(
         Actor::Recipient,
         world.recipient.enc.clone(),
+        &world.recipient.signet,
         &world.author.signet,
         &world.origin.signet,
         &section,
@@ -139,6 +141,7 @@ fn stream_reader_rejects_a_truncated_object_and_a_wrong_section() {
     let mut reader = StreamOpener::new(
         Actor::Recipient,
         world.recipient.enc.clone(),
+        &world.recipient.signet,
         &world.author.signet,
         &world.origin.signet,
         &section,
@@ -153,6 +156,7 @@ fn stream_reader_rejects_a_truncated_object_and_a_wrong_section() {
     let err = StreamOpener::new(
         Actor::Recipient,
         world.recipient.enc.clone(),
+        &world.recipient.signet,
         &world.author.signet,
         &world.origin.signet,
         &section,
@@ -215,6 +219,7 @@ fn streaming_refuses_a_recipient_outside_the_destination_domain() {
     let mut reader = StreamOpener::new(
         Actor::Recipient,
         stranger.enc.clone(),
+        &stranger.signet,
         &world.author.signet,
         &world.origin.signet,
         &section,
@@ -228,4 +233,53 @@ fn streaming_refuses_a_recipient_outside_the_destination_domain() {
         MessageError::EnvelopeMismatch { recipient: "mallory@example.com".into(), destination: "lavabit.com".into() }
     );
     assert!(events.iter().all(|e| !matches!(e, Event::Envelope { .. } | Event::Headers(_))));
+}
+
+/// §8, second cross-check, streamed: an object naming the recipient's signet under another
+/// address is refused before the envelope or any content is released.
+#[test]
+fn the_streaming_reader_refuses_a_recipient_named_other_than_its_signet() {
+    let world = World::new();
+    let renamed = user(4, &world.destination, "carol@lavabit.com");
+    let to = Addressing { recipient: &renamed.signet, ..world.to() };
+    let object = world.relay(
+        &compose(
+            &world.author.sign,
+            &to,
+            &content(1, 0, 10),
+            &ComposeOptions::default(),
+            &mut SeededRandom::new([7; 32]),
+        )
+        .unwrap(),
+    );
+    let section = Message::parse(&object, &Limits::default()).unwrap().signature_section().to_vec();
+    let mut reader = StreamOpener::new(
+        Actor::Recipient,
+        world.recipient.enc.clone(),
+        &world.recipient.signet,
+        &world.author.signet,
+        &world.origin.signet,
+        &section,
+        &Limits::default(),
+    )
+    .unwrap();
+    let mut events = Vec::new();
+    let err = reader.feed(&object, &mut events).unwrap_err();
+    assert_eq!(
+        err,
+        MessageError::RecipientMismatch { named: "carol@lavabit.com".into(), signet: "ryan@lavabit.com".into() }
+    );
+    assert!(events.iter().all(|e| !matches!(e, Event::Envelope { .. } | Event::Headers(_))));
+    // The author's own reader takes the author's signet as its own, and no other.
+    let err = StreamOpener::new(
+        Actor::Author,
+        world.author.enc.clone(),
+        &world.recipient.signet,
+        &world.author.signet,
+        &world.origin.signet,
+        &section,
+        &Limits::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err, MessageError::SignetMismatch { role: Actor::Author });
 }

@@ -505,7 +505,7 @@ async fn steps(say: Narrator) -> Result<Report, FlowError> {
     let limits = Limits::default();
     let envelope = Envelope::recipient(&fetched, &limits, &bob_keys.encryption)?;
     let sight = Sight::of(&envelope)?;
-    let opened = envelope.open(&alice_resolved, &origin_signet)?;
+    let opened = envelope.open(&bob_signet, &alice_resolved, &origin_signet)?;
     let attachment = opened.attachments.first();
     say(&format!(
         "[{BOB}] logged in over DMAP with STACIE, fetched message {newest} ({} bytes, {} the stored object), \

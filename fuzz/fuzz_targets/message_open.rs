@@ -34,6 +34,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(mut reader) = StreamOpener::new(
         Actor::Recipient,
         w.recipient.enc.clone(),
+        &w.recipient.signet,
         &w.author.signet,
         &w.origin.signet,
         message.signature_section(),

@@ -280,7 +280,7 @@ fn message_vectors() -> Value {
             .and_then(|v| v.countersign(&origin.sign))
             .expect("countersign");
         let opened = Envelope::recipient(&countersigned, &Limits::default(), keys(&recipient))
-            .and_then(|e| e.open(&author.signet, &origin.signet))
+            .and_then(|e| e.open(&recipient.signet, &author.signet, &origin.signet))
             .expect("open as recipient");
         let kinds = Message::parse(&object, &Limits::default()).and_then(|m| m.kinds()).expect("kinds");
         json!({

@@ -369,7 +369,7 @@ fn case_json(world: &World, case: &Case) -> Value {
         .and_then(|e| e.open(&o.signet))
         .expect("destination view");
     let recipient = Envelope::recipient(&countersigned, &limits, &r.enc)
-        .and_then(|e| e.open(&a.signet, &o.signet))
+        .and_then(|e| e.open(&r.signet, &a.signet, &o.signet))
         .expect("recipient view");
     let mut author_view = opened_json(&author);
     author_view["opens"] = "countersigned".into();

@@ -199,6 +199,7 @@ int main(void) {
     CHECK(dime_message_compose_many(alice_keys, alice, origin, destinations, recipients, 2, content, many));
     const DimeKeys *readers[2] = {bob_keys, alice_keys};
     const DimeKeys *strangers[2] = {alice_keys, bob_keys};
+    const DimeSignet *strangers_signets[2] = {alice, bob};
     const char *addresses[2] = {"bob@example.net", "alice@example.org"};
     for (int i = 0; i < 2; i++) {
         DimeOriginView *view = NULL;
@@ -209,14 +210,15 @@ int main(void) {
         CHECK(dime_message_open_as_origin(many[i].ptr, many[i].len, origin_keys, alice, &view));
         CHECK(dime_origin_view_countersign(view, origin_keys, &sent));
         dime_origin_view_free(view);
-        CHECK(dime_message_open_as_recipient(sent.ptr, sent.len, readers[i], alice, origin, &copy));
+        CHECK(dime_message_open_as_recipient(sent.ptr, sent.len, readers[i], recipients[i], alice, origin, &copy));
         CHECK(dime_opened_envelope(copy, &seen));
         ASSERT(str_eq(seen.recipient, addresses[i]));
         CHECK(dime_opened_headers(copy, &copy_headers));
         ASSERT(str_eq(copy_headers.subject, "Greetings"));
         dime_opened_free(copy);
         EXPECT(DIME_ERR_DECRYPT,
-               dime_message_open_as_recipient(sent.ptr, sent.len, strangers[i], alice, origin, &copy));
+               dime_message_open_as_recipient(sent.ptr, sent.len, strangers[i], strangers_signets[i], alice, origin,
+                                              &copy));
         ASSERT(copy == NULL);
         dime_buffer_free(&sent);
     }
@@ -264,10 +266,13 @@ int main(void) {
     size_t count = 0;
     bool countersigned = false;
     EXPECT(DIME_ERR_WRONG_KIND, dime_message_open_as_recipient(relayed.ptr, relayed.len, destination_keys,
-                                                               alice, origin, &opened));
-    EXPECT(DIME_ERR_NULL, dime_message_open_as_recipient(relayed.ptr, relayed.len, bob_keys, NULL, origin,
+                                                               bob, alice, origin, &opened));
+    EXPECT(DIME_ERR_NULL, dime_message_open_as_recipient(relayed.ptr, relayed.len, bob_keys, bob, NULL, origin,
                                                          &opened));
-    CHECK(dime_message_open_as_recipient(relayed.ptr, relayed.len, bob_keys, alice, origin, &opened));
+    /* Bob's own signet must be the one the message names. */
+    EXPECT(DIME_ERR_SIGNET_MISMATCH, dime_message_open_as_recipient(relayed.ptr, relayed.len, bob_keys, alice,
+                                                                    alice, origin, &opened));
+    CHECK(dime_message_open_as_recipient(relayed.ptr, relayed.len, bob_keys, bob, alice, origin, &opened));
     CHECK(dime_opened_headers(opened, &read_headers));
     ASSERT(str_eq(read_headers.subject, "Greetings") && str_eq(read_headers.from, "alice@example.org"));
     ASSERT(read_headers.cc.ptr == NULL);

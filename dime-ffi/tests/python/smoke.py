@@ -114,7 +114,7 @@ def load(path):
         "dime_message_open_as_destination": ([POINTER(c_uint8), c_size_t, handle, handle, out], c_int),
         "dime_destination_view_envelope": ([handle, POINTER(DimeEnvelope)], c_int),
         "dime_destination_view_free": ([handle], None),
-        "dime_message_open_as_recipient": ([POINTER(c_uint8), c_size_t, handle, handle, handle, out], c_int),
+        "dime_message_open_as_recipient": ([POINTER(c_uint8), c_size_t, handle, handle, handle, handle, out], c_int),
         "dime_opened_headers": ([handle, POINTER(DimeHeaders)], c_int),
         "dime_opened_part": ([handle, c_uint32, c_size_t, POINTER(DimePart)], c_int),
         "dime_opened_countersigned": ([handle, POINTER(c_bool)], c_int),
@@ -254,7 +254,7 @@ def main():
     print("destination: for", envelope.recipient.bytes().decode())
     lib.dime_destination_view_free(view)
 
-    opened = d.make("open as recipient", lib.dime_message_open_as_recipient, ptr, size, bob_keys, alice, origin)
+    opened = d.make("open as recipient", lib.dime_message_open_as_recipient, ptr, size, bob_keys, bob, alice, origin)
     read_headers = DimeHeaders()
     d.check(lib.dime_opened_headers(opened, byref(read_headers)), "headers")
     read_part = DimePart()

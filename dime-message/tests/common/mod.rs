@@ -75,8 +75,11 @@ impl World {
     }
 
     pub fn open_recipient(&self, object: &[u8]) -> Result<Opened> {
-        Envelope::recipient(object, &Limits::default(), &self.recipient.enc)?
-            .open(&self.author.signet, &self.origin.signet)
+        Envelope::recipient(object, &Limits::default(), &self.recipient.enc)?.open(
+            &self.recipient.signet,
+            &self.author.signet,
+            &self.origin.signet,
+        )
     }
 
     pub fn open_destination(&self, object: &[u8]) -> Result<DestinationView> {
