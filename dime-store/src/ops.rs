@@ -214,21 +214,7 @@ pub fn set_subscribed(db: &Database, user: &str, mailbox: &Mailbox, subscribed: 
 
 /// The user's subscriptions in name order.
 pub fn subscriptions(db: &Database, user: &str) -> Result<Vec<Mailbox>> {
-    let txn = read(db)?;
-    if !account_exists(&txn, user)? {
-        return Err(StoreError::NoSuchAccount);
-    }
-    let table = txn.open_table(SUBSCRIPTIONS)?;
-    let mut out = Vec::new();
-    for entry in table.range((user, "")..)? {
-        let (key, _) = entry?;
-        let (owner, name) = key.value();
-        if owner != user {
-            break;
-        }
-        out.push(Mailbox::new(name));
-    }
-    Ok(out)
+    names(db, user, SUBSCRIPTIONS)
 }
 
 /// Copies messages `uids` of `from` to `to` (and with `remove` takes them out of `from`) in one
@@ -319,11 +305,20 @@ pub fn add_mailbox(db: &Database, user: &str, mailbox: &Mailbox) -> Result<()> {
 
 /// The user's mailboxes in name order.
 pub fn mailboxes(db: &Database, user: &str) -> Result<Vec<Mailbox>> {
+    names(db, user, MAILBOXES)
+}
+
+/// The mailbox names `user` has in `table` (keyed by user and name), in name order.
+fn names<V: redb::Value + 'static>(
+    db: &Database,
+    user: &str,
+    table: redb::TableDefinition<(&str, &str), V>,
+) -> Result<Vec<Mailbox>> {
     let txn = read(db)?;
     if !account_exists(&txn, user)? {
         return Err(StoreError::NoSuchAccount);
     }
-    let table = txn.open_table(MAILBOXES)?;
+    let table = txn.open_table(table)?;
     let mut out = Vec::new();
     for entry in table.range((user, "")..)? {
         let (key, _) = entry?;
