@@ -346,7 +346,7 @@ pub struct EncryptArgs {
     /// The Subject header.
     #[arg(long, value_name = "TEXT")]
     pub subject: String,
-    /// The Date header (default: now, as `Tue, 1 Apr 2025 10:00:00 +0000`).
+    /// The Date header (default: now, as `Tue, 01 Apr 2025 10:00:00 +0000`).
     #[arg(long, value_name = "TEXT")]
     pub date: Option<String>,
     /// Another header, `Name: value` (repeatable, kept in order in the other-headers chunk).

@@ -227,8 +227,9 @@ pub enum CliError {
         /// The `--to` text.
         text: String,
     },
-    /// The system clock is before 1970, so there is no default Date.
-    #[error("the system clock is before 1970: give --date")]
+    /// The system clock is outside the years RFC 5322 dates carry (1900 to 9999), so there
+    /// is no default Date.
+    #[error("the system clock is outside the years 1900 to 9999: give --date")]
     Clock,
     /// A signet the command needs was given neither as a file nor through `--signets`.
     #[error("the {role} signet is needed: give --{role} FILE or --signets DIR")]
