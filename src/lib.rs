@@ -3,7 +3,8 @@
 //! DIME, the Dark Internet Mail Environment, in Rust. This crate re-exports the crate family:
 //! [`core`] (shared codecs, keys, armor, STACIE), [`signet`] (signets, key files, management
 //! records), [`message`] (the encrypted message object), [`dmtp`] and [`dmap`] (the protocols,
-//! sans-IO). `cargo run --example quickstart` shows all of them together, and the
+//! sans-IO); with features, `net` (TLS setup and the listener both drivers share), `store`
+//! (the persistent DMAP store) and `mailboxes` (DMTP deliveries into DMAP mailboxes). `cargo run --example quickstart` shows all of them together, and the
 //! [guide](https://github.com/dime-rs/dime-rs/blob/main/docs/guide.md) (`docs/guide.md`) has
 //! short complete programs for the common tasks (send a message, fetch and open one, validate a
 //! signet from DNS, serve DMTP, serve DMAP, deliver DMTP into DMAP mailboxes, use the C
