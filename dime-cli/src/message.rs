@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use dime_core::Fingerprint;
-use dime_core::limits::Limits;
+use dime_core::limits::ObjectLimits;
 use dime_message::open::role;
 use dime_message::{
     Actor, Addressing, CommonHeaders, ComposeOptions, Content, DestinationEnvelope, Envelope, Message, MessageError,
@@ -53,7 +53,7 @@ impl<'a> Signets<'a> {
         lookup: impl FnOnce(&SignetFolder) -> Result<Located, CliError>,
     ) -> Result<Located, CliError> {
         if let Some(path) = file {
-            let options = ParseOptions { lenient: false, limits: Limits::default() };
+            let options = ParseOptions { lenient: false, limits: ObjectLimits::default() };
             return Ok(Located { path: path.to_path_buf(), signet: read_signet(path, &options, Some(kind))? });
         }
         let dir = self.dir.ok_or(CliError::SignetMissing { role })?;

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use dime_core::keys::SigningPublicKey;
-use dime_core::limits::Limits;
+use dime_core::limits::ObjectLimits;
 use dime_signet::{
     Anchor, Context, FingerprintKind, KeyOwner, ParseOptions, Signet, SignetError, SignetKind, SignetState, Validation,
     ids, issue,
@@ -24,7 +24,7 @@ const WEBSITE: u8 = 160;
 
 /// Strict parsing, the default everywhere but `--lenient`.
 fn strict() -> ParseOptions {
-    ParseOptions { lenient: false, limits: Limits::default() }
+    ParseOptions { lenient: false, limits: ObjectLimits::default() }
 }
 
 /// The problem of a failed validation (the validator always names one; the fallback is the

@@ -9,7 +9,7 @@ use dime_core::field::{Field, Fields};
 use dime_core::header::{Header, Magic};
 use dime_core::kem::KemPublicKey;
 use dime_core::keys::{EncryptionPublicKey, SigningPublicKey};
-use dime_core::limits::Limits;
+use dime_core::limits::ObjectLimits;
 
 use crate::error::{Result, SignetError};
 use crate::hybrid;
@@ -23,7 +23,7 @@ pub struct ParseOptions {
     /// informational range 16–250 (forward compatibility). Such fields may repeat.
     pub lenient: bool,
     /// Size limits.
-    pub limits: Limits,
+    pub limits: ObjectLimits,
 }
 
 /// The fingerprints a signet can have; each is SHA-512 over a prefix of the payload.

@@ -8,7 +8,7 @@ use dime_core::Error as CoreError;
 use dime_core::armor::{self, Label};
 use dime_core::header::Magic;
 use dime_core::keys::SigningPublicKey;
-use dime_core::limits::Limits;
+use dime_core::limits::ObjectLimits;
 use dime_signet::{
     Context, KeyFile, ParseOptions, Permissions, SecondaryKey, Signet, SignetBuilder, SignetError, SignetKind,
     SignetState, ids, issue,
@@ -41,7 +41,7 @@ fn framing_faults() {
     let mut trailing = good.clone();
     trailing.extend_from_slice(b"xy");
     assert_eq!(Signet::parse(&trailing), Err(core(CoreError::TrailingBytes { count: 2 })));
-    let tight = ParseOptions { limits: Limits { max_object: 100, ..Limits::default() }, ..ParseOptions::default() };
+    let tight = ParseOptions { limits: ObjectLimits { max_object: 100, ..ObjectLimits::default() }, ..ParseOptions::default() };
     assert_eq!(
         Signet::parse_with(&good, &tight),
         Err(core(CoreError::TooLarge { what: "object", size: good.len(), limit: 100 }))
