@@ -17,7 +17,7 @@ use dime::dmtp::server::{
     Envelope as DmtpEnvelope, ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, Verification,
 };
 use dime::dmtp::wire::{Address, Name};
-use dime::message::{Addressing, CommonHeaders, ComposeOptions, Content, Envelope, Limits, OsRandom, Part, compose};
+use dime::message::{Addressing, CommonHeaders, ComposeOptions, Content, Envelope, MessageLimits, OsRandom, Part, compose};
 use dime::signet::record::{DnssecStatus, HostName};
 use dime::signet::{FingerprintKind, ManagementRecord, Signet, issue};
 use rcgen::{CertificateParams, KeyPair};
@@ -186,7 +186,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     };
     let to = Addressing { author: &alice, origin: &origin.signet, destination: &org_signet, recipient: &bob_signet };
     let object = compose(&alice_key, &to, &content, &ComposeOptions::default(), &mut OsRandom)?;
-    let relayed = Envelope::origin(&object, &Limits::default(), &origin.enc)?.open(&alice)?.countersign(&origin.pok)?;
+    let relayed = Envelope::origin(&object, &MessageLimits::default(), &origin.enc)?.open(&alice)?.countersign(&origin.pok)?;
     println!("   object of {} bytes", relayed.len());
 
     println!("8. EHLO, MAIL FROM, RCPT TO, DATA [hash], the object, 250 OK [txid]");

@@ -32,8 +32,8 @@ pub fn message_file_limit() -> usize {
 }
 
 /// The limits a message object is parsed with.
-pub fn message_limits() -> dime_message::Limits {
-    dime_message::Limits { max_object: MAX_MESSAGE as u64, ..dime_message::Limits::default() }
+pub fn message_limits() -> dime_message::MessageLimits {
+    dime_message::MessageLimits { max_object: MAX_MESSAGE as u64, ..dime_message::MessageLimits::default() }
 }
 
 /// Reads a message file (armor, bare base64 or binary) into the object bytes. A file holding

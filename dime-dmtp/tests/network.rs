@@ -594,7 +594,7 @@ async fn dual_mode_with_starttls_and_object_check() {
         recipient: bob.current(),
     };
     let composed = compose(&alice.keys[0], &to, &content, &ComposeOptions::default(), &mut OsRandom).unwrap();
-    let relayed = Envelope::origin(&composed, &Limits::default(), &origin.enc)
+    let relayed = Envelope::origin(&composed, &MessageLimits::default(), &origin.enc)
         .unwrap()
         .open(alice.current())
         .unwrap()

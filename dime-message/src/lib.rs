@@ -59,7 +59,7 @@
 //! let to = Addressing { author: &alice.2, origin: &origin.2, destination: &destination.2, recipient: &bob.2 };
 //! let object = compose(&alice.0, &to, &content, &ComposeOptions::default(), &mut OsRandom)?;
 //!
-//! let limits = Limits::default();
+//! let limits = MessageLimits::default();
 //! let relayed = Envelope::origin(&object, &limits, &origin.1)?
 //!     .open(&alice.2)?
 //!     .countersign(&origin.0)?;
@@ -107,4 +107,4 @@ pub use segment::{Part, PartInfo, PartKind};
 pub use stream::{Event, MessageWriter, PartPlan, StreamOpener};
 
 pub use text::{CommonHeaders, DestinationEnvelope, OriginEnvelope};
-pub use wire::{Limits, Message};
+pub use wire::{MessageLimits, Message};
