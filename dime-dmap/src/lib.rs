@@ -56,5 +56,5 @@ pub mod session;
 pub mod store;
 
 pub use error::{DmapError, Result};
-pub use limits::Limits;
+pub use limits::SessionLimits;
 pub use session::{Interrupt, State};
