@@ -14,7 +14,7 @@ use dime::dmtp::driver::{ClientTls, Connection, ServerApp, Spool, serve, server_
 use dime::dmtp::object::{CheckedMessage, DestinationCheck, DestinationKeys};
 use dime::dmtp::resolve::{PresentedCertificate, check_certificate, validate_org, validate_user};
 use dime::dmtp::server::{
-    Envelope as DmtpEnvelope, ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, Verification,
+    TransferEnvelope, ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, Verification,
 };
 use dime::dmtp::wire::{Address, Name};
 use dime::message::{Addressing, CommonHeaders, ComposeOptions, Content, Envelope, MessageLimits, OsRandom, Part, compose};
@@ -91,7 +91,7 @@ impl ServerApp for Destination {
         Verification::NotFound
     }
     type Spool = InboxSpool;
-    async fn open_spool(&self, _: &DmtpEnvelope) -> Result<InboxSpool, Rejection> {
+    async fn open_spool(&self, _: &TransferEnvelope) -> Result<InboxSpool, Rejection> {
         Ok(InboxSpool { inbox: self.inbox.clone(), object: Vec::new() })
     }
     async fn check(&self, message: &ReceivedMessage, check: DestinationCheck) -> Result<CheckedMessage, Rejection> {

@@ -42,7 +42,7 @@ use crate::error::DmtpError;
 use crate::object::{CheckedMessage, DestinationCheck};
 use crate::resolve::PresentedCertificate;
 use crate::server::{
-    Answer, Envelope, ListenMode, ReceivedMessage, Rejection, ServerConfig, ServerEvent, ServerSession, Verification,
+    Answer, TransferEnvelope, ListenMode, ReceivedMessage, Rejection, ServerConfig, ServerEvent, ServerSession, Verification,
 };
 use crate::wire::{Address, Name, TxId};
 
@@ -323,7 +323,7 @@ pub trait ServerApp: Send + Sync + 'static {
     }
     /// `DATA` began for `envelope`: the spool its bytes go to. A refusal becomes the reply once
     /// the object was read (its bytes are dropped).
-    fn open_spool(&self, envelope: &Envelope) -> impl Future<Output = Result<Self::Spool, Rejection>> + Send;
+    fn open_spool(&self, envelope: &TransferEnvelope) -> impl Future<Output = Result<Self::Spool, Rejection>> + Send;
     /// The object arrived whole with the right size and hash and its bytes passed the streaming
     /// part of the check: finish the check as the destination (resolve the origin's org signet
     /// for `message.envelope`, then [`DestinationCheck::finish`]). Only the [`CheckedMessage`]
@@ -965,7 +965,7 @@ mod tests {
         async fn verify(&self, _: &Name, _: &Fingerprint) -> Verification {
             Verification::NotFound
         }
-        async fn open_spool(&self, _: &Envelope) -> Result<MemorySpool, Rejection> {
+        async fn open_spool(&self, _: &TransferEnvelope) -> Result<MemorySpool, Rejection> {
             Ok(MemorySpool { bytes: Vec::new(), log: self.0.clone() })
         }
         async fn check(&self, _: &ReceivedMessage, _: DestinationCheck) -> Result<CheckedMessage, Rejection> {

@@ -17,7 +17,7 @@ use dime_dmtp::driver::{
 };
 use dime_dmtp::object::{CheckedMessage, DestinationCheck};
 use dime_dmtp::resolve::PresentedCertificate;
-use dime_dmtp::server::{Envelope, ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, Verification};
+use dime_dmtp::server::{TransferEnvelope, ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, Verification};
 use dime_dmtp::wire::{Address, Name};
 use dime_net::Accept;
 use dime_signet::record::HostName;
@@ -44,7 +44,7 @@ impl ServerApp for Nothing {
         Verification::NotFound
     }
     type Spool = NoSpool;
-    async fn open_spool(&self, _: &Envelope) -> Result<NoSpool, Rejection> {
+    async fn open_spool(&self, _: &TransferEnvelope) -> Result<NoSpool, Rejection> {
         Err(Rejection::TemporaryFailure)
     }
     async fn check(&self, _: &ReceivedMessage, _: DestinationCheck) -> Result<CheckedMessage, Rejection> {

@@ -49,7 +49,7 @@ impl ServerApp for Store {
     async fn verify(&self, name: &Name, fingerprint: &Fingerprint) -> Verification {
         Store::verify(self, name, fingerprint)
     }
-    async fn open_spool(&self, _: &Envelope) -> Result<MemorySpool, Rejection> {
+    async fn open_spool(&self, _: &TransferEnvelope) -> Result<MemorySpool, Rejection> {
         Ok(MemorySpool { object: Vec::new(), received: self.received.clone() })
     }
     async fn check(&self, message: &ReceivedMessage, check: DestinationCheck) -> Result<CheckedMessage, Rejection> {

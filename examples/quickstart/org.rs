@@ -20,7 +20,7 @@ use dime::dmtp::driver::{ClientTls, ServerApp, Spool, serve, server_tls_config};
 use dime::dmtp::object::{CheckedMessage, DestinationCheck, DestinationKeys};
 use dime::dmtp::resolve::{CachePolicy, Ports, has_fingerprint};
 use dime::dmtp::server::{
-    Envelope as DmtpEnvelope, ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig as DxConfig,
+    TransferEnvelope, ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig as DxConfig,
     Verification,
 };
 use dime::dmtp::wire::TxId;
@@ -561,7 +561,7 @@ impl ServerApp for Dx {
 
     type Spool = InboxSpool;
 
-    async fn open_spool(&self, _: &DmtpEnvelope) -> Result<InboxSpool, Rejection> {
+    async fn open_spool(&self, _: &TransferEnvelope) -> Result<InboxSpool, Rejection> {
         Ok(InboxSpool {
             shared: self.shared.clone(),
             reports: self.reports.clone(),

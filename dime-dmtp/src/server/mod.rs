@@ -165,9 +165,11 @@ pub enum SessionState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RequestId(pub u64);
 
-/// The envelope of a received message.
+/// The transfer envelope of a received message: its `MAIL FROM` and `RCPT TO`, the DMTP
+/// counterpart of SMTP's envelope (not the object's own origin and destination envelope chunks,
+/// nor [`dime_message::Envelope`], the object keyed for one reader).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Envelope {
+pub struct TransferEnvelope {
     /// `MAIL FROM`.
     pub mail_from: MailFrom,
     /// The destination organisation's domain (`RCPT TO`).
@@ -185,7 +187,7 @@ pub struct ReceivedMessage {
     /// The transaction id `250 OK [txid]` will carry.
     pub txid: TxId,
     /// The envelope.
-    pub envelope: Envelope,
+    pub envelope: TransferEnvelope,
     /// The object's `DATA [hash]` ([`ObjectHasher`], already checked).
     pub hash: Fingerprint,
     /// The object's size in bytes (`SIZE`).
@@ -255,7 +257,7 @@ pub enum ServerEvent {
     /// `354` was sent: the bytes of the object for `envelope` follow. Open the spool they go to.
     MessageBegin {
         /// The envelope.
-        envelope: Envelope,
+        envelope: TransferEnvelope,
     },
     /// The next bytes of the object, in order: write them to the spool and feed them to the
     /// destination's check ([`crate::object::DestinationCheck`]). Each piece holds at most
@@ -733,7 +735,7 @@ impl ServerSession {
         self.events.push_back(ServerEvent::MessageReceived(ReceivedMessage {
             id,
             txid,
-            envelope: Envelope { mail_from, destination, destination_fingerprint },
+            envelope: TransferEnvelope { mail_from, destination, destination_fingerprint },
             hash,
             size,
         }));
@@ -883,7 +885,7 @@ impl ServerSession {
                 self.checked = None;
                 self.state = SessionState::DataIn;
                 self.send(&text::data_go(&hash));
-                let envelope = Envelope { mail_from, destination, destination_fingerprint };
+                let envelope = TransferEnvelope { mail_from, destination, destination_fingerprint };
                 self.events.push_back(ServerEvent::MessageBegin { envelope });
             }
             Command::Sgnt { name, fingerprint } => {
