@@ -57,7 +57,7 @@ impl App {
         }
     }
 
-    fn answer(&mut self, event: ServerEvent) -> Option<(dime::dmtp::server::RequestId, Answer)> {
+    fn answer(&mut self, event: ServerEvent) -> Option<(dime::dmtp::server::AnswerId, Answer)> {
         Some(match event {
             ServerEvent::SignetRequested { id, name, fingerprint } => {
                 let versions = self.versions(&name);

@@ -161,9 +161,9 @@ pub enum SessionState {
     HandedOff,
 }
 
-/// Identifies an event that waits for an [`Answer`].
+/// Identifies an event that waits for an [`Answer`]: pass it back to [`ServerSession::answer`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RequestId(pub u64);
+pub struct AnswerId(pub u64);
 
 /// The transfer envelope of a received message: its `MAIL FROM` and `RCPT TO`, the DMTP
 /// counterpart of SMTP's envelope (not the object's own origin and destination envelope chunks,
@@ -183,7 +183,7 @@ pub struct TransferEnvelope {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceivedMessage {
     /// Answer with [`Answer::Message`].
-    pub id: RequestId,
+    pub id: AnswerId,
     /// The transaction id `250 OK [txid]` will carry.
     pub txid: TxId,
     /// The envelope.
@@ -223,7 +223,7 @@ pub enum ServerEvent {
     /// `SGNT`: answer with [`Answer::Signet`].
     SignetRequested {
         /// The request.
-        id: RequestId,
+        id: AnswerId,
         /// Whose signet.
         name: Name,
         /// Which version (full, crypto or id fingerprint), if not the current.
@@ -232,7 +232,7 @@ pub enum ServerEvent {
     /// `HIST`: answer with [`Answer::History`].
     HistoryRequested {
         /// The request.
-        id: RequestId,
+        id: AnswerId,
         /// The user.
         address: Address,
         /// First signet of the chain.
@@ -243,7 +243,7 @@ pub enum ServerEvent {
     /// `VRFY`: answer with [`Answer::Verify`].
     VerifyRequested {
         /// The request.
-        id: RequestId,
+        id: AnswerId,
         /// Whose signet.
         name: Name,
         /// The fingerprint the client holds.
@@ -252,7 +252,7 @@ pub enum ServerEvent {
     /// `STATS [nonce]` with the right nonce: answer with [`Answer::Stats`].
     StatsRequested {
         /// The request.
-        id: RequestId,
+        id: AnswerId,
     },
     /// `354` was sent: the bytes of the object for `envelope` follow. Open the spool they go to.
     MessageBegin {
@@ -387,7 +387,7 @@ pub struct ServerSession {
     checked: Option<DestinationCheck>,
     /// Object bytes in queued [`ServerEvent::MessageData`] events.
     queued_data: usize,
-    pending: Option<(RequestId, PendingKind, Option<TxId>)>,
+    pending: Option<(AnswerId, PendingKind, Option<TxId>)>,
     next_id: u64,
     random: SessionRandom,
 }
@@ -582,7 +582,7 @@ impl ServerSession {
     ///
     /// Errors: [`DmtpError::UnknownRequest`] when no event with that id waits,
     /// [`DmtpError::WrongAnswer`] when the answer is of another kind (the event still waits).
-    pub fn answer(&mut self, now: Instant, id: RequestId, answer: Answer) -> Result<(), DmtpError> {
+    pub fn answer(&mut self, now: Instant, id: AnswerId, answer: Answer) -> Result<(), DmtpError> {
         let Some((pending_id, kind, txid)) = self.pending else {
             return Err(DmtpError::UnknownRequest { id: id.0 });
         };
@@ -645,8 +645,8 @@ impl ServerSession {
         self.checked = None;
     }
 
-    fn request(&mut self, kind: PendingKind, txid: Option<TxId>) -> RequestId {
-        let id = RequestId(self.next_id);
+    fn request(&mut self, kind: PendingKind, txid: Option<TxId>) -> AnswerId {
+        let id = AnswerId(self.next_id);
         self.next_id += 1;
         self.pending = Some((id, kind, txid));
         id
