@@ -23,7 +23,9 @@ use dime::dmap::store::MemoryStore;
 use dime::dmtp::client::{ConnectMode, Delivery};
 use dime::dmtp::driver::{self as dmtp, EdgeConfig, Handle, Listener, NoSpool, ServerApp};
 use dime::dmtp::object::{CheckedMessage, DestinationCheck};
-use dime::dmtp::server::{TransferEnvelope, ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, Verification};
+use dime::dmtp::server::{
+    ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, TransferEnvelope, Verification,
+};
 use dime::dmtp::wire::{Address, Name};
 use dime_core::Fingerprint;
 use dime_signet::record::HostName;

@@ -7,7 +7,7 @@ mod flow;
 use std::sync::{Arc, Mutex};
 
 use dime::core::keys::{EncryptionSecretKey, SigningSecretKey};
-use dime::message::{Actor, Addressing, ComposeOptions, Envelope, MessageLimits, MessageError, OsRandom, compose};
+use dime::message::{Actor, Addressing, ComposeOptions, Envelope, MessageError, MessageLimits, OsRandom, compose};
 use dime::signet::{Context, Signet, SignetState, issue};
 use flow::{ALICE, BOB, DESTINATION, FlowError, ORIGIN, Sight};
 

@@ -12,7 +12,7 @@ use dime_core::stacie::Credentials;
 use dime_dmap::codec::{DateTime, Flag, Mailbox};
 use dime_dmap::server::ServerSession;
 use dime_dmap::store::{KeyfileRecord, MailboxView, MemoryStore, SignetAnswer, Store};
-use dime_dmap::{Interrupt, SessionLimits, Result};
+use dime_dmap::{Interrupt, Result, SessionLimits};
 use dime_signet::Signet;
 
 /// A memory store that counts `object` calls.

@@ -192,7 +192,8 @@ fn the_rust_client_upgrades_with_starttls() {
     let addr = start_cleartext_server(&runtime, &identity, true);
     runtime.block_on(async {
         let connector = driver::connector(std::slice::from_ref(&identity.ca_der)).unwrap();
-        let mut client = Client::connect_starttls(addr, "localhost", &connector, SessionLimits::default()).await.unwrap();
+        let mut client =
+            Client::connect_starttls(addr, "localhost", &connector, SessionLimits::default()).await.unwrap();
         // Capabilities were asked again over TLS.
         assert!(client.session().has_capability("AUTH=STACIE"));
         assert!(!client.session().has_capability("STARTTLS"));

@@ -42,7 +42,8 @@ use crate::error::DmtpError;
 use crate::object::{CheckedMessage, DestinationCheck};
 use crate::resolve::PresentedCertificate;
 use crate::server::{
-    Answer, TransferEnvelope, ListenMode, ReceivedMessage, Rejection, ServerConfig, ServerEvent, ServerSession, Verification,
+    Answer, ListenMode, ReceivedMessage, Rejection, ServerConfig, ServerEvent, ServerSession, TransferEnvelope,
+    Verification,
 };
 use crate::wire::{Address, Name, TxId};
 

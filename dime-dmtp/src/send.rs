@@ -5,7 +5,7 @@
 //! No I/O here; `dns::Resolver::send` and `dns::Resolver::relay` (feature `dns`) resolve the
 //! recipient and deliver on the connection they used for the lookups.
 
-use dime_message::{Addressing, ComposeOptions, Content, Envelope, MessageLimits, MessageError, OsRandom, compose};
+use dime_message::{Addressing, ComposeOptions, Content, Envelope, MessageError, MessageLimits, OsRandom, compose};
 use dime_signet::{Anchor, BoundSignet, KeyFile, KeyOwner, Signet};
 
 use crate::client::Delivery;

@@ -17,7 +17,9 @@ use dime_dmtp::driver::{
 };
 use dime_dmtp::object::{CheckedMessage, DestinationCheck};
 use dime_dmtp::resolve::PresentedCertificate;
-use dime_dmtp::server::{TransferEnvelope, ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, Verification};
+use dime_dmtp::server::{
+    ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, TransferEnvelope, Verification,
+};
 use dime_dmtp::wire::{Address, Name};
 use dime_net::Accept;
 use dime_signet::record::HostName;

@@ -8,7 +8,9 @@ use std::time::Duration;
 use dime_core::Fingerprint;
 use dime_dmtp::driver::{NoSpool, ServerApp, serve, server_tls_config};
 use dime_dmtp::object::{CheckedMessage, DestinationCheck};
-use dime_dmtp::server::{TransferEnvelope, ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, Verification};
+use dime_dmtp::server::{
+    ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, TransferEnvelope, Verification,
+};
 use dime_dmtp::wire::{Address, Name};
 use dime_signet::record::HostName;
 use rcgen::{CertificateParams, KeyPair};

@@ -6,8 +6,8 @@
 
 use dime_core::Fingerprint;
 use dime_message::{
-    Addressing, ComposeOptions, DestinationEnvelope, Envelope, MessageLimits, Opened, OriginEnvelope, OriginView, OsRandom,
-    compose, compose_many,
+    Addressing, ComposeOptions, DestinationEnvelope, Envelope, MessageLimits, Opened, OriginEnvelope, OriginView,
+    OsRandom, compose, compose_many,
 };
 use dime_signet::KeyOwner;
 
@@ -506,8 +506,8 @@ pub unsafe extern "C" fn dime_message_open_as_author(
         let author = unsafe { boundary::get(author, "author") }?;
         // SAFETY: the caller's contract above.
         let origin = unsafe { boundary::get_optional(origin) };
-        let opened =
-            Envelope::author(bytes, &MessageLimits::default(), keys)?.open(&author.signet, origin.map(|o| &o.signet))?;
+        let opened = Envelope::author(bytes, &MessageLimits::default(), keys)?
+            .open(&author.signet, origin.map(|o| &o.signet))?;
         *out = boundary::into_handle(DimeOpened::new(opened));
         Ok(())
     })

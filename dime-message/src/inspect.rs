@@ -3,7 +3,7 @@
 use crate::actor::Actor;
 use crate::chunk::ChunkType;
 use crate::error::Result;
-use crate::wire::{MessageLimits, Message};
+use crate::wire::{Message, MessageLimits};
 
 /// One chunk as `inspect` sees it: position, type, flags, sizes and who holds a keyslot.
 #[derive(Debug, Clone, PartialEq, Eq)]

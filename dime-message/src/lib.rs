@@ -107,4 +107,4 @@ pub use segment::{Part, PartInfo, PartKind};
 pub use stream::{Event, MessageWriter, PartPlan, StreamOpener};
 
 pub use text::{CommonHeaders, DestinationEnvelope, OriginEnvelope};
-pub use wire::{MessageLimits, Message};
+pub use wire::{Message, MessageLimits};

@@ -12,7 +12,7 @@ use crate::hybrid::{ActorKeys, Kinds, Protection};
 use crate::segment::{Part, PartInfo, open_standard};
 use crate::text::{CommonHeaders, DestinationEnvelope, OriginEnvelope, check_envelopes};
 use crate::tree::{Entry, TREE, author_full_input, decode_tree, list_input, origin_coverage, origin_input};
-use crate::wire::{MessageLimits, Message, write_framing};
+use crate::wire::{Message, MessageLimits, write_framing};
 
 /// The actor an [`Envelope`] was opened for, as a type: each names the one `open` its actor may
 /// call. [`role::Any`] is an actor known only at run time (inspection; [`Envelope::into_role`]

@@ -6,7 +6,7 @@ use crate::chunk::{ChunkHeader, ChunkType, HEADER_LEN, RawChunk};
 use crate::crypto::Hasher;
 use crate::error::{MessageError, Result};
 use crate::tree::Entry;
-use crate::wire::{Grammar, MessageLimits, MESSAGE_HEADER_LEN, check_limit, read_framing, read_header};
+use crate::wire::{Grammar, MESSAGE_HEADER_LEN, MessageLimits, check_limit, read_framing, read_header};
 
 /// A chunk held whole: its position, header and bytes (header, body and keyslots).
 #[derive(Debug, Clone)]

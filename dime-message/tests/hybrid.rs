@@ -183,7 +183,10 @@ fn a_mixed_object_protects_the_content_and_classical_orgs_read_it() {
         .unwrap()
         .countersign(&w.origin.sign)
         .unwrap();
-    Envelope::destination(&relayed, &MessageLimits::default(), &w.destination.enc).unwrap().open(&w.origin.signet).unwrap();
+    Envelope::destination(&relayed, &MessageLimits::default(), &w.destination.enc)
+        .unwrap()
+        .open(&w.origin.signet)
+        .unwrap();
     assert_eq!(w.open_recipient(&relayed).unwrap().protection, Protection::Content);
     assert_eq!(w.compose(PqPolicy::RequireContent).unwrap(), object);
     assert_eq!(
@@ -235,7 +238,10 @@ fn downgrade_and_its_two_legitimate_look_alikes() {
     assert_eq!(opened.protection, Protection::None);
     // ... and under Prefer it still writes to the hybrid recipient, flagged as unprotected.
     let object = classical_author.compose(PqPolicy::Prefer).unwrap();
-    assert_eq!(Message::parse(&object, &MessageLimits::default()).unwrap().kinds(), Ok(Kinds::from_byte(0x0E).unwrap()));
+    assert_eq!(
+        Message::parse(&object, &MessageLimits::default()).unwrap().kinds(),
+        Ok(Kinds::from_byte(0x0E).unwrap())
+    );
     let opened = classical_author.open_recipient(&classical_author.relay(&object).unwrap()).unwrap();
     assert_eq!(opened.protection, Protection::None);
 
@@ -244,7 +250,10 @@ fn downgrade_and_its_two_legitimate_look_alikes() {
     let to = Addressing { recipient: &stale.signet, ..w.to() };
     let object =
         compose(&w.author.sign, &to, &content(), &ComposeOptions::default(), &mut SeededRandom::new([3; 32])).unwrap();
-    assert_eq!(Message::parse(&object, &MessageLimits::default()).unwrap().kinds(), Ok(Kinds::from_byte(0x07).unwrap()));
+    assert_eq!(
+        Message::parse(&object, &MessageLimits::default()).unwrap().kinds(),
+        Ok(Kinds::from_byte(0x07).unwrap())
+    );
     // The reader names the signet the message was encrypted to (§8); its keys carry its current one.
     let relayed = w.relay(&object).unwrap();
     let opened = Envelope::recipient(&relayed, &MessageLimits::default(), w.recipient.keys())

@@ -77,7 +77,8 @@ fn shapes(world: &World) -> Vec<Vec<u8>> {
     let mut none = content(0, 0, 0);
     none.other_headers.clear();
     let traced = world.compose(&content(1, 1, 300), 6);
-    let traced = Message::parse(&traced, &MessageLimits::default()).unwrap().with_tracing(Some(b"Received: relay-1")).unwrap();
+    let traced =
+        Message::parse(&traced, &MessageLimits::default()).unwrap().with_tracing(Some(b"Received: relay-1")).unwrap();
     vec![
         world.compose(&none, 1),
         world.compose(&content(1, 0, 100), 2),

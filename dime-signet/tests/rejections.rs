@@ -41,7 +41,8 @@ fn framing_faults() {
     let mut trailing = good.clone();
     trailing.extend_from_slice(b"xy");
     assert_eq!(Signet::parse(&trailing), Err(core(CoreError::TrailingBytes { count: 2 })));
-    let tight = ParseOptions { limits: ObjectLimits { max_object: 100, ..ObjectLimits::default() }, ..ParseOptions::default() };
+    let tight =
+        ParseOptions { limits: ObjectLimits { max_object: 100, ..ObjectLimits::default() }, ..ParseOptions::default() };
     assert_eq!(
         Signet::parse_with(&good, &tight),
         Err(core(CoreError::TooLarge { what: "object", size: good.len(), limit: 100 }))

@@ -32,7 +32,8 @@ use dime::dmtp::server::Rejection;
 use dime::message::chunk::ChunkType;
 use dime::message::segment::open_standard;
 use dime::message::{
-    Addressing, CommonHeaders, ComposeOptions, Content, Envelope, MessageLimits, MessageError, Opened, OsRandom, Part, compose,
+    Addressing, CommonHeaders, ComposeOptions, Content, Envelope, MessageError, MessageLimits, Opened, OsRandom, Part,
+    compose,
 };
 use dime::signet::record::{HostName, owner_name};
 use dime::signet::{Context, FingerprintKind, ManagementRecord, RecordError, Signet, SignetError, SignetState};

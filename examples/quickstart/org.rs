@@ -20,8 +20,7 @@ use dime::dmtp::driver::{ClientTls, ServerApp, Spool, serve, server_tls_config};
 use dime::dmtp::object::{CheckedMessage, DestinationCheck, DestinationKeys};
 use dime::dmtp::resolve::{CachePolicy, Ports, has_fingerprint};
 use dime::dmtp::server::{
-    TransferEnvelope, ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig as DxConfig,
-    Verification,
+    ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig as DxConfig, TransferEnvelope, Verification,
 };
 use dime::dmtp::wire::TxId;
 use dime::dmtp::wire::{Address, Name};

@@ -5,8 +5,8 @@ use dime::core::kem::{KemPublicKey, KemSecretKey};
 use dime::core::keys::{EncryptionPublicKey, EncryptionSecretKey, SigningSecretKey};
 use dime::message::hybrid::{Kinds, kek_bytes};
 use dime::message::{
-    Actor, ActorKeys, Addressing, CommonHeaders, ComposeOptions, Content, Envelope, MessageLimits, Message, Part, PqPolicy,
-    SeededRandom, compose,
+    Actor, ActorKeys, Addressing, CommonHeaders, ComposeOptions, Content, Envelope, Message, MessageLimits, Part,
+    PqPolicy, SeededRandom, compose,
 };
 use dime::signet::{Context, FingerprintKind, KeyFile, KeyOwner, Signet, SignetBuilder, SignetKind, issue};
 use serde_json::{Value, json};

@@ -3,8 +3,8 @@
 
 use dime::core::keys::{EncryptionSecretKey, SigningSecretKey};
 use dime::message::{
-    Actor, Addressing, ChunkSummary, CommonHeaders, ComposeOptions, Content, DestinationEnvelope, Envelope, MessageLimits,
-    Message, MessageError, Opened, OriginEnvelope, Part, SeededRandom, compose, inspect,
+    Actor, Addressing, ChunkSummary, CommonHeaders, ComposeOptions, Content, DestinationEnvelope, Envelope, Message,
+    MessageError, MessageLimits, Opened, OriginEnvelope, Part, SeededRandom, compose, inspect,
 };
 use dime::signet::{FingerprintKind, Signet, issue};
 use serde_json::{Value, json};
