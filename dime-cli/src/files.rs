@@ -33,14 +33,18 @@ pub fn message_file_limit() -> usize {
 
 /// The limits a message object is parsed with.
 pub fn message_limits() -> dime_message::MessageLimits {
-    dime_message::MessageLimits { max_object: MAX_MESSAGE as u64, ..dime_message::MessageLimits::default() }
+    let mut limits = dime_message::MessageLimits::default();
+    limits.max_object = MAX_MESSAGE as u64;
+    limits
 }
 
 /// Reads a message file (armor, bare base64 or binary) into the object bytes. A file holding
 /// another DIME object is named for what it holds.
 pub fn read_message(path: &Path) -> Result<Vec<u8>, CliError> {
     let text = read_limited(path, message_file_limit())?;
-    let limits = ObjectLimits { max_object: MAX_MESSAGE, max_armor: message_file_limit(), ..ObjectLimits::default() };
+    let mut limits = ObjectLimits::default();
+    limits.max_object = MAX_MESSAGE;
+    limits.max_armor = message_file_limit();
     let (_, bytes) = armor::read_object(&text, &limits).map_err(|e| CliError::message(path, e.into()))?;
     match Header::peek(&bytes).map(|header| header.magic) {
         Ok(Magic::Message | Magic::Tracing) | Err(_) => Ok(bytes),

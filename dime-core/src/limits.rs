@@ -5,7 +5,11 @@ pub const MAX_PAYLOAD_24: usize = 0xFF_FFFF;
 
 /// Size limits applied while decoding. [`ObjectLimits::default`] is the format's own maximum for
 /// signets and key files; protocol code should pass tighter values.
+///
+/// Start from [`ObjectLimits::default`] and set the fields to change: the struct is `#[non_exhaustive]`, so
+/// fields added later are not a breaking change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ObjectLimits {
     /// Largest whole object (header included), in bytes.
     pub max_object: usize,

@@ -5,7 +5,11 @@ use std::time::Duration;
 /// Size, count and time limits of one DMAP session. Every byte read from the peer is checked
 /// against them before it is buffered or parsed; `docs/dmap.md` §8 lists the defaults and the
 /// exact answers when one is exceeded.
+///
+/// Start from [`SessionLimits::default`] and set the fields to change: the struct is `#[non_exhaustive]`, so
+/// fields added later are not a breaking change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SessionLimits {
     /// Longest line (from the start of a line to its LF, literal data excluded).
     pub max_line: usize,

@@ -250,7 +250,9 @@ fn client_rejects_a_broken_server() {
     assert!(matches!(client.next(), Ok(ClientEvent::Greeting(_))));
     assert_eq!(client.next(), Ok(ClientEvent::Failed(DmapError::Syntax { offset: 2, expected: "untagged response" })));
 
-    let mut client = ClientSession::new(SessionLimits { max_literal: 10, ..SessionLimits::default() });
+    let mut limits = SessionLimits::default();
+    limits.max_literal = 10;
+    let mut client = ClientSession::new(limits);
     client.enqueue_input(b"* OK hi\r\n* 1 FETCH (BODY[] {11}\r\n");
     assert!(matches!(client.next(), Ok(ClientEvent::Greeting(_))));
     assert_eq!(client.next(), Ok(ClientEvent::Failed(DmapError::LiteralTooLarge { size: 11, limit: 10 })));

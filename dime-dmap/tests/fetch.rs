@@ -193,7 +193,8 @@ fn a_large_fetch_is_handed_out_in_pieces_one_message_at_a_time() {
 
 #[test]
 fn a_fetch_over_the_output_budget_is_refused_before_anything_is_sent() {
-    let limits = SessionLimits { max_fetch_output: 2 * MIB as u64, ..SessionLimits::default() };
+    let mut limits = SessionLimits::default();
+    limits.max_fetch_output = 2 * MIB as u64;
     let (mut session, objects) = big_mailbox(limits);
     session.enqueue_input(Instant::now(), b"A FETCH 4 (RFC822 BINARY.PEEK[] BINARY.PEEK[]<1.10>)\r\n");
     let out = drain(&mut session).concat();

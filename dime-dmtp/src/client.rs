@@ -53,7 +53,11 @@ pub enum ConnectMode {
 }
 
 /// What a client session needs to know.
+///
+/// Start from [`ClientConfig::new`] and set the fields to change: the struct is `#[non_exhaustive]`, so
+/// fields added later are not a breaking change.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ClientConfig {
     /// The DX host name (sent in STARTTLS).
     pub host: HostName,
@@ -199,6 +203,7 @@ pub struct RequestId(pub u64);
 
 /// What a client session tells the application.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ClientEvent {
     /// Run the TLS handshake now (dual mode, after the server's `220 READY`), then call
     /// [`ClientSession::tls_established`].

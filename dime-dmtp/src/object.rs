@@ -99,7 +99,8 @@ impl DestinationCheck {
     /// A check under a server's limits: objects up to `max_message_size`, at most
     /// `max_check_bytes` held.
     pub fn new(limits: &ServerLimits) -> DestinationCheck {
-        let object = MessageLimits { max_object: limits.max_message_size, ..MessageLimits::default() };
+        let mut object = MessageLimits::default();
+        object.max_object = limits.max_message_size;
         DestinationCheck {
             verifier: DestinationVerifier::new(&object),
             fed: 0,

@@ -482,7 +482,8 @@ async fn bogus_answers_are_never_used() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stale_cache_entries_are_confirmed_with_vrfy() {
-    let cache = CachePolicy { signet_refresh: Duration::ZERO, ..CachePolicy::default() };
+    let mut cache = CachePolicy::default();
+    cache.signet_refresh = Duration::ZERO;
     let w = world(cache, false).await;
     let bob = Name::User(w.bob.address.clone());
     let first = w.resolver.signet(&bob, None).await.unwrap();

@@ -336,7 +336,10 @@ fn cache_ttl_exp_vrfy_and_fingerprints() {
     let org = Org::new("example.net");
     let bob = org.user("bob@example.net", 2);
     let now = Instant::now();
-    let policy = CachePolicy { signet_refresh: 60 * SECOND, signet_max_age: 600 * SECOND, max_entries: 2 };
+    let mut policy = CachePolicy::default();
+    policy.signet_refresh = 60 * SECOND;
+    policy.signet_max_age = 600 * SECOND;
+    policy.max_entries = 2;
     let mut cache = SignetCache::new(policy);
     let name = Name::User(bob.address.clone());
     assert_eq!(cache.signet(&name, None, now), CacheLookup::Miss);
@@ -367,7 +370,9 @@ fn cache_ttl_exp_vrfy_and_fingerprints() {
     assert_eq!(cache.record(&org.domain, now).map(|(_, s)| s), Some(DnssecStatus::Insecure));
     assert!(cache.record(&org.domain, now + 30 * SECOND).is_none());
     // exp of the org's record caps a signet's life.
-    let mut cache = SignetCache::new(CachePolicy { signet_max_age: 90 * 86_400 * SECOND, ..policy });
+    let mut long_lived = policy;
+    long_lived.signet_max_age = 90 * 86_400 * SECOND;
+    let mut cache = SignetCache::new(long_lived);
     let exp = ManagementRecord::builder(org.pok.public())
         .expiry(dime_signet::record::Expiry::from_days(2).unwrap())
         .build()

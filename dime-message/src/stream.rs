@@ -161,6 +161,7 @@ impl<'k, R: RandomSource> MessageWriter<'k, R> {
 
 /// What a [`StreamOpener`] releases, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event {
     /// The tracing prefix (opaque).
     Tracing(Vec<u8>),

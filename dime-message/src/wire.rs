@@ -13,7 +13,11 @@ use crate::error::{MessageError, Result};
 pub const MESSAGE_HEADER_LEN: usize = 6;
 
 /// Limits on a message object read from the wire: its size, tracing prefix, chunks and parts.
+///
+/// Start from [`MessageLimits::default`] and set the fields to change: the struct is `#[non_exhaustive]`, so
+/// fields added later are not a breaking change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MessageLimits {
     /// Largest object, headers and tracing included.
     pub max_object: u64,

@@ -77,7 +77,8 @@ impl World {
     }
 
     fn compose(&self, pq: PqPolicy) -> Result<Vec<u8>> {
-        let options = ComposeOptions { pq, ..ComposeOptions::default() };
+        let mut options = ComposeOptions::default();
+        options.pq = pq;
         compose(&self.author.sign, &self.to(), &content(), &options, &mut SeededRandom::new([9; 32]))
     }
 

@@ -9,11 +9,7 @@ use dime_message::chunk::ChunkType;
 use dime_message::*;
 
 fn sample(world: &World) -> Vec<u8> {
-    world.relay(&world.compose_with(
-        &content(1, 1, 5000),
-        &ComposeOptions { segment_size: 4096, ..ComposeOptions::default() },
-        1,
-    ))
+    world.relay(&world.compose_with(&content(1, 1, 5000), &segments(4096), 1))
 }
 
 /// For every chunk, whether `actor` may decrypt it, checked against the error it gets.

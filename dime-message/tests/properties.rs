@@ -139,7 +139,7 @@ proptest! {
     ) {
         let world = World::new();
         let c = content(display, attachments, size);
-        let object = world.compose_with(&c, &ComposeOptions { segment_size: 4096, ..ComposeOptions::default() }, seed);
+        let object = world.compose_with(&c, &segments(4096), seed);
         let parsed = Message::parse(&object, &MessageLimits::default()).unwrap();
         let traced = parsed.with_tracing(tracing.as_deref()).unwrap();
         let reparsed = Message::parse(&traced, &MessageLimits::default()).unwrap();

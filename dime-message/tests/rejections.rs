@@ -70,22 +70,20 @@ fn oversized_lengths_are_rejected_before_reading() {
     traced.extend_from_slice(&70_000u32.to_be_bytes());
     traced.extend_from_slice(&object);
     assert_eq!(parse(&traced), MessageError::TooLarge { what: "tracing prefix", size: 70_000, limit: 65_536 });
-    let tight = |l: MessageLimits| Message::parse(&object, &l).unwrap_err();
+    let tight = |tighten: fn(&mut MessageLimits)| {
+        let mut tight = limits;
+        tighten(&mut tight);
+        Message::parse(&object, &tight).unwrap_err()
+    };
     assert_eq!(
-        tight(MessageLimits { max_object: 100, ..limits }),
+        tight(|l| l.max_object = 100),
         MessageError::TooLarge { what: "object", size: object.len() as u64, limit: 100 }
     );
-    assert_eq!(
-        tight(MessageLimits { max_chunks: 5, ..limits }),
-        MessageError::TooLarge { what: "chunk count", size: 6, limit: 5 }
-    );
-    assert_eq!(
-        tight(MessageLimits { max_parts: 2, ..limits }),
-        MessageError::TooLarge { what: "part count", size: 3, limit: 2 }
-    );
+    assert_eq!(tight(|l| l.max_chunks = 5), MessageError::TooLarge { what: "chunk count", size: 6, limit: 5 });
+    assert_eq!(tight(|l| l.max_parts = 2), MessageError::TooLarge { what: "part count", size: 3, limit: 2 });
     let origin_body = inspect(&object, &limits).unwrap()[1].body_len as u64;
     assert_eq!(
-        tight(MessageLimits { max_chunk_body: 100, ..limits }),
+        tight(|l| l.max_chunk_body = 100),
         MessageError::TooLarge { what: "chunk body", size: origin_body, limit: 100 }
     );
 }
@@ -189,14 +187,7 @@ fn composer_input_errors() {
     let to = Addressing { recipient: &request, ..world.to() };
     let err = compose(&world.author.sign, &to, &c, &ComposeOptions::default(), &mut OsRandom).unwrap_err();
     assert_eq!(err, MessageError::SignetIncomplete { role: Actor::Recipient, what: "identifier" });
-    let err = compose(
-        &world.author.sign,
-        &world.to(),
-        &c,
-        &ComposeOptions { segment_size: 100, ..ComposeOptions::default() },
-        &mut OsRandom,
-    )
-    .unwrap_err();
+    let err = compose(&world.author.sign, &world.to(), &c, &segments(100), &mut OsRandom).unwrap_err();
     assert_eq!(err, MessageError::Input("segment size must be 4 KiB to 16 MiB"));
     let mut bad = c.clone();
     bad.headers.subject = "two\r\nlines".into();

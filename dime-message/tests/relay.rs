@@ -69,7 +69,7 @@ fn agree(world: &World, object: &[u8], sizes: &[usize]) {
 }
 
 fn spanning() -> ComposeOptions {
-    ComposeOptions { segment_size: 4096, ..ComposeOptions::default() }
+    segments(4096)
 }
 
 /// Unsigned objects of every shape: no part, one part, many parts, spanning parts, tracing.
@@ -270,13 +270,15 @@ fn bytes_past_the_declared_length_are_refused_at_once() {
 fn the_limits_apply_while_streaming() {
     let world = World::new();
     let (_, relayed) = sample(&world);
-    let limits = MessageLimits { max_chunk_body: 200, ..MessageLimits::default() };
+    let mut limits = MessageLimits::default();
+    limits.max_chunk_body = 200;
     let memory = Message::parse(&relayed, &limits).unwrap_err();
     assert!(matches!(memory, MessageError::TooLarge { what: "chunk body", .. }));
     let mut v = DestinationVerifier::new(&limits);
     let streamed = pieces(&relayed, &[7]).into_iter().try_for_each(|p| v.feed(p)).unwrap_err();
     assert_eq!(streamed, memory);
-    let limits = MessageLimits { max_tracing: 4, ..MessageLimits::default() };
+    let mut limits = MessageLimits::default();
+    limits.max_tracing = 4;
     let traced = Message::parse(&relayed, &limits).unwrap().with_tracing(Some(b"12345")).unwrap();
     let mut v = OriginVerifier::new(&limits);
     assert_eq!(v.feed(&traced).unwrap_err(), MessageError::TooLarge { what: "tracing prefix", size: 5, limit: 4 });

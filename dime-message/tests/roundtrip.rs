@@ -48,7 +48,7 @@ fn every_actor_for_zero_one_and_many_parts() {
 #[test]
 fn spanning_parts_round_trip() {
     let world = World::new();
-    let options = ComposeOptions { segment_size: 4096, ..ComposeOptions::default() };
+    let options = segments(4096);
     for size in [4096 - 40, 4096, 4097, 3 * 4096, 20_000] {
         let c = content(1, 2, size);
         check_flow(&world, &c, &options);
@@ -76,7 +76,7 @@ fn non_ascii_headers_and_empty_other_headers() {
 fn large_body_in_memory() {
     let world = World::new();
     let c = content(1, 1, 300_000);
-    check_flow(&world, &c, &ComposeOptions { segment_size: 65_536, ..ComposeOptions::default() });
+    check_flow(&world, &c, &segments(65_536));
 }
 
 #[test]

@@ -71,6 +71,7 @@ fn stream_open_with(world: &World, section: &[u8], object: &[u8], piece: usize) 
                 }
             }
             Event::Tracing(_) | Event::Envelope { .. } | Event::End => {}
+            other => panic!("an event this test does not expect: {other:?}"),
         }
     }
     Ok((events, content))
@@ -79,7 +80,7 @@ fn stream_open_with(world: &World, section: &[u8], object: &[u8], piece: usize) 
 #[test]
 fn streamed_object_opens_in_memory_and_streamed() {
     let world = World::new();
-    let options = ComposeOptions { segment_size: 4096, ..ComposeOptions::default() };
+    let options = segments(4096);
     for (display, attachments, size) in [(0, 0, 0), (1, 0, 0), (1, 2, 10_000), (2, 1, 4096)] {
         let c = content(display, attachments, size);
         let object = stream_compose(&world, &c, &options, 777);
@@ -99,8 +100,7 @@ fn streamed_object_opens_in_memory_and_streamed() {
 fn stream_reader_releases_nothing_from_a_tampered_chunk() {
     let world = World::new();
     let c = content(1, 1, 9000);
-    let object =
-        world.relay(&world.compose_with(&c, &ComposeOptions { segment_size: 4096, ..ComposeOptions::default() }, 1));
+    let object = world.relay(&world.compose_with(&c, &segments(4096), 1));
     let layout = inspect(&object, &MessageLimits::default()).unwrap();
     let second_segment = layout.iter().filter(|c| c.chunk_type.is_part()).nth(1).unwrap();
     let mut bad = object.clone();

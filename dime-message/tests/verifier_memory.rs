@@ -34,7 +34,9 @@ fn claimed_object() -> (Vec<u8>, usize) {
 
 #[test]
 fn a_header_claiming_16_mib_reserves_nothing_until_bytes_arrive() {
-    let limits = MessageLimits { max_chunk_body: CLAIM as usize, max_object: u64::MAX, ..MessageLimits::default() };
+    let mut limits = MessageLimits::default();
+    limits.max_chunk_body = CLAIM as usize;
+    limits.max_object = u64::MAX;
     let (object, at) = claimed_object();
     let mut destination = DestinationVerifier::new(&limits);
     let mut origin = OriginVerifier::new(&limits);

@@ -17,7 +17,11 @@ use crate::kind::{Repeat, SignetKind, ids};
 use crate::sok::SecondaryKey;
 
 /// How strictly [`Signet::parse_with`] reads.
+///
+/// Start from [`ParseOptions::default`] and set the fields to change: the struct is `#[non_exhaustive]`, so
+/// fields added later are not a breaking change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct ParseOptions {
     /// Accept field ids that the kind does not define, when they lie in the generic
     /// informational range 16–250 (forward compatibility). Such fields may repeat.

@@ -271,7 +271,8 @@ fn message_vectors() -> Value {
             destination: &destination.signet,
             recipient: &recipient.signet,
         };
-        let options = ComposeOptions { pq: PqPolicy::Prefer, ..ComposeOptions::default() };
+        let mut options = ComposeOptions::default();
+        options.pq = PqPolicy::Prefer;
         let object =
             compose(&author.sign, &to, &content, &options, &mut SeededRandom::new([*seed; 32])).expect("compose");
 

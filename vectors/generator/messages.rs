@@ -89,7 +89,8 @@ impl World {
 
     /// Composes `content` with the random source seeded with 32 bytes of `seed`.
     pub fn compose(&self, content: &Content, segment_size: usize, seed: u8) -> Vec<u8> {
-        let options = ComposeOptions { segment_size, ..ComposeOptions::default() };
+        let mut options = ComposeOptions::default();
+        options.segment_size = segment_size;
         compose(&self.author.sign, &self.to(), content, &options, &mut SeededRandom::new([seed; 32])).expect("compose")
     }
 

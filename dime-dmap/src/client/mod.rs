@@ -37,6 +37,7 @@ pub use crate::session::{Interrupt, State};
 
 /// Something the application is told.
 #[derive(Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ClientEvent {
     /// The server's greeting (`* OK`, `* PREAUTH` or `* BYE`).
     Greeting(Status),

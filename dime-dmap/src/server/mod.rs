@@ -84,7 +84,11 @@ pub use crate::session::{Interrupt, State};
 pub const DELIMITER: u8 = b'/';
 
 /// How a server session is set up.
+///
+/// Start from [`ServerConfig::new`] and set the fields to change: the struct is `#[non_exhaustive]`, so
+/// fields added later are not a breaking change.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ServerConfig {
     /// The server's domain, shown in the greeting.
     pub domain: String,
@@ -125,6 +129,7 @@ impl ServerConfig {
 
 /// Something the application or driver is told.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event {
     /// A command completed with this status.
     CommandDone {

@@ -74,7 +74,11 @@ pub struct ServedDomain {
 }
 
 /// Limits and timeouts of a server session.
+///
+/// Start from [`ServerLimits::default`] and set the fields to change: the struct is `#[non_exhaustive]`, so
+/// fields added later are not a breaking change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ServerLimits {
     /// Largest message object accepted (`SIZE=`), advertised in EHLO.
     pub max_message_size: u64,
@@ -113,7 +117,11 @@ impl Default for ServerLimits {
 }
 
 /// What a server session needs to know about its server.
+///
+/// Start from [`ServerConfig::new`] and set the fields to change: the struct is `#[non_exhaustive]`, so
+/// fields added later are not a breaking change.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ServerConfig {
     /// The DX host name: in the banner, and the name STARTTLS must ask for.
     pub host: HostName,
@@ -209,6 +217,7 @@ pub enum DataFailure {
 
 /// What a server session asks of the application.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ServerEvent {
     /// Dual mode: STARTTLS was accepted and its `220` queued. Write every pending transmit, run
     /// the TLS handshake on the connection, then call [`ServerSession::tls_established`]; if the

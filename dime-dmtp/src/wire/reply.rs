@@ -206,7 +206,11 @@ impl<'a> ReplyLine<'a> {
 }
 
 /// Limits on what a [`ReplyDecoder`] holds.
+///
+/// Start from [`ReplyLimits::default`] and set the fields to change: the struct is `#[non_exhaustive]`, so
+/// fields added later are not a breaking change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReplyLimits {
     /// Longest reply line, CRLF included. Signets travel in one line, so this is larger than the
     /// command limit.

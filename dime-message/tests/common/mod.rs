@@ -127,3 +127,10 @@ pub fn content(display: usize, attachments: usize, size: usize) -> Content {
             .collect(),
     }
 }
+
+/// The default options with `segment_size` data bytes per part segment.
+pub fn segments(segment_size: usize) -> ComposeOptions {
+    let mut options = ComposeOptions::default();
+    options.segment_size = segment_size;
+    options
+}
