@@ -15,6 +15,10 @@
 //! - The **recipient** opens everything ([`Envelope::recipient`]`(..).open(..)` or the streaming
 //!   [`StreamOpener`]).
 //!
+//! The modules [`wire`], [`chunk`], [`tree`], [`segment`] and [`crypto`] are low-level: the
+//! object's grammar and cryptography, public for tests, fuzzing and other implementations;
+//! what callers need from them is re-exported at the crate root.
+//!
 //! Nothing here does I/O, and every random value comes from a [`RandomSource`]. With the
 //! `parallel` feature (off by default; on in the `dime` facade), the per-chunk work of sealing
 //! and opening (AES-GCM, BLAKE3 digests, keyslots) runs on rayon's thread pool; the bytes

@@ -1,4 +1,8 @@
-//! Object framing (tracing prefix, message header) and the strict chunk grammar.
+//! Low-level: object framing (tracing prefix, message header) and the strict chunk grammar.
+//!
+//! To read a message, open it for its actor ([`crate::Envelope`], [`crate::StreamOpener`], the
+//! relay verifiers) or describe it ([`crate::inspect()`]); [`Message`] and [`MessageLimits`]
+//! are re-exported at the crate root. The rest is for this crate's readers and its tests.
 
 use dime_core::codec::Reader;
 use dime_core::header::{Header, Magic};

@@ -1,4 +1,4 @@
-//! Commands: what a client sends. [`Command::parse`] reads one complete message (as the
+//! Low-level: commands: what a client sends. [`Command::parse`] reads one complete message (as the
 //! fragmentizer delivers it), [`Command::write`] produces the wire bytes.
 
 use zeroize::Zeroizing;

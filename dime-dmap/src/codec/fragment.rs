@@ -1,5 +1,5 @@
-//! The fragmentizer: cuts a byte stream into whole commands or responses before anything is
-//! parsed, and enforces the line, literal and message limits while doing so.
+//! Low-level: the fragmentizer: cuts a byte stream into whole commands or responses before anything
+//! is parsed, and enforces the line, literal and message limits while doing so.
 //!
 //! An IMAP message is one or more lines; a line that ends with a literal announcement
 //! (`{n}` or `{n+}` before its CRLF) is followed by exactly `n` bytes of literal data and then

@@ -1,5 +1,6 @@
-//! Replies: `NNN SP text` and multi-line `NNN-text` ... `NNN SP text`, their nom parser, the
-//! incremental [`ReplyDecoder`] with its limits, and the serializer.
+//! Low-level: replies (the client session decodes them, the server session writes them):
+//! `NNN SP text` and multi-line `NNN-text` ... `NNN SP text`, their nom parser, the incremental
+//! [`ReplyDecoder`] with its limits, and the serializer.
 
 use core::fmt;
 
