@@ -37,7 +37,7 @@ use dime_core::{Fingerprint, base64};
 use dime_signet::record::HostName;
 use dime_signet::{BoundSignet, SignetKind};
 
-use crate::error::DmtpError;
+use crate::error::{DmtpError, TimeoutPhase};
 use crate::wire::{
     Address, Command, DataType, MailFrom, Name, Nonce, Reply, ReplyCode, ReplyDecoder, ReplyLimits, ReturnType, TxId,
     Verb,
@@ -397,9 +397,25 @@ impl ClientSession {
     }
 
     /// Fails every open request with [`DmtpError::Timeout`] and closes, if the deadline passed.
+    /// The error's phase is what the session was waiting for.
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.poll_timeout().is_some_and(|d| now >= d) {
-            self.fail_all(&DmtpError::Timeout);
+            self.fail_all(&DmtpError::Timeout { phase: self.awaited() });
+        }
+    }
+
+    /// What the session is waiting for, as a timeout names it.
+    fn awaited(&self) -> TimeoutPhase {
+        match self.phase {
+            Phase::Handshake | Phase::TlsHandshake => TimeoutPhase::TlsHandshake,
+            Phase::Banner | Phase::TlsConfirm => TimeoutPhase::Greeting,
+            Phase::StartTlsReply => TimeoutPhase::Reply(Verb::StartTls),
+            // Idle and closed sessions have no deadline; a waiting one always expects a reply.
+            Phase::Waiting | Phase::Idle | Phase::Closed => match self.expected.front() {
+                Some(Step::Body) => TimeoutPhase::Data,
+                Some(step) => TimeoutPhase::Reply(step.verb()),
+                None => TimeoutPhase::Greeting,
+            },
         }
     }
 

@@ -38,7 +38,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use crate::client::{ClientConfig, ClientEvent, ClientSession, ConnectMode, Delivery, Outcome, Request, RequestId};
-use crate::error::DmtpError;
+use crate::error::{DmtpError, TimeoutPhase};
 use crate::object::{CheckedMessage, DestinationCheck};
 use crate::resolve::PresentedCertificate;
 use crate::server::{
@@ -71,10 +71,12 @@ fn tls_error(error: impl core::fmt::Display) -> DmtpError {
     DmtpError::Tls(error.to_string())
 }
 
-/// A missed connect or handshake deadline is [`DmtpError::Timeout`].
+/// A missed connect or handshake deadline is [`DmtpError::Timeout`] with its phase.
 fn edge_error(error: dime_net::Error) -> DmtpError {
     match error {
-        dime_net::Error::Timeout { .. } => DmtpError::Timeout,
+        dime_net::Error::Timeout { phase: Phase::Connect, .. } => DmtpError::Timeout { phase: TimeoutPhase::Connect },
+        // The handshake, the edge's only other phase.
+        dime_net::Error::Timeout { .. } => DmtpError::Timeout { phase: TimeoutPhase::TlsHandshake },
         dime_net::Error::Io(error) => error.into(),
     }
 }

@@ -60,4 +60,4 @@ pub mod dns;
 #[cfg(feature = "tokio")]
 pub mod driver;
 
-pub use error::{DmtpError, DnsErrorKind, Result};
+pub use error::{DmtpError, DnsErrorKind, Result, TimeoutPhase};
