@@ -23,7 +23,9 @@ use dime::dmap::store::MemoryStore;
 use dime::dmtp::client::{ConnectMode, Delivery};
 use dime::dmtp::driver::{self as dmtp, EdgeConfig, Handle, Listener, NoSpool, ServerApp};
 use dime::dmtp::object::{CheckedMessage, DestinationCheck};
-use dime::dmtp::server::{Envelope, ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, Verification};
+use dime::dmtp::server::{
+    ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, TransferEnvelope, Verification,
+};
 use dime::dmtp::wire::{Address, Name};
 use dime_core::Fingerprint;
 use dime_signet::record::HostName;
@@ -54,7 +56,7 @@ impl ServerApp for Discard {
         Verification::NotFound
     }
     type Spool = NoSpool;
-    async fn open_spool(&self, _: &Envelope) -> Result<NoSpool, Rejection> {
+    async fn open_spool(&self, _: &TransferEnvelope) -> Result<NoSpool, Rejection> {
         Err(Rejection::TemporaryFailure)
     }
     async fn check(&self, _: &ReceivedMessage, _: DestinationCheck) -> Result<CheckedMessage, Rejection> {

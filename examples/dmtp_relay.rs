@@ -14,10 +14,12 @@ use dime::dmtp::driver::{ClientTls, Connection, ServerApp, Spool, serve, server_
 use dime::dmtp::object::{CheckedMessage, DestinationCheck, DestinationKeys};
 use dime::dmtp::resolve::{PresentedCertificate, check_certificate, validate_org, validate_user};
 use dime::dmtp::server::{
-    Envelope as DmtpEnvelope, ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, Verification,
+    ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, TransferEnvelope, Verification,
 };
 use dime::dmtp::wire::{Address, Name};
-use dime::message::{Addressing, CommonHeaders, ComposeOptions, Content, Envelope, Limits, OsRandom, Part, compose};
+use dime::message::{
+    Addressing, CommonHeaders, ComposeOptions, Content, Envelope, MessageLimits, OsRandom, Part, compose,
+};
 use dime::signet::record::{DnssecStatus, HostName};
 use dime::signet::{FingerprintKind, ManagementRecord, Signet, issue};
 use rcgen::{CertificateParams, KeyPair};
@@ -91,7 +93,7 @@ impl ServerApp for Destination {
         Verification::NotFound
     }
     type Spool = InboxSpool;
-    async fn open_spool(&self, _: &DmtpEnvelope) -> Result<InboxSpool, Rejection> {
+    async fn open_spool(&self, _: &TransferEnvelope) -> Result<InboxSpool, Rejection> {
         Ok(InboxSpool { inbox: self.inbox.clone(), object: Vec::new() })
     }
     async fn check(&self, message: &ReceivedMessage, check: DestinationCheck) -> Result<CheckedMessage, Rejection> {
@@ -186,7 +188,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
     };
     let to = Addressing { author: &alice, origin: &origin.signet, destination: &org_signet, recipient: &bob_signet };
     let object = compose(&alice_key, &to, &content, &ComposeOptions::default(), &mut OsRandom)?;
-    let relayed = Envelope::origin(&object, &Limits::default(), &origin.enc)?.open(&alice)?.countersign(&origin.pok)?;
+    let relayed =
+        Envelope::origin(&object, &MessageLimits::default(), &origin.enc)?.open(&alice)?.countersign(&origin.pok)?;
     println!("   object of {} bytes", relayed.len());
 
     println!("8. EHLO, MAIL FROM, RCPT TO, DATA [hash], the object, 250 OK [txid]");

@@ -7,7 +7,7 @@ mod flow;
 use std::sync::{Arc, Mutex};
 
 use dime::core::keys::{EncryptionSecretKey, SigningSecretKey};
-use dime::message::{Actor, Addressing, ComposeOptions, Envelope, Limits, MessageError, OsRandom, compose};
+use dime::message::{Actor, Addressing, ComposeOptions, Envelope, MessageError, MessageLimits, OsRandom, compose};
 use dime::signet::{Context, Signet, SignetState, issue};
 use flow::{ALICE, BOB, DESTINATION, FlowError, ORIGIN, Sight};
 
@@ -135,7 +135,7 @@ fn the_probe_reads_what_each_key_opens_and_stops_on_a_wrong_key() {
     let content = flow::letter().unwrap();
     let object = compose(&alice.sign, &to, &content, &ComposeOptions::default(), &mut OsRandom).unwrap();
     let sight = |actor, key: &EncryptionSecretKey| {
-        Sight::of(&Envelope::for_actor(&object, &Limits::default(), actor, key).unwrap())
+        Sight::of(&Envelope::for_actor(&object, &MessageLimits::default(), actor, key).unwrap())
     };
     let subject = Some(content.headers.subject.clone());
     let everything = Sight {

@@ -414,6 +414,9 @@ impl CliError {
             | MessageError::HybridKeyMismatch
             | MessageError::PostQuantumUnavailable { .. }
             | MessageError::Randomness => CliError::MessageRefused { path, source },
+            // `MessageError` is non-exhaustive: a cause added later is refused until it is
+            // classed here.
+            _ => CliError::MessageRefused { path, source },
         }
     }
 }

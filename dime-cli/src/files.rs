@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use dime_core::Error as CoreError;
 use dime_core::armor::{self, Label};
 use dime_core::header::{Header, Magic};
-use dime_core::limits::Limits;
+use dime_core::limits::ObjectLimits;
 use dime_signet::{KeyFile, KeyOwner, ParseOptions, Signet, SignetError, SignetKind};
 use zeroize::Zeroizing;
 
@@ -20,7 +20,7 @@ pub const MAX_MESSAGE: usize = 64 << 20;
 
 /// Largest signet, request or key file read: the armored form of the largest object.
 pub fn object_limit() -> usize {
-    let limits = Limits::default();
+    let limits = ObjectLimits::default();
     limits.max_armor.max(limits.max_object)
 }
 
@@ -32,15 +32,19 @@ pub fn message_file_limit() -> usize {
 }
 
 /// The limits a message object is parsed with.
-pub fn message_limits() -> dime_message::Limits {
-    dime_message::Limits { max_object: MAX_MESSAGE as u64, ..dime_message::Limits::default() }
+pub fn message_limits() -> dime_message::MessageLimits {
+    let mut limits = dime_message::MessageLimits::default();
+    limits.max_object = MAX_MESSAGE as u64;
+    limits
 }
 
 /// Reads a message file (armor, bare base64 or binary) into the object bytes. A file holding
 /// another DIME object is named for what it holds.
 pub fn read_message(path: &Path) -> Result<Vec<u8>, CliError> {
     let text = read_limited(path, message_file_limit())?;
-    let limits = Limits { max_object: MAX_MESSAGE, max_armor: message_file_limit(), ..Limits::default() };
+    let mut limits = ObjectLimits::default();
+    limits.max_object = MAX_MESSAGE;
+    limits.max_armor = message_file_limit();
     let (_, bytes) = armor::read_object(&text, &limits).map_err(|e| CliError::message(path, e.into()))?;
     match Header::peek(&bytes).map(|header| header.magic) {
         Ok(Magic::Message | Magic::Tracing) | Err(_) => Ok(bytes),

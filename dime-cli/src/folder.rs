@@ -4,7 +4,6 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use dime_core::limits::Limits;
 use dime_message::Actor;
 use dime_signet::{ParseOptions, Signet, SignetKind};
 
@@ -51,7 +50,7 @@ impl SignetFolder {
             }
         }
         paths.sort();
-        let options = ParseOptions { lenient: false, limits: Limits::default() };
+        let options = ParseOptions::default();
         let mut budget = MAX_FOLDER_BYTES;
         let mut signets = Vec::with_capacity(paths.len());
         for path in paths {

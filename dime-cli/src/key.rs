@@ -5,7 +5,7 @@ use core::fmt::Write as _;
 use dime_core::armor;
 use dime_core::base64;
 use dime_core::header::{Header, Magic};
-use dime_core::limits::Limits;
+use dime_core::limits::ObjectLimits;
 use dime_signet::{KeyFile, KeyOwner};
 use serde_json::{Value, json};
 
@@ -88,7 +88,7 @@ fn owner_name(owner: KeyOwner) -> &'static str {
 pub fn inspect(args: &KeyInspectArgs) -> Result<Outcome, CliError> {
     let bytes = read_secret(&args.file, object_limit())?;
     let malformed = |source: dime_core::Error| CliError::Malformed { path: args.file.clone(), source: source.into() };
-    let (_, object) = armor::read_object(&bytes, &Limits::default()).map_err(malformed)?;
+    let (_, object) = armor::read_object(&bytes, &ObjectLimits::default()).map_err(malformed)?;
     let object = zeroize::Zeroizing::new(object);
     let report = match Header::peek(&object).map_err(malformed)?.magic {
         Magic::EncryptedOrgKey => Report::Sealed(KeyOwner::Org),

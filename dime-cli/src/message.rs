@@ -4,7 +4,6 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use dime_core::Fingerprint;
-use dime_core::limits::Limits;
 use dime_message::open::role;
 use dime_message::{
     Actor, Addressing, CommonHeaders, ComposeOptions, Content, DestinationEnvelope, Envelope, Message, MessageError,
@@ -53,7 +52,7 @@ impl<'a> Signets<'a> {
         lookup: impl FnOnce(&SignetFolder) -> Result<Located, CliError>,
     ) -> Result<Located, CliError> {
         if let Some(path) = file {
-            let options = ParseOptions { lenient: false, limits: Limits::default() };
+            let options = ParseOptions::default();
             return Ok(Located { path: path.to_path_buf(), signet: read_signet(path, &options, Some(kind))? });
         }
         let dir = self.dir.ok_or(CliError::SignetMissing { role })?;
@@ -233,14 +232,9 @@ pub fn encrypt(args: &EncryptArgs) -> Result<Outcome, CliError> {
         attachments,
     };
     let to = Addressing { author: &author, origin: &origin, destination: &destination, recipient: &recipient };
-    let object = compose(
-        &keys.signing,
-        &to,
-        &content,
-        &ComposeOptions { pq: args.pq.into(), ..ComposeOptions::default() },
-        &mut OsRandom,
-    )
-    .map_err(CliError::Compose)?;
+    let mut options = ComposeOptions::default();
+    options.pq = args.pq.into();
+    let object = compose(&keys.signing, &to, &content, &options, &mut OsRandom).map_err(CliError::Compose)?;
     if object.len() > MAX_MESSAGE {
         return Err(CliError::MessageTooLarge { size: object.len(), limit: MAX_MESSAGE });
     }

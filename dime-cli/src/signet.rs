@@ -3,7 +3,6 @@
 use std::path::Path;
 
 use dime_core::keys::SigningPublicKey;
-use dime_core::limits::Limits;
 use dime_signet::{
     Anchor, Context, FingerprintKind, KeyOwner, ParseOptions, Signet, SignetError, SignetKind, SignetState, Validation,
     ids, issue,
@@ -24,7 +23,7 @@ const WEBSITE: u8 = 160;
 
 /// Strict parsing, the default everywhere but `--lenient`.
 fn strict() -> ParseOptions {
-    ParseOptions { lenient: false, limits: Limits::default() }
+    ParseOptions::default()
 }
 
 /// The problem of a failed validation (the validator always names one; the fallback is the
@@ -84,7 +83,9 @@ pub fn sign(args: &SignArgs) -> Result<Outcome, CliError> {
 
 /// Parse options for `--lenient`.
 fn options(view: &ViewArgs) -> ParseOptions {
-    ParseOptions { lenient: view.lenient, ..strict() }
+    let mut options = strict();
+    options.lenient = view.lenient;
+    options
 }
 
 /// Renders a report as JSON or text.

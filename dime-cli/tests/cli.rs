@@ -9,7 +9,7 @@ use common::{Run, TempDir, dime};
 
 use dime_core::armor;
 use dime_core::base64;
-use dime_core::limits::Limits;
+use dime_core::limits::ObjectLimits;
 use serde_json::{Value, json};
 
 fn testdata(name: &str) -> PathBuf {
@@ -288,7 +288,7 @@ fn corrupted_files_are_malformed_and_exit_2() {
     assert!(run.stderr.starts_with("dime: crc.signet: malformed: armor: CRC-24 mismatch"), "{run:?}");
 
     // A truncated binary object.
-    let (_, bytes) = armor::read_object(armored.as_bytes(), &Limits::default()).unwrap();
+    let (_, bytes) = armor::read_object(armored.as_bytes(), &ObjectLimits::default()).unwrap();
     dir.write("short.bin", &bytes[..bytes.len() - 10]);
     let run = dime(&dir.0, &["signet", "verify", "short.bin"]).expect(2);
     assert_eq!(
@@ -314,7 +314,7 @@ fn corrupted_files_are_malformed_and_exit_2() {
 fn a_bit_flipped_signature_is_invalid_and_exits_1() {
     let dir = TempDir::new("flip");
     let text = fs::read(testdata("magma-check-user-signet.b64")).unwrap();
-    let (_, mut bytes) = armor::read_object(&text, &Limits::default()).unwrap();
+    let (_, mut bytes) = armor::read_object(&text, &ObjectLimits::default()).unwrap();
     // The last field is the identifiable signature (255).
     *bytes.last_mut().unwrap() ^= 0x01;
     dir.write("flipped.bin", &bytes);
@@ -447,7 +447,7 @@ fn sign_refuses_bad_inputs() {
     assert!(!dir.join("x.signet").exists());
 
     // An org signet whose identifiable signature was altered does not sign anything.
-    let (_, mut org) = armor::read_object(dir.read("org.signet").as_bytes(), &Limits::default()).unwrap();
+    let (_, mut org) = armor::read_object(dir.read("org.signet").as_bytes(), &ObjectLimits::default()).unwrap();
     *org.last_mut().unwrap() ^= 0x80;
     dir.write("bad-org.signet", &org);
     let run = dime(

@@ -9,7 +9,7 @@ use std::fs;
 use common::{Run, TempDir, dime};
 use dime_core::armor::{self, Form, Label};
 use dime_core::base64;
-use dime_core::limits::Limits;
+use dime_core::limits::ObjectLimits;
 use serde_json::{Value, json};
 
 const DATE: &str = "Tue, 1 Apr 2025 10:00:00 +0000";
@@ -93,7 +93,7 @@ fn open(dir: &TempDir, file: &str, actor: &str, extra: &[&str]) -> Run {
 
 /// The object inside a message file.
 fn object(dir: &TempDir, file: &str) -> Vec<u8> {
-    armor::read_object(&fs::read(dir.join(file)).unwrap(), &Limits::default()).unwrap().1
+    armor::read_object(&fs::read(dir.join(file)).unwrap(), &ObjectLimits::default()).unwrap().1
 }
 
 fn keys_of(value: &Value) -> Vec<&str> {
@@ -407,7 +407,7 @@ fn signets_given_as_files_and_every_input_form() {
     // Binary, bare base64 and armor all open the same way.
     dir.write("relayed.b64", base64::encode_padded(&relayed));
     dir.write("relayed.asc", armor::encode(Label::EncryptedMessage, &relayed));
-    let (form, _) = armor::read_object(dir.read("relayed.asc").as_bytes(), &Limits::default()).unwrap();
+    let (form, _) = armor::read_object(dir.read("relayed.asc").as_bytes(), &ObjectLimits::default()).unwrap();
     assert_eq!(form, Form::Armored(Label::EncryptedMessage));
     let mut views = Vec::new();
     for file in ["relayed.bin", "relayed.b64", "relayed.asc"] {

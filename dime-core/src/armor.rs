@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 use crate::base64;
 use crate::error::{Error, Result};
 use crate::header::Magic;
-use crate::limits::Limits;
+use crate::limits::ObjectLimits;
 
 /// Columns per body line written.
 pub const LINE_WIDTH: usize = 64;
@@ -155,7 +155,7 @@ fn is_body_char(c: u8) -> bool {
 }
 
 /// Reads one armored block. Line numbers in errors are 1-based, counted from the BEGIN line.
-pub fn decode(text: &str, limits: &Limits) -> Result<Armored> {
+pub fn decode(text: &str, limits: &ObjectLimits) -> Result<Armored> {
     if text.len() > limits.max_armor {
         return Err(Error::TooLarge { what: "armored text", size: text.len(), limit: limits.max_armor });
     }
@@ -219,7 +219,7 @@ pub enum Form {
 /// anything else is binary (every DIME magic number starts with a byte that is not printable).
 ///
 /// For armor, the label must fit the magic number of the decoded object.
-pub fn read_object(bytes: &[u8], limits: &Limits) -> Result<(Form, Vec<u8>)> {
+pub fn read_object(bytes: &[u8], limits: &ObjectLimits) -> Result<(Form, Vec<u8>)> {
     let trimmed = bytes.trim_ascii();
     if trimmed.starts_with(b"-----BEGIN ") {
         let text = core::str::from_utf8(bytes).map_err(|_| Error::ArmorBadLine { line: 0 })?;
@@ -249,7 +249,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const L: Limits = Limits { max_object: 1 << 20, max_fields: 100, max_armor: 1 << 20 };
+    const L: ObjectLimits = ObjectLimits { max_object: 1 << 20, max_fields: 100, max_armor: 1 << 20 };
 
     #[test]
     fn crc24_known_values() {

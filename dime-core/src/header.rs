@@ -5,7 +5,7 @@
 
 use crate::codec::{get_uint, max_uint, put_uint};
 use crate::error::{Error, Result};
-use crate::limits::Limits;
+use crate::limits::ObjectLimits;
 
 /// The DIME object types, by their magic number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -122,7 +122,7 @@ impl Header {
 
     /// Splits a whole object into its header and payload, demanding that `bytes` is exactly one
     /// object of the `expected` kinds and within `limits`.
-    pub fn split<'a>(bytes: &'a [u8], expected: &[Magic], limits: &Limits) -> Result<(Header, &'a [u8])> {
+    pub fn split<'a>(bytes: &'a [u8], expected: &[Magic], limits: &ObjectLimits) -> Result<(Header, &'a [u8])> {
         let header = Header::peek(bytes)?;
         if let Some(first) = expected.first()
             && !expected.contains(&header.magic)
@@ -180,7 +180,7 @@ mod tests {
 
     #[test]
     fn split_rejects_each_framing_fault() {
-        let limits = Limits::default();
+        let limits = ObjectLimits::default();
         let obj = Header::wrap(Magic::OrgKey, &[1, 2, 3]).unwrap();
         assert_eq!(obj, [0x07, 0xa0, 0, 0, 3, 1, 2, 3]);
         assert_eq!(Header::split(&obj, &[Magic::OrgKey], &limits).unwrap().1, &[1, 2, 3]);
@@ -194,7 +194,7 @@ mod tests {
         let mut long = obj.clone();
         long.push(0);
         assert_eq!(Header::split(&long, &[], &limits), Err(Error::TrailingBytes { count: 1 }));
-        let tight = Limits { max_object: 7, ..Limits::default() };
+        let tight = ObjectLimits { max_object: 7, ..ObjectLimits::default() };
         assert_eq!(Header::split(&obj, &[], &tight), Err(Error::TooLarge { what: "object", size: 8, limit: 7 }));
     }
 

@@ -6,7 +6,7 @@
 //! types ([`keys`]), ML-KEM-768 ([`kem`]) and explicit size [`limits`]. Nothing here does I/O.
 //!
 //! ```
-//! use dime_core::{armor, header::{Header, Magic}, keys::SigningSecretKey, limits::Limits};
+//! use dime_core::{armor, header::{Header, Magic}, keys::SigningSecretKey, limits::ObjectLimits};
 //!
 //! let key = SigningSecretKey::from_seed(&[7; 32]);
 //! let signature = key.sign(b"hello");
@@ -14,7 +14,7 @@
 //!
 //! let object = Header::wrap(Magic::OrgKey, &[1, 2, 3])?;
 //! let text = armor::encode(armor::Label::OrgKey, &object);
-//! assert_eq!(armor::decode(&text, &Limits::default())?.data, object);
+//! assert_eq!(armor::decode(&text, &ObjectLimits::default())?.data, object);
 //! # Ok::<(), dime_core::Error>(())
 //! ```
 #![forbid(unsafe_code)]

@@ -8,13 +8,14 @@
 //!
 //! | module | what |
 //! | --- | --- |
-//! | [`codec`] | the IMAP4rev1 + DMAP codec: fragmentizer with size limits, commands, responses |
+//! | `driver` | (feature `tokio`) serving (`listen`) and the typed `Client` (`list`, `select`, `fetch`, `submit`, `signet`, `idle`, ...) over TLS with tokio and rustls |
 //! | [`server`] | [`server::ServerSession`], the sans-IO server state machine |
-//! | [`client`] | [`client::ClientSession`], the sans-IO client state machine |
-//! | [`sasl`] | the `AUTHENTICATE STACIE` messages and the decoys for unknown users |
 //! | [`store`] | the application's [`store::Store`] trait and the in-memory [`store::MemoryStore`] |
+//! | [`client`] | [`client::ClientSession`], the sans-IO client state machine |
+//! | [`SessionLimits`] | size, output and time limits of both sessions |
+//! | [`sasl`] | the `AUTHENTICATE STACIE` messages and the decoys for unknown users |
 //! | [`keyfile`] | sealing the user's key file for `KEYFILE STORE` |
-//! | `driver` | (feature `tokio`) serving and connecting over TLS with tokio and rustls |
+//! | [`codec`] | low-level: the IMAP4rev1 + DMAP codec (fragmentizer with size limits, commands, responses) the sessions use; callers meet its values (mailbox names, flags, dates) |
 //!
 //! A session is driven by feeding it bytes and draining it:
 //!
@@ -56,5 +57,5 @@ pub mod session;
 pub mod store;
 
 pub use error::{DmapError, Result};
-pub use limits::Limits;
+pub use limits::SessionLimits;
 pub use session::{Interrupt, State};

@@ -5,8 +5,12 @@ use std::time::Duration;
 /// Size, count and time limits of one DMAP session. Every byte read from the peer is checked
 /// against them before it is buffered or parsed; `docs/dmap.md` §8 lists the defaults and the
 /// exact answers when one is exceeded.
+///
+/// Start from [`SessionLimits::default`] and set the fields to change: the struct is `#[non_exhaustive]`, so
+/// fields added later are not a breaking change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
+#[non_exhaustive]
+pub struct SessionLimits {
     /// Longest line (from the start of a line to its LF, literal data excluded).
     pub max_line: usize,
     /// Largest literal accepted (an appended or submitted object, a signet, a key file).
@@ -52,9 +56,9 @@ pub struct Limits {
     pub command_timeout: Duration,
 }
 
-impl Default for Limits {
+impl Default for SessionLimits {
     fn default() -> Self {
-        Limits {
+        SessionLimits {
             max_line: 8 * 1024,
             max_literal: 32 * 1024 * 1024,
             max_message: 32 * 1024 * 1024 + 64 * 1024,

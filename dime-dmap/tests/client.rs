@@ -9,7 +9,7 @@ use dime_dmap::client::{ClientEvent, ClientSession};
 use dime_dmap::codec::{CommandBody, Data, FetchAttr, FetchItem, Mailbox, SequenceSet, StatusKind};
 use dime_dmap::server::ServerSession;
 use dime_dmap::store::MemoryStore;
-use dime_dmap::{DmapError, Interrupt, Limits, State};
+use dime_dmap::{DmapError, Interrupt, SessionLimits, State};
 
 struct Pair {
     client: ClientSession,
@@ -20,7 +20,7 @@ struct Pair {
 
 /// A client session on a connection that (as the memory pair pretends) TLS protects.
 fn tls_client() -> ClientSession {
-    let mut client = ClientSession::new(Limits::default());
+    let mut client = ClientSession::new(SessionLimits::default());
     client.tls_started();
     client
 }
@@ -240,22 +240,24 @@ fn idle_and_done() {
 
 #[test]
 fn client_rejects_a_broken_server() {
-    let mut client = ClientSession::new(Limits::default());
+    let mut client = ClientSession::new(SessionLimits::default());
     client.enqueue_input(b"* 1 EXISTS\r\n");
     assert_eq!(client.next(), Ok(ClientEvent::Failed(DmapError::Unexpected("data before the greeting"))));
     assert_eq!(client.next(), Err(Interrupt::Closed));
 
-    let mut client = ClientSession::new(Limits::default());
+    let mut client = ClientSession::new(SessionLimits::default());
     client.enqueue_input(b"* OK hi\r\n* FROB\r\n");
     assert!(matches!(client.next(), Ok(ClientEvent::Greeting(_))));
     assert_eq!(client.next(), Ok(ClientEvent::Failed(DmapError::Syntax { offset: 2, expected: "untagged response" })));
 
-    let mut client = ClientSession::new(Limits { max_literal: 10, ..Limits::default() });
+    let mut limits = SessionLimits::default();
+    limits.max_literal = 10;
+    let mut client = ClientSession::new(limits);
     client.enqueue_input(b"* OK hi\r\n* 1 FETCH (BODY[] {11}\r\n");
     assert!(matches!(client.next(), Ok(ClientEvent::Greeting(_))));
     assert_eq!(client.next(), Ok(ClientEvent::Failed(DmapError::LiteralTooLarge { size: 11, limit: 10 })));
 
-    let mut client = ClientSession::new(Limits::default());
+    let mut client = ClientSession::new(SessionLimits::default());
     client.enqueue_input(b"* OK hi\r\nA9 OK done\r\n");
     assert!(matches!(client.next(), Ok(ClientEvent::Greeting(_))));
     assert_eq!(
@@ -263,7 +265,7 @@ fn client_rejects_a_broken_server() {
         Ok(ClientEvent::Failed(DmapError::Unexpected("tagged response for no command in flight")))
     );
 
-    let mut client = ClientSession::new(Limits::default());
+    let mut client = ClientSession::new(SessionLimits::default());
     client.enqueue_input(b"* OK hi\r\n+ go\r\n");
     assert!(matches!(client.next(), Ok(ClientEvent::Greeting(_))));
     assert_eq!(
@@ -271,7 +273,7 @@ fn client_rejects_a_broken_server() {
         Ok(ClientEvent::Failed(DmapError::Unexpected("continuation request with no command waiting")))
     );
     assert_eq!(
-        ClientSession::new(Limits::default()).send(CommandBody::Idle),
+        ClientSession::new(SessionLimits::default()).send(CommandBody::Idle),
         Err(DmapError::WrongState { command: "IDLE", state: "send (use its own method)" })
     );
 }
@@ -327,7 +329,7 @@ fn starttls_holds_commands_drops_cleartext_and_forgets_capabilities() {
 
 #[test]
 fn stacie_is_refused_without_tls_unless_allowed() {
-    let mut client = ClientSession::new(Limits::default());
+    let mut client = ClientSession::new(SessionLimits::default());
     client.enqueue_input(b"* OK [CAPABILITY IMAP4rev1 AUTH=STACIE] hi\r\n");
     assert!(matches!(client.next(), Ok(ClientEvent::Greeting(_))));
     assert_eq!(client.authenticate_stacie("bob"), Err(DmapError::InsecureAuth));
@@ -341,7 +343,7 @@ fn stacie_is_refused_without_tls_unless_allowed() {
     client.authenticate_stacie("bob").unwrap();
     assert_eq!(client.next(), Err(Interrupt::Output(b"A1 AUTHENTICATE STACIE\r\n".to_vec())));
     // After STARTTLS the session counts as protected.
-    let mut client = ClientSession::new(Limits::default());
+    let mut client = ClientSession::new(SessionLimits::default());
     client.enqueue_input(b"* OK [CAPABILITY IMAP4rev1 AUTH=STACIE STARTTLS] hi\r\n");
     assert!(matches!(client.next(), Ok(ClientEvent::Greeting(_))));
     assert!(!client.is_tls());

@@ -102,7 +102,7 @@ fn timeouts_come_from_the_limits() {
 
 #[test]
 fn default_timeouts() {
-    let limits = dime_dmap::Limits::default();
+    let limits = dime_dmap::SessionLimits::default();
     assert_eq!(limits.login_timeout, MINUTE);
     assert_eq!(limits.idle_timeout, 30 * MINUTE);
     assert_eq!(limits.command_timeout, MINUTE);

@@ -16,7 +16,7 @@ use dime_dmap::driver::{
 };
 use dime_dmap::server::ServerSession;
 use dime_dmap::store::MemoryStore;
-use dime_dmap::{DmapError, Limits};
+use dime_dmap::{DmapError, SessionLimits};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
@@ -130,7 +130,7 @@ async fn the_listener_cap_answers_bye_inside_tls_on_an_implicit_tls_port() {
     let (acceptor, connector) = tls();
     let edge = EdgeConfig::new().with_max_connections(1);
     let addr = start(|tcp| Listener::new(tcp, edge), acceptor, false).await;
-    let first = Client::connect_tls(addr, "localhost", &connector, Limits::default()).await.unwrap();
+    let first = Client::connect_tls(addr, "localhost", &connector, SessionLimits::default()).await.unwrap();
     let tcp = connect_from(2, addr).await;
     let mut refused = connector.connect(ServerName::try_from("localhost").unwrap(), tcp).await.unwrap();
     assert_eq!(line(&mut refused).await, REFUSAL_LISTENER_FULL);
@@ -174,7 +174,7 @@ async fn shutdown_lets_a_session_finish_and_refuses_new_connections() {
     let listener = Listener::new(tcp, EdgeConfig::new());
     let handle = listener.handle();
     let server = tokio::spawn(driver::listen(listener, acceptor, sessions(false), driver::Hooks::default()));
-    let mut client = Client::connect_tls(addr, "localhost", &connector, Limits::default()).await.unwrap();
+    let mut client = Client::connect_tls(addr, "localhost", &connector, SessionLimits::default()).await.unwrap();
     handle.shutdown(Duration::from_secs(30));
     let mut refused = false;
     for _ in 0..200 {
@@ -196,7 +196,7 @@ async fn shutdown_lets_a_session_finish_and_refuses_new_connections() {
 async fn a_silent_server_times_the_client_out() {
     let (client_end, mut server_end) = tokio::io::duplex(4096);
     server_end.write_all(b"* OK DMAP ready\r\n").await.unwrap();
-    let mut client = Client::new(client_end, Limits::default()).await.unwrap();
+    let mut client = Client::new(client_end, SessionLimits::default()).await.unwrap();
     client.set_read_timeout(Duration::from_secs(30));
     let started = Instant::now();
     let error = client.run(CommandBody::Noop).await.unwrap_err();

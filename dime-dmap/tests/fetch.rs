@@ -12,7 +12,7 @@ use dime_core::stacie::Credentials;
 use dime_dmap::codec::{DateTime, Flag, Mailbox};
 use dime_dmap::server::ServerSession;
 use dime_dmap::store::{KeyfileRecord, MailboxView, MemoryStore, SignetAnswer, Store};
-use dime_dmap::{Interrupt, Limits, Result};
+use dime_dmap::{Interrupt, Result, SessionLimits};
 use dime_signet::Signet;
 
 /// A memory store that counts `object` calls.
@@ -104,7 +104,7 @@ fn armored_mib() -> usize {
 
 /// A session logged in with INBOX selected, holding the three small messages of
 /// `common::store` and a fourth of 1 MiB.
-fn big_mailbox(limits: Limits) -> (ServerSession<Counting>, Rc<Cell<usize>>) {
+fn big_mailbox(limits: SessionLimits) -> (ServerSession<Counting>, Rc<Cell<usize>>) {
     let mut inner = store();
     let big: Vec<u8> = (0..MIB).map(|i| (i % 251) as u8).collect();
     inner.append(USER, &Mailbox::inbox(), &[], Some(DateTime::UNIX_EPOCH), big).unwrap();
@@ -155,7 +155,7 @@ fn repeated_items_are_answered_once() {
 /// Now the store is asked once per message and the copies are never made.
 #[test]
 fn the_object_is_read_once_per_message_whatever_the_items() {
-    let (mut session, objects) = big_mailbox(Limits::default());
+    let (mut session, objects) = big_mailbox(SessionLimits::default());
     let mut command = b"A FETCH 4 (".to_vec();
     for i in 0..40 {
         command.extend(format!("RFC822 BINARY.PEEK[] BINARY[] BINARY.PEEK[]<{i}.{MIB}> ").as_bytes());
@@ -164,7 +164,7 @@ fn the_object_is_read_once_per_message_whatever_the_items() {
     session.enqueue_input(Instant::now(), &command);
     let pieces = drain(&mut session);
     assert_eq!(objects.get(), 1);
-    let chunk = Limits::default().output_chunk;
+    let chunk = SessionLimits::default().output_chunk;
     assert!(pieces.iter().all(|p| p.len() <= chunk), "a piece over {chunk} bytes");
     // RFC822 (the armored object) and BINARY[] once each, 40 partials of 1 MiB minus their
     // offsets.
@@ -176,7 +176,7 @@ fn the_object_is_read_once_per_message_whatever_the_items() {
 
 #[test]
 fn a_large_fetch_is_handed_out_in_pieces_one_message_at_a_time() {
-    let (mut session, objects) = big_mailbox(Limits::default());
+    let (mut session, objects) = big_mailbox(SessionLimits::default());
     session.enqueue_input(Instant::now(), b"A FETCH 1:4 BINARY.PEEK[]\r\n");
     // The first piece is the first message's answer; no other object has been read yet.
     let Err(Interrupt::Output(first)) = session.next() else { panic!("no output") };
@@ -185,7 +185,7 @@ fn a_large_fetch_is_handed_out_in_pieces_one_message_at_a_time() {
     assert_eq!(objects.get(), 1);
     let rest = drain(&mut session);
     assert_eq!(objects.get(), 4);
-    let chunk = Limits::default().output_chunk;
+    let chunk = SessionLimits::default().output_chunk;
     assert!(rest.len() >= MIB / chunk, "{} pieces", rest.len());
     assert!(rest.iter().all(|p| p.len() <= chunk));
     assert!(rest.concat().ends_with(b")\r\nA OK FETCH completed\r\n"));
@@ -193,7 +193,8 @@ fn a_large_fetch_is_handed_out_in_pieces_one_message_at_a_time() {
 
 #[test]
 fn a_fetch_over_the_output_budget_is_refused_before_anything_is_sent() {
-    let limits = Limits { max_fetch_output: 2 * MIB as u64, ..Limits::default() };
+    let mut limits = SessionLimits::default();
+    limits.max_fetch_output = 2 * MIB as u64;
     let (mut session, objects) = big_mailbox(limits);
     session.enqueue_input(Instant::now(), b"A FETCH 4 (RFC822 BINARY.PEEK[] BINARY.PEEK[]<1.10>)\r\n");
     let out = drain(&mut session).concat();
@@ -217,6 +218,6 @@ fn a_fetch_over_the_output_budget_is_refused_before_anything_is_sent() {
 
 #[test]
 fn default_fetch_limits() {
-    assert_eq!(Limits::default().max_fetch_output, 256 * MIB as u64);
-    assert_eq!(Limits::default().output_chunk, 64 * 1024);
+    assert_eq!(SessionLimits::default().max_fetch_output, 256 * MIB as u64);
+    assert_eq!(SessionLimits::default().output_chunk, 64 * 1024);
 }

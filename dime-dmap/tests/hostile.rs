@@ -36,7 +36,7 @@ fn a_good_command_resets_the_error_count() {
 #[test]
 fn overlong_line_is_answered_and_skipped_without_buffering() {
     let mut h = Harness::new();
-    let limit = dime_dmap::Limits::default().max_line;
+    let limit = dime_dmap::SessionLimits::default().max_line;
     let mut line = b"t1 SELECT ".to_vec();
     line.extend(std::iter::repeat_n(b'a', limit));
     h.session.enqueue_input(h.now, &line);

@@ -12,7 +12,7 @@ use common::{PASSWORD, USER, config, object, store};
 use dime_dmap::codec::{CommandBody, Data, Mailbox, StatusKind};
 use dime_dmap::driver::{self, Client};
 use dime_dmap::server::ServerSession;
-use dime_dmap::{DmapError, Limits};
+use dime_dmap::{DmapError, SessionLimits};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 
 struct Identity {
@@ -74,7 +74,7 @@ fn start_cleartext_server(runtime: &tokio::runtime::Runtime, identity: &Identity
 
 async fn rust_client(addr: SocketAddr, ca_der: Vec<u8>) -> Vec<u8> {
     let connector = driver::connector(&[ca_der]).unwrap();
-    let mut client = Client::connect_tls(addr, "localhost", &connector, Limits::default()).await.unwrap();
+    let mut client = Client::connect_tls(addr, "localhost", &connector, SessionLimits::default()).await.unwrap();
     assert!(client.session().has_capability("AUTH=STACIE"));
     let refused =
         client.run(CommandBody::Login { username: USER.into(), password: PASSWORD.as_bytes().to_vec().into() }).await;
@@ -132,7 +132,7 @@ fn wrong_password_over_tls_is_refused() {
     let addr = start_server(&runtime, &identity);
     runtime.block_on(async {
         let connector = driver::connector(std::slice::from_ref(&identity.ca_der)).unwrap();
-        let mut client = Client::connect_tls(addr, "localhost", &connector, Limits::default()).await.unwrap();
+        let mut client = Client::connect_tls(addr, "localhost", &connector, SessionLimits::default()).await.unwrap();
         let error = client.authenticate_stacie(USER, b"not the password, but long enough").await.unwrap_err();
         assert_eq!(
             error,
@@ -144,7 +144,7 @@ fn wrong_password_over_tls_is_refused() {
         );
         // An untrusted certificate is refused by the client.
         let other = driver::connector(&[make_identity().ca_der]).unwrap();
-        let refused = Client::connect_tls(addr, "localhost", &other, Limits::default()).await;
+        let refused = Client::connect_tls(addr, "localhost", &other, SessionLimits::default()).await;
         assert!(matches!(refused, Err(DmapError::Io(_))), "{refused:?}");
     });
 }
@@ -192,7 +192,8 @@ fn the_rust_client_upgrades_with_starttls() {
     let addr = start_cleartext_server(&runtime, &identity, true);
     runtime.block_on(async {
         let connector = driver::connector(std::slice::from_ref(&identity.ca_der)).unwrap();
-        let mut client = Client::connect_starttls(addr, "localhost", &connector, Limits::default()).await.unwrap();
+        let mut client =
+            Client::connect_starttls(addr, "localhost", &connector, SessionLimits::default()).await.unwrap();
         // Capabilities were asked again over TLS.
         assert!(client.session().has_capability("AUTH=STACIE"));
         assert!(!client.session().has_capability("STARTTLS"));
@@ -203,7 +204,7 @@ fn the_rust_client_upgrades_with_starttls() {
 
         // A certificate from another CA fails the handshake after STARTTLS.
         let other = driver::connector(&[make_identity().ca_der]).unwrap();
-        let refused = Client::connect_starttls(addr, "localhost", &other, Limits::default()).await;
+        let refused = Client::connect_starttls(addr, "localhost", &other, SessionLimits::default()).await;
         assert!(matches!(refused, Err(DmapError::Io(_))), "{refused:?}");
     });
 
@@ -211,7 +212,7 @@ fn the_rust_client_upgrades_with_starttls() {
     let plain = start_cleartext_server(&runtime, &identity, false);
     runtime.block_on(async {
         let connector = driver::connector(&[make_identity().ca_der]).unwrap();
-        let refused = Client::connect_starttls(plain, "localhost", &connector, Limits::default()).await;
+        let refused = Client::connect_starttls(plain, "localhost", &connector, SessionLimits::default()).await;
         assert_eq!(
             refused.map(|_| ()),
             Err(DmapError::Rejected { kind: StatusKind::Bad, code: None, text: "STARTTLS is not available".into() })
@@ -259,7 +260,7 @@ fn the_driver_resolves_other_organisations_signets_through_its_hook() {
     ));
     runtime.block_on(async {
         let connector = driver::connector(std::slice::from_ref(&identity.ca_der)).unwrap();
-        let mut client = Client::connect_tls(addr, "localhost", &connector, Limits::default()).await.unwrap();
+        let mut client = Client::connect_tls(addr, "localhost", &connector, SessionLimits::default()).await.unwrap();
         client.authenticate_stacie(USER, PASSWORD.as_bytes()).await.unwrap();
         let done = client.run(CommandBody::SignetLookup { address: "example.net".into() }).await.unwrap();
         assert_eq!(done.data, vec![Data::Signet { address: "example.net".into(), signet: remote.as_bytes().to_vec() }]);

@@ -68,7 +68,7 @@ fn a_command_split_at_every_byte_gives_the_same_answers() {
 fn literal_over_the_limit_is_refused_before_any_data() {
     let mut h = Harness::new();
     h.login();
-    let limit = dime_dmap::Limits::default().max_literal;
+    let limit = dime_dmap::SessionLimits::default().max_literal;
     let out = h.send(format!("A APPEND INBOX {{{}}}\r\n", limit + 1).as_bytes());
     assert_eq!(out, format!("A NO [TOOBIG] Literal of {} bytes is over the limit of {limit}\r\n", limit + 1));
     // The client sends no data after a refusal; the next line is a new command.

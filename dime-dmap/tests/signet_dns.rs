@@ -11,7 +11,7 @@ use common::{PASSWORD, USER, config, store};
 use dime_core::keys::{EncryptionSecretKey, SigningSecretKey};
 use dime_dmap::driver::{Client, SignetTrust};
 use dime_dmap::server::ServerSession;
-use dime_dmap::{DmapError, Interrupt, Limits};
+use dime_dmap::{DmapError, Interrupt, SessionLimits};
 use dime_signet::dns::{DnsClient, DnsError, Dnssec};
 use dime_signet::record::RecordPolicy;
 use dime_signet::{AnchorSource, SignetError, issue};
@@ -88,7 +88,7 @@ async fn signet_is_anchored_by_the_domains_dns_record() {
     store.publish_signet(USER, alice.clone());
     let (client_end, server_end) = tokio::io::duplex(64 * 1024);
     tokio::spawn(serve(server_end, ServerSession::new(config(), store, std::time::Instant::now())));
-    let mut client = Client::new(client_end, Limits::default()).await.unwrap();
+    let mut client = Client::new(client_end, SessionLimits::default()).await.unwrap();
     client.allow_insecure_auth();
     client.authenticate_stacie(USER, PASSWORD.as_bytes()).await.unwrap();
 

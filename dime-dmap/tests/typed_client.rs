@@ -13,7 +13,7 @@ use dime_dmap::codec::{Code, Flag, Mailbox, SequenceSet, StatusKind, StoreMode};
 use dime_dmap::driver::{Client, Fetched, IdleUpdate, MailboxStatus, SignetTrust};
 use dime_dmap::server::ServerSession;
 use dime_dmap::store::MemoryStore;
-use dime_dmap::{DmapError, Interrupt, Limits};
+use dime_dmap::{DmapError, Interrupt, SessionLimits};
 use dime_signet::{Anchor, AnchorSource, KeyFile, KeyOwner, Signet, SignetError, issue};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream};
 
@@ -57,7 +57,7 @@ async fn client_with(store: MemoryStore) -> Client<DuplexStream> {
     let (client_end, server_end) = tokio::io::duplex(64 * 1024);
     let session = ServerSession::new(config(), store, std::time::Instant::now());
     tokio::spawn(serve(server_end, session));
-    let mut client = Client::new(client_end, Limits::default()).await.unwrap();
+    let mut client = Client::new(client_end, SessionLimits::default()).await.unwrap();
     client.allow_insecure_auth();
     client.authenticate_stacie(USER, PASSWORD.as_bytes()).await.unwrap();
     client
@@ -176,7 +176,7 @@ async fn signet_refuses_a_signet_of_another_address() {
         }
         server
     });
-    let mut client = Client::new(client_end, Limits::default()).await.unwrap();
+    let mut client = Client::new(client_end, SessionLimits::default()).await.unwrap();
     let poks = [org.pok.public()];
     let anchor = SignetTrust::Anchor(Anchor::trusted("example.org", &poks));
     assert_eq!(
@@ -200,7 +200,7 @@ async fn the_keyfile_round_trips_sealed_under_the_login_keys() {
 async fn the_keyfile_needs_a_stacie_login() {
     let (client_end, server_end) = tokio::io::duplex(4096);
     tokio::spawn(serve(server_end, ServerSession::new(config(), store(), std::time::Instant::now())));
-    let mut client = Client::new(client_end, Limits::default()).await.unwrap();
+    let mut client = Client::new(client_end, SessionLimits::default()).await.unwrap();
     assert_eq!(
         client.keyfile().await,
         Err(DmapError::WrongState { command: "KEYFILE FETCH", state: "not logged in with STACIE" })
@@ -238,7 +238,7 @@ async fn idle_yields_typed_updates_times_out_and_ends_with_done() {
         server.get_mut().write_all(b"* 3 EXISTS\r\nA1 OK IDLE terminated\r\n").await.unwrap();
         server
     });
-    let mut client = Client::new(client_end, Limits::default()).await.unwrap();
+    let mut client = Client::new(client_end, SessionLimits::default()).await.unwrap();
     let mut idle = client.idle().await.unwrap();
     assert_eq!(idle.wait(Duration::from_secs(1)).await.unwrap(), Some(IdleUpdate::Exists(4)));
     assert_eq!(
@@ -265,7 +265,7 @@ async fn an_idle_the_server_refuses_is_rejected() {
         server.get_mut().write_all(b"A1 BAD No mailbox selected\r\n").await.unwrap();
         server
     });
-    let mut client = Client::new(client_end, Limits::default()).await.unwrap();
+    let mut client = Client::new(client_end, SessionLimits::default()).await.unwrap();
     let error = client.idle().await.unwrap_err();
     assert!(matches!(error, DmapError::Rejected { kind: StatusKind::Bad, .. }), "{error:?}");
 }
@@ -285,7 +285,7 @@ async fn stacie_stretching_runs_off_the_async_worker() {
 
     let (client_end, server_end) = tokio::io::duplex(4096);
     tokio::spawn(serve(server_end, ServerSession::new(config(), store, std::time::Instant::now())));
-    let mut client = Client::new(client_end, Limits::default()).await.unwrap();
+    let mut client = Client::new(client_end, SessionLimits::default()).await.unwrap();
     client.allow_insecure_auth();
 
     let ticks = Arc::new(AtomicU64::new(0));

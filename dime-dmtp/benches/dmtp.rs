@@ -171,7 +171,7 @@ impl ServerApp for Sink {
         Verification::NotFound
     }
     type Spool = Discard;
-    async fn open_spool(&self, _: &Envelope) -> Result<Discard, Rejection> {
+    async fn open_spool(&self, _: &TransferEnvelope) -> Result<Discard, Rejection> {
         Ok(Discard)
     }
     async fn check(&self, _: &ReceivedMessage, check: DestinationCheck) -> Result<CheckedMessage, Rejection> {

@@ -37,7 +37,7 @@ use dime_core::{Fingerprint, base64};
 use dime_signet::record::HostName;
 use dime_signet::{BoundSignet, SignetKind};
 
-use crate::error::DmtpError;
+use crate::error::{DmtpError, TimeoutPhase};
 use crate::wire::{
     Address, Command, DataType, MailFrom, Name, Nonce, Reply, ReplyCode, ReplyDecoder, ReplyLimits, ReturnType, TxId,
     Verb,
@@ -53,7 +53,11 @@ pub enum ConnectMode {
 }
 
 /// What a client session needs to know.
+///
+/// Start from [`ClientConfig::new`] and set the fields to change: the struct is `#[non_exhaustive]`, so
+/// fields added later are not a breaking change.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ClientConfig {
     /// The DX host name (sent in STARTTLS).
     pub host: HostName,
@@ -199,6 +203,7 @@ pub struct RequestId(pub u64);
 
 /// What a client session tells the application.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ClientEvent {
     /// Run the TLS handshake now (dual mode, after the server's `220 READY`), then call
     /// [`ClientSession::tls_established`].
@@ -392,9 +397,25 @@ impl ClientSession {
     }
 
     /// Fails every open request with [`DmtpError::Timeout`] and closes, if the deadline passed.
+    /// The error's phase is what the session was waiting for.
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.poll_timeout().is_some_and(|d| now >= d) {
-            self.fail_all(&DmtpError::Timeout);
+            self.fail_all(&DmtpError::Timeout { phase: self.awaited() });
+        }
+    }
+
+    /// What the session is waiting for, as a timeout names it.
+    fn awaited(&self) -> TimeoutPhase {
+        match self.phase {
+            Phase::Handshake | Phase::TlsHandshake => TimeoutPhase::TlsHandshake,
+            Phase::Banner | Phase::TlsConfirm => TimeoutPhase::Greeting,
+            Phase::StartTlsReply => TimeoutPhase::Reply(Verb::StartTls),
+            // Idle and closed sessions have no deadline; a waiting one always expects a reply.
+            Phase::Waiting | Phase::Idle | Phase::Closed => match self.expected.front() {
+                Some(Step::Body) => TimeoutPhase::Data,
+                Some(step) => TimeoutPhase::Reply(step.verb()),
+                None => TimeoutPhase::Greeting,
+            },
         }
     }
 

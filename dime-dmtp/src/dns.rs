@@ -23,7 +23,7 @@ use hickory_resolver::proto::rr::{RData, Record};
 
 use crate::client::{Delivery, Outcome, Request, VerifyResult};
 use crate::driver::{ClientTls, Connection};
-use crate::error::{DmtpError, DnsErrorKind};
+use crate::error::{DmtpError, DnsErrorKind, TimeoutPhase};
 use crate::resolve::{
     Answer, AnswerType, CacheLookup, CachePolicy, MxHost, Ports, PresentedCertificate, SignetCache, check_answer,
     check_certificate, has_fingerprint, plan_targets, validate_org, validate_user, walk_history,
@@ -174,16 +174,18 @@ impl Resolver {
     ///
     /// Errors: [`DmtpError::AnswerRefused`] for an MX answer that may not be used; otherwise the
     /// first refusal (an address answer, a certificate, the protocol), else the last network
-    /// error, or [`DmtpError::NoDxHost`] when there was nothing to try.
+    /// error (an I/O failure or a missed connect, handshake or reply deadline: the next port or
+    /// address is tried after either), or [`DmtpError::NoDxHost`] when there was nothing to try.
     ///
     /// The attempts together take at most [`ClientOptions::targets_timeout`](crate::driver::ClientOptions):
-    /// past it the first refusal is reported if there was one, else [`DmtpError::Timeout`].
+    /// past it the first refusal is reported if there was one, else [`DmtpError::Timeout`]
+    /// ([`TimeoutPhase::TotalBudget`]).
     pub async fn connect(&self, domain: &HostName) -> Result<(Connection, ManagementRecord), DmtpError> {
         let mut refusal = None;
         let budget = self.tls.options().targets_timeout;
         match tokio::time::timeout(budget, self.try_targets(domain, &mut refusal)).await {
             Ok(result) => result,
-            Err(_) => Err(refusal.unwrap_or(DmtpError::Timeout)),
+            Err(_) => Err(refusal.unwrap_or(DmtpError::Timeout { phase: TimeoutPhase::TotalBudget })),
         }
     }
 
@@ -230,7 +232,8 @@ impl Resolver {
                     .await
                     {
                         Ok(connection) => return Ok((connection, record)),
-                        Err(error @ DmtpError::Io { .. }) => last = error,
+                        // A network failure or a missed deadline: the next port or address.
+                        Err(error @ (DmtpError::Io { .. } | DmtpError::Timeout { .. })) => last = error,
                         Err(error) => {
                             refusal.get_or_insert(error);
                             break;

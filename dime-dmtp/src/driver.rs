@@ -38,11 +38,12 @@ use tokio::net::TcpStream;
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use crate::client::{ClientConfig, ClientEvent, ClientSession, ConnectMode, Delivery, Outcome, Request, RequestId};
-use crate::error::DmtpError;
+use crate::error::{DmtpError, TimeoutPhase};
 use crate::object::{CheckedMessage, DestinationCheck};
 use crate::resolve::PresentedCertificate;
 use crate::server::{
-    Answer, Envelope, ListenMode, ReceivedMessage, Rejection, ServerConfig, ServerEvent, ServerSession, Verification,
+    Answer, ListenMode, ReceivedMessage, Rejection, ServerConfig, ServerEvent, ServerSession, TransferEnvelope,
+    Verification,
 };
 use crate::wire::{Address, Name, TxId};
 
@@ -70,10 +71,12 @@ fn tls_error(error: impl core::fmt::Display) -> DmtpError {
     DmtpError::Tls(error.to_string())
 }
 
-/// A missed connect or handshake deadline is [`DmtpError::Timeout`].
+/// A missed connect or handshake deadline is [`DmtpError::Timeout`] with its phase.
 fn edge_error(error: dime_net::Error) -> DmtpError {
     match error {
-        dime_net::Error::Timeout { .. } => DmtpError::Timeout,
+        dime_net::Error::Timeout { phase: Phase::Connect, .. } => DmtpError::Timeout { phase: TimeoutPhase::Connect },
+        // The handshake, the edge's only other phase.
+        dime_net::Error::Timeout { .. } => DmtpError::Timeout { phase: TimeoutPhase::TlsHandshake },
         dime_net::Error::Io(error) => error.into(),
     }
 }
@@ -323,7 +326,7 @@ pub trait ServerApp: Send + Sync + 'static {
     }
     /// `DATA` began for `envelope`: the spool its bytes go to. A refusal becomes the reply once
     /// the object was read (its bytes are dropped).
-    fn open_spool(&self, envelope: &Envelope) -> impl Future<Output = Result<Self::Spool, Rejection>> + Send;
+    fn open_spool(&self, envelope: &TransferEnvelope) -> impl Future<Output = Result<Self::Spool, Rejection>> + Send;
     /// The object arrived whole with the right size and hash and its bytes passed the streaming
     /// part of the check: finish the check as the destination (resolve the origin's org signet
     /// for `message.envelope`, then [`DestinationCheck::finish`]). Only the [`CheckedMessage`]
@@ -965,7 +968,7 @@ mod tests {
         async fn verify(&self, _: &Name, _: &Fingerprint) -> Verification {
             Verification::NotFound
         }
-        async fn open_spool(&self, _: &Envelope) -> Result<MemorySpool, Rejection> {
+        async fn open_spool(&self, _: &TransferEnvelope) -> Result<MemorySpool, Rejection> {
             Ok(MemorySpool { bytes: Vec::new(), log: self.0.clone() })
         }
         async fn check(&self, _: &ReceivedMessage, _: DestinationCheck) -> Result<CheckedMessage, Rejection> {

@@ -141,9 +141,13 @@ pub enum DmtpError {
         /// What was being decoded.
         what: &'static str,
     },
-    /// The peer did not answer before the deadline.
-    #[error("timed out")]
-    Timeout,
+    /// A deadline passed; the phase says what was awaited.
+    #[error("timed out waiting for {phase}")]
+    Timeout {
+        /// What was awaited: the connection, the TLS handshake, the greeting, a command's
+        /// reply, or the whole attempt.
+        phase: TimeoutPhase,
+    },
     /// The connection closed before the request completed.
     #[error("connection closed")]
     ConnectionClosed,
@@ -244,6 +248,39 @@ pub enum DmtpError {
     },
 }
 
+/// What a DMTP client was waiting for when its deadline passed ([`DmtpError::Timeout`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TimeoutPhase {
+    /// The TCP connection (`ClientOptions::connect_timeout`, driver).
+    Connect,
+    /// The TLS handshake, at the start in native mode or after `STARTTLS` in dual mode
+    /// (`ClientOptions::handshake_timeout` in the driver, the reply timeout in the session).
+    TlsHandshake,
+    /// The server's `220` greeting (the banner, or in dual mode the confirmation after TLS).
+    Greeting,
+    /// The reply to a command (`ClientConfig::reply_timeout`).
+    Reply(Verb),
+    /// The final reply after the message object was sent (`DATA`'s second reply).
+    Data,
+    /// The whole attempt on a destination: every target together
+    /// (`ClientOptions::targets_timeout`).
+    TotalBudget,
+}
+
+impl core::fmt::Display for TimeoutPhase {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            TimeoutPhase::Connect => f.write_str("the TCP connection"),
+            TimeoutPhase::TlsHandshake => f.write_str("the TLS handshake"),
+            TimeoutPhase::Greeting => f.write_str("the server's greeting"),
+            TimeoutPhase::Reply(verb) => write!(f, "the reply to {}", verb.name()),
+            TimeoutPhase::Data => f.write_str("the reply to the message data"),
+            TimeoutPhase::TotalBudget => f.write_str("any target of the destination (total time)"),
+        }
+    }
+}
+
 /// Why a DNS query failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -288,7 +325,7 @@ impl DmtpError {
         match self {
             DmtpError::Io { .. }
             | DmtpError::Tls(_)
-            | DmtpError::Timeout
+            | DmtpError::Timeout { .. }
             | DmtpError::ConnectionClosed
             | DmtpError::HashEchoMismatch
             | DmtpError::NoDxHost { .. }

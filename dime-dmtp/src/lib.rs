@@ -2,18 +2,22 @@
 //!
 //! DMTP, the DIME message transfer protocol, as `docs/dmtp.md` specifies it.
 //!
-//! * [`wire`]: typed commands and replies with a nom codec (parse and serialize are exact
-//!   inverses), CRLF line framing with explicit limits.
+//! Entry points, most used first:
+//!
+//! * `dns` (feature `dns`): `Resolver::send` and `Resolver::relay` resolve a recipient's domain,
+//!   validate its signets from DNS down and deliver; `_dx` TXT and MX lookups with hickory.
+//! * [`send`]: an origin's keys and signets, and composing and countersigning a delivery.
+//! * `driver` (feature `tokio`): `serve`, `deliver` and `lookup` over TCP with rustls.
 //! * [`server`]: the sans-IO server session (native and dual mode, pipelining, the DATA phase,
 //!   deadlines, a violation counter); the application answers its events.
 //! * [`client`]: the sans-IO client session (delivery and lookups) with typed results.
+//! * [`object`]: the DATA-phase object check as the destination, using `dime-message`.
+//! * [`outbox`]: an optional outbox: a store trait, retries with backoff, bounces.
 //! * [`resolve`]: signet resolution as a sans-IO planner: DX host choice, the DX certificate
 //!   decision, org and user signet validation, HIST chain walks, and a cache.
-//! * [`send`]: an origin's keys and signets, and composing and countersigning a delivery.
-//! * [`outbox`]: an optional outbox: a store trait, retries with backoff, bounces.
-//! * [`object`]: the DATA-phase object check as the destination, using `dime-message`.
-//! * `driver` (feature `tokio`): `serve`, `deliver` and `lookup` over TCP with rustls.
-//! * `dns` (feature `dns`): `_dx` TXT and MX lookups with hickory-resolver.
+//! * [`wire`] (low-level): typed commands and replies with a nom codec (parse and serialize are
+//!   exact inverses), CRLF line framing with explicit limits; the sessions use it, callers meet
+//!   its argument values.
 //!
 //! Nothing outside the driver modules opens a socket, reads a clock or spawns a task.
 //!
@@ -56,4 +60,4 @@ pub mod dns;
 #[cfg(feature = "tokio")]
 pub mod driver;
 
-pub use error::{DmtpError, DnsErrorKind, Result};
+pub use error::{DmtpError, DnsErrorKind, Result, TimeoutPhase};

@@ -10,7 +10,7 @@
 
 use dime_core::Fingerprint;
 use dime_core::keys::EncryptionSecretKey;
-use dime_message::{DestinationVerifier, DestinationView, Limits};
+use dime_message::{DestinationVerifier, DestinationView, MessageLimits};
 use dime_signet::Signet;
 
 use crate::error::DmtpError;
@@ -99,7 +99,8 @@ impl DestinationCheck {
     /// A check under a server's limits: objects up to `max_message_size`, at most
     /// `max_check_bytes` held.
     pub fn new(limits: &ServerLimits) -> DestinationCheck {
-        let object = Limits { max_object: limits.max_message_size, ..Limits::default() };
+        let mut object = MessageLimits::default();
+        object.max_object = limits.max_message_size;
         DestinationCheck {
             verifier: DestinationVerifier::new(&object),
             fed: 0,

@@ -346,6 +346,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::TimeoutPhase;
     use dime_core::Fingerprint;
     use dime_signet::record::HostName;
 
@@ -372,7 +373,7 @@ mod tests {
         let first = outbox.enqueue(&delivery(b"one"), t0).unwrap();
         let second = outbox.enqueue(&delivery(b"two"), t0).unwrap();
         assert_eq!(outbox.take_due(t0).unwrap().len(), 2);
-        outbox.finish(first, Err(DmtpError::Timeout), t0).unwrap();
+        outbox.finish(first, Err(DmtpError::Timeout { phase: TimeoutPhase::Greeting }), t0).unwrap();
         // `second` was in flight when the process stopped.
         let mut outbox = Outbox::open(outbox.into_store(), RetryPolicy::new()).unwrap();
         assert_eq!(outbox.len(), 2);

@@ -5,7 +5,7 @@
 //! No I/O here; `dns::Resolver::send` and `dns::Resolver::relay` (feature `dns`) resolve the
 //! recipient and deliver on the connection they used for the lookups.
 
-use dime_message::{Addressing, ComposeOptions, Content, Envelope, Limits, MessageError, OsRandom, compose};
+use dime_message::{Addressing, ComposeOptions, Content, Envelope, MessageError, MessageLimits, OsRandom, compose};
 use dime_signet::{Anchor, BoundSignet, KeyFile, KeyOwner, Signet};
 
 use crate::client::Delivery;
@@ -82,7 +82,7 @@ impl Origin {
     }
 
     fn open<'a>(&self, object: &'a [u8], author: &Signet) -> Result<dime_message::OriginView<'a>, DmtpError> {
-        Ok(Envelope::origin(object, &Limits::default(), &self.keys)?.open(author)?)
+        Ok(Envelope::origin(object, &MessageLimits::default(), &self.keys)?.open(author)?)
     }
 }
 

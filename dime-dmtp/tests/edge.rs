@@ -9,7 +9,6 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use dime_core::Fingerprint;
-use dime_dmtp::DmtpError;
 use dime_dmtp::client::{ConnectMode, Outcome, Request};
 use dime_dmtp::driver::{
     ClientTls, Connection, Dial, EdgeConfig, Listener, NoSpool, REFUSAL_LISTENER_FULL, REFUSAL_SOURCE_FULL, ServerApp,
@@ -17,8 +16,11 @@ use dime_dmtp::driver::{
 };
 use dime_dmtp::object::{CheckedMessage, DestinationCheck};
 use dime_dmtp::resolve::PresentedCertificate;
-use dime_dmtp::server::{Envelope, ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, Verification};
+use dime_dmtp::server::{
+    ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, TransferEnvelope, Verification,
+};
 use dime_dmtp::wire::{Address, Name};
+use dime_dmtp::{DmtpError, TimeoutPhase};
 use dime_net::Accept;
 use dime_signet::record::HostName;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
@@ -44,7 +46,7 @@ impl ServerApp for Nothing {
         Verification::NotFound
     }
     type Spool = NoSpool;
-    async fn open_spool(&self, _: &Envelope) -> Result<NoSpool, Rejection> {
+    async fn open_spool(&self, _: &TransferEnvelope) -> Result<NoSpool, Rejection> {
         Err(Rejection::TemporaryFailure)
     }
     async fn check(&self, _: &ReceivedMessage, _: DestinationCheck) -> Result<CheckedMessage, Rejection> {
@@ -256,7 +258,9 @@ async fn a_connect_that_is_never_answered_times_out() {
         }
     }
     let result = Connection::connect(addr, &dx, ConnectMode::Native, &tls, &mut accept_all()).await;
-    assert!(matches!(result, Err(DmtpError::Timeout)), "{result:?}");
+    let error = result.unwrap_err();
+    assert_eq!(error, DmtpError::Timeout { phase: TimeoutPhase::Connect });
+    assert_eq!(error.to_string(), "timed out waiting for the TCP connection");
 }
 
 /// A server that accepts TCP and never answers the ClientHello.
@@ -273,7 +277,7 @@ async fn a_client_handshake_that_is_never_answered_times_out() {
     let dx = HostName::new(DX).unwrap();
     let start = Instant::now();
     let result = Connection::connect(addr, &dx, ConnectMode::Native, &tls, &mut accept_all()).await;
-    assert!(matches!(result, Err(DmtpError::Timeout)), "{result:?}");
+    assert_eq!(result.unwrap_err(), DmtpError::Timeout { phase: TimeoutPhase::TlsHandshake });
     assert_eq!(start.elapsed().as_secs(), Dial::new().handshake_timeout.as_secs());
     held.abort();
 }

@@ -8,7 +8,9 @@ use std::time::Duration;
 use dime_core::Fingerprint;
 use dime_dmtp::driver::{NoSpool, ServerApp, serve, server_tls_config};
 use dime_dmtp::object::{CheckedMessage, DestinationCheck};
-use dime_dmtp::server::{Envelope, ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, Verification};
+use dime_dmtp::server::{
+    ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, TransferEnvelope, Verification,
+};
 use dime_dmtp::wire::{Address, Name};
 use dime_signet::record::HostName;
 use rcgen::{CertificateParams, KeyPair};
@@ -30,7 +32,7 @@ impl ServerApp for Nothing {
         Verification::NotFound
     }
     type Spool = NoSpool;
-    async fn open_spool(&self, _: &Envelope) -> Result<NoSpool, Rejection> {
+    async fn open_spool(&self, _: &TransferEnvelope) -> Result<NoSpool, Rejection> {
         Err(Rejection::TemporaryFailure)
     }
     async fn check(&self, _: &ReceivedMessage, _: DestinationCheck) -> Result<CheckedMessage, Rejection> {

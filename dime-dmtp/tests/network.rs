@@ -50,7 +50,7 @@ impl ServerApp for Store {
     async fn verify(&self, name: &Name, fingerprint: &Fingerprint) -> Verification {
         Store::verify(self, name, fingerprint)
     }
-    async fn open_spool(&self, _: &Envelope) -> Result<MemorySpool, Rejection> {
+    async fn open_spool(&self, _: &TransferEnvelope) -> Result<MemorySpool, Rejection> {
         Ok(MemorySpool { object: Vec::new(), received: self.received.clone() })
     }
     async fn check(&self, message: &ReceivedMessage, check: DestinationCheck) -> Result<CheckedMessage, Rejection> {
@@ -482,7 +482,8 @@ async fn bogus_answers_are_never_used() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stale_cache_entries_are_confirmed_with_vrfy() {
-    let cache = CachePolicy { signet_refresh: Duration::ZERO, ..CachePolicy::default() };
+    let mut cache = CachePolicy::default();
+    cache.signet_refresh = Duration::ZERO;
     let w = world(cache, false).await;
     let bob = Name::User(w.bob.address.clone());
     let first = w.resolver.signet(&bob, None).await.unwrap();
@@ -594,7 +595,7 @@ async fn dual_mode_with_starttls_and_object_check() {
         recipient: bob.current(),
     };
     let composed = compose(&alice.keys[0], &to, &content, &ComposeOptions::default(), &mut OsRandom).unwrap();
-    let relayed = Envelope::origin(&composed, &Limits::default(), &origin.enc)
+    let relayed = Envelope::origin(&composed, &MessageLimits::default(), &origin.enc)
         .unwrap()
         .open(alice.current())
         .unwrap()

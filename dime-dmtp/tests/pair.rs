@@ -8,12 +8,12 @@ use std::time::Instant;
 
 use common::*;
 use dime_core::Fingerprint;
-use dime_dmtp::DmtpError;
 use dime_dmtp::client::*;
 use dime_dmtp::object::ObjectHasher;
 use dime_dmtp::resolve::*;
 use dime_dmtp::server::{ListenMode, ServedDomain, ServerConfig, ServerSession};
 use dime_dmtp::wire::{Name, Reply, ReplyCode, Verb};
+use dime_dmtp::{DmtpError, TimeoutPhase};
 use dime_signet::BoundSignet;
 use dime_signet::record::DnssecStatus;
 use dime_signet::{FingerprintKind, ManagementRecord, SignetState};
@@ -260,8 +260,59 @@ fn client_rejects_bad_servers() {
     let id = client.submit(now, noop());
     let deadline = client.poll_timeout().unwrap();
     client.handle_timeout(deadline);
-    assert_eq!(client.poll(), Some(ClientEvent::Completed { id, result: Err(DmtpError::Timeout) }));
+    let timeout = DmtpError::Timeout { phase: TimeoutPhase::Greeting };
+    assert_eq!(client.poll(), Some(ClientEvent::Completed { id, result: Err(timeout) }));
     assert!(client.is_closed());
+}
+
+/// Feeds `server`'s replies, lets the deadline pass, and gives the request's error.
+fn timed_out(mode: ConnectMode, request: Request, server: &[&str]) -> DmtpError {
+    let now = Instant::now();
+    let mut client = ClientSession::new(ClientConfig::new(host("dx.example.net"), mode), now);
+    if mode == ConnectMode::Native {
+        client.tls_established(now).unwrap();
+    }
+    let id = client.submit(now, request);
+    for chunk in server {
+        assert_eq!(client.enqueue_input(now, chunk.as_bytes()), chunk.len());
+        while client.poll_transmit().is_some() {}
+    }
+    let deadline = client.poll_timeout().expect("a deadline");
+    client.handle_timeout(deadline);
+    let events: Vec<_> = std::iter::from_fn(|| client.poll()).collect();
+    match events.last() {
+        Some(ClientEvent::Completed { id: done, result: Err(error) }) if *done == id => error.clone(),
+        other => panic!("no timeout: {other:?}"),
+    }
+}
+
+/// A client timeout names what the session was waiting for: the greeting, the reply to a named
+/// command, or the final reply after the object was sent.
+#[test]
+fn timeouts_name_the_phase() {
+    let banner = "220 <dx.example.net> DMTPv1 x\r\n";
+    let phase = |error: DmtpError| match error {
+        DmtpError::Timeout { phase } => phase,
+        other => panic!("not a timeout: {other:?}"),
+    };
+    assert_eq!(phase(timed_out(ConnectMode::Native, Request::Noop, &[])), TimeoutPhase::Greeting);
+    assert_eq!(phase(timed_out(ConnectMode::Dual, Request::Noop, &[])), TimeoutPhase::Greeting);
+    assert_eq!(phase(timed_out(ConnectMode::Native, Request::Noop, &[banner])), TimeoutPhase::Reply(Verb::Noop));
+    assert_eq!(phase(timed_out(ConnectMode::Dual, Request::Noop, &[banner])), TimeoutPhase::Reply(Verb::StartTls));
+
+    let origin = Org::new("example.org");
+    let destination = Org::new("example.net");
+    let deliver = || Request::Deliver(delivery(&origin, &destination, 3));
+    let hash = ObjectHasher::hash(&object(3));
+    let ehlo = "250-SIZE 100\r\n250 OK\r\n";
+    assert_eq!(phase(timed_out(ConnectMode::Native, deliver(), &[banner])), TimeoutPhase::Reply(Verb::Ehlo));
+    let error = timed_out(ConnectMode::Native, deliver(), &[banner, ehlo, "250 OK\r\n"]);
+    assert_eq!(error.to_string(), "timed out waiting for the reply to RCPT TO");
+    let sent = [banner, ehlo, "250 OK\r\n", "250 OK\r\n", &format!("354 CONTINUE [{hash}]\r\n")];
+    let error = timed_out(ConnectMode::Native, deliver(), &sent);
+    assert_eq!(error, DmtpError::Timeout { phase: TimeoutPhase::Data });
+    assert_eq!(error.to_string(), "timed out waiting for the reply to the message data");
+    assert!(error.is_transient());
 }
 
 #[test]
@@ -336,7 +387,10 @@ fn cache_ttl_exp_vrfy_and_fingerprints() {
     let org = Org::new("example.net");
     let bob = org.user("bob@example.net", 2);
     let now = Instant::now();
-    let policy = CachePolicy { signet_refresh: 60 * SECOND, signet_max_age: 600 * SECOND, max_entries: 2 };
+    let mut policy = CachePolicy::default();
+    policy.signet_refresh = 60 * SECOND;
+    policy.signet_max_age = 600 * SECOND;
+    policy.max_entries = 2;
     let mut cache = SignetCache::new(policy);
     let name = Name::User(bob.address.clone());
     assert_eq!(cache.signet(&name, None, now), CacheLookup::Miss);
@@ -367,7 +421,9 @@ fn cache_ttl_exp_vrfy_and_fingerprints() {
     assert_eq!(cache.record(&org.domain, now).map(|(_, s)| s), Some(DnssecStatus::Insecure));
     assert!(cache.record(&org.domain, now + 30 * SECOND).is_none());
     // exp of the org's record caps a signet's life.
-    let mut cache = SignetCache::new(CachePolicy { signet_max_age: 90 * 86_400 * SECOND, ..policy });
+    let mut long_lived = policy;
+    long_lived.signet_max_age = 90 * 86_400 * SECOND;
+    let mut cache = SignetCache::new(long_lived);
     let exp = ManagementRecord::builder(org.pok.public())
         .expiry(dime_signet::record::Expiry::from_days(2).unwrap())
         .build()

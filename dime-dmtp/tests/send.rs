@@ -21,7 +21,7 @@ use dime_dmtp::resolve::{CachePolicy, Ports, PresentedCertificate};
 use dime_dmtp::send::{Origin, Sender};
 use dime_dmtp::server::*;
 use dime_dmtp::wire::{Address, Name, Reply, ReplyCode, TxId, Verb};
-use dime_dmtp::{DmtpError, DnsErrorKind};
+use dime_dmtp::{DmtpError, DnsErrorKind, TimeoutPhase};
 use dime_signet::record::{RecordPolicy, owner_name};
 use dime_signet::{KeyFile, KeyOwner, RecordError, SignetState};
 use hickory_server::Server;
@@ -49,7 +49,7 @@ impl ServerApp for Store {
     async fn verify(&self, name: &Name, fingerprint: &Fingerprint) -> Verification {
         Store::verify(self, name, fingerprint)
     }
-    async fn open_spool(&self, _: &Envelope) -> Result<MemorySpool, Rejection> {
+    async fn open_spool(&self, _: &TransferEnvelope) -> Result<MemorySpool, Rejection> {
         Ok(MemorySpool { object: Vec::new(), received: self.received.clone() })
     }
     async fn check(&self, message: &ReceivedMessage, check: DestinationCheck) -> Result<CheckedMessage, Rejection> {
@@ -279,7 +279,7 @@ async fn black_hole() -> (TcpListener, SocketAddr) {
 }
 
 /// Against a peer that never answers, the TLS handshake (native) and the banner (dual) each end
-/// at their deadline with `Timeout`, a transient error.
+/// at their deadline with `Timeout` naming that phase, a transient error.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_black_holed_address_times_out_at_each_deadline() {
     let (_hole, addr) = black_hole().await;
@@ -288,7 +288,10 @@ async fn a_black_holed_address_times_out_at_each_deadline() {
         .with_reply_timeout(Duration::from_millis(300));
     let tls = ClientTls::new(RootCertStore::empty()).unwrap().with_options(options);
     assert_eq!(tls.options(), &options);
-    for mode in [ConnectMode::Native, ConnectMode::Dual] {
+    // Native mode waits for the TLS handshake first, dual mode for the plaintext banner.
+    for (mode, phase) in
+        [(ConnectMode::Native, TimeoutPhase::TlsHandshake), (ConnectMode::Dual, TimeoutPhase::Greeting)]
+    {
         let started = Instant::now();
         let result = tokio::time::timeout(
             Duration::from_secs(10),
@@ -297,7 +300,7 @@ async fn a_black_holed_address_times_out_at_each_deadline() {
         .await
         .expect("the deadline did not hold");
         let error = result.unwrap_err();
-        assert_eq!(error, DmtpError::Timeout, "{mode:?}");
+        assert_eq!(error, DmtpError::Timeout { phase }, "{mode:?}");
         assert!(error.is_transient());
         assert!(started.elapsed() >= Duration::from_millis(300), "{mode:?} gave up early");
     }
@@ -327,7 +330,9 @@ async fn the_targets_of_a_destination_share_one_deadline() {
     let result = tokio::time::timeout(Duration::from_secs(10), resolver.connect(&destination.domain))
         .await
         .expect("the deadline did not hold");
-    assert_eq!(result.map(|_| ()).unwrap_err(), DmtpError::Timeout);
+    let error = result.map(|_| ()).unwrap_err();
+    assert_eq!(error, DmtpError::Timeout { phase: TimeoutPhase::TotalBudget });
+    assert_eq!(error.to_string(), "timed out waiting for any target of the destination (total time)");
     let took = started.elapsed();
     // Alone, the three attempts take 3 s (each attempt's deadline is 1 s).
     assert!(took >= Duration::from_millis(1500) && took < Duration::from_millis(2900), "{took:?}");
@@ -345,7 +350,7 @@ fn transient_and_permanent_errors() {
         DmtpError::Io { kind: ErrorKind::ConnectionRefused, text: "refused".into() },
         DmtpError::Io { kind: ErrorKind::ConnectionReset, text: "reset".into() },
         DmtpError::Tls("handshake failure".into()),
-        DmtpError::Timeout,
+        DmtpError::Timeout { phase: TimeoutPhase::Greeting },
         DmtpError::ConnectionClosed,
         DmtpError::HashEchoMismatch,
         DmtpError::NoDxHost { domain: "example.net".into() },
@@ -407,6 +412,8 @@ fn at(seconds: u64) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(1_796_400_000 + seconds)
 }
 
+/// A transient failure for the outbox tests.
+const TIMED_OUT: DmtpError = DmtpError::Timeout { phase: TimeoutPhase::Greeting };
 /// A transient failure is retried after the backoff (5 min, then 10 min), and a success removes
 /// the entry.
 #[tokio::test]
@@ -427,10 +434,10 @@ async fn the_outbox_retries_then_delivers() {
     assert_eq!(outbox.take_due(at(300)).unwrap(), vec![]);
     assert_eq!(outbox.take_due(at(301)).unwrap().len(), 1);
     assert_eq!(
-        outbox.finish(id, Err(DmtpError::Timeout), at(400)).unwrap(),
-        Some(Finished::Retry { at: at(1000), error: DmtpError::Timeout })
+        outbox.finish(id, Err(TIMED_OUT), at(400)).unwrap(),
+        Some(Finished::Retry { at: at(1000), error: TIMED_OUT })
     );
-    assert_eq!(outbox.state(id).map(|s| (s.failures, s.last_error.clone())), Some((2, Some(DmtpError::Timeout))));
+    assert_eq!(outbox.state(id).map(|s| (s.failures, s.last_error.clone())), Some((2, Some(TIMED_OUT))));
     assert_eq!(outbox.take_due(at(1000)).unwrap().len(), 1);
     let txid: TxId = "AAAAAAAAAAAAAAAAAAAAAA".parse().unwrap();
     assert_eq!(outbox.finish(id, Ok(txid), at(1001)).unwrap(), Some(Finished::Delivered(txid)));
@@ -458,13 +465,13 @@ async fn the_outbox_bounces_permanent_and_expired_deliveries() {
     let mut outbox = Outbox::open(MemoryStore::new(), policy).unwrap();
     let id = outbox.enqueue(&delivery, at(0)).unwrap();
     outbox.take_due(at(0)).unwrap();
-    assert!(matches!(outbox.finish(id, Err(DmtpError::Timeout), at(0)).unwrap(), Some(Finished::Retry { .. })));
+    assert!(matches!(outbox.finish(id, Err(TIMED_OUT), at(0)).unwrap(), Some(Finished::Retry { .. })));
     outbox.take_due(at(300)).unwrap();
     // The next wait (10 min) would end past the 10-minute lifetime.
-    let Some(Finished::Bounced(bounce)) = outbox.finish(id, Err(DmtpError::Timeout), at(300)).unwrap() else {
+    let Some(Finished::Bounced(bounce)) = outbox.finish(id, Err(TIMED_OUT), at(300)).unwrap() else {
         panic!("not bounced")
     };
-    assert_eq!((bounce.attempts, bounce.expired, bounce.error), (2, true, DmtpError::Timeout));
+    assert_eq!((bounce.attempts, bounce.expired, bounce.error), (2, true, TIMED_OUT));
 }
 
 /// The tokio runner against the real server: the first attempt fails (the destination is not

@@ -387,7 +387,7 @@ fn data_verdicts() {
         let wrong = h.session.answer(h.now, message.id, Answer::Signet(None));
         assert_eq!(wrong, Err(dime_dmtp::DmtpError::WrongAnswer { id: message.id.0 }));
         assert_eq!(
-            h.session.answer(h.now, RequestId(99), answer.clone()),
+            h.session.answer(h.now, AnswerId(99), answer.clone()),
             Err(dime_dmtp::DmtpError::UnknownRequest { id: 99 })
         );
         h.session.answer(h.now, message.id, answer).unwrap();

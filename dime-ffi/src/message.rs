@@ -6,8 +6,8 @@
 
 use dime_core::Fingerprint;
 use dime_message::{
-    Addressing, ComposeOptions, DestinationEnvelope, Envelope, Limits, Opened, OriginEnvelope, OriginView, OsRandom,
-    compose, compose_many,
+    Addressing, ComposeOptions, DestinationEnvelope, Envelope, MessageLimits, Opened, OriginEnvelope, OriginView,
+    OsRandom, compose, compose_many,
 };
 use dime_signet::KeyOwner;
 
@@ -307,7 +307,7 @@ pub unsafe extern "C" fn dime_message_open_as_origin(
         // SAFETY: the caller's contract above.
         let author = unsafe { boundary::get(author, "author")? };
         let cell = OriginCell::try_new(Box::from(bytes), |bytes| {
-            Envelope::origin(bytes, &Limits::default(), keys)?.open(&author.signet)
+            Envelope::origin(bytes, &MessageLimits::default(), keys)?.open(&author.signet)
         })?;
         let names = Names::new(Some(cell.borrow_dependent().envelope.clone()), None);
         *out = boundary::into_handle(DimeOriginView { cell, names });
@@ -395,7 +395,7 @@ pub unsafe extern "C" fn dime_message_open_as_destination(
         let (bytes, keys) = unsafe { open_inputs(message, len, destination_keys, KeyOwner::Org, "destination_keys")? };
         // SAFETY: the caller's contract above.
         let origin = unsafe { boundary::get(origin, "origin")? };
-        let view = Envelope::destination(bytes, &Limits::default(), keys)?.open(&origin.signet)?;
+        let view = Envelope::destination(bytes, &MessageLimits::default(), keys)?.open(&origin.signet)?;
         *out = boundary::into_handle(DimeDestinationView { names: Names::new(None, Some(view.envelope)) });
         Ok(())
     })
@@ -467,7 +467,7 @@ pub unsafe extern "C" fn dime_message_open_as_recipient(
         let author = unsafe { boundary::get(author, "author") }?;
         // SAFETY: the caller's contract above.
         let origin = unsafe { boundary::get(origin, "origin") }?;
-        let opened = Envelope::recipient(bytes, &Limits::default(), keys)?.open(
+        let opened = Envelope::recipient(bytes, &MessageLimits::default(), keys)?.open(
             &recipient.signet,
             &author.signet,
             &origin.signet,
@@ -506,8 +506,8 @@ pub unsafe extern "C" fn dime_message_open_as_author(
         let author = unsafe { boundary::get(author, "author") }?;
         // SAFETY: the caller's contract above.
         let origin = unsafe { boundary::get_optional(origin) };
-        let opened =
-            Envelope::author(bytes, &Limits::default(), keys)?.open(&author.signet, origin.map(|o| &o.signet))?;
+        let opened = Envelope::author(bytes, &MessageLimits::default(), keys)?
+            .open(&author.signet, origin.map(|o| &o.signet))?;
         *out = boundary::into_handle(DimeOpened::new(opened));
         Ok(())
     })

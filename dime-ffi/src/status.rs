@@ -209,6 +209,9 @@ pub(crate) fn of_message(error: &MessageError) -> DimeStatus {
         MessageError::AlreadyCountersigned | MessageError::NotCountersigned => DIME_ERR_STATE,
         MessageError::Input(_) | MessageError::Stream(_) => DIME_ERR_INVALID_ARGUMENT,
         MessageError::Randomness => DIME_ERR_RANDOMNESS,
+        // `MessageError` is non-exhaustive: a variant added later is malformed input until it
+        // is given its own class here.
+        _ => DIME_ERR_MALFORMED,
     }
 }
 

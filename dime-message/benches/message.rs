@@ -321,7 +321,7 @@ fn big(world: &World, quick: bool) {
         }),
     );
     let mut verifier_time = || {
-        let mut v = DestinationVerifier::new(&Limits::default());
+        let mut v = DestinationVerifier::new(&MessageLimits::default());
         for piece in relayed.chunks(64 << 10) {
             v.feed(piece).unwrap();
         }
@@ -389,7 +389,7 @@ impl Hybrid {
     }
 
     fn relay(&self, object: &[u8]) -> Vec<u8> {
-        Envelope::origin(object, &Limits::default(), self.actor(1))
+        Envelope::origin(object, &MessageLimits::default(), self.actor(1))
             .unwrap()
             .open(&self.keys[0].3)
             .unwrap()
@@ -398,7 +398,7 @@ impl Hybrid {
     }
 
     fn open_recipient(&self, object: &[u8]) -> Opened {
-        Envelope::recipient(object, &Limits::default(), self.actor(3))
+        Envelope::recipient(object, &MessageLimits::default(), self.actor(3))
             .unwrap()
             .open(&self.keys[3].3, &self.keys[0].3, &self.keys[1].3)
             .unwrap()
@@ -427,7 +427,7 @@ fn hybrid(world: &World, rounds: usize, quick: bool) {
             || compose(&world.author.sign, &world.to(), &content, &ComposeOptions::default(), &mut OsRandom).unwrap();
         let object = h.compose(&content);
         let plain = classical();
-        assert_eq!(Message::parse(&object, &Limits::default()).unwrap().kinds().unwrap(), Kinds::ALL);
+        assert_eq!(Message::parse(&object, &MessageLimits::default()).unwrap().kinds().unwrap(), Kinds::ALL);
         println!(
             "size {name}: hybrid {} bytes, classical {} bytes (+{})",
             object.len(),

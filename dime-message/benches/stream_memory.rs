@@ -70,7 +70,7 @@ fn main() {
         &world.author.signet,
         &world.origin.signet,
         &section,
-        &Limits::default(),
+        &MessageLimits::default(),
     )
     .unwrap();
     let mut out = Vec::new();

@@ -1,4 +1,8 @@
-//! Chunks: types, flags, the 6-byte chunk header and the raw chunk layout.
+//! Low-level: chunks: types, flags, the 6-byte chunk header and the raw chunk layout.
+//!
+//! Callers compose ([`crate::compose()`]), open ([`crate::Envelope`]) or describe
+//! ([`crate::inspect()`]) whole messages; of this module they meet only [`ChunkType`], in a
+//! [`crate::ChunkSummary`].
 
 use core::fmt;
 

@@ -33,7 +33,11 @@ pub struct Addressing<'a> {
 }
 
 /// Writer choices.
+///
+/// Start from [`ComposeOptions::default`] and set the fields to change: the struct is `#[non_exhaustive]`, so
+/// fields added later are not a breaking change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ComposeOptions {
     /// Data bytes per part segment (4 KiB to 16 MiB; default 1 MiB).
     pub segment_size: usize,

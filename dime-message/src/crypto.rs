@@ -1,4 +1,8 @@
-//! The suite's primitives: randomness, key agreement, chunk sealing, keyslots and digests.
+//! Low-level: the suite's primitives: randomness, key agreement, chunk sealing, keyslots and
+//! digests.
+//!
+//! Callers need only [`RandomSource`] and [`OsRandom`] (re-exported at the crate root) to
+//! compose; composing and opening ([`crate::compose()`], [`crate::Envelope`]) use the rest.
 
 use aes_gcm::aead::consts::U12;
 use aes_gcm::{AeadInOut, Aes256Gcm, KeyInit, Nonce, Tag};

@@ -4,6 +4,7 @@ use crate::actor::Actor;
 
 /// Everything that can go wrong while composing, parsing, relaying or opening a message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MessageError {
     /// An error from the shared codecs or key types.
     #[error(transparent)]

@@ -3,7 +3,7 @@
 use crate::actor::Actor;
 use crate::chunk::ChunkType;
 use crate::error::Result;
-use crate::wire::{Limits, Message};
+use crate::wire::{Message, MessageLimits};
 
 /// One chunk as `inspect` sees it: position, type, flags, sizes and who holds a keyslot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +26,7 @@ pub struct ChunkSummary {
 
 /// Parses `bytes` strictly and lists its chunks, with no key. The tracing prefix, if any, is
 /// [`Message::tracing`] of the same parse.
-pub fn inspect(bytes: &[u8], limits: &Limits) -> Result<Vec<ChunkSummary>> {
+pub fn inspect(bytes: &[u8], limits: &MessageLimits) -> Result<Vec<ChunkSummary>> {
     let message = Message::parse(bytes, limits)?;
     Ok(message
         .chunks()

@@ -15,6 +15,10 @@
 //! - The **recipient** opens everything ([`Envelope::recipient`]`(..).open(..)` or the streaming
 //!   [`StreamOpener`]).
 //!
+//! The modules [`wire`], [`chunk`], [`tree`], [`segment`] and [`crypto`] are low-level: the
+//! object's grammar and cryptography, public for tests, fuzzing and other implementations;
+//! what callers need from them is re-exported at the crate root.
+//!
 //! Nothing here does I/O, and every random value comes from a [`RandomSource`]. With the
 //! `parallel` feature (off by default; on in the `dime` facade), the per-chunk work of sealing
 //! and opening (AES-GCM, BLAKE3 digests, keyslots) runs on rayon's thread pool; the bytes
@@ -59,7 +63,7 @@
 //! let to = Addressing { author: &alice.2, origin: &origin.2, destination: &destination.2, recipient: &bob.2 };
 //! let object = compose(&alice.0, &to, &content, &ComposeOptions::default(), &mut OsRandom)?;
 //!
-//! let limits = Limits::default();
+//! let limits = MessageLimits::default();
 //! let relayed = Envelope::origin(&object, &limits, &origin.1)?
 //!     .open(&alice.2)?
 //!     .countersign(&origin.0)?;
@@ -107,4 +111,4 @@ pub use segment::{Part, PartInfo, PartKind};
 pub use stream::{Event, MessageWriter, PartPlan, StreamOpener};
 
 pub use text::{CommonHeaders, DestinationEnvelope, OriginEnvelope};
-pub use wire::{Limits, Message};
+pub use wire::{Message, MessageLimits};

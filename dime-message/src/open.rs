@@ -12,7 +12,7 @@ use crate::hybrid::{ActorKeys, Kinds, Protection};
 use crate::segment::{Part, PartInfo, open_standard};
 use crate::text::{CommonHeaders, DestinationEnvelope, OriginEnvelope, check_envelopes};
 use crate::tree::{Entry, TREE, author_full_input, decode_tree, list_input, origin_coverage, origin_input};
-use crate::wire::{Limits, Message, write_framing};
+use crate::wire::{Message, MessageLimits, write_framing};
 
 /// The actor an [`Envelope`] was opened for, as a type: each names the one `open` its actor may
 /// call. [`role::Any`] is an actor known only at run time (inspection; [`Envelope::into_role`]
@@ -307,7 +307,7 @@ impl<R> Source for Envelope<'_, R> {
 /// actor's slot may be hybrid.
 fn keyed<'a, 'k, R>(
     bytes: &'a [u8],
-    limits: &Limits,
+    limits: &MessageLimits,
     actor: Actor,
     keys: impl Into<ActorKeys<'k>>,
 ) -> Result<Envelope<'a, R>> {
@@ -336,7 +336,7 @@ impl<'a> Envelope<'a, role::Any> {
     /// [`Envelope::into_role`].
     pub fn for_actor<'k>(
         bytes: &'a [u8],
-        limits: &Limits,
+        limits: &MessageLimits,
         actor: Actor,
         keys: impl Into<ActorKeys<'k>>,
     ) -> Result<Self> {
@@ -357,7 +357,7 @@ impl<'a> Envelope<'a, role::Any> {
 
 impl<'a> Envelope<'a, role::Author> {
     /// Parses `bytes` and derives the author's key from `keys` (see [`Envelope::for_actor`]).
-    pub fn author<'k>(bytes: &'a [u8], limits: &Limits, keys: impl Into<ActorKeys<'k>>) -> Result<Self> {
+    pub fn author<'k>(bytes: &'a [u8], limits: &MessageLimits, keys: impl Into<ActorKeys<'k>>) -> Result<Self> {
         keyed(bytes, limits, Actor::Author, keys)
     }
 
@@ -379,7 +379,7 @@ impl<'a> Envelope<'a, role::Author> {
 
 impl<'a> Envelope<'a, role::Origin> {
     /// Parses `bytes` and derives the origin's key from `keys` (see [`Envelope::for_actor`]).
-    pub fn origin<'k>(bytes: &'a [u8], limits: &Limits, keys: impl Into<ActorKeys<'k>>) -> Result<Self> {
+    pub fn origin<'k>(bytes: &'a [u8], limits: &MessageLimits, keys: impl Into<ActorKeys<'k>>) -> Result<Self> {
         keyed(bytes, limits, Actor::Origin, keys)
     }
 
@@ -396,7 +396,7 @@ impl<'a> Envelope<'a, role::Origin> {
 
 impl<'a> Envelope<'a, role::Destination> {
     /// Parses `bytes` and derives the destination's key from `keys` (see [`Envelope::for_actor`]).
-    pub fn destination<'k>(bytes: &'a [u8], limits: &Limits, keys: impl Into<ActorKeys<'k>>) -> Result<Self> {
+    pub fn destination<'k>(bytes: &'a [u8], limits: &MessageLimits, keys: impl Into<ActorKeys<'k>>) -> Result<Self> {
         keyed(bytes, limits, Actor::Destination, keys)
     }
 
@@ -409,7 +409,7 @@ impl<'a> Envelope<'a, role::Destination> {
 
 impl<'a> Envelope<'a, role::Recipient> {
     /// Parses `bytes` and derives the recipient's key from `keys` (see [`Envelope::for_actor`]).
-    pub fn recipient<'k>(bytes: &'a [u8], limits: &Limits, keys: impl Into<ActorKeys<'k>>) -> Result<Self> {
+    pub fn recipient<'k>(bytes: &'a [u8], limits: &MessageLimits, keys: impl Into<ActorKeys<'k>>) -> Result<Self> {
         keyed(bytes, limits, Actor::Recipient, keys)
     }
 

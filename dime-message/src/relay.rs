@@ -33,7 +33,7 @@
 //! # let display = vec![Part::new("text/plain", None, vec![b'x'; 10_000])?];
 //! # let content = Content { headers, display, ..Content::default() };
 //! # let object = compose(&alice.0, &to, &content, &ComposeOptions::default(), &mut OsRandom)?;
-//! let limits = Limits::default();
+//! let limits = MessageLimits::default();
 //! // The origin relays while it reads: `relayed` grows as pieces arrive.
 //! let mut relay = Countersigner::new(&limits);
 //! let mut relayed = Vec::new();
@@ -65,7 +65,7 @@ use crate::open::{DestinationView, Source, seal_origin, verify_author, verify_de
 use crate::scan::{Scanned, Scanner};
 use crate::text::OriginEnvelope;
 use crate::tree::Entry;
-use crate::wire::{Limits, write_framing};
+use crate::wire::{MessageLimits, write_framing};
 
 /// A scanned object with an actor's key: what the shared checks of [`crate::open`] read.
 struct Keyed {
@@ -143,7 +143,7 @@ pub struct DestinationVerifier {
 
 impl DestinationVerifier {
     /// A verifier applying `limits` to everything it reads.
-    pub fn new(limits: &Limits) -> DestinationVerifier {
+    pub fn new(limits: &MessageLimits) -> DestinationVerifier {
         DestinationVerifier { scanner: Scanner::new(limits, destination_holds) }
     }
 
@@ -180,7 +180,7 @@ pub struct OriginVerifier {
 
 impl OriginVerifier {
     /// A verifier applying `limits` to everything it reads.
-    pub fn new(limits: &Limits) -> OriginVerifier {
+    pub fn new(limits: &MessageLimits) -> OriginVerifier {
         OriginVerifier { scanner: Scanner::new(limits, origin_holds) }
     }
 
@@ -263,7 +263,7 @@ pub struct Countersigner {
 
 impl Countersigner {
     /// A relay applying `limits` to everything it reads.
-    pub fn new(limits: &Limits) -> Countersigner {
+    pub fn new(limits: &MessageLimits) -> Countersigner {
         Countersigner { verifier: OriginVerifier::new(limits), pending: Vec::new(), framed: false, passed: 0 }
     }
 

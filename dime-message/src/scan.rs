@@ -6,7 +6,7 @@ use crate::chunk::{ChunkHeader, ChunkType, HEADER_LEN, RawChunk};
 use crate::crypto::Hasher;
 use crate::error::{MessageError, Result};
 use crate::tree::Entry;
-use crate::wire::{Grammar, Limits, MESSAGE_HEADER_LEN, check_limit, read_framing, read_header};
+use crate::wire::{Grammar, MESSAGE_HEADER_LEN, MessageLimits, check_limit, read_framing, read_header};
 
 /// A chunk held whole: its position, header and bytes (header, body and keyslots).
 #[derive(Debug, Clone)]
@@ -62,7 +62,7 @@ pub(crate) struct Scanned {
 /// Reads an object incrementally. Memory: the framing, one chunk header, the held chunks and
 /// 65 bytes per chunk (its type and digests); never a chunk body that is not held.
 pub(crate) struct Scanner {
-    limits: Limits,
+    limits: MessageLimits,
     hold: fn(ChunkType) -> bool,
     phase: Phase,
     tracing: Option<Vec<u8>>,
@@ -97,7 +97,7 @@ fn framing_need(prefix: &[u8]) -> usize {
 
 impl Scanner {
     /// A scanner that holds whole the chunks whose type `hold` accepts.
-    pub fn new(limits: &Limits, hold: fn(ChunkType) -> bool) -> Scanner {
+    pub fn new(limits: &MessageLimits, hold: fn(ChunkType) -> bool) -> Scanner {
         Scanner {
             limits: *limits,
             hold,
@@ -352,7 +352,7 @@ mod tests {
     }
 
     fn scan(bytes: &[u8], sizes: &[usize]) -> Result<Scanned> {
-        let mut scanner = Scanner::new(&Limits::default(), |_| true);
+        let mut scanner = Scanner::new(&MessageLimits::default(), |_| true);
         let mut rest = bytes;
         for size in sizes.iter().cycle() {
             if rest.is_empty() {
@@ -375,7 +375,7 @@ mod tests {
             sizes in prop::collection::vec(1usize..500, 1..8),
         ) {
             let bytes = object(tracing.as_deref(), &parts, countersigned, fill);
-            let message = Message::parse(&bytes, &Limits::default()).unwrap();
+            let message = Message::parse(&bytes, &MessageLimits::default()).unwrap();
             let scanned = scan(&bytes, &sizes).unwrap();
             prop_assert_eq!(scanned.tracing.as_deref(), message.tracing());
             prop_assert_eq!(scanned.countersigned, message.is_countersigned());
@@ -393,7 +393,7 @@ mod tests {
     #[test]
     fn only_the_named_chunks_are_held() {
         let bytes = object(None, &[vec![5000, 5000]], true, 1);
-        let mut scanner = Scanner::new(&Limits::default(), |t| t == ChunkType::Ephemeral);
+        let mut scanner = Scanner::new(&MessageLimits::default(), |t| t == ChunkType::Ephemeral);
         scanner.feed(&bytes).unwrap();
         // The digest list, not the 10,000 bytes of the part.
         assert!(scanner.retained() < 4096, "{} bytes", scanner.retained());
@@ -406,10 +406,10 @@ mod tests {
     #[test]
     fn settled_stops_at_the_first_origin_signature() {
         let bytes = object(Some(b"hop"), &[vec![10]], false, 3);
-        let message = Message::parse(&bytes, &Limits::default()).unwrap();
+        let message = Message::parse(&bytes, &MessageLimits::default()).unwrap();
         let first = message.find(ChunkType::OriginMetaBounce).unwrap().offset;
         let start = message.chunks()[0].offset;
-        let mut scanner = Scanner::new(&Limits::default(), |_| false);
+        let mut scanner = Scanner::new(&MessageLimits::default(), |_| false);
         for b in &bytes {
             scanner.feed(core::slice::from_ref(b)).unwrap();
         }

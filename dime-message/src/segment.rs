@@ -1,5 +1,9 @@
-//! Standard plaintexts (`u32 n ‖ data ‖ zero padding`), the padding rule, part descriptors and
-//! the cutting of parts into spanning segments.
+//! Low-level: standard plaintexts (`u32 n ‖ data ‖ zero padding`), the padding rule, part
+//! descriptors and the cutting of parts into spanning segments.
+//!
+//! [`Part`], [`PartInfo`] and [`PartKind`] are re-exported at the crate root for
+//! [`crate::Content`]; composing and opening ([`crate::compose()`], [`crate::Envelope`]) do
+//! the segmenting and padding.
 
 use crate::chunk::{ChunkHeader, ChunkType, FLAG_SPANNING, HEADER_LEN, SEAL_OVERHEAD};
 use crate::crypto::ChunkKey;

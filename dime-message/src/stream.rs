@@ -15,7 +15,7 @@ use crate::hybrid::{ActorKeys, Kinds, Protection};
 use crate::segment::{PartInfo, PartKind, check_segment, open_standard, segment_sizes};
 use crate::text::{CommonHeaders, DestinationEnvelope, OriginEnvelope};
 use crate::tree::{Entry, ORIGIN_DISPLAY, ORIGIN_META, TREE, author_full_input, decode_tree, list_input, origin_input};
-use crate::wire::{Grammar, Limits, check_body_len, check_flags, check_limit, read_framing, read_header};
+use crate::wire::{Grammar, MessageLimits, check_body_len, check_flags, check_limit, read_framing, read_header};
 
 /// A part the writer will stream: its kind, descriptor and exact content length.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,6 +161,7 @@ impl<'k, R: RandomSource> MessageWriter<'k, R> {
 
 /// What a [`StreamOpener`] releases, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event {
     /// The tracing prefix (opaque).
     Tracing(Vec<u8>),
@@ -224,7 +225,7 @@ pub struct StreamOpener {
     origin_fp: Fingerprint,
     tail: Vec<u8>,
     tail_chunks: Vec<TailChunk>,
-    limits: Limits,
+    limits: MessageLimits,
     state: State,
     buf: Vec<u8>,
     grammar: Grammar,
@@ -273,7 +274,7 @@ impl StreamOpener {
         author: &Signet,
         origin: &Signet,
         signature_section: &[u8],
-        limits: &Limits,
+        limits: &MessageLimits,
     ) -> Result<StreamOpener> {
         if !matches!(actor, Actor::Author | Actor::Recipient) {
             return Err(MessageError::Input("only the author and the recipient stream plaintext"));

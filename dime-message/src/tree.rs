@@ -1,4 +1,7 @@
-//! Chunk digests, the tree signature's digest list and every signed input.
+//! Low-level: chunk digests, the tree signature's digest list and every signed input.
+//!
+//! Opening ([`crate::Envelope`]) and the relay verifiers check these signatures; nothing
+//! outside this crate needs to build the inputs itself.
 
 use dime_core::keys::Signature;
 

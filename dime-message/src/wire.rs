@@ -1,4 +1,8 @@
-//! Object framing (tracing prefix, message header) and the strict chunk grammar.
+//! Low-level: object framing (tracing prefix, message header) and the strict chunk grammar.
+//!
+//! To read a message, open it for its actor ([`crate::Envelope`], [`crate::StreamOpener`], the
+//! relay verifiers) or describe it ([`crate::inspect()`]); [`Message`] and [`MessageLimits`]
+//! are re-exported at the crate root. The rest is for this crate's readers and its tests.
 
 use dime_core::codec::Reader;
 use dime_core::header::{Header, Magic};
@@ -12,9 +16,13 @@ use crate::error::{MessageError, Result};
 /// Size of the message header: magic 1847 and a 4-byte length.
 pub const MESSAGE_HEADER_LEN: usize = 6;
 
-/// Limits applied to everything read from the wire.
+/// Limits on a message object read from the wire: its size, tracing prefix, chunks and parts.
+///
+/// Start from [`MessageLimits::default`] and set the fields to change: the struct is `#[non_exhaustive]`, so
+/// fields added later are not a breaking change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
+#[non_exhaustive]
+pub struct MessageLimits {
     /// Largest object, headers and tracing included.
     pub max_object: u64,
     /// Largest tracing prefix data.
@@ -27,9 +35,9 @@ pub struct Limits {
     pub max_parts: usize,
 }
 
-impl Default for Limits {
+impl Default for MessageLimits {
     fn default() -> Self {
-        Limits {
+        MessageLimits {
             max_object: u64::from(u32::MAX),
             max_tracing: 65_536,
             max_chunk_body: crate::segment::padme(crate::segment::MAX_SEGMENT + 4) + SEAL_OVERHEAD,
@@ -109,7 +117,7 @@ impl Grammar {
     }
 
     /// Accepts the next chunk header or says exactly why not.
-    pub fn next(&mut self, index: usize, header: &ChunkHeader, limits: &Limits) -> Result<()> {
+    pub fn next(&mut self, index: usize, header: &ChunkHeader, limits: &MessageLimits) -> Result<()> {
         self.chunks += 1;
         if self.chunks > limits.max_chunks {
             return Err(MessageError::TooLarge {
@@ -195,7 +203,7 @@ pub fn read_header(index: usize, bytes: &[u8]) -> Result<ChunkHeader> {
 }
 
 /// Checks a header's body length against the limit before anything is read.
-pub fn check_limit(header: &ChunkHeader, limits: &Limits) -> Result<()> {
+pub fn check_limit(header: &ChunkHeader, limits: &MessageLimits) -> Result<()> {
     if header.body_len as usize > limits.max_chunk_body {
         return Err(MessageError::TooLarge {
             what: "chunk body",
@@ -220,7 +228,7 @@ pub struct Framing<'a> {
 
 /// Reads the framing from the start of `bytes`, which may hold only a prefix of the object.
 /// Returns `Ok(None)` when more bytes are needed to decide.
-pub fn read_framing<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Option<Framing<'a>>> {
+pub fn read_framing<'a>(bytes: &'a [u8], limits: &MessageLimits) -> Result<Option<Framing<'a>>> {
     let mut r = Reader::new(bytes);
     let Some(mut magic) = r.uint(2) else {
         return Ok(None);
@@ -284,7 +292,7 @@ pub struct Message<'a> {
 
 impl<'a> Message<'a> {
     /// Parses a whole object strictly.
-    pub fn parse(bytes: &'a [u8], limits: &Limits) -> Result<Message<'a>> {
+    pub fn parse(bytes: &'a [u8], limits: &MessageLimits) -> Result<Message<'a>> {
         let framing = read_framing(bytes, limits)?.ok_or(MessageError::Truncated {
             what: "message header",
             available: bytes.len(),

@@ -77,18 +77,19 @@ impl World {
     }
 
     fn compose(&self, pq: PqPolicy) -> Result<Vec<u8>> {
-        let options = ComposeOptions { pq, ..ComposeOptions::default() };
+        let mut options = ComposeOptions::default();
+        options.pq = pq;
         compose(&self.author.sign, &self.to(), &content(), &options, &mut SeededRandom::new([9; 32]))
     }
 
     fn relay(&self, object: &[u8]) -> Result<Vec<u8>> {
-        Envelope::origin(object, &Limits::default(), self.origin.keys())?
+        Envelope::origin(object, &MessageLimits::default(), self.origin.keys())?
             .open(&self.author.signet)?
             .countersign(&self.origin.sign)
     }
 
     fn open_recipient(&self, object: &[u8]) -> Result<Opened> {
-        Envelope::recipient(object, &Limits::default(), self.recipient.keys())?.open(
+        Envelope::recipient(object, &MessageLimits::default(), self.recipient.keys())?.open(
             &self.recipient.signet,
             &self.author.signet,
             &self.origin.signet,
@@ -96,16 +97,16 @@ impl World {
     }
 
     fn open_destination(&self, object: &[u8]) -> Result<DestinationView> {
-        Envelope::destination(object, &Limits::default(), self.destination.keys())?.open(&self.origin.signet)
+        Envelope::destination(object, &MessageLimits::default(), self.destination.keys())?.open(&self.origin.signet)
     }
 
     fn open_author(&self, object: &[u8]) -> Result<Opened> {
-        Envelope::author(object, &Limits::default(), self.author.keys())?
+        Envelope::author(object, &MessageLimits::default(), self.author.keys())?
             .open(&self.author.signet, Some(&self.origin.signet))
     }
 
     fn open_origin(&self, object: &[u8]) -> Result<OriginEnvelope> {
-        Ok(Envelope::origin(object, &Limits::default(), self.origin.keys())?.open(&self.author.signet)?.envelope)
+        Ok(Envelope::origin(object, &MessageLimits::default(), self.origin.keys())?.open(&self.author.signet)?.envelope)
     }
 
     /// Opens `object` (not countersigned) and `relayed` as `actor`, through its whole view.
@@ -128,13 +129,13 @@ fn content() -> Content {
 }
 
 fn ephemeral_body(object: &[u8]) -> Vec<u8> {
-    let message = Message::parse(object, &Limits::default()).unwrap();
+    let message = Message::parse(object, &MessageLimits::default()).unwrap();
     message.chunks()[0].body().to_vec()
 }
 
 /// `object` with its ephemeral chunk body replaced (headers rewritten to fit).
 fn with_ephemeral(object: &[u8], body: &[u8]) -> Vec<u8> {
-    let message = Message::parse(object, &Limits::default()).unwrap();
+    let message = Message::parse(object, &MessageLimits::default()).unwrap();
     let rest = &message.chunk_bytes()[message.chunks()[1].offset - message.chunks()[0].offset..];
     let mut chunks = vec![2, 0];
     chunks.extend_from_slice(&(body.len() as u32).to_be_bytes());
@@ -153,7 +154,7 @@ fn an_all_hybrid_object_opens_for_every_actor_fully_protected() {
     let body = ephemeral_body(&object);
     assert_eq!(&body[..3], &[2, HYBRID_FORMAT, 0x0F]);
     assert_eq!(body.len(), 35 + 4 * 1088);
-    let message = Message::parse(&object, &Limits::default()).unwrap();
+    let message = Message::parse(&object, &MessageLimits::default()).unwrap();
     assert_eq!(message.kinds(), Ok(Kinds::ALL));
     let relayed = w.relay(&object).unwrap();
     let opened = w.open_recipient(&relayed).unwrap();
@@ -177,13 +178,16 @@ fn a_mixed_object_protects_the_content_and_classical_orgs_read_it() {
     let object = w.compose(PqPolicy::Prefer).unwrap();
     assert_eq!(&ephemeral_body(&object)[..3], &[2, HYBRID_FORMAT, 0x09]);
     // The organizations open with their X25519 keys alone.
-    let relayed = Envelope::origin(&object, &Limits::default(), &w.origin.enc)
+    let relayed = Envelope::origin(&object, &MessageLimits::default(), &w.origin.enc)
         .unwrap()
         .open(&w.author.signet)
         .unwrap()
         .countersign(&w.origin.sign)
         .unwrap();
-    Envelope::destination(&relayed, &Limits::default(), &w.destination.enc).unwrap().open(&w.origin.signet).unwrap();
+    Envelope::destination(&relayed, &MessageLimits::default(), &w.destination.enc)
+        .unwrap()
+        .open(&w.origin.signet)
+        .unwrap();
     assert_eq!(w.open_recipient(&relayed).unwrap().protection, Protection::Content);
     assert_eq!(w.compose(PqPolicy::RequireContent).unwrap(), object);
     assert_eq!(
@@ -191,7 +195,7 @@ fn a_mixed_object_protects_the_content_and_classical_orgs_read_it() {
         MessageError::PostQuantumUnavailable { actor: Actor::Origin }
     );
     // A hybrid slot needs the ML-KEM key.
-    let no_kem = Envelope::recipient(&relayed, &Limits::default(), &w.recipient.enc);
+    let no_kem = Envelope::recipient(&relayed, &MessageLimits::default(), &w.recipient.enc);
     assert_eq!(
         no_kem.err().map(|e| e.to_string()),
         Some(MessageError::HybridKeyRequired { actor: Actor::Recipient }.to_string())
@@ -204,7 +208,7 @@ fn when_an_object_is_hybrid() {
     for (mask, kinds) in [(0x00, 0x00), (0x01, 0x00), (0x03, 0x00), (0x0C, 0x00), (0x05, 0x05), (0x0E, 0x0E)] {
         let w = World::new(mask);
         let object = w.compose(PqPolicy::Prefer).unwrap();
-        let message = Message::parse(&object, &Limits::default()).unwrap();
+        let message = Message::parse(&object, &MessageLimits::default()).unwrap();
         assert_eq!(message.kinds().unwrap().byte(), kinds, "mask {mask:#04x}");
         let relayed = w.relay(&object).unwrap();
         w.open_recipient(&relayed).unwrap();
@@ -222,7 +226,7 @@ fn downgrade_and_its_two_legitimate_look_alikes() {
     let classical = w.relay(&w.compose(PqPolicy::Never).unwrap()).unwrap();
     assert_eq!(w.open_recipient(&classical).unwrap_err(), MessageError::Downgrade { actor: Actor::Recipient });
     // Without its signet the reader cannot tell; it opens and is told the protection.
-    let opened = Envelope::recipient(&classical, &Limits::default(), &w.recipient.enc)
+    let opened = Envelope::recipient(&classical, &MessageLimits::default(), &w.recipient.enc)
         .unwrap()
         .open(&w.recipient.signet, &w.author.signet, &w.origin.signet)
         .unwrap();
@@ -235,7 +239,10 @@ fn downgrade_and_its_two_legitimate_look_alikes() {
     assert_eq!(opened.protection, Protection::None);
     // ... and under Prefer it still writes to the hybrid recipient, flagged as unprotected.
     let object = classical_author.compose(PqPolicy::Prefer).unwrap();
-    assert_eq!(Message::parse(&object, &Limits::default()).unwrap().kinds(), Ok(Kinds::from_byte(0x0E).unwrap()));
+    assert_eq!(
+        Message::parse(&object, &MessageLimits::default()).unwrap().kinds(),
+        Ok(Kinds::from_byte(0x0E).unwrap())
+    );
     let opened = classical_author.open_recipient(&classical_author.relay(&object).unwrap()).unwrap();
     assert_eq!(opened.protection, Protection::None);
 
@@ -244,10 +251,13 @@ fn downgrade_and_its_two_legitimate_look_alikes() {
     let to = Addressing { recipient: &stale.signet, ..w.to() };
     let object =
         compose(&w.author.sign, &to, &content(), &ComposeOptions::default(), &mut SeededRandom::new([3; 32])).unwrap();
-    assert_eq!(Message::parse(&object, &Limits::default()).unwrap().kinds(), Ok(Kinds::from_byte(0x07).unwrap()));
+    assert_eq!(
+        Message::parse(&object, &MessageLimits::default()).unwrap().kinds(),
+        Ok(Kinds::from_byte(0x07).unwrap())
+    );
     // The reader names the signet the message was encrypted to (§8); its keys carry its current one.
     let relayed = w.relay(&object).unwrap();
-    let opened = Envelope::recipient(&relayed, &Limits::default(), w.recipient.keys())
+    let opened = Envelope::recipient(&relayed, &MessageLimits::default(), w.recipient.keys())
         .unwrap()
         .open(&stale.signet, &w.author.signet, &w.origin.signet)
         .unwrap();
@@ -269,8 +279,8 @@ fn single_bit_flips_of_the_hybrid_ephemeral_chunk_are_refused_by_every_actor() {
     let w = World::new(0x09);
     let object = w.compose(PqPolicy::Prefer).unwrap();
     let relayed = w.relay(&object).unwrap();
-    let start = Message::parse(&object, &Limits::default()).unwrap().chunks()[0].offset;
-    let relayed_start = Message::parse(&relayed, &Limits::default()).unwrap().chunks()[0].offset;
+    let start = Message::parse(&object, &MessageLimits::default()).unwrap().chunks()[0].offset;
+    let relayed_start = Message::parse(&relayed, &MessageLimits::default()).unwrap().chunks()[0].offset;
     let body_len = ephemeral_body(&object).len();
     let owner = |byte: usize| match byte {
         0..35 => None,
@@ -359,18 +369,18 @@ fn streaming_and_relay_paths_read_hybrid_objects() {
     let w = World::new(0x0F);
     let object = w.compose(PqPolicy::Prefer).unwrap();
     // The servers' streaming verifiers.
-    let mut countersigner = Countersigner::new(&Limits::default());
+    let mut countersigner = Countersigner::new(&MessageLimits::default());
     let mut relayed = Vec::new();
     for piece in object.chunks(1000) {
         countersigner.feed(piece, &mut relayed).unwrap();
     }
     countersigner.finish(w.origin.keys(), &w.author.signet, &w.origin.sign, &mut relayed).unwrap();
     assert_eq!(relayed, w.relay(&object).unwrap());
-    let mut destination = DestinationVerifier::new(&Limits::default());
+    let mut destination = DestinationVerifier::new(&MessageLimits::default());
     destination.feed(&relayed).unwrap();
     destination.finish(w.destination.keys(), &w.origin.signet).unwrap();
     // Without the ML-KEM key, the destination's hybrid slot does not open.
-    let mut destination = DestinationVerifier::new(&Limits::default());
+    let mut destination = DestinationVerifier::new(&MessageLimits::default());
     destination.feed(&relayed).unwrap();
     assert_eq!(
         destination.finish(&w.destination.enc, &w.origin.signet).unwrap_err(),
@@ -379,7 +389,7 @@ fn streaming_and_relay_paths_read_hybrid_objects() {
 
     // The streaming reader.
     let stream = |object: &[u8]| -> Result<Option<Protection>> {
-        let section = Message::parse(object, &Limits::default())?.signature_section().to_vec();
+        let section = Message::parse(object, &MessageLimits::default())?.signature_section().to_vec();
         let mut reader = StreamOpener::new(
             Actor::Recipient,
             w.recipient.enc.clone(),
@@ -387,7 +397,7 @@ fn streaming_and_relay_paths_read_hybrid_objects() {
             &w.author.signet,
             &w.origin.signet,
             &section,
-            &Limits::default(),
+            &MessageLimits::default(),
         )?
         .with_hybrid(w.recipient.kem.clone().unwrap(), Some(&w.recipient.signet))?;
         let mut events = Vec::new();
@@ -417,7 +427,7 @@ fn compose_many_mixes_hybrid_and_classical_recipients() {
         &mut SeededRandom::new([5; 32]),
     )
     .unwrap();
-    let kinds = |o: &[u8]| Message::parse(o, &Limits::default()).unwrap().kinds().unwrap();
+    let kinds = |o: &[u8]| Message::parse(o, &MessageLimits::default()).unwrap().kinds().unwrap();
     assert_eq!(kinds(&objects[0]), Kinds::ALL);
     // The classical destination side cannot process hybrid objects: classical.
     assert_eq!(kinds(&objects[1]), Kinds::NONE);

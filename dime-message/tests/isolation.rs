@@ -9,16 +9,12 @@ use dime_message::chunk::ChunkType;
 use dime_message::*;
 
 fn sample(world: &World) -> Vec<u8> {
-    world.relay(&world.compose_with(
-        &content(1, 1, 5000),
-        &ComposeOptions { segment_size: 4096, ..ComposeOptions::default() },
-        1,
-    ))
+    world.relay(&world.compose_with(&content(1, 1, 5000), &segments(4096), 1))
 }
 
 /// For every chunk, whether `actor` may decrypt it, checked against the error it gets.
 fn check_matrix(object: &[u8], actor: Actor, secret: &EncryptionSecretKey) {
-    let env = Envelope::for_actor(object, &Limits::default(), actor, secret).unwrap();
+    let env = Envelope::for_actor(object, &MessageLimits::default(), actor, secret).unwrap();
     let mut visible = Vec::new();
     for chunk in env.message().chunks() {
         let t = chunk.chunk_type();
@@ -71,13 +67,13 @@ fn visibility_matrix_holds_for_every_actor() {
 fn origin_and_destination_learn_only_their_envelope() {
     let world = World::new();
     let object = sample(&world);
-    let origin = Envelope::origin(&object, &Limits::default(), &world.origin.enc).unwrap();
+    let origin = Envelope::origin(&object, &MessageLimits::default(), &world.origin.enc).unwrap();
     assert_eq!(origin.origin_envelope().unwrap().destination, "lavabit.com");
     assert_eq!(
         origin.destination_envelope().unwrap_err(),
         MessageError::NotVisible { index: 2, chunk_type: 5, actor: Actor::Origin }
     );
-    let dest = Envelope::destination(&object, &Limits::default(), &world.destination.enc).unwrap();
+    let dest = Envelope::destination(&object, &MessageLimits::default(), &world.destination.enc).unwrap();
     assert_eq!(dest.destination_envelope().unwrap().recipient, "ryan@lavabit.com");
     assert_eq!(
         dest.origin_envelope().unwrap_err(),
@@ -90,18 +86,18 @@ fn wrong_key_gives_keyslot_rejected() {
     let world = World::new();
     let object = sample(&world);
     // The origin's key used as if it were the recipient's.
-    let err = Envelope::recipient(&object, &Limits::default(), &world.origin.enc)
+    let err = Envelope::recipient(&object, &MessageLimits::default(), &world.origin.enc)
         .unwrap()
         .open(&world.recipient.signet, &world.author.signet, &world.origin.signet)
         .unwrap_err();
     assert_eq!(err, MessageError::KeyslotRejected { index: 1, actor: Actor::Recipient });
     // The right key under the wrong actor: the KEK differs.
-    let err = Envelope::author(&object, &Limits::default(), &world.recipient.enc)
+    let err = Envelope::author(&object, &MessageLimits::default(), &world.recipient.enc)
         .unwrap()
         .open(&world.author.signet, None)
         .unwrap_err();
     assert_eq!(err, MessageError::KeyslotRejected { index: 1, actor: Actor::Author });
-    let err = Envelope::destination(&object, &Limits::default(), &world.recipient.enc)
+    let err = Envelope::destination(&object, &MessageLimits::default(), &world.recipient.enc)
         .unwrap()
         .open(&world.origin.signet)
         .unwrap_err();
@@ -116,7 +112,7 @@ fn secp256k1_key_is_an_unsupported_algorithm() {
     scalar[31] = 0x45;
     let legacy = EncryptionSecretKey::decode(&scalar).unwrap();
     assert_eq!(
-        Envelope::recipient(&object, &Limits::default(), &legacy).unwrap_err(),
+        Envelope::recipient(&object, &MessageLimits::default(), &legacy).unwrap_err(),
         MessageError::UnsupportedAlgorithm("secp256k1 encryption keys")
     );
 }
@@ -127,7 +123,7 @@ fn envelope_opened_for_another_actor_is_refused() {
     let object = sample(&world);
     // Opened for an actor chosen at run time, it becomes only that actor's envelope (with a
     // type, the mistake does not compile: see the `role` docs).
-    let env = Envelope::for_actor(&object, &Limits::default(), Actor::Origin, &world.origin.enc).unwrap();
+    let env = Envelope::for_actor(&object, &MessageLimits::default(), Actor::Origin, &world.origin.enc).unwrap();
     assert_eq!(
         env.into_role::<dime_message::open::role::Recipient>().unwrap_err(),
         MessageError::Input("the envelope was opened for another actor")
@@ -139,11 +135,11 @@ fn wrong_signets_give_signet_mismatch() {
     let world = World::new();
     let unsigned = world.compose(&content(1, 0, 10), 1);
     let object = world.relay(&unsigned);
-    let origin = Envelope::origin(&unsigned, &Limits::default(), &world.origin.enc).unwrap();
+    let origin = Envelope::origin(&unsigned, &MessageLimits::default(), &world.origin.enc).unwrap();
     assert_eq!(origin.open(&world.recipient.signet).unwrap_err(), MessageError::SignetMismatch { role: Actor::Author });
-    let dest = Envelope::destination(&object, &Limits::default(), &world.destination.enc).unwrap();
+    let dest = Envelope::destination(&object, &MessageLimits::default(), &world.destination.enc).unwrap();
     assert_eq!(dest.open(&world.destination.signet).unwrap_err(), MessageError::SignetMismatch { role: Actor::Origin });
-    let recipient = Envelope::recipient(&object, &Limits::default(), &world.recipient.enc).unwrap();
+    let recipient = Envelope::recipient(&object, &MessageLimits::default(), &world.recipient.enc).unwrap();
     assert_eq!(
         recipient.open(&world.recipient.signet, &world.author.signet, &world.destination.signet).unwrap_err(),
         MessageError::SignetMismatch { role: Actor::Origin }
@@ -159,7 +155,7 @@ fn countersignature_state_is_enforced() {
     assert_eq!(world.open_recipient(&unsigned).unwrap_err(), MessageError::NotCountersigned);
     assert_eq!(world.open_origin(&object).unwrap_err(), MessageError::AlreadyCountersigned);
     // A forged origin (someone else's POK) fails the destination's check.
-    let forged = Envelope::origin(&unsigned, &Limits::default(), &world.origin.enc)
+    let forged = Envelope::origin(&unsigned, &MessageLimits::default(), &world.origin.enc)
         .unwrap()
         .open(&world.author.signet)
         .unwrap()

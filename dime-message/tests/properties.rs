@@ -118,11 +118,11 @@ proptest! {
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
-        let _ = Message::parse(&bytes, &Limits::default());
+        let _ = Message::parse(&bytes, &MessageLimits::default());
         let mut with_magic = vec![0x07, 0x37];
         with_magic.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
         with_magic.extend_from_slice(&bytes);
-        let _ = Message::parse(&with_magic, &Limits::default());
+        let _ = Message::parse(&with_magic, &MessageLimits::default());
     }
 }
 
@@ -139,10 +139,10 @@ proptest! {
     ) {
         let world = World::new();
         let c = content(display, attachments, size);
-        let object = world.compose_with(&c, &ComposeOptions { segment_size: 4096, ..ComposeOptions::default() }, seed);
-        let parsed = Message::parse(&object, &Limits::default()).unwrap();
+        let object = world.compose_with(&c, &segments(4096), seed);
+        let parsed = Message::parse(&object, &MessageLimits::default()).unwrap();
         let traced = parsed.with_tracing(tracing.as_deref()).unwrap();
-        let reparsed = Message::parse(&traced, &Limits::default()).unwrap();
+        let reparsed = Message::parse(&traced, &MessageLimits::default()).unwrap();
         prop_assert_eq!(reparsed.tracing(), tracing.as_deref());
         prop_assert_eq!(reparsed.chunk_bytes(), parsed.chunk_bytes());
         prop_assert_eq!(reparsed.with_tracing(None).unwrap(), object.clone());
@@ -169,7 +169,7 @@ proptest! {
             prop_assert!(world.open_recipient(bad).is_err());
             prop_assert!(world.open_destination(bad).is_err());
         }
-        let section = Message::parse(&object, &Limits::default()).unwrap().signature_section().to_vec();
+        let section = Message::parse(&object, &MessageLimits::default()).unwrap().signature_section().to_vec();
         let mut reader = StreamOpener::new(
             Actor::Recipient,
             world.recipient.enc.clone(),
@@ -177,7 +177,7 @@ proptest! {
             &world.author.signet,
             &world.origin.signet,
             &section,
-            &Limits::default(),
+            &MessageLimits::default(),
         ).unwrap();
         let fed = reader.feed(bad, &mut Vec::new());
         if bad != &object[..] {

@@ -13,11 +13,11 @@ fn sample(world: &World) -> Vec<u8> {
 }
 
 fn offset(object: &[u8], index: usize) -> usize {
-    inspect(object, &Limits::default()).unwrap()[index].offset
+    inspect(object, &MessageLimits::default()).unwrap()[index].offset
 }
 
 fn parse(object: &[u8]) -> MessageError {
-    Message::parse(object, &Limits::default()).unwrap_err()
+    Message::parse(object, &MessageLimits::default()).unwrap_err()
 }
 
 fn with_flags(object: &[u8], index: usize, flags: u8) -> Vec<u8> {
@@ -58,7 +58,7 @@ fn unknown_chunk_types_are_rejected() {
 fn oversized_lengths_are_rejected_before_reading() {
     let world = World::new();
     let object = sample(&world);
-    let limits = Limits::default();
+    let limits = MessageLimits::default();
     let mut bad = object.clone();
     let at = offset(&object, 3);
     bad[at + 2..at + 6].copy_from_slice(&u32::MAX.to_be_bytes());
@@ -70,22 +70,20 @@ fn oversized_lengths_are_rejected_before_reading() {
     traced.extend_from_slice(&70_000u32.to_be_bytes());
     traced.extend_from_slice(&object);
     assert_eq!(parse(&traced), MessageError::TooLarge { what: "tracing prefix", size: 70_000, limit: 65_536 });
-    let tight = |l: Limits| Message::parse(&object, &l).unwrap_err();
+    let tight = |tighten: fn(&mut MessageLimits)| {
+        let mut tight = limits;
+        tighten(&mut tight);
+        Message::parse(&object, &tight).unwrap_err()
+    };
     assert_eq!(
-        tight(Limits { max_object: 100, ..limits }),
+        tight(|l| l.max_object = 100),
         MessageError::TooLarge { what: "object", size: object.len() as u64, limit: 100 }
     );
-    assert_eq!(
-        tight(Limits { max_chunks: 5, ..limits }),
-        MessageError::TooLarge { what: "chunk count", size: 6, limit: 5 }
-    );
-    assert_eq!(
-        tight(Limits { max_parts: 2, ..limits }),
-        MessageError::TooLarge { what: "part count", size: 3, limit: 2 }
-    );
+    assert_eq!(tight(|l| l.max_chunks = 5), MessageError::TooLarge { what: "chunk count", size: 6, limit: 5 });
+    assert_eq!(tight(|l| l.max_parts = 2), MessageError::TooLarge { what: "part count", size: 3, limit: 2 });
     let origin_body = inspect(&object, &limits).unwrap()[1].body_len as u64;
     assert_eq!(
-        tight(Limits { max_chunk_body: 100, ..limits }),
+        tight(|l| l.max_chunk_body = 100),
         MessageError::TooLarge { what: "chunk body", size: origin_body, limit: 100 }
     );
 }
@@ -121,7 +119,7 @@ fn body_lengths_are_checked_per_type() {
 }
 
 fn object_tree(object: &[u8]) -> usize {
-    inspect(object, &Limits::default()).unwrap().iter().position(|c| c.chunk_type == ChunkType::Tree).unwrap()
+    inspect(object, &MessageLimits::default()).unwrap().iter().position(|c| c.chunk_type == ChunkType::Tree).unwrap()
 }
 
 #[test]
@@ -135,15 +133,15 @@ fn ephemeral_keys_of_other_suites() {
     assert_eq!(object[12..14], [2, 0x40]);
     let mut other_suite = object.clone();
     other_suite[12] = 3;
-    let err = Envelope::recipient(&other_suite, &Limits::default(), &world.recipient.enc).unwrap_err();
+    let err = Envelope::recipient(&other_suite, &MessageLimits::default(), &world.recipient.enc).unwrap_err();
     assert_eq!(err, MessageError::UnsupportedFormat("the ephemeral chunk names a suite other than 2"));
     assert_eq!(err.to_string(), "unsupported message format: the ephemeral chunk names a suite other than 2");
     let mut bad = object.clone();
     bad[13..46].copy_from_slice(&secp);
-    let err = Envelope::recipient(&bad, &Limits::default(), &world.recipient.enc).unwrap_err();
+    let err = Envelope::recipient(&bad, &MessageLimits::default(), &world.recipient.enc).unwrap_err();
     assert_eq!(err, MessageError::UnsupportedAlgorithm("secp256k1 ephemeral key"));
     bad[13] = 0x05;
-    let err = Envelope::recipient(&bad, &Limits::default(), &world.recipient.enc).unwrap_err();
+    let err = Envelope::recipient(&bad, &MessageLimits::default(), &world.recipient.enc).unwrap_err();
     assert_eq!(err, MessageError::BadEphemeral);
     // A 33-byte ephemeral chunk (no suite byte) is the suite 1 draft or libdime: unsupported format.
     let mut draft = object.clone();
@@ -152,7 +150,7 @@ fn ephemeral_keys_of_other_suites() {
     // A low-order X25519 point gives an all-zero secret.
     let mut low = object.clone();
     low[14..46].fill(0);
-    let err = Envelope::recipient(&low, &Limits::default(), &world.recipient.enc).unwrap_err();
+    let err = Envelope::recipient(&low, &MessageLimits::default(), &world.recipient.enc).unwrap_err();
     assert_eq!(err, MessageError::Core(dime_core::Error::WeakSharedSecret));
 }
 
@@ -189,14 +187,7 @@ fn composer_input_errors() {
     let to = Addressing { recipient: &request, ..world.to() };
     let err = compose(&world.author.sign, &to, &c, &ComposeOptions::default(), &mut OsRandom).unwrap_err();
     assert_eq!(err, MessageError::SignetIncomplete { role: Actor::Recipient, what: "identifier" });
-    let err = compose(
-        &world.author.sign,
-        &world.to(),
-        &c,
-        &ComposeOptions { segment_size: 100, ..ComposeOptions::default() },
-        &mut OsRandom,
-    )
-    .unwrap_err();
+    let err = compose(&world.author.sign, &world.to(), &c, &segments(100), &mut OsRandom).unwrap_err();
     assert_eq!(err, MessageError::Input("segment size must be 4 KiB to 16 MiB"));
     let mut bad = c.clone();
     bad.headers.subject = "two\r\nlines".into();
@@ -217,7 +208,7 @@ fn missing_and_mixed_signature_chunks() {
     let world = World::new();
     let unsigned = world.compose(&content(1, 0, 1), 1);
     let relayed = world.relay(&unsigned);
-    let layout = inspect(&relayed, &Limits::default()).unwrap();
+    let layout = inspect(&relayed, &MessageLimits::default()).unwrap();
     let tree = layout.iter().find(|c| c.chunk_type == ChunkType::Tree).unwrap();
     let cut = |object: &[u8], end: usize| {
         let mut out = vec![0x07, 0x37];
@@ -235,7 +226,7 @@ fn missing_and_mixed_signature_chunks() {
     );
     // 248 sealed, 249 and 255 placeholders.
     let meta = layout.iter().find(|c| c.chunk_type == ChunkType::OriginMetaBounce).unwrap();
-    let ulayout = inspect(&unsigned, &Limits::default()).unwrap();
+    let ulayout = inspect(&unsigned, &MessageLimits::default()).unwrap();
     let umeta = ulayout.iter().find(|c| c.chunk_type == ChunkType::OriginMetaBounce).unwrap();
     let mut mixed = unsigned[6..umeta.offset].to_vec();
     mixed.extend_from_slice(&relayed[meta.offset..meta.offset + meta.len]);
@@ -268,7 +259,7 @@ fn a_recipient_outside_the_destination_domain_is_refused() {
         expected.to_string(),
         "the recipient address mallory@example.com is not in the destination domain lavabit.com"
     );
-    let limits = Limits::default();
+    let limits = MessageLimits::default();
     let author = Envelope::author(&object, &limits, &world.author.enc).unwrap();
     assert_eq!(author.open(&world.author.signet, None).unwrap_err(), expected);
     let relayed = world.relay(&object);
@@ -322,7 +313,7 @@ fn a_recipient_named_other_than_its_own_signet_is_refused() {
     assert_eq!(world.open_recipient(&object).unwrap_err(), expected);
     // A signet other than the one the destination chunk names: its fingerprint differs.
     let other = user(11, &world.destination, "ryan@lavabit.com");
-    let envelope = Envelope::recipient(&object, &Limits::default(), &world.recipient.enc).unwrap();
+    let envelope = Envelope::recipient(&object, &MessageLimits::default(), &world.recipient.enc).unwrap();
     assert_eq!(
         envelope.open(&other.signet, &world.author.signet, &world.origin.signet).unwrap_err(),
         MessageError::SignetMismatch { role: Actor::Recipient }

@@ -26,7 +26,7 @@ fn memory_destination(world: &World, object: &[u8]) -> Result<DestinationView> {
 }
 
 fn stream_destination(world: &World, object: &[u8], sizes: &[usize]) -> Result<DestinationView> {
-    let mut v = DestinationVerifier::new(&Limits::default());
+    let mut v = DestinationVerifier::new(&MessageLimits::default());
     for piece in pieces(object, sizes) {
         v.feed(piece)?;
     }
@@ -35,13 +35,13 @@ fn stream_destination(world: &World, object: &[u8], sizes: &[usize]) -> Result<D
 
 /// The origin's in-memory result: its envelope, the tracing prefix and the relayed object.
 fn memory_origin(world: &World, object: &[u8]) -> Result<(OriginEnvelope, Option<Vec<u8>>, Vec<u8>)> {
-    let view = Envelope::origin(object, &Limits::default(), &world.origin.enc)?.open(&world.author.signet)?;
+    let view = Envelope::origin(object, &MessageLimits::default(), &world.origin.enc)?.open(&world.author.signet)?;
     let relayed = view.countersign(&world.origin.pok)?;
     Ok((view.envelope.clone(), view.tracing().map(<[u8]>::to_vec), relayed))
 }
 
 fn stream_origin(world: &World, object: &[u8], sizes: &[usize]) -> Result<(OriginEnvelope, Option<Vec<u8>>)> {
-    let mut v = OriginVerifier::new(&Limits::default());
+    let mut v = OriginVerifier::new(&MessageLimits::default());
     for piece in pieces(object, sizes) {
         v.feed(piece)?;
     }
@@ -50,7 +50,7 @@ fn stream_origin(world: &World, object: &[u8], sizes: &[usize]) -> Result<(Origi
 }
 
 fn stream_countersign(world: &World, object: &[u8], sizes: &[usize]) -> Result<Vec<u8>> {
-    let mut c = Countersigner::new(&Limits::default());
+    let mut c = Countersigner::new(&MessageLimits::default());
     let mut out = Vec::new();
     for piece in pieces(object, sizes) {
         c.feed(piece, &mut out)?;
@@ -69,7 +69,7 @@ fn agree(world: &World, object: &[u8], sizes: &[usize]) {
 }
 
 fn spanning() -> ComposeOptions {
-    ComposeOptions { segment_size: 4096, ..ComposeOptions::default() }
+    segments(4096)
 }
 
 /// Unsigned objects of every shape: no part, one part, many parts, spanning parts, tracing.
@@ -77,7 +77,8 @@ fn shapes(world: &World) -> Vec<Vec<u8>> {
     let mut none = content(0, 0, 0);
     none.other_headers.clear();
     let traced = world.compose(&content(1, 1, 300), 6);
-    let traced = Message::parse(&traced, &Limits::default()).unwrap().with_tracing(Some(b"Received: relay-1")).unwrap();
+    let traced =
+        Message::parse(&traced, &MessageLimits::default()).unwrap().with_tracing(Some(b"Received: relay-1")).unwrap();
     vec![
         world.compose(&none, 1),
         world.compose(&content(1, 0, 100), 2),
@@ -225,11 +226,11 @@ fn the_origin_refuses_a_countersigned_object() {
 fn the_wrong_signets_are_named() {
     let world = World::new();
     let (unsigned, relayed) = sample(&world);
-    let mut v = DestinationVerifier::new(&Limits::default());
+    let mut v = DestinationVerifier::new(&MessageLimits::default());
     v.feed(&relayed).unwrap();
     let err = v.finish(&world.destination.enc, &world.destination.signet).unwrap_err();
     assert_eq!(err, MessageError::SignetMismatch { role: Actor::Origin });
-    let mut v = OriginVerifier::new(&Limits::default());
+    let mut v = OriginVerifier::new(&MessageLimits::default());
     v.feed(&unsigned).unwrap();
     let err = v.finish(&world.origin.enc, &world.recipient.signet).unwrap_err();
     assert_eq!(err, MessageError::SignetMismatch { role: Actor::Author });
@@ -239,9 +240,9 @@ fn the_wrong_signets_are_named() {
 fn the_wrong_key_does_not_open_the_envelope() {
     let world = World::new();
     let (_, relayed) = sample(&world);
-    let mut v = DestinationVerifier::new(&Limits::default());
+    let mut v = DestinationVerifier::new(&MessageLimits::default());
     v.feed(&relayed).unwrap();
-    let memory = Envelope::destination(&relayed, &Limits::default(), &world.origin.enc)
+    let memory = Envelope::destination(&relayed, &MessageLimits::default(), &world.origin.enc)
         .and_then(|e| e.open(&world.origin.signet))
         .unwrap_err();
     assert_eq!(v.finish(&world.origin.enc, &world.origin.signet).unwrap_err(), memory);
@@ -253,10 +254,10 @@ fn bytes_past_the_declared_length_are_refused_at_once() {
     let world = World::new();
     let (unsigned, relayed) = sample(&world);
     let declared = relayed.len() - 6;
-    let mut v = DestinationVerifier::new(&Limits::default());
+    let mut v = DestinationVerifier::new(&MessageLimits::default());
     v.feed(&relayed).unwrap();
     assert_eq!(v.feed(b"xy").unwrap_err(), MessageError::LengthMismatch { declared, available: declared + 2 });
-    let mut c = Countersigner::new(&Limits::default());
+    let mut c = Countersigner::new(&MessageLimits::default());
     c.feed(&unsigned, &mut Vec::new()).unwrap();
     let declared = unsigned.len() - 6;
     assert_eq!(
@@ -269,13 +270,15 @@ fn bytes_past_the_declared_length_are_refused_at_once() {
 fn the_limits_apply_while_streaming() {
     let world = World::new();
     let (_, relayed) = sample(&world);
-    let limits = Limits { max_chunk_body: 200, ..Limits::default() };
+    let mut limits = MessageLimits::default();
+    limits.max_chunk_body = 200;
     let memory = Message::parse(&relayed, &limits).unwrap_err();
     assert!(matches!(memory, MessageError::TooLarge { what: "chunk body", .. }));
     let mut v = DestinationVerifier::new(&limits);
     let streamed = pieces(&relayed, &[7]).into_iter().try_for_each(|p| v.feed(p)).unwrap_err();
     assert_eq!(streamed, memory);
-    let limits = Limits { max_tracing: 4, ..Limits::default() };
+    let mut limits = MessageLimits::default();
+    limits.max_tracing = 4;
     let traced = Message::parse(&relayed, &limits).unwrap().with_tracing(Some(b"12345")).unwrap();
     let mut v = OriginVerifier::new(&limits);
     assert_eq!(v.feed(&traced).unwrap_err(), MessageError::TooLarge { what: "tracing prefix", size: 5, limit: 4 });
@@ -285,7 +288,7 @@ fn the_limits_apply_while_streaming() {
 fn the_countersigner_holds_back_only_the_placeholders() {
     let world = World::new();
     let (unsigned, relayed) = sample(&world);
-    let mut c = Countersigner::new(&Limits::default());
+    let mut c = Countersigner::new(&MessageLimits::default());
     let mut out = Vec::new();
     c.feed(&unsigned, &mut out).unwrap();
     // Everything but the three placeholders (header and four keyslots each) has been passed on.
@@ -301,7 +304,7 @@ fn an_object_too_large_to_grow_is_refused_before_any_output() {
     let declared = u32::MAX - 100;
     let mut header = vec![0x07, 0x37];
     header.extend_from_slice(&declared.to_be_bytes());
-    let mut c = Countersigner::new(&Limits::default());
+    let mut c = Countersigner::new(&MessageLimits::default());
     let mut out = Vec::new();
     let err = c.feed(&header, &mut out).unwrap_err();
     let size = declared as usize + 3 * 112;
@@ -345,12 +348,12 @@ fn an_error_is_final() {
     let mut bad = relayed.clone();
     bad[6] = 99; // the ephemeral chunk's type byte
     let expected = MessageError::UnknownChunkType { index: 0, chunk_type: 99 };
-    let mut v = DestinationVerifier::new(&Limits::default());
+    let mut v = DestinationVerifier::new(&MessageLimits::default());
     assert_eq!(v.feed(&bad[..20]).unwrap_err(), expected);
     // Good bytes after the error change nothing.
     assert_eq!(v.feed(&relayed[20..]).unwrap_err(), expected);
     assert_eq!(v.finish(&world.destination.enc, &world.origin.signet).unwrap_err(), expected);
-    let mut v = OriginVerifier::new(&Limits::default());
+    let mut v = OriginVerifier::new(&MessageLimits::default());
     v.feed(&unsigned).unwrap();
     assert_eq!(v.feed(b"!").unwrap_err(), v.feed(b"").unwrap_err());
     assert!(matches!(v.finish(&world.origin.enc, &world.author.signet), Err(MessageError::LengthMismatch { .. })));

@@ -25,7 +25,7 @@ fn a_64_mib_object_streams_through_both_servers_in_bounded_memory() {
         info: PartInfo::new("application/octet-stream", Some("big.bin")).unwrap(),
         len: CONTENT,
     }];
-    let limits = Limits::default();
+    let limits = MessageLimits::default();
     let mut relay = Countersigner::new(&limits);
     let mut destination = DestinationVerifier::new(&limits);
     let before = HEAP.allocated();

@@ -8,7 +8,7 @@ use dime_message::*;
 fn check_flow(world: &World, content: &Content, options: &ComposeOptions) {
     let object = world.compose_with(content, options, 9);
     // The author reopens its own copy before the origin has signed.
-    let own = Envelope::author(&object, &Limits::default(), &world.author.enc)
+    let own = Envelope::author(&object, &MessageLimits::default(), &world.author.enc)
         .unwrap()
         .open(&world.author.signet, None)
         .unwrap();
@@ -48,11 +48,11 @@ fn every_actor_for_zero_one_and_many_parts() {
 #[test]
 fn spanning_parts_round_trip() {
     let world = World::new();
-    let options = ComposeOptions { segment_size: 4096, ..ComposeOptions::default() };
+    let options = segments(4096);
     for size in [4096 - 40, 4096, 4097, 3 * 4096, 20_000] {
         let c = content(1, 2, size);
         check_flow(&world, &c, &options);
-        let layout = inspect(&world.compose_with(&c, &options, 1), &Limits::default()).unwrap();
+        let layout = inspect(&world.compose_with(&c, &options, 1), &MessageLimits::default()).unwrap();
         let spanning = layout.iter().filter(|c| c.flags & 0x80 != 0).count();
         assert_eq!(spanning > 0, size + 30 > 4096, "size {size}");
     }
@@ -68,7 +68,7 @@ fn non_ascii_headers_and_empty_other_headers() {
     c.other_headers.clear();
     check_flow(&world, &c, &ComposeOptions::default());
     let object = world.compose(&c, 2);
-    let layout = inspect(&object, &Limits::default()).unwrap();
+    let layout = inspect(&object, &MessageLimits::default()).unwrap();
     assert!(layout.iter().all(|c| c.chunk_type != dime_message::chunk::ChunkType::Other));
 }
 
@@ -76,16 +76,16 @@ fn non_ascii_headers_and_empty_other_headers() {
 fn large_body_in_memory() {
     let world = World::new();
     let c = content(1, 1, 300_000);
-    check_flow(&world, &c, &ComposeOptions { segment_size: 65_536, ..ComposeOptions::default() });
+    check_flow(&world, &c, &segments(65_536));
 }
 
 #[test]
 fn tracing_is_preserved_and_opaque() {
     let world = World::new();
     let object = world.compose(&content(1, 0, 10), 3);
-    let traced = Message::parse(&object, &Limits::default()).unwrap().with_tracing(Some(b"hop1;hop2")).unwrap();
+    let traced = Message::parse(&object, &MessageLimits::default()).unwrap().with_tracing(Some(b"hop1;hop2")).unwrap();
     let relayed = world.relay(&traced);
-    let parsed = Message::parse(&relayed, &Limits::default()).unwrap();
+    let parsed = Message::parse(&relayed, &MessageLimits::default()).unwrap();
     assert_eq!(parsed.tracing(), Some(&b"hop1;hop2"[..]));
     assert_eq!(world.open_destination(&relayed).unwrap().tracing.as_deref(), Some(&b"hop1;hop2"[..]));
     assert_eq!(world.open_recipient(&relayed).unwrap().tracing.as_deref(), Some(&b"hop1;hop2"[..]));

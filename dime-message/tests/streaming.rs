@@ -36,7 +36,7 @@ fn stream_compose(world: &World, content: &Content, options: &ComposeOptions, pi
 
 /// Opens `object` as a stream, feeding it in `piece`-sized pieces; rebuilds the content.
 fn stream_open(world: &World, object: &[u8], piece: usize) -> Result<(Vec<Event>, Content)> {
-    let section = Message::parse(object, &Limits::default())?.signature_section().to_vec();
+    let section = Message::parse(object, &MessageLimits::default())?.signature_section().to_vec();
     stream_open_with(world, &section, object, piece)
 }
 
@@ -48,7 +48,7 @@ fn stream_open_with(world: &World, section: &[u8], object: &[u8], piece: usize) 
         &world.author.signet,
         &world.origin.signet,
         section,
-        &Limits::default(),
+        &MessageLimits::default(),
     )?;
     let mut events = Vec::new();
     for piece in object.chunks(piece) {
@@ -71,6 +71,7 @@ fn stream_open_with(world: &World, section: &[u8], object: &[u8], piece: usize) 
                 }
             }
             Event::Tracing(_) | Event::Envelope { .. } | Event::End => {}
+            other => panic!("an event this test does not expect: {other:?}"),
         }
     }
     Ok((events, content))
@@ -79,7 +80,7 @@ fn stream_open_with(world: &World, section: &[u8], object: &[u8], piece: usize) 
 #[test]
 fn streamed_object_opens_in_memory_and_streamed() {
     let world = World::new();
-    let options = ComposeOptions { segment_size: 4096, ..ComposeOptions::default() };
+    let options = segments(4096);
     for (display, attachments, size) in [(0, 0, 0), (1, 0, 0), (1, 2, 10_000), (2, 1, 4096)] {
         let c = content(display, attachments, size);
         let object = stream_compose(&world, &c, &options, 777);
@@ -99,13 +100,12 @@ fn streamed_object_opens_in_memory_and_streamed() {
 fn stream_reader_releases_nothing_from_a_tampered_chunk() {
     let world = World::new();
     let c = content(1, 1, 9000);
-    let object =
-        world.relay(&world.compose_with(&c, &ComposeOptions { segment_size: 4096, ..ComposeOptions::default() }, 1));
-    let layout = inspect(&object, &Limits::default()).unwrap();
+    let object = world.relay(&world.compose_with(&c, &segments(4096), 1));
+    let layout = inspect(&object, &MessageLimits::default()).unwrap();
     let second_segment = layout.iter().filter(|c| c.chunk_type.is_part()).nth(1).unwrap();
     let mut bad = object.clone();
     bad[second_segment.offset + 100] ^= 1;
-    let section = Message::parse(&object, &Limits::default()).unwrap().signature_section().to_vec();
+    let section = Message::parse(&object, &MessageLimits::default()).unwrap().signature_section().to_vec();
     let mut reader = StreamOpener::new(
         Actor::Recipient,
         world.recipient.enc.clone(),
@@ -113,7 +113,7 @@ fn stream_reader_releases_nothing_from_a_tampered_chunk() {
         &world.author.signet,
         &world.origin.signet,
         &section,
-        &Limits::default(),
+        &MessageLimits::default(),
     )
     .unwrap();
     let mut events = Vec::new();
@@ -132,12 +132,12 @@ fn stream_reader_releases_nothing_from_a_tampered_chunk() {
 fn stream_reader_rejects_a_truncated_object_and_a_wrong_section() {
     let world = World::new();
     let object = world.relay(&world.compose(&content(1, 0, 100), 1));
-    let section = Message::parse(&object, &Limits::default()).unwrap().signature_section().to_vec();
+    let section = Message::parse(&object, &MessageLimits::default()).unwrap().signature_section().to_vec();
     let err = stream_open_with(&world, &section, &object[..object.len() - 1], 50).unwrap_err();
     assert_eq!(err, MessageError::Stream("the object ends early"));
     // A section from another message fails on its tree signature check or its list.
     let other = world.relay(&world.compose(&content(1, 0, 100), 2));
-    let section = Message::parse(&other, &Limits::default()).unwrap().signature_section().to_vec();
+    let section = Message::parse(&other, &MessageLimits::default()).unwrap().signature_section().to_vec();
     let mut reader = StreamOpener::new(
         Actor::Recipient,
         world.recipient.enc.clone(),
@@ -145,14 +145,14 @@ fn stream_reader_rejects_a_truncated_object_and_a_wrong_section() {
         &world.author.signet,
         &world.origin.signet,
         &section,
-        &Limits::default(),
+        &MessageLimits::default(),
     )
     .unwrap();
     let err = reader.feed(&object, &mut Vec::new()).unwrap_err();
     assert!(matches!(err, MessageError::KeyslotRejected { actor: Actor::Recipient, .. }), "{err:?}");
     // The author's own copy needs no countersignature, the recipient's does.
     let unsigned = world.compose(&content(1, 0, 100), 1);
-    let section = Message::parse(&unsigned, &Limits::default()).unwrap().signature_section().to_vec();
+    let section = Message::parse(&unsigned, &MessageLimits::default()).unwrap().signature_section().to_vec();
     let err = StreamOpener::new(
         Actor::Recipient,
         world.recipient.enc.clone(),
@@ -160,7 +160,7 @@ fn stream_reader_rejects_a_truncated_object_and_a_wrong_section() {
         &world.author.signet,
         &world.origin.signet,
         &section,
-        &Limits::default(),
+        &MessageLimits::default(),
     )
     .unwrap_err();
     assert_eq!(err, MessageError::NotCountersigned);
@@ -215,7 +215,7 @@ fn streaming_refuses_a_recipient_outside_the_destination_domain() {
         )
         .unwrap(),
     );
-    let section = Message::parse(&object, &Limits::default()).unwrap().signature_section().to_vec();
+    let section = Message::parse(&object, &MessageLimits::default()).unwrap().signature_section().to_vec();
     let mut reader = StreamOpener::new(
         Actor::Recipient,
         stranger.enc.clone(),
@@ -223,7 +223,7 @@ fn streaming_refuses_a_recipient_outside_the_destination_domain() {
         &world.author.signet,
         &world.origin.signet,
         &section,
-        &Limits::default(),
+        &MessageLimits::default(),
     )
     .unwrap();
     let mut events = Vec::new();
@@ -252,7 +252,7 @@ fn the_streaming_reader_refuses_a_recipient_named_other_than_its_signet() {
         )
         .unwrap(),
     );
-    let section = Message::parse(&object, &Limits::default()).unwrap().signature_section().to_vec();
+    let section = Message::parse(&object, &MessageLimits::default()).unwrap().signature_section().to_vec();
     let mut reader = StreamOpener::new(
         Actor::Recipient,
         world.recipient.enc.clone(),
@@ -260,7 +260,7 @@ fn the_streaming_reader_refuses_a_recipient_named_other_than_its_signet() {
         &world.author.signet,
         &world.origin.signet,
         &section,
-        &Limits::default(),
+        &MessageLimits::default(),
     )
     .unwrap();
     let mut events = Vec::new();
@@ -278,7 +278,7 @@ fn the_streaming_reader_refuses_a_recipient_named_other_than_its_signet() {
         &world.author.signet,
         &world.origin.signet,
         &section,
-        &Limits::default(),
+        &MessageLimits::default(),
     )
     .unwrap_err();
     assert_eq!(err, MessageError::SignetMismatch { role: Actor::Author });

@@ -85,7 +85,7 @@ fn rebuild(object: &[u8], order: &[std::ops::Range<usize>]) -> Vec<u8> {
 }
 
 fn ranges(object: &[u8]) -> Vec<(ChunkType, std::ops::Range<usize>)> {
-    inspect(object, &Limits::default())
+    inspect(object, &MessageLimits::default())
         .unwrap()
         .into_iter()
         .map(|c| (c.chunk_type, c.offset..c.offset + c.len))

@@ -91,7 +91,7 @@ fn an_object_of_the_suite_1_draft_is_refused() {
         expected.to_string(),
         "unsupported message format: 33-byte ephemeral chunk without a suite byte (the suite 1 draft with SHA-512 digests, or libdime); this reader reads suite 2"
     );
-    let limits = Limits::default();
+    let limits = MessageLimits::default();
     assert_eq!(Message::parse(&object, &limits).unwrap_err(), expected);
     assert_eq!(inspect(&object, &limits).unwrap_err(), expected);
     let world = World::new();

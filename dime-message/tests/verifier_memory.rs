@@ -21,7 +21,7 @@ const CLAIM: u32 = 16 << 20;
 fn claimed_object() -> (Vec<u8>, usize) {
     let world = World::new();
     let object = world.compose(&content(1, 0, 100), 1);
-    let chunks = inspect(&object, &Limits::default()).unwrap();
+    let chunks = inspect(&object, &MessageLimits::default()).unwrap();
     let destination = chunks.iter().find(|c| c.chunk_type == ChunkType::Destination).unwrap();
     let at = destination.offset;
     let mut cut = object[..at + 6].to_vec();
@@ -34,7 +34,9 @@ fn claimed_object() -> (Vec<u8>, usize) {
 
 #[test]
 fn a_header_claiming_16_mib_reserves_nothing_until_bytes_arrive() {
-    let limits = Limits { max_chunk_body: CLAIM as usize, max_object: u64::MAX, ..Limits::default() };
+    let mut limits = MessageLimits::default();
+    limits.max_chunk_body = CLAIM as usize;
+    limits.max_object = u64::MAX;
     let (object, at) = claimed_object();
     let mut destination = DestinationVerifier::new(&limits);
     let mut origin = OriginVerifier::new(&limits);

@@ -13,7 +13,7 @@ use dime_core::field::{self, Fields};
 use dime_core::header::{Header, Magic};
 use dime_core::kem::KemSecretKey;
 use dime_core::keys::{EncryptionPublicKey, EncryptionSecretKey, SigningPublicKey, SigningSecretKey};
-use dime_core::limits::Limits;
+use dime_core::limits::ObjectLimits;
 use zeroize::Zeroizing;
 
 use crate::error::{Result, SignetError};
@@ -89,7 +89,7 @@ impl KeyFile {
 
     /// Parses a binary key file strictly.
     pub fn parse(bytes: &[u8]) -> Result<KeyFile> {
-        let (header, payload) = Header::split(bytes, &[Magic::OrgKey, Magic::UserKey], &Limits::default())?;
+        let (header, payload) = Header::split(bytes, &[Magic::OrgKey, Magic::UserKey], &ObjectLimits::default())?;
         let owner = if header.magic == Magic::OrgKey { KeyOwner::Org } else { KeyOwner::User };
         let mut fields = Fields::new(payload);
         let mut next = |expected: u8| -> Result<&[u8]> {
@@ -118,7 +118,7 @@ impl KeyFile {
 
     /// Reads a key file given as armor, bare base64 or binary.
     pub fn read(input: &[u8]) -> Result<KeyFile> {
-        let (_, bytes) = armor::read_object(input, &Limits::default())?;
+        let (_, bytes) = armor::read_object(input, &ObjectLimits::default())?;
         KeyFile::parse(&Zeroizing::new(bytes))
     }
 

@@ -9,7 +9,7 @@ use dime_core::field::{Field, Fields};
 use dime_core::header::{Header, Magic};
 use dime_core::kem::KemPublicKey;
 use dime_core::keys::{EncryptionPublicKey, SigningPublicKey};
-use dime_core::limits::Limits;
+use dime_core::limits::ObjectLimits;
 
 use crate::error::{Result, SignetError};
 use crate::hybrid;
@@ -17,13 +17,17 @@ use crate::kind::{Repeat, SignetKind, ids};
 use crate::sok::SecondaryKey;
 
 /// How strictly [`Signet::parse_with`] reads.
+///
+/// Start from [`ParseOptions::default`] and set the fields to change: the struct is `#[non_exhaustive]`, so
+/// fields added later are not a breaking change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct ParseOptions {
     /// Accept field ids that the kind does not define, when they lie in the generic
     /// informational range 16–250 (forward compatibility). Such fields may repeat.
     pub lenient: bool,
     /// Size limits.
-    pub limits: Limits,
+    pub limits: ObjectLimits,
 }
 
 /// The fingerprints a signet can have; each is SHA-512 over a prefix of the payload.

@@ -120,7 +120,9 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_validate(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
         let o = org();
-        let v = validate_bytes(&bytes, &ParseOptions { lenient: true, ..ParseOptions::default() }, &context(&o, None));
+        let mut lenient = ParseOptions::default();
+        lenient.lenient = true;
+        let v = validate_bytes(&bytes, &lenient, &context(&o, None));
         prop_assert!(v.state < SignetState::Ssr);
     }
 }

@@ -8,7 +8,6 @@ use dime_core::Error as CoreError;
 use dime_core::armor::{self, Label};
 use dime_core::header::Magic;
 use dime_core::keys::SigningPublicKey;
-use dime_core::limits::Limits;
 use dime_signet::{
     Context, KeyFile, ParseOptions, Permissions, SecondaryKey, Signet, SignetBuilder, SignetError, SignetKind,
     SignetState, ids, issue,
@@ -41,7 +40,8 @@ fn framing_faults() {
     let mut trailing = good.clone();
     trailing.extend_from_slice(b"xy");
     assert_eq!(Signet::parse(&trailing), Err(core(CoreError::TrailingBytes { count: 2 })));
-    let tight = ParseOptions { limits: Limits { max_object: 100, ..Limits::default() }, ..ParseOptions::default() };
+    let mut tight = ParseOptions::default();
+    tight.limits.max_object = 100;
     assert_eq!(
         Signet::parse_with(&good, &tight),
         Err(core(CoreError::TooLarge { what: "object", size: good.len(), limit: 100 }))
@@ -77,7 +77,8 @@ fn unknown_ids_strict_and_lenient() {
     let p = [50, 2, b'h', b'i'];
     let strict = Signet::parse(&object(Magic::UserSignet, &p));
     assert_eq!(strict, Err(SignetError::UnknownField { kind: SignetKind::User, id: 50, offset: 0 }));
-    let lenient = ParseOptions { lenient: true, ..ParseOptions::default() };
+    let mut lenient = ParseOptions::default();
+    lenient.lenient = true;
     let parsed = Signet::parse_with(&object(Magic::UserSignet, &p), &lenient).unwrap();
     assert_eq!(parsed.field(50).map(|f| f.data), Some(&b"hi"[..]));
     // Lenient mode stays strict outside the generic range, and for requests.

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use dime_core::armor::{self, Form, Label};
 use dime_core::header::{Header, Magic};
 use dime_core::keys::{EncryptionSecretKey, SigningSecretKey};
-use dime_core::limits::Limits;
+use dime_core::limits::ObjectLimits;
 use dime_signet::{Context, FingerprintKind, KeyFile, KeyOwner, ParseOptions, Signet, SignetKind, SignetState};
 
 fn data(name: &str) -> Vec<u8> {
@@ -17,7 +17,7 @@ fn data(name: &str) -> Vec<u8> {
 }
 
 fn binary(name: &str) -> Vec<u8> {
-    armor::read_object(&data(name), &Limits::default()).unwrap().1
+    armor::read_object(&data(name), &ObjectLimits::default()).unwrap().1
 }
 
 fn signet(name: &str) -> Signet {
@@ -191,9 +191,9 @@ fn key_files_derive_their_signets_keys() {
 
 #[test]
 fn reads_each_input_form() {
-    let (form, _) = armor::read_object(&data("magma-sandbox-org.signet"), &Limits::default()).unwrap();
+    let (form, _) = armor::read_object(&data("magma-sandbox-org.signet"), &ObjectLimits::default()).unwrap();
     assert_eq!(form, Form::Armored(Label::OrgSignet));
-    let (form, bytes) = armor::read_object(&data("magma-check-user-signet.b64"), &Limits::default()).unwrap();
+    let (form, bytes) = armor::read_object(&data("magma-check-user-signet.b64"), &ObjectLimits::default()).unwrap();
     assert_eq!(form, Form::Base64);
     assert_eq!(Signet::read(&bytes, &ParseOptions::default()).unwrap().as_bytes(), &bytes[..]);
 }

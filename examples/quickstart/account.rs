@@ -34,7 +34,8 @@ pub(super) async fn login(
 ) -> Result<Account<impl AsyncRead + AsyncWrite + Unpin + use<>>, FlowError> {
     let connector = dmap_driver::connector(&[ca.der()])?;
     let host = format!("dmap.{}", org.published.domain);
-    let mut client = Client::connect_tls(org.published.dmap, &host, &connector, dime::dmap::Limits::default()).await?;
+    let mut client =
+        Client::connect_tls(org.published.dmap, &host, &connector, dime::dmap::SessionLimits::default()).await?;
     client.authenticate_stacie(address, password.as_bytes()).await?;
     Ok(Account { address: address.into(), client, dns: dns.client() })
 }

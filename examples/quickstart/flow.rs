@@ -32,7 +32,8 @@ use dime::dmtp::server::Rejection;
 use dime::message::chunk::ChunkType;
 use dime::message::segment::open_standard;
 use dime::message::{
-    Addressing, CommonHeaders, ComposeOptions, Content, Envelope, Limits, MessageError, Opened, OsRandom, Part, compose,
+    Addressing, CommonHeaders, ComposeOptions, Content, Envelope, MessageError, MessageLimits, Opened, OsRandom, Part,
+    compose,
 };
 use dime::signet::record::{HostName, owner_name};
 use dime::signet::{Context, FingerprintKind, ManagementRecord, RecordError, Signet, SignetError, SignetState};
@@ -502,7 +503,7 @@ async fn steps(say: Narrator) -> Result<Report, FlowError> {
     let fetched = bob.client.fetch_object(newest).await?;
     let stored = destination.shared.store()?.object(BOB, &Mailbox::inbox(), destination_view.uid)?;
     let (origin_signet, alice_resolved, author_state) = bob.validate(ALICE, None).await?;
-    let limits = Limits::default();
+    let limits = MessageLimits::default();
     let envelope = Envelope::recipient(&fetched, &limits, &bob_keys.encryption)?;
     let sight = Sight::of(&envelope)?;
     let opened = envelope.open(&bob_signet, &alice_resolved, &origin_signet)?;

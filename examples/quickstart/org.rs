@@ -20,12 +20,11 @@ use dime::dmtp::driver::{ClientTls, ServerApp, Spool, serve, server_tls_config};
 use dime::dmtp::object::{CheckedMessage, DestinationCheck, DestinationKeys};
 use dime::dmtp::resolve::{CachePolicy, Ports, has_fingerprint};
 use dime::dmtp::server::{
-    Envelope as DmtpEnvelope, ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig as DxConfig,
-    Verification,
+    ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig as DxConfig, TransferEnvelope, Verification,
 };
 use dime::dmtp::wire::TxId;
 use dime::dmtp::wire::{Address, Name};
-use dime::message::{Envelope, Limits};
+use dime::message::{Envelope, MessageLimits};
 use dime::signet::record::HostName;
 use dime::signet::{FingerprintKind, KeyFile, KeyOwner, ManagementRecord, RecordPolicy, Signet, issue};
 use dime_store::RedbStore;
@@ -397,7 +396,7 @@ async fn relay_queue(
 /// The origin's part: open the object as the origin, check that its author is the submitter and
 /// verify the author's signatures, resolve the destination, countersign, and deliver over DMTP.
 async fn relay(shared: &Shared, submission: Submission) -> Result<OriginView, FlowError> {
-    let limits = Limits::default();
+    let limits = MessageLimits::default();
     let envelope = Envelope::origin(&submission.object, &limits, &shared.keys.encryption)?;
     let sight = Sight::of(&envelope)?;
     let author = sight.author.clone().unwrap_or_default();
@@ -485,7 +484,7 @@ struct InboxSpool {
 impl InboxSpool {
     fn store(&self, checked: &CheckedMessage, how: &'static str) -> Result<DestinationView, FlowError> {
         let message = checked.message();
-        let envelope = Envelope::destination(&self.object, &Limits::default(), &self.shared.keys.encryption)?;
+        let envelope = Envelope::destination(&self.object, &MessageLimits::default(), &self.shared.keys.encryption)?;
         let sight = Sight::of(&envelope)?;
         let recipient = checked.view().envelope.recipient.clone();
         let mut store = self.shared.store()?;
@@ -561,7 +560,7 @@ impl ServerApp for Dx {
 
     type Spool = InboxSpool;
 
-    async fn open_spool(&self, _: &DmtpEnvelope) -> Result<InboxSpool, Rejection> {
+    async fn open_spool(&self, _: &TransferEnvelope) -> Result<InboxSpool, Rejection> {
         Ok(InboxSpool {
             shared: self.shared.clone(),
             reports: self.reports.clone(),

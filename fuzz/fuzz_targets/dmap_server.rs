@@ -13,7 +13,7 @@ use dime_dmap::codec::{DateTime, Mailbox};
 use dime_dmap::sasl::{Challenge, DecoySecret};
 use dime_dmap::server::{Event, ServerConfig, ServerSession};
 use dime_dmap::store::{MemoryStore, Store};
-use dime_dmap::{Interrupt, Limits, State};
+use dime_dmap::{Interrupt, SessionLimits, State};
 use libfuzzer_sys::fuzz_target;
 
 const USER: &str = "fuzz@example.org";
@@ -50,15 +50,13 @@ fn session(start: u8, now: Instant) -> ServerSession<MemoryStore> {
     for i in 0..3u8 {
         store.append(USER, &Mailbox::inbox(), &[], Some(DateTime::UNIX_EPOCH), vec![i; 300]).unwrap();
     }
-    let limits = Limits {
-        max_line: 512,
-        max_literal: 4096,
-        max_message: 8192,
-        max_prelogin_command: 1024,
-        max_fetch_output: 2000,
-        output_chunk: 64,
-        ..Limits::default()
-    };
+    let mut limits = SessionLimits::default();
+    limits.max_line = 512;
+    limits.max_literal = 4096;
+    limits.max_message = 8192;
+    limits.max_prelogin_command = 1024;
+    limits.max_fetch_output = 2000;
+    limits.output_chunk = 64;
     let mut config = ServerConfig::new("example.org", DecoySecret::from_bytes([3; 32]));
     config.limits = limits;
     let mut session = ServerSession::new(config, store, now);

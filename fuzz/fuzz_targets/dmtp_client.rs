@@ -52,7 +52,7 @@ fuzz_target!(|data: &[u8]| {
             match event {
                 ClientEvent::StartTls => client.tls_established(now).unwrap(),
                 ClientEvent::Completed { .. } => completed += 1,
-                ClientEvent::Ready => {}
+                _ => {}
             }
         }
         let _ = client.enqueue_input(now, chunk);

@@ -6,7 +6,10 @@ use dime_dmtp::wire::{ReplyDecoder, ReplyLimits};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let limits = ReplyLimits { line: 300, lines: 8, total: 1200 };
+    let mut limits = ReplyLimits::default();
+    limits.line = 300;
+    limits.lines = 8;
+    limits.total = 1200;
     let mut decoder = ReplyDecoder::new(limits);
     let mut pos = 0;
     while pos < data.len() {

@@ -78,6 +78,7 @@ fuzz_target!(|data: &[u8]| {
                         open = false;
                         (m.id, Answer::Message(Ok(())))
                     }
+                    _ => continue,
                 };
                 session.answer(now, answer.0, answer.1).unwrap();
             }

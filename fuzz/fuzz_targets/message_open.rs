@@ -10,7 +10,7 @@ mod common;
 use std::sync::OnceLock;
 
 use common::World;
-use dime_message::{Actor, Envelope, Event, Limits, Message, StreamOpener};
+use dime_message::{Actor, Envelope, Event, MessageLimits, Message, StreamOpener};
 use libfuzzer_sys::fuzz_target;
 
 fn world() -> &'static World {
@@ -20,7 +20,7 @@ fn world() -> &'static World {
 
 fuzz_target!(|data: &[u8]| {
     let w = world();
-    let limits = Limits::default();
+    let limits = MessageLimits::default();
     if let Ok(env) = Envelope::origin(data, &limits, &w.origin.enc) {
         if let Ok(view) = env.open(&w.author.signet) {
             let relayed = view.countersign(&w.origin.pok).expect("countersign after a verified open");

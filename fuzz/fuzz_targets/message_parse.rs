@@ -2,11 +2,11 @@
 //! exactly through a tracing replacement and lists the same layout.
 #![no_main]
 
-use dime_message::{Limits, Message, inspect};
+use dime_message::{MessageLimits, Message, inspect};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let limits = Limits::default();
+    let limits = MessageLimits::default();
     let Ok(message) = Message::parse(data, &limits) else { return };
     let layout = inspect(data, &limits).expect("what parses inspects");
     assert_eq!(layout.len(), message.chunks().len());

@@ -7,7 +7,8 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     for lenient in [false, true] {
-        let options = ParseOptions { lenient, ..ParseOptions::default() };
+        let mut options = ParseOptions::default();
+        options.lenient = lenient;
         let Ok(signet) = Signet::parse_with(data, &options) else { continue };
         assert_eq!(signet.as_bytes(), data);
         let (structure, _) = signet.structural_state();

@@ -11,7 +11,7 @@ use dime::dmap::keyfile::{REALM, SERIAL};
 use dime::dmap::sasl::DecoySecret;
 use dime::dmap::server::{ServerConfig, ServerSession};
 use dime::dmap::store::{Issuer, MemoryStore, Store};
-use dime::dmap::{Limits, State};
+use dime::dmap::{SessionLimits, State};
 use dime::message::{CommonHeaders, Content, Part};
 use dime::signet::{KeyFile, KeyOwner};
 use serde_json::{Value, json};
@@ -175,7 +175,7 @@ impl Pair {
 /// transcript and the client's final state.
 fn converse(fixture: &Fixture, steps: Vec<Step>) -> (Vec<Value>, State) {
     // The fixture's server runs with TLS active, as over implicit TLS.
-    let mut client = ClientSession::new(Limits::default());
+    let mut client = ClientSession::new(SessionLimits::default());
     client.tls_started();
     let mut pair = Pair { client, server: fixture.server(), t: Transcript::default(), password: PASSWORD };
     pair.settle();

@@ -57,7 +57,7 @@ impl App {
         }
     }
 
-    fn answer(&mut self, event: ServerEvent) -> Option<(dime::dmtp::server::RequestId, Answer)> {
+    fn answer(&mut self, event: ServerEvent) -> Option<(dime::dmtp::server::AnswerId, Answer)> {
         Some(match event {
             ServerEvent::SignetRequested { id, name, fingerprint } => {
                 let versions = self.versions(&name);
@@ -113,6 +113,7 @@ impl App {
                 (message.id, Answer::Message(checked))
             }
             ServerEvent::StartTls | ServerEvent::SmtpHandoff { .. } => return None,
+            other => panic!("an event the generator does not expect: {other:?}"),
         })
     }
 
@@ -200,6 +201,7 @@ fn converse(
                 ClientEvent::StartTls => client.tls_established(now).expect("client TLS"),
                 ClientEvent::Completed { id, result } => outcomes.push((id, result.map_err(|e| e.to_string()))),
                 ClientEvent::Ready => {}
+                other => panic!("an event the generator does not expect: {other:?}"),
             }
             progress = true;
         }

@@ -5,8 +5,8 @@ use dime::core::kem::{KemPublicKey, KemSecretKey};
 use dime::core::keys::{EncryptionPublicKey, EncryptionSecretKey, SigningSecretKey};
 use dime::message::hybrid::{Kinds, kek_bytes};
 use dime::message::{
-    Actor, ActorKeys, Addressing, CommonHeaders, ComposeOptions, Content, Envelope, Limits, Message, Part, PqPolicy,
-    SeededRandom, compose,
+    Actor, ActorKeys, Addressing, CommonHeaders, ComposeOptions, Content, Envelope, Message, MessageLimits, Part,
+    PqPolicy, SeededRandom, compose,
 };
 use dime::signet::{Context, FingerprintKind, KeyFile, KeyOwner, Signet, SignetBuilder, SignetKind, issue};
 use serde_json::{Value, json};
@@ -271,18 +271,19 @@ fn message_vectors() -> Value {
             destination: &destination.signet,
             recipient: &recipient.signet,
         };
-        let options = ComposeOptions { pq: PqPolicy::Prefer, ..ComposeOptions::default() };
+        let mut options = ComposeOptions::default();
+        options.pq = PqPolicy::Prefer;
         let object =
             compose(&author.sign, &to, &content, &options, &mut SeededRandom::new([*seed; 32])).expect("compose");
 
-        let countersigned = Envelope::origin(&object, &Limits::default(), keys(&origin))
+        let countersigned = Envelope::origin(&object, &MessageLimits::default(), keys(&origin))
             .and_then(|e| e.open(&author.signet))
             .and_then(|v| v.countersign(&origin.sign))
             .expect("countersign");
-        let opened = Envelope::recipient(&countersigned, &Limits::default(), keys(&recipient))
+        let opened = Envelope::recipient(&countersigned, &MessageLimits::default(), keys(&recipient))
             .and_then(|e| e.open(&recipient.signet, &author.signet, &origin.signet))
             .expect("open as recipient");
-        let kinds = Message::parse(&object, &Limits::default()).and_then(|m| m.kinds()).expect("kinds");
+        let kinds = Message::parse(&object, &MessageLimits::default()).and_then(|m| m.kinds()).expect("kinds");
         json!({
             "name": name,
             "hybrid_parties": format!("{mask:#04x}"),

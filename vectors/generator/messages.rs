@@ -3,8 +3,8 @@
 
 use dime::core::keys::{EncryptionSecretKey, SigningSecretKey};
 use dime::message::{
-    Actor, Addressing, ChunkSummary, CommonHeaders, ComposeOptions, Content, DestinationEnvelope, Envelope, Limits,
-    Message, MessageError, Opened, OriginEnvelope, Part, SeededRandom, compose, inspect,
+    Actor, Addressing, ChunkSummary, CommonHeaders, ComposeOptions, Content, DestinationEnvelope, Envelope, Message,
+    MessageError, MessageLimits, Opened, OriginEnvelope, Part, SeededRandom, compose, inspect,
 };
 use dime::signet::{FingerprintKind, Signet, issue};
 use serde_json::{Value, json};
@@ -89,7 +89,8 @@ impl World {
 
     /// Composes `content` with the random source seeded with 32 bytes of `seed`.
     pub fn compose(&self, content: &Content, segment_size: usize, seed: u8) -> Vec<u8> {
-        let options = ComposeOptions { segment_size, ..ComposeOptions::default() };
+        let mut options = ComposeOptions::default();
+        options.segment_size = segment_size;
         compose(&self.author.sign, &self.to(), content, &options, &mut SeededRandom::new([seed; 32])).expect("compose")
     }
 
@@ -123,7 +124,7 @@ impl World {
 
     /// The origin's relay: opens as the origin (verifying the author) and countersigns.
     pub fn countersign(&self, object: &[u8]) -> Vec<u8> {
-        Envelope::origin(object, &Limits::default(), &self.origin.enc)
+        Envelope::origin(object, &MessageLimits::default(), &self.origin.enc)
             .and_then(|e| e.open(&self.author.signet))
             .and_then(|view| view.countersign(&self.origin.pok))
             .expect("countersign")
@@ -311,7 +312,7 @@ fn opened_json(o: &Opened) -> Value {
 }
 
 fn chunks_json(bytes: &[u8]) -> Value {
-    let chunks = inspect(bytes, &Limits::default()).expect("inspect");
+    let chunks = inspect(bytes, &MessageLimits::default()).expect("inspect");
     chunks
         .iter()
         .map(|c: &ChunkSummary| {
@@ -332,7 +333,7 @@ fn chunks_json(bytes: &[u8]) -> Value {
 /// The encrypted chunks (every chunk but the plain ephemeral one) that `actor` cannot decrypt,
 /// and why.
 fn unreadable(bytes: &[u8], actor: Actor, secret: &EncryptionSecretKey) -> Value {
-    let envelope = Envelope::for_actor(bytes, &Limits::default(), actor, secret).expect("envelope");
+    let envelope = Envelope::for_actor(bytes, &MessageLimits::default(), actor, secret).expect("envelope");
     envelope
         .message()
         .chunks()
@@ -353,13 +354,13 @@ fn unreadable(bytes: &[u8], actor: Actor, secret: &EncryptionSecretKey) -> Value
 fn case_json(world: &World, case: &Case) -> Value {
     let composed = world.compose(&case.content, case.segment_size, case.seed);
     let object = match case.tracing {
-        Some(tracing) => Message::parse(&composed, &Limits::default())
+        Some(tracing) => Message::parse(&composed, &MessageLimits::default())
             .and_then(|m| m.with_tracing(Some(tracing)))
             .expect("tracing prefix"),
         None => composed,
     };
     let countersigned = world.countersign(&object);
-    let limits = Limits::default();
+    let limits = MessageLimits::default();
     let (a, o, d, r) = (&world.author, &world.origin, &world.destination, &world.recipient);
     let author = Envelope::author(&countersigned, &limits, &a.enc)
         .and_then(|e| e.open(&a.signet, Some(&o.signet)))

@@ -31,12 +31,13 @@ use crate::codec::{
     Code, Command, CommandBody, Data, Fragment, Fragmentizer, Mailbox, Response, Status, StatusKind, Tag,
 };
 use crate::error::{DmapError, Result};
-use crate::limits::Limits;
+use crate::limits::SessionLimits;
 use crate::sasl::{Challenge, MECHANISM};
 pub use crate::session::{Interrupt, State};
 
 /// Something the application is told.
 #[derive(Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ClientEvent {
     /// The server's greeting (`* OK`, `* PREAUTH` or `* BYE`).
     Greeting(Status),
@@ -99,7 +100,7 @@ struct InFlight {
 /// A DMAP client session. See the module documentation.
 #[derive(Debug)]
 pub struct ClientSession {
-    limits: Limits,
+    limits: SessionLimits,
     fragments: Fragmentizer,
     queue: VecDeque<Queued>,
     in_flight: VecDeque<InFlight>,
@@ -121,7 +122,7 @@ pub struct ClientSession {
 
 impl ClientSession {
     /// A session waiting for the server's greeting.
-    pub fn new(limits: Limits) -> ClientSession {
+    pub fn new(limits: SessionLimits) -> ClientSession {
         ClientSession {
             limits,
             fragments: Fragmentizer::new((&limits).into()),

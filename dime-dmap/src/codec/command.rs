@@ -1,4 +1,4 @@
-//! Commands: what a client sends. [`Command::parse`] reads one complete message (as the
+//! Low-level: commands: what a client sends. [`Command::parse`] reads one complete message (as the
 //! fragmentizer delivers it), [`Command::write`] produces the wire bytes.
 
 use zeroize::Zeroizing;
@@ -244,12 +244,12 @@ pub struct ParseLimits {
 
 impl Default for ParseLimits {
     fn default() -> Self {
-        (&crate::Limits::default()).into()
+        (&crate::SessionLimits::default()).into()
     }
 }
 
-impl From<&crate::Limits> for ParseLimits {
-    fn from(limits: &crate::Limits) -> Self {
+impl From<&crate::SessionLimits> for ParseLimits {
+    fn from(limits: &crate::SessionLimits) -> Self {
         ParseLimits { max_sequence_ranges: limits.max_sequence_ranges, max_search_keys: limits.max_search_keys }
     }
 }

@@ -1,5 +1,5 @@
-//! The lexical layer shared by the command and response parsers: a cursor over one complete
-//! message (as the fragmentizer delivers it) that reads IMAP's tokens and never panics.
+//! Low-level: the lexical layer shared by the command and response parsers: a cursor over one
+//! complete message (as the fragmentizer delivers it) that reads IMAP's tokens and never panics.
 
 use crate::error::{DmapError, Result};
 

@@ -1,5 +1,5 @@
-//! The fragmentizer: cuts a byte stream into whole commands or responses before anything is
-//! parsed, and enforces the line, literal and message limits while doing so.
+//! Low-level: the fragmentizer: cuts a byte stream into whole commands or responses before anything
+//! is parsed, and enforces the line, literal and message limits while doing so.
 //!
 //! An IMAP message is one or more lines; a line that ends with a literal announcement
 //! (`{n}` or `{n+}` before its CRLF) is followed by exactly `n` bytes of literal data and then
@@ -8,7 +8,7 @@
 //! more input.
 //!
 //! Memory: unconsumed input plus the current message. Bytes are moved into the message only
-//! after their limits are checked; a line over [`Limits::max_line`](crate::Limits) is skipped up
+//! after their limits are checked; a line over [`SessionLimits::max_line`](crate::SessionLimits) is skipped up
 //! to its LF without being kept, and a literal is accepted only when the caller says so.
 
 /// How a literal was announced.
@@ -66,8 +66,8 @@ pub struct FragmentLimits {
     pub max_message: usize,
 }
 
-impl From<&crate::Limits> for FragmentLimits {
-    fn from(limits: &crate::Limits) -> Self {
+impl From<&crate::SessionLimits> for FragmentLimits {
+    fn from(limits: &crate::SessionLimits) -> Self {
         FragmentLimits { max_line: limits.max_line, max_literal: limits.max_literal, max_message: limits.max_message }
     }
 }

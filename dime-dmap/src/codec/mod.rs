@@ -1,4 +1,13 @@
-//! The DMAP codec: IMAP4rev1 syntax plus the DIME extensions, written for this crate.
+//! Low-level: the DMAP codec, IMAP4rev1 syntax plus the DIME extensions, written for this crate.
+//!
+//! To speak DMAP, drive a [`crate::server::ServerSession`] or [`crate::client::ClientSession`]
+//! (or, with the `tokio` feature, `driver::serve` and the typed `driver::Client`): they
+//! fragment, parse and write every message. Callers meet the values here (mailbox names,
+//! flags, dates, sequence sets, response codes, [`CommandBody`] for
+//! [`ClientSession::send`](crate::client::ClientSession::send), [`Data`] in responses), which
+//! the [`Store`](crate::store::Store) trait and the clients take and return. The codec proper
+//! ([`fragment`], [`cursor`], [`writer`], `parse`/`write` of [`command`] and [`response`]) is
+//! for another session implementation, stores that keep wire forms, tests and fuzzing.
 //!
 //! | module | what |
 //! | --- | --- |

@@ -1,4 +1,4 @@
-//! Responses: what a server sends. [`Response::parse`] reads one complete message,
+//! Low-level: responses: what a server sends. [`Response::parse`] reads one complete message,
 //! [`Response::write`] produces the wire bytes.
 
 use super::cursor::{Cursor, utf8};

@@ -1,5 +1,5 @@
-//! The serializing side of the codec: a byte writer that knows IMAP's string forms and where
-//! literals split a message.
+//! Low-level: the serializing side of the codec: a byte writer that knows IMAP's string forms and
+//! where literals split a message.
 
 use super::cursor::{is_astring_char, is_atom_char};
 use super::fragment::LiteralMode;

@@ -44,7 +44,7 @@ pub use tokio_rustls::{TlsAcceptor, TlsConnector};
 use crate::client::{ClientEvent, ClientSession};
 use crate::codec::{CommandBody, Data, FetchAttr, FetchItem, SequenceSet, Status, StatusKind};
 use crate::error::{DmapError, Result};
-use crate::limits::Limits;
+use crate::limits::SessionLimits;
 use crate::server::{Event, ServerSession};
 use crate::session::Interrupt;
 use crate::store::Store;
@@ -435,7 +435,7 @@ impl Client<tokio_rustls::client::TlsStream<TcpStream>> {
         addr: SocketAddr,
         server_name: &str,
         connector: &TlsConnector,
-        limits: Limits,
+        limits: SessionLimits,
     ) -> Result<Self> {
         let name = ServerName::try_from(server_name.to_owned()).map_err(|e| DmapError::Tls(e.to_string()))?;
         let dial = Dial::new();
@@ -454,7 +454,7 @@ impl Client<TcpStream> {
         addr: SocketAddr,
         server_name: &str,
         connector: &TlsConnector,
-        limits: Limits,
+        limits: SessionLimits,
     ) -> Result<Client<tokio_rustls::client::TlsStream<TcpStream>>> {
         let tcp = Dial::new().connect(addr).await.map_err(edge)?;
         Client::new(tcp, limits).await?.starttls(server_name, connector).await
@@ -493,12 +493,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Client<IO> {
     ///
     /// Errors: [`DmapError::Io`]; [`DmapError::Closed`] when the server greets with `BYE` or
     /// closes.
-    pub async fn new(stream: IO, limits: Limits) -> Result<Self> {
+    pub async fn new(stream: IO, limits: SessionLimits) -> Result<Self> {
         Client::start(stream, limits, false).await
     }
 
     /// [`Client::new`]; `tls`: the stream is a TLS stream whose handshake is done.
-    async fn start(stream: IO, limits: Limits, tls: bool) -> Result<Self> {
+    async fn start(stream: IO, limits: SessionLimits, tls: bool) -> Result<Self> {
         let mut session = ClientSession::new(limits);
         if tls {
             session.tls_started();

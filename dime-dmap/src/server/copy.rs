@@ -39,7 +39,7 @@ impl<S: Store> ServerSession<S> {
     }
 
     /// `COPY`/`MOVE` and their UID forms: all or nothing, at most
-    /// [`Limits::max_copy`](crate::Limits) messages, answered with `COPYUID`.
+    /// [`SessionLimits::max_copy`](crate::SessionLimits) messages, answered with `COPYUID`.
     pub(super) fn copy(
         &mut self,
         tag: &Tag,

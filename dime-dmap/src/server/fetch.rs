@@ -4,12 +4,12 @@
 //! matched. Before anything is sent the job adds up the object bytes it would return (from the
 //! sizes the store reported, the armored length computed from them) and refuses the command
 //! with `NO [LIMIT]` when that passes
-//! [`Limits::max_fetch_output`](crate::Limits). Then [`ServerSession::next`] answers one message
+//! [`SessionLimits::max_fetch_output`](crate::SessionLimits). Then [`ServerSession::next`] answers one message
 //! per step, and only once the previous message's output was taken: the message's object is
 //! read from the store once (and armored once, if an item returns the armored form), whatever
 //! number of items return it, and its bytes are queued
 //! without copying, to be handed out in pieces of at most
-//! [`Limits::output_chunk`](crate::Limits). So a session holds at most one object, its armored
+//! [`SessionLimits::output_chunk`](crate::SessionLimits). So a session holds at most one object, its armored
 //! form and one piece of output for a `FETCH`, however many messages or items it names.
 
 use std::collections::VecDeque;

@@ -56,7 +56,7 @@ impl<S: Store> ServerSession<S> {
         true
     }
 
-    /// Refuses (and answers) a command that would pass [`Limits::max_mailboxes`](crate::Limits).
+    /// Refuses (and answers) a command that would pass [`SessionLimits::max_mailboxes`](crate::SessionLimits).
     fn over_mailbox_limit(&mut self, tag: &Tag, command: &'static str, count: usize) -> bool {
         let limit = self.config.limits.max_mailboxes;
         if count <= limit {

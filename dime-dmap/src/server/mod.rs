@@ -13,11 +13,11 @@
 //! calls [`ServerSession::handle_timeout`] when that instant passes: the session then queues
 //! `* BYE Autologout; ...` and closes (`docs/dmap.md` §8.1). The deadline is the earliest of
 //!
-//! * before authentication: [`Limits::login_timeout`] after the session started;
-//! * after authentication: [`Limits::idle_timeout`] after the last byte received (also while
+//! * before authentication: [`SessionLimits::login_timeout`] after the session started;
+//! * after authentication: [`SessionLimits::idle_timeout`] after the last byte received (also while
 //!   idling);
 //! * while a command is started but not complete (a partial line, literal data, an
-//!   `AUTHENTICATE` exchange waiting for its next line): [`Limits::command_timeout`] after the
+//!   `AUTHENTICATE` exchange waiting for its next line): [`SessionLimits::command_timeout`] after the
 //!   last byte received.
 //!
 //! There is none while a signet lookup is out or after the session ended.
@@ -37,7 +37,7 @@
 //!    buffered input waits, and nothing more should be read, until
 //!    [`ServerSession::signet_resolved`] answers;
 //! 4. while a `FETCH` runs, the answer for its next message (an object literal larger than
-//!    [`Limits::output_chunk`] comes in pieces of at most that size, each only after the one
+//!    [`SessionLimits::output_chunk`] comes in pieces of at most that size, each only after the one
 //!    before was taken), then its completion; no input is read meanwhile;
 //! 5. otherwise it reads buffered input one fragment at a time (a whole command, a literal
 //!    announcement, a line of the `AUTHENTICATE` or `IDLE` exchanges) until that produces
@@ -74,7 +74,7 @@ use crate::codec::{
     Code, Command, CommandBody, Fragment, Fragmentizer, LiteralMode, Response, Status, StatusKind, Tag,
 };
 use crate::error::DmapError;
-use crate::limits::Limits;
+use crate::limits::SessionLimits;
 use crate::sasl::DecoySecret;
 use crate::store::{MailboxView, Store};
 
@@ -84,12 +84,16 @@ pub use crate::session::{Interrupt, State};
 pub const DELIMITER: u8 = b'/';
 
 /// How a server session is set up.
+///
+/// Start from [`ServerConfig::new`] and set the fields to change: the struct is `#[non_exhaustive]`, so
+/// fields added later are not a breaking change.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ServerConfig {
     /// The server's domain, shown in the greeting.
     pub domain: String,
     /// Size limits.
-    pub limits: Limits,
+    pub limits: SessionLimits,
     /// TLS is already active (implicit TLS: the driver ran the handshake before the greeting).
     pub tls: bool,
     /// Offer `STARTTLS` while TLS is not active.
@@ -112,7 +116,7 @@ impl ServerConfig {
     pub fn new(domain: &str, decoy: DecoySecret) -> ServerConfig {
         ServerConfig {
             domain: domain.into(),
-            limits: Limits::default(),
+            limits: SessionLimits::default(),
             tls: true,
             starttls: false,
             require_tls: true,
@@ -125,6 +129,7 @@ impl ServerConfig {
 
 /// Something the application or driver is told.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event {
     /// A command completed with this status.
     CommandDone {
@@ -167,7 +172,7 @@ pub enum Event {
 #[derive(Debug)]
 enum Queued {
     Output(Vec<u8>),
-    /// `data[start..end]`, handed out in pieces of at most [`Limits::output_chunk`] bytes.
+    /// `data[start..end]`, handed out in pieces of at most [`SessionLimits::output_chunk`] bytes.
     Literal {
         data: Arc<Vec<u8>>,
         start: usize,
@@ -234,7 +239,7 @@ pub struct ServerSession<S: Store> {
     selected: Option<Selected>,
     errors: usize,
     auth_failures: usize,
-    /// When an unauthenticated session ends ([`Limits::login_timeout`] after it started;
+    /// When an unauthenticated session ends ([`SessionLimits::login_timeout`] after it started;
     /// `None` if that is past the clock's range).
     login_deadline: Option<Instant>,
     /// When the last byte was received (or the session started).
@@ -452,7 +457,7 @@ impl<S: Store> ServerSession<S> {
     // --- output -------------------------------------------------------------------------
 
     /// Queues bytes, merged into the output before them unless that would pass
-    /// [`Limits::output_chunk`].
+    /// [`SessionLimits::output_chunk`].
     fn output(&mut self, bytes: Vec<u8>) {
         let chunk = self.config.limits.output_chunk;
         match self.queue.back_mut() {

@@ -12,7 +12,11 @@ use super::signets::has_fingerprint;
 use crate::wire::Name;
 
 /// How long cached entries live.
+///
+/// Start from [`CachePolicy::default`] and set the fields to change: the struct is `#[non_exhaustive]`, so
+/// fields added later are not a breaking change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CachePolicy {
     /// After this long a cached signet is stale: confirm it with VRFY before use.
     pub signet_refresh: Duration,

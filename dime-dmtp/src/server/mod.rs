@@ -74,7 +74,11 @@ pub struct ServedDomain {
 }
 
 /// Limits and timeouts of a server session.
+///
+/// Start from [`ServerLimits::default`] and set the fields to change: the struct is `#[non_exhaustive]`, so
+/// fields added later are not a breaking change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ServerLimits {
     /// Largest message object accepted (`SIZE=`), advertised in EHLO.
     pub max_message_size: u64,
@@ -113,7 +117,11 @@ impl Default for ServerLimits {
 }
 
 /// What a server session needs to know about its server.
+///
+/// Start from [`ServerConfig::new`] and set the fields to change: the struct is `#[non_exhaustive]`, so
+/// fields added later are not a breaking change.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ServerConfig {
     /// The DX host name: in the banner, and the name STARTTLS must ask for.
     pub host: HostName,
@@ -161,13 +169,15 @@ pub enum SessionState {
     HandedOff,
 }
 
-/// Identifies an event that waits for an [`Answer`].
+/// Identifies an event that waits for an [`Answer`]: pass it back to [`ServerSession::answer`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RequestId(pub u64);
+pub struct AnswerId(pub u64);
 
-/// The envelope of a received message.
+/// The transfer envelope of a received message: its `MAIL FROM` and `RCPT TO`, the DMTP
+/// counterpart of SMTP's envelope (not the object's own origin and destination envelope chunks,
+/// nor [`dime_message::Envelope`], the object keyed for one reader).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Envelope {
+pub struct TransferEnvelope {
     /// `MAIL FROM`.
     pub mail_from: MailFrom,
     /// The destination organisation's domain (`RCPT TO`).
@@ -181,11 +191,11 @@ pub struct Envelope {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceivedMessage {
     /// Answer with [`Answer::Message`].
-    pub id: RequestId,
+    pub id: AnswerId,
     /// The transaction id `250 OK [txid]` will carry.
     pub txid: TxId,
     /// The envelope.
-    pub envelope: Envelope,
+    pub envelope: TransferEnvelope,
     /// The object's `DATA [hash]` ([`ObjectHasher`], already checked).
     pub hash: Fingerprint,
     /// The object's size in bytes (`SIZE`).
@@ -207,6 +217,7 @@ pub enum DataFailure {
 
 /// What a server session asks of the application.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ServerEvent {
     /// Dual mode: STARTTLS was accepted and its `220` queued. Write every pending transmit, run
     /// the TLS handshake on the connection, then call [`ServerSession::tls_established`]; if the
@@ -221,7 +232,7 @@ pub enum ServerEvent {
     /// `SGNT`: answer with [`Answer::Signet`].
     SignetRequested {
         /// The request.
-        id: RequestId,
+        id: AnswerId,
         /// Whose signet.
         name: Name,
         /// Which version (full, crypto or id fingerprint), if not the current.
@@ -230,7 +241,7 @@ pub enum ServerEvent {
     /// `HIST`: answer with [`Answer::History`].
     HistoryRequested {
         /// The request.
-        id: RequestId,
+        id: AnswerId,
         /// The user.
         address: Address,
         /// First signet of the chain.
@@ -241,7 +252,7 @@ pub enum ServerEvent {
     /// `VRFY`: answer with [`Answer::Verify`].
     VerifyRequested {
         /// The request.
-        id: RequestId,
+        id: AnswerId,
         /// Whose signet.
         name: Name,
         /// The fingerprint the client holds.
@@ -250,12 +261,12 @@ pub enum ServerEvent {
     /// `STATS [nonce]` with the right nonce: answer with [`Answer::Stats`].
     StatsRequested {
         /// The request.
-        id: RequestId,
+        id: AnswerId,
     },
     /// `354` was sent: the bytes of the object for `envelope` follow. Open the spool they go to.
     MessageBegin {
         /// The envelope.
-        envelope: Envelope,
+        envelope: TransferEnvelope,
     },
     /// The next bytes of the object, in order: write them to the spool and feed them to the
     /// destination's check ([`crate::object::DestinationCheck`]). Each piece holds at most
@@ -385,7 +396,7 @@ pub struct ServerSession {
     checked: Option<DestinationCheck>,
     /// Object bytes in queued [`ServerEvent::MessageData`] events.
     queued_data: usize,
-    pending: Option<(RequestId, PendingKind, Option<TxId>)>,
+    pending: Option<(AnswerId, PendingKind, Option<TxId>)>,
     next_id: u64,
     random: SessionRandom,
 }
@@ -580,7 +591,7 @@ impl ServerSession {
     ///
     /// Errors: [`DmtpError::UnknownRequest`] when no event with that id waits,
     /// [`DmtpError::WrongAnswer`] when the answer is of another kind (the event still waits).
-    pub fn answer(&mut self, now: Instant, id: RequestId, answer: Answer) -> Result<(), DmtpError> {
+    pub fn answer(&mut self, now: Instant, id: AnswerId, answer: Answer) -> Result<(), DmtpError> {
         let Some((pending_id, kind, txid)) = self.pending else {
             return Err(DmtpError::UnknownRequest { id: id.0 });
         };
@@ -643,8 +654,8 @@ impl ServerSession {
         self.checked = None;
     }
 
-    fn request(&mut self, kind: PendingKind, txid: Option<TxId>) -> RequestId {
-        let id = RequestId(self.next_id);
+    fn request(&mut self, kind: PendingKind, txid: Option<TxId>) -> AnswerId {
+        let id = AnswerId(self.next_id);
         self.next_id += 1;
         self.pending = Some((id, kind, txid));
         id
@@ -733,7 +744,7 @@ impl ServerSession {
         self.events.push_back(ServerEvent::MessageReceived(ReceivedMessage {
             id,
             txid,
-            envelope: Envelope { mail_from, destination, destination_fingerprint },
+            envelope: TransferEnvelope { mail_from, destination, destination_fingerprint },
             hash,
             size,
         }));
@@ -883,7 +894,7 @@ impl ServerSession {
                 self.checked = None;
                 self.state = SessionState::DataIn;
                 self.send(&text::data_go(&hash));
-                let envelope = Envelope { mail_from, destination, destination_fingerprint };
+                let envelope = TransferEnvelope { mail_from, destination, destination_fingerprint };
                 self.events.push_back(ServerEvent::MessageBegin { envelope });
             }
             Command::Sgnt { name, fingerprint } => {

@@ -1,4 +1,5 @@
-//! Commands: the typed form of every DMTP verb, its nom parser and its serializer.
+//! Low-level: commands (the server session parses them, the client session writes them): the typed
+//! form of every DMTP verb, its nom parser and its serializer.
 //!
 //! [`Command::parse`] reads one line without its CRLF; [`Command::encode`] writes one with it.
 //! They are exact inverses: `Command::parse(&line_of(c)) == Ok(c)` for every command `c`.

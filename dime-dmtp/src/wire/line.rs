@@ -1,5 +1,6 @@
-//! Line framing: CRLF-terminated lines under a length limit, read incrementally with bounded
-//! memory (a line over the limit is skipped, never stored).
+//! Low-level: line framing (the sessions frame their input with it): CRLF-terminated lines under a
+//! length limit, read incrementally with bounded memory (a line over the limit is skipped, never
+//! stored).
 
 /// Longest command line, its CRLF included (protocols.md §1, D5).
 pub const MAX_COMMAND_LINE: usize = 512;

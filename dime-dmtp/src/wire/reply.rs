@@ -1,5 +1,6 @@
-//! Replies: `NNN SP text` and multi-line `NNN-text` ... `NNN SP text`, their nom parser, the
-//! incremental [`ReplyDecoder`] with its limits, and the serializer.
+//! Low-level: replies (the client session decodes them, the server session writes them):
+//! `NNN SP text` and multi-line `NNN-text` ... `NNN SP text`, their nom parser, the incremental
+//! [`ReplyDecoder`] with its limits, and the serializer.
 
 use core::fmt;
 
@@ -206,7 +207,11 @@ impl<'a> ReplyLine<'a> {
 }
 
 /// Limits on what a [`ReplyDecoder`] holds.
+///
+/// Start from [`ReplyLimits::default`] and set the fields to change: the struct is `#[non_exhaustive]`, so
+/// fields added later are not a breaking change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReplyLimits {
     /// Longest reply line, CRLF included. Signets travel in one line, so this is larger than the
     /// command limit.

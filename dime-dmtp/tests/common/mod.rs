@@ -208,6 +208,7 @@ impl Store {
                 return;
             }
             ServerEvent::SmtpHandoff { .. } => return,
+            other => panic!("an event this test does not expect: {other:?}"),
         };
         session.answer(now, id, answer).unwrap();
     }

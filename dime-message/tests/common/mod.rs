@@ -66,7 +66,7 @@ impl World {
     }
 
     pub fn relay(&self, object: &[u8]) -> Vec<u8> {
-        Envelope::origin(object, &Limits::default(), &self.origin.enc)
+        Envelope::origin(object, &MessageLimits::default(), &self.origin.enc)
             .unwrap()
             .open(&self.author.signet)
             .unwrap()
@@ -75,7 +75,7 @@ impl World {
     }
 
     pub fn open_recipient(&self, object: &[u8]) -> Result<Opened> {
-        Envelope::recipient(object, &Limits::default(), &self.recipient.enc)?.open(
+        Envelope::recipient(object, &MessageLimits::default(), &self.recipient.enc)?.open(
             &self.recipient.signet,
             &self.author.signet,
             &self.origin.signet,
@@ -83,15 +83,15 @@ impl World {
     }
 
     pub fn open_destination(&self, object: &[u8]) -> Result<DestinationView> {
-        Envelope::destination(object, &Limits::default(), &self.destination.enc)?.open(&self.origin.signet)
+        Envelope::destination(object, &MessageLimits::default(), &self.destination.enc)?.open(&self.origin.signet)
     }
 
     pub fn open_origin(&self, object: &[u8]) -> Result<OriginEnvelope> {
-        Ok(Envelope::origin(object, &Limits::default(), &self.origin.enc)?.open(&self.author.signet)?.envelope)
+        Ok(Envelope::origin(object, &MessageLimits::default(), &self.origin.enc)?.open(&self.author.signet)?.envelope)
     }
 
     pub fn open_author(&self, object: &[u8]) -> Result<Opened> {
-        Envelope::author(object, &Limits::default(), &self.author.enc)?
+        Envelope::author(object, &MessageLimits::default(), &self.author.enc)?
             .open(&self.author.signet, Some(&self.origin.signet))
     }
 }
@@ -126,4 +126,11 @@ pub fn content(display: usize, attachments: usize, size: usize) -> Content {
             })
             .collect(),
     }
+}
+
+/// The default options with `segment_size` data bytes per part segment.
+pub fn segments(segment_size: usize) -> ComposeOptions {
+    let mut options = ComposeOptions::default();
+    options.segment_size = segment_size;
+    options
 }

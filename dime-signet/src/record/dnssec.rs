@@ -18,7 +18,11 @@ pub enum DnssecStatus {
 ///
 /// The default refuses unsigned records: [`RecordPolicy::allow_insecure`] must be set
 /// explicitly to accept them. A bogus answer is refused under every policy.
+///
+/// Start from [`RecordPolicy::default`] and set the fields to change: the struct is `#[non_exhaustive]`, so
+/// fields added later are not a breaking change.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct RecordPolicy {
     /// Accept [`DnssecStatus::Insecure`] answers.
     pub allow_insecure: bool,
