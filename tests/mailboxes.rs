@@ -19,7 +19,9 @@ use dime::dmtp::driver::{ClientTls, Connection, RootCertStore, ServerApp, serve}
 use dime::dmtp::object::{CheckedMessage, DestinationCheck, DestinationKeys};
 use dime::dmtp::resolve::PresentedCertificate;
 use dime::dmtp::send::Sender;
-use dime::dmtp::server::{Envelope, ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, Verification};
+use dime::dmtp::server::{
+    ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, TransferEnvelope, Verification,
+};
 use dime::dmtp::wire::{Address, Name};
 use dime::mailboxes::{MailboxSpool, Mailboxes};
 use dime::message::{Addressing, Content};
@@ -51,7 +53,7 @@ impl ServerApp for Dx {
     async fn verify(&self, _: &Name, _: &Fingerprint) -> Verification {
         Verification::NotFound
     }
-    async fn open_spool(&self, _: &Envelope) -> Result<Self::Spool, Rejection> {
+    async fn open_spool(&self, _: &TransferEnvelope) -> Result<Self::Spool, Rejection> {
         Ok(self.mailboxes.spool())
     }
     async fn check(&self, message: &ReceivedMessage, check: DestinationCheck) -> Result<CheckedMessage, Rejection> {
