@@ -34,8 +34,9 @@ pub use dime_signet as signet;
 /// Sending from Rust in one call (feature `dns`): an origin's [`Sender`](send::Sender) and a
 /// [`Resolver`](send::Resolver) whose [`send`](send::Resolver::send) resolves the recipient from
 /// DNS down, composes, countersigns and delivers over DMTP; an optional
-/// [`outbox`](send::outbox) retries what failed. `docs/guide.md` ("Send a message") has a
-/// complete program.
+/// [`outbox`](send::outbox) retries what failed. The resolver's DNS client usually comes from
+/// the system's configuration ([`DnsClient::from_system_conf`](send::DnsClient::from_system_conf),
+/// `/etc/resolv.conf`). `docs/guide.md` ("Send a message") has a complete program.
 #[cfg(feature = "dns")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dns")))]
 pub mod send {

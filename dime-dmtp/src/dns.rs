@@ -73,6 +73,14 @@ impl DnsClient {
         Ok(DnsClient { records: dime_signet::dns::DnsClient::new(servers, dnssec)? })
     }
 
+    /// A client asking the system's name servers as
+    /// [`dime_signet::dns::DnsClient::from_system_conf`] does (`/etc/resolv.conf` on Unix).
+    ///
+    /// Errors: [`DmtpError::Dns`] naming the file when it cannot be read or names no server.
+    pub fn from_system_conf(dnssec: Dnssec) -> Result<DnsClient, DmtpError> {
+        Ok(DnsClient { records: dime_signet::dns::DnsClient::from_system_conf(dnssec)? })
+    }
+
     /// The record client underneath, as mail clients use it.
     pub fn records(&self) -> &dime_signet::dns::DnsClient {
         &self.records
