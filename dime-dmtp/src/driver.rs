@@ -41,6 +41,7 @@ use crate::client::{ClientConfig, ClientEvent, ClientSession, ConnectMode, Deliv
 use crate::error::DmtpError;
 use crate::object::{CheckedMessage, DestinationCheck};
 use crate::resolve::PresentedCertificate;
+use crate::trace::{self, Ending};
 use crate::server::{
     Answer, Envelope, ListenMode, ReceivedMessage, Rejection, ServerConfig, ServerEvent, ServerSession, Verification,
 };
@@ -403,7 +404,10 @@ pub enum Served {
 }
 
 enum Pumped {
+    /// The session closed itself.
     Closed,
+    /// The peer closed the stream.
+    PeerClosed,
     StartTls,
     Handoff(Vec<u8>),
 }
@@ -489,13 +493,14 @@ async fn pump_server<S, A>(
     session: &mut ServerSession,
     app: &A,
     buf: &mut Inbound,
+    trace: &mut trace::Connection,
 ) -> Result<Pumped, DmtpError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
     A: ServerApp,
 {
     let mut transfer = None;
-    let pumped = pump_session(stream, session, app, buf, &mut transfer).await;
+    let pumped = pump_session(stream, session, app, buf, &mut transfer, trace).await;
     // However the pump ended, an object still arriving is discarded.
     if let Some(transfer) = transfer {
         transfer.abort().await;
@@ -509,13 +514,21 @@ async fn pump_session<S, A>(
     app: &A,
     buf: &mut Inbound,
     transfer: &mut Option<Transfer<A::Spool>>,
+    trace: &mut trace::Connection,
 ) -> Result<Pumped, DmtpError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
     A: ServerApp,
 {
     loop {
-        transmit(stream, || session.poll_transmit()).await?;
+        transmit(stream, || {
+            let bytes = session.poll_transmit();
+            if let Some(bytes) = &bytes {
+                trace.replies(bytes);
+            }
+            bytes
+        })
+        .await?;
         if let Some(event) = session.poll() {
             let answer = match event {
                 ServerEvent::StartTls => {
@@ -572,11 +585,17 @@ where
             return Ok(Pumped::Closed);
         }
         if buf.feed(|input| session.enqueue_input(now(), input)) {
+            trace.greeted(session.ehlo_domain());
             continue;
         }
         match buf.read_until(stream, session.poll_timeout()).await? {
-            None => session.handle_timeout(now()),
-            Some(0) => return Ok(Pumped::Closed),
+            None => {
+                session.handle_timeout(now());
+                if session.is_closed() {
+                    trace.timed_out();
+                }
+            }
+            Some(0) => return Ok(Pumped::PeerClosed),
             Some(_) => {}
         }
     }
@@ -598,27 +617,50 @@ pub async fn serve_connection<A: ServerApp>(
 }
 
 async fn serve_within<A: ServerApp>(
-    mut tcp: TcpStream,
+    tcp: TcpStream,
     acceptor: &TlsAcceptor,
     config: Arc<ServerConfig>,
     app: &A,
     handshake: Duration,
 ) -> Result<Served, DmtpError> {
+    let mut trace = trace::Connection::accepted(tcp.peer_addr().ok());
+    let served = serve_traced(tcp, acceptor, config, app, handshake, &mut trace).await;
+    trace.ended(match &served {
+        Ok((_, Pumped::PeerClosed)) => Ending::PeerClosed,
+        Ok((_, Pumped::Handoff(_))) => Ending::Handoff,
+        Ok(_) => Ending::Closed,
+        Err(error) => Ending::Failed(error),
+    });
+    served.map(|(served, _)| served)
+}
+
+/// [`serve_within`] reporting to `trace`; gives how the pump stopped besides the result.
+async fn serve_traced<A: ServerApp>(
+    mut tcp: TcpStream,
+    acceptor: &TlsAcceptor,
+    config: Arc<ServerConfig>,
+    app: &A,
+    handshake: Duration,
+    trace: &mut trace::Connection,
+) -> Result<(Served, Pumped), DmtpError> {
     let _ = tcp.set_nodelay(true);
     let mode = config.mode;
     let mut session = ServerSession::new(config, now());
     let mut buf = Inbound::default();
     if let ListenMode::Dual { .. } = mode {
-        match pump_server(&mut tcp, &mut session, app, &mut buf).await? {
-            Pumped::Closed => return Ok(Served::Closed),
-            Pumped::Handoff(line) => return Ok(Served::SmtpHandoff { stream: tcp, line }),
+        match pump_server(&mut tcp, &mut session, app, &mut buf, trace).await? {
+            Pumped::Handoff(line) => {
+                return Ok((Served::SmtpHandoff { stream: tcp, line }, Pumped::Handoff(Vec::new())));
+            }
             Pumped::StartTls => {}
+            ended => return Ok((Served::Closed, ended)),
         }
     }
     let mut tls = dime_net::within(Phase::Handshake, handshake, acceptor.accept(tcp)).await.map_err(edge_error)?;
+    trace.tls(tls.get_ref().1);
     session.tls_established(now())?;
-    pump_server(&mut tls, &mut session, app, &mut buf).await?;
-    Ok(Served::Closed)
+    let ended = pump_server(&mut tls, &mut session, app, &mut buf, trace).await?;
+    Ok((Served::Closed, ended))
 }
 
 /// Accepts connections until shut down, serving each on its own task; a
@@ -1031,7 +1073,7 @@ mod tests {
             session.tls_established(now()).unwrap();
             let mut stream = BufWriter::with_capacity(1 << 20, server_end);
             let mut buf = Inbound::default();
-            pump_server(&mut stream, &mut session, server_inbox.as_ref(), &mut buf).await
+            pump_server(&mut stream, &mut session, server_inbox.as_ref(), &mut buf, &mut Default::default()).await
         });
 
         let mut session = ClientSession::new(ClientConfig::new(host, ConnectMode::Native), now());
@@ -1076,6 +1118,6 @@ mod tests {
         assert_eq!(spools[0].1, "aborted");
         assert!(spools[0].0.len() < object.len(), "the spool got bytes after the check failed");
         drop(stream);
-        assert!(matches!(server.await.unwrap(), Ok(Pumped::Closed)));
+        assert!(matches!(server.await.unwrap(), Ok(Pumped::PeerClosed)));
     }
 }

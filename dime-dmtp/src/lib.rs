@@ -55,5 +55,7 @@ pub mod wire;
 pub mod dns;
 #[cfg(feature = "tokio")]
 pub mod driver;
+#[cfg(feature = "tokio")]
+mod trace;
 
 pub use error::{DmtpError, DnsErrorKind, Result};
