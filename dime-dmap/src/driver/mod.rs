@@ -50,6 +50,8 @@ use crate::session::Interrupt;
 use crate::store::Store;
 
 mod calls;
+mod trace;
+use trace::Ending;
 pub use calls::{Fetched, Idle, IdleUpdate, ListedMailbox, MailboxStatus, SignetTrust};
 
 /// Runs the STACIE derivation for `challenge` on the blocking pool: the keys and the token.
@@ -176,7 +178,10 @@ impl core::fmt::Debug for Hooks {
 
 /// How [`drive`] stopped.
 enum Exit {
+    /// The session closed itself.
     Closed,
+    /// The peer closed the stream.
+    PeerClosed,
     StartTls,
 }
 
@@ -185,7 +190,12 @@ enum Exit {
 /// more, one chunk at a time, so at most one chunk is buffered beyond the current command.
 /// While waiting for input it also waits for the session's deadline
 /// ([`ServerSession::poll_timeout`]) and lets the session end itself when it passes.
-async fn drive<IO, S>(stream: &mut IO, session: &mut ServerSession<S>, hooks: &Hooks) -> Result<Exit>
+async fn drive<IO, S>(
+    stream: &mut IO,
+    session: &mut ServerSession<S>,
+    hooks: &Hooks,
+    trace: &mut trace::Connection,
+) -> Result<Exit>
 where
     IO: AsyncRead + AsyncWrite + Unpin,
     S: Store,
@@ -194,6 +204,8 @@ where
     loop {
         match session.next() {
             Ok(Event::StartTls) => return Ok(Exit::StartTls),
+            Ok(Event::LoggedIn { user }) => trace.logged_in(&user),
+            Ok(Event::CommandDone { tag, command, kind }) => trace.done(&tag, command, kind),
             Ok(Event::SignetLookup { address }) => {
                 let answer = match &hooks.signets {
                     Some(resolve) => resolve(address).await,
@@ -206,8 +218,8 @@ where
                     notify.notify_waiters();
                 }
             }
-            Ok(_) => {}
             Err(Interrupt::Output(bytes)) => {
+                trace.output(&bytes);
                 stream.write_all(&bytes).await.map_err(io)?;
                 stream.flush().await.map_err(io)?;
             }
@@ -239,12 +251,13 @@ where
                     }
                     () = timeout => {
                         session.handle_timeout(std::time::Instant::now());
+                        trace.timed_out();
                         continue;
                     }
                 };
                 let n = read.map_err(io)?;
                 if n == 0 {
-                    return Ok(Exit::Closed);
+                    return Ok(Exit::PeerClosed);
                 }
                 session.enqueue_input(std::time::Instant::now(), buffer.get(..n).unwrap_or_default());
             }
@@ -273,11 +286,25 @@ async fn serve_tls_within<S: Store>(
     hooks: &Hooks,
     limit: Duration,
 ) -> Result<()> {
-    let mut stream = handshake(acceptor, tcp, limit).await?;
-    session.tls_started();
-    match drive(&mut stream, &mut session, hooks).await? {
-        Exit::Closed | Exit::StartTls => Ok(()),
+    let mut trace = trace::Connection::accepted(tcp.peer_addr().ok());
+    let served = async {
+        let mut stream = handshake(acceptor, tcp, limit).await?;
+        trace.tls(stream.get_ref().1);
+        session.tls_started();
+        drive(&mut stream, &mut session, hooks, &mut trace).await
     }
+    .await;
+    ended(&trace, served)
+}
+
+/// Reports how a connection ended; the result without the way it stopped.
+fn ended(trace: &trace::Connection, served: Result<Exit>) -> Result<()> {
+    trace.ended(match &served {
+        Ok(Exit::PeerClosed) => Ending::PeerClosed,
+        Ok(_) => Ending::Closed,
+        Err(error) => Ending::Failed(error),
+    });
+    served.map(|_| ())
 }
 
 /// The refusal of [`serve_starttls`] for a session that believes TLS is already up.
@@ -311,14 +338,20 @@ async fn serve_starttls_within<S: Store>(
     if session.is_tls() {
         return Err(DmapError::Tls(CLEARTEXT_SESSION_CLAIMS_TLS.into()));
     }
-    match drive(&mut tcp, &mut session, hooks).await? {
-        Exit::Closed => Ok(()),
-        Exit::StartTls => {
-            let mut stream = handshake(acceptor, tcp, limit).await?;
-            session.tls_started();
-            drive(&mut stream, &mut session, hooks).await.map(|_| ())
+    let mut trace = trace::Connection::accepted(tcp.peer_addr().ok());
+    let served = async {
+        match drive(&mut tcp, &mut session, hooks, &mut trace).await? {
+            Exit::StartTls => {
+                let mut stream = handshake(acceptor, tcp, limit).await?;
+                trace.tls(stream.get_ref().1);
+                session.tls_started();
+                drive(&mut stream, &mut session, hooks, &mut trace).await
+            }
+            exit => Ok(exit),
         }
     }
+    .await;
+    ended(&trace, served)
 }
 
 /// Accepts connections until shut down, serving each with implicit TLS on its own task with a
