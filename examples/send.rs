@@ -1,6 +1,6 @@
 //! Send a message (docs/guide.md): `cargo run --example send --features dns`.
 use dime::dmtp::dns::{DnsClient, Dnssec, Resolver, TrustAnchors};
-use dime::dmtp::driver::{ClientTls, RootCertStore};
+use dime::dmtp::driver::{ClientTls, Roots};
 use dime::dmtp::send::Sender;
 use dime::signet::{KeyFile, ParseOptions, Signet};
 
@@ -15,7 +15,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The name servers of /etc/resolv.conf, DNSSEC checked here from the IANA root keys.
     let dns = DnsClient::from_system_conf(Dnssec::Validate(TrustAnchors::default()))?;
-    let resolver = Resolver::with_defaults(dns, ClientTls::new(RootCertStore::empty())?);
+    let resolver = Resolver::with_defaults(dns, ClientTls::new(&Roots::None)?);
 
     // Resolve bob from _dx.example.net down, compose, countersign, deliver.
     let txid = resolver.send(&sender, &"bob@example.net".parse()?, "Hello", "Hi Bob").await?;

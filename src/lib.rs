@@ -42,7 +42,7 @@ pub use dime_signet as signet;
 pub mod send {
     pub use dime_dmtp::DmtpError;
     pub use dime_dmtp::dns::{DnsClient, Dnssec, Resolver, TrustAnchors};
-    pub use dime_dmtp::driver::{ClientOptions, ClientTls, RootCertStore};
+    pub use dime_dmtp::driver::{ClientOptions, ClientTls, Roots};
     pub use dime_dmtp::outbox;
     pub use dime_dmtp::send::{Origin, Sender};
 }

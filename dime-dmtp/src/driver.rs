@@ -21,30 +21,35 @@ use std::time::{Duration, Instant};
 
 use bytes::{Buf, BytesMut};
 use dime_core::Fingerprint;
+/// The TLS setup both drivers share: a server's chain and key ([`ServerIdentity`], for
+/// [`acceptor`]) and a client's trust roots ([`Roots`], for [`ClientTls::new`]), re-exported so
+/// that neither needs a direct rustls or dime-net dependency.
+pub use dime_net::tls::{Roots, ServerIdentity, TlsSetupError};
 pub use dime_net::{Dial, EdgeConfig, Handle, Listener};
 use dime_net::{Phase, Refusal};
 use dime_signet::record::HostName;
-/// The trusted roots [`ClientTls::new`] takes, re-exported so that a client needs no direct
-/// rustls dependency.
-pub use rustls::RootCertStore;
+use rustls::RootCertStore;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{verify_server_cert_signed_by_trust_anchor, verify_server_name};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
-use tokio_rustls::{TlsAcceptor, TlsConnector};
+/// The server side of TLS that [`serve`] and [`serve_connection`] run handshakes with; made by
+/// [`acceptor`].
+pub use tokio_rustls::TlsAcceptor;
+use tokio_rustls::TlsConnector;
 
 use crate::client::{ClientConfig, ClientEvent, ClientSession, ConnectMode, Delivery, Outcome, Request, RequestId};
 use crate::error::DmtpError;
 use crate::object::{CheckedMessage, DestinationCheck};
 use crate::resolve::PresentedCertificate;
-use crate::trace::{self, Ending};
 use crate::server::{
     Answer, Envelope, ListenMode, ReceivedMessage, Rejection, ServerConfig, ServerEvent, ServerSession, Verification,
 };
+use crate::trace::{self, Ending};
 use crate::wire::{Address, Name, TxId};
 
 /// The refusal of a connection over [`EdgeConfig::max_connections`] (after the TLS handshake in
@@ -79,13 +84,13 @@ fn edge_error(error: dime_net::Error) -> DmtpError {
     }
 }
 
-/// A server TLS configuration for D5 with one certificate chain (leaf first) and its key;
-/// [`dime_net::tls::ServerIdentity::from_pem_files`] loads them from PEM files.
-pub fn server_tls_config(
-    chain: Vec<CertificateDer<'static>>,
-    key: PrivateKeyDer<'static>,
-) -> Result<Arc<rustls::ServerConfig>, DmtpError> {
-    dime_net::tls::ServerIdentity::new(chain, key).and_then(|identity| identity.server_config()).map_err(tls_error)
+/// The TLS acceptor of a server with `identity` (D5's profile, [`ServerIdentity::server_config`]);
+/// [`ServerIdentity::from_pem_files`] loads the chain and key from PEM files. The DMAP driver's
+/// `acceptor` takes the same identity.
+///
+/// Errors: [`DmtpError::Tls`] when rustls refuses the pair.
+pub fn acceptor(identity: &ServerIdentity) -> Result<TlsAcceptor, DmtpError> {
+    Ok(TlsAcceptor::from(identity.server_config().map_err(tls_error)?))
 }
 
 /// Accepts any certificate during the handshake (checking only the handshake signatures); the
@@ -205,9 +210,12 @@ pub struct ClientTls {
 }
 
 impl ClientTls {
-    /// A client that judges chains against `roots` (an empty store makes every chain invalid,
+    /// A client that judges chains against `roots` ([`Roots::None`] makes every chain invalid,
     /// leaving only DNSSEC-secured `tls=` pins).
-    pub fn new(roots: RootCertStore) -> Result<ClientTls, DmtpError> {
+    ///
+    /// Errors: [`DmtpError::Tls`] naming the file or store when the roots cannot be loaded.
+    pub fn new(roots: &Roots) -> Result<ClientTls, DmtpError> {
+        let roots = roots.load().map_err(tls_error)?;
         let provider = tls_provider();
         let algorithms = provider.signature_verification_algorithms;
         let config = rustls::ClientConfig::builder_with_provider(provider)
@@ -674,13 +682,12 @@ async fn serve_traced<A: ServerApp>(
 /// Errors: [`DmtpError::Io`] when the listening socket fails for good.
 pub async fn serve<A: ServerApp>(
     listener: impl Into<Listener>,
-    tls: Arc<rustls::ServerConfig>,
+    acceptor: TlsAcceptor,
     config: Arc<ServerConfig>,
     app: Arc<A>,
 ) -> Result<(), DmtpError> {
     let listener = listener.into();
     let handshake = listener.config().handshake_timeout;
-    let acceptor = TlsAcceptor::from(tls);
     let native = config.mode == ListenMode::Native;
     let refusing = acceptor.clone();
     let serve = move |tcp: TcpStream, _| {

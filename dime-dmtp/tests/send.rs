@@ -14,7 +14,9 @@ use common::*;
 use dime_core::Fingerprint;
 use dime_dmtp::client::{ConnectMode, Delivery};
 use dime_dmtp::dns::{DnsClient, Dnssec, Resolver};
-use dime_dmtp::driver::{ClientOptions, ClientTls, Connection, ServerApp, Spool, serve_connection, server_tls_config};
+use dime_dmtp::driver::{
+    ClientOptions, ClientTls, Connection, Roots, ServerApp, ServerIdentity, Spool, acceptor, serve_connection,
+};
 use dime_dmtp::object::{CheckedMessage, DestinationCheck, DestinationKeys};
 use dime_dmtp::outbox::{EntryId, Finished, MemoryStore, Outbox, RetryPolicy};
 use dime_dmtp::resolve::{CachePolicy, Ports, PresentedCertificate};
@@ -32,10 +34,8 @@ use hickory_server::proto::rr::{Name as DnsName, RData, Record};
 use hickory_server::store::in_memory::InMemoryZoneHandler;
 use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
-use rustls::RootCertStore;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::{TcpListener, UdpSocket};
-use tokio_rustls::TlsAcceptor;
 
 impl ServerApp for Store {
     type Spool = MemorySpool;
@@ -77,15 +77,17 @@ impl Spool for MemorySpool {
 }
 
 /// A CA and a leaf certificate for `host`.
-fn pki(host: &str) -> (RootCertStore, Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+fn pki(host: &str) -> (Roots, Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
     let leaf_key = KeyPair::generate().unwrap();
     let leaf = CertificateParams::new(vec![host.to_string()]).unwrap().signed_by(&leaf_key, &ca).unwrap();
-    let mut roots = RootCertStore::empty();
-    roots.add(ca.der().clone()).unwrap();
-    (roots, vec![leaf.der().clone()], PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()))
+    (
+        Roots::Certificates(vec![ca.der().clone()]),
+        vec![leaf.der().clone()],
+        PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+    )
 }
 
 fn dns_name(name: &str) -> DnsName {
@@ -156,7 +158,7 @@ async fn world() -> World {
     let store = Arc::new(store);
     let served = vec![ServedDomain { domain: destination.domain.clone(), fingerprints: vec![] }];
     let config = Arc::new(ServerConfig::new(host("dx.example.net"), ListenMode::Native, served));
-    let acceptor = TlsAcceptor::from(server_tls_config(chain, key).unwrap());
+    let acceptor = acceptor(&ServerIdentity::new(chain, key).unwrap()).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let native = listener.local_addr().unwrap();
     let accepted = Arc::new(AtomicUsize::new(0));
@@ -172,7 +174,7 @@ async fn world() -> World {
     let ports = Ports { native: native.port(), dual: 9, dual_fallback: 9 };
     let resolver = Resolver::new(
         DnsClient::new(&[nameserver], Dnssec::Off).unwrap(),
-        ClientTls::new(roots).unwrap(),
+        ClientTls::new(&roots).unwrap(),
         ports,
         RecordPolicy::PERMISSIVE,
         CachePolicy::default(),
@@ -286,7 +288,7 @@ async fn a_black_holed_address_times_out_at_each_deadline() {
     let options = ClientOptions::new()
         .with_handshake_timeout(Duration::from_millis(300))
         .with_reply_timeout(Duration::from_millis(300));
-    let tls = ClientTls::new(RootCertStore::empty()).unwrap().with_options(options);
+    let tls = ClientTls::new(&Roots::None).unwrap().with_options(options);
     assert_eq!(tls.options(), &options);
     for mode in [ConnectMode::Native, ConnectMode::Dual] {
         let started = Instant::now();
@@ -316,7 +318,7 @@ async fn the_targets_of_a_destination_share_one_deadline() {
         .with_targets_timeout(Duration::from_millis(1500));
     let resolver = Resolver::new(
         DnsClient::new(&[nameserver], Dnssec::Off).unwrap(),
-        ClientTls::new(RootCertStore::empty()).unwrap().with_options(options),
+        ClientTls::new(&Roots::None).unwrap().with_options(options),
         Ports { native: addr.port(), dual: addr.port(), dual_fallback: addr.port() },
         RecordPolicy::PERMISSIVE,
         CachePolicy::default(),

@@ -8,13 +8,12 @@ use std::time::Duration;
 use dime_core::Fingerprint;
 use dime_dmtp::DmtpError;
 use dime_dmtp::client::{ConnectMode, Delivery, Request};
-use dime_dmtp::driver::{ClientTls, Connection, NoSpool, ServerApp, serve, server_tls_config};
+use dime_dmtp::driver::{ClientTls, Connection, NoSpool, Roots, ServerApp, ServerIdentity, acceptor, serve};
 use dime_dmtp::object::{CheckedMessage, DestinationCheck};
 use dime_dmtp::resolve::PresentedCertificate;
 use dime_dmtp::server::{Envelope, ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, Verification};
 use dime_dmtp::wire::{Address, Name};
 use dime_signet::record::HostName;
-use rustls::RootCertStore;
 use rustls::pki_types::PrivateKeyDer;
 use tokio::net::TcpListener;
 use tracing::field::{Field, Visit};
@@ -94,7 +93,9 @@ impl ServerApp for Nothing {
 async fn start(config: ServerConfig) -> SocketAddr {
     let key = rcgen::KeyPair::generate().unwrap();
     let cert = rcgen::CertificateParams::new(vec![DX.to_string()]).unwrap().self_signed(&key).unwrap();
-    let tls = server_tls_config(vec![cert.der().clone()], PrivateKeyDer::Pkcs8(key.serialize_der().into())).unwrap();
+    let identity =
+        ServerIdentity::new(vec![cert.der().clone()], PrivateKeyDer::Pkcs8(key.serialize_der().into())).unwrap();
+    let tls = acceptor(&identity).unwrap();
     let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = tcp.local_addr().unwrap();
     tokio::spawn(serve(tcp, tls, Arc::new(config), Arc::new(Nothing)));
@@ -107,7 +108,7 @@ fn config() -> ServerConfig {
 }
 
 async fn connect(addr: SocketAddr) -> Connection {
-    let tls = ClientTls::new(RootCertStore::empty()).unwrap();
+    let tls = ClientTls::new(&Roots::None).unwrap();
     let mut accept = |_: &PresentedCertificate<'_>| Ok::<(), DmtpError>(());
     Connection::connect(addr, &HostName::new(DX).unwrap(), ConnectMode::Native, &tls, &mut accept).await.unwrap()
 }

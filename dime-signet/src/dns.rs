@@ -233,9 +233,11 @@ impl DnsClient {
         }
         #[cfg(not(all(unix, not(any(target_os = "android", target_vendor = "apple")))))]
         {
-            let (config, options) = hickory_resolver::system_conf::read_system_conf().map_err(|error| {
-                DnsError::SystemConfig { source_name: "the platform's resolver settings".into(), reason: error.to_string() }
-            })?;
+            let (config, options) =
+                hickory_resolver::system_conf::read_system_conf().map_err(|error| DnsError::SystemConfig {
+                    source_name: "the platform's resolver settings".into(),
+                    reason: error.to_string(),
+                })?;
             DnsClient::build(config, options, dnssec)
         }
     }
@@ -365,7 +367,10 @@ mod tests {
         let expected: Vec<SocketAddr> = vec!["192.0.2.53:53".parse().unwrap(), "[2001:db8::53]:53".parse().unwrap()];
         assert_eq!(client.name_servers(), expected.as_slice());
         let options = client.resolver().options();
-        assert_eq!((options.timeout, options.attempts, options.cache_size, options.validate), (Duration::from_secs(3), 4, 0, false));
+        assert_eq!(
+            (options.timeout, options.attempts, options.cache_size, options.validate),
+            (Duration::from_secs(3), 4, 0, false)
+        );
         let validating = DnsClient::from_resolv_conf(&file.0, Dnssec::Validate(TrustAnchors::default())).unwrap();
         assert!(validating.resolver().options().validate);
     }
@@ -382,7 +387,10 @@ mod tests {
 
         let missing = file.0.with_file_name("absent.conf");
         let error = DnsClient::from_resolv_conf(&missing, Dnssec::Off).unwrap_err();
-        assert!(matches!(&error, DnsError::SystemConfig { source_name, .. } if source_name.ends_with("absent.conf")), "{error:?}");
+        assert!(
+            matches!(&error, DnsError::SystemConfig { source_name, .. } if source_name.ends_with("absent.conf")),
+            "{error:?}"
+        );
         assert!(!error.is_transient());
     }
 

@@ -1,29 +1,33 @@
 //! The tokio + rustls driver (cargo feature `tokio`): moves bytes between a socket and a
 //! [`ServerSession`] or [`ClientSession`], runs TLS handshakes, and wakes idling sessions.
 //!
-//! TLS uses rustls with the *ring* provider, TLS 1.3 and 1.2 (rustls' safe defaults).
+//! TLS follows D5, as DMTP's driver does: rustls with the *ring* provider, TLS 1.3 and 1.2,
+//! AES-256-GCM and ChaCha20-Poly1305 only ([`dime_net::tls::provider`]). A server's chain and key
+//! come as a [`ServerIdentity`] ([`acceptor`]), a client's roots as [`Roots`] ([`connector`]),
+//! the same two types the DMTP driver takes.
 //!
 //! The accept loop, the connection caps, the handshake deadline and graceful shutdown are
 //! dime-net's ([`Listener`], [`EdgeConfig`]), shared with the DMTP driver; the client's connects
 //! and handshakes run under [`Dial`]'s default deadlines.
 //!
 //! ```no_run
-//! # async fn demo(cert: Vec<u8>, key: Vec<u8>) -> dime_dmap::Result<()> {
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::{Arc, Mutex};
-//! use dime_dmap::driver;
+//! use dime_dmap::driver::{self, ServerIdentity};
 //! use dime_dmap::sasl::DecoySecret;
 //! use dime_dmap::server::{ServerConfig, ServerSession};
 //! use dime_dmap::store::MemoryStore;
 //!
 //! let store = Arc::new(Mutex::new(MemoryStore::new()));
-//! let acceptor = driver::acceptor(cert, key)?;
+//! let identity = ServerIdentity::from_pem_files("fullchain.pem", "privkey.pem")?;
+//! let acceptor = driver::acceptor(&identity)?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(driver::io)?;
 //! let decoy = DecoySecret::generate()?;
 //! driver::listen(listener, acceptor, move || {
 //!     let now = std::time::Instant::now();
 //!     ServerSession::new(ServerConfig::new("example.org", decoy.clone()), store.clone(), now)
-//! }, driver::Hooks::default()).await
-//! # }
+//! }, driver::Hooks::default()).await?;
+//! # Ok(()) }
 //! ```
 
 use std::net::SocketAddr;
@@ -32,10 +36,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dime_core::stacie::{ClientKeys, Password, Salt, Username};
+/// The TLS setup both drivers share, re-exported: a server's chain and key, a client's roots.
+pub use dime_net::tls::{Roots, ServerIdentity, TlsSetupError};
 pub use dime_net::{Dial, EdgeConfig, Handle, Listener};
 use dime_net::{Phase, Refusal};
 use dime_signet::Signet;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
@@ -51,8 +57,8 @@ use crate::store::Store;
 
 mod calls;
 mod trace;
-use trace::Ending;
 pub use calls::{Fetched, Idle, IdleUpdate, ListedMailbox, MailboxStatus, SignetTrust};
+use trace::Ending;
 
 /// Runs the STACIE derivation for `challenge` on the blocking pool: the keys and the token.
 async fn stretch(
@@ -120,28 +126,21 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     dime_net::tls::provider()
 }
 
-/// A TLS acceptor for a DER certificate chain (leaf first) and a PKCS#8 DER private key.
+/// The TLS acceptor of a server with `identity` (D5's profile,
+/// [`ServerIdentity::server_config`]); [`ServerIdentity::from_pem_files`] loads the chain and key
+/// from PEM files. The DMTP driver's `acceptor` takes the same identity.
 ///
-/// Errors: [`DmapError::Tls`] when rustls refuses the certificate or key.
-pub fn acceptor(cert_der: Vec<u8>, key_der: Vec<u8>) -> Result<TlsAcceptor> {
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_der));
-    let config = rustls::ServerConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .map_err(tls)?
-        .with_no_client_auth()
-        .with_single_cert(vec![CertificateDer::from(cert_der)], key)
-        .map_err(tls)?;
-    Ok(TlsAcceptor::from(Arc::new(config)))
+/// Errors: [`DmapError::Tls`] when rustls refuses the pair.
+pub fn acceptor(identity: &ServerIdentity) -> Result<TlsAcceptor> {
+    let config = identity.server_config().map_err(|e| DmapError::Tls(e.to_string()))?;
+    Ok(TlsAcceptor::from(config))
 }
 
-/// A TLS connector that trusts exactly the given DER CA certificates.
+/// A TLS connector (D5's profile) that checks server certificates against `roots`.
 ///
-/// Errors: [`DmapError::Tls`] when a certificate is not usable as a trust anchor.
-pub fn connector(ca_ders: &[Vec<u8>]) -> Result<TlsConnector> {
-    let mut roots = rustls::RootCertStore::empty();
-    for der in ca_ders {
-        roots.add(CertificateDer::from(der.clone())).map_err(tls)?;
-    }
+/// Errors: [`DmapError::Tls`] naming the file or store when the roots cannot be loaded.
+pub fn connector(roots: &Roots) -> Result<TlsConnector> {
+    let roots = roots.load().map_err(|e| DmapError::Tls(e.to_string()))?;
     let config = rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(tls)?
