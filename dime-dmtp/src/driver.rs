@@ -870,6 +870,12 @@ impl Connection {
         self.session.tls_established(now())
     }
 
+    /// Whether the session has ended (`QUIT`, a timeout, a lost connection): no further request
+    /// can succeed on it.
+    pub fn is_closed(&self) -> bool {
+        self.session.is_closed()
+    }
+
     /// The certificate chain the server presented (leaf first).
     pub fn certificate_chain(&self) -> &[CertificateDer<'static>] {
         self.certificate.as_deref().unwrap_or_default()

@@ -498,14 +498,15 @@ async fn the_outbox_runner_retries_and_bounces_over_the_network() {
     let run = dime_dmtp::outbox::run(
         &outbox,
         &wake,
-        |delivery| {
+        |batch: Vec<Delivery>| {
             let first = attempts.fetch_add(1, Ordering::SeqCst) == 0;
             let resolver = &w.resolver;
             async move {
                 if first {
-                    return Err(DmtpError::Io { kind: std::io::ErrorKind::ConnectionRefused, text: "refused".into() });
+                    let refused = DmtpError::Io { kind: std::io::ErrorKind::ConnectionRefused, text: "refused".into() };
+                    return batch.iter().map(|_| Err(refused.clone())).collect();
                 }
-                resolver.deliver(delivery).await
+                resolver.deliver_batch(batch).await
             }
         },
         |id, finished| reports.lock().unwrap().push((id, finished.clone())),
@@ -532,8 +533,67 @@ async fn the_outbox_runner_retries_and_bounces_over_the_network() {
             )
         })
         .collect();
-    assert_eq!(ends, vec![(good_id, "retry"), (bad_id, "bounced"), (good_id, "delivered")]);
+    // Both go to example.net: one batch per attempt, each attempt's batch on one connection.
+    assert_eq!(ends, vec![(good_id, "retry"), (bad_id, "retry"), (good_id, "delivered"), (bad_id, "bounced")]);
+    assert_eq!(attempts.load(Ordering::SeqCst), 2);
+    assert_eq!(w.accepted.load(Ordering::SeqCst), 1);
     assert_eq!(w.store.received.lock().unwrap().len(), 1);
+}
+
+/// The outbox runner sends every due delivery for one destination over one connection: five
+/// queued messages to example.net cost the destination one accepted connection (one TLS
+/// handshake), and each gets its own transaction id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_outbox_sends_what_is_due_for_one_destination_over_one_connection() {
+    const MESSAGES: usize = 5;
+    let w = world().await;
+    let sender = sender(&w);
+    let (destination, bob) = {
+        let record = w.resolver.record(&w.destination.domain).await.unwrap().0;
+        let org =
+            dime_dmtp::resolve::validate_org(w.destination.signet.as_bytes(), &w.destination.domain, &record).unwrap();
+        let bob = dime_dmtp::resolve::validate_user(w.bob.current().as_bytes(), &w.bob.address, &org, None).unwrap();
+        (org, bob)
+    };
+    let outbox = tokio::sync::Mutex::new(Outbox::open(MemoryStore::new(), RetryPolicy::new()).unwrap());
+    for n in 0..MESSAGES {
+        let subject = format!("message {n}");
+        let delivery = sender
+            .delivery(&destination, &bob, |to| dime_message::Content::text(to, SystemTime::now(), &subject, "Hi"))
+            .unwrap();
+        outbox.lock().await.enqueue(&delivery, SystemTime::now()).unwrap();
+    }
+    let wake = tokio::sync::Notify::new();
+    let batches = std::sync::Mutex::new(Vec::<usize>::new());
+    let delivered = std::sync::Mutex::new(Vec::new());
+    let run = dime_dmtp::outbox::run(
+        &outbox,
+        &wake,
+        |batch: Vec<Delivery>| {
+            batches.lock().unwrap().push(batch.len());
+            w.resolver.deliver_batch(batch)
+        },
+        |_, finished| {
+            if let Finished::Delivered(txid) = finished {
+                delivered.lock().unwrap().push(txid.clone());
+            }
+        },
+    );
+    let emptied = tokio::time::timeout(Duration::from_secs(20), async {
+        tokio::select! {
+            result = run => panic!("the runner ended: {result:?}"),
+            () = async { while !outbox.lock().await.is_empty() { tokio::time::sleep(Duration::from_millis(20)).await } } => {}
+        }
+    })
+    .await;
+    assert!(emptied.is_ok(), "the outbox did not empty");
+    assert_eq!(*batches.lock().unwrap(), vec![MESSAGES]);
+    let mut txids = delivered.into_inner().unwrap();
+    assert_eq!(txids.len(), MESSAGES);
+    txids.dedup();
+    assert_eq!(txids.len(), MESSAGES, "transaction ids repeat");
+    assert_eq!(w.accepted.load(Ordering::SeqCst), 1);
+    assert_eq!(w.store.received.lock().unwrap().len(), MESSAGES);
 }
 
 /// An origin relays what its user submitted: it checks the author's signatures, resolves the
