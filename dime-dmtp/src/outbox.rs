@@ -104,6 +104,13 @@ pub trait OutboxStore {
     fn delivery(&self, id: EntryId) -> Result<Option<Delivery>, Self::Error>;
     /// Every kept delivery's id and state (read once, when an [`Outbox`] opens the store).
     fn states(&self) -> Result<Vec<(EntryId, EntryState)>, Self::Error>;
+    /// The number above every id ever inserted, so that a reopened outbox never hands out an
+    /// id again, even one whose delivery is gone (read once, when an [`Outbox`] opens the
+    /// store). The default, for stores that do not outlive the outbox, is the highest kept id
+    /// plus one; a persistent store keeps the number itself.
+    fn next_id(&self) -> Result<u64, Self::Error> {
+        Ok(self.states()?.iter().map(|(id, _)| id.0.saturating_add(1)).max().unwrap_or(0))
+    }
 }
 
 /// An [`OutboxStore`] in memory: lost when the process ends.
@@ -193,7 +200,8 @@ impl<S: OutboxStore> Outbox<S> {
     /// Errors: the store's.
     pub fn open(store: S, policy: RetryPolicy) -> Result<Outbox<S>, S::Error> {
         let states: BTreeMap<EntryId, EntryState> = store.states()?.into_iter().collect();
-        let next_id = states.keys().next_back().map_or(0, |id| id.0 + 1);
+        let kept = states.keys().next_back().map_or(0, |id| id.0.saturating_add(1));
+        let next_id = store.next_id()?.max(kept);
         Ok(Outbox { store, policy, states, in_flight: HashSet::new(), next_id })
     }
 
