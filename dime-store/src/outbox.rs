@@ -30,7 +30,13 @@ use crate::ops::{read, write};
 use crate::record::{decode_delivery, decode_delivery_state, encode_delivery, encode_delivery_state};
 use crate::tables::{COUNTERS, DMTP_DELIVERIES, DMTP_NEXT_ID, DMTP_STATES};
 
-/// Queued DMTP deliveries in a redb database; see the [module documentation](self).
+/// dime-dmtp's [`OutboxStore`] on redb: queued DMTP deliveries that survive a restart.
+///
+/// Two tables of its own and a counter (`docs/dmtp.md` §12), in its own file ([`RedbOutbox::open`])
+/// or in a [`RedbStore`](crate::RedbStore)'s ([`RedbOutbox::from_database`]). Every call is one
+/// transaction committed durably before it returns: an `Outbox::enqueue` that returned `Ok` is
+/// on disk. Ids are never handed out twice ([`OutboxStore::next_id`]). A state's last error is
+/// kept as its text ([`RedbOutbox::last_error`]); read back, states have `last_error: None`.
 #[derive(Clone)]
 pub struct RedbOutbox {
     db: Arc<Database>,
