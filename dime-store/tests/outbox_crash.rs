@@ -127,9 +127,10 @@ fn actual(path: &std::path::Path) -> (Model, u64) {
 
 #[test]
 fn acknowledged_outbox_changes_survive_sigkill() {
-    let seed = std::env::var("DIME_STORE_CRASH_TEST_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
-        SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64
-    });
+    let seed = std::env::var("DIME_STORE_CRASH_TEST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64);
     println!("outbox crash test seed {seed} (set DIME_STORE_CRASH_TEST_SEED to repeat)");
     let mut rng = Rng(seed | 1);
     let dir = tempfile::tempdir().unwrap();
