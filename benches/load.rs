@@ -30,7 +30,6 @@ use dime::dmtp::wire::{Address, Name};
 use dime_core::Fingerprint;
 use dime_signet::record::HostName;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
-use rustls::RootCertStore;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader as AsyncBufReader};
 use tokio::net::TcpStream;
@@ -103,8 +102,10 @@ fn main() {
         let addr = tcp.local_addr().unwrap();
         let listener = Listener::new(tcp, edge);
         let handle = listener.handle();
-        let tls = dmtp::server_tls_config(vec![leaf.der().clone()], PrivateKeyDer::Pkcs8(key.serialize_der().into()))
-            .unwrap();
+        let identity =
+            dmtp::ServerIdentity::new(vec![leaf.der().clone()], PrivateKeyDer::Pkcs8(key.serialize_der().into()))
+                .unwrap();
+        let tls = dmtp::acceptor(&identity).unwrap();
         let served = vec![ServedDomain { domain: HostName::new("example.net").unwrap(), fingerprints: vec![] }];
         let config = Arc::new(ServerConfig::new(HostName::new(DX).unwrap(), ListenMode::Native, served));
         tokio::spawn(dmtp::serve(listener, tls, config, Arc::new(Discard)));
@@ -115,7 +116,10 @@ fn main() {
         let addr = tcp.local_addr().unwrap();
         let listener = Listener::new(tcp, edge);
         let handle = listener.handle();
-        let acceptor = dmap::acceptor(leaf.der().to_vec(), key.serialize_der()).unwrap();
+        let identity =
+            dmap::ServerIdentity::new(vec![leaf.der().clone()], PrivateKeyDer::Pkcs8(key.serialize_der().into()))
+                .unwrap();
+        let acceptor = dmap::acceptor(&identity).unwrap();
         let store = Arc::new(std::sync::Mutex::new(MemoryStore::new()));
         let decoy = dime::dmap::sasl::DecoySecret::from_bytes([7; 32]);
         let make =
@@ -267,14 +271,13 @@ fn client_main(role: &str) {
     let addr: SocketAddr = std::env::var("DIME_LOAD_ADDR").unwrap().parse().unwrap();
     let count: usize = std::env::var("DIME_LOAD_COUNT").unwrap().parse().unwrap();
     let ca = unhex(&std::env::var("DIME_LOAD_CA").unwrap());
-    let mut roots = RootCertStore::empty();
-    roots.add(CertificateDer::from(ca)).unwrap();
+    let roots = dmtp::Roots::Certificates(vec![CertificateDer::from(ca)]);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let connector = tokio_rustls::TlsConnector::from(Arc::new(
         rustls::ClientConfig::builder_with_provider(dmtp::tls_provider())
             .with_safe_default_protocol_versions()
             .unwrap()
-            .with_root_certificates(roots.clone())
+            .with_root_certificates(roots.load().unwrap())
             .with_no_client_auth(),
     ));
     runtime.block_on(async move {
@@ -336,8 +339,8 @@ async fn chain_literals<S: AsyncRead + tokio::io::AsyncWrite + Unpin>(stream: &m
     let _ = tokio::time::timeout(Duration::from_millis(20), stream.read(&mut sink)).await;
 }
 
-async fn deliver(addr: SocketAddr, count: usize, size: usize, roots: RootCertStore) -> String {
-    let tls = dmtp::ClientTls::new(roots).unwrap();
+async fn deliver(addr: SocketAddr, count: usize, size: usize, roots: dmtp::Roots) -> String {
+    let tls = dmtp::ClientTls::new(&roots).unwrap();
     let object = bytes::Bytes::from((0..size).map(|i| (i % 251) as u8).collect::<Vec<u8>>());
     let hash = dime::dmtp::object::ObjectHasher::hash(&object);
     let tasks: Vec<_> = (0..count)

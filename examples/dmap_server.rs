@@ -61,8 +61,8 @@ fn seed(store: &mut RedbStore) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// A throw-away CA and a certificate for localhost and 127.0.0.1: (CA PEM, cert DER, key DER).
-fn identity() -> Result<(String, Vec<u8>, Vec<u8>), rcgen::Error> {
+/// A throw-away CA and a certificate for localhost and 127.0.0.1: (CA PEM, cert PEM, key PEM).
+fn identity() -> Result<(String, String, String), rcgen::Error> {
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca_params.distinguished_name.push(DnType::CommonName, "dmap_server example CA");
@@ -71,7 +71,7 @@ fn identity() -> Result<(String, Vec<u8>, Vec<u8>), rcgen::Error> {
     let mut params = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])?;
     params.distinguished_name.push(DnType::CommonName, "localhost");
     let cert = params.signed_by(&key, &ca)?;
-    Ok((ca.pem(), cert.der().to_vec(), key.serialize_der()))
+    Ok((ca.pem(), cert.pem(), key.serialize_pem()))
 }
 
 #[tokio::main]
@@ -88,7 +88,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (ca_pem, cert, key) = identity()?;
     let ca_file = std::env::temp_dir().join(format!("dmap-example-ca-{}.pem", std::process::id()));
     std::fs::write(&ca_file, ca_pem)?;
-    let acceptor = driver::acceptor(cert, key)?;
+    // A real server loads its files: `ServerIdentity::from_pem_files("fullchain.pem", "privkey.pem")`.
+    let acceptor = driver::acceptor(&driver::ServerIdentity::from_pem(cert.as_bytes(), key.as_bytes())?)?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let addr = listener.local_addr()?;
 

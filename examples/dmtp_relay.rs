@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use dime::core::Fingerprint;
 use dime::core::keys::{EncryptionSecretKey, SigningSecretKey};
 use dime::dmtp::client::{ConnectMode, Delivery, Outcome, Request};
-use dime::dmtp::driver::{ClientTls, Connection, ServerApp, Spool, serve, server_tls_config};
+use dime::dmtp::driver::{ClientTls, Connection, Roots, ServerApp, ServerIdentity, Spool, acceptor, serve};
 use dime::dmtp::object::{CheckedMessage, DestinationCheck, DestinationKeys};
 use dime::dmtp::resolve::{PresentedCertificate, check_certificate, validate_org, validate_user};
 use dime::dmtp::server::{
@@ -23,7 +23,6 @@ use dime::message::{
 use dime::signet::record::{DnssecStatus, HostName};
 use dime::signet::{FingerprintKind, ManagementRecord, Signet, issue};
 use rcgen::{CertificateParams, KeyPair};
-use rustls::RootCertStore;
 use rustls::pki_types::PrivateKeyDer;
 
 struct Org {
@@ -131,7 +130,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
     println!("   _dx.example.net TXT \"{record}\"");
 
     println!("3. example.net's DX server listens on loopback (native DMTP, TLS from the first byte)");
-    let tls = server_tls_config(vec![cert.der().clone()], PrivateKeyDer::Pkcs8(key.serialize_der().into()))?;
+    let tls =
+        acceptor(&ServerIdentity::new(vec![cert.der().clone()], PrivateKeyDer::Pkcs8(key.serialize_der().into()))?)?;
     let served = vec![ServedDomain { domain: HostName::new("example.net")?, fingerprints: vec![] }];
     let config = Arc::new(ServerConfig::new(HostName::new("dx.example.net")?, ListenMode::Native, served));
     let app = Arc::new(Destination {
@@ -153,7 +153,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         println!("   certificate accepted: {trust:?}");
         Ok(())
     };
-    let client_tls = ClientTls::new(RootCertStore::empty())?;
+    let client_tls = ClientTls::new(&Roots::None)?;
     let mut connection = Connection::connect(addr, &dx, ConnectMode::Native, &client_tls, &mut decide).await?;
 
     println!("5. SGNT <example.net>, validated against the record's POK");

@@ -1,6 +1,6 @@
 //! Send a message (docs/guide.md): `cargo run --example send --features dns`.
 use dime::dmtp::dns::{DnsClient, Dnssec, Resolver, TrustAnchors};
-use dime::dmtp::driver::{ClientTls, RootCertStore};
+use dime::dmtp::driver::{ClientTls, Roots};
 use dime::dmtp::send::Sender;
 use dime::signet::{KeyFile, ParseOptions, Signet};
 
@@ -13,9 +13,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let alice_keys = KeyFile::read(&read("alice.key")?)?;
     let sender = Sender::new(org_keys, &org, alice_keys, &alice)?;
 
-    // DNSSEC from the IANA root keys; a DX certificate must be pinned (tls=) by a secure record.
-    let dns = DnsClient::new(&["9.9.9.9:53".parse()?], Dnssec::Validate(TrustAnchors::default()))?;
-    let resolver = Resolver::with_defaults(dns, ClientTls::new(RootCertStore::empty())?);
+    // The name servers of /etc/resolv.conf, DNSSEC checked here from the IANA root keys.
+    let dns = DnsClient::from_system_conf(Dnssec::Validate(TrustAnchors::default()))?;
+    let resolver = Resolver::with_defaults(dns, ClientTls::new(&Roots::None)?);
 
     // Resolve bob from _dx.example.net down, compose, countersign, deliver.
     let txid = resolver.send(&sender, &"bob@example.net".parse()?, "Hello", "Hi Bob").await?;

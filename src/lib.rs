@@ -53,14 +53,15 @@ pub mod mailboxes;
 /// Sending from Rust in one call (feature `dns`): an origin's [`Sender`](send::Sender) and a
 /// [`Resolver`](send::Resolver) whose [`send`](send::Resolver::send) resolves the recipient from
 /// DNS down, composes, countersigns and delivers over DMTP; an optional
-/// [`outbox`](send::outbox) retries what failed. `docs/guide.md` ("Send a message") has a
-/// complete program.
+/// [`outbox`](send::outbox) retries what failed. The resolver's DNS client usually comes from
+/// the system's configuration ([`DnsClient::from_system_conf`](send::DnsClient::from_system_conf),
+/// `/etc/resolv.conf`). `docs/guide.md` ("Send a message") has a complete program.
 #[cfg(feature = "dns")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dns")))]
 pub mod send {
     pub use dime_dmtp::DmtpError;
     pub use dime_dmtp::dns::{DnsClient, Dnssec, Resolver, TrustAnchors};
-    pub use dime_dmtp::driver::{ClientOptions, ClientTls, RootCertStore};
+    pub use dime_dmtp::driver::{ClientOptions, ClientTls, Roots};
     pub use dime_dmtp::outbox;
     pub use dime_dmtp::send::{Origin, Sender};
 }

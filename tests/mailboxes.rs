@@ -9,13 +9,13 @@ use std::time::{Duration, Instant, SystemTime};
 use dime::core::Fingerprint;
 use dime::core::stacie::{Credentials, Password, Username};
 use dime::dmap::codec::{Mailbox, SequenceSet};
-use dime::dmap::driver::{self as dmap_driver, Client, Hooks, IdleUpdate, TlsAcceptor};
+use dime::dmap::driver::{self as dmap_driver, Client, Hooks, IdleUpdate};
 use dime::dmap::sasl::DecoySecret;
 use dime::dmap::server::{ServerConfig as DmapConfig, ServerSession};
 use dime::dmap::store::Store;
 use dime::dmtp::DmtpError;
 use dime::dmtp::client::{ConnectMode, Delivery, Outcome, Request};
-use dime::dmtp::driver::{ClientTls, Connection, RootCertStore, ServerApp, serve};
+use dime::dmtp::driver::{self as dmtp_driver, ClientTls, Connection, Roots, ServerApp, serve};
 use dime::dmtp::object::{CheckedMessage, DestinationCheck, DestinationKeys};
 use dime::dmtp::resolve::PresentedCertificate;
 use dime::dmtp::send::Sender;
@@ -124,7 +124,7 @@ async fn world() -> World {
 
     let dmap_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let dmap = dmap_listener.local_addr().unwrap();
-    let acceptor = TlsAcceptor::from(identity.server_config().unwrap());
+    let acceptor = dmap_driver::acceptor(&identity).unwrap();
     let hooks = Hooks { changes: Some(mailboxes.changes()), ..Hooks::default() };
     let (sessions, decoy) = (store.clone(), DecoySecret::generate().unwrap());
     let make =
@@ -136,7 +136,7 @@ async fn world() -> World {
     let served = vec![ServedDomain { domain: HostName::new("example.net").unwrap(), fingerprints: vec![] }];
     let config = ServerConfig::new(HostName::new("dx.example.net").unwrap(), ListenMode::Native, served);
     let app = Dx { keys: net_keys, origin: origin.clone(), mailboxes };
-    tokio::spawn(serve(dx_listener, identity.server_config().unwrap(), Arc::new(config), Arc::new(app)));
+    tokio::spawn(serve(dx_listener, dmtp_driver::acceptor(&identity).unwrap(), Arc::new(config), Arc::new(app)));
 
     let sender = Sender::new(origin_keys, &origin, alice_keys, &alice).unwrap();
     World { sender, destination, bob, carol, store, dx, dmap, ca, _folder: folder }
@@ -151,7 +151,7 @@ impl World {
 
     /// Delivers over DMTP with TLS, as example.org's DX client.
     async fn deliver(&self, delivery: Delivery) -> Result<Outcome, DmtpError> {
-        let tls = ClientTls::new(RootCertStore::empty()).unwrap();
+        let tls = ClientTls::new(&Roots::None).unwrap();
         let host = HostName::new("dx.example.net").unwrap();
         // The test pins nothing: the certificate check is the DMTP tests' subject.
         let mut accept = |_: &PresentedCertificate<'_>| Ok(());
@@ -163,7 +163,7 @@ impl World {
 
     /// bob, logged in over DMAP with TLS, INBOX selected.
     async fn bob(&self) -> Client<impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> {
-        let tls = dmap_driver::connector(std::slice::from_ref(&self.ca)).unwrap();
+        let tls = dmap_driver::connector(&Roots::Certificates(vec![self.ca.clone().into()])).unwrap();
         let mut client = Client::connect_tls(self.dmap, "mail.example.net", &tls, Default::default()).await.unwrap();
         client.authenticate_stacie("bob@example.net", PASSWORD.as_bytes()).await.unwrap();
         client

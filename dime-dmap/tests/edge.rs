@@ -30,8 +30,15 @@ fn tls() -> (TlsAcceptor, TlsConnector) {
     let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
     let key = KeyPair::generate().unwrap();
     let cert = CertificateParams::new(vec!["localhost".to_string()]).unwrap().signed_by(&key, &ca).unwrap();
-    let acceptor = driver::acceptor(cert.der().to_vec(), key.serialize_der()).unwrap();
-    (acceptor, driver::connector(&[ca.der().to_vec()]).unwrap())
+    let acceptor = driver::acceptor(
+        &driver::ServerIdentity::new(
+            vec![cert.der().clone()],
+            rustls::pki_types::PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    (acceptor, driver::connector(&driver::Roots::Certificates(vec![ca.der().to_vec().into()])).unwrap())
 }
 
 fn sessions(starttls: bool) -> impl Fn() -> ServerSession<Arc<Mutex<MemoryStore>>> {

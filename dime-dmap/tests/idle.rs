@@ -46,7 +46,14 @@ async fn login(addr: std::net::SocketAddr) -> Conn {
 async fn an_append_in_one_session_reaches_an_idle_in_another() {
     let key = KeyPair::generate().unwrap();
     let cert = CertificateParams::new(vec!["localhost".to_string()]).unwrap().self_signed(&key).unwrap();
-    let acceptor = driver::acceptor(cert.der().to_vec(), key.serialize_der()).unwrap();
+    let acceptor = driver::acceptor(
+        &driver::ServerIdentity::new(
+            vec![cert.der().clone()],
+            rustls::pki_types::PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = tcp.local_addr().unwrap();
     let shared = Arc::new(Mutex::new(store()));

@@ -42,7 +42,14 @@ fn make_identity() -> Identity {
 
 /// Starts the driver on an ephemeral loopback port.
 fn start_server(runtime: &tokio::runtime::Runtime, identity: &Identity) -> SocketAddr {
-    let acceptor = driver::acceptor(identity.cert_der.clone(), identity.key_der.clone()).unwrap();
+    let acceptor = driver::acceptor(
+        &driver::ServerIdentity::new(
+            vec![identity.cert_der.clone().into()],
+            rustls::pki_types::PrivatePkcs8KeyDer::from(identity.key_der.clone()).into(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let addr = listener.local_addr().unwrap();
     let shared = Arc::new(Mutex::new(store()));
@@ -58,7 +65,14 @@ fn start_server(runtime: &tokio::runtime::Runtime, identity: &Identity) -> Socke
 /// Starts the driver in the clear (`listen_starttls`) on an ephemeral loopback port, offering
 /// STARTTLS or not.
 fn start_cleartext_server(runtime: &tokio::runtime::Runtime, identity: &Identity, starttls: bool) -> SocketAddr {
-    let acceptor = driver::acceptor(identity.cert_der.clone(), identity.key_der.clone()).unwrap();
+    let acceptor = driver::acceptor(
+        &driver::ServerIdentity::new(
+            vec![identity.cert_der.clone().into()],
+            rustls::pki_types::PrivatePkcs8KeyDer::from(identity.key_der.clone()).into(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let addr = listener.local_addr().unwrap();
     let shared = Arc::new(Mutex::new(store()));
@@ -73,7 +87,7 @@ fn start_cleartext_server(runtime: &tokio::runtime::Runtime, identity: &Identity
 }
 
 async fn rust_client(addr: SocketAddr, ca_der: Vec<u8>) -> Vec<u8> {
-    let connector = driver::connector(&[ca_der]).unwrap();
+    let connector = driver::connector(&driver::Roots::Certificates(vec![ca_der.into()])).unwrap();
     let mut client = Client::connect_tls(addr, "localhost", &connector, SessionLimits::default()).await.unwrap();
     assert!(client.session().has_capability("AUTH=STACIE"));
     let refused =
@@ -131,7 +145,7 @@ fn wrong_password_over_tls_is_refused() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let addr = start_server(&runtime, &identity);
     runtime.block_on(async {
-        let connector = driver::connector(std::slice::from_ref(&identity.ca_der)).unwrap();
+        let connector = driver::connector(&driver::Roots::Certificates(vec![identity.ca_der.clone().into()])).unwrap();
         let mut client = Client::connect_tls(addr, "localhost", &connector, SessionLimits::default()).await.unwrap();
         let error = client.authenticate_stacie(USER, b"not the password, but long enough").await.unwrap_err();
         assert_eq!(
@@ -143,7 +157,7 @@ fn wrong_password_over_tls_is_refused() {
             }
         );
         // An untrusted certificate is refused by the client.
-        let other = driver::connector(&[make_identity().ca_der]).unwrap();
+        let other = driver::connector(&driver::Roots::Certificates(vec![make_identity().ca_der.into()])).unwrap();
         let refused = Client::connect_tls(addr, "localhost", &other, SessionLimits::default()).await;
         assert!(matches!(refused, Err(DmapError::Io(_))), "{refused:?}");
     });
@@ -172,7 +186,7 @@ fn starttls_upgrades_and_drops_what_was_pipelined_in_the_clear() {
         // `b NOOP` rides in the same packet as STARTTLS: it must never be executed.
         tcp.write_all(b"a STARTTLS\r\nb NOOP\r\n").await.unwrap();
         assert_eq!(read_until(&mut tcp, "\r\n").await, "a OK Begin TLS negotiation now\r\n");
-        let connector = driver::connector(std::slice::from_ref(&identity.ca_der)).unwrap();
+        let connector = driver::connector(&driver::Roots::Certificates(vec![identity.ca_der.clone().into()])).unwrap();
         let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
         let mut tls = connector.connect(name, tcp).await.unwrap();
         tls.write_all(b"c CAPABILITY\r\n").await.unwrap();
@@ -191,7 +205,7 @@ fn the_rust_client_upgrades_with_starttls() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let addr = start_cleartext_server(&runtime, &identity, true);
     runtime.block_on(async {
-        let connector = driver::connector(std::slice::from_ref(&identity.ca_der)).unwrap();
+        let connector = driver::connector(&driver::Roots::Certificates(vec![identity.ca_der.clone().into()])).unwrap();
         let mut client =
             Client::connect_starttls(addr, "localhost", &connector, SessionLimits::default()).await.unwrap();
         // Capabilities were asked again over TLS.
@@ -203,7 +217,7 @@ fn the_rust_client_upgrades_with_starttls() {
         client.logout().await.unwrap();
 
         // A certificate from another CA fails the handshake after STARTTLS.
-        let other = driver::connector(&[make_identity().ca_der]).unwrap();
+        let other = driver::connector(&driver::Roots::Certificates(vec![make_identity().ca_der.into()])).unwrap();
         let refused = Client::connect_starttls(addr, "localhost", &other, SessionLimits::default()).await;
         assert!(matches!(refused, Err(DmapError::Io(_))), "{refused:?}");
     });
@@ -211,7 +225,7 @@ fn the_rust_client_upgrades_with_starttls() {
     // A server that does not offer STARTTLS refuses it, and the client says so.
     let plain = start_cleartext_server(&runtime, &identity, false);
     runtime.block_on(async {
-        let connector = driver::connector(&[make_identity().ca_der]).unwrap();
+        let connector = driver::connector(&driver::Roots::Certificates(vec![make_identity().ca_der.into()])).unwrap();
         let refused = Client::connect_starttls(plain, "localhost", &connector, SessionLimits::default()).await;
         assert_eq!(
             refused.map(|_| ()),
@@ -246,7 +260,14 @@ fn the_driver_resolves_other_organisations_signets_through_its_hook() {
             })
         })),
     };
-    let acceptor = driver::acceptor(identity.cert_der.clone(), identity.key_der.clone()).unwrap();
+    let acceptor = driver::acceptor(
+        &driver::ServerIdentity::new(
+            vec![identity.cert_der.clone().into()],
+            rustls::pki_types::PrivatePkcs8KeyDer::from(identity.key_der.clone()).into(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let addr = listener.local_addr().unwrap();
     let mut local = store();
@@ -259,7 +280,7 @@ fn the_driver_resolves_other_organisations_signets_through_its_hook() {
         hooks,
     ));
     runtime.block_on(async {
-        let connector = driver::connector(std::slice::from_ref(&identity.ca_der)).unwrap();
+        let connector = driver::connector(&driver::Roots::Certificates(vec![identity.ca_der.clone().into()])).unwrap();
         let mut client = Client::connect_tls(addr, "localhost", &connector, SessionLimits::default()).await.unwrap();
         client.authenticate_stacie(USER, PASSWORD.as_bytes()).await.unwrap();
         let done = client.run(CommandBody::SignetLookup { address: "example.net".into() }).await.unwrap();
@@ -283,7 +304,14 @@ fn a_cleartext_session_configured_as_tls_is_refused_before_the_greeting() {
     use tokio::io::AsyncReadExt;
     let identity = make_identity();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let acceptor = driver::acceptor(identity.cert_der.clone(), identity.key_der.clone()).unwrap();
+    let acceptor = driver::acceptor(
+        &driver::ServerIdentity::new(
+            vec![identity.cert_der.clone().into()],
+            rustls::pki_types::PrivatePkcs8KeyDer::from(identity.key_der.clone()).into(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let addr = listener.local_addr().unwrap();
     let served = runtime.spawn(async move {

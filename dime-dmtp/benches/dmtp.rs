@@ -26,7 +26,7 @@ use criterion::{BatchSize, Criterion};
 use dime_core::Fingerprint;
 use dime_dmtp::DmtpError;
 use dime_dmtp::client::{ConnectMode, Delivery, Outcome, Request};
-use dime_dmtp::driver::{ClientTls, Connection, ServerApp, Spool, serve};
+use dime_dmtp::driver::{ClientTls, Connection, ServerApp, Spool, acceptor, serve};
 use dime_dmtp::object::{CheckedMessage, DestinationCheck, ObjectHasher};
 use dime_dmtp::server::*;
 use dime_dmtp::wire::{Address, Framed, LineReader, MAX_COMMAND_LINE, Name};
@@ -247,7 +247,7 @@ fn delivery(c: &mut Criterion, runtime: &Runtime) {
     let (dmtp_addr, copy_addr, hash_addr) = runtime.block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let dmtp_addr = listener.local_addr().unwrap();
-        tokio::spawn(serve(listener, tls.server.clone(), config(), Arc::new(Sink)));
+        tokio::spawn(serve(listener, acceptor(&tls.identity).unwrap(), config(), Arc::new(Sink)));
         (dmtp_addr, plain_tls_server(tls.server.clone(), false).await, plain_tls_server(tls.server.clone(), true).await)
     });
     let object = Bytes::from(vec![0x5a; SIZE]);
@@ -263,9 +263,9 @@ fn delivery(c: &mut Criterion, runtime: &Runtime) {
         data_type: None,
     };
     let supplied = Delivery { hash: Some(ObjectHasher::hash(&object)), ..computed.clone() };
-    let client_tls = ClientTls::new(tls.roots.clone()).unwrap();
+    let client_tls = ClientTls::new(&tls.roots).unwrap();
     let mut accept = |_: &dime_dmtp::resolve::PresentedCertificate<'_>| Ok(());
-    let plain_config = client_tls_config(tls.roots.clone());
+    let plain_config = client_tls_config(&tls.roots);
     let (mut connection, mut copy, mut hashed) = runtime.block_on(async {
         let connection =
             Connection::connect(dmtp_addr, &host("dx.example.net"), ConnectMode::Native, &client_tls, &mut accept)

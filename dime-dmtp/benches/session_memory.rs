@@ -66,7 +66,7 @@ fn idle_session_memory() -> (usize, usize, usize) {
 /// Heap bytes of an idle rustls server connection after the handshake (the client side is
 /// dropped before counting).
 fn tls_connection_memory(tls: &Tls) -> usize {
-    let client_config = client_tls_config(tls.roots.clone());
+    let client_config = client_tls_config(&tls.roots);
     let measure = || {
         let before = HEAP.allocated();
         let name = ServerName::try_from("dx.example.net").unwrap();

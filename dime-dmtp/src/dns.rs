@@ -73,6 +73,14 @@ impl DnsClient {
         Ok(DnsClient { records: dime_signet::dns::DnsClient::new(servers, dnssec)? })
     }
 
+    /// A client asking the system's name servers as
+    /// [`dime_signet::dns::DnsClient::from_system_conf`] does (`/etc/resolv.conf` on Unix).
+    ///
+    /// Errors: [`DmtpError::Dns`] naming the file when it cannot be read or names no server.
+    pub fn from_system_conf(dnssec: Dnssec) -> Result<DnsClient, DmtpError> {
+        Ok(DnsClient { records: dime_signet::dns::DnsClient::from_system_conf(dnssec)? })
+    }
+
     /// The record client underneath, as mail clients use it.
     pub fn records(&self) -> &dime_signet::dns::DnsClient {
         &self.records
@@ -333,6 +341,45 @@ impl Resolver {
         let result = self.deliver_on(&mut link, delivery).await;
         Self::close(link).await;
         result
+    }
+
+    /// Delivers several message objects, each to its destination, sharing connections: the
+    /// objects for one destination go over one connection (one TLS handshake, `QUIT` after the
+    /// last), as the outbox runner ([`crate::outbox::run`]) batches them. Gives each result in
+    /// order. When a destination's server cannot be reached, every object for it gets that
+    /// error without another attempt; when a connection ends during a delivery, the next object
+    /// connects again.
+    pub async fn deliver_batch(&self, deliveries: Vec<Delivery>) -> Vec<Result<TxId, DmtpError>> {
+        let mut results = Vec::with_capacity(deliveries.len());
+        let mut link: Option<Connection> = None;
+        let mut linked: Option<HostName> = None;
+        let mut unreachable: Vec<(HostName, DmtpError)> = Vec::new();
+        for delivery in deliveries {
+            if let Some((_, error)) = unreachable.iter().find(|(domain, _)| *domain == delivery.destination) {
+                results.push(Err(error.clone()));
+                continue;
+            }
+            if linked.as_ref() != Some(&delivery.destination) || link.as_ref().is_some_and(Connection::is_closed) {
+                Self::close(link.take()).await;
+                linked = Some(delivery.destination.clone());
+            }
+            let destination = delivery.destination.clone();
+            let connection = match self.link(&mut link, &destination).await {
+                Ok(connection) => connection,
+                Err(error) => {
+                    unreachable.push((destination, error.clone()));
+                    results.push(Err(error));
+                    continue;
+                }
+            };
+            results.push(match connection.request(Request::Deliver(delivery)).await {
+                Ok(Outcome::Delivered(txid)) => Ok(txid),
+                Ok(_) => Err(DmtpError::WrongState),
+                Err(error) => Err(error),
+            });
+        }
+        Self::close(link).await;
+        results
     }
 
     /// Sends one message, as lettre's `send` does: resolves `to` and its organisation from

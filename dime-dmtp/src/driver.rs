@@ -21,21 +21,26 @@ use std::time::{Duration, Instant};
 
 use bytes::{Buf, BytesMut};
 use dime_core::Fingerprint;
+/// The TLS setup both drivers share: a server's chain and key ([`ServerIdentity`], for
+/// [`acceptor`]) and a client's trust roots ([`Roots`], for [`ClientTls::new`]), re-exported so
+/// that neither needs a direct rustls or dime-net dependency.
+pub use dime_net::tls::{Roots, ServerIdentity, TlsSetupError};
 pub use dime_net::{Dial, EdgeConfig, Handle, Listener};
 use dime_net::{Phase, Refusal};
 use dime_signet::record::HostName;
-/// The trusted roots [`ClientTls::new`] takes, re-exported so that a client needs no direct
-/// rustls dependency.
-pub use rustls::RootCertStore;
+use rustls::RootCertStore;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{verify_server_cert_signed_by_trust_anchor, verify_server_name};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
-use tokio_rustls::{TlsAcceptor, TlsConnector};
+/// The server side of TLS that [`serve`] and [`serve_connection`] run handshakes with; made by
+/// [`acceptor`].
+pub use tokio_rustls::TlsAcceptor;
+use tokio_rustls::TlsConnector;
 
 use crate::client::{ClientConfig, ClientEvent, ClientSession, ConnectMode, Delivery, Outcome, Request, RequestId};
 use crate::error::{DmtpError, TimeoutPhase};
@@ -45,6 +50,7 @@ use crate::server::{
     Answer, ListenMode, ReceivedMessage, Rejection, ServerConfig, ServerEvent, ServerSession, TransferEnvelope,
     Verification,
 };
+use crate::trace::{self, Ending};
 use crate::wire::{Address, Name, TxId};
 
 /// The refusal of a connection over [`EdgeConfig::max_connections`] (after the TLS handshake in
@@ -81,13 +87,13 @@ fn edge_error(error: dime_net::Error) -> DmtpError {
     }
 }
 
-/// A server TLS configuration for D5 with one certificate chain (leaf first) and its key;
-/// [`dime_net::tls::ServerIdentity::from_pem_files`] loads them from PEM files.
-pub fn server_tls_config(
-    chain: Vec<CertificateDer<'static>>,
-    key: PrivateKeyDer<'static>,
-) -> Result<Arc<rustls::ServerConfig>, DmtpError> {
-    dime_net::tls::ServerIdentity::new(chain, key).and_then(|identity| identity.server_config()).map_err(tls_error)
+/// The TLS acceptor of a server with `identity` (D5's profile, [`ServerIdentity::server_config`]);
+/// [`ServerIdentity::from_pem_files`] loads the chain and key from PEM files. The DMAP driver's
+/// `acceptor` takes the same identity.
+///
+/// Errors: [`DmtpError::Tls`] when rustls refuses the pair.
+pub fn acceptor(identity: &ServerIdentity) -> Result<TlsAcceptor, DmtpError> {
+    Ok(TlsAcceptor::from(identity.server_config().map_err(tls_error)?))
 }
 
 /// Accepts any certificate during the handshake (checking only the handshake signatures); the
@@ -207,9 +213,12 @@ pub struct ClientTls {
 }
 
 impl ClientTls {
-    /// A client that judges chains against `roots` (an empty store makes every chain invalid,
+    /// A client that judges chains against `roots` ([`Roots::None`] makes every chain invalid,
     /// leaving only DNSSEC-secured `tls=` pins).
-    pub fn new(roots: RootCertStore) -> Result<ClientTls, DmtpError> {
+    ///
+    /// Errors: [`DmtpError::Tls`] naming the file or store when the roots cannot be loaded.
+    pub fn new(roots: &Roots) -> Result<ClientTls, DmtpError> {
+        let roots = roots.load().map_err(tls_error)?;
         let provider = tls_provider();
         let algorithms = provider.signature_verification_algorithms;
         let config = rustls::ClientConfig::builder_with_provider(provider)
@@ -406,7 +415,10 @@ pub enum Served {
 }
 
 enum Pumped {
+    /// The session closed itself.
     Closed,
+    /// The peer closed the stream.
+    PeerClosed,
     StartTls,
     Handoff(Vec<u8>),
 }
@@ -492,13 +504,14 @@ async fn pump_server<S, A>(
     session: &mut ServerSession,
     app: &A,
     buf: &mut Inbound,
+    trace: &mut trace::Connection,
 ) -> Result<Pumped, DmtpError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
     A: ServerApp,
 {
     let mut transfer = None;
-    let pumped = pump_session(stream, session, app, buf, &mut transfer).await;
+    let pumped = pump_session(stream, session, app, buf, &mut transfer, trace).await;
     // However the pump ended, an object still arriving is discarded.
     if let Some(transfer) = transfer {
         transfer.abort().await;
@@ -512,13 +525,21 @@ async fn pump_session<S, A>(
     app: &A,
     buf: &mut Inbound,
     transfer: &mut Option<Transfer<A::Spool>>,
+    trace: &mut trace::Connection,
 ) -> Result<Pumped, DmtpError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
     A: ServerApp,
 {
     loop {
-        transmit(stream, || session.poll_transmit()).await?;
+        transmit(stream, || {
+            let bytes = session.poll_transmit();
+            if let Some(bytes) = &bytes {
+                trace.replies(bytes);
+            }
+            bytes
+        })
+        .await?;
         if let Some(event) = session.poll() {
             let answer = match event {
                 ServerEvent::StartTls => {
@@ -575,11 +596,17 @@ where
             return Ok(Pumped::Closed);
         }
         if buf.feed(|input| session.enqueue_input(now(), input)) {
+            trace.greeted(session.ehlo_domain());
             continue;
         }
         match buf.read_until(stream, session.poll_timeout()).await? {
-            None => session.handle_timeout(now()),
-            Some(0) => return Ok(Pumped::Closed),
+            None => {
+                session.handle_timeout(now());
+                if session.is_closed() {
+                    trace.timed_out();
+                }
+            }
+            Some(0) => return Ok(Pumped::PeerClosed),
             Some(_) => {}
         }
     }
@@ -601,27 +628,50 @@ pub async fn serve_connection<A: ServerApp>(
 }
 
 async fn serve_within<A: ServerApp>(
-    mut tcp: TcpStream,
+    tcp: TcpStream,
     acceptor: &TlsAcceptor,
     config: Arc<ServerConfig>,
     app: &A,
     handshake: Duration,
 ) -> Result<Served, DmtpError> {
+    let mut trace = trace::Connection::accepted(tcp.peer_addr().ok());
+    let served = serve_traced(tcp, acceptor, config, app, handshake, &mut trace).await;
+    trace.ended(match &served {
+        Ok((_, Pumped::PeerClosed)) => Ending::PeerClosed,
+        Ok((_, Pumped::Handoff(_))) => Ending::Handoff,
+        Ok(_) => Ending::Closed,
+        Err(error) => Ending::Failed(error),
+    });
+    served.map(|(served, _)| served)
+}
+
+/// [`serve_within`] reporting to `trace`; gives how the pump stopped besides the result.
+async fn serve_traced<A: ServerApp>(
+    mut tcp: TcpStream,
+    acceptor: &TlsAcceptor,
+    config: Arc<ServerConfig>,
+    app: &A,
+    handshake: Duration,
+    trace: &mut trace::Connection,
+) -> Result<(Served, Pumped), DmtpError> {
     let _ = tcp.set_nodelay(true);
     let mode = config.mode;
     let mut session = ServerSession::new(config, now());
     let mut buf = Inbound::default();
     if let ListenMode::Dual { .. } = mode {
-        match pump_server(&mut tcp, &mut session, app, &mut buf).await? {
-            Pumped::Closed => return Ok(Served::Closed),
-            Pumped::Handoff(line) => return Ok(Served::SmtpHandoff { stream: tcp, line }),
+        match pump_server(&mut tcp, &mut session, app, &mut buf, trace).await? {
+            Pumped::Handoff(line) => {
+                return Ok((Served::SmtpHandoff { stream: tcp, line }, Pumped::Handoff(Vec::new())));
+            }
             Pumped::StartTls => {}
+            ended => return Ok((Served::Closed, ended)),
         }
     }
     let mut tls = dime_net::within(Phase::Handshake, handshake, acceptor.accept(tcp)).await.map_err(edge_error)?;
+    trace.tls(tls.get_ref().1);
     session.tls_established(now())?;
-    pump_server(&mut tls, &mut session, app, &mut buf).await?;
-    Ok(Served::Closed)
+    let ended = pump_server(&mut tls, &mut session, app, &mut buf, trace).await?;
+    Ok((Served::Closed, ended))
 }
 
 /// Accepts connections until shut down, serving each on its own task; a
@@ -635,13 +685,12 @@ async fn serve_within<A: ServerApp>(
 /// Errors: [`DmtpError::Io`] when the listening socket fails for good.
 pub async fn serve<A: ServerApp>(
     listener: impl Into<Listener>,
-    tls: Arc<rustls::ServerConfig>,
+    acceptor: TlsAcceptor,
     config: Arc<ServerConfig>,
     app: Arc<A>,
 ) -> Result<(), DmtpError> {
     let listener = listener.into();
     let handshake = listener.config().handshake_timeout;
-    let acceptor = TlsAcceptor::from(tls);
     let native = config.mode == ListenMode::Native;
     let refusing = acceptor.clone();
     let serve = move |tcp: TcpStream, _| {
@@ -822,6 +871,12 @@ impl Connection {
         self.certificate = Some(chain);
         self.stream = Stream::Tls(Box::new(stream));
         self.session.tls_established(now())
+    }
+
+    /// Whether the session has ended (`QUIT`, a timeout, a lost connection): no further request
+    /// can succeed on it.
+    pub fn is_closed(&self) -> bool {
+        self.session.is_closed()
     }
 
     /// The certificate chain the server presented (leaf first).
@@ -1034,7 +1089,7 @@ mod tests {
             session.tls_established(now()).unwrap();
             let mut stream = BufWriter::with_capacity(1 << 20, server_end);
             let mut buf = Inbound::default();
-            pump_server(&mut stream, &mut session, server_inbox.as_ref(), &mut buf).await
+            pump_server(&mut stream, &mut session, server_inbox.as_ref(), &mut buf, &mut Default::default()).await
         });
 
         let mut session = ClientSession::new(ClientConfig::new(host, ConnectMode::Native), now());
@@ -1079,6 +1134,6 @@ mod tests {
         assert_eq!(spools[0].1, "aborted");
         assert!(spools[0].0.len() < object.len(), "the spool got bytes after the check failed");
         drop(stream);
-        assert!(matches!(server.await.unwrap(), Ok(Pumped::Closed)));
+        assert!(matches!(server.await.unwrap(), Ok(Pumped::PeerClosed)));
     }
 }

@@ -59,5 +59,7 @@ pub mod wire;
 pub mod dns;
 #[cfg(feature = "tokio")]
 pub mod driver;
+#[cfg(feature = "tokio")]
+mod trace;
 
 pub use error::{DmtpError, DnsErrorKind, Result, TimeoutPhase};

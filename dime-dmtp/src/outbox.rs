@@ -5,8 +5,9 @@
 //! The scheduling is sans-IO: every call takes `now` as wall-clock time (`SystemTime`, so a
 //! persistent store keeps its meaning across restarts), hands out the deliveries due
 //! ([`Outbox::take_due`]) and is told how each attempt ended ([`Outbox::finish`]). With the
-//! `tokio` feature, [`run`] drives an outbox with a delivery function (usually
-//! `dns::Resolver::deliver`).
+//! `tokio` feature, [`run`] drives an outbox with a delivery function that takes the due
+//! deliveries of one destination at a time ([`by_destination`]), usually
+//! `dns::Resolver::deliver_batch`, which sends them over one connection.
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, SystemTime};
@@ -103,6 +104,13 @@ pub trait OutboxStore {
     fn delivery(&self, id: EntryId) -> Result<Option<Delivery>, Self::Error>;
     /// Every kept delivery's id and state (read once, when an [`Outbox`] opens the store).
     fn states(&self) -> Result<Vec<(EntryId, EntryState)>, Self::Error>;
+    /// The number above every id ever inserted, so that a reopened outbox never hands out an
+    /// id again, even one whose delivery is gone (read once, when an [`Outbox`] opens the
+    /// store). The default, for stores that do not outlive the outbox, is the highest kept id
+    /// plus one; a persistent store keeps the number itself.
+    fn next_id(&self) -> Result<u64, Self::Error> {
+        Ok(self.states()?.iter().map(|(id, _)| id.0.saturating_add(1)).max().unwrap_or(0))
+    }
 }
 
 /// An [`OutboxStore`] in memory: lost when the process ends.
@@ -192,7 +200,8 @@ impl<S: OutboxStore> Outbox<S> {
     /// Errors: the store's.
     pub fn open(store: S, policy: RetryPolicy) -> Result<Outbox<S>, S::Error> {
         let states: BTreeMap<EntryId, EntryState> = store.states()?.into_iter().collect();
-        let next_id = states.keys().next_back().map_or(0, |id| id.0 + 1);
+        let kept = states.keys().next_back().map_or(0, |id| id.0.saturating_add(1));
+        let next_id = store.next_id()?.max(kept);
         Ok(Outbox { store, policy, states, in_flight: HashSet::new(), next_id })
     }
 
@@ -304,9 +313,27 @@ impl<S: OutboxStore> Outbox<S> {
     }
 }
 
-/// Runs `outbox` until the task is dropped: takes what is due, delivers each with `deliver`
-/// one after the other, reports each ending to `report`, and sleeps until the next delivery is
-/// due or `wake` is notified (`notify_one` it after [`Outbox::enqueue`]). Reads the wall clock.
+/// Splits due deliveries into batches, one per destination domain, in the order each
+/// destination first appears; within a batch the deliveries keep their order.
+pub fn by_destination(due: Vec<(EntryId, Delivery)>) -> Vec<Vec<(EntryId, Delivery)>> {
+    let mut batches: Vec<Vec<(EntryId, Delivery)>> = Vec::new();
+    for (id, delivery) in due {
+        match batches.iter_mut().find(|batch| batch.first().is_some_and(|(_, d)| d.destination == delivery.destination))
+        {
+            Some(batch) => batch.push((id, delivery)),
+            None => batches.push(vec![(id, delivery)]),
+        }
+    }
+    batches
+}
+
+/// Runs `outbox` until the task is dropped: takes what is due, hands `deliver` the due
+/// deliveries of one destination at a time ([`by_destination`]; `deliver` answers with one
+/// result per delivery, in order, usually by sending them over one connection with
+/// `dns::Resolver::deliver_batch`), reports each ending to `report`, and sleeps until the next
+/// delivery is due or `wake` is notified (`notify_one` it after [`Outbox::enqueue`]). A result
+/// `deliver` leaves out counts as [`DmtpError::ConnectionClosed`] (retried). Reads the wall
+/// clock.
 ///
 /// Errors: the store's, which end the run.
 #[cfg(feature = "tokio")]
@@ -318,15 +345,19 @@ pub async fn run<S, F, Fut>(
 ) -> Result<(), S::Error>
 where
     S: OutboxStore,
-    F: FnMut(Delivery) -> Fut,
-    Fut: Future<Output = Result<TxId, DmtpError>>,
+    F: FnMut(Vec<Delivery>) -> Fut,
+    Fut: Future<Output = Vec<Result<TxId, DmtpError>>>,
 {
     loop {
         let due = outbox.lock().await.take_due(SystemTime::now())?;
-        for (id, delivery) in due {
-            let result = deliver(delivery).await;
-            if let Some(finished) = outbox.lock().await.finish(id, result, SystemTime::now())? {
-                report(id, &finished);
+        for batch in by_destination(due) {
+            let (ids, deliveries): (Vec<EntryId>, Vec<Delivery>) = batch.into_iter().unzip();
+            let mut results = deliver(deliveries).await.into_iter();
+            for id in ids {
+                let result = results.next().unwrap_or(Err(DmtpError::ConnectionClosed));
+                if let Some(finished) = outbox.lock().await.finish(id, result, SystemTime::now())? {
+                    report(id, &finished);
+                }
             }
         }
         let next = outbox.lock().await.next_due();
@@ -381,6 +412,25 @@ mod tests {
         assert_eq!(outbox.take_due(t0).unwrap(), vec![(second, delivery(b"two"))]);
         let third = outbox.enqueue(&delivery(b"three"), t0).unwrap();
         assert_eq!(third, EntryId(2));
+    }
+
+    #[test]
+    fn due_deliveries_are_batched_per_destination_in_order() {
+        let to = |domain: &str, object: &'static [u8]| Delivery {
+            destination: HostName::new(domain).unwrap(),
+            ..delivery(object)
+        };
+        let due = vec![
+            (EntryId(0), to("example.net", b"a")),
+            (EntryId(1), to("example.com", b"b")),
+            (EntryId(2), to("example.net", b"c")),
+            (EntryId(3), to("example.org", b"d")),
+            (EntryId(4), to("example.com", b"e")),
+        ];
+        let batches: Vec<Vec<u64>> =
+            by_destination(due).iter().map(|batch| batch.iter().map(|(id, _)| id.0).collect()).collect();
+        assert_eq!(batches, vec![vec![0, 2], vec![1, 4], vec![3]]);
+        assert!(by_destination(Vec::new()).is_empty());
     }
 
     #[test]

@@ -11,8 +11,8 @@ use std::time::Duration;
 use dime_core::Fingerprint;
 use dime_dmtp::client::{ConnectMode, Outcome, Request};
 use dime_dmtp::driver::{
-    ClientTls, Connection, Dial, EdgeConfig, Listener, NoSpool, REFUSAL_LISTENER_FULL, REFUSAL_SOURCE_FULL, ServerApp,
-    serve, server_tls_config, tls_provider,
+    ClientTls, Connection, Dial, EdgeConfig, Listener, NoSpool, REFUSAL_LISTENER_FULL, REFUSAL_SOURCE_FULL, Roots,
+    ServerApp, ServerIdentity, TlsAcceptor, acceptor, serve, tls_provider,
 };
 use dime_dmtp::object::{CheckedMessage, DestinationCheck};
 use dime_dmtp::resolve::PresentedCertificate;
@@ -24,7 +24,6 @@ use dime_dmtp::{DmtpError, TimeoutPhase};
 use dime_net::Accept;
 use dime_signet::record::HostName;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
-use rustls::RootCertStore;
 use rustls::pki_types::{PrivateKeyDer, ServerName};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
@@ -55,8 +54,8 @@ impl ServerApp for Nothing {
 }
 
 struct Pki {
-    roots: RootCertStore,
-    server: Arc<rustls::ServerConfig>,
+    roots: Roots,
+    server: TlsAcceptor,
 }
 
 fn pki() -> Pki {
@@ -65,9 +64,10 @@ fn pki() -> Pki {
     let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
     let key = KeyPair::generate().unwrap();
     let leaf = CertificateParams::new(vec![DX.to_string()]).unwrap().signed_by(&key, &ca).unwrap();
-    let mut roots = RootCertStore::empty();
-    roots.add(ca.der().clone()).unwrap();
-    let server = server_tls_config(vec![leaf.der().clone()], PrivateKeyDer::Pkcs8(key.serialize_der().into())).unwrap();
+    let roots = Roots::Certificates(vec![ca.der().clone()]);
+    let identity =
+        ServerIdentity::new(vec![leaf.der().clone()], PrivateKeyDer::Pkcs8(key.serialize_der().into())).unwrap();
+    let server = acceptor(&identity).unwrap();
     Pki { roots, server }
 }
 
@@ -168,14 +168,14 @@ async fn the_listener_cap_answers_421_inside_tls_in_native_mode() {
     let pki = pki();
     let edge = EdgeConfig::new().with_max_connections(1);
     let addr = start(|tcp| Listener::new(tcp, edge), ListenMode::Native, &pki).await;
-    let tls = ClientTls::new(pki.roots.clone()).unwrap();
+    let tls = ClientTls::new(&pki.roots).unwrap();
     let first = Connection::connect(addr, &HostName::new(DX).unwrap(), ConnectMode::Native, &tls, &mut accept_all())
         .await
         .unwrap();
     let client = rustls::ClientConfig::builder_with_provider(tls_provider())
         .with_safe_default_protocol_versions()
         .unwrap()
-        .with_root_certificates(pki.roots.clone())
+        .with_root_certificates(pki.roots.load().unwrap())
         .with_no_client_auth();
     let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
     let tcp = connect_from(2, addr).await;
@@ -222,7 +222,7 @@ async fn shutdown_lets_a_session_finish_and_refuses_new_connections() {
     let listener = Listener::new(tcp, EdgeConfig::new());
     let handle = listener.handle();
     let server = tokio::spawn(serve(listener, pki.server.clone(), config(ListenMode::Native), Arc::new(Nothing)));
-    let tls = ClientTls::new(pki.roots.clone()).unwrap();
+    let tls = ClientTls::new(&pki.roots).unwrap();
     let dx = HostName::new(DX).unwrap();
     let mut session = Connection::connect(addr, &dx, ConnectMode::Native, &tls, &mut accept_all()).await.unwrap();
     handle.shutdown(Duration::from_secs(30));
@@ -248,7 +248,7 @@ async fn a_connect_that_is_never_answered_times_out() {
     let black_hole = socket.listen(0).unwrap();
     let addr = black_hole.local_addr().unwrap();
     let dial = Dial::new().with_connect_timeout(Duration::from_millis(300));
-    let tls = ClientTls::new(RootCertStore::empty()).unwrap().with_dial(dial);
+    let tls = ClientTls::new(&Roots::None).unwrap().with_dial(dial);
     let dx = HostName::new(DX).unwrap();
     let mut held = Vec::new();
     for _ in 0..16 {
@@ -273,7 +273,7 @@ async fn a_client_handshake_that_is_never_answered_times_out() {
         std::future::pending::<()>().await;
         drop(tcp);
     });
-    let tls = ClientTls::new(RootCertStore::empty()).unwrap();
+    let tls = ClientTls::new(&Roots::None).unwrap();
     let dx = HostName::new(DX).unwrap();
     let start = Instant::now();
     let result = Connection::connect(addr, &dx, ConnectMode::Native, &tls, &mut accept_all()).await;

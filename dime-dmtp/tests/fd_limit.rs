@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dime_core::Fingerprint;
-use dime_dmtp::driver::{NoSpool, ServerApp, serve, server_tls_config};
+use dime_dmtp::driver::{NoSpool, ServerApp, ServerIdentity, acceptor, serve};
 use dime_dmtp::object::{CheckedMessage, DestinationCheck};
 use dime_dmtp::server::{
     ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig, TransferEnvelope, Verification,
@@ -53,7 +53,9 @@ async fn banner(stream: &mut TcpStream) -> Vec<u8> {
 async fn the_listener_accepts_again_after_the_process_ran_out_of_descriptors() {
     let key = KeyPair::generate().unwrap();
     let cert = CertificateParams::new(vec!["dx.example.net".to_string()]).unwrap().self_signed(&key).unwrap();
-    let tls = server_tls_config(vec![cert.der().clone()], PrivateKeyDer::Pkcs8(key.serialize_der().into())).unwrap();
+    let identity =
+        ServerIdentity::new(vec![cert.der().clone()], PrivateKeyDer::Pkcs8(key.serialize_der().into())).unwrap();
+    let tls = acceptor(&identity).unwrap();
     let served = vec![ServedDomain { domain: HostName::new("example.net").unwrap(), fingerprints: vec![] }];
     let mode = ListenMode::Dual { smtp_handoff: false };
     let config = Arc::new(ServerConfig::new(HostName::new("dx.example.net").unwrap(), mode, served));

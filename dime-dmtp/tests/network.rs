@@ -13,7 +13,7 @@ use dime_core::Fingerprint;
 use dime_dmtp::DmtpError;
 use dime_dmtp::client::{ConnectMode, Delivery, Outcome, Request};
 use dime_dmtp::dns::{DnsClient, Dnssec, Resolver, TrustAnchors};
-use dime_dmtp::driver::{ClientTls, ServerApp, Spool, serve, server_tls_config};
+use dime_dmtp::driver::{ClientTls, Roots, ServerApp, ServerIdentity, Spool, acceptor, serve};
 use dime_dmtp::object::{CheckedMessage, DestinationCheck, DestinationKeys};
 use dime_dmtp::resolve::{
     Answer, BOGUS_ANSWER, CachePolicy, INSECURE_MX, Ports, PresentedCertificate, check_certificate,
@@ -34,7 +34,6 @@ use hickory_server::server::{Request as DnsRequest, RequestHandler, ResponseHand
 use hickory_server::store::in_memory::InMemoryZoneHandler;
 use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneHandler, ZoneType};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
-use rustls::RootCertStore;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::{TcpListener, UdpSocket};
 
@@ -79,15 +78,17 @@ impl Spool for MemorySpool {
 }
 
 /// A CA and a leaf certificate for `host`.
-fn pki(host: &str) -> (RootCertStore, Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+fn pki(host: &str) -> (Roots, Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
     let leaf_key = KeyPair::generate().unwrap();
     let leaf = CertificateParams::new(vec![host.to_string()]).unwrap().signed_by(&leaf_key, &ca).unwrap();
-    let mut roots = RootCertStore::empty();
-    roots.add(ca.der().clone()).unwrap();
-    (roots, vec![leaf.der().clone()], PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()))
+    (
+        Roots::Certificates(vec![ca.der().clone()]),
+        vec![leaf.der().clone()],
+        PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+    )
 }
 
 fn dns_name(name: &str) -> DnsName {
@@ -230,7 +231,7 @@ async fn start_dx(
     key: PrivateKeyDer<'static>,
     max: u64,
 ) -> Dx {
-    let tls = server_tls_config(chain, key).unwrap();
+    let tls = acceptor(&ServerIdentity::new(chain, key).unwrap()).unwrap();
     let store = Arc::new(store);
     let served = vec![ServedDomain { domain: org.domain.clone(), fingerprints: vec![] }];
     let mut addrs = Vec::new();
@@ -249,7 +250,7 @@ struct World {
     bob: User,
     dx: Dx,
     resolver: Resolver,
-    roots: RootCertStore,
+    roots: Roots,
     leaf: Vec<u8>,
     nameserver: SocketAddr,
 }
@@ -286,12 +287,12 @@ async fn world_with(
     let nameserver = start_dns(vec![("example.net", zone)], zone_key).await;
     let ports = Ports { native: dx.native.port(), dual: dx.dual.port(), dual_fallback: dx.dual.port() };
     let (dnssec, client_roots, policy) = match zone_key {
-        Some(key) => (Dnssec::Validate(anchor(key)), RootCertStore::empty(), RecordPolicy::default()),
+        Some(key) => (Dnssec::Validate(anchor(key)), Roots::None, RecordPolicy::default()),
         None => (Dnssec::Off, roots.clone(), RecordPolicy::PERMISSIVE),
     };
     let resolver = Resolver::new(
         DnsClient::new(&[nameserver], dnssec).unwrap(),
-        ClientTls::new(client_roots).unwrap(),
+        ClientTls::new(&client_roots).unwrap(),
         ports,
         policy,
         cache,
@@ -393,13 +394,13 @@ async fn below_a_cut(pins: Pins) -> (Org, Resolver, DnsClient) {
     let record_zone = zone(&owner, vec![txt(&owner, &org.record.to_string())], Some(&dx_key), vec![]);
     let cuts = ZoneCuts { all: catalog(&[net.clone(), child, record_zone]), parents: catalog(&[net]) };
     let nameserver = serve_dns(cuts).await;
-    let client_roots = if pins == Pins::Certificate { RootCertStore::empty() } else { roots };
+    let client_roots = if pins == Pins::Certificate { Roots::None } else { roots };
     let ports = Ports { native: dx.native.port(), dual: dx.dual.port(), dual_fallback: dx.dual.port() };
     let dns =
         DnsClient::new(&[nameserver], Dnssec::Validate(anchors(&[(&net_key, "net"), (&dx_key, &owner)]))).unwrap();
     let resolver = Resolver::new(
         dns.clone(),
-        ClientTls::new(client_roots).unwrap(),
+        ClientTls::new(&client_roots).unwrap(),
         ports,
         RecordPolicy::default(),
         CachePolicy::default(),
@@ -449,7 +450,7 @@ async fn with_bogus(unsigned: Vec<Record>, dx_host: bool) -> (Org, Resolver, Soc
     let ports = Ports { native: dx.native.port(), dual: dx.dual.port(), dual_fallback: dx.dual.port() };
     let resolver = Resolver::new(
         DnsClient::new(&[nameserver], Dnssec::Validate(anchor(&zone_key))).unwrap(),
-        ClientTls::new(RootCertStore::empty()).unwrap(),
+        ClientTls::new(&Roots::None).unwrap(),
         ports,
         RecordPolicy::PERMISSIVE,
         CachePolicy::default(),
@@ -493,7 +494,7 @@ async fn stale_cache_entries_are_confirmed_with_vrfy() {
         w.dx.native,
         &host("dx.example.net"),
         ConnectMode::Native,
-        &ClientTls::new(w.roots.clone()).unwrap(),
+        &ClientTls::new(&w.roots).unwrap(),
         &mut |cert: &PresentedCertificate<'_>| {
             check_certificate(&w.org.record, DnssecStatus::Insecure, cert).map(|_| ())
         },
@@ -517,7 +518,7 @@ async fn refuses_an_unpinned_certificate() {
         w.dx.native,
         &host("dx.example.net"),
         ConnectMode::Native,
-        &ClientTls::new(RootCertStore::empty()).unwrap(),
+        &ClientTls::new(&Roots::None).unwrap(),
         &mut |cert: &PresentedCertificate<'_>| check_certificate(&pinned, DnssecStatus::Insecure, cert).map(|_| ()),
         Request::Noop,
     )
@@ -531,7 +532,7 @@ async fn refuses_an_unpinned_certificate() {
         w.dx.native,
         &host("dx.example.net"),
         ConnectMode::Native,
-        &ClientTls::new(RootCertStore::empty()).unwrap(),
+        &ClientTls::new(&Roots::None).unwrap(),
         &mut |cert: &PresentedCertificate<'_>| check_certificate(&pinned, DnssecStatus::Secure, cert).map(|_| ()),
         Request::Noop,
     )
@@ -608,7 +609,7 @@ async fn dual_mode_with_starttls_and_object_check() {
     let (secret, origin_signet) = (w.org.enc.clone(), origin.signet.clone());
     store.keys = Some((secret, origin_signet));
     let dx = start_dx(&w.org, store, chain, key, 1 << 20).await;
-    let tls = ClientTls::new(roots).unwrap();
+    let tls = ClientTls::new(&roots).unwrap();
     let record = ManagementRecord::builder(w.org.pok.public()).build().unwrap();
     let send = |object: Vec<u8>| send_dual(dx.dual, &tls, &record, delivery(&origin, &w.org, object.into()));
     let txid = send(relayed.clone()).await.unwrap();

@@ -14,7 +14,9 @@ use common::*;
 use dime_core::Fingerprint;
 use dime_dmtp::client::{ConnectMode, Delivery};
 use dime_dmtp::dns::{DnsClient, Dnssec, Resolver};
-use dime_dmtp::driver::{ClientOptions, ClientTls, Connection, ServerApp, Spool, serve_connection, server_tls_config};
+use dime_dmtp::driver::{
+    ClientOptions, ClientTls, Connection, Roots, ServerApp, ServerIdentity, Spool, acceptor, serve_connection,
+};
 use dime_dmtp::object::{CheckedMessage, DestinationCheck, DestinationKeys};
 use dime_dmtp::outbox::{EntryId, Finished, MemoryStore, Outbox, RetryPolicy};
 use dime_dmtp::resolve::{CachePolicy, Ports, PresentedCertificate};
@@ -32,10 +34,8 @@ use hickory_server::proto::rr::{Name as DnsName, RData, Record};
 use hickory_server::store::in_memory::InMemoryZoneHandler;
 use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
-use rustls::RootCertStore;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::{TcpListener, UdpSocket};
-use tokio_rustls::TlsAcceptor;
 
 impl ServerApp for Store {
     type Spool = MemorySpool;
@@ -77,15 +77,17 @@ impl Spool for MemorySpool {
 }
 
 /// A CA and a leaf certificate for `host`.
-fn pki(host: &str) -> (RootCertStore, Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+fn pki(host: &str) -> (Roots, Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
     let leaf_key = KeyPair::generate().unwrap();
     let leaf = CertificateParams::new(vec![host.to_string()]).unwrap().signed_by(&leaf_key, &ca).unwrap();
-    let mut roots = RootCertStore::empty();
-    roots.add(ca.der().clone()).unwrap();
-    (roots, vec![leaf.der().clone()], PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()))
+    (
+        Roots::Certificates(vec![ca.der().clone()]),
+        vec![leaf.der().clone()],
+        PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+    )
 }
 
 fn dns_name(name: &str) -> DnsName {
@@ -156,7 +158,7 @@ async fn world() -> World {
     let store = Arc::new(store);
     let served = vec![ServedDomain { domain: destination.domain.clone(), fingerprints: vec![] }];
     let config = Arc::new(ServerConfig::new(host("dx.example.net"), ListenMode::Native, served));
-    let acceptor = TlsAcceptor::from(server_tls_config(chain, key).unwrap());
+    let acceptor = acceptor(&ServerIdentity::new(chain, key).unwrap()).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let native = listener.local_addr().unwrap();
     let accepted = Arc::new(AtomicUsize::new(0));
@@ -172,7 +174,7 @@ async fn world() -> World {
     let ports = Ports { native: native.port(), dual: 9, dual_fallback: 9 };
     let resolver = Resolver::new(
         DnsClient::new(&[nameserver], Dnssec::Off).unwrap(),
-        ClientTls::new(roots).unwrap(),
+        ClientTls::new(&roots).unwrap(),
         ports,
         RecordPolicy::PERMISSIVE,
         CachePolicy::default(),
@@ -286,7 +288,7 @@ async fn a_black_holed_address_times_out_at_each_deadline() {
     let options = ClientOptions::new()
         .with_handshake_timeout(Duration::from_millis(300))
         .with_reply_timeout(Duration::from_millis(300));
-    let tls = ClientTls::new(RootCertStore::empty()).unwrap().with_options(options);
+    let tls = ClientTls::new(&Roots::None).unwrap().with_options(options);
     assert_eq!(tls.options(), &options);
     // Native mode waits for the TLS handshake first, dual mode for the plaintext banner.
     for (mode, phase) in
@@ -319,7 +321,7 @@ async fn the_targets_of_a_destination_share_one_deadline() {
         .with_targets_timeout(Duration::from_millis(1500));
     let resolver = Resolver::new(
         DnsClient::new(&[nameserver], Dnssec::Off).unwrap(),
-        ClientTls::new(RootCertStore::empty()).unwrap().with_options(options),
+        ClientTls::new(&Roots::None).unwrap().with_options(options),
         Ports { native: addr.port(), dual: addr.port(), dual_fallback: addr.port() },
         RecordPolicy::PERMISSIVE,
         CachePolicy::default(),
@@ -503,14 +505,15 @@ async fn the_outbox_runner_retries_and_bounces_over_the_network() {
     let run = dime_dmtp::outbox::run(
         &outbox,
         &wake,
-        |delivery| {
+        |batch: Vec<Delivery>| {
             let first = attempts.fetch_add(1, Ordering::SeqCst) == 0;
             let resolver = &w.resolver;
             async move {
                 if first {
-                    return Err(DmtpError::Io { kind: std::io::ErrorKind::ConnectionRefused, text: "refused".into() });
+                    let refused = DmtpError::Io { kind: std::io::ErrorKind::ConnectionRefused, text: "refused".into() };
+                    return batch.iter().map(|_| Err(refused.clone())).collect();
                 }
-                resolver.deliver(delivery).await
+                resolver.deliver_batch(batch).await
             }
         },
         |id, finished| reports.lock().unwrap().push((id, finished.clone())),
@@ -537,8 +540,67 @@ async fn the_outbox_runner_retries_and_bounces_over_the_network() {
             )
         })
         .collect();
-    assert_eq!(ends, vec![(good_id, "retry"), (bad_id, "bounced"), (good_id, "delivered")]);
+    // Both go to example.net: one batch per attempt, each attempt's batch on one connection.
+    assert_eq!(ends, vec![(good_id, "retry"), (bad_id, "retry"), (good_id, "delivered"), (bad_id, "bounced")]);
+    assert_eq!(attempts.load(Ordering::SeqCst), 2);
+    assert_eq!(w.accepted.load(Ordering::SeqCst), 1);
     assert_eq!(w.store.received.lock().unwrap().len(), 1);
+}
+
+/// The outbox runner sends every due delivery for one destination over one connection: five
+/// queued messages to example.net cost the destination one accepted connection (one TLS
+/// handshake), and each gets its own transaction id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_outbox_sends_what_is_due_for_one_destination_over_one_connection() {
+    const MESSAGES: usize = 5;
+    let w = world().await;
+    let sender = sender(&w);
+    let (destination, bob) = {
+        let record = w.resolver.record(&w.destination.domain).await.unwrap().0;
+        let org =
+            dime_dmtp::resolve::validate_org(w.destination.signet.as_bytes(), &w.destination.domain, &record).unwrap();
+        let bob = dime_dmtp::resolve::validate_user(w.bob.current().as_bytes(), &w.bob.address, &org, None).unwrap();
+        (org, bob)
+    };
+    let outbox = tokio::sync::Mutex::new(Outbox::open(MemoryStore::new(), RetryPolicy::new()).unwrap());
+    for n in 0..MESSAGES {
+        let subject = format!("message {n}");
+        let delivery = sender
+            .delivery(&destination, &bob, |to| dime_message::Content::text(to, SystemTime::now(), &subject, "Hi"))
+            .unwrap();
+        outbox.lock().await.enqueue(&delivery, SystemTime::now()).unwrap();
+    }
+    let wake = tokio::sync::Notify::new();
+    let batches = std::sync::Mutex::new(Vec::<usize>::new());
+    let delivered = std::sync::Mutex::new(Vec::new());
+    let run = dime_dmtp::outbox::run(
+        &outbox,
+        &wake,
+        |batch: Vec<Delivery>| {
+            batches.lock().unwrap().push(batch.len());
+            w.resolver.deliver_batch(batch)
+        },
+        |_, finished| {
+            if let Finished::Delivered(txid) = finished {
+                delivered.lock().unwrap().push(*txid);
+            }
+        },
+    );
+    let emptied = tokio::time::timeout(Duration::from_secs(20), async {
+        tokio::select! {
+            result = run => panic!("the runner ended: {result:?}"),
+            () = async { while !outbox.lock().await.is_empty() { tokio::time::sleep(Duration::from_millis(20)).await } } => {}
+        }
+    })
+    .await;
+    assert!(emptied.is_ok(), "the outbox did not empty");
+    assert_eq!(*batches.lock().unwrap(), vec![MESSAGES]);
+    let txids = delivered.into_inner().unwrap();
+    assert_eq!(txids.len(), MESSAGES);
+    let distinct: std::collections::HashSet<_> = txids.iter().collect();
+    assert_eq!(distinct.len(), MESSAGES, "transaction ids repeat");
+    assert_eq!(w.accepted.load(Ordering::SeqCst), 1);
+    assert_eq!(w.store.received.lock().unwrap().len(), MESSAGES);
 }
 
 /// An origin relays what its user submitted: it checks the author's signatures, resolves the

@@ -183,13 +183,16 @@ pub enum Roots {
     Platform,
     /// The CA certificates in a PEM file.
     PemFile(PathBuf),
+    /// CA certificates already in memory (DER), e.g. a test's own CA.
+    Certificates(Vec<CertificateDer<'static>>),
 }
 
 impl Roots {
     /// Loads the roots.
     ///
     /// Errors: [`TlsSetupError::Read`], [`TlsSetupError::Pem`] or [`TlsSetupError::NoRoots`]
-    /// for a PEM file; [`TlsSetupError::Platform`] when the system store is missing or empty.
+    /// for a PEM file ([`TlsSetupError::NoRoots`] also for certificates in memory of which none
+    /// is a usable CA); [`TlsSetupError::Platform`] when the system store is missing or empty.
     pub fn load(&self) -> Result<RootCertStore, TlsSetupError> {
         match self {
             Roots::None => Ok(RootCertStore::empty()),
@@ -211,6 +214,14 @@ impl Roots {
                 Ok(roots)
             }
             Roots::PemFile(path) => roots_from_pem(&read("trust roots", path)?, path),
+            Roots::Certificates(certs) => {
+                let mut roots = RootCertStore::empty();
+                roots.add_parsable_certificates(certs.iter().cloned());
+                if roots.is_empty() {
+                    return Err(TlsSetupError::NoRoots { path: "<memory>".into() });
+                }
+                Ok(roots)
+            }
         }
     }
 }
@@ -289,6 +300,10 @@ mod tests {
         assert!(matches!(error, TlsSetupError::NoRoots { .. }), "{error:?}");
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(Roots::None.load().unwrap().is_empty());
+        let (_, _, cert) = identity_pem();
+        assert_eq!(Roots::Certificates(vec![cert.der().clone()]).load().unwrap().len(), 1);
+        let error = Roots::Certificates(vec![CertificateDer::from(vec![1, 2, 3])]).load().unwrap_err();
+        assert!(matches!(error, TlsSetupError::NoRoots { .. }), "{error:?}");
     }
 
     #[cfg(feature = "webpki-roots")]

@@ -30,6 +30,8 @@
 //! ```
 
 use std::net::SocketAddr;
+#[cfg(all(unix, not(any(target_os = "android", target_vendor = "apple"))))]
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -75,6 +77,17 @@ pub enum DnsError {
     /// The resolver could not be built from the configuration.
     #[error("DNS resolver configuration: {0}")]
     Config(String),
+    /// The system's resolver configuration could not be read or names no name server.
+    #[error(
+        "cannot use the system's DNS configuration ({source_name}): {reason} (it needs at least one `nameserver` line; or name the servers with `DnsClient::new`)"
+    )]
+    SystemConfig {
+        /// Where the configuration came from: the file (`/etc/resolv.conf`) or the platform's
+        /// store.
+        source_name: String,
+        /// What was wrong.
+        reason: String,
+    },
     /// The management record's own fault: several, unparsable, refused by the DNSSEC policy.
     #[error(transparent)]
     Record(#[from] RecordError),
@@ -173,6 +186,7 @@ pub fn absolute(name: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct DnsClient {
     resolver: TokioResolver,
+    name_servers: Vec<SocketAddr>,
 }
 
 impl DnsClient {
@@ -196,17 +210,76 @@ impl DnsClient {
             })
             .collect();
         let mut options = ResolverOpts::default();
-        options.cache_size = 0;
         options.attempts = 2;
         options.timeout = Duration::from_secs(5);
-        let config = ResolverConfig::from_name_servers(name_servers);
+        DnsClient::build(ResolverConfig::from_name_servers(name_servers), options, dnssec)
+    }
+
+    /// A client asking the name servers of the system's configuration (`/etc/resolv.conf` on
+    /// Unix, the registry on Windows, the system configuration on macOS), with the timeout and
+    /// attempts it sets, and validating DNSSEC as `dnssec` says. As with [`DnsClient::new`],
+    /// hickory's cache is off and every query is for an absolute name (no search domains).
+    ///
+    /// A local resolver (`nameserver 127.0.0.53`, systemd-resolved) may strip the DNSSEC
+    /// records a validating client needs: with [`Dnssec::Validate`] its answers then come back
+    /// bogus or insecure, and the default record policy refuses them.
+    ///
+    /// Errors: [`DnsError::SystemConfig`] naming the file when it cannot be read or holds no
+    /// `nameserver`; [`DnsError::Config`] when hickory cannot build the resolver.
+    pub fn from_system_conf(dnssec: Dnssec) -> Result<DnsClient, DnsError> {
+        #[cfg(all(unix, not(any(target_os = "android", target_vendor = "apple"))))]
+        {
+            DnsClient::from_resolv_conf("/etc/resolv.conf", dnssec)
+        }
+        #[cfg(not(all(unix, not(any(target_os = "android", target_vendor = "apple")))))]
+        {
+            let (config, options) =
+                hickory_resolver::system_conf::read_system_conf().map_err(|error| DnsError::SystemConfig {
+                    source_name: "the platform's resolver settings".into(),
+                    reason: error.to_string(),
+                })?;
+            DnsClient::build(config, options, dnssec)
+        }
+    }
+
+    /// A client from a `resolv.conf` file at `path` (Unix): its `nameserver` lines (port 53, UDP
+    /// then TCP), `options timeout:` and `options attempts:`; otherwise as
+    /// [`DnsClient::from_system_conf`].
+    ///
+    /// Errors: [`DnsError::SystemConfig`] naming the file when it cannot be read or holds no
+    /// usable `nameserver` line.
+    #[cfg(all(unix, not(any(target_os = "android", target_vendor = "apple"))))]
+    #[cfg_attr(docsrs, doc(cfg(unix)))]
+    pub fn from_resolv_conf(path: impl AsRef<Path>, dnssec: Dnssec) -> Result<DnsClient, DnsError> {
+        let path = path.as_ref();
+        let fault = |reason: String| DnsError::SystemConfig { source_name: path.display().to_string(), reason };
+        let text = std::fs::read(path).map_err(|error| fault(error.to_string()))?;
+        let (config, options) =
+            hickory_resolver::system_conf::parse_resolv_conf(text).map_err(|error| fault(error.to_string()))?;
+        DnsClient::build(config, options, dnssec)
+    }
+
+    /// The resolver for `config` with `options`, hickory's cache off, validating as `dnssec`
+    /// says.
+    fn build(config: ResolverConfig, mut options: ResolverOpts, dnssec: Dnssec) -> Result<DnsClient, DnsError> {
+        options.cache_size = 0;
+        let name_servers = config
+            .name_servers()
+            .iter()
+            .map(|server| SocketAddr::new(server.ip, server.connections.first().map_or(53, |c| c.port)))
+            .collect();
         let mut builder = TokioResolver::builder_with_config(config, TokioRuntimeProvider::default());
         if let Dnssec::Validate(anchors) = dnssec {
             options.validate = true;
             builder = builder.with_trust_anchor(Arc::new(anchors));
         }
         let resolver = builder.with_options(options).build().map_err(|e| DnsError::Config(e.to_string()))?;
-        Ok(DnsClient { resolver })
+        Ok(DnsClient { resolver, name_servers })
+    }
+
+    /// The name servers asked, in order (what [`DnsClient::from_system_conf`] found).
+    pub fn name_servers(&self) -> &[SocketAddr] {
+        &self.name_servers
     }
 
     /// The hickory resolver, for lookups of other types with the same servers and DNSSEC
@@ -258,6 +331,86 @@ impl DnsClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A `resolv.conf` in a temporary folder; removed on drop.
+    #[cfg(all(unix, not(any(target_os = "android", target_vendor = "apple"))))]
+    struct ResolvConf(std::path::PathBuf);
+
+    #[cfg(all(unix, not(any(target_os = "android", target_vendor = "apple"))))]
+    impl ResolvConf {
+        fn new(name: &str, text: &str) -> ResolvConf {
+            let dir = std::env::temp_dir().join(format!("dime-signet-dns-{}-{name}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let path = dir.join("resolv.conf");
+            std::fs::write(&path, text).unwrap();
+            ResolvConf(path)
+        }
+    }
+
+    #[cfg(all(unix, not(any(target_os = "android", target_vendor = "apple"))))]
+    impl Drop for ResolvConf {
+        fn drop(&mut self) {
+            if let Some(dir) = self.0.parent() {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+    }
+
+    #[cfg(all(unix, not(any(target_os = "android", target_vendor = "apple"))))]
+    #[tokio::test]
+    async fn a_resolv_conf_gives_its_name_servers_and_options() {
+        let file = ResolvConf::new(
+            "good",
+            "# written by a test\nsearch example.com\nnameserver 192.0.2.53\nnameserver 2001:db8::53\noptions timeout:3 attempts:4\n",
+        );
+        let client = DnsClient::from_resolv_conf(&file.0, Dnssec::Off).unwrap();
+        let expected: Vec<SocketAddr> = vec!["192.0.2.53:53".parse().unwrap(), "[2001:db8::53]:53".parse().unwrap()];
+        assert_eq!(client.name_servers(), expected.as_slice());
+        let options = client.resolver().options();
+        assert_eq!(
+            (options.timeout, options.attempts, options.cache_size, options.validate),
+            (Duration::from_secs(3), 4, 0, false)
+        );
+        let validating = DnsClient::from_resolv_conf(&file.0, Dnssec::Validate(TrustAnchors::default())).unwrap();
+        assert!(validating.resolver().options().validate);
+    }
+
+    #[cfg(all(unix, not(any(target_os = "android", target_vendor = "apple"))))]
+    #[test]
+    fn a_resolv_conf_without_name_servers_is_named_in_the_error() {
+        let file = ResolvConf::new("empty", "search example.com\noptions ndots:2\n");
+        let error = DnsClient::from_resolv_conf(&file.0, Dnssec::Off).unwrap_err();
+        let DnsError::SystemConfig { source_name, reason } = &error else { panic!("{error:?}") };
+        assert_eq!(source_name, &file.0.display().to_string());
+        assert!(reason.contains("no nameservers"), "{reason}");
+        assert!(error.to_string().contains("it needs at least one `nameserver` line"), "{error}");
+
+        let missing = file.0.with_file_name("absent.conf");
+        let error = DnsClient::from_resolv_conf(&missing, Dnssec::Off).unwrap_err();
+        assert!(
+            matches!(&error, DnsError::SystemConfig { source_name, .. } if source_name.ends_with("absent.conf")),
+            "{error:?}"
+        );
+        assert!(!error.is_transient());
+    }
+
+    /// This machine's own configuration: a client when /etc/resolv.conf names a server, else
+    /// the error that names the file.
+    #[cfg(all(unix, not(any(target_os = "android", target_vendor = "apple"))))]
+    #[tokio::test]
+    async fn the_system_configuration_is_read_from_etc_resolv_conf() {
+        let listed = std::fs::read_to_string("/etc/resolv.conf")
+            .map(|text| text.lines().any(|line| line.trim_start().starts_with("nameserver")))
+            .unwrap_or(false);
+        match DnsClient::from_system_conf(Dnssec::Off) {
+            Ok(client) => assert!(listed && !client.name_servers().is_empty()),
+            Err(DnsError::SystemConfig { source_name, .. }) => {
+                assert!(!listed);
+                assert_eq!(source_name, "/etc/resolv.conf");
+            }
+            Err(error) => panic!("{error:?}"),
+        }
+    }
 
     #[test]
     fn an_rrset_is_as_secure_as_its_weakest_record() {

@@ -14,6 +14,7 @@
 //! | [`ops`] | every operation as a plain function over a [`redb::Database`], one transaction each |
 //! | [`RedbStore`] | the [`Store`](dime_dmap::store::Store) implementation over those functions |
 //! | [`error`] | [`StoreError`] and how it is answered over DMAP |
+//! | [`RedbOutbox`] | dime-dmtp's outbox storage: queued DMTP deliveries, durable like the rest |
 //!
 //! ```
 //! use dime_dmap::codec::Mailbox;
@@ -40,10 +41,12 @@
 
 pub mod error;
 pub mod ops;
+mod outbox;
 mod record;
 mod redb_store;
 mod tables;
 
 pub use error::{Result, StoreError};
+pub use outbox::RedbOutbox;
 pub use redb;
 pub use redb_store::RedbStore;

@@ -41,7 +41,7 @@ pub struct Verified {
 
 /// Runs `f` in one write transaction and commits it durably; an error aborts it, leaving
 /// nothing of it behind.
-fn write<T>(db: &Database, f: impl FnOnce(&WriteTransaction) -> Result<T>) -> Result<T> {
+pub(crate) fn write<T>(db: &Database, f: impl FnOnce(&WriteTransaction) -> Result<T>) -> Result<T> {
     let mut txn = db.begin_write()?;
     txn.set_durability(Durability::Immediate);
     let value = f(&txn)?;
@@ -49,7 +49,7 @@ fn write<T>(db: &Database, f: impl FnOnce(&WriteTransaction) -> Result<T>) -> Re
     Ok(value)
 }
 
-fn read(db: &Database) -> Result<ReadTransaction> {
+pub(crate) fn read(db: &Database) -> Result<ReadTransaction> {
     Ok(db.begin_read()?)
 }
 

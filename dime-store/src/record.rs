@@ -5,6 +5,14 @@ use dime_core::stacie::{Credentials, Salt, VerificationToken};
 use dime_dmap::codec::{DateTime, Flag};
 use dime_dmap::store::{KeyfileRecord, MessageInfo};
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use dime_core::Fingerprint;
+use dime_dmtp::client::Delivery;
+use dime_dmtp::outbox::EntryState;
+use dime_dmtp::wire::{DataType, ReturnType};
+use dime_signet::record::HostName;
+
 use crate::error::{Result, StoreError};
 
 /// A reader over one stored value that names its table in every error.
@@ -201,6 +209,138 @@ pub(crate) fn decode_submission(bytes: &[u8]) -> Result<(String, Vec<u8>)> {
     Ok((user, r.rest().to_vec()))
 }
 
+/// The table name of queued DMTP deliveries, as errors name it.
+pub(crate) const DELIVERIES: &str = "dmtp_outbox_deliveries";
+/// The table name of their states.
+pub(crate) const DELIVERY_STATES: &str = "dmtp_outbox_states";
+
+fn push_name(out: &mut Vec<u8>, name: &str) {
+    // Host names are at most 253 bytes (`HostName`), so the length fits in one byte.
+    out.push(u8::try_from(name.len()).unwrap_or(u8::MAX));
+    out.extend_from_slice(name.as_bytes().get(..usize::from(u8::MAX)).unwrap_or(name.as_bytes()));
+}
+
+fn read_name(r: &mut Reader<'_>, what: &'static str) -> Result<HostName> {
+    let len = r.array::<1>(what)?[0];
+    let bytes = r.take(usize::from(len), what)?;
+    let text = core::str::from_utf8(bytes).map_err(|_| r.corrupt(what))?;
+    HostName::new(text).map_err(|_| r.corrupt(what))
+}
+
+/// A queued DMTP delivery: `len ‖ origin ‖ origin fingerprint (64) ‖ len ‖ destination ‖
+/// destination fingerprint (64) ‖ hash flag [‖ hash (64)] ‖ return type ‖ data type ‖ object`;
+/// the lengths are one byte, the return type 0 (none), 1 `FULL`, 2 `DISPLAY`, 3 `HEADER`, the
+/// data type 0 (none), 1 `7BIT`, 2 `8BIT`.
+pub(crate) fn encode_delivery(delivery: &Delivery) -> Vec<u8> {
+    let mut out = Vec::with_capacity(2 * 320 + delivery.object.len());
+    push_name(&mut out, delivery.origin.as_str());
+    out.extend_from_slice(delivery.origin_fingerprint.as_bytes());
+    push_name(&mut out, delivery.destination.as_str());
+    out.extend_from_slice(delivery.destination_fingerprint.as_bytes());
+    match &delivery.hash {
+        Some(hash) => {
+            out.push(1);
+            out.extend_from_slice(hash.as_bytes());
+        }
+        None => out.push(0),
+    }
+    out.push(match delivery.return_type {
+        None => 0,
+        Some(ReturnType::Full) => 1,
+        Some(ReturnType::Display) => 2,
+        Some(ReturnType::Header) => 3,
+    });
+    out.push(match delivery.data_type {
+        None => 0,
+        Some(DataType::SevenBit) => 1,
+        Some(DataType::EightBit) => 2,
+    });
+    out.extend_from_slice(&delivery.object);
+    out
+}
+
+/// Reads what [`encode_delivery`] wrote.
+pub(crate) fn decode_delivery(bytes: &[u8]) -> Result<Delivery> {
+    let mut r = Reader::new(bytes, DELIVERIES);
+    let origin = read_name(&mut r, "origin")?;
+    let origin_fingerprint = Fingerprint(r.array("origin fingerprint")?);
+    let destination = read_name(&mut r, "destination")?;
+    let destination_fingerprint = Fingerprint(r.array("destination fingerprint")?);
+    let hash = match r.array::<1>("hash flag")?[0] {
+        0 => None,
+        1 => Some(Fingerprint(r.array("hash")?)),
+        _ => return Err(r.corrupt("hash flag")),
+    };
+    let return_type = match r.array::<1>("return type")?[0] {
+        0 => None,
+        1 => Some(ReturnType::Full),
+        2 => Some(ReturnType::Display),
+        3 => Some(ReturnType::Header),
+        _ => return Err(r.corrupt("return type")),
+    };
+    let data_type = match r.array::<1>("data type")?[0] {
+        0 => None,
+        1 => Some(DataType::SevenBit),
+        2 => Some(DataType::EightBit),
+        _ => return Err(r.corrupt("data type")),
+    };
+    let object = bytes::Bytes::copy_from_slice(r.rest());
+    Ok(Delivery {
+        origin,
+        origin_fingerprint,
+        destination,
+        destination_fingerprint,
+        object,
+        hash,
+        return_type,
+        data_type,
+    })
+}
+
+/// Seconds and nanoseconds since the Unix epoch: 8 + 4 bytes.
+fn push_time(out: &mut Vec<u8>, time: SystemTime) -> Result<()> {
+    let since = time.duration_since(UNIX_EPOCH).map_err(|_| StoreError::Refused("a time before 1970"))?;
+    out.extend_from_slice(&since.as_secs().to_be_bytes());
+    out.extend_from_slice(&since.subsec_nanos().to_be_bytes());
+    Ok(())
+}
+
+fn read_time(r: &mut Reader<'_>, what: &'static str) -> Result<SystemTime> {
+    let secs = u64::from_be_bytes(r.array(what)?);
+    let nanos = r.u32(what)?;
+    if nanos >= 1_000_000_000 {
+        return Err(r.corrupt(what));
+    }
+    UNIX_EPOCH.checked_add(Duration::new(secs, nanos)).ok_or_else(|| r.corrupt(what))
+}
+
+/// A queued delivery's state: `queued (12) ‖ failures (4) ‖ due (12) ‖ the last error's text
+/// (UTF-8, empty for none)`. The error is kept as its text: its type does not outlive the
+/// process.
+pub(crate) fn encode_delivery_state(state: &EntryState) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(28);
+    push_time(&mut out, state.queued)?;
+    out.extend_from_slice(&state.failures.to_be_bytes());
+    push_time(&mut out, state.due)?;
+    if let Some(error) = &state.last_error {
+        out.extend_from_slice(error.to_string().as_bytes());
+    }
+    Ok(out)
+}
+
+/// Reads what [`encode_delivery_state`] wrote: the state (with no last error) and the last
+/// error's text.
+pub(crate) fn decode_delivery_state(bytes: &[u8]) -> Result<(EntryState, Option<String>)> {
+    let mut r = Reader::new(bytes, DELIVERY_STATES);
+    let queued = read_time(&mut r, "queued")?;
+    let failures = r.u32("failures")?;
+    let due = read_time(&mut r, "due")?;
+    let text = core::str::from_utf8(r.rest())
+        .map_err(|_| StoreError::Corrupt { table: DELIVERY_STATES, what: "error text" })?;
+    let text = (!text.is_empty()).then(|| text.to_string());
+    Ok((EntryState { queued, failures, due, last_error: None }, text))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,5 +402,86 @@ mod tests {
         let record = KeyfileRecord { shard: [8; 64], envelope: vec![1, 2, 3] };
         assert_eq!(decode_keyfile(&encode_keyfile(&record)).unwrap(), record);
         assert!(matches!(decode_keyfile(&[0; 63]), Err(StoreError::Corrupt { table: "keyfiles", what: "shard" })));
+    }
+
+    fn delivery(hash: Option<Fingerprint>) -> Delivery {
+        Delivery {
+            origin: HostName::new("example.org").unwrap(),
+            origin_fingerprint: Fingerprint::of(b"org"),
+            destination: HostName::new("example.net").unwrap(),
+            destination_fingerprint: Fingerprint::of(b"net"),
+            object: bytes::Bytes::from_static(b"\0object\xff"),
+            hash,
+            return_type: Some(ReturnType::Display),
+            data_type: Some(DataType::EightBit),
+        }
+    }
+
+    #[test]
+    fn deliveries_round_trip_and_every_cut_is_corrupt() {
+        for delivery in [delivery(None), delivery(Some(Fingerprint::of(b"hash")))] {
+            let bytes = encode_delivery(&delivery);
+            assert_eq!(decode_delivery(&bytes).unwrap(), delivery);
+            // Every cut inside the fixed part is refused; a cut in the object only shortens it.
+            let fixed = bytes.len() - delivery.object.len();
+            for cut in 0..fixed {
+                assert!(
+                    matches!(decode_delivery(&bytes[..cut]), Err(StoreError::Corrupt { table: DELIVERIES, .. })),
+                    "cut at {cut}"
+                );
+            }
+        }
+        let mut bytes = encode_delivery(&delivery(None));
+        let flag = 1 + 11 + 64 + 1 + 11 + 64;
+        bytes[flag + 1] = 4;
+        assert!(matches!(decode_delivery(&bytes), Err(StoreError::Corrupt { what: "return type", .. })));
+    }
+
+    #[test]
+    fn delivery_states_round_trip_with_the_error_as_text() {
+        let t = UNIX_EPOCH + Duration::new(1_796_400_000, 123_456_789);
+        let state = EntryState {
+            queued: t,
+            failures: 3,
+            due: t + Duration::from_secs(1200),
+            last_error: Some(dime_dmtp::DmtpError::Timeout { phase: dime_dmtp::TimeoutPhase::Data }),
+        };
+        let (read, text) = decode_delivery_state(&encode_delivery_state(&state).unwrap()).unwrap();
+        assert_eq!(read, EntryState { last_error: None, ..state.clone() });
+        assert_eq!(text.as_deref(), Some("timed out"));
+        let quiet = EntryState { last_error: None, ..state };
+        assert_eq!(decode_delivery_state(&encode_delivery_state(&quiet).unwrap()).unwrap(), (quiet, None));
+        assert!(matches!(
+            decode_delivery_state(&[0; 27]),
+            Err(StoreError::Corrupt { table: DELIVERY_STATES, what: "due" })
+        ));
+        let early = EntryState { queued: UNIX_EPOCH - Duration::from_secs(1), failures: 0, due: t, last_error: None };
+        assert!(matches!(encode_delivery_state(&early), Err(StoreError::Refused(_))));
+    }
+
+    proptest::proptest! {
+        /// Any delivery the outbox can hold reads back as written.
+        #[test]
+        fn any_delivery_round_trips(
+            origin in "[a-z]{1,20}\\.[a-z]{2,6}",
+            destination in "[a-z0-9]{1,30}(\\.[a-z0-9]{1,10}){0,2}\\.[a-z]{2,6}",
+            fingerprints in proptest::array::uniform3(proptest::array::uniform32(proptest::prelude::any::<u8>())),
+            hash in proptest::prelude::any::<bool>(),
+            kinds in (0u8..4, 0u8..3),
+            object in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048),
+        ) {
+            let fp = |half: [u8; 32]| Fingerprint(core::array::from_fn(|i| half[i % 32] ^ (i as u8)));
+            let delivery = Delivery {
+                origin: HostName::new(&origin).unwrap(),
+                origin_fingerprint: fp(fingerprints[0]),
+                destination: HostName::new(&destination).unwrap(),
+                destination_fingerprint: fp(fingerprints[1]),
+                object: object.into(),
+                hash: hash.then(|| fp(fingerprints[2])),
+                return_type: [None, Some(ReturnType::Full), Some(ReturnType::Display), Some(ReturnType::Header)][usize::from(kinds.0)],
+                data_type: [None, Some(DataType::SevenBit), Some(DataType::EightBit)][usize::from(kinds.1)],
+            };
+            proptest::prop_assert_eq!(decode_delivery(&encode_delivery(&delivery)).unwrap(), delivery);
+        }
     }
 }

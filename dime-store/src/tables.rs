@@ -29,3 +29,9 @@ pub(crate) const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("co
 pub(crate) const LAST_VALIDITY: &str = "uid_validity";
 /// The counter of the last queue number given to a submission.
 pub(crate) const LAST_QUEUE: &str = "queue";
+/// Entry number → a queued DMTP delivery (dime-dmtp's outbox, [`crate::RedbOutbox`]).
+pub(crate) const DMTP_DELIVERIES: TableDefinition<u64, &[u8]> = TableDefinition::new("dmtp_outbox_deliveries");
+/// Entry number → that delivery's state: due time, failures, the last error's text.
+pub(crate) const DMTP_STATES: TableDefinition<u64, &[u8]> = TableDefinition::new("dmtp_outbox_states");
+/// The [`COUNTERS`] entry above every DMTP outbox entry number ever given.
+pub(crate) const DMTP_NEXT_ID: &str = "dmtp_outbox_next_id";

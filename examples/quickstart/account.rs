@@ -32,7 +32,7 @@ pub(super) async fn login(
     ca: &Ca,
     dns: &Dns,
 ) -> Result<Account<impl AsyncRead + AsyncWrite + Unpin + use<>>, FlowError> {
-    let connector = dmap_driver::connector(&[ca.der()])?;
+    let connector = dmap_driver::connector(&dmap_driver::Roots::Certificates(vec![ca.der().into()]))?;
     let host = format!("dmap.{}", org.published.domain);
     let mut client =
         Client::connect_tls(org.published.dmap, &host, &connector, dime::dmap::SessionLimits::default()).await?;

@@ -92,6 +92,9 @@ pub enum FlowError {
     /// rustls refused a certificate.
     #[error("TLS: {0}")]
     Tls(#[from] rustls::Error),
+    /// A certificate and key did not make a TLS identity.
+    #[error("TLS setup: {0}")]
+    TlsSetup(#[from] dime::dmtp::driver::TlsSetupError),
     /// A DNS name or record could not be built.
     #[error("DNS zone: {0}")]
     Zone(#[from] ProtoError),

@@ -16,7 +16,7 @@ use dime::dmap::store::{Issuer, KeyfileRecord, MailboxView, SignetAnswer, Store}
 use dime::dmtp::DmtpError;
 use dime::dmtp::client::Delivery;
 use dime::dmtp::dns::Resolver;
-use dime::dmtp::driver::{ClientTls, ServerApp, Spool, serve, server_tls_config};
+use dime::dmtp::driver::{ClientTls, Roots, ServerApp, ServerIdentity, Spool, acceptor, serve};
 use dime::dmtp::object::{CheckedMessage, DestinationCheck, DestinationKeys};
 use dime::dmtp::resolve::{CachePolicy, Ports, has_fingerprint};
 use dime::dmtp::server::{
@@ -29,7 +29,6 @@ use dime::signet::record::HostName;
 use dime::signet::{FingerprintKind, KeyFile, KeyOwner, ManagementRecord, RecordPolicy, Signet, issue};
 use dime_store::RedbStore;
 use hickory_server::proto::rr::Record;
-use rustls::RootCertStore;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tempfile::TempDir;
 use tokio::net::TcpListener;
@@ -97,7 +96,7 @@ impl Identity {
         let ports = Ports { native: peer_dx_port, dual: peer_dx_port, dual_fallback: peer_dx_port };
         let resolver = Resolver::new(
             dns.client(),
-            ClientTls::new(RootCertStore::empty())?,
+            ClientTls::new(&Roots::None)?,
             ports,
             RecordPolicy::default(),
             CachePolicy::default(),
@@ -123,7 +122,8 @@ impl Identity {
         // DX: native DMTP, TLS from the first byte, RCPT TO must name our org signet.
         let (dx_cert, dx_key, dx_listener) = dx;
         let dx_addr = dx_listener.local_addr()?;
-        let tls = server_tls_config(vec![dx_cert], PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(dx_key)))?;
+        let tls =
+            acceptor(&ServerIdentity::new(vec![dx_cert], PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(dx_key)))?)?;
         let fingerprints = FingerprintKind::ALL.iter().filter_map(|k| signet.fingerprint(*k)).collect();
         let served = vec![ServedDomain { domain: domain.clone(), fingerprints }];
         let config = DxConfig::new(HostName::new(&format!("dx.{domain}"))?, ListenMode::Native, served);
@@ -136,7 +136,11 @@ impl Identity {
         // DMAP: implicit TLS, STACIE logins, SUBMIT feeds the relay queue.
         let (dmap_cert, dmap_key, dmap_listener) = dmap;
         let dmap_addr = dmap_listener.local_addr()?;
-        let acceptor = dmap_driver::acceptor(dmap_cert.to_vec(), dmap_key)?;
+        let identity = ServerIdentity::new(
+            vec![CertificateDer::from(dmap_cert.to_vec())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(dmap_key)),
+        )?;
+        let acceptor = dmap_driver::acceptor(&identity)?;
         let decoy = DecoySecret::generate()?;
         let (queue_tx, queue) = unbounded_channel();
         let sessions = OrgStore { shared: shared.clone(), queue: queue_tx };

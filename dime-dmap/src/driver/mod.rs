@@ -1,29 +1,33 @@
 //! The tokio + rustls driver (cargo feature `tokio`): moves bytes between a socket and a
 //! [`ServerSession`] or [`ClientSession`], runs TLS handshakes, and wakes idling sessions.
 //!
-//! TLS uses rustls with the *ring* provider, TLS 1.3 and 1.2 (rustls' safe defaults).
+//! TLS follows D5, as DMTP's driver does: rustls with the *ring* provider, TLS 1.3 and 1.2,
+//! AES-256-GCM and ChaCha20-Poly1305 only ([`dime_net::tls::provider`]). A server's chain and key
+//! come as a [`ServerIdentity`] ([`acceptor`]), a client's roots as [`Roots`] ([`connector`]),
+//! the same two types the DMTP driver takes.
 //!
 //! The accept loop, the connection caps, the handshake deadline and graceful shutdown are
 //! dime-net's ([`Listener`], [`EdgeConfig`]), shared with the DMTP driver; the client's connects
 //! and handshakes run under [`Dial`]'s default deadlines.
 //!
 //! ```no_run
-//! # async fn demo(cert: Vec<u8>, key: Vec<u8>) -> dime_dmap::Result<()> {
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::{Arc, Mutex};
-//! use dime_dmap::driver;
+//! use dime_dmap::driver::{self, ServerIdentity};
 //! use dime_dmap::sasl::DecoySecret;
 //! use dime_dmap::server::{ServerConfig, ServerSession};
 //! use dime_dmap::store::MemoryStore;
 //!
 //! let store = Arc::new(Mutex::new(MemoryStore::new()));
-//! let acceptor = driver::acceptor(cert, key)?;
+//! let identity = ServerIdentity::from_pem_files("fullchain.pem", "privkey.pem")?;
+//! let acceptor = driver::acceptor(&identity)?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(driver::io)?;
 //! let decoy = DecoySecret::generate()?;
 //! driver::listen(listener, acceptor, move || {
 //!     let now = std::time::Instant::now();
 //!     ServerSession::new(ServerConfig::new("example.org", decoy.clone()), store.clone(), now)
-//! }, driver::Hooks::default()).await
-//! # }
+//! }, driver::Hooks::default()).await?;
+//! # Ok(()) }
 //! ```
 
 use std::net::SocketAddr;
@@ -32,10 +36,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dime_core::stacie::{ClientKeys, Password, Salt, Username};
+/// The TLS setup both drivers share, re-exported: a server's chain and key, a client's roots.
+pub use dime_net::tls::{Roots, ServerIdentity, TlsSetupError};
 pub use dime_net::{Dial, EdgeConfig, Handle, Listener};
 use dime_net::{Phase, Refusal};
 use dime_signet::Signet;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
@@ -50,7 +56,9 @@ use crate::session::Interrupt;
 use crate::store::Store;
 
 mod calls;
+mod trace;
 pub use calls::{Fetched, Idle, IdleUpdate, ListedMailbox, MailboxStatus, SignetTrust};
+use trace::Ending;
 
 /// Runs the STACIE derivation for `challenge` on the blocking pool: the keys and the token.
 async fn stretch(
@@ -118,28 +126,21 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     dime_net::tls::provider()
 }
 
-/// A TLS acceptor for a DER certificate chain (leaf first) and a PKCS#8 DER private key.
+/// The TLS acceptor of a server with `identity` (D5's profile,
+/// [`ServerIdentity::server_config`]); [`ServerIdentity::from_pem_files`] loads the chain and key
+/// from PEM files. The DMTP driver's `acceptor` takes the same identity.
 ///
-/// Errors: [`DmapError::Tls`] when rustls refuses the certificate or key.
-pub fn acceptor(cert_der: Vec<u8>, key_der: Vec<u8>) -> Result<TlsAcceptor> {
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_der));
-    let config = rustls::ServerConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .map_err(tls)?
-        .with_no_client_auth()
-        .with_single_cert(vec![CertificateDer::from(cert_der)], key)
-        .map_err(tls)?;
-    Ok(TlsAcceptor::from(Arc::new(config)))
+/// Errors: [`DmapError::Tls`] when rustls refuses the pair.
+pub fn acceptor(identity: &ServerIdentity) -> Result<TlsAcceptor> {
+    let config = identity.server_config().map_err(|e| DmapError::Tls(e.to_string()))?;
+    Ok(TlsAcceptor::from(config))
 }
 
-/// A TLS connector that trusts exactly the given DER CA certificates.
+/// A TLS connector (D5's profile) that checks server certificates against `roots`.
 ///
-/// Errors: [`DmapError::Tls`] when a certificate is not usable as a trust anchor.
-pub fn connector(ca_ders: &[Vec<u8>]) -> Result<TlsConnector> {
-    let mut roots = rustls::RootCertStore::empty();
-    for der in ca_ders {
-        roots.add(CertificateDer::from(der.clone())).map_err(tls)?;
-    }
+/// Errors: [`DmapError::Tls`] naming the file or store when the roots cannot be loaded.
+pub fn connector(roots: &Roots) -> Result<TlsConnector> {
+    let roots = roots.load().map_err(|e| DmapError::Tls(e.to_string()))?;
     let config = rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(tls)?
@@ -176,7 +177,10 @@ impl core::fmt::Debug for Hooks {
 
 /// How [`drive`] stopped.
 enum Exit {
+    /// The session closed itself.
     Closed,
+    /// The peer closed the stream.
+    PeerClosed,
     StartTls,
 }
 
@@ -185,7 +189,12 @@ enum Exit {
 /// more, one chunk at a time, so at most one chunk is buffered beyond the current command.
 /// While waiting for input it also waits for the session's deadline
 /// ([`ServerSession::poll_timeout`]) and lets the session end itself when it passes.
-async fn drive<IO, S>(stream: &mut IO, session: &mut ServerSession<S>, hooks: &Hooks) -> Result<Exit>
+async fn drive<IO, S>(
+    stream: &mut IO,
+    session: &mut ServerSession<S>,
+    hooks: &Hooks,
+    trace: &mut trace::Connection,
+) -> Result<Exit>
 where
     IO: AsyncRead + AsyncWrite + Unpin,
     S: Store,
@@ -194,6 +203,8 @@ where
     loop {
         match session.next() {
             Ok(Event::StartTls) => return Ok(Exit::StartTls),
+            Ok(Event::LoggedIn { user }) => trace.logged_in(&user),
+            Ok(Event::CommandDone { tag, command, kind }) => trace.done(&tag, command, kind),
             Ok(Event::SignetLookup { address }) => {
                 let answer = match &hooks.signets {
                     Some(resolve) => resolve(address).await,
@@ -206,8 +217,8 @@ where
                     notify.notify_waiters();
                 }
             }
-            Ok(_) => {}
             Err(Interrupt::Output(bytes)) => {
+                trace.output(&bytes);
                 stream.write_all(&bytes).await.map_err(io)?;
                 stream.flush().await.map_err(io)?;
             }
@@ -239,12 +250,13 @@ where
                     }
                     () = timeout => {
                         session.handle_timeout(std::time::Instant::now());
+                        trace.timed_out();
                         continue;
                     }
                 };
                 let n = read.map_err(io)?;
                 if n == 0 {
-                    return Ok(Exit::Closed);
+                    return Ok(Exit::PeerClosed);
                 }
                 session.enqueue_input(std::time::Instant::now(), buffer.get(..n).unwrap_or_default());
             }
@@ -273,11 +285,25 @@ async fn serve_tls_within<S: Store>(
     hooks: &Hooks,
     limit: Duration,
 ) -> Result<()> {
-    let mut stream = handshake(acceptor, tcp, limit).await?;
-    session.tls_started();
-    match drive(&mut stream, &mut session, hooks).await? {
-        Exit::Closed | Exit::StartTls => Ok(()),
+    let mut trace = trace::Connection::accepted(tcp.peer_addr().ok());
+    let served = async {
+        let mut stream = handshake(acceptor, tcp, limit).await?;
+        trace.tls(stream.get_ref().1);
+        session.tls_started();
+        drive(&mut stream, &mut session, hooks, &mut trace).await
     }
+    .await;
+    ended(&trace, served)
+}
+
+/// Reports how a connection ended; the result without the way it stopped.
+fn ended(trace: &trace::Connection, served: Result<Exit>) -> Result<()> {
+    trace.ended(match &served {
+        Ok(Exit::PeerClosed) => Ending::PeerClosed,
+        Ok(_) => Ending::Closed,
+        Err(error) => Ending::Failed(error),
+    });
+    served.map(|_| ())
 }
 
 /// The refusal of [`serve_starttls`] for a session that believes TLS is already up.
@@ -311,14 +337,20 @@ async fn serve_starttls_within<S: Store>(
     if session.is_tls() {
         return Err(DmapError::Tls(CLEARTEXT_SESSION_CLAIMS_TLS.into()));
     }
-    match drive(&mut tcp, &mut session, hooks).await? {
-        Exit::Closed => Ok(()),
-        Exit::StartTls => {
-            let mut stream = handshake(acceptor, tcp, limit).await?;
-            session.tls_started();
-            drive(&mut stream, &mut session, hooks).await.map(|_| ())
+    let mut trace = trace::Connection::accepted(tcp.peer_addr().ok());
+    let served = async {
+        match drive(&mut tcp, &mut session, hooks, &mut trace).await? {
+            Exit::StartTls => {
+                let mut stream = handshake(acceptor, tcp, limit).await?;
+                trace.tls(stream.get_ref().1);
+                session.tls_started();
+                drive(&mut stream, &mut session, hooks, &mut trace).await
+            }
+            exit => Ok(exit),
         }
     }
+    .await;
+    ended(&trace, served)
 }
 
 /// Accepts connections until shut down, serving each with implicit TLS on its own task with a

@@ -476,6 +476,11 @@ impl ServerSession {
         self.violations
     }
 
+    /// The domain the client gave in `EHLO`, once it has.
+    pub fn ehlo_domain(&self) -> Option<&HostName> {
+        self.ehlo.as_ref()
+    }
+
     /// The destination's streaming check of the object being received (fed by the session as the
     /// bytes arrive), to stop storing an object early once it has failed.
     pub fn object_check(&self) -> Option<&DestinationCheck> {
