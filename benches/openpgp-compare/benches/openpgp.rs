@@ -410,11 +410,16 @@ const PROFILES: [(&str, &str); 6] = [
 const DIME_1: &str = "dime_1_thread";
 const DIME_PAR: &str = "dime_parallel";
 
+/// Seals the comparison's data.
+type Seal<'a> = Box<dyn Fn() -> Vec<u8> + 'a>;
+/// Opens a sealed message and returns the data.
+type Open<'a> = Box<dyn Fn(&[u8]) -> Vec<u8> + 'a>;
+
 /// Something that seals and opens the 1 MiB of the comparison.
 struct Contender<'a> {
     name: &'static str,
-    seal: Box<dyn Fn() -> Vec<u8> + 'a>,
-    open: Box<dyn Fn(&[u8]) -> Vec<u8> + 'a>,
+    seal: Seal<'a>,
+    open: Open<'a>,
     /// A sealed message, as `open` takes it (for dime: countersigned by the origin).
     sealed: Vec<u8>,
 }
@@ -439,6 +444,7 @@ fn on<R: Send>(pool: Option<&ThreadPool>, f: impl FnOnce() -> R + Send) -> R {
     }
 }
 
+/// A criterion group that reports throughput for `bytes` per iteration.
 fn group<'c>(c: &'c mut Criterion, name: &str, bytes: usize) -> BenchmarkGroup<'c, WallTime> {
     let mut g = c.benchmark_group(name);
     g.throughput(Throughput::Bytes(bytes as u64));
@@ -595,7 +601,7 @@ fn summary(since: SystemTime) {
         if let Some(t) = median("dime_64mib", function, since) {
             let gbs = size / t.as_secs_f64() / 1e9;
             println!(
-                "THROUGHPUT dime {function} 64 MiB: {t:.2?}, {gbs:.3} GB/s, {:.3} GB/s per core ({threads} threads)",
+                "THROUGHPUT dime {function} 64 MiB: {t:.2?}, {gbs:.3} GB/s, {:.3} GB/s per core (threads: {threads})",
                 gbs / threads as f64
             );
         }
