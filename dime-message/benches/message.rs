@@ -3,9 +3,6 @@
 //!
 //! - the four-actor flow, compose and recipient open on 1 MiB against their primitive floor
 //!   (4 X25519, one AES-256-GCM pass, one BLAKE3 pass, the signatures; decision D7);
-//! - sealing and opening 1 MiB for 4 recipients against OpenPGP: rpgp 0.21 (`pgp`), v4 and v6
-//!   profiles, each with SHA-256 and SHA-512 signatures. sequoia-openpgp is not compared: its
-//!   pure-Rust backend pulls in a second crypto stack too heavy to build on the 2-core CI;
 //! - throughput per core for a 64 MiB message (compose, recipient open) and a destination
 //!   verifying a 64 MiB object it cannot read (goal: at least 2 GB/s per core);
 //! - one message to 100 recipients against 100 separate compositions.
@@ -13,6 +10,9 @@
 //! - hybrid keyslots (D8): compose and recipient open, 1 MiB and a short message, four hybrid
 //!   actors against classical, with the ML-KEM operations they add timed in the same run; the
 //!   object sizes; `compose_many` to 100 hybrid recipients.
+//!
+//! The comparison with OpenPGP (rpgp and sequoia-openpgp) is the standalone package
+//! `benches/openpgp-compare`, outside the workspace.
 //!
 //! `cargo bench -p dime-message --bench message` measures the sans-IO core single-threaded;
 //! `DIME_BENCH_ONLY=hybrid` runs only the hybrid section;
@@ -31,15 +31,6 @@ use dime_core::kem::KemSecretKey;
 use dime_core::keys::{EncryptionSecretKey, Signature, SigningSecretKey};
 use dime_message::*;
 use dime_signet::issue;
-use pgp::composed::{
-    EncryptionCaps, KeyType, Message as PgpMessage, MessageBuilder, SecretKeyParamsBuilder, SignedPublicKey,
-    SignedSecretKey, SubkeyParamsBuilder,
-};
-use pgp::crypto::aead::{AeadAlgorithm, ChunkSize};
-use pgp::crypto::ecc_curve::ECCCurve;
-use pgp::crypto::hash::HashAlgorithm;
-use pgp::crypto::sym::SymmetricKeyAlgorithm;
-use pgp::types::{KeyVersion, Password};
 
 const MIB: usize = 1 << 20;
 
@@ -132,84 +123,6 @@ impl Floor {
     }
 }
 
-/// An OpenPGP key: a signing primary and an X25519 encryption subkey, in v4 (legacy curve
-/// 25519) or v6 (RFC 9580) form.
-fn pgp_key(v6: bool, name: &str) -> SignedSecretKey {
-    let (version, primary, sub) = if v6 {
-        (KeyVersion::V6, KeyType::Ed25519, KeyType::X25519)
-    } else {
-        (KeyVersion::V4, KeyType::Ed25519Legacy, KeyType::ECDH(ECCCurve::Curve25519Legacy))
-    };
-    SecretKeyParamsBuilder::default()
-        .version(version)
-        .key_type(primary)
-        .can_certify(true)
-        .can_sign(true)
-        .primary_user_id(name.into())
-        .passphrase(None)
-        .subkey(
-            SubkeyParamsBuilder::default()
-                .version(version)
-                .key_type(sub)
-                .can_encrypt(EncryptionCaps::All)
-                .passphrase(None)
-                .build()
-                .unwrap(),
-        )
-        .build()
-        .unwrap()
-        .generate(rand::thread_rng())
-        .unwrap()
-}
-
-struct Pgp {
-    v6: bool,
-    hash: HashAlgorithm,
-    signer: SignedSecretKey,
-    recipients: Vec<SignedSecretKey>,
-    publics: Vec<SignedPublicKey>,
-    data: Vec<u8>,
-}
-
-impl Pgp {
-    fn new(v6: bool, hash: HashAlgorithm) -> Pgp {
-        let signer = pgp_key(v6, "author <a@example.org>");
-        let recipients: Vec<_> = (0..4).map(|i| pgp_key(v6, &format!("r{i} <r{i}@example.net>"))).collect();
-        let publics = recipients.iter().map(|k| k.to_public_key()).collect();
-        Pgp { v6, hash, signer, recipients, publics, data: bytes(MIB, 1) }
-    }
-
-    /// Signs (with `hash`) and encrypts to the four keys, without compression.
-    fn seal(&self) -> Vec<u8> {
-        let builder = MessageBuilder::from_bytes("", self.data.clone());
-        let mut rng = rand::thread_rng();
-        if self.v6 {
-            let mut b = builder.seipd_v2(&mut rng, SymmetricKeyAlgorithm::AES256, AeadAlgorithm::Gcm, ChunkSize::C4MiB);
-            for k in &self.publics {
-                b.encrypt_to_key(&mut rng, &k.public_subkeys[0]).unwrap();
-            }
-            b.sign(&*self.signer, Password::empty(), self.hash);
-            b.to_vec(&mut rng).unwrap()
-        } else {
-            let mut b = builder.seipd_v1(&mut rng, SymmetricKeyAlgorithm::AES256);
-            for k in &self.publics {
-                b.encrypt_to_key(&mut rng, &k.public_subkeys[0]).unwrap();
-            }
-            b.sign(&*self.signer, Password::empty(), self.hash);
-            b.to_vec(&mut rng).unwrap()
-        }
-    }
-
-    /// Decrypts as the last recipient and verifies the signature.
-    fn open(&self, sealed: &[u8]) -> usize {
-        let key = &self.recipients[3];
-        let mut msg = PgpMessage::from_bytes(sealed).unwrap().decrypt(&Password::empty(), key).unwrap();
-        let data = msg.as_data_vec().unwrap();
-        msg.verify(&self.signer.to_public_key()).unwrap();
-        data.len()
-    }
-}
-
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -253,13 +166,6 @@ fn criterion_benches(c: &mut Criterion, world: &World, content: &Content) {
     g.bench_function("four_actor_flow", |b| b.iter(|| flow(world, content)));
     let floor = Floor::new();
     g.bench_function("primitive_floor_flow", |b| b.iter(|| floor.flow()));
-    for v6 in [false, true] {
-        let p = Pgp::new(v6, HashAlgorithm::Sha256);
-        let sealed = p.seal();
-        let name = if v6 { "rpgp_v6_sha256" } else { "rpgp_v4_sha256" };
-        g.bench_function(format!("{name}_seal"), |b| b.iter(|| p.seal()));
-        g.bench_function(format!("{name}_open"), |b| b.iter(|| p.open(&sealed)));
-    }
     g.finish();
 }
 
@@ -545,48 +451,10 @@ fn main() {
         },
     );
 
-    // 2. Against OpenPGP: sealing and opening, 1 MiB to four recipients, with SHA-256 (rpgp's
-    // fastest signature hash here, SHA-NI) and SHA-512 signatures.
-    for (v6, hash) in [
-        (false, HashAlgorithm::Sha256),
-        (true, HashAlgorithm::Sha256),
-        (false, HashAlgorithm::Sha512),
-        (true, HashAlgorithm::Sha512),
-    ] {
-        let p = Pgp::new(v6, hash);
-        let sealed = p.seal();
-        assert_eq!(p.open(&sealed), MIB);
-        let profile = if v6 { "v6 (SEIPDv2 AES-256-GCM)" } else { "v4 (SEIPDv1 AES-256)" };
-        let name = format!("{profile}, {hash:?}");
-        ratio(
-            &format!("rpgp {name} seal / dime compose (goal >= 2.5 single-threaded, >= 4 parallel)"),
-            rounds,
-            || {
-                black_box(p.seal());
-            },
-            || {
-                black_box(
-                    compose(&world.author.sign, &world.to(), &content, &ComposeOptions::default(), &mut OsRandom)
-                        .unwrap(),
-                );
-            },
-        );
-        ratio(
-            &format!("rpgp {name} open / dime recipient open (goal >= 2.5 single-threaded, >= 4 parallel)"),
-            rounds,
-            || {
-                black_box(p.open(&sealed));
-            },
-            || {
-                black_box(world.open_recipient(&relayed).unwrap());
-            },
-        );
-    }
-
-    // 3. 64 MiB: throughput per core, and a destination verifying what it cannot read.
+    // 2. 64 MiB: throughput per core, and a destination verifying what it cannot read.
     big(&world, quick);
 
-    // 4. One message to 100 recipients against 100 compositions.
+    // 3. One message to 100 recipients against 100 compositions.
     let users = recipients(&world, 100);
     let pairs: Vec<_> = users.iter().map(|u| (&world.destination.signet, &u.signet)).collect();
     let many = || {
@@ -611,7 +479,7 @@ fn main() {
     };
     ratio("100 separate compositions / compose_many to 100 (1 MiB)", if quick { 3 } else { 5 }, separate, many);
 
-    // 5. Hybrid keyslots.
+    // 4. Hybrid keyslots.
     hybrid(&world, rounds, quick);
     c.final_summary();
 }
