@@ -866,6 +866,17 @@ fn the_pq_policy_decides_the_keyslots_and_open_shows_the_protection() {
     assert_eq!((layout["hybrid_keyslots"].clone(), layout["protection"].clone()), (json!(0), json!("none")));
     let run = open(&dir, "classical.dime", "author", &["--json"]).expect(0);
     assert_eq!(run.json()["protection"], json!("none"));
+    // Between hybrid parties the recipient refuses a classical message as a downgrade (D8).
+    open(&dir, "classical.dime", "origin", &["--countersign-out", "classical-relayed.dime"]).expect(0);
+    let run = open(&dir, "classical-relayed.dime", "recipient", &[]).expect(1);
+    assert_eq!(
+        run.stderr,
+        "dime: classical-relayed.dime: rejected: post-quantum downgrade: the recipient's keyslot is classical \
+         although both its signet and the author's are hybrid\n"
+    );
+    open(&dir, "hybrid.dime", "origin", &["--countersign-out", "hybrid-relayed.dime"]).expect(0);
+    let run = open(&dir, "hybrid-relayed.dime", "recipient", &[]).expect(0);
+    assert_eq!(run.line("protection"), "fully post-quantum protected");
     let run = encrypt(&dir, "x.dime", &["--pq", "sometimes"]).expect(2);
     assert!(run.stderr.contains("sometimes"), "{run:?}");
 
