@@ -96,7 +96,7 @@ impl ServerApp for Destination {
         Ok(InboxSpool { inbox: self.inbox.clone(), object: Vec::new() })
     }
     async fn check(&self, message: &ReceivedMessage, check: DestinationCheck) -> Result<CheckedMessage, Rejection> {
-        let keys = DestinationKeys { secret: &self.secret, origin: &self.origin_signet };
+        let keys = DestinationKeys { secret: &self.secret, kem: None, origin: &self.origin_signet };
         match check.finish(message, &keys) {
             Ok(checked) => {
                 println!(

@@ -57,7 +57,7 @@ impl ServerApp for Dx {
         Ok(self.mailboxes.spool())
     }
     async fn check(&self, message: &ReceivedMessage, check: DestinationCheck) -> Result<CheckedMessage, Rejection> {
-        let keys = DestinationKeys { secret: &self.keys.encryption, origin: &self.origin };
+        let keys = DestinationKeys { secret: &self.keys.encryption, kem: self.keys.kem.as_ref(), origin: &self.origin };
         check.finish(message, &keys).map_err(|_| Rejection::InvalidObject)
     }
 }

@@ -1,12 +1,12 @@
 //! `dime keygen org` and `dime keygen user`: fresh key files with their signet or request.
 
 use dime_signet::record::{ManagementRecord, owner_name};
-use dime_signet::{FingerprintKind, KeyFile, KeyOwner, issue};
+use dime_signet::{FingerprintKind, KeyFile, KeyOwner, ParseOptions, SignetKind, issue};
 
 use crate::Outcome;
 use crate::cli::{KeygenOrgArgs, KeygenUserArgs};
 use crate::error::CliError;
-use crate::files::{NewFile, read_key_file, with_extension, write_all};
+use crate::files::{NewFile, read_key_file, read_signet, with_extension, write_all};
 use crate::output::zone_line;
 
 /// Fresh keys: hybrid (with an ML-KEM-768 key, D8) unless `classical`.
@@ -19,6 +19,15 @@ pub fn org(args: &KeygenOrgArgs) -> Result<Outcome, CliError> {
     let keys = generate(KeyOwner::Org, args.classical)?;
     let hybrid = keys.kem.as_ref().map(|k| k.public());
     let signet = issue::new_org_signet_with(&keys.signing, &keys.encryption_public()?, hybrid, args.domain.as_str())?;
+    // D8: an organization that published a hybrid key keeps one; the signet this one replaces
+    // (PREFIX.signet, overwritten with --force) says whether it did.
+    let previous_path = with_extension(&args.out, "signet");
+    if args.force
+        && previous_path.exists()
+        && let Ok(previous) = read_signet(&previous_path, &ParseOptions::default(), Some(SignetKind::Org))
+    {
+        issue::check_org_successor(&previous, &signet)?;
+    }
     let record = ManagementRecord::builder(keys.signing_public()).build().map_err(CliError::Record)?;
     let key_text = keys.to_armor()?;
     let signet_text = signet.to_armor();

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use dime_core::Fingerprint;
 use dime_message::open::role;
 use dime_message::{
-    Actor, Addressing, CommonHeaders, ComposeOptions, Content, DestinationEnvelope, Envelope, Message, MessageError,
-    OriginEnvelope, OsRandom, Part, compose,
+    Actor, ActorKeys, Addressing, CommonHeaders, ComposeOptions, Content, DestinationEnvelope, Envelope, Message,
+    MessageError, OriginEnvelope, OsRandom, Part, compose,
 };
 use dime_signet::{
     Anchor, BoundSignet, FingerprintKind, KeyFile, KeyOwner, ParseOptions, Signet, SignetError, SignetKind, SignetState,
@@ -318,7 +318,7 @@ pub fn open(args: &OpenArgs) -> Result<Outcome, CliError> {
         .map_err(|error| CliError::message(&args.file, error))?;
     let mut signets = Signets::new(args.signets.as_deref());
     let stdout = match args.actor {
-        Actor::Author | Actor::Recipient => open_as_reader(args, &keys, envelope, &mut signets)?,
+        Actor::Author | Actor::Recipient => open_as_reader(args, &keys, &bytes, envelope, &mut signets)?,
         Actor::Origin => open_as_origin(args, &keys, envelope, &mut signets)?,
         Actor::Destination => open_as_destination(args, envelope, &mut signets)?,
     };
@@ -365,6 +365,7 @@ fn named_origin(
 fn open_as_reader(
     args: &OpenArgs,
     keys: &KeyFile,
+    bytes: &[u8],
     envelope: Envelope<'_>,
     signets: &mut Signets<'_>,
 ) -> Result<String, CliError> {
@@ -385,7 +386,12 @@ fn open_as_reader(
     let opened = match &origin {
         Some(origin) if args.actor == Actor::Recipient => {
             let own = own_signet(args, keys, signets)?;
-            envelope.into_role::<role::Recipient>().and_then(|e| e.open(&own.signet, &author.signet, origin))
+            // The downgrade check of D8 needs the reader's current signet: the own signet is that
+            // when it carries the key file's ML-KEM key; an older one the message names is not.
+            let current = ActorKeys::from(keys);
+            let current = current.with_signet(&own.signet).unwrap_or(current);
+            Envelope::recipient(bytes, &message_limits(), current)
+                .and_then(|e| e.open(&own.signet, &author.signet, origin))
         }
         _ => envelope
             .into_role::<role::Author>()

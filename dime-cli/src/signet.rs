@@ -65,6 +65,9 @@ pub fn sign(args: &SignArgs) -> Result<Outcome, CliError> {
         });
     }
 
+    // D8: a hybrid key is issued only under an organization that has one.
+    issue::check_hybrid_request(&request, &org)?;
+
     // Informational fields in id order, as the signet requires.
     let mut info: Vec<(u8, &[u8])> = Vec::new();
     info.extend(args.name.iter().map(|v| (ids::NAME, v.as_bytes())));

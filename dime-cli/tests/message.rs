@@ -866,6 +866,17 @@ fn the_pq_policy_decides_the_keyslots_and_open_shows_the_protection() {
     assert_eq!((layout["hybrid_keyslots"].clone(), layout["protection"].clone()), (json!(0), json!("none")));
     let run = open(&dir, "classical.dime", "author", &["--json"]).expect(0);
     assert_eq!(run.json()["protection"], json!("none"));
+    // Between hybrid parties the recipient refuses a classical message as a downgrade (D8).
+    open(&dir, "classical.dime", "origin", &["--countersign-out", "classical-relayed.dime"]).expect(0);
+    let run = open(&dir, "classical-relayed.dime", "recipient", &[]).expect(1);
+    assert_eq!(
+        run.stderr,
+        "dime: classical-relayed.dime: rejected: post-quantum downgrade: the recipient's keyslot is classical \
+         although both its signet and the author's are hybrid\n"
+    );
+    open(&dir, "hybrid.dime", "origin", &["--countersign-out", "hybrid-relayed.dime"]).expect(0);
+    let run = open(&dir, "hybrid-relayed.dime", "recipient", &[]).expect(0);
+    assert_eq!(run.line("protection"), "fully post-quantum protected");
     let run = encrypt(&dir, "x.dime", &["--pq", "sometimes"]).expect(2);
     assert!(run.stderr.contains("sometimes"), "{run:?}");
 
@@ -879,4 +890,31 @@ fn the_pq_policy_decides_the_keyslots_and_open_shows_the_protection() {
     encrypt(&dir, "mixed.dime", &[]).expect(0);
     let layout = dime(&dir.0, &["message", "inspect", "mixed.dime", "--json"]).expect(0).json();
     assert_eq!((layout["hybrid_keyslots"].clone(), layout["protection"].clone()), (json!(0x0E), json!("none")));
+}
+
+/// D8's two rules: a hybrid request is issued only under an organization with a hybrid key, and
+/// an organization that published one does not replace its signet with a classical one.
+#[test]
+fn hybrid_keys_follow_the_organization() {
+    let dir = world("pq-rules");
+    // A classical organization refuses a hybrid request (keygen's default) and issues a classical one.
+    dime(&dir.0, &["keygen", "org", "example.com", "--out", "plain", "--classical"]).expect(0);
+    dime(&dir.0, &["keygen", "user", "carol@example.com", "--out", "carol"]).expect(0);
+    let sign = ["signet", "sign", "carol.ssr", "--org-key", "plain.key", "--org-signet", "plain.signet"];
+    let more = ["--address", "carol@example.com", "--out", "carol.signet"];
+    let run = dime(&dir.0, &[&sign[..], &more[..]].concat());
+    assert_eq!(
+        run.stderr, "dime: the request carries a hybrid encryption key, but the organization's signet has none\n",
+        "{run:?}"
+    );
+    assert_ne!(run.code, 0);
+    dime(&dir.0, &["keygen", "user", "carol@example.com", "--out", "carol", "--classical", "--force"]).expect(0);
+    dime(&dir.0, &[&sign[..], &more[..]].concat()).expect(0);
+    // The hybrid origin may not be replaced by a classical signet; by a hybrid one it may.
+    let run = dime(&dir.0, &["keygen", "org", "example.org", "--out", "origin", "--classical", "--force"]);
+    assert_eq!(
+        run.stderr, "dime: the organization's previous signet has a hybrid encryption key, and the new one has none\n",
+        "{run:?}"
+    );
+    dime(&dir.0, &["keygen", "org", "example.org", "--out", "origin", "--force"]).expect(0);
 }

@@ -9,8 +9,9 @@
 //! destination that holds its org encryption key and has resolved the origin's org signet.
 
 use dime_core::Fingerprint;
+use dime_core::kem::KemSecretKey;
 use dime_core::keys::EncryptionSecretKey;
-use dime_message::{DestinationVerifier, DestinationView, MessageLimits};
+use dime_message::{ActorKeys, DestinationVerifier, DestinationView, MessageLimits};
 use dime_signet::Signet;
 
 use crate::error::DmtpError;
@@ -73,6 +74,9 @@ impl std::io::Write for ObjectHasher {
 pub struct DestinationKeys<'a> {
     /// The destination organisation's encryption secret key.
     pub secret: &'a EncryptionSecretKey,
+    /// The destination organisation's ML-KEM-768 key, when its org signet is hybrid (decision
+    /// D8): an object whose destination slot is hybrid opens only with it.
+    pub kem: Option<&'a KemSecretKey>,
     /// The origin organisation's signet, resolved and validated (e.g. with
     /// [`crate::resolve::validate_org`]) for the `MAIL FROM` domain.
     pub origin: &'a Signet,
@@ -164,7 +168,8 @@ impl DestinationCheck {
         if !has_fingerprint(keys.origin, &envelope.mail_from.fingerprint) {
             return Err(invalid("the origin signet does not have the MAIL FROM fingerprint".into()));
         }
-        let view = self.verifier.finish(keys.secret, keys.origin).map_err(|e| invalid(e.to_string()))?;
+        let actor = ActorKeys { encryption: keys.secret, kem: keys.kem, signet: None };
+        let view = self.verifier.finish(actor, keys.origin).map_err(|e| invalid(e.to_string()))?;
         if !view.envelope.origin.eq_ignore_ascii_case(envelope.mail_from.domain.as_str()) {
             return Err(invalid(format!("the object's origin {:?} is not the MAIL FROM domain", view.envelope.origin)));
         }

@@ -54,7 +54,7 @@ impl ServerApp for Store {
     }
     async fn check(&self, message: &ReceivedMessage, check: DestinationCheck) -> Result<CheckedMessage, Rejection> {
         let (secret, origin) = self.keys.as_ref().ok_or(Rejection::InvalidObject)?;
-        check.finish(message, &DestinationKeys { secret, origin }).map_err(|_| Rejection::InvalidObject)
+        check.finish(message, &DestinationKeys { secret, kem: None, origin }).map_err(|_| Rejection::InvalidObject)
     }
 }
 

@@ -242,6 +242,12 @@ typedef struct DimePart {
 typedef uint32_t DimeKeyOwner;
 
 /**
+ * When a composed message gets hybrid (ML-KEM-768 + X25519) keyslots (decision D8): one of the
+ * `DIME_PQ_*` constants.
+ */
+typedef uint32_t DimePq;
+
+/**
  * Who is named on a message's path, as far as the actor who opened it may see: each address
  * (or domain) with the crypto fingerprint of its signet. What the actor cannot see is absent
  * (`ptr` NULL, fingerprint NULL). The views live as long as the handle they were read from.
@@ -323,6 +329,29 @@ typedef uint32_t DimeSignetState;
  * A user's keys: the signing key and the encryption key.
  */
 #define DIME_KEY_OWNER_USER 2
+
+/**
+ * Hybrid when both organizations can process hybrid messages (their signet or their member's
+ * is hybrid), each keyslot hybrid iff its actor's signet is; classical otherwise. The default.
+ */
+#define DIME_PQ_PREFER 0
+
+/**
+ * As `DIME_PQ_PREFER`, but the author's and the recipient's signets must be hybrid, so the
+ * content is post-quantum protected (`DIME_ERR_SIGNET_MISMATCH` otherwise).
+ */
+#define DIME_PQ_REQUIRE_CONTENT 1
+
+/**
+ * Every signet must be hybrid: fully post-quantum protected (`DIME_ERR_SIGNET_MISMATCH`
+ * otherwise).
+ */
+#define DIME_PQ_REQUIRE 2
+
+/**
+ * Always classical keyslots.
+ */
+#define DIME_PQ_NEVER 3
 
 /**
  * Some keyslot that opens the content is classical.
@@ -668,15 +697,15 @@ void dime_keys_free(struct DimeKeys *keys);
  * org signets given, taken as given (each trusted on its own POK): both must validate to `id`
  * with an address in their organization's domain, so a `full` signet, one without identifier
  * or one whose identifier its organization did not sign is refused. Anchor the org signets in
- * DNS first (`dime_signet_bind` with their management records). Randomness comes from the
- * operating system.
+ * DNS first (`dime_signet_bind` with their management records). `pq` (a `DIME_PQ_*` constant)
+ * says when the keyslots are hybrid. Randomness comes from the operating system.
  *
  * Errors: `DIME_ERR_NULL`, `DIME_ERR_WRONG_KIND` (org keys; a signet of the wrong kind),
  * `DIME_ERR_BAD_SIGNATURE` (a signature of the author's or recipient's signet up to 255 does
  * not verify with its organization's keys), `DIME_ERR_SIGNET_MISMATCH` (the keys are not the
  * author signet's; a signet below `id`, without identifier, or outside its organization's
- * domain), `DIME_ERR_UNSUPPORTED` (a secp256k1 encryption key), `DIME_ERR_RANDOMNESS`,
- * `DIME_ERR_INVALID_ARGUMENT`.
+ * domain; a signet without the ML-KEM key `pq` requires), `DIME_ERR_UNSUPPORTED` (a secp256k1
+ * encryption key), `DIME_ERR_RANDOMNESS`, `DIME_ERR_INVALID_ARGUMENT` (also an unknown `pq`).
  *
  * # Safety
  * Every handle must be NULL or live; `out` NULL or point to a writable `DimeBuffer`.
@@ -687,6 +716,7 @@ enum DimeStatus dime_message_compose(const struct DimeKeys *author_keys,
                                      const struct DimeSignet *destination,
                                      const struct DimeSignet *recipient,
                                      const struct DimeContent *content,
+                                     DimePq pq,
                                      struct DimeBuffer *out);
 
 /**
@@ -713,6 +743,7 @@ enum DimeStatus dime_message_compose_many(const struct DimeKeys *author_keys,
                                           const struct DimeSignet *const *recipients,
                                           size_t count,
                                           const struct DimeContent *content,
+                                          DimePq pq,
                                           struct DimeBuffer *out);
 
 /**
@@ -813,12 +844,14 @@ void dime_destination_view_free(struct DimeDestinationView *view);
  * Opens a delivered message as its recipient: verifies the author's signatures with `author`
  * and the origin's countersignature with `origin`, checks that the message names `recipient`
  * (the recipient's own signet, whose encryption key `recipient_keys` holds) by fingerprint and
- * address, and decrypts everything.
+ * address, and decrypts everything. When `recipient` is the signet of `recipient_keys`' ML-KEM
+ * key (the reader's current signet) it also makes the downgrade check of decision D8.
  *
  * Errors: `DIME_ERR_NULL`, `DIME_ERR_WRONG_KIND` (org keys), `DIME_ERR_MALFORMED`,
  * `DIME_ERR_TOO_LARGE`, `DIME_ERR_DECRYPT`, `DIME_ERR_SIGNET_MISMATCH` (also when the message
  * names another recipient address than `recipient`'s), `DIME_ERR_BAD_SIGNATURE`,
- * `DIME_ERR_STATE` (not countersigned), `DIME_ERR_UNSUPPORTED`.
+ * `DIME_ERR_STATE` (not countersigned), `DIME_ERR_UNSUPPORTED`, `DIME_ERR_DOWNGRADE` (the
+ * recipient's keyslot is classical although `recipient` and `author` are hybrid).
  *
  * # Safety
  * `message` must be NULL (only with `len` 0) or point to `len` readable bytes;

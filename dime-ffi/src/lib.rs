@@ -63,10 +63,11 @@ pub use keys::{
     dime_keys_match_signet, dime_keys_owner, dime_keys_read, dime_keys_to_armor,
 };
 pub use message::{
-    DimeDestinationView, DimeEnvelope, DimeOpened, DimeOriginView, dime_destination_view_envelope,
-    dime_destination_view_free, dime_message_compose, dime_message_open_as_author, dime_message_open_as_destination,
-    dime_message_open_as_origin, dime_message_open_as_recipient, dime_opened_countersigned, dime_opened_envelope,
-    dime_opened_free, dime_opened_headers, dime_opened_other_headers, dime_opened_part, dime_opened_part_count,
+    DIME_PQ_NEVER, DIME_PQ_PREFER, DIME_PQ_REQUIRE, DIME_PQ_REQUIRE_CONTENT, DimeDestinationView, DimeEnvelope,
+    DimeOpened, DimeOriginView, DimePq, dime_destination_view_envelope, dime_destination_view_free,
+    dime_message_compose, dime_message_open_as_author, dime_message_open_as_destination, dime_message_open_as_origin,
+    dime_message_open_as_recipient, dime_opened_countersigned, dime_opened_envelope, dime_opened_free,
+    dime_opened_headers, dime_opened_other_headers, dime_opened_part, dime_opened_part_count,
     dime_origin_view_countersign, dime_origin_view_envelope, dime_origin_view_free,
 };
 pub use record::{

@@ -6,8 +6,8 @@
 
 use dime_core::Fingerprint;
 use dime_message::{
-    Addressing, ComposeOptions, DestinationEnvelope, Envelope, MessageLimits, Opened, OriginEnvelope, OriginView,
-    OsRandom, compose, compose_many,
+    ActorKeys, Addressing, ComposeOptions, DestinationEnvelope, Envelope, MessageLimits, Opened, OriginEnvelope,
+    OriginView, OsRandom, PqPolicy, compose, compose_many,
 };
 use dime_signet::KeyOwner;
 
@@ -104,6 +104,39 @@ impl Names {
     }
 }
 
+/// When a composed message gets hybrid (ML-KEM-768 + X25519) keyslots (decision D8): one of the
+/// `DIME_PQ_*` constants.
+pub type DimePq = u32;
+/// Hybrid when both organizations can process hybrid messages (their signet or their member's
+/// is hybrid), each keyslot hybrid iff its actor's signet is; classical otherwise. The default.
+pub const DIME_PQ_PREFER: DimePq = 0;
+/// As `DIME_PQ_PREFER`, but the author's and the recipient's signets must be hybrid, so the
+/// content is post-quantum protected (`DIME_ERR_SIGNET_MISMATCH` otherwise).
+pub const DIME_PQ_REQUIRE_CONTENT: DimePq = 1;
+/// Every signet must be hybrid: fully post-quantum protected (`DIME_ERR_SIGNET_MISMATCH`
+/// otherwise).
+pub const DIME_PQ_REQUIRE: DimePq = 2;
+/// Always classical keyslots.
+pub const DIME_PQ_NEVER: DimePq = 3;
+
+/// The policy of a `DIME_PQ_*` constant (`DIME_ERR_INVALID_ARGUMENT` for any other value).
+fn pq_policy(pq: DimePq) -> Result<PqPolicy, Error> {
+    Ok(match pq {
+        DIME_PQ_PREFER => PqPolicy::Prefer,
+        DIME_PQ_REQUIRE_CONTENT => PqPolicy::RequireContent,
+        DIME_PQ_REQUIRE => PqPolicy::Require,
+        DIME_PQ_NEVER => PqPolicy::Never,
+        value => return Err(Error::UnknownConstant { what: "post-quantum policy", value }),
+    })
+}
+
+/// The compose options of a `DIME_PQ_*` constant, every other option at its default.
+fn compose_options(pq: DimePq) -> Result<ComposeOptions, Error> {
+    let mut options = ComposeOptions::default();
+    options.pq = pq_policy(pq)?;
+    Ok(options)
+}
+
 /// Composes one message object from `author` to `recipient` and writes it into `out`.
 ///
 /// `author_keys` are the author's user keys; the four signets are the author's, the author's
@@ -112,15 +145,15 @@ impl Names {
 /// org signets given, taken as given (each trusted on its own POK): both must validate to `id`
 /// with an address in their organization's domain, so a `full` signet, one without identifier
 /// or one whose identifier its organization did not sign is refused. Anchor the org signets in
-/// DNS first (`dime_signet_bind` with their management records). Randomness comes from the
-/// operating system.
+/// DNS first (`dime_signet_bind` with their management records). `pq` (a `DIME_PQ_*` constant)
+/// says when the keyslots are hybrid. Randomness comes from the operating system.
 ///
 /// Errors: `DIME_ERR_NULL`, `DIME_ERR_WRONG_KIND` (org keys; a signet of the wrong kind),
 /// `DIME_ERR_BAD_SIGNATURE` (a signature of the author's or recipient's signet up to 255 does
 /// not verify with its organization's keys), `DIME_ERR_SIGNET_MISMATCH` (the keys are not the
 /// author signet's; a signet below `id`, without identifier, or outside its organization's
-/// domain), `DIME_ERR_UNSUPPORTED` (a secp256k1 encryption key), `DIME_ERR_RANDOMNESS`,
-/// `DIME_ERR_INVALID_ARGUMENT`.
+/// domain; a signet without the ML-KEM key `pq` requires), `DIME_ERR_UNSUPPORTED` (a secp256k1
+/// encryption key), `DIME_ERR_RANDOMNESS`, `DIME_ERR_INVALID_ARGUMENT` (also an unknown `pq`).
 ///
 /// # Safety
 /// Every handle must be NULL or live; `out` NULL or point to a writable `DimeBuffer`.
@@ -132,6 +165,7 @@ pub unsafe extern "C" fn dime_message_compose(
     destination: *const DimeSignet,
     recipient: *const DimeSignet,
     content: *const DimeContent,
+    pq: DimePq,
     out: *mut DimeBuffer,
 ) -> DimeStatus {
     call(|| {
@@ -158,7 +192,8 @@ pub unsafe extern "C" fn dime_message_compose(
             destination: &destination.signet,
             recipient: &recipient.signet,
         };
-        let object = compose(&keys.signing, &to, &content.content, &ComposeOptions::default(), &mut OsRandom)?;
+        let options = compose_options(pq)?;
+        let object = compose(&keys.signing, &to, &content.content, &options, &mut OsRandom)?;
         *out = DimeBuffer::from_vec(object);
         Ok(())
     })
@@ -188,6 +223,7 @@ pub unsafe extern "C" fn dime_message_compose_many(
     recipients: *const *const DimeSignet,
     count: usize,
     content: *const DimeContent,
+    pq: DimePq,
     out: *mut DimeBuffer,
 ) -> DimeStatus {
     call(|| {
@@ -217,7 +253,7 @@ pub unsafe extern "C" fn dime_message_compose_many(
             &origin.signet,
             &pairs,
             &content.content,
-            &ComposeOptions::default(),
+            &compose_options(pq)?,
             &mut OsRandom,
         )?;
         for (slot, object) in out.iter_mut().zip(objects) {
@@ -435,12 +471,14 @@ pub unsafe extern "C" fn dime_destination_view_free(view: *mut DimeDestinationVi
 /// Opens a delivered message as its recipient: verifies the author's signatures with `author`
 /// and the origin's countersignature with `origin`, checks that the message names `recipient`
 /// (the recipient's own signet, whose encryption key `recipient_keys` holds) by fingerprint and
-/// address, and decrypts everything.
+/// address, and decrypts everything. When `recipient` is the signet of `recipient_keys`' ML-KEM
+/// key (the reader's current signet) it also makes the downgrade check of decision D8.
 ///
 /// Errors: `DIME_ERR_NULL`, `DIME_ERR_WRONG_KIND` (org keys), `DIME_ERR_MALFORMED`,
 /// `DIME_ERR_TOO_LARGE`, `DIME_ERR_DECRYPT`, `DIME_ERR_SIGNET_MISMATCH` (also when the message
 /// names another recipient address than `recipient`'s), `DIME_ERR_BAD_SIGNATURE`,
-/// `DIME_ERR_STATE` (not countersigned), `DIME_ERR_UNSUPPORTED`.
+/// `DIME_ERR_STATE` (not countersigned), `DIME_ERR_UNSUPPORTED`, `DIME_ERR_DOWNGRADE` (the
+/// recipient's keyslot is classical although `recipient` and `author` are hybrid).
 ///
 /// # Safety
 /// `message` must be NULL (only with `len` 0) or point to `len` readable bytes;
@@ -467,6 +505,10 @@ pub unsafe extern "C" fn dime_message_open_as_recipient(
         let author = unsafe { boundary::get(author, "author") }?;
         // SAFETY: the caller's contract above.
         let origin = unsafe { boundary::get(origin, "origin") }?;
+        // The downgrade check applies when `recipient` is the keys' current signet; an older
+        // (classical) signet the message names is not, and opens without it (D8's stale look-alike).
+        let keys = ActorKeys::from(keys);
+        let keys = keys.with_signet(&recipient.signet).unwrap_or(keys);
         let opened = Envelope::recipient(bytes, &MessageLimits::default(), keys)?.open(
             &recipient.signet,
             &author.signet,
@@ -773,6 +815,10 @@ mod tests {
         }
 
         fn compose(&self) -> Vec<u8> {
+            self.compose_with(DIME_PQ_PREFER)
+        }
+
+        fn compose_with(&self, pq: DimePq) -> Vec<u8> {
             let mut out = DimeBuffer::EMPTY;
             // SAFETY: live handles and locals.
             let status = unsafe {
@@ -783,6 +829,7 @@ mod tests {
                     self.destination,
                     self.bob,
                     self.content,
+                    pq,
                     &mut out,
                 )
             };
@@ -969,6 +1016,57 @@ mod tests {
     }
 
     #[test]
+    fn the_pq_policy_decides_the_keyslots_and_the_recipient_refuses_a_downgrade() {
+        let w = World::hybrid();
+        let protection = |relayed: &[u8]| {
+            let (status, opened) = w.open_recipient(relayed, w.bob_keys, w.bob, w.alice, w.origin);
+            let mut protection = 9;
+            // SAFETY: a live handle or NULL, and a local; freed once.
+            unsafe {
+                if status == DimeStatus::DIME_OK {
+                    assert_eq!(dime_opened_protection(opened, &mut protection), DimeStatus::DIME_OK);
+                }
+                dime_opened_free(opened);
+            }
+            (status, protection)
+        };
+        for pq in [DIME_PQ_PREFER, DIME_PQ_REQUIRE_CONTENT, DIME_PQ_REQUIRE] {
+            assert_eq!(protection(&w.relay(&w.compose_with(pq))), (DimeStatus::DIME_OK, DIME_PROTECTION_FULL));
+        }
+        // A classical message between hybrid parties, to the recipient's current hybrid signet.
+        let (status, _) = protection(&w.relay(&w.compose_with(DIME_PQ_NEVER)));
+        assert_eq!(status, DimeStatus::DIME_ERR_DOWNGRADE);
+        assert_eq!(
+            last_error(),
+            "post-quantum downgrade: the recipient's keyslot is classical although both its signet and the author's are hybrid"
+        );
+        // The policy is checked against the signets, and an unknown value is refused.
+        let classical = World::new();
+        for (pq, status) in [
+            (DIME_PQ_REQUIRE, DimeStatus::DIME_ERR_SIGNET_MISMATCH),
+            (DIME_PQ_REQUIRE_CONTENT, DimeStatus::DIME_ERR_SIGNET_MISMATCH),
+            (4, DimeStatus::DIME_ERR_INVALID_ARGUMENT),
+        ] {
+            let mut out = DimeBuffer::EMPTY;
+            // SAFETY: live handles and a local.
+            let got = unsafe {
+                dime_message_compose(
+                    classical.alice_keys,
+                    classical.alice,
+                    classical.origin,
+                    classical.destination,
+                    classical.bob,
+                    classical.content,
+                    pq,
+                    &mut out,
+                )
+            };
+            assert_eq!((got, out), (status, DimeBuffer::EMPTY), "pq {pq}: {}", last_error());
+        }
+        assert_eq!(last_error(), "unknown post-quantum policy 4");
+    }
+
+    #[test]
     fn author_reopens_with_and_without_countersignature() {
         let w = World::new();
         let message = w.compose();
@@ -1020,6 +1118,7 @@ mod tests {
                 recipients.as_ptr(),
                 2,
                 w.content,
+                DIME_PQ_PREFER,
                 out.as_mut_ptr(),
             )
         };
@@ -1054,7 +1153,17 @@ mod tests {
         let many = |keys, destinations, recipients, count, out| {
             // SAFETY: live handles; arrays of at least `count` entries or NULL.
             unsafe {
-                dime_message_compose_many(keys, w.alice, w.origin, destinations, recipients, count, w.content, out)
+                dime_message_compose_many(
+                    keys,
+                    w.alice,
+                    w.origin,
+                    destinations,
+                    recipients,
+                    count,
+                    w.content,
+                    DIME_PQ_PREFER,
+                    out,
+                )
             }
         };
         let destinations = [w.destination.cast_const(); 2];
@@ -1120,7 +1229,16 @@ mod tests {
             let mut out = DimeBuffer::EMPTY;
             // SAFETY: live handles and locals.
             let status = unsafe {
-                dime_message_compose(w.alice_keys, w.alice, w.origin, w.destination, recipient, w.content, &mut out)
+                dime_message_compose(
+                    w.alice_keys,
+                    w.alice,
+                    w.origin,
+                    w.destination,
+                    recipient,
+                    w.content,
+                    DIME_PQ_PREFER,
+                    &mut out,
+                )
             };
             let error = last_error();
             assert_eq!(status == DimeStatus::DIME_OK, out != DimeBuffer::EMPTY);
@@ -1171,7 +1289,7 @@ mod tests {
         // SAFETY: live handles and locals, NULL.
         unsafe {
             let compose = |keys, author, origin, destination, recipient, content, out| {
-                dime_message_compose(keys, author, origin, destination, recipient, content, out)
+                dime_message_compose(keys, author, origin, destination, recipient, content, DIME_PQ_PREFER, out)
             };
             assert_eq!(
                 compose(w.origin_keys, w.alice, w.origin, w.destination, w.bob, w.content, &mut out),
@@ -1392,7 +1510,7 @@ mod tests {
             unsafe {
                 proptest::prop_assert_eq!(dime_content_new(&headers, &mut content), DimeStatus::DIME_OK);
                 proptest::prop_assert_eq!(dime_content_add_part(content, DIME_PART_DISPLAY, &part), DimeStatus::DIME_OK);
-                let status = dime_message_compose(w.alice_keys, w.alice, w.origin, w.destination, w.bob, content, &mut message);
+                let status = dime_message_compose(w.alice_keys, w.alice, w.origin, w.destination, w.bob, content, DIME_PQ_PREFER, &mut message);
                 proptest::prop_assert_eq!(status, DimeStatus::DIME_OK);
                 dime_content_free(content);
             }

@@ -380,8 +380,74 @@ fn hybrid(world: &World, rounds: usize, quick: bool) {
             if r <= bound { "met" } else { "MISSED" }
         );
     }
-    // compose_many to 100 hybrid recipients (the recipients' signets share one ML-KEM key).
+    // The floors with ML-KEM in them, each measured interleaved in the same run: hybrid against
+    // classical plus the ML-KEM operations it adds, and against the primitive floor plus them.
     let content = one_mib_content();
+    let object = h.compose(&content);
+    let relayed = h.relay(&object);
+    let plain_relayed = world
+        .relay(&compose(&world.author.sign, &world.to(), &content, &ComposeOptions::default(), &mut OsRandom).unwrap());
+    let encapsulate4 = || {
+        for _ in 0..4 {
+            black_box(kem.public().encapsulate().unwrap());
+        }
+    };
+    let decapsulate = || {
+        black_box(kem.decapsulate(c.as_ref()).unwrap());
+    };
+    ratio(
+        "hybrid compose 1 MiB / (classical compose + 4 encapsulations) (goal <= 1.10)",
+        rounds,
+        || {
+            black_box(h.compose(&content));
+        },
+        || {
+            black_box(
+                compose(&world.author.sign, &world.to(), &content, &ComposeOptions::default(), &mut OsRandom).unwrap(),
+            );
+            encapsulate4();
+        },
+    );
+    ratio(
+        "hybrid recipient open 1 MiB / (classical open + 1 decapsulation) (goal <= 1.10)",
+        rounds,
+        || {
+            black_box(h.open_recipient(&relayed));
+        },
+        || {
+            black_box(world.open_recipient(&plain_relayed).unwrap());
+            decapsulate();
+        },
+    );
+    let floor = Floor::new();
+    let mut buf = floor.data.clone();
+    ratio(
+        "hybrid compose 1 MiB / (primitive floor + 4 encapsulations) (goal <= 1.10)",
+        rounds,
+        || {
+            black_box(h.compose(&content));
+        },
+        || {
+            floor.compose(&mut buf);
+            encapsulate4();
+        },
+    );
+    ratio(
+        "hybrid recipient open 1 MiB / (primitive floor + 1 decapsulation) (goal <= 1.10)",
+        rounds,
+        || {
+            black_box(h.open_recipient(&relayed));
+        },
+        || {
+            floor.x25519(1);
+            floor.hash(&relayed);
+            floor.gcm(&mut buf);
+            floor.verify(5);
+            decapsulate();
+        },
+    );
+
+    // compose_many to 100 hybrid recipients (the recipients' signets share one ML-KEM key).
     let many: Vec<_> = (0..100).map(|_| (&h.keys[2].3, &h.keys[3].3)).collect();
     let t = time(if quick { 1 } else { 3 }, || {
         black_box(

@@ -1,7 +1,8 @@
 //! Streams a 256 MiB attachment through the writer and straight into the reader, and reports
 //! the peak heap, counted by a counting global allocator. Goal: under 16 MiB.
 //!
-//! `cargo bench -p dime-message --bench stream_memory` (`DIME_STREAM_MIB=n` for another size).
+//! `cargo bench -p dime-message --bench stream_memory` (`DIME_STREAM_MIB=n` for another size,
+//! `DIME_STREAM_HYBRID=1` for an all-hybrid object, D8).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -40,7 +41,7 @@ fn writer<'k>(world: &'k World, len: u64, out: &mut Vec<u8>) -> MessageWriter<'k
 fn main() {
     let mib: u64 = std::env::var("DIME_STREAM_MIB").ok().and_then(|v| v.parse().ok()).unwrap_or(256);
     let len = mib << 20;
-    let world = World::new();
+    let world = if std::env::var_os("DIME_STREAM_HYBRID").is_some() { World::hybrid() } else { World::new() };
     let piece = bytes(PIECE, 3);
     let baseline = HEAP.allocated();
 
@@ -63,7 +64,7 @@ fn main() {
 
     // Pass 2: the same object again (same seed), fed piece by piece into the author's reader.
     let started = Instant::now();
-    let mut reader = StreamOpener::new(
+    let reader = StreamOpener::new(
         Actor::Author,
         world.author.enc.clone(),
         &world.author.signet,
@@ -73,6 +74,10 @@ fn main() {
         &MessageLimits::default(),
     )
     .unwrap();
+    let mut reader = match &world.author.kem {
+        Some(kem) => reader.with_hybrid(kem.clone(), Some(&world.author.signet)).unwrap(),
+        None => reader,
+    };
     let mut out = Vec::new();
     let mut events = Vec::new();
     let mut released = 0u64;
@@ -96,12 +101,14 @@ fn main() {
     }
     w.finish(&mut out).unwrap();
     feed(&mut out, &mut events, &mut reader);
+    let reader_protection = reader.protection();
     reader.finish().unwrap();
     let both_time = started.elapsed();
     assert_eq!(released, len);
 
     let peak = HEAP.max_allocated() - baseline;
-    println!("streamed {mib} MiB: compose {compose_time:.2?}, compose+open {both_time:.2?}");
+    assert_eq!(reader_protection, if world.is_hybrid() { Some(Protection::Full) } else { Some(Protection::None) });
+    println!("streamed {mib} MiB ({}): compose {compose_time:.2?}, compose+open {both_time:.2?}", world.name());
     println!(
         "PEAK HEAP {:.2} MiB (goal < 16 MiB): {}",
         peak as f64 / (1 << 20) as f64,

@@ -270,44 +270,98 @@ fn downgrade_and_its_two_legitimate_look_alikes() {
     assert_eq!(wrong.with_signet(&w.recipient.signet).err(), Some(MessageError::HybridKeyMismatch));
 }
 
-/// Single-bit flips of a mixed (`kinds` 0x09) object's ephemeral chunk, opened by every actor:
-/// every bit of the chunk header and of `suite ‖ 0x48 ‖ kinds ‖ E` for every actor; every bit of
-/// a ciphertext for the actor it belongs to (implicit rejection); one bit of every byte of a
-/// ciphertext for the three others (its digest is signed). Every one is refused.
+/// What opening an object whose ephemeral chunk body has bit `bit` of byte `byte` flipped must
+/// give `actor`, for an object of `kinds`. The regions, and why each gives its error:
+///
+/// | bytes | region | error |
+/// | --- | --- | --- |
+/// | 0 | suite byte | `UnsupportedFormat`: read first, before the format |
+/// | 1 | format `0x48` | `BadEphemeral`: any other byte is no format (0x40, one flip away, is the classical one and then the length is not 34) |
+/// | 2, bits 0–3 | `kinds` | `HybridLength`: one actor more or fewer, so the body no longer has the length `kinds` gives |
+/// | 2, bits 4–7 | `kinds` | `HybridKinds`: high bits set |
+/// | 3–34 | `E` | `KeyslotRejected` at the actor's first chunk: `s_X` and the info change, so the KEK unwraps nothing |
+/// | the actor's own `c_X` | | `KeyslotRejected` likewise: decapsulation returns FIPS 203's implicit-rejection secret |
+/// | another actor's `c_X` | | the actor's KEK does not depend on it, so its keys open; then the signed digest `D_0` differs: `DigestMismatch { index: 0 }` against the tree for the author, origin and recipient, the origin's meta-bounce signature (the first that covers chunk 0) for the destination, which has no tree |
+fn flip_error(kinds: Kinds, actor: Actor, byte: usize, bit: usize) -> MessageError {
+    let first_chunk = if actor == Actor::Destination { 2 } else { 1 };
+    match byte {
+        0 => MessageError::UnsupportedFormat("the ephemeral chunk names a suite other than 2"),
+        1 => MessageError::BadEphemeral,
+        2 if bit < 4 => {
+            let flipped = Kinds::from_byte(kinds.byte() ^ (1 << bit)).unwrap();
+            MessageError::HybridLength {
+                kinds: flipped.byte(),
+                len: hybrid::hybrid_len(kinds),
+                expected: hybrid::hybrid_len(flipped),
+            }
+        }
+        2 => MessageError::HybridKinds { kinds: kinds.byte() ^ (1 << bit) },
+        3..35 => MessageError::KeyslotRejected { index: first_chunk, actor },
+        _ if ciphertext_owner(kinds, byte) == actor => MessageError::KeyslotRejected { index: first_chunk, actor },
+        _ if actor == Actor::Destination => MessageError::BadSignature(error::Signature::OriginMetaBounce),
+        _ => MessageError::DigestMismatch { index: 0 },
+    }
+}
+
+/// The actor whose ciphertext holds body byte `byte` (≥ 35).
+fn ciphertext_owner(kinds: Kinds, byte: usize) -> Actor {
+    let n = (byte - hybrid::HYBRID_FIXED_LEN) / 1088;
+    Actor::ALL.into_iter().filter(|a| kinds.has(*a)).nth(n).unwrap()
+}
+
+/// Single-bit flips of the ephemeral chunk of an all-hybrid (0x0F) and a mixed (0x09) object,
+/// opened by every actor (the origin before the countersignature, the others after), each with
+/// the exact error of [`flip_error`]. Every bit of the chunk header and of `suite ‖ 0x48 ‖
+/// kinds ‖ E` is flipped for every actor. In the ciphertexts (4,352 and 2,176 bytes) every byte
+/// is flipped for every actor, one bit per byte, the bit rotating with the byte and the actor so
+/// that each bit position of every 8 consecutive bytes is hit: flipping all 8 bits of every
+/// ciphertext byte for every actor is 174,080 opens, about 15 minutes in a debug build, for
+/// regions whose error does not depend on which bit of a byte changes.
 #[test]
 fn single_bit_flips_of_the_hybrid_ephemeral_chunk_are_refused_by_every_actor() {
-    let w = World::new(0x09);
-    let object = w.compose(PqPolicy::Prefer).unwrap();
-    let relayed = w.relay(&object).unwrap();
-    let start = Message::parse(&object, &MessageLimits::default()).unwrap().chunks()[0].offset;
-    let relayed_start = Message::parse(&relayed, &MessageLimits::default()).unwrap().chunks()[0].offset;
-    let body_len = ephemeral_body(&object).len();
-    let owner = |byte: usize| match byte {
-        0..35 => None,
-        b if b < 35 + 1088 => Some(Actor::Author),
-        _ => Some(Actor::Recipient),
-    };
-    let mut opened = 0;
-    // Bit positions over header (6 bytes) and body.
-    for bit in 0..(6 + body_len) * 8 {
-        let byte = bit / 8;
-        let body_byte = byte.checked_sub(6);
-        for actor in Actor::ALL {
-            let exhaustive = match body_byte.and_then(owner) {
-                None => true,
-                Some(o) => o == actor || bit % 8 == byte % 8,
-            };
-            if !exhaustive {
-                continue;
-            }
+    for mask in [0x0F, 0x09] {
+        let kinds = Kinds::from_byte(mask).unwrap();
+        let w = World::new(mask);
+        let object = w.compose(PqPolicy::Prefer).unwrap();
+        let relayed = w.relay(&object).unwrap();
+        let header = Message::parse(&object, &MessageLimits::default()).unwrap().chunks()[0].offset;
+        let relayed_header = Message::parse(&relayed, &MessageLimits::default()).unwrap().chunks()[0].offset;
+        let body_len = ephemeral_body(&object).len();
+        assert_eq!(body_len, hybrid::hybrid_len(kinds));
+        let flipped = |at: usize, bit: usize| {
             let (mut o, mut r) = (object.clone(), relayed.clone());
-            o[start + byte] ^= 1 << (bit % 8);
-            r[relayed_start + byte] ^= 1 << (bit % 8);
-            assert!(w.open_as(actor, &o, &r).is_err(), "bit {bit} as {actor}");
-            opened += 1;
+            o[header + at] ^= 1 << bit;
+            r[relayed_header + at] ^= 1 << bit;
+            (o, r)
+        };
+        let mut opens = 0;
+        // The chunk header: refused (its errors are those of any chunk header, tested elsewhere).
+        for at in 0..6 {
+            for bit in 0..8 {
+                let (o, r) = flipped(at, bit);
+                for actor in Actor::ALL {
+                    assert!(w.open_as(actor, &o, &r).is_err(), "{mask:#04x}: header byte {at} bit {bit} as {actor}");
+                    opens += 1;
+                }
+            }
         }
+        for byte in 0..body_len {
+            for (n, actor) in Actor::ALL.into_iter().enumerate() {
+                let bits = if byte < hybrid::HYBRID_FIXED_LEN { 0..8 } else { (byte + n) % 8..(byte + n) % 8 + 1 };
+                for bit in bits {
+                    let (o, r) = flipped(6 + byte, bit);
+                    assert_eq!(
+                        w.open_as(actor, &o, &r).unwrap_err(),
+                        flip_error(kinds, actor, byte, bit),
+                        "{mask:#04x}: body byte {byte} bit {bit} as {actor}"
+                    );
+                    opens += 1;
+                }
+            }
+        }
+        let ciphertext_bytes = body_len - hybrid::HYBRID_FIXED_LEN;
+        assert_eq!(opens, 4 * (8 * 6 + 8 * hybrid::HYBRID_FIXED_LEN + ciphertext_bytes));
     }
-    assert_eq!(opened, 4 * 8 * (6 + 35) + 2 * 1088 * (8 + 3));
 }
 
 #[test]

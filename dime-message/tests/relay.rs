@@ -1,5 +1,6 @@
 //! The servers' streaming checks (`OriginVerifier`, `Countersigner`, `DestinationVerifier`)
-//! against the in-memory views, for every shape of object and every way of cutting it.
+//! against the in-memory views, for every shape of object and every way of cutting it, classical
+//! and all-hybrid (D8).
 
 mod common;
 
@@ -30,12 +31,12 @@ fn stream_destination(world: &World, object: &[u8], sizes: &[usize]) -> Result<D
     for piece in pieces(object, sizes) {
         v.feed(piece)?;
     }
-    v.finish(&world.destination.enc, &world.origin.signet)
+    v.finish(world.destination.keys(), &world.origin.signet)
 }
 
 /// The origin's in-memory result: its envelope, the tracing prefix and the relayed object.
 fn memory_origin(world: &World, object: &[u8]) -> Result<(OriginEnvelope, Option<Vec<u8>>, Vec<u8>)> {
-    let view = Envelope::origin(object, &MessageLimits::default(), &world.origin.enc)?.open(&world.author.signet)?;
+    let view = Envelope::origin(object, &MessageLimits::default(), world.origin.keys())?.open(&world.author.signet)?;
     let relayed = view.countersign(&world.origin.pok)?;
     Ok((view.envelope.clone(), view.tracing().map(<[u8]>::to_vec), relayed))
 }
@@ -45,7 +46,7 @@ fn stream_origin(world: &World, object: &[u8], sizes: &[usize]) -> Result<(Origi
     for piece in pieces(object, sizes) {
         v.feed(piece)?;
     }
-    let verified = v.finish(&world.origin.enc, &world.author.signet)?;
+    let verified = v.finish(world.origin.keys(), &world.author.signet)?;
     Ok((verified.envelope.clone(), verified.tracing().map(<[u8]>::to_vec)))
 }
 
@@ -55,7 +56,7 @@ fn stream_countersign(world: &World, object: &[u8], sizes: &[usize]) -> Result<V
     for piece in pieces(object, sizes) {
         c.feed(piece, &mut out)?;
     }
-    c.finish(&world.origin.enc, &world.author.signet, &world.origin.pok, &mut out)?;
+    c.finish(world.origin.keys(), &world.author.signet, &world.origin.pok, &mut out)?;
     Ok(out)
 }
 
@@ -90,28 +91,34 @@ fn shapes(world: &World) -> Vec<Vec<u8>> {
 
 #[test]
 fn every_shape_whole_and_in_halves() {
-    let world = World::new();
-    for object in shapes(&world) {
-        agree(&world, &object, &[object.len()]);
-        agree(&world, &object, &[object.len() / 2 + 1]);
+    for world in worlds() {
+        for object in shapes(&world) {
+            agree(&world, &object, &[object.len()]);
+            agree(&world, &object, &[object.len() / 2 + 1]);
+        }
     }
 }
 
 #[test]
 fn a_small_message_byte_at_a_time() {
-    let world = World::new();
-    let object = world.compose(&content(1, 0, 100), 9);
-    agree(&world, &object, &[1]);
+    for world in worlds() {
+        let object = world.compose(&content(1, 0, 100), 9);
+        agree(&world, &object, &[1]);
+    }
 }
 
 #[test]
 fn tracing_is_returned_by_both_servers() {
-    let world = World::new();
-    let object = shapes(&world).pop().unwrap();
-    let (_, tracing) = stream_origin(&world, &object, &[5]).unwrap();
-    assert_eq!(tracing.as_deref(), Some(&b"Received: relay-1"[..]));
-    let relayed = stream_countersign(&world, &object, &[5]).unwrap();
-    assert_eq!(stream_destination(&world, &relayed, &[5]).unwrap().tracing.as_deref(), Some(&b"Received: relay-1"[..]));
+    for world in worlds() {
+        let object = shapes(&world).pop().unwrap();
+        let (_, tracing) = stream_origin(&world, &object, &[5]).unwrap();
+        assert_eq!(tracing.as_deref(), Some(&b"Received: relay-1"[..]));
+        let relayed = stream_countersign(&world, &object, &[5]).unwrap();
+        assert_eq!(
+            stream_destination(&world, &relayed, &[5]).unwrap().tracing.as_deref(),
+            Some(&b"Received: relay-1"[..])
+        );
+    }
 }
 
 proptest! {
@@ -119,9 +126,10 @@ proptest! {
 
     #[test]
     fn every_split_agrees(shape in 0usize..5, sizes in prop::collection::vec(1usize..3000, 1..12)) {
-        let world = World::new();
-        let object = shapes(&world).swap_remove(shape);
-        agree(&world, &object, &sizes);
+        for world in worlds() {
+            let object = shapes(&world).swap_remove(shape);
+            agree(&world, &object, &sizes);
+        }
     }
 }
 
@@ -148,37 +156,42 @@ fn same_error<T: core::fmt::Debug>(memory: Result<T>, stream: Result<T>, what: &
 
 #[test]
 fn bit_flips_fail_alike() {
-    let world = World::new();
-    let (unsigned, relayed) = sample(&world);
-    for bit in (0..relayed.len() * 8).step_by(7) {
-        let mut bad = relayed.clone();
-        bad[bit / 8] ^= 1 << (bit % 8);
-        let what = format!("destination, bit {bit}");
-        same_error(memory_destination(&world, &bad), stream_destination(&world, &bad, &[97]), &what);
-    }
-    for bit in (0..unsigned.len() * 8).step_by(7) {
-        let mut bad = unsigned.clone();
-        bad[bit / 8] ^= 1 << (bit % 8);
-        let memory = memory_origin(&world, &bad).map(|(e, t, _)| (e, t));
-        same_error(memory, stream_origin(&world, &bad, &[89]), &format!("origin, bit {bit}"));
-        let memory = memory_origin(&world, &bad).map(|(_, _, r)| r);
-        same_error(memory, stream_countersign(&world, &bad, &[89]), &format!("countersign, bit {bit}"));
+    for world in worlds() {
+        let (unsigned, relayed) = sample(&world);
+        for bit in (0..relayed.len() * 8).step_by(7) {
+            let mut bad = relayed.clone();
+            bad[bit / 8] ^= 1 << (bit % 8);
+            let what = format!("destination, bit {bit}");
+            same_error(memory_destination(&world, &bad), stream_destination(&world, &bad, &[97]), &what);
+        }
+        for bit in (0..unsigned.len() * 8).step_by(7) {
+            let mut bad = unsigned.clone();
+            bad[bit / 8] ^= 1 << (bit % 8);
+            let memory = memory_origin(&world, &bad).map(|(e, t, _)| (e, t));
+            same_error(memory, stream_origin(&world, &bad, &[89]), &format!("origin, bit {bit}"));
+            let memory = memory_origin(&world, &bad).map(|(_, _, r)| r);
+            same_error(memory, stream_countersign(&world, &bad, &[89]), &format!("countersign, bit {bit}"));
+        }
     }
 }
 
 #[test]
 fn truncations_fail_with_the_same_error() {
-    let world = World::new();
-    let (unsigned, relayed) = sample(&world);
-    for n in 0..relayed.len() {
-        let bad = &relayed[..n];
-        assert_eq!(memory_destination(&world, bad).unwrap_err(), stream_destination(&world, bad, &[50]).unwrap_err());
-    }
-    for n in (0..unsigned.len()).step_by(3) {
-        let bad = &unsigned[..n];
-        let memory = memory_origin(&world, bad).unwrap_err();
-        assert_eq!(memory, stream_origin(&world, bad, &[50]).unwrap_err(), "origin, {n} bytes");
-        assert_eq!(memory, stream_countersign(&world, bad, &[50]).unwrap_err(), "countersign, {n} bytes");
+    for world in worlds() {
+        let (unsigned, relayed) = sample(&world);
+        for n in 0..relayed.len() {
+            let bad = &relayed[..n];
+            assert_eq!(
+                memory_destination(&world, bad).unwrap_err(),
+                stream_destination(&world, bad, &[50]).unwrap_err()
+            );
+        }
+        for n in (0..unsigned.len()).step_by(3) {
+            let bad = &unsigned[..n];
+            let memory = memory_origin(&world, bad).unwrap_err();
+            assert_eq!(memory, stream_origin(&world, bad, &[50]).unwrap_err(), "origin, {n} bytes");
+            assert_eq!(memory, stream_countersign(&world, bad, &[50]).unwrap_err(), "countersign, {n} bytes");
+        }
     }
 }
 
@@ -192,111 +205,119 @@ fn cut_consistently(object: &[u8], k: usize) -> Vec<u8> {
 
 #[test]
 fn a_cut_inside_a_chunk_is_the_same_truncation() {
-    let world = World::new();
-    let (unsigned, relayed) = sample(&world);
-    let mut seen = Vec::new();
-    for k in 1..400 {
-        let bad = cut_consistently(&relayed, k);
-        let memory = memory_destination(&world, &bad).unwrap_err();
-        assert_eq!(memory, stream_destination(&world, &bad, &[64]).unwrap_err(), "cut {k}");
-        let bad = cut_consistently(&unsigned, k);
-        assert_eq!(memory_origin(&world, &bad).unwrap_err(), stream_origin(&world, &bad, &[64]).unwrap_err());
-        seen.push(memory);
+    for world in worlds() {
+        let (unsigned, relayed) = sample(&world);
+        let mut seen = Vec::new();
+        for k in 1..400 {
+            let bad = cut_consistently(&relayed, k);
+            let memory = memory_destination(&world, &bad).unwrap_err();
+            assert_eq!(memory, stream_destination(&world, &bad, &[64]).unwrap_err(), "cut {k}");
+            let bad = cut_consistently(&unsigned, k);
+            assert_eq!(memory_origin(&world, &bad).unwrap_err(), stream_origin(&world, &bad, &[64]).unwrap_err());
+            seen.push(memory);
+        }
+        assert!(seen.iter().any(|e| matches!(e, MessageError::Truncated { what: "chunk", .. })));
+        assert!(seen.iter().any(|e| matches!(e, MessageError::Truncated { what: "chunk header", .. })));
     }
-    assert!(seen.iter().any(|e| matches!(e, MessageError::Truncated { what: "chunk", .. })));
-    assert!(seen.iter().any(|e| matches!(e, MessageError::Truncated { what: "chunk header", .. })));
 }
 
 #[test]
 fn the_destination_needs_a_countersigned_object() {
-    let world = World::new();
-    let (unsigned, _) = sample(&world);
-    assert_eq!(stream_destination(&world, &unsigned, &[100]).unwrap_err(), MessageError::NotCountersigned);
+    for world in worlds() {
+        let (unsigned, _) = sample(&world);
+        assert_eq!(stream_destination(&world, &unsigned, &[100]).unwrap_err(), MessageError::NotCountersigned);
+    }
 }
 
 #[test]
 fn the_origin_refuses_a_countersigned_object() {
-    let world = World::new();
-    let (_, relayed) = sample(&world);
-    assert_eq!(stream_origin(&world, &relayed, &[100]).unwrap_err(), MessageError::AlreadyCountersigned);
-    assert_eq!(stream_countersign(&world, &relayed, &[100]).unwrap_err(), MessageError::AlreadyCountersigned);
+    for world in worlds() {
+        let (_, relayed) = sample(&world);
+        assert_eq!(stream_origin(&world, &relayed, &[100]).unwrap_err(), MessageError::AlreadyCountersigned);
+        assert_eq!(stream_countersign(&world, &relayed, &[100]).unwrap_err(), MessageError::AlreadyCountersigned);
+    }
 }
 
 #[test]
 fn the_wrong_signets_are_named() {
-    let world = World::new();
-    let (unsigned, relayed) = sample(&world);
-    let mut v = DestinationVerifier::new(&MessageLimits::default());
-    v.feed(&relayed).unwrap();
-    let err = v.finish(&world.destination.enc, &world.destination.signet).unwrap_err();
-    assert_eq!(err, MessageError::SignetMismatch { role: Actor::Origin });
-    let mut v = OriginVerifier::new(&MessageLimits::default());
-    v.feed(&unsigned).unwrap();
-    let err = v.finish(&world.origin.enc, &world.recipient.signet).unwrap_err();
-    assert_eq!(err, MessageError::SignetMismatch { role: Actor::Author });
+    for world in worlds() {
+        let (unsigned, relayed) = sample(&world);
+        let mut v = DestinationVerifier::new(&MessageLimits::default());
+        v.feed(&relayed).unwrap();
+        let err = v.finish(world.destination.keys(), &world.destination.signet).unwrap_err();
+        assert_eq!(err, MessageError::SignetMismatch { role: Actor::Origin });
+        let mut v = OriginVerifier::new(&MessageLimits::default());
+        v.feed(&unsigned).unwrap();
+        let err = v.finish(world.origin.keys(), &world.recipient.signet).unwrap_err();
+        assert_eq!(err, MessageError::SignetMismatch { role: Actor::Author });
+    }
 }
 
 #[test]
 fn the_wrong_key_does_not_open_the_envelope() {
-    let world = World::new();
-    let (_, relayed) = sample(&world);
-    let mut v = DestinationVerifier::new(&MessageLimits::default());
-    v.feed(&relayed).unwrap();
-    let memory = Envelope::destination(&relayed, &MessageLimits::default(), &world.origin.enc)
-        .and_then(|e| e.open(&world.origin.signet))
-        .unwrap_err();
-    assert_eq!(v.finish(&world.origin.enc, &world.origin.signet).unwrap_err(), memory);
-    assert!(matches!(memory, MessageError::KeyslotRejected { actor: Actor::Destination, .. }));
+    for world in worlds() {
+        let (_, relayed) = sample(&world);
+        let mut v = DestinationVerifier::new(&MessageLimits::default());
+        v.feed(&relayed).unwrap();
+        let memory = Envelope::destination(&relayed, &MessageLimits::default(), world.origin.keys())
+            .and_then(|e| e.open(&world.origin.signet))
+            .unwrap_err();
+        assert_eq!(v.finish(world.origin.keys(), &world.origin.signet).unwrap_err(), memory);
+        assert!(matches!(memory, MessageError::KeyslotRejected { actor: Actor::Destination, .. }));
+    }
 }
 
 #[test]
 fn bytes_past_the_declared_length_are_refused_at_once() {
-    let world = World::new();
-    let (unsigned, relayed) = sample(&world);
-    let declared = relayed.len() - 6;
-    let mut v = DestinationVerifier::new(&MessageLimits::default());
-    v.feed(&relayed).unwrap();
-    assert_eq!(v.feed(b"xy").unwrap_err(), MessageError::LengthMismatch { declared, available: declared + 2 });
-    let mut c = Countersigner::new(&MessageLimits::default());
-    c.feed(&unsigned, &mut Vec::new()).unwrap();
-    let declared = unsigned.len() - 6;
-    assert_eq!(
-        c.feed(b"z", &mut Vec::new()).unwrap_err(),
-        MessageError::LengthMismatch { declared, available: declared + 1 }
-    );
+    for world in worlds() {
+        let (unsigned, relayed) = sample(&world);
+        let declared = relayed.len() - 6;
+        let mut v = DestinationVerifier::new(&MessageLimits::default());
+        v.feed(&relayed).unwrap();
+        assert_eq!(v.feed(b"xy").unwrap_err(), MessageError::LengthMismatch { declared, available: declared + 2 });
+        let mut c = Countersigner::new(&MessageLimits::default());
+        c.feed(&unsigned, &mut Vec::new()).unwrap();
+        let declared = unsigned.len() - 6;
+        assert_eq!(
+            c.feed(b"z", &mut Vec::new()).unwrap_err(),
+            MessageError::LengthMismatch { declared, available: declared + 1 }
+        );
+    }
 }
 
 #[test]
 fn the_limits_apply_while_streaming() {
-    let world = World::new();
-    let (_, relayed) = sample(&world);
-    let mut limits = MessageLimits::default();
-    limits.max_chunk_body = 200;
-    let memory = Message::parse(&relayed, &limits).unwrap_err();
-    assert!(matches!(memory, MessageError::TooLarge { what: "chunk body", .. }));
-    let mut v = DestinationVerifier::new(&limits);
-    let streamed = pieces(&relayed, &[7]).into_iter().try_for_each(|p| v.feed(p)).unwrap_err();
-    assert_eq!(streamed, memory);
-    let mut limits = MessageLimits::default();
-    limits.max_tracing = 4;
-    let traced = Message::parse(&relayed, &limits).unwrap().with_tracing(Some(b"12345")).unwrap();
-    let mut v = OriginVerifier::new(&limits);
-    assert_eq!(v.feed(&traced).unwrap_err(), MessageError::TooLarge { what: "tracing prefix", size: 5, limit: 4 });
+    for world in worlds() {
+        let (_, relayed) = sample(&world);
+        let mut limits = MessageLimits::default();
+        limits.max_chunk_body = 200;
+        let memory = Message::parse(&relayed, &limits).unwrap_err();
+        assert!(matches!(memory, MessageError::TooLarge { what: "chunk body", .. }));
+        let mut v = DestinationVerifier::new(&limits);
+        let streamed = pieces(&relayed, &[7]).into_iter().try_for_each(|p| v.feed(p)).unwrap_err();
+        assert_eq!(streamed, memory);
+        let mut limits = MessageLimits::default();
+        limits.max_tracing = 4;
+        let traced = Message::parse(&relayed, &limits).unwrap().with_tracing(Some(b"12345")).unwrap();
+        let mut v = OriginVerifier::new(&limits);
+        assert_eq!(v.feed(&traced).unwrap_err(), MessageError::TooLarge { what: "tracing prefix", size: 5, limit: 4 });
+    }
 }
 
 #[test]
 fn the_countersigner_holds_back_only_the_placeholders() {
-    let world = World::new();
-    let (unsigned, relayed) = sample(&world);
-    let mut c = Countersigner::new(&MessageLimits::default());
-    let mut out = Vec::new();
-    c.feed(&unsigned, &mut out).unwrap();
-    // Everything but the three placeholders (header and four keyslots each) has been passed on.
-    let placeholders = 3 * (6 + 4 * 48);
-    assert_eq!(out.len(), unsigned.len() - placeholders);
-    assert_eq!(out[..], relayed[..out.len()]);
-    c.finish(&world.origin.enc, &world.author.signet, &world.origin.pok, &mut out).unwrap();
-    assert_eq!(out, relayed);
+    for world in worlds() {
+        let (unsigned, relayed) = sample(&world);
+        let mut c = Countersigner::new(&MessageLimits::default());
+        let mut out = Vec::new();
+        c.feed(&unsigned, &mut out).unwrap();
+        // Everything but the three placeholders (header and four keyslots each) has been passed on.
+        let placeholders = 3 * (6 + 4 * 48);
+        assert_eq!(out.len(), unsigned.len() - placeholders);
+        assert_eq!(out[..], relayed[..out.len()]);
+        c.finish(world.origin.keys(), &world.author.signet, &world.origin.pok, &mut out).unwrap();
+        assert_eq!(out, relayed);
+    }
 }
 
 #[test]
@@ -322,39 +343,44 @@ proptest! {
         byte: u8,
         sizes in prop::collection::vec(1usize..700, 1..6),
     ) {
-        let world = World::new();
-        let (unsigned, relayed) = sample(&world);
-        let mut bad = relayed.clone();
-        let i = at.index(bad.len());
-        bad[i] = byte;
-        match memory_destination(&world, &bad) {
-            Ok(view) => prop_assert_eq!(stream_destination(&world, &bad, &sizes).unwrap(), view),
-            memory => same_error(memory, stream_destination(&world, &bad, &sizes), "destination"),
-        }
-        let mut bad = unsigned.clone();
-        let i = at.index(bad.len());
-        bad[i] = byte;
-        match memory_origin(&world, &bad) {
-            Ok((_, _, relayed)) => prop_assert_eq!(stream_countersign(&world, &bad, &sizes).unwrap(), relayed),
-            memory => same_error(memory.map(|(_, _, r)| r), stream_countersign(&world, &bad, &sizes), "origin"),
+        for world in worlds() {
+            let (unsigned, relayed) = sample(&world);
+            let mut bad = relayed.clone();
+            let i = at.index(bad.len());
+            bad[i] = byte;
+            match memory_destination(&world, &bad) {
+                Ok(view) => prop_assert_eq!(stream_destination(&world, &bad, &sizes).unwrap(), view),
+                memory => same_error(memory, stream_destination(&world, &bad, &sizes), "destination"),
+            }
+            let mut bad = unsigned.clone();
+            let i = at.index(bad.len());
+            bad[i] = byte;
+            match memory_origin(&world, &bad) {
+                Ok((_, _, relayed)) => prop_assert_eq!(stream_countersign(&world, &bad, &sizes).unwrap(), relayed),
+                memory => same_error(memory.map(|(_, _, r)| r), stream_countersign(&world, &bad, &sizes), "origin"),
+            }
         }
     }
 }
 
 #[test]
 fn an_error_is_final() {
-    let world = World::new();
-    let (unsigned, relayed) = sample(&world);
-    let mut bad = relayed.clone();
-    bad[6] = 99; // the ephemeral chunk's type byte
-    let expected = MessageError::UnknownChunkType { index: 0, chunk_type: 99 };
-    let mut v = DestinationVerifier::new(&MessageLimits::default());
-    assert_eq!(v.feed(&bad[..20]).unwrap_err(), expected);
-    // Good bytes after the error change nothing.
-    assert_eq!(v.feed(&relayed[20..]).unwrap_err(), expected);
-    assert_eq!(v.finish(&world.destination.enc, &world.origin.signet).unwrap_err(), expected);
-    let mut v = OriginVerifier::new(&MessageLimits::default());
-    v.feed(&unsigned).unwrap();
-    assert_eq!(v.feed(b"!").unwrap_err(), v.feed(b"").unwrap_err());
-    assert!(matches!(v.finish(&world.origin.enc, &world.author.signet), Err(MessageError::LengthMismatch { .. })));
+    for world in worlds() {
+        let (unsigned, relayed) = sample(&world);
+        let mut bad = relayed.clone();
+        bad[6] = 99; // the ephemeral chunk's type byte
+        let expected = MessageError::UnknownChunkType { index: 0, chunk_type: 99 };
+        let mut v = DestinationVerifier::new(&MessageLimits::default());
+        assert_eq!(v.feed(&bad[..20]).unwrap_err(), expected);
+        // Good bytes after the error change nothing.
+        assert_eq!(v.feed(&relayed[20..]).unwrap_err(), expected);
+        assert_eq!(v.finish(world.destination.keys(), &world.origin.signet).unwrap_err(), expected);
+        let mut v = OriginVerifier::new(&MessageLimits::default());
+        v.feed(&unsigned).unwrap();
+        assert_eq!(v.feed(b"!").unwrap_err(), v.feed(b"").unwrap_err());
+        assert!(matches!(
+            v.finish(world.origin.keys(), &world.author.signet),
+            Err(MessageError::LengthMismatch { .. })
+        ));
+    }
 }

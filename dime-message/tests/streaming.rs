@@ -1,4 +1,5 @@
-//! The streaming writer and reader, against each other and against the in-memory API.
+//! The streaming writer and reader, against each other and against the in-memory API, on
+//! classical and all-hybrid (D8) objects.
 
 mod common;
 
@@ -41,15 +42,7 @@ fn stream_open(world: &World, object: &[u8], piece: usize) -> Result<(Vec<Event>
 }
 
 fn stream_open_with(world: &World, section: &[u8], object: &[u8], piece: usize) -> Result<(Vec<Event>, Content)> {
-    let mut reader = StreamOpener::new(
-        Actor::Recipient,
-        world.recipient.enc.clone(),
-        &world.recipient.signet,
-        &world.author.signet,
-        &world.origin.signet,
-        section,
-        &MessageLimits::default(),
-    )?;
+    let mut reader = world.recipient_opener(section)?;
     let mut events = Vec::new();
     for piece in object.chunks(piece) {
         reader.feed(piece, &mut events)?;
@@ -79,207 +72,169 @@ fn stream_open_with(world: &World, section: &[u8], object: &[u8], piece: usize) 
 
 #[test]
 fn streamed_object_opens_in_memory_and_streamed() {
-    let world = World::new();
-    let options = segments(4096);
-    for (display, attachments, size) in [(0, 0, 0), (1, 0, 0), (1, 2, 10_000), (2, 1, 4096)] {
-        let c = content(display, attachments, size);
-        let object = stream_compose(&world, &c, &options, 777);
-        let relayed = world.relay(&object);
-        let opened = world.open_recipient(&relayed).unwrap();
-        assert_eq!((opened.display, opened.attachments), (c.display.clone(), c.attachments.clone()));
-        for piece in [1, 1000, 1 << 20] {
-            let (events, streamed) = stream_open(&world, &relayed, piece).unwrap();
-            assert_eq!(streamed, c, "piece {piece}");
-            assert_eq!(events.last(), Some(&Event::End));
-            assert!(matches!(events.first(), Some(Event::Envelope { .. })));
+    for world in worlds() {
+        let options = segments(4096);
+        for (display, attachments, size) in [(0, 0, 0), (1, 0, 0), (1, 2, 10_000), (2, 1, 4096)] {
+            let c = content(display, attachments, size);
+            let object = stream_compose(&world, &c, &options, 777);
+            let relayed = world.relay(&object);
+            let opened = world.open_recipient(&relayed).unwrap();
+            let expected = if world.is_hybrid() { Protection::Full } else { Protection::None };
+            assert_eq!(opened.protection, expected, "{}", world.name());
+            assert_eq!((opened.display, opened.attachments), (c.display.clone(), c.attachments.clone()));
+            for piece in [1, 1000, 1 << 20] {
+                let (events, streamed) = stream_open(&world, &relayed, piece).unwrap();
+                assert_eq!(streamed, c, "piece {piece}");
+                assert_eq!(events.last(), Some(&Event::End));
+                assert!(matches!(events.first(), Some(Event::Envelope { .. })));
+            }
         }
     }
 }
 
 #[test]
 fn stream_reader_releases_nothing_from_a_tampered_chunk() {
-    let world = World::new();
-    let c = content(1, 1, 9000);
-    let object = world.relay(&world.compose_with(&c, &segments(4096), 1));
-    let layout = inspect(&object, &MessageLimits::default()).unwrap();
-    let second_segment = layout.iter().filter(|c| c.chunk_type.is_part()).nth(1).unwrap();
-    let mut bad = object.clone();
-    bad[second_segment.offset + 100] ^= 1;
-    let section = Message::parse(&object, &MessageLimits::default()).unwrap().signature_section().to_vec();
-    let mut reader = StreamOpener::new(
-        Actor::Recipient,
-        world.recipient.enc.clone(),
-        &world.recipient.signet,
-        &world.author.signet,
-        &world.origin.signet,
-        &section,
-        &MessageLimits::default(),
-    )
-    .unwrap();
-    let mut events = Vec::new();
-    let err = reader.feed(&bad, &mut events).unwrap_err();
-    assert_eq!(err, MessageError::DigestMismatch { index: second_segment.index });
-    // Only the first segment's data was released, and it is authentic.
-    let released: usize = events.iter().map(|e| if let Event::PartData(d) = e { d.len() } else { 0 }).sum();
-    assert_eq!(released, 4096 - 3 - "text/plain; charset=utf-8".len());
-    assert!(c.display[0].data.starts_with(match &events[events.len() - 1] {
-        Event::PartData(d) => d,
-        other => panic!("{other:?}"),
-    }));
+    for world in worlds() {
+        let c = content(1, 1, 9000);
+        let object = world.relay(&world.compose_with(&c, &segments(4096), 1));
+        let layout = inspect(&object, &MessageLimits::default()).unwrap();
+        let second_segment = layout.iter().filter(|c| c.chunk_type.is_part()).nth(1).unwrap();
+        let mut bad = object.clone();
+        bad[second_segment.offset + 100] ^= 1;
+        let section = Message::parse(&object, &MessageLimits::default()).unwrap().signature_section().to_vec();
+        let mut reader = world.recipient_opener(&section).unwrap();
+        let mut events = Vec::new();
+        let err = reader.feed(&bad, &mut events).unwrap_err();
+        assert_eq!(err, MessageError::DigestMismatch { index: second_segment.index });
+        // Only the first segment's data was released, and it is authentic.
+        let released: usize = events.iter().map(|e| if let Event::PartData(d) = e { d.len() } else { 0 }).sum();
+        assert_eq!(released, 4096 - 3 - "text/plain; charset=utf-8".len());
+        assert!(c.display[0].data.starts_with(match &events[events.len() - 1] {
+            Event::PartData(d) => d,
+            other => panic!("{other:?}"),
+        }));
+    }
 }
 
 #[test]
 fn stream_reader_rejects_a_truncated_object_and_a_wrong_section() {
-    let world = World::new();
-    let object = world.relay(&world.compose(&content(1, 0, 100), 1));
-    let section = Message::parse(&object, &MessageLimits::default()).unwrap().signature_section().to_vec();
-    let err = stream_open_with(&world, &section, &object[..object.len() - 1], 50).unwrap_err();
-    assert_eq!(err, MessageError::Stream("the object ends early"));
-    // A section from another message fails on its tree signature check or its list.
-    let other = world.relay(&world.compose(&content(1, 0, 100), 2));
-    let section = Message::parse(&other, &MessageLimits::default()).unwrap().signature_section().to_vec();
-    let mut reader = StreamOpener::new(
-        Actor::Recipient,
-        world.recipient.enc.clone(),
-        &world.recipient.signet,
-        &world.author.signet,
-        &world.origin.signet,
-        &section,
-        &MessageLimits::default(),
-    )
-    .unwrap();
-    let err = reader.feed(&object, &mut Vec::new()).unwrap_err();
-    assert!(matches!(err, MessageError::KeyslotRejected { actor: Actor::Recipient, .. }), "{err:?}");
-    // The author's own copy needs no countersignature, the recipient's does.
-    let unsigned = world.compose(&content(1, 0, 100), 1);
-    let section = Message::parse(&unsigned, &MessageLimits::default()).unwrap().signature_section().to_vec();
-    let err = StreamOpener::new(
-        Actor::Recipient,
-        world.recipient.enc.clone(),
-        &world.recipient.signet,
-        &world.author.signet,
-        &world.origin.signet,
-        &section,
-        &MessageLimits::default(),
-    )
-    .unwrap_err();
-    assert_eq!(err, MessageError::NotCountersigned);
+    for world in worlds() {
+        let object = world.relay(&world.compose(&content(1, 0, 100), 1));
+        let section = Message::parse(&object, &MessageLimits::default()).unwrap().signature_section().to_vec();
+        let err = stream_open_with(&world, &section, &object[..object.len() - 1], 50).unwrap_err();
+        assert_eq!(err, MessageError::Stream("the object ends early"));
+        // A section from another message fails on its tree signature check or its list.
+        let other = world.relay(&world.compose(&content(1, 0, 100), 2));
+        let section = Message::parse(&other, &MessageLimits::default()).unwrap().signature_section().to_vec();
+        let mut reader = world.recipient_opener(&section).unwrap();
+        let err = reader.feed(&object, &mut Vec::new()).unwrap_err();
+        assert!(matches!(err, MessageError::KeyslotRejected { actor: Actor::Recipient, .. }), "{err:?}");
+        // The author's own copy needs no countersignature, the recipient's does.
+        let unsigned = world.compose(&content(1, 0, 100), 1);
+        let section = Message::parse(&unsigned, &MessageLimits::default()).unwrap().signature_section().to_vec();
+        let err = world.recipient_opener(&section).unwrap_err();
+        assert_eq!(err, MessageError::NotCountersigned);
+    }
 }
 
 #[test]
 fn writer_enforces_its_plan() {
-    let world = World::new();
-    let c = content(1, 0, 10);
-    let mut out = Vec::new();
-    let mut w = MessageWriter::new(
-        &world.author.sign,
-        &world.to(),
-        &c.headers,
-        &[],
-        plans(&c),
-        &ComposeOptions::default(),
-        SeededRandom::new([1; 32]),
-        &mut out,
-    )
-    .unwrap();
-    assert_eq!(w.write(&[0; 11], &mut out), Err(MessageError::Stream("more content than the plan declares")));
-    let mut w2 = MessageWriter::new(
-        &world.author.sign,
-        &world.to(),
-        &c.headers,
-        &[],
-        plans(&c),
-        &ComposeOptions::default(),
-        SeededRandom::new([1; 32]),
-        &mut Vec::new(),
-    )
-    .unwrap();
-    w2.write(&[0; 5], &mut Vec::new()).unwrap();
-    assert_eq!(w2.finish(&mut Vec::new()), Err(MessageError::Stream("a part has less content than planned")));
+    for world in worlds() {
+        let c = content(1, 0, 10);
+        let mut out = Vec::new();
+        let mut w = MessageWriter::new(
+            &world.author.sign,
+            &world.to(),
+            &c.headers,
+            &[],
+            plans(&c),
+            &ComposeOptions::default(),
+            SeededRandom::new([1; 32]),
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(w.write(&[0; 11], &mut out), Err(MessageError::Stream("more content than the plan declares")));
+        let mut w2 = MessageWriter::new(
+            &world.author.sign,
+            &world.to(),
+            &c.headers,
+            &[],
+            plans(&c),
+            &ComposeOptions::default(),
+            SeededRandom::new([1; 32]),
+            &mut Vec::new(),
+        )
+        .unwrap();
+        w2.write(&[0; 5], &mut Vec::new()).unwrap();
+        assert_eq!(w2.finish(&mut Vec::new()), Err(MessageError::Stream("a part has less content than planned")));
+    }
 }
 
 /// §8: the streaming reader applies the same cross-check as the in-memory one, before it
 /// releases the envelope or any content.
 #[test]
 fn streaming_refuses_a_recipient_outside_the_destination_domain() {
-    let world = World::new();
-    let stranger = user(9, &world.destination, "mallory@example.com");
-    let to = Addressing { recipient: &stranger.signet, ..world.to() };
-    let object = world.relay(
-        &compose(
-            &world.author.sign,
-            &to,
-            &content(1, 0, 10),
-            &ComposeOptions::default(),
-            &mut SeededRandom::new([7; 32]),
-        )
-        .unwrap(),
-    );
-    let section = Message::parse(&object, &MessageLimits::default()).unwrap().signature_section().to_vec();
-    let mut reader = StreamOpener::new(
-        Actor::Recipient,
-        stranger.enc.clone(),
-        &stranger.signet,
-        &world.author.signet,
-        &world.origin.signet,
-        &section,
-        &MessageLimits::default(),
-    )
-    .unwrap();
-    let mut events = Vec::new();
-    let err = reader.feed(&object, &mut events).unwrap_err();
-    assert_eq!(
-        err,
-        MessageError::EnvelopeMismatch { recipient: "mallory@example.com".into(), destination: "lavabit.com".into() }
-    );
-    assert!(events.iter().all(|e| !matches!(e, Event::Envelope { .. } | Event::Headers(_))));
+    for world in worlds() {
+        let stranger = user(9, &world.destination, "mallory@example.com");
+        let to = Addressing { recipient: &stranger.signet, ..world.to() };
+        let object = world.relay(
+            &compose(
+                &world.author.sign,
+                &to,
+                &content(1, 0, 10),
+                &ComposeOptions::default(),
+                &mut SeededRandom::new([7; 32]),
+            )
+            .unwrap(),
+        );
+        let section = Message::parse(&object, &MessageLimits::default()).unwrap().signature_section().to_vec();
+        let mut reader = stranger
+            .opener(Actor::Recipient, &stranger.signet, &world.author.signet, &world.origin.signet, &section)
+            .unwrap();
+        let mut events = Vec::new();
+        let err = reader.feed(&object, &mut events).unwrap_err();
+        assert_eq!(
+            err,
+            MessageError::EnvelopeMismatch {
+                recipient: "mallory@example.com".into(),
+                destination: "lavabit.com".into()
+            }
+        );
+        assert!(events.iter().all(|e| !matches!(e, Event::Envelope { .. } | Event::Headers(_))));
+    }
 }
 
 /// §8, second cross-check, streamed: an object naming the recipient's signet under another
 /// address is refused before the envelope or any content is released.
 #[test]
 fn the_streaming_reader_refuses_a_recipient_named_other_than_its_signet() {
-    let world = World::new();
-    let renamed = user(4, &world.destination, "carol@lavabit.com");
-    let to = Addressing { recipient: &renamed.signet, ..world.to() };
-    let object = world.relay(
-        &compose(
-            &world.author.sign,
-            &to,
-            &content(1, 0, 10),
-            &ComposeOptions::default(),
-            &mut SeededRandom::new([7; 32]),
-        )
-        .unwrap(),
-    );
-    let section = Message::parse(&object, &MessageLimits::default()).unwrap().signature_section().to_vec();
-    let mut reader = StreamOpener::new(
-        Actor::Recipient,
-        world.recipient.enc.clone(),
-        &world.recipient.signet,
-        &world.author.signet,
-        &world.origin.signet,
-        &section,
-        &MessageLimits::default(),
-    )
-    .unwrap();
-    let mut events = Vec::new();
-    let err = reader.feed(&object, &mut events).unwrap_err();
-    assert_eq!(
-        err,
-        MessageError::RecipientMismatch { named: "carol@lavabit.com".into(), signet: "ryan@lavabit.com".into() }
-    );
-    assert!(events.iter().all(|e| !matches!(e, Event::Envelope { .. } | Event::Headers(_))));
-    // The author's own reader takes the author's signet as its own, and no other.
-    let err = StreamOpener::new(
-        Actor::Author,
-        world.author.enc.clone(),
-        &world.recipient.signet,
-        &world.author.signet,
-        &world.origin.signet,
-        &section,
-        &MessageLimits::default(),
-    )
-    .unwrap_err();
-    assert_eq!(err, MessageError::SignetMismatch { role: Actor::Author });
+    for world in worlds() {
+        let renamed = user(4, &world.destination, "carol@lavabit.com");
+        let to = Addressing { recipient: &renamed.signet, ..world.to() };
+        let object = world.relay(
+            &compose(
+                &world.author.sign,
+                &to,
+                &content(1, 0, 10),
+                &ComposeOptions::default(),
+                &mut SeededRandom::new([7; 32]),
+            )
+            .unwrap(),
+        );
+        let section = Message::parse(&object, &MessageLimits::default()).unwrap().signature_section().to_vec();
+        let mut reader = world.recipient_opener(&section).unwrap();
+        let mut events = Vec::new();
+        let err = reader.feed(&object, &mut events).unwrap_err();
+        assert_eq!(
+            err,
+            MessageError::RecipientMismatch { named: "carol@lavabit.com".into(), signet: "ryan@lavabit.com".into() }
+        );
+        assert!(events.iter().all(|e| !matches!(e, Event::Envelope { .. } | Event::Headers(_))));
+        // The author's own reader takes the author's signet as its own, and no other.
+        let err = world
+            .author
+            .opener(Actor::Author, &world.recipient.signet, &world.author.signet, &world.origin.signet, &section)
+            .unwrap_err();
+        assert_eq!(err, MessageError::SignetMismatch { role: Actor::Author });
+    }
 }

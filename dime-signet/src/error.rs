@@ -189,6 +189,14 @@ pub enum SignetError {
     /// them has a hybrid key and the other not.
     #[error("the key file's ML-KEM key does not match the signet's hybrid encryption key")]
     HybridKeyMismatch,
+    /// A request carries a hybrid encryption key but the issuing organization's signet has none
+    /// (decision D8: a client asks for a hybrid key only if its organization has one).
+    #[error("the request carries a hybrid encryption key, but the organization's signet has none")]
+    HybridWithoutOrgKey,
+    /// A new org signet without a hybrid encryption key replaces one that had it (decision D8:
+    /// an organization that published a hybrid key keeps one in every later org signet).
+    #[error("the organization's previous signet has a hybrid encryption key, and the new one has none")]
+    HybridKeyDropped,
 }
 
 /// Result with this crate's [`SignetError`].

@@ -100,3 +100,69 @@ pub fn issue_user_signet(
     }
     builder.sign_full(key)?.identifier(address)?.sign_id(key)?.build()
 }
+
+/// Decision D8's first rule, for an organization issuing from `request`: a request may carry a
+/// hybrid encryption key only when the organization's signet `org` has a usable one (field 251,
+/// signed from `full` on); [`SignetError::HybridWithoutOrgKey`] otherwise. Issuers call it before
+/// [`issue_user_signet`], which itself stays permissive so that objects whose organizations
+/// break the rule (kinds 0x09) remain constructible for tests and vectors.
+pub fn check_hybrid_request(request: &Signet, org: &Signet) -> Result<()> {
+    if request.is_hybrid() && !org.is_hybrid() {
+        return Err(SignetError::HybridWithoutOrgKey);
+    }
+    Ok(())
+}
+
+/// Decision D8's second rule, for an organization replacing its signet `previous` with `next`:
+/// once published, a hybrid encryption key stays, so `next` must have one when `previous` has
+/// ([`SignetError::HybridKeyDropped`] otherwise). The key itself may change.
+pub fn check_org_successor(previous: &Signet, next: &Signet) -> Result<()> {
+    if previous.is_hybrid() && !next.is_hybrid() {
+        return Err(SignetError::HybridKeyDropped);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use dime_core::kem::KemSecretKey;
+    use dime_core::keys::EncryptionSecretKey;
+
+    use super::*;
+
+    fn org(seed: u8, hybrid: bool) -> (SigningSecretKey, Signet) {
+        let pok = SigningSecretKey::from_seed(&[seed; 32]);
+        let enc = EncryptionSecretKey::x25519_from_bytes([seed; 32]).public().unwrap();
+        let kem = hybrid.then(|| KemSecretKey::from_seed(&[seed; 64]));
+        let signet = new_org_signet_with(&pok, &enc, kem.as_ref().map(KemSecretKey::public), "example.org").unwrap();
+        (pok, signet)
+    }
+
+    fn request(hybrid: bool) -> Signet {
+        let sign = SigningSecretKey::from_seed(&[9; 32]);
+        let enc = EncryptionSecretKey::x25519_from_bytes([9; 32]).public().unwrap();
+        let kem = hybrid.then(|| KemSecretKey::from_seed(&[9; 64]));
+        new_request_with(&sign, &enc, kem.as_ref().map(KemSecretKey::public), None).unwrap()
+    }
+
+    #[test]
+    fn a_hybrid_request_needs_a_hybrid_org() {
+        let (_, classical) = org(1, false);
+        let (_, hybrid) = org(2, true);
+        assert_eq!(check_hybrid_request(&request(true), &classical), Err(SignetError::HybridWithoutOrgKey));
+        assert_eq!(check_hybrid_request(&request(true), &hybrid), Ok(()));
+        assert_eq!(check_hybrid_request(&request(false), &classical), Ok(()));
+        assert_eq!(check_hybrid_request(&request(false), &hybrid), Ok(()));
+    }
+
+    #[test]
+    fn an_org_keeps_its_hybrid_key() {
+        let (_, classical) = org(1, false);
+        let (_, hybrid) = org(2, true);
+        let (_, rotated) = org(3, true);
+        assert_eq!(check_org_successor(&hybrid, &classical), Err(SignetError::HybridKeyDropped));
+        assert_eq!(check_org_successor(&hybrid, &rotated), Ok(()));
+        assert_eq!(check_org_successor(&classical, &hybrid), Ok(()));
+        assert_eq!(check_org_successor(&classical, &classical), Ok(()));
+    }
+}

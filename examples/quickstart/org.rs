@@ -464,7 +464,11 @@ impl Dx {
     ) -> Result<(CheckedMessage, &'static str), FlowError> {
         let mail_from = message.envelope.mail_from.domain.clone();
         let (origin, how) = self.shared.resolve(&Name::Org(mail_from)).await?;
-        let keys = DestinationKeys { secret: &self.shared.keys.encryption, origin: &origin };
+        let keys = DestinationKeys {
+            secret: &self.shared.keys.encryption,
+            kem: self.shared.keys.kem.as_ref(),
+            origin: &origin,
+        };
         Ok((check.finish(message, &keys)?, how))
     }
 

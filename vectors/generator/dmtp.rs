@@ -106,7 +106,11 @@ impl App {
                 return None;
             }
             ServerEvent::MessageReceived(message) => {
-                let keys = DestinationKeys { secret: &self.world.destination.enc, origin: &self.world.origin.signet };
+                let keys = DestinationKeys {
+                    secret: &self.world.destination.enc,
+                    kem: None,
+                    origin: &self.world.origin.signet,
+                };
                 let check = self.check.take().expect("MessageBegin came first");
                 let checked = verdict(&check.finish(&message, &keys));
                 self.accepted += u64::from(checked.is_ok());

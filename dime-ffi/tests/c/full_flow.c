@@ -185,7 +185,7 @@ int main(void) {
     CHECK(dime_content_add_part(content, DIME_PART_DISPLAY, &text));
     CHECK(dime_content_add_part(content, DIME_PART_ATTACHMENT, &attachment));
     EXPECT(DIME_ERR_INVALID_ARGUMENT, dime_content_add_part(content, 9, &text));
-    CHECK(dime_message_compose(alice_keys, alice, origin, destination, bob, content, &message));
+    CHECK(dime_message_compose(alice_keys, alice, origin, destination, bob, content, DIME_PQ_PREFER, &message));
     printf("compose: %zu bytes\n", message.len);
 
     /* The same content to bob and, as a copy, to alice herself: encrypted once, two objects. */
@@ -193,10 +193,11 @@ int main(void) {
     const DimeSignet *recipients[2] = {bob, alice};
     DimeBuffer many[2] = {{NULL, 0}, {NULL, 0}};
     EXPECT(DIME_ERR_NULL, dime_message_compose_many(alice_keys, alice, origin, destinations, NULL, 2, content,
-                                                    many));
+                                                    DIME_PQ_PREFER, many));
     ASSERT(many[0].ptr == NULL && many[1].ptr == NULL);
-    CHECK(dime_message_compose_many(alice_keys, alice, origin, NULL, NULL, 0, content, NULL));
-    CHECK(dime_message_compose_many(alice_keys, alice, origin, destinations, recipients, 2, content, many));
+    CHECK(dime_message_compose_many(alice_keys, alice, origin, NULL, NULL, 0, content, DIME_PQ_PREFER, NULL));
+    CHECK(dime_message_compose_many(alice_keys, alice, origin, destinations, recipients, 2, content, DIME_PQ_PREFER,
+                                     many));
     const DimeKeys *readers[2] = {bob_keys, alice_keys};
     const DimeKeys *strangers[2] = {alice_keys, bob_keys};
     const DimeSignet *strangers_signets[2] = {alice, bob};
@@ -304,6 +305,57 @@ int main(void) {
     ASSERT(str_eq(envelope.recipient, "bob@example.net") && str_eq(envelope.author, "alice@example.org"));
     dime_opened_free(opened);
     dime_buffer_free(&relayed);
+
+    /* Hybrid keys (ML-KEM-768 + X25519, decision D8): the policy decides the keyslots, and a
+       classical message between hybrid parties is refused by the recipient as a downgrade. */
+    DimeKeys *pq_keys[4] = {NULL, NULL, NULL, NULL};
+    for (int i = 0; i < 4; i++) {
+        CHECK(dime_keys_generate_hybrid(i < 2 ? DIME_KEY_OWNER_ORG : DIME_KEY_OWNER_USER, &pq_keys[i]));
+    }
+    DimeSignet *pq_origin = org_signet(pq_keys[0], "example.org");
+    DimeSignet *pq_destination = org_signet(pq_keys[1], "example.net");
+    DimeSignet *pq_alice = user_signet(pq_keys[2], pq_origin, pq_keys[0], "alice@example.org");
+    DimeSignet *pq_bob = user_signet(pq_keys[3], pq_destination, pq_keys[1], "bob@example.net");
+    CHECK(dime_content_new(&headers, &content));
+    CHECK(dime_content_add_part(content, DIME_PART_DISPLAY, &text));
+    const DimePq policies[2] = {DIME_PQ_REQUIRE, DIME_PQ_NEVER};
+    for (int i = 0; i < 2; i++) {
+        DimeOriginView *view = NULL;
+        DimeProtection protection = 9;
+        CHECK(dime_message_compose(pq_keys[2], pq_alice, pq_origin, pq_destination, pq_bob, content, policies[i],
+                                   &message));
+        CHECK(dime_message_open_as_origin(message.ptr, message.len, pq_keys[0], pq_alice, &view));
+        CHECK(dime_origin_view_countersign(view, pq_keys[0], &relayed));
+        dime_origin_view_free(view);
+        if (policies[i] == DIME_PQ_REQUIRE) {
+            CHECK(dime_message_open_as_recipient(relayed.ptr, relayed.len, pq_keys[3], pq_bob, pq_alice, pq_origin,
+                                                 &opened));
+            CHECK(dime_opened_protection(opened, &protection));
+            ASSERT(protection == DIME_PROTECTION_FULL);
+            dime_opened_free(opened);
+        } else {
+            EXPECT(DIME_ERR_DOWNGRADE, dime_message_open_as_recipient(relayed.ptr, relayed.len, pq_keys[3], pq_bob,
+                                                                      pq_alice, pq_origin, &opened));
+            ASSERT(opened == NULL);
+            printf("downgrade: %s\n", dime_last_error_message());
+        }
+        dime_buffer_free(&message);
+        dime_buffer_free(&relayed);
+    }
+    /* Classical signets cannot meet DIME_PQ_REQUIRE; an unknown policy is refused. */
+    EXPECT(DIME_ERR_SIGNET_MISMATCH,
+           dime_message_compose(alice_keys, alice, origin, destination, bob, content, DIME_PQ_REQUIRE, &message));
+    EXPECT(DIME_ERR_INVALID_ARGUMENT,
+           dime_message_compose(alice_keys, alice, origin, destination, bob, content, 4, &message));
+    ASSERT(message.ptr == NULL);
+    dime_content_free(content);
+    dime_signet_free(pq_origin);
+    dime_signet_free(pq_destination);
+    dime_signet_free(pq_alice);
+    dime_signet_free(pq_bob);
+    for (int i = 0; i < 4; i++) {
+        dime_keys_free(pq_keys[i]);
+    }
 
     dime_signet_free(origin);
     dime_signet_free(destination);

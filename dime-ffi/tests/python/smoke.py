@@ -22,6 +22,7 @@ DIME_STATE_INVALID = 3
 DIME_STATE_ID = 7
 DIME_FINGERPRINT_CRYPTO = 2
 DIME_PART_DISPLAY = 1
+DIME_PQ_PREFER = 0
 
 
 # Python-owned byte buffers handed to the library; kept alive until the process ends.
@@ -106,7 +107,7 @@ def load(path):
         "dime_content_new": ([POINTER(DimeHeaders), out], c_int),
         "dime_content_add_part": ([handle, c_uint32, POINTER(DimePart)], c_int),
         "dime_content_free": ([handle], None),
-        "dime_message_compose": ([handle] * 6 + [POINTER(DimeBuffer)], c_int),
+        "dime_message_compose": ([handle] * 6 + [c_uint32, POINTER(DimeBuffer)], c_int),
         "dime_message_open_as_origin": ([POINTER(c_uint8), c_size_t, handle, handle, out], c_int),
         "dime_origin_view_envelope": ([handle, POINTER(DimeEnvelope)], c_int),
         "dime_origin_view_countersign": ([handle, handle, POINTER(DimeBuffer)], c_int),
@@ -222,10 +223,13 @@ def main():
     message = DimeBuffer()
     d.expect(
         DIME_ERR_SIGNET_MISMATCH,
-        lib.dime_message_compose(bob_keys, alice, origin, destination, bob, content, byref(message)),
+        lib.dime_message_compose(bob_keys, alice, origin, destination, bob, content, DIME_PQ_PREFER, byref(message)),
         "compose with bob's keys as alice",
     )
-    d.check(lib.dime_message_compose(alice_keys, alice, origin, destination, bob, content, byref(message)), "compose")
+    d.check(
+        lib.dime_message_compose(alice_keys, alice, origin, destination, bob, content, DIME_PQ_PREFER, byref(message)),
+        "compose",
+    )
     lib.dime_content_free(content)
     message_bytes = d.take(message)
     print("compose:", len(message_bytes), "bytes")
