@@ -159,6 +159,13 @@ impl DestinationVerifier {
         self.scanner.retained()
     }
 
+    /// Stops checking: frees what the check holds, and every later [`feed`](Self::feed) and
+    /// [`finish`](Self::finish) fails; the object hash still takes the bytes (for a server that
+    /// gives up on an object, e.g. over its memory budget, but must still compare its hash).
+    pub fn abandon(&mut self) {
+        self.scanner.stop(MessageError::Stream("the check was abandoned"));
+    }
+
     /// The object hash (D9, DMTP's `DATA [hash]`) of the bytes fed so far, as if they were the
     /// whole object: made from the chunk digests the check computes anyway, so each byte is
     /// hashed once. Valid whether or not the check failed.

@@ -157,10 +157,19 @@ impl Scanner {
         }
         let result = self.read(data);
         if let Err(e) = &result {
-            self.failed = Some(e.clone());
-            self.walk.drop_entries();
+            self.stop(e.clone());
         }
         result
+    }
+
+    /// Fails with `error` and frees everything held; the object hash goes on taking bytes.
+    pub fn stop(&mut self, error: MessageError) {
+        self.failed = Some(error);
+        self.walk.drop_entries();
+        self.phase = Phase::Header { bytes: [0; HEADER_LEN], len: 0 };
+        self.tracing = None;
+        self.types = Vec::new();
+        self.held = Vec::new();
     }
 
     /// The object hash (D9) of the bytes fed so far, as if they were the whole object.
