@@ -5,10 +5,11 @@
 //! * delivery of a 1 MiB object over loopback TLS (DMTP client and server, pipelined, with the
 //!   object's hash supplied by the caller) against a plain TLS copy of the same bytes with the
 //!   same TLS configuration (issue 10's goal: at most 1.5x), and against a plain TLS copy whose
-//!   receiver also computes the `DATA` hash (BLAKE3, decision D7) of the bytes as they arrive;
+//!   receiver also computes the `DATA` hash (the object hash, decision D9) of the bytes as they
+//!   arrive;
 //! * where the time goes: the `DATA` hash of 1 MiB (`ObjectHasher`), ring's SHA-384 through
-//!   rustls, copying 1 MiB, the server's DATA phase in memory (hash and streaming check from the
-//!   same reads), delivery with the hash computed by the client, one command round trip.
+//!   rustls, copying 1 MiB, the server's DATA phase in memory (the streaming check, whose walk
+//!   makes the hash), delivery with the hash computed by the client, one command round trip.
 //!
 //! The memory of an idle session is counted by `session_memory.rs`, which the same
 //! `cargo bench -p dime-dmtp --features tokio` runs (about a minute and a half for both): its
