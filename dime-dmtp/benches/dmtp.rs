@@ -342,14 +342,14 @@ fn main() {
         group,
         "dmtp_hash_supplied",
         "tls_copy_hashed",
-        "against the floor: the receiver hashes (BLAKE3, D7)",
+        "against the floor: the receiver hashes (the object hash, D9)",
         started,
     );
     ratio::report(
         group,
         "tls_copy_hashed",
         "tls_copy",
-        "what the receiver-side DATA hash (BLAKE3, D7) costs a bare copy",
+        "what the receiver-side DATA hash (the object hash, D9) costs a bare copy",
         started,
     );
     ratio::report(group, "dmtp_hash_computed", "dmtp_hash_supplied", "the client hashing before DATA", started);
