@@ -5,10 +5,11 @@
 //! * delivery of a 1 MiB object over loopback TLS (DMTP client and server, pipelined, with the
 //!   object's hash supplied by the caller) against a plain TLS copy of the same bytes with the
 //!   same TLS configuration (issue 10's goal: at most 1.5x), and against a plain TLS copy whose
-//!   receiver also computes the `DATA` hash (BLAKE3, decision D7) of the bytes as they arrive;
+//!   receiver also computes the `DATA` hash (the object hash, decision D9) of the bytes as they
+//!   arrive;
 //! * where the time goes: the `DATA` hash of 1 MiB (`ObjectHasher`), ring's SHA-384 through
-//!   rustls, copying 1 MiB, the server's DATA phase in memory (hash and streaming check from the
-//!   same reads), delivery with the hash computed by the client, one command round trip.
+//!   rustls, copying 1 MiB, the server's DATA phase in memory (the streaming check, whose walk
+//!   makes the hash), delivery with the hash computed by the client, one command round trip.
 //!
 //! The memory of an idle session is counted by `session_memory.rs`, which the same
 //! `cargo bench -p dime-dmtp --features tokio` runs (about a minute and a half for both): its
@@ -341,14 +342,14 @@ fn main() {
         group,
         "dmtp_hash_supplied",
         "tls_copy_hashed",
-        "against the floor: the receiver hashes (BLAKE3, D7)",
+        "against the floor: the receiver hashes (the object hash, D9)",
         started,
     );
     ratio::report(
         group,
         "tls_copy_hashed",
         "tls_copy",
-        "what the receiver-side DATA hash (BLAKE3, D7) costs a bare copy",
+        "what the receiver-side DATA hash (the object hash, D9) costs a bare copy",
         started,
     );
     ratio::report(group, "dmtp_hash_computed", "dmtp_hash_supplied", "the client hashing before DATA", started);

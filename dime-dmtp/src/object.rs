@@ -11,24 +11,28 @@
 use dime_core::Fingerprint;
 use dime_core::kem::KemSecretKey;
 use dime_core::keys::EncryptionSecretKey;
-use dime_message::{ActorKeys, DestinationVerifier, DestinationView, MessageLimits};
+use dime_message::{ActorKeys, DestinationVerifier, DestinationView, MessageLimits, ObjectHash};
 use dime_signet::Signet;
 
 use crate::error::DmtpError;
 use crate::resolve::has_fingerprint;
 use crate::server::{ReceivedMessage, Rejection, ServerLimits};
 
-/// The hash of a message object that `DATA [hash]` carries (decision D7): the first 64 bytes of
-/// BLAKE3's extended output over the object (its first 32 bytes are BLAKE3-256), computed piece
-/// by piece.
+/// The hash of a message object that `DATA [hash]` carries (decision D9, `docs/dmtp.md` §3):
+/// BLAKE3 in derive-key mode over the object's framing digest and its chunk digests
+/// ([`dime_message::ObjectHash`]), computed piece by piece.
 ///
-/// Feed it the object as it passes by (while it is composed, received or written to storage) and
-/// hand the result to [`Delivery::hash`](crate::client::Delivery::hash), so that delivery does
-/// not read the whole object once more before its first byte is sent. The server session uses
-/// it to hash the object as it arrives. The result equals [`ObjectHasher::hash`] of the whole.
+/// Whoever makes the chunk digests gets it without a pass of its own:
+/// [`dime_message::compose_hashed`], [`dime_message::OriginView::countersign_hashed`] (which
+/// [`crate::send::Origin::relay`] and [`crate::send::Sender::delivery`] use), the streaming
+/// writer and countersigner, and the server's [`DestinationCheck`]. For an object from
+/// anywhere else, feed this the object as it passes by (while it is received or written to
+/// storage) and hand the result to [`Delivery::hash`](crate::client::Delivery::hash), so that
+/// delivery does not read the whole object once more before its first byte is sent. The
+/// result equals [`ObjectHasher::hash`] of the whole.
 #[derive(Debug, Clone, Default)]
 pub struct ObjectHasher {
-    blake3: blake3::Hasher,
+    walk: ObjectHash,
 }
 
 impl ObjectHasher {
@@ -46,14 +50,12 @@ impl ObjectHasher {
 
     /// Adds the next bytes of the object.
     pub fn update(&mut self, bytes: &[u8]) {
-        self.blake3.update(bytes);
+        self.walk.update(bytes);
     }
 
     /// The hash of everything added.
     pub fn finish(self) -> Fingerprint {
-        let mut out = [0u8; 64];
-        self.blake3.finalize_xof().fill(&mut out);
-        Fingerprint(out)
+        Fingerprint(self.walk.value())
     }
 }
 
@@ -113,20 +115,23 @@ impl DestinationCheck {
         }
     }
 
-    /// Takes the next bytes of the object.
+    /// Takes the next bytes of the object. Its chunk digests make the object's `DATA` hash in the
+    /// same pass ([`DestinationCheck::object_hash`]), also after the check failed.
     ///
     /// Errors: [`DmtpError::InvalidObject`] when the bytes so far cannot start a valid object,
     /// or when checking it would hold more than the budget. The first error is final: every
     /// later call, and [`DestinationCheck::finish`], returns it again.
     pub fn feed(&mut self, bytes: &[u8]) -> Result<(), DmtpError> {
+        self.fed += bytes.len() as u64;
+        // After a failure the verifier holds nothing more and only hashes.
+        let result = self.verifier.feed(bytes).map_err(|e| DmtpError::InvalidObject { reason: e.to_string() });
         if let Some(error) = &self.failed {
             return Err(error.clone());
         }
-        self.fed += bytes.len() as u64;
-        let result = self.verifier.feed(bytes).map_err(|e| DmtpError::InvalidObject { reason: e.to_string() });
         let result = result.and_then(|()| {
             let held = self.verifier.retained_bytes();
             if held > self.budget {
+                self.verifier.abandon();
                 return Err(DmtpError::InvalidObject {
                     reason: format!("checking the object would hold {held} bytes, over the budget of {}", self.budget),
                 });
@@ -137,6 +142,13 @@ impl DestinationCheck {
             self.failed = Some(error.clone());
         }
         result
+    }
+
+    /// The `DATA` hash ([`ObjectHasher`]) of the bytes fed so far, made from the check's chunk
+    /// digests: the server compares it with the announced hash, whether the check passed or
+    /// not.
+    pub fn object_hash(&self) -> Fingerprint {
+        Fingerprint(self.verifier.object_hash())
     }
 
     /// Whether a fed piece already failed the check (then [`DestinationCheck::finish`] fails).

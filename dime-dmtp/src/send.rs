@@ -5,6 +5,7 @@
 //! No I/O here; `dns::Resolver::send` and `dns::Resolver::relay` (feature `dns`) resolve the
 //! recipient and deliver on the connection they used for the lookups.
 
+use dime_core::Fingerprint;
 use dime_message::{Addressing, ComposeOptions, Content, Envelope, MessageError, MessageLimits, OsRandom, compose};
 use dime_signet::{Anchor, BoundSignet, KeyFile, KeyOwner, Signet};
 
@@ -51,7 +52,9 @@ impl Origin {
 
     /// Relaying a submitted object: opens it as this origin (which verifies the author's
     /// signatures under `author`), checks that its author is `author` and that the destination
-    /// signet it names is `destination`'s, and countersigns it.
+    /// signet it names is `destination`'s, and countersigns it. The delivery carries the
+    /// object's `DATA` hash, made from the chunk digests of the open and the countersignature
+    /// ([`Delivery::hash`]), so the client does not hash the object again.
     ///
     /// Errors: [`DmtpError::Message`] when the object does not open or verify;
     /// [`DmtpError::IdentifierMismatch`] for another author or destination domain;
@@ -70,7 +73,11 @@ impl Origin {
         if named.destination_signet != destination.crypto_fingerprint() {
             return Err(DmtpError::FingerprintMismatch);
         }
-        Delivery::new(&self.signet, destination, view.countersign(&self.keys.signing)?)
+        // The countersignature's digests give the DATA hash (D9): the client never hashes it.
+        let relayed = view.countersign_hashed(&self.keys.signing)?;
+        let mut delivery = Delivery::new(&self.signet, destination, relayed.object)?;
+        delivery.hash = Some(Fingerprint(relayed.hash));
+        Ok(delivery)
     }
 
     /// The destination domain a submitted object names, read as this origin (nothing verified
@@ -130,7 +137,8 @@ impl Sender {
     /// The delivery of one message to `recipient` of the organisation of `destination` (both
     /// bound, e.g. by the resolver from DNS down): `content` gets the addressing (for
     /// [`Content::text`]), the object is composed with the author's key, then relayed by the
-    /// origin ([`Origin::relay`]: opened, the author's signatures checked, countersigned).
+    /// origin ([`Origin::relay`]: opened, the author's signatures checked, countersigned, the
+    /// `DATA` hash made from the chunk digests).
     ///
     /// Errors: [`DmtpError::Message`] from composing, opening or countersigning, or from
     /// `content`; [`DmtpError::SignetKind`] when `destination` is no org signet.

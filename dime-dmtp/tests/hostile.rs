@@ -245,3 +245,46 @@ fn arbitrary_bytes_never_panic_and_stay_bounded() {
         }
     });
 }
+
+/// An object of many small chunks that are each well-formed: the check goes over its budget,
+/// frees what it held and refuses the object, but its walk goes on, so the `DATA` hash it
+/// gives is still that of every byte (a right hash then gets the check's `554`, not `451`).
+#[test]
+fn a_check_over_its_budget_still_hashes_every_byte() {
+    use dime_dmtp::object::DestinationCheck;
+    let header = |t: u8, flags: u8, len: u32| [[t, flags].as_slice(), &len.to_be_bytes()].concat();
+    let mut chunks = Vec::new();
+    let mut chunk = |t: u8, flags: u8, body: usize, slots: usize| {
+        chunks.extend_from_slice(&header(t, flags, body as u32));
+        chunks.resize(chunks.len() + body + 48 * slots, t);
+    };
+    chunk(2, 0, 34, 0);
+    chunk(4, 0, 52, 3);
+    chunk(5, 0, 52, 3);
+    chunk(33, 0, 52, 2);
+    // About 4,000 chunks: over the default 256 KiB budget (129 bytes a chunk and growth).
+    for _ in 0..4000 {
+        chunk(67, 0x80, 52, 2);
+    }
+    let mut object = [&1847u16.to_be_bytes()[..], &(chunks.len() as u32).to_be_bytes()].concat();
+    object.extend_from_slice(&chunks);
+
+    let mut limits = ServerLimits::default();
+    limits.max_check_bytes = 16 * 1024;
+    let mut check = DestinationCheck::new(&limits);
+    let results: Vec<bool> = object.chunks(4096).map(|piece| check.feed(piece).is_ok()).collect();
+    assert!(results[0] && !results[results.len() - 1], "{results:?}");
+    assert!(check.is_failed());
+    assert!(check.retained_bytes() < 1024, "{} bytes held after giving up", check.retained_bytes());
+    assert_eq!(check.object_hash(), ObjectHasher::hash(&object));
+
+    // Over the wire: the right hash, then the check's refusal.
+    let hash = ObjectHasher::hash(&object);
+    let mut h = ready_for_data(object.len(), &hash);
+    for piece in object.chunks(60_000) {
+        h.send(piece);
+    }
+    assert_eq!(h.send(b"\r\n"), "", "no 451: the hash matched");
+    let check = h.session.take_check().expect("the whole object arrived with its hash");
+    assert!(check.is_failed());
+}

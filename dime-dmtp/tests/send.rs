@@ -493,7 +493,8 @@ async fn the_outbox_runner_retries_and_bounces_over_the_network() {
     let good = sender
         .delivery(&destination, &bob, |to| dime_message::Content::text(to, SystemTime::now(), "queued", "Hi"))
         .unwrap();
-    let bad = Delivery { object: b"not an object".to_vec().into(), ..good.clone() };
+    // Another object: the client hashes it (the sender's hash is that of `good`'s object).
+    let bad = Delivery { object: b"not an object".to_vec().into(), hash: None, ..good.clone() };
     let outbox = tokio::sync::Mutex::new(
         Outbox::open(MemoryStore::new(), RetryPolicy::new().with_first_retry(Duration::from_millis(200))).unwrap(),
     );
@@ -636,4 +637,30 @@ async fn an_origin_relays_a_submitted_object_over_one_connection() {
         Err(DmtpError::FingerprintMismatch)
     );
     assert_eq!(w.store.received.lock().unwrap().len(), 1);
+}
+
+/// The sender's delivery carries the `DATA` hash that the countersignature's digests gave
+/// (D9): it equals the hash of the object's bytes, and the client sends it as given instead of
+/// hashing the object again. A delivery given a wrong hash is refused with `451` (the server
+/// hashed what arrived), so the hash sent is the one the delivery carries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sender_hands_the_data_hash_to_the_client() {
+    use dime_dmtp::object::ObjectHasher;
+    let w = world().await;
+    let sender = sender(&w);
+    let destination =
+        w.destination.signet.bind(&dime_signet::Anchor::record("example.net", &w.destination.record)).unwrap();
+    let bob = destination.bind_user(w.bob.current(), None).unwrap();
+    let delivery = sender
+        .delivery(&destination, &bob, |to| dime_message::Content::text(to, SystemTime::now(), "Hashed", "Hi"))
+        .unwrap();
+    assert_eq!(delivery.hash, Some(ObjectHasher::hash(&delivery.object)));
+
+    let wrong = Delivery { hash: Some(ObjectHasher::hash(b"another object")), ..delivery.clone() };
+    let error = w.resolver.deliver(wrong).await.unwrap_err();
+    assert_eq!(error.reply().map(|r| r.code().value()), Some(451), "{error:?}");
+    assert!(w.store.received.lock().unwrap().is_empty());
+
+    let txid = w.resolver.deliver(delivery).await.unwrap();
+    assert_eq!(w.store.received.lock().unwrap()[0].txid, txid);
 }

@@ -5,6 +5,8 @@
 //!   (4 X25519, one AES-256-GCM pass, one BLAKE3 pass, the signatures; decision D7);
 //! - throughput per core for a 64 MiB message (compose, recipient open) and a destination
 //!   verifying a 64 MiB object it cannot read (goal: at least 2 GB/s per core);
+//! - a destination checking a 64 MiB object and computing its DMTP `DATA` hash: from the check's
+//!   chunk digests (D9, one hash pass) against BLAKE3 over the object beside them (two passes);
 //! - one message to 100 recipients against 100 separate compositions.
 //!
 //! - hybrid keyslots (D8): compose and recipient open, 1 MiB and a short message, four hybrid
@@ -15,7 +17,8 @@
 //! `benches/openpgp-compare`, outside the workspace.
 //!
 //! `cargo bench -p dime-message --bench message` measures the sans-IO core single-threaded;
-//! `DIME_BENCH_ONLY=hybrid` runs only the hybrid section;
+//! `DIME_BENCH_ONLY=hybrid` runs only the hybrid section; `DIME_BENCH_ONLY=data-hash` only the
+//! destination's check with DMTP's `DATA` hash of 64 MiB, one hash pass (D9) against two;
 //! `--features parallel` measures it chunk-parallel. Set `DIME_BENCH_QUICK=1` for fewer rounds.
 
 #[path = "../tests/common/mod.rs"]
@@ -247,6 +250,49 @@ fn big(world: &World, quick: bool) {
     );
 }
 
+/// A destination receiving a 64 MiB object over DMTP: its streaming check and the `DATA` hash.
+/// Before D9 the hash was BLAKE3 over the whole object beside the check's chunk digests (each
+/// byte hashed twice); with D9 the check's chunk digests make the hash (each byte hashed once).
+/// Both arms feed the same 64 KiB pieces and finish the check; the ratio is before / D9.
+fn data_hash(world: &World, quick: bool) {
+    let rounds = if quick { 5 } else { 9 };
+    let mut content = content(0, 0, 0);
+    content.attachments.push(Part::new("application/octet-stream", Some("big.bin"), bytes(64 * MIB, 3)).unwrap());
+    let object = compose(&world.author.sign, &world.to(), &content, &ComposeOptions::default(), &mut OsRandom).unwrap();
+    let relayed = world.relay(&object);
+    let expected = ObjectHash::of(&relayed);
+    let check = |before: bool| {
+        let mut v = DestinationVerifier::new(&MessageLimits::default());
+        let mut whole = blake3::Hasher::new();
+        for piece in relayed.chunks(64 << 10) {
+            if before {
+                whole.update(piece);
+            }
+            v.feed(piece).unwrap();
+        }
+        let hash = if before {
+            let mut out = [0u8; 64];
+            whole.finalize_xof().fill(&mut out);
+            out
+        } else {
+            v.object_hash()
+        };
+        black_box(v.finish(&world.destination.enc, &world.origin.signet).unwrap());
+        hash
+    };
+    assert_eq!(check(false), expected);
+    ratio(
+        "destination check + DATA hash of 64 MiB: two hash passes (before D9) / one pass (D9)",
+        rounds,
+        || {
+            black_box(check(true));
+        },
+        || {
+            black_box(check(false));
+        },
+    );
+}
+
 /// Four hybrid parties (ML-KEM-768 + X25519) beside the classical `World` of the same seeds.
 struct Hybrid {
     keys: Vec<(SigningSecretKey, EncryptionSecretKey, KemSecretKey, dime_signet::Signet)>,
@@ -473,6 +519,10 @@ fn main() {
         hybrid(&World::new(), rounds, quick);
         return;
     }
+    if std::env::var("DIME_BENCH_ONLY").is_ok_and(|v| v == "data-hash") {
+        data_hash(&World::new(), quick);
+        return;
+    }
     let world = World::new();
     let content = one_mib_content();
 
@@ -517,8 +567,10 @@ fn main() {
         },
     );
 
-    // 2. 64 MiB: throughput per core, and a destination verifying what it cannot read.
+    // 2. 64 MiB: throughput per core, and a destination verifying what it cannot read; the
+    // destination's check with the DATA hash in one pass (D9) against two.
     big(&world, quick);
+    data_hash(&world, quick);
 
     // 3. One message to 100 recipients against 100 compositions.
     let users = recipients(&world, 100);

@@ -11,10 +11,11 @@ use crate::chunk::{ChunkHeader, ChunkType, HEADER_LEN, KEYSLOT_LEN, SIGNATURE_BO
 use crate::crypto::{ChunkDigest, ChunkKey, DIGEST_LEN, Kek, RandomSource, digest, x25519_public};
 use crate::error::{MessageError, Result};
 use crate::hybrid::{PartyKeys, PqPolicy};
+use crate::object_hash::{HashedObject, OBJECT_HASH_LEN, ObjectHash};
 use crate::segment::{DEFAULT_SEGMENT, Part, PartKind, check_segment, seal_standard};
 use crate::text::{CommonHeaders, DestinationEnvelope, OriginEnvelope};
 use crate::tree::{Entry, TREE, author_full_input, encode_tree, list_input};
-use crate::wire::{tree_body_len, write_framing};
+use crate::wire::{MESSAGE_HEADER_LEN, tree_body_len, write_framing};
 
 /// The four signets a message is addressed with. The composer uses their identifiers, crypto
 /// fingerprints and keys and checks no signature: bind them first
@@ -232,12 +233,24 @@ impl SealedContent {
         to: &Addressing<'_>,
         rng: &mut dyn RandomSource,
     ) -> Result<Vec<u8>> {
+        Ok(self.address_hashed(author_key, to, rng)?.object)
+    }
+
+    /// [`SealedContent::address`] with the object's object hash (D9), made from the chunk
+    /// digests the signatures needed: no pass over the object.
+    pub fn address_hashed(
+        &self,
+        author_key: &SigningSecretKey,
+        to: &Addressing<'_>,
+        rng: &mut dyn RandomSource,
+    ) -> Result<HashedObject> {
         let content_len: usize = self.chunks.iter().map(|c| c.bytes.len() + c.chunk_type.slots_len()).sum();
         let mut w = ObjectWriter::new(author_key, to, self.pq, rng, content_len as u64, self.chunks.len(), usize::MAX)?;
         for c in &self.chunks {
             w.push(c)?;
         }
-        w.finish(rng)
+        let (object, hash) = w.finish(rng)?;
+        Ok(HashedObject { object, hash })
     }
 }
 
@@ -250,6 +263,18 @@ pub fn compose(
     rng: &mut dyn RandomSource,
 ) -> Result<Vec<u8>> {
     SealedContent::seal(content, options, rng)?.address(author_key, to, rng)
+}
+
+/// [`compose`] with the object's object hash (D9, what DMTP's `DATA` carries), computed from
+/// the chunk digests the signatures needed while the object was built: no pass over it.
+pub fn compose_hashed(
+    author_key: &SigningSecretKey,
+    to: &Addressing<'_>,
+    content: &Content,
+    options: &ComposeOptions,
+    rng: &mut dyn RandomSource,
+) -> Result<HashedObject> {
+    SealedContent::seal(content, options, rng)?.address_hashed(author_key, to, rng)
 }
 
 /// Composes one object per recipient, encrypting the content once. `recipients` pairs each
@@ -289,6 +314,8 @@ pub(crate) struct ObjectWriter<'k> {
     entries: Vec<Entry>,
     pub out: Vec<u8>,
     expected: usize,
+    /// The message header written first, for the object hash.
+    framing: Vec<u8>,
 }
 
 impl<'k> ObjectWriter<'k> {
@@ -355,8 +382,10 @@ impl<'k> ObjectWriter<'k> {
             entries: Vec::with_capacity(count),
             out: Vec::with_capacity(total.min(capacity_limit)),
             expected: count,
+            framing: Vec::with_capacity(MESSAGE_HEADER_LEN),
         };
-        write_framing(&mut w.out, None, total)?;
+        write_framing(&mut w.framing, None, total)?;
+        w.out.extend_from_slice(&w.framing);
         let start = w.out.len();
         w.out.extend_from_slice(
             &ChunkHeader { chunk_type: ChunkType::Ephemeral, flags: 0, body_len: ephemeral.len() as u32 }.encode(),
@@ -392,8 +421,10 @@ impl<'k> ObjectWriter<'k> {
         Ok(())
     }
 
-    /// Writes the tree, the author's full signature and the placeholders.
-    pub fn finish(mut self, rng: &mut dyn RandomSource) -> Result<Vec<u8>> {
+    /// Writes the tree, the author's full signature and the placeholders; returns the output not
+    /// yet drained and the whole object's object hash (D9), made from the chunk digests the
+    /// signatures needed.
+    pub fn finish(mut self, rng: &mut dyn RandomSource) -> Result<(Vec<u8>, [u8; OBJECT_HASH_LEN])> {
         if self.entries.len() != self.expected {
             return Err(MessageError::Stream("content chunks missing"));
         }
@@ -413,30 +444,37 @@ impl<'k> ObjectWriter<'k> {
         let tree_entry = Entry { sealed: tree_sealed, slots: digest(&tree[slots_at..]) };
         // Placeholders: keys made here, sealed only by the origin.
         let mut placeholders = Vec::new();
-        let mut placeholder_slots = [[0u8; DIGEST_LEN]; 3];
+        let mut placeholder_entries = [Entry { sealed: [0u8; DIGEST_LEN], slots: [0u8; DIGEST_LEN] }; 3];
         let types = [ChunkType::OriginMetaBounce, ChunkType::OriginDisplayBounce, ChunkType::OriginFull];
-        for (i, (t, s)) in types.iter().zip(placeholder_slots.iter_mut()).enumerate() {
+        for (i, (t, e)) in types.iter().zip(placeholder_entries.iter_mut()).enumerate() {
             let key = ChunkKey::generate(rng)?;
-            placeholders.extend_from_slice(&ChunkHeader { chunk_type: *t, flags: 0, body_len: 0 }.encode());
+            let header = ChunkHeader { chunk_type: *t, flags: 0, body_len: 0 }.encode();
+            placeholders.extend_from_slice(&header);
             let at = placeholders.len();
             self.slots(count + 2 + i, *t, &key, &mut placeholders)?;
-            *s = digest(&placeholders[at..]);
+            *e = Entry { sealed: digest(&header), slots: digest(&placeholders[at..]) };
         }
         // Author full signature: its keyslots are made first, so it signs them too.
         let full_key = ChunkKey::generate(rng)?;
         let mut full_slots = Vec::with_capacity(3 * KEYSLOT_LEN);
         self.slots(count + 1, ChunkType::AuthorFull, &full_key, &mut full_slots)?;
-        let [s0, s1, s2] = &placeholder_slots;
-        let full_sig = self.author_key.sign(&author_full_input(&tree_entry, [&digest(&full_slots), s0, s1, s2]));
+        let [p0, p1, p2] = &placeholder_entries;
+        let full_slots_digest = digest(&full_slots);
+        let full_sig = self
+            .author_key
+            .sign(&author_full_input(&tree_entry, [&full_slots_digest, &p0.slots, &p1.slots, &p2.slots]));
         let header =
             ChunkHeader { chunk_type: ChunkType::AuthorFull, flags: 0, body_len: SIGNATURE_BODY_LEN as u32 }.encode();
         let mut full = Vec::with_capacity(HEADER_LEN + SIGNATURE_BODY_LEN + 3 * KEYSLOT_LEN);
         full.extend_from_slice(&header);
         full_key.seal_into(&header, &[full_sig.as_bytes()], 0, &mut full)?;
+        let full_entry = Entry { sealed: digest(&full), slots: full_slots_digest };
         full.extend_from_slice(&full_slots);
         self.out.extend_from_slice(&tree);
         self.out.extend_from_slice(&full);
         self.out.extend_from_slice(&placeholders);
-        Ok(self.out)
+        self.entries.extend([tree_entry, full_entry, *p0, *p1, *p2]);
+        let hash = ObjectHash::of_digests(&self.framing, &self.entries);
+        Ok((self.out, hash))
     }
 }

@@ -270,7 +270,9 @@ pub(crate) struct PartyKeys {
 
 /// The author's side: the ephemeral chunk body and the four KEKs (A, O, D, R). The ephemeral
 /// secret is drawn first, then one ML-KEM randomness `m` per hybrid slot in actor order, so a
-/// classical object draws exactly what it did before D8.
+/// classical object draws exactly what it did before D8. The four agreements (and the
+/// encapsulations) are independent and draw nothing, so they run in parallel with the `parallel`
+/// feature; the bytes are the same either way.
 pub(crate) fn author_keys(
     parties: [&PartyKeys; 4],
     policy: PqPolicy,
@@ -279,33 +281,44 @@ pub(crate) fn author_keys(
     let ephemeral = EncryptionSecretKey::x25519_from_bytes(*rng.secret()?);
     let e = x25519_public(&ephemeral.public()?)?;
     let kinds = policy.kinds(parties.map(|p| p.hybrid.is_some()))?;
-    if !kinds.is_hybrid() {
-        let kek = |actor, p: &PartyKeys| Kek::for_author(&ephemeral, &e, actor, &p.x25519);
-        let keks = [
-            kek(Actor::Author, parties[0])?,
-            kek(Actor::Origin, parties[1])?,
-            kek(Actor::Destination, parties[2])?,
-            kek(Actor::Recipient, parties[3])?,
-        ];
-        let mut body = Vec::with_capacity(crate::chunk::EPHEMERAL_LEN);
-        body.push(SUITE);
-        body.extend_from_slice(&ephemeral.public()?.encode());
-        return Ok((body, keks));
-    }
-    let mut body = Vec::with_capacity(hybrid_len(kinds));
-    body.extend_from_slice(&[SUITE, HYBRID_FORMAT, kinds.byte()]);
-    body.extend_from_slice(&e);
-    let mut keks = Vec::with_capacity(4);
+    // Each hybrid slot's randomness, drawn in actor order before any work is spread out.
+    let mut slots = Vec::with_capacity(4);
     for (actor, party) in Actor::ALL.into_iter().zip(parties) {
-        let shared = ephemeral.agree(&EncryptionPublicKey::X25519(party.x25519))?;
-        let kek = match party.hybrid.as_ref().filter(|_| kinds.has(actor)) {
-            Some(ek) => {
-                let (c, k) = ek.encapsulate_deterministic(&*rng.secret()?);
-                body.extend_from_slice(c.as_ref());
-                derive(&shared, actor, kinds, &e, &party.x25519, Slot { kem: Some((&k, c.as_ref(), ek)) })
-            }
-            None => derive(&shared, actor, kinds, &e, &party.x25519, Slot { kem: None }),
+        let kem = match party.hybrid.as_ref().filter(|_| kinds.has(actor)) {
+            Some(ek) => Some((ek, rng.secret()?)),
+            None => None,
         };
+        slots.push((actor, party, kem));
+    }
+    let derived = crate::par::map(&slots, |(actor, party, kem)| -> Result<(Kek, Option<Box<[u8; CIPHERTEXT_LEN]>>)> {
+        if !kinds.is_hybrid() {
+            return Ok((Kek::for_author(&ephemeral, &e, *actor, &party.x25519)?, None));
+        }
+        let shared = ephemeral.agree(&EncryptionPublicKey::X25519(party.x25519))?;
+        Ok(match kem {
+            Some((ek, m)) => {
+                let (c, k) = ek.encapsulate_deterministic(m);
+                let kek = derive(&shared, *actor, kinds, &e, &party.x25519, Slot { kem: Some((&k, c.as_ref(), ek)) });
+                (kek, Some(c))
+            }
+            None => (derive(&shared, *actor, kinds, &e, &party.x25519, Slot { kem: None }), None),
+        })
+    });
+    let mut body = Vec::with_capacity(hybrid_len(kinds));
+    body.push(SUITE);
+    if kinds.is_hybrid() {
+        body.extend_from_slice(&[HYBRID_FORMAT, kinds.byte()]);
+        body.extend_from_slice(&e);
+    } else {
+        body.extend_from_slice(&ephemeral.public()?.encode());
+    }
+    let mut keks = Vec::with_capacity(4);
+    // The first failure in actor order, as when the agreements ran one after another.
+    for result in derived {
+        let (kek, ciphertext) = result?;
+        if let Some(c) = ciphertext {
+            body.extend_from_slice(c.as_ref());
+        }
         keks.push(kek);
     }
     let keks: [Kek; 4] = keks.try_into().map_err(|_| MessageError::Input("four actors"))?;

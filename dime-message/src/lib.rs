@@ -87,6 +87,7 @@ pub mod date;
 pub mod error;
 pub mod hybrid;
 pub mod inspect;
+pub mod object_hash;
 pub mod open;
 mod par;
 pub mod relay;
@@ -98,13 +99,14 @@ pub mod tree;
 pub mod wire;
 
 pub use actor::Actor;
-pub use compose::{Addressing, ComposeOptions, Content, SealedContent, compose, compose_many};
+pub use compose::{Addressing, ComposeOptions, Content, SealedContent, compose, compose_hashed, compose_many};
 #[cfg(feature = "test-vectors")]
 pub use crypto::SeededRandom;
 pub use crypto::{OsRandom, RandomSource};
 pub use error::{MessageError, Result};
 pub use hybrid::{ActorKeys, Kinds, PqPolicy, Protection};
 pub use inspect::{ChunkSummary, inspect};
+pub use object_hash::{HashedObject, ObjectHash};
 pub use open::{DestinationView, Envelope, Opened, OriginView};
 pub use relay::{Countersigner, DestinationVerifier, OriginVerifier, VerifiedOrigin};
 pub use segment::{Part, PartInfo, PartKind};

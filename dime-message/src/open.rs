@@ -9,6 +9,7 @@ use crate::compose::Content;
 use crate::crypto::{ChunkKey, Kek, digest};
 use crate::error::{MessageError, Result, Signature as Which};
 use crate::hybrid::{ActorKeys, Kinds, Protection};
+use crate::object_hash::{HashedObject, ObjectHash};
 use crate::segment::{Part, PartInfo, open_standard};
 use crate::text::{CommonHeaders, DestinationEnvelope, OriginEnvelope, check_envelopes};
 use crate::tree::{Entry, TREE, author_full_input, decode_tree, list_input, origin_coverage, origin_input};
@@ -253,9 +254,16 @@ pub(crate) fn verify_destination<S: Source + ?Sized>(src: &S, origin: &Signet) -
     Ok(envelope)
 }
 
+/// The origin's sealed signature chunks: (index, header and sealed body).
+pub(crate) type SealedSignatures = Vec<(usize, Vec<u8>)>;
+
 /// The origin's three signature chunks (header and sealed body, keyslots excluded), by index:
 /// each signs its coverage as it stands once the earlier ones are sealed.
-pub(crate) fn seal_origin<S: Source + ?Sized>(src: &S, pok: &SigningSecretKey) -> Result<Vec<(usize, Vec<u8>)>> {
+/// Also returns every chunk's digests as they stand after the sealing.
+pub(crate) fn seal_origin<S: Source + ?Sized>(
+    src: &S,
+    pok: &SigningSecretKey,
+) -> Result<(SealedSignatures, Vec<Entry>)> {
     let mut entries = src.entries().to_vec();
     let mut sealed_chunks = Vec::with_capacity(3);
     for t in [ChunkType::OriginMetaBounce, ChunkType::OriginDisplayBounce, ChunkType::OriginFull] {
@@ -273,7 +281,7 @@ pub(crate) fn seal_origin<S: Source + ?Sized>(src: &S, pok: &SigningSecretKey) -
         }
         sealed_chunks.push((index, bytes));
     }
-    Ok(sealed_chunks)
+    Ok((sealed_chunks, entries))
 }
 
 impl<R> Source for Envelope<'_, R> {
@@ -600,9 +608,16 @@ impl OriginView<'_> {
     /// Seals the meta-bounce, display-bounce and full signatures with the organization's POK
     /// and returns the relayed object (tracing prefix unchanged).
     pub fn countersign(&self, pok: &SigningSecretKey) -> Result<Vec<u8>> {
+        Ok(self.countersign_hashed(pok)?.object)
+    }
+
+    /// [`OriginView::countersign`] with the relayed object's object hash (D9, what DMTP's `DATA`
+    /// carries), made from the chunk digests the open computed and those of the sealed
+    /// signatures: no pass over the object.
+    pub fn countersign_hashed(&self, pok: &SigningSecretKey) -> Result<HashedObject> {
         let env = &self.inner;
         let chunks = env.message.chunks();
-        let sealed_chunks = seal_origin(env, pok)?;
+        let (sealed_chunks, entries) = seal_origin(env, pok)?;
         let first = sealed_chunks.first().map_or(chunks.len(), |(i, _)| *i);
         let keep = chunks.get(..first).unwrap_or_default();
         let kept_len: usize = keep.iter().map(|c| c.sealed.len() + c.slots.len()).sum();
@@ -610,12 +625,14 @@ impl OriginView<'_> {
             sealed_chunks.iter().map(|(i, b)| b.len() + chunks.get(*i).map_or(0, |c| c.slots.len())).sum();
         let mut out = Vec::with_capacity(kept_len + added + 64);
         write_framing(&mut out, env.message.tracing(), kept_len + added)?;
+        let framing_len = out.len();
         let chunk_bytes = env.message.chunk_bytes();
         out.extend_from_slice(chunk_bytes.get(..kept_len).unwrap_or_default());
         for (index, bytes) in sealed_chunks {
             out.extend_from_slice(&bytes);
             out.extend_from_slice(chunks.get(index).map_or(&[][..], |c| c.slots));
         }
-        Ok(out)
+        let hash = ObjectHash::of_digests(out.get(..framing_len).unwrap_or_default(), &entries);
+        Ok(HashedObject { object: out, hash })
     }
 }

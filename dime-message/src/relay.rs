@@ -61,6 +61,7 @@ use crate::chunk::{ChunkType, RawChunk, SIGNATURE_BODY_LEN};
 use crate::crypto::Kek;
 use crate::error::{MessageError, Result};
 use crate::hybrid::ActorKeys;
+use crate::object_hash::{OBJECT_HASH_LEN, ObjectHash};
 use crate::open::{DestinationView, Source, seal_origin, verify_author, verify_destination};
 use crate::scan::{Scanned, Scanner};
 use crate::text::OriginEnvelope;
@@ -147,7 +148,8 @@ impl DestinationVerifier {
         DestinationVerifier { scanner: Scanner::new(limits, destination_holds) }
     }
 
-    /// Takes the next bytes of the object.
+    /// Takes the next bytes of the object. After an error every later call returns it again,
+    /// but the object hash still takes the bytes.
     pub fn feed(&mut self, data: &[u8]) -> Result<()> {
         self.scanner.feed(data)
     }
@@ -155,6 +157,20 @@ impl DestinationVerifier {
     /// Bytes the verifier holds (buffer capacities included).
     pub fn retained_bytes(&self) -> usize {
         self.scanner.retained()
+    }
+
+    /// Stops checking: frees what the check holds, and every later [`feed`](Self::feed) and
+    /// [`finish`](Self::finish) fails; the object hash still takes the bytes (for a server that
+    /// gives up on an object, e.g. over its memory budget, but must still compare its hash).
+    pub fn abandon(&mut self) {
+        self.scanner.stop(MessageError::Stream("the check was abandoned"));
+    }
+
+    /// The object hash (D9, DMTP's `DATA [hash]`) of the bytes fed so far, as if they were the
+    /// whole object: made from the chunk digests the check computes anyway, so each byte is
+    /// hashed once. Valid whether or not the check failed.
+    pub fn object_hash(&self) -> [u8; OBJECT_HASH_LEN] {
+        self.scanner.object_hash()
     }
 
     /// Ends the object: checks it is complete, derives the destination's key from `secret` and
@@ -197,13 +213,14 @@ impl OriginVerifier {
     /// Ends the object: checks it is complete and not yet countersigned, derives the origin's
     /// key from `secret` and verifies the author against `author`.
     pub fn finish<'k>(self, secret: impl Into<ActorKeys<'k>>, author: &Signet) -> Result<VerifiedOrigin> {
+        let object_hash = self.scanner.object_hash();
         let scanned = self.scanner.finish()?;
         let held = Keyed::new(scanned, Actor::Origin, secret.into())?;
         if held.scanned.countersigned {
             return Err(MessageError::AlreadyCountersigned);
         }
         let envelope = verify_author(&held, author)?;
-        Ok(VerifiedOrigin { envelope, held })
+        Ok(VerifiedOrigin { envelope, object_hash, held })
     }
 }
 
@@ -211,6 +228,9 @@ impl OriginVerifier {
 pub struct VerifiedOrigin {
     /// The origin chunk.
     pub envelope: OriginEnvelope,
+    /// The object hash (D9) of the object this produced: the one read ([`OriginVerifier`]), or
+    /// the countersigned one written ([`Countersigner`]).
+    pub object_hash: [u8; OBJECT_HASH_LEN],
     held: Keyed,
 }
 
@@ -227,15 +247,16 @@ impl VerifiedOrigin {
     }
 
     /// The three sealed origin signature chunks, keyslots included: the bytes that replace the
-    /// placeholders at the end of the object.
-    fn sealed_tail(&self, pok: &SigningSecretKey) -> Result<Vec<u8>> {
+    /// placeholders at the end of the object; and every chunk's digests after the sealing.
+    fn sealed_tail(&self, pok: &SigningSecretKey) -> Result<(Vec<u8>, Vec<Entry>)> {
         let mut out = Vec::new();
-        for (index, bytes) in seal_origin(&self.held, pok)? {
+        let (sealed, entries) = seal_origin(&self.held, pok)?;
+        for (index, bytes) in sealed {
             let raw = self.held.raw(index).ok_or(MessageError::MissingChunk { expected: "signature" })?;
             out.extend_from_slice(&bytes);
             out.extend_from_slice(raw.slots);
         }
-        Ok(out)
+        Ok((out, entries))
     }
 }
 
@@ -257,19 +278,20 @@ const COUNTERSIGNATURE_GROWTH: u64 = 3 * SIGNATURE_BODY_LEN as u64;
 pub struct Countersigner {
     verifier: OriginVerifier,
     pending: Vec<u8>,
-    framed: bool,
+    /// The rewritten framing, once written (for the output's object hash).
+    framing: Option<Vec<u8>>,
     passed: u64,
 }
 
 impl Countersigner {
     /// A relay applying `limits` to everything it reads.
     pub fn new(limits: &MessageLimits) -> Countersigner {
-        Countersigner { verifier: OriginVerifier::new(limits), pending: Vec::new(), framed: false, passed: 0 }
+        Countersigner { verifier: OriginVerifier::new(limits), pending: Vec::new(), framing: None, passed: 0 }
     }
 
     /// Takes the next bytes of the object and appends to `out` those that can be passed on.
     pub fn feed(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<()> {
-        let was_framed = self.framed;
+        let was_framed = self.framing.is_some();
         self.verifier.feed(data)?;
         let scanner = &self.verifier.scanner;
         let Some((tracing, chunks_len)) = scanner.framing() else {
@@ -284,7 +306,7 @@ impl Countersigner {
             let mut framing = Vec::new();
             write_framing(&mut framing, tracing, usize::try_from(grown).unwrap_or(usize::MAX))?;
             out.extend_from_slice(&framing);
-            self.framed = true;
+            self.framing = Some(framing);
             let chunk_bytes = usize::try_from(scanner.consumed()).unwrap_or(usize::MAX);
             data.get(data.len().saturating_sub(chunk_bytes)..).unwrap_or_default()
         };
@@ -307,7 +329,9 @@ impl Countersigner {
     }
 
     /// Ends the object: verifies the author as [`OriginVerifier::finish`] does, then appends
-    /// the sealed origin signatures (with their keyslots) to `out`.
+    /// the sealed origin signatures (with their keyslots) to `out`. The result's
+    /// `object_hash` is that of the countersigned object, made from the digests: no pass over
+    /// `out`.
     pub fn finish<'k>(
         self,
         secret: impl Into<ActorKeys<'k>>,
@@ -315,8 +339,10 @@ impl Countersigner {
         pok: &SigningSecretKey,
         out: &mut Vec<u8>,
     ) -> Result<VerifiedOrigin> {
-        let verified = self.verifier.finish(secret, author)?;
-        out.extend_from_slice(&verified.sealed_tail(pok)?);
+        let mut verified = self.verifier.finish(secret, author)?;
+        let (tail, entries) = verified.sealed_tail(pok)?;
+        out.extend_from_slice(&tail);
+        verified.object_hash = ObjectHash::of_digests(self.framing.as_deref().unwrap_or_default(), &entries);
         Ok(verified)
     }
 }

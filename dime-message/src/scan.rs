@@ -3,8 +3,8 @@
 //! its digests on the fly, and only the chunk types the caller names are held whole.
 
 use crate::chunk::{ChunkHeader, ChunkType, HEADER_LEN, RawChunk};
-use crate::crypto::Hasher;
 use crate::error::{MessageError, Result};
+use crate::object_hash::{OBJECT_HASH_LEN, ObjectHash};
 use crate::tree::Entry;
 use crate::wire::{Grammar, MESSAGE_HEADER_LEN, MessageLimits, check_limit, read_framing, read_header};
 
@@ -35,8 +35,6 @@ struct Current {
     header: ChunkHeader,
     /// Bytes of the chunk received after its header.
     received: usize,
-    sealed: Hasher,
-    slots: Hasher,
     held: Option<Vec<u8>>,
 }
 
@@ -70,7 +68,9 @@ pub(crate) struct Scanner {
     consumed: u64,
     grammar: Grammar,
     types: Vec<ChunkType>,
-    entries: Vec<Entry>,
+    /// The object hash (D9), whose walk computes every chunk's digests: the scanner takes them
+    /// from it, so each byte is hashed once. It goes on after an error, without the digests.
+    walk: ObjectHash,
     held: Vec<Held>,
     settled: u64,
     /// The first error: every later call returns it.
@@ -107,7 +107,7 @@ impl Scanner {
             consumed: 0,
             grammar: Grammar::new(),
             types: Vec::new(),
-            entries: Vec::new(),
+            walk: ObjectHash::keeping_entries(),
             held: Vec::new(),
             settled: 0,
             failed: None,
@@ -143,21 +143,38 @@ impl Scanner {
         phase
             + self.tracing.as_ref().map_or(0, Vec::capacity)
             + self.types.capacity() * core::mem::size_of::<ChunkType>()
-            + self.entries.capacity() * core::mem::size_of::<Entry>()
+            + self.walk.retained()
             + self.held.capacity() * core::mem::size_of::<Held>()
             + self.held.iter().map(|h| h.bytes.capacity()).sum::<usize>()
     }
 
-    /// Takes the next bytes of the object. After an error, every later call returns it again.
+    /// Takes the next bytes of the object. After an error, every later call returns it again
+    /// (and the object hash still takes the bytes).
     pub fn feed(&mut self, data: &[u8]) -> Result<()> {
+        self.walk.update(data);
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
         let result = self.read(data);
         if let Err(e) = &result {
-            self.failed = Some(e.clone());
+            self.stop(e.clone());
         }
         result
+    }
+
+    /// Fails with `error` and frees everything held; the object hash goes on taking bytes.
+    pub fn stop(&mut self, error: MessageError) {
+        self.failed = Some(error);
+        self.walk.drop_entries();
+        self.phase = Phase::Header { bytes: [0; HEADER_LEN], len: 0 };
+        self.tracing = None;
+        self.types = Vec::new();
+        self.held = Vec::new();
+    }
+
+    /// The object hash (D9) of the bytes fed so far, as if they were the whole object.
+    pub fn object_hash(&self) -> [u8; OBJECT_HASH_LEN] {
+        self.walk.value()
     }
 
     fn read(&mut self, mut data: &[u8]) -> Result<()> {
@@ -188,9 +205,6 @@ impl Scanner {
                     let total = body + header.chunk_type.slots_len();
                     let n = (total - current.received).min(data.len());
                     let piece = data.get(..n).unwrap_or_default();
-                    let (in_body, in_slots) = piece.split_at(body.saturating_sub(current.received).min(n));
-                    current.sealed.update(in_body);
-                    current.slots.update(in_slots);
                     if let Some(held) = current.held.as_mut() {
                         held.extend_from_slice(piece);
                     }
@@ -227,13 +241,10 @@ impl Scanner {
                     if !header.chunk_type.is_origin_signature() {
                         self.settled += HEADER_LEN as u64;
                     }
-                    let mut sealed = Hasher::new();
-                    sealed.update(bytes);
                     // The header only claims a length: the held copy grows with the bytes that
                     // arrive, so six bytes cannot make the scanner reserve a whole chunk.
                     let held = (self.hold)(header.chunk_type).then(|| bytes.to_vec());
-                    self.phase =
-                        Phase::Chunk(Box::new(Current { header, received: 0, sealed, slots: Hasher::new(), held }));
+                    self.phase = Phase::Chunk(Box::new(Current { header, received: 0, held }));
                     // A chunk may have nothing after its header.
                     return self.step();
                 }
@@ -246,8 +257,7 @@ impl Scanner {
                     else {
                         return Ok(());
                     };
-                    let Current { sealed, slots, held, .. } = *done;
-                    self.entries.push(Entry { sealed: sealed.finalize(), slots: slots.finalize() });
+                    let Current { held, .. } = *done;
                     self.types.push(header.chunk_type);
                     if let Some(bytes) = held {
                         self.held.push(Held { index, header, bytes });
@@ -259,7 +269,7 @@ impl Scanner {
     }
 
     /// Ends the input: the same checks, in the same order, as the in-memory parser's at the end.
-    pub fn finish(self) -> Result<Scanned> {
+    pub fn finish(mut self) -> Result<Scanned> {
         if let Some(e) = self.failed {
             return Err(e);
         }
@@ -294,10 +304,13 @@ impl Scanner {
             None => {}
         }
         self.grammar.finish()?;
+        // The walk read the same chunks, so it holds exactly their digests.
+        let mut entries = self.walk.take_entries();
+        entries.truncate(self.types.len());
         Ok(Scanned {
             tracing: self.tracing,
             types: self.types,
-            entries: self.entries,
+            entries,
             held: self.held,
             countersigned: self.grammar.countersigned() == Some(true),
         })

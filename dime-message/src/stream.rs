@@ -12,6 +12,7 @@ use crate::compose::{Addressing, ComposeOptions, ObjectWriter, SealedChunk};
 use crate::crypto::{ChunkKey, Kek, RandomSource};
 use crate::error::{MessageError, Result, Signature as Which};
 use crate::hybrid::{ActorKeys, Kinds, Protection};
+use crate::object_hash::OBJECT_HASH_LEN;
 use crate::segment::{PartInfo, PartKind, check_segment, open_standard, segment_sizes};
 use crate::text::{CommonHeaders, DestinationEnvelope, OriginEnvelope};
 use crate::tree::{Entry, ORIGIN_DISPLAY, ORIGIN_META, TREE, author_full_input, decode_tree, list_input, origin_input};
@@ -148,14 +149,15 @@ impl<'k, R: RandomSource> MessageWriter<'k, R> {
     }
 
     /// Ends the object: every planned part must be complete. The signature chunks are
-    /// appended to `out`.
-    pub fn finish(mut self, out: &mut Vec<u8>) -> Result<()> {
+    /// appended to `out`. Returns the whole object's object hash (D9, what DMTP's `DATA`
+    /// carries), made from the chunk digests the signatures needed: no pass over the output.
+    pub fn finish(mut self, out: &mut Vec<u8>) -> Result<[u8; OBJECT_HASH_LEN]> {
         if self.current.is_some() {
             return Err(MessageError::Stream("a part has less content than planned"));
         }
-        let mut tail = self.obj.finish(&mut self.rng)?;
+        let (mut tail, hash) = self.obj.finish(&mut self.rng)?;
         drain(&mut tail, out);
-        Ok(())
+        Ok(hash)
     }
 }
 

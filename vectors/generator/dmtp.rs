@@ -322,7 +322,7 @@ pub fn vectors() -> Value {
     assert!(results[0].is_err(), "{results:?}");
     out.push(transcript(
         "wrong-hash",
-        "DATA announces the BLAKE3 hash of \"not the object\"; the server hashes what arrives and refuses it with 451",
+        "DATA announces the object hash (D9) of \"not the object\"; the server hashes what arrives and refuses it with 451",
         native,
         0x64,
         lines,
@@ -383,7 +383,7 @@ pub fn vectors() -> Value {
     ));
 
     json!({
-        "description": "DMTP conversations (docs/dmtp.md) between dime-rs's sans-IO client and server sessions in memory, or a scripted client against the server. Server dx.example.net serves example.net (the destination of messages.json) and accepts only its full fingerprint in RCPT TO; it draws transaction ids and STATS nonces from SeededRandom(server_random_seed_hex), as messages.json describes it. Each line is one CRLF-terminated text line without its CRLF, or raw bytes in hex (a message object, which is followed by the CRLF that ends DATA as an empty text line); tls-handshake marks where TLS starts",
+        "description": "DMTP conversations (docs/dmtp.md) between dime-rs's sans-IO client and server sessions in memory, or a scripted client against the server. Server dx.example.net serves example.net (the destination of messages.json) and accepts only its full fingerprint in RCPT TO; it draws transaction ids and STATS nonces from SeededRandom(server_random_seed_hex), as messages.json describes it. Each line is one CRLF-terminated text line without its CRLF, or raw bytes in hex (a message object, which is followed by the CRLF that ends DATA as an empty text line); tls-handshake marks where TLS starts. The [hash] of DATA and 354 is the object hash of docs/dmtp.md §3 (decision D9: BLAKE3 derive-key over the framing digest and the chunk digests)",
         "signets": {
             "example.org": hex(app.world.origin.signet.as_bytes()),
             "example.net": hex(app.world.destination.signet.as_bytes()),

@@ -34,7 +34,7 @@ use std::time::{Duration, SystemTime};
 
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput, measurement::WallTime};
 use dime_core::keys::{EncryptionSecretKey, SigningSecretKey};
-use dime_message::{Addressing, CommonHeaders, ComposeOptions, Content, Envelope, Limits, OsRandom, Part, compose};
+use dime_message::{Addressing, CommonHeaders, ComposeOptions, Content, Envelope, MessageLimits, OsRandom, Part, compose};
 use dime_signet::{Signet, issue};
 use rayon::ThreadPool;
 
@@ -123,7 +123,7 @@ mod dime {
 
         /// The origin's countersignature, which the recipient's open verifies.
         pub fn relay(&self, object: &[u8]) -> Vec<u8> {
-            Envelope::origin(object, &Limits::default(), &self.origin.enc)
+            Envelope::origin(object, &MessageLimits::default(), &self.origin.enc)
                 .unwrap()
                 .open(&self.author.signet)
                 .unwrap()
@@ -133,7 +133,7 @@ mod dime {
 
         /// Decrypts as the recipient, verifies both signatures and returns the attachment.
         pub fn open(&self, relayed: &[u8]) -> Vec<u8> {
-            let mut opened = Envelope::recipient(relayed, &Limits::default(), &self.recipient.enc)
+            let mut opened = Envelope::recipient(relayed, &MessageLimits::default(), &self.recipient.enc)
                 .unwrap()
                 .open(&self.recipient.signet, &self.author.signet, &self.origin.signet)
                 .unwrap();

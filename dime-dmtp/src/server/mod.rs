@@ -27,11 +27,12 @@
 //!
 //! The session never holds a message object. After `354` it emits
 //! [`ServerEvent::MessageBegin`], then the object's bytes in [`ServerEvent::MessageData`] pieces
-//! as they arrive (hashed on the way), then exactly one of [`ServerEvent::MessageReceived`] (all
+//! as they arrive, then exactly one of [`ServerEvent::MessageReceived`] (all
 //! `SIZE` bytes, the CRLF and the right hash: answer with the verdict) or
 //! [`ServerEvent::MessageAborted`] (discard what was stored). The application streams the pieces
-//! into its spool; the session feeds them to the object's [`DestinationCheck`] from the same
-//! reads as the hash, and hands it out with [`ServerSession::take_check`]. The tokio driver does
+//! into its spool; the session feeds them to the object's [`DestinationCheck`], whose chunk
+//! digests make the `DATA` hash in the same pass (decision D9, so each byte is hashed once),
+//! and hands it out with [`ServerSession::take_check`]. The tokio driver does
 //! both for a `ServerApp`.
 
 mod text;
@@ -45,7 +46,7 @@ use dime_core::Fingerprint;
 use dime_signet::record::HostName;
 
 use crate::error::DmtpError;
-use crate::object::{DestinationCheck, ObjectHasher};
+use crate::object::DestinationCheck;
 use crate::wire::{Address, Command, Framed, LineReader, MAX_COMMAND_LINE, MailFrom, Name, Nonce, Reply, TxId, Verb};
 
 pub use text::help_text;
@@ -196,7 +197,7 @@ pub struct ReceivedMessage {
     pub txid: TxId,
     /// The envelope.
     pub envelope: TransferEnvelope,
-    /// The object's `DATA [hash]` ([`ObjectHasher`], already checked).
+    /// The object's `DATA [hash]` ([`crate::object::ObjectHasher`], already checked).
     pub hash: Fingerprint,
     /// The object's size in bytes (`SIZE`).
     pub size: u64,
@@ -356,10 +357,6 @@ enum PendingKind {
     Message,
 }
 
-/// Bytes of a received piece hashed into the `DATA` hash and then fed to the check before the
-/// next block: small enough to stay in the first-level cache between the two.
-const FEED_BLOCK: usize = 16 * 1024;
-
 /// Reading a message object: nothing of it is kept but its running hash and the streaming
 /// check's state.
 #[derive(Debug)]
@@ -367,8 +364,6 @@ struct DataIn {
     size: u64,
     received: u64,
     hash: Fingerprint,
-    /// Hashes each piece as it passes, so the hash is ready with the object's last byte.
-    hasher: ObjectHasher,
     /// The destination's streaming check, fed each piece right after the hasher from the same
     /// input slice, so the bytes are read once while in cache (decision D7).
     check: DestinationCheck,
@@ -488,8 +483,8 @@ impl ServerSession {
     }
 
     /// Takes the check of the object last reported in [`ServerEvent::MessageReceived`]: the
-    /// session fed it every byte of the object from the same reads as the `DATA` hash, so each
-    /// byte was read once; finish it with [`DestinationCheck::finish`] for the verdict. The
+    /// session fed it every byte of the object, and its chunk digests made the `DATA` hash, so
+    /// each byte was hashed once; finish it with [`DestinationCheck::finish`] for the verdict. The
     /// session drops a check not taken when the verdict is answered.
     pub fn take_check(&mut self) -> Option<DestinationCheck> {
         self.checked.take()
@@ -705,12 +700,9 @@ impl ServerSession {
         if missing > 0 {
             let n = usize::try_from(missing).unwrap_or(usize::MAX).min(input.len()).min(window);
             let piece = input.get(..n).unwrap_or_default();
-            // One read of the piece feeds both digests: the DATA hash and the chunk digests.
-            for block in piece.chunks(FEED_BLOCK) {
-                data.hasher.update(block);
-                // A failure stays in the check; the application reads it at the verdict.
-                let _ = data.check.feed(block);
-            }
+            // One pass: the check's chunk digests make the DATA hash (D9). A failure stays in
+            // the check (which goes on hashing); the application reads it at the verdict.
+            let _ = data.check.feed(piece);
             data.received += n as u64;
             if n > 0 {
                 self.queued_data += n;
@@ -731,8 +723,8 @@ impl ServerSession {
             return 1;
         }
         let Some(data) = self.data.take() else { return 1 };
-        let DataIn { hash: announced, hasher, check, size, .. } = *data;
-        let hash = hasher.finish();
+        let DataIn { hash: announced, check, size, .. } = *data;
+        let hash = check.object_hash();
         if hash != announced {
             self.abort_data(DataFailure::HashMismatch);
             self.send(&text::hash_mismatch());
@@ -892,7 +884,6 @@ impl ServerSession {
                     size,
                     received: 0,
                     hash,
-                    hasher: ObjectHasher::new(),
                     check: DestinationCheck::new(&self.config.limits),
                     trailer: 0,
                 }));
