@@ -34,8 +34,8 @@ fn tls() -> (TlsAcceptor, TlsConnector) {
     (acceptor, driver::connector(&[ca.der().to_vec()]).unwrap())
 }
 
-fn sessions(starttls: bool) -> impl Fn() -> ServerSession<Arc<Mutex<MemoryStore>>> {
-    let shared = Arc::new(Mutex::new(store()));
+fn sessions(starttls: bool) -> impl Fn() -> ServerSession<Arc<MemoryStore>> {
+    let shared = Arc::new(store());
     move || {
         let mut cfg = config();
         if starttls {

@@ -66,6 +66,7 @@ async fn serve(mut stream: DuplexStream, mut session: ServerSession<dime_dmap::s
                     return;
                 }
             }
+            Err(Interrupt::Store) => session.run_store().await,
             Err(Interrupt::NeedMoreInput) => match stream.read(&mut buffer).await {
                 Ok(0) | Err(_) => return,
                 Ok(n) => session.enqueue_input(std::time::Instant::now(), &buffer[..n]),
