@@ -17,17 +17,18 @@
 //!
 //! ```
 //! use dime_dmap::codec::Mailbox;
-//! use dime_dmap::store::Store;
+//! use dime_dmap::store::{Store, block_on};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let dir = std::env::temp_dir().join(format!("dime-store-doc-{}", std::process::id()));
 //! # std::fs::create_dir_all(&dir)?;
 //! # let credentials = dime_core::stacie::Credentials::from_parts(
 //! #     dime_core::stacie::Salt::from_bytes([1; 128]), 0,
 //! #     dime_core::stacie::VerificationToken::from_bytes([2; 64]))?;
-//! let mut store = dime_store::RedbStore::open(dir.join("mail.redb"))?;
+//! let store = dime_store::RedbStore::open(dir.join("mail.redb"))?;
 //! store.add_account("alice@example.org", &credentials)?;
-//! let uid = store.append("alice@example.org", &Mailbox::inbox(), &[], None, b"object".to_vec())?;
-//! assert_eq!(store.object("alice@example.org", &Mailbox::inbox(), uid)?, b"object");
+//! // A server awaits these in its runtime; a synchronous caller blocks on them.
+//! let uid = block_on(store.append("alice@example.org", &Mailbox::inbox(), &[], None, b"object".to_vec()))?;
+//! assert_eq!(block_on(store.object("alice@example.org", &Mailbox::inbox(), uid))?, b"object");
 //! # drop(store);
 //! # std::fs::remove_dir_all(&dir)?;
 //! # Ok(())

@@ -16,8 +16,11 @@ use crate::ops::{self, Import, Verified};
 /// A persistent, crash-safe DMAP store in one redb file. Every write the [`Store`] trait
 /// acknowledges has been committed durably (fsync) first; see `docs/dmap.md` §12.
 ///
-/// Cloning is cheap and shares the database: give each session its own clone instead of an
-/// `Arc<Mutex<_>>`. Reads run in parallel on snapshots; writes take turns on redb's one writer.
+/// Cloning is cheap and shares the database: give each session its own clone. Store methods
+/// run their transaction on tokio's blocking pool (feature `tokio`), so no async worker waits
+/// for the disk. Reads run in parallel on snapshots; writes take turns on redb's one writer per
+/// file, so the writes of separate accounts in one file still queue behind each other (see
+/// `docs/decisions.md`, "Asynchronous store (issue 12)").
 /// The [`Issuer`] (the organisation's signing key) is held in memory only, never written to
 /// the file.
 #[derive(Clone)]
@@ -104,99 +107,135 @@ impl RedbStore {
 
 type DmapResult<T> = dime_dmap::Result<T>;
 
+/// Runs one operation of [`ops`] (one transaction, which blocks on disk I/O): on tokio's
+/// blocking pool when called inside a tokio runtime (feature `tokio`, on by default), so the
+/// async workers never wait for the disk; inline otherwise (e.g. under
+/// [`block_on`](dime_dmap::store::block_on)).
+async fn blocking<T: Send + 'static>(op: impl FnOnce() -> Result<T> + Send + 'static) -> DmapResult<T> {
+    #[cfg(feature = "tokio")]
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return match tokio::task::spawn_blocking(op).await {
+            Ok(result) => Ok(result?),
+            Err(_) => Err(dime_dmap::DmapError::StoreUnavailable("the store's blocking task failed".into())),
+        };
+    }
+    Ok(op()?)
+}
+
 impl Store for RedbStore {
-    fn credentials(&mut self, username: &str) -> DmapResult<Option<Credentials>> {
-        Ok(ops::credentials(&self.db, username)?)
+    async fn credentials(&self, username: &str) -> DmapResult<Option<Credentials>> {
+        let (db, user) = (self.db.clone(), username.to_owned());
+        blocking(move || ops::credentials(&db, &user)).await
     }
 
-    fn mailboxes(&mut self, user: &str) -> DmapResult<Vec<Mailbox>> {
-        Ok(ops::mailboxes(&self.db, user)?)
+    async fn mailboxes(&self, user: &str) -> DmapResult<Vec<Mailbox>> {
+        let (db, user) = (self.db.clone(), user.to_owned());
+        blocking(move || ops::mailboxes(&db, &user)).await
     }
 
-    fn mailbox(&mut self, user: &str, mailbox: &Mailbox) -> DmapResult<MailboxView> {
-        Ok(ops::mailbox_view(&self.db, user, mailbox)?)
+    async fn mailbox(&self, user: &str, mailbox: &Mailbox) -> DmapResult<MailboxView> {
+        let (db, user, mailbox) = (self.db.clone(), user.to_owned(), mailbox.clone());
+        blocking(move || ops::mailbox_view(&db, &user, &mailbox)).await
     }
 
-    fn object(&mut self, user: &str, mailbox: &Mailbox, uid: u32) -> DmapResult<Vec<u8>> {
-        Ok(ops::object(&self.db, user, mailbox, uid)?)
+    async fn object(&self, user: &str, mailbox: &Mailbox, uid: u32) -> DmapResult<Vec<u8>> {
+        let (db, user, mailbox) = (self.db.clone(), user.to_owned(), mailbox.clone());
+        blocking(move || ops::object(&db, &user, &mailbox, uid)).await
     }
 
-    fn set_flags(&mut self, user: &str, mailbox: &Mailbox, uid: u32, flags: &[Flag]) -> DmapResult<()> {
-        Ok(ops::set_flags(&self.db, user, mailbox, uid, flags)?)
+    async fn set_flags(&self, user: &str, mailbox: &Mailbox, uid: u32, flags: &[Flag]) -> DmapResult<()> {
+        let (db, user, mailbox, flags) = (self.db.clone(), user.to_owned(), mailbox.clone(), flags.to_vec());
+        blocking(move || ops::set_flags(&db, &user, &mailbox, uid, &flags)).await
     }
 
-    fn expunge(&mut self, user: &str, mailbox: &Mailbox) -> DmapResult<Vec<u32>> {
-        Ok(ops::expunge(&self.db, user, mailbox)?)
+    async fn expunge(&self, user: &str, mailbox: &Mailbox) -> DmapResult<Vec<u32>> {
+        let (db, user, mailbox) = (self.db.clone(), user.to_owned(), mailbox.clone());
+        blocking(move || ops::expunge(&db, &user, &mailbox)).await
     }
 
-    fn append(
-        &mut self,
+    async fn append(
+        &self,
         user: &str,
         mailbox: &Mailbox,
         flags: &[Flag],
         date: Option<DateTime>,
         object: Vec<u8>,
     ) -> DmapResult<u32> {
-        Ok(ops::append(&self.db, user, mailbox, flags, date, &object)?)
+        let (db, user, mailbox, flags) = (self.db.clone(), user.to_owned(), mailbox.clone(), flags.to_vec());
+        blocking(move || ops::append(&db, &user, &mailbox, &flags, date, &object)).await
     }
 
-    fn submit(&mut self, user: &str, object: Vec<u8>) -> DmapResult<String> {
-        Ok(ops::submit(&self.db, user, &object)?)
+    async fn submit(&self, user: &str, object: Vec<u8>) -> DmapResult<String> {
+        let (db, user) = (self.db.clone(), user.to_owned());
+        blocking(move || ops::submit(&db, &user, &object)).await
     }
 
-    fn issue_signet(&mut self, user: &str, request: &Signet) -> DmapResult<(String, Signet)> {
+    async fn issue_signet(&self, user: &str, request: &Signet) -> DmapResult<(String, Signet)> {
         let issuer = self
             .issuer
-            .as_ref()
+            .clone()
             .ok_or_else(|| dime_dmap::DmapError::StoreRefused("this server issues no signets".into()))?;
-        Ok(ops::issue_signet(&self.db, issuer, user, request)?)
+        let (db, user, request) = (self.db.clone(), user.to_owned(), request.clone());
+        blocking(move || ops::issue_signet(&db, &issuer, &user, &request)).await
     }
 
-    fn signet(&mut self, address: &str) -> DmapResult<SignetAnswer> {
-        Ok(ops::signet(&self.db, address)?)
+    async fn signet(&self, address: &str) -> DmapResult<SignetAnswer> {
+        let (db, address) = (self.db.clone(), address.to_owned());
+        blocking(move || ops::signet(&db, &address)).await
     }
 
-    fn store_keyfile(&mut self, user: &str, record: KeyfileRecord) -> DmapResult<()> {
-        Ok(ops::store_keyfile(&self.db, user, &record)?)
+    async fn store_keyfile(&self, user: &str, record: KeyfileRecord) -> DmapResult<()> {
+        let (db, user) = (self.db.clone(), user.to_owned());
+        blocking(move || ops::store_keyfile(&db, &user, &record)).await
     }
 
-    fn keyfile(&mut self, user: &str) -> DmapResult<Option<KeyfileRecord>> {
-        Ok(ops::keyfile(&self.db, user)?)
+    async fn keyfile(&self, user: &str) -> DmapResult<Option<KeyfileRecord>> {
+        let (db, user) = (self.db.clone(), user.to_owned());
+        blocking(move || ops::keyfile(&db, &user)).await
     }
 
-    fn uid_validity(&mut self, user: &str, mailbox: &Mailbox) -> DmapResult<u32> {
-        Ok(ops::mailbox_state(&self.db, user, mailbox)?.uid_validity)
+    async fn uid_validity(&self, user: &str, mailbox: &Mailbox) -> DmapResult<u32> {
+        let (db, user, mailbox) = (self.db.clone(), user.to_owned(), mailbox.clone());
+        blocking(move || Ok(ops::mailbox_state(&db, &user, &mailbox)?.uid_validity)).await
     }
 
-    fn create_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> DmapResult<()> {
-        Ok(ops::create_new_mailbox(&self.db, user, mailbox)?)
+    async fn create_mailbox(&self, user: &str, mailbox: &Mailbox) -> DmapResult<()> {
+        let (db, user, mailbox) = (self.db.clone(), user.to_owned(), mailbox.clone());
+        blocking(move || ops::create_new_mailbox(&db, &user, &mailbox)).await
     }
 
-    fn delete_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> DmapResult<()> {
-        Ok(ops::delete_mailbox(&self.db, user, mailbox)?)
+    async fn delete_mailbox(&self, user: &str, mailbox: &Mailbox) -> DmapResult<()> {
+        let (db, user, mailbox) = (self.db.clone(), user.to_owned(), mailbox.clone());
+        blocking(move || ops::delete_mailbox(&db, &user, &mailbox)).await
     }
 
-    fn rename_mailbox(&mut self, user: &str, from: &Mailbox, to: &Mailbox) -> DmapResult<()> {
-        Ok(ops::rename_mailbox(&self.db, user, from, to)?)
+    async fn rename_mailbox(&self, user: &str, from: &Mailbox, to: &Mailbox) -> DmapResult<()> {
+        let (db, user, from, to) = (self.db.clone(), user.to_owned(), from.clone(), to.clone());
+        blocking(move || ops::rename_mailbox(&db, &user, &from, &to)).await
     }
 
-    fn set_subscribed(&mut self, user: &str, mailbox: &Mailbox, subscribed: bool) -> DmapResult<()> {
-        Ok(ops::set_subscribed(&self.db, user, mailbox, subscribed)?)
+    async fn set_subscribed(&self, user: &str, mailbox: &Mailbox, subscribed: bool) -> DmapResult<()> {
+        let (db, user, mailbox) = (self.db.clone(), user.to_owned(), mailbox.clone());
+        blocking(move || ops::set_subscribed(&db, &user, &mailbox, subscribed)).await
     }
 
-    fn subscriptions(&mut self, user: &str) -> DmapResult<Vec<Mailbox>> {
-        Ok(ops::subscriptions(&self.db, user)?)
+    async fn subscriptions(&self, user: &str) -> DmapResult<Vec<Mailbox>> {
+        let (db, user) = (self.db.clone(), user.to_owned());
+        blocking(move || ops::subscriptions(&db, &user)).await
     }
 
-    fn copy(&mut self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> DmapResult<Vec<(u32, u32)>> {
-        Ok(ops::transfer(&self.db, user, from, uids, to, false)?)
+    async fn copy(&self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> DmapResult<Vec<(u32, u32)>> {
+        let (db, user, from, uids, to) = (self.db.clone(), user.to_owned(), from.clone(), uids.to_vec(), to.clone());
+        blocking(move || ops::transfer(&db, &user, &from, &uids, &to, false)).await
     }
 
-    fn move_messages(&mut self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> DmapResult<Vec<(u32, u32)>> {
-        Ok(ops::transfer(&self.db, user, from, uids, to, true)?)
+    async fn move_messages(&self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> DmapResult<Vec<(u32, u32)>> {
+        let (db, user, from, uids, to) = (self.db.clone(), user.to_owned(), from.clone(), uids.to_vec(), to.clone());
+        blocking(move || ops::transfer(&db, &user, &from, &uids, &to, true)).await
     }
 
-    fn expunge_uids(&mut self, user: &str, mailbox: &Mailbox, uids: &[u32]) -> DmapResult<Vec<u32>> {
-        Ok(ops::expunge_uids(&self.db, user, mailbox, uids)?)
+    async fn expunge_uids(&self, user: &str, mailbox: &Mailbox, uids: &[u32]) -> DmapResult<Vec<u32>> {
+        let (db, user, mailbox, uids) = (self.db.clone(), user.to_owned(), mailbox.clone(), uids.to_vec());
+        blocking(move || ops::expunge_uids(&db, &user, &mailbox, &uids)).await
     }
 }

@@ -72,7 +72,7 @@ fn crash_writer() {
     let (Ok(path), Ok(seed)) = (std::env::var(CHILD_DB), std::env::var(CHILD_SEED)) else { return };
     let seed: u64 = seed.parse().unwrap();
     let mut rng = Rng(seed | 1);
-    let mut store = RedbStore::open(path).unwrap();
+    let store = RedbStore::open(path).unwrap();
     if ops::credentials(store.database(), USER).unwrap().is_none() {
         store.add_account(USER, &common::credentials(1)).unwrap();
     }
@@ -80,13 +80,13 @@ fn crash_writer() {
     // End the harness's "test crash_writer ... " line, so every line of ours starts clean.
     println!();
     use dime_dmap::store::Store;
-    let mut live: Vec<u32> = store.mailbox(USER, &inbox).unwrap().messages.iter().map(|m| m.uid).collect();
+    let mut live: Vec<u32> = dime_dmap::store::block_on(store.mailbox(USER, &inbox)).unwrap().messages.iter().map(|m| m.uid).collect();
     for n in 0..100_000u64 {
         let i = seed.wrapping_mul(1_000_003).wrapping_add(n);
         match rng.below(10) {
             0..=4 => {
                 println!("> A {i}");
-                let uid = store.append(USER, &inbox, &[], None, object(i)).unwrap();
+                let uid = dime_dmap::store::block_on(store.append(USER, &inbox, &[], None, object(i))).unwrap();
                 println!("< A {uid}");
                 live.push(uid);
             }
@@ -94,19 +94,19 @@ fn crash_writer() {
                 let uid = live[rng.below(live.len() as u64) as usize];
                 let bits = rng.below(16) as u8;
                 println!("> F {uid} {bits}");
-                store.set_flags(USER, &inbox, uid, &flags(bits)).unwrap();
+                dime_dmap::store::block_on(store.set_flags(USER, &inbox, uid, &flags(bits))).unwrap();
                 println!("< F");
             }
             7 => {
                 println!("> X");
-                let gone = store.expunge(USER, &inbox).unwrap();
+                let gone = dime_dmap::store::block_on(store.expunge(USER, &inbox)).unwrap();
                 let list: Vec<String> = gone.iter().map(u32::to_string).collect();
                 println!("< X {}", list.join(","));
                 live.retain(|u| !gone.contains(u));
             }
             _ => {
                 println!("> S {i}");
-                let id = store.submit(USER, object(i)).unwrap();
+                let id = dime_dmap::store::block_on(store.submit(USER, object(i))).unwrap();
                 println!("< S {id}");
             }
         }

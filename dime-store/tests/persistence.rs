@@ -5,7 +5,7 @@ mod common;
 
 use common::{TempRedb, credentials};
 use dime_dmap::codec::{DateTime, Flag, Mailbox};
-use dime_dmap::store::{KeyfileRecord, Store};
+use dime_dmap::store::{KeyfileRecord, Store, block_on};
 use dime_store::{StoreError, ops};
 
 const ALICE: &str = "alice@example.org";
@@ -18,50 +18,50 @@ fn alice() -> TempRedb {
 
 #[test]
 fn reopening_preserves_every_write() {
-    let mut t = alice();
+    let t = alice();
     let inbox = Mailbox::inbox();
     let sent = Mailbox::new("Sent");
     t.store.add_mailbox(ALICE, &sent).unwrap();
     for i in 0..4u8 {
-        t.store.append(ALICE, &inbox, &[Flag::Keyword(format!("k{i}"))], None, vec![i; 100]).unwrap();
+        block_on(t.store.append(ALICE, &inbox, &[Flag::Keyword(format!("k{i}"))], None, vec![i; 100])).unwrap();
     }
-    t.store.set_flags(ALICE, &inbox, 2, &[Flag::Deleted]).unwrap();
-    assert_eq!(t.store.expunge(ALICE, &inbox).unwrap(), vec![2]);
-    let queued = t.store.submit(ALICE, vec![9; 5]).unwrap();
-    t.store.store_keyfile(ALICE, KeyfileRecord { shard: [3; 64], envelope: vec![4; 40] }).unwrap();
-    let before_inbox = t.store.mailbox(ALICE, &inbox).unwrap();
-    let before_sent = t.store.mailbox(ALICE, &sent).unwrap();
+    block_on(t.store.set_flags(ALICE, &inbox, 2, &[Flag::Deleted])).unwrap();
+    assert_eq!(block_on(t.store.expunge(ALICE, &inbox)).unwrap(), vec![2]);
+    let queued = block_on(t.store.submit(ALICE, vec![9; 5])).unwrap();
+    block_on(t.store.store_keyfile(ALICE, KeyfileRecord { shard: [3; 64], envelope: vec![4; 40] })).unwrap();
+    let before_inbox = block_on(t.store.mailbox(ALICE, &inbox)).unwrap();
+    let before_sent = block_on(t.store.mailbox(ALICE, &sent)).unwrap();
 
-    let mut t = t.reopen();
-    assert_eq!(t.store.credentials(ALICE).unwrap(), Some(credentials(1)));
-    assert_eq!(t.store.mailboxes(ALICE).unwrap(), vec![inbox.clone(), sent.clone()]);
-    let after_inbox = t.store.mailbox(ALICE, &inbox).unwrap();
+    let t = t.reopen();
+    assert_eq!(block_on(t.store.credentials(ALICE)).unwrap(), Some(credentials(1)));
+    assert_eq!(block_on(t.store.mailboxes(ALICE)).unwrap(), vec![inbox.clone(), sent.clone()]);
+    let after_inbox = block_on(t.store.mailbox(ALICE, &inbox)).unwrap();
     assert_eq!(after_inbox, before_inbox);
     assert_eq!((after_inbox.uid_validity, after_inbox.uid_next), (before_inbox.uid_validity, 5));
-    assert_eq!(t.store.mailbox(ALICE, &sent).unwrap(), before_sent);
-    assert_eq!(t.store.object(ALICE, &inbox, 3).unwrap(), vec![2; 100]);
-    assert_eq!(t.store.object(ALICE, &inbox, 2), Err(dime_dmap::DmapError::NoSuchMessage));
-    assert_eq!(t.store.keyfile(ALICE).unwrap(), Some(KeyfileRecord { shard: [3; 64], envelope: vec![4; 40] }));
+    assert_eq!(block_on(t.store.mailbox(ALICE, &sent)).unwrap(), before_sent);
+    assert_eq!(block_on(t.store.object(ALICE, &inbox, 3)).unwrap(), vec![2; 100]);
+    assert_eq!(block_on(t.store.object(ALICE, &inbox, 2)), Err(dime_dmap::DmapError::NoSuchMessage));
+    assert_eq!(block_on(t.store.keyfile(ALICE)).unwrap(), Some(KeyfileRecord { shard: [3; 64], envelope: vec![4; 40] }));
     assert_eq!(t.store.outbox().unwrap().iter().map(|s| s.id.clone()).collect::<Vec<_>>(), vec![queued.clone()]);
     // Counters continue where they were: no UID, UIDVALIDITY or queue id is handed out twice.
-    assert_eq!(t.store.append(ALICE, &inbox, &[], None, vec![1]).unwrap(), 5);
+    assert_eq!(block_on(t.store.append(ALICE, &inbox, &[], None, vec![1])).unwrap(), 5);
     assert!(t.store.remove_submission(&queued).unwrap());
     assert!(!t.store.remove_submission(&queued).unwrap());
-    assert_ne!(t.store.submit(ALICE, vec![1]).unwrap(), queued);
+    assert_ne!(block_on(t.store.submit(ALICE, vec![1])).unwrap(), queued);
     t.store.add_mailbox(ALICE, &Mailbox::new("New")).unwrap();
-    let newest = t.store.mailbox(ALICE, &Mailbox::new("New")).unwrap().uid_validity;
+    let newest = block_on(t.store.mailbox(ALICE, &Mailbox::new("New"))).unwrap().uid_validity;
     assert!(newest > before_sent.uid_validity.max(before_inbox.uid_validity));
     assert_eq!(t.store.verify().unwrap().messages, 4);
 }
 
 #[test]
 fn replacing_an_account_keeps_its_mail() {
-    let mut t = alice();
-    t.store.append(ALICE, &Mailbox::inbox(), &[], None, vec![1]).unwrap();
-    let validity = t.store.mailbox(ALICE, &Mailbox::inbox()).unwrap().uid_validity;
+    let t = alice();
+    block_on(t.store.append(ALICE, &Mailbox::inbox(), &[], None, vec![1])).unwrap();
+    let validity = block_on(t.store.mailbox(ALICE, &Mailbox::inbox())).unwrap().uid_validity;
     t.store.add_account(ALICE, &credentials(7)).unwrap();
-    assert_eq!(t.store.credentials(ALICE).unwrap(), Some(credentials(7)));
-    let view = t.store.mailbox(ALICE, &Mailbox::inbox()).unwrap();
+    assert_eq!(block_on(t.store.credentials(ALICE)).unwrap(), Some(credentials(7)));
+    let view = block_on(t.store.mailbox(ALICE, &Mailbox::inbox())).unwrap();
     assert_eq!((view.uid_validity, view.messages.len()), (validity, 1));
 }
 
@@ -77,7 +77,7 @@ fn uid_lookups_are_keyed_and_listings_come_in_pages() {
     for uid in [1, 2, 3, 5, 8] {
         ops::set_flags(db, ALICE, &inbox, uid, &[Flag::Deleted]).unwrap();
     }
-    t.store.clone().expunge(ALICE, &inbox).unwrap();
+    dime_dmap::store::block_on(t.store.clone().expunge(ALICE, &inbox)).unwrap();
     assert_eq!(ops::message(db, ALICE, &inbox, 777).unwrap().size, 4);
     assert_eq!(ops::object(db, ALICE, &inbox, 777).unwrap(), 776u32.to_be_bytes());
     assert!(matches!(ops::message(db, ALICE, &inbox, 5), Err(StoreError::NoSuchMessage)));
