@@ -114,7 +114,7 @@ fn main() {
         let listener = Listener::new(tcp, edge);
         let handle = listener.handle();
         let acceptor = dmap::acceptor(leaf.der().to_vec(), key.serialize_der()).unwrap();
-        let store = Arc::new(std::sync::Mutex::new(MemoryStore::new()));
+        let store = Arc::new(MemoryStore::new());
         let decoy = dime::dmap::sasl::DecoySecret::from_bytes([7; 32]);
         let make =
             move || DmapSession::new(DmapConfig::new("example.net", decoy.clone()), store.clone(), Instant::now());

@@ -81,11 +81,24 @@ pub trait Store: Send + Sync {
     /// The encrypted object of one message.
     fn object(&self, user: &str, mailbox: &Mailbox, uid: u32) -> impl Future<Output = Result<Vec<u8>>> + Send;
     /// Replaces one message's flags.
-    fn set_flags(&self, user: &str, mailbox: &Mailbox, uid: u32, flags: &[Flag]) -> impl Future<Output = Result<()>> + Send;
+    fn set_flags(
+        &self,
+        user: &str,
+        mailbox: &Mailbox,
+        uid: u32,
+        flags: &[Flag],
+    ) -> impl Future<Output = Result<()>> + Send;
     /// Removes every message flagged `\Deleted`; returns their UIDs.
     fn expunge(&self, user: &str, mailbox: &Mailbox) -> impl Future<Output = Result<Vec<u32>>> + Send;
     /// Stores a new message; `date` `None` means "now" as the store sees it. Returns its UID.
-    fn append(&self, user: &str, mailbox: &Mailbox, flags: &[Flag], date: Option<DateTime>, object: Vec<u8>) -> impl Future<Output = Result<u32>> + Send;
+    fn append(
+        &self,
+        user: &str,
+        mailbox: &Mailbox,
+        flags: &[Flag],
+        date: Option<DateTime>,
+        object: Vec<u8>,
+    ) -> impl Future<Output = Result<u32>> + Send;
     /// Accepts an encrypted object for relay; returns a queue id (an IMAP atom).
     fn submit(&self, user: &str, object: Vec<u8>) -> impl Future<Output = Result<String>> + Send;
     /// Issues a user signet from a parsed signing request; returns the address it was issued
@@ -115,19 +128,41 @@ pub trait Store: Send + Sync {
     fn rename_mailbox(&self, user: &str, from: &Mailbox, to: &Mailbox) -> impl Future<Output = Result<()>> + Send;
     /// Adds `mailbox` to the user's subscriptions (`subscribed`) or removes it. Subscriptions
     /// are names: they outlive the mailbox.
-    fn set_subscribed(&self, user: &str, mailbox: &Mailbox, subscribed: bool) -> impl Future<Output = Result<()>> + Send;
+    fn set_subscribed(
+        &self,
+        user: &str,
+        mailbox: &Mailbox,
+        subscribed: bool,
+    ) -> impl Future<Output = Result<()>> + Send;
     /// The user's subscriptions in name order.
     fn subscriptions(&self, user: &str) -> impl Future<Output = Result<Vec<Mailbox>>> + Send;
     /// Copies the messages of `from` with these UIDs (ascending) to `to`, flags and internal
     /// dates included, all or nothing; UIDs no longer in `from` are skipped. Returns (source
     /// UID, new UID) pairs in source order.
-    fn copy(&self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> impl Future<Output = Result<Vec<(u32, u32)>>> + Send;
+    fn copy(
+        &self,
+        user: &str,
+        from: &Mailbox,
+        uids: &[u32],
+        to: &Mailbox,
+    ) -> impl Future<Output = Result<Vec<(u32, u32)>>> + Send;
     /// As [`Store::copy`], and removes the copied messages from `from` in the same step
     /// (RFC 6851 `MOVE`).
-    fn move_messages(&self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> impl Future<Output = Result<Vec<(u32, u32)>>> + Send;
+    fn move_messages(
+        &self,
+        user: &str,
+        from: &Mailbox,
+        uids: &[u32],
+        to: &Mailbox,
+    ) -> impl Future<Output = Result<Vec<(u32, u32)>>> + Send;
     /// Removes those of `uids` that are flagged `\Deleted` (RFC 4315 `UID EXPUNGE`); returns
     /// their UIDs in ascending order.
-    fn expunge_uids(&self, user: &str, mailbox: &Mailbox, uids: &[u32]) -> impl Future<Output = Result<Vec<u32>>> + Send;
+    fn expunge_uids(
+        &self,
+        user: &str,
+        mailbox: &Mailbox,
+        uids: &[u32],
+    ) -> impl Future<Output = Result<Vec<u32>>> + Send;
 }
 
 /// A store shared by many sessions: every session holds a clone of the `Arc`.
@@ -148,7 +183,13 @@ impl<S: Store> Store for Arc<S> {
         (**self).object(user, mailbox, uid)
     }
 
-    fn set_flags(&self, user: &str, mailbox: &Mailbox, uid: u32, flags: &[Flag]) -> impl Future<Output = Result<()>> + Send {
+    fn set_flags(
+        &self,
+        user: &str,
+        mailbox: &Mailbox,
+        uid: u32,
+        flags: &[Flag],
+    ) -> impl Future<Output = Result<()>> + Send {
         (**self).set_flags(user, mailbox, uid, flags)
     }
 
@@ -156,7 +197,14 @@ impl<S: Store> Store for Arc<S> {
         (**self).expunge(user, mailbox)
     }
 
-    fn append(&self, user: &str, mailbox: &Mailbox, flags: &[Flag], date: Option<DateTime>, object: Vec<u8>) -> impl Future<Output = Result<u32>> + Send {
+    fn append(
+        &self,
+        user: &str,
+        mailbox: &Mailbox,
+        flags: &[Flag],
+        date: Option<DateTime>,
+        object: Vec<u8>,
+    ) -> impl Future<Output = Result<u32>> + Send {
         (**self).append(user, mailbox, flags, date, object)
     }
 
@@ -196,7 +244,12 @@ impl<S: Store> Store for Arc<S> {
         (**self).rename_mailbox(user, from, to)
     }
 
-    fn set_subscribed(&self, user: &str, mailbox: &Mailbox, subscribed: bool) -> impl Future<Output = Result<()>> + Send {
+    fn set_subscribed(
+        &self,
+        user: &str,
+        mailbox: &Mailbox,
+        subscribed: bool,
+    ) -> impl Future<Output = Result<()>> + Send {
         (**self).set_subscribed(user, mailbox, subscribed)
     }
 
@@ -204,15 +257,32 @@ impl<S: Store> Store for Arc<S> {
         (**self).subscriptions(user)
     }
 
-    fn copy(&self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> impl Future<Output = Result<Vec<(u32, u32)>>> + Send {
+    fn copy(
+        &self,
+        user: &str,
+        from: &Mailbox,
+        uids: &[u32],
+        to: &Mailbox,
+    ) -> impl Future<Output = Result<Vec<(u32, u32)>>> + Send {
         (**self).copy(user, from, uids, to)
     }
 
-    fn move_messages(&self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> impl Future<Output = Result<Vec<(u32, u32)>>> + Send {
+    fn move_messages(
+        &self,
+        user: &str,
+        from: &Mailbox,
+        uids: &[u32],
+        to: &Mailbox,
+    ) -> impl Future<Output = Result<Vec<(u32, u32)>>> + Send {
         (**self).move_messages(user, from, uids, to)
     }
 
-    fn expunge_uids(&self, user: &str, mailbox: &Mailbox, uids: &[u32]) -> impl Future<Output = Result<Vec<u32>>> + Send {
+    fn expunge_uids(
+        &self,
+        user: &str,
+        mailbox: &Mailbox,
+        uids: &[u32],
+    ) -> impl Future<Output = Result<Vec<u32>>> + Send {
         (**self).expunge_uids(user, mailbox, uids)
     }
 }
@@ -442,14 +512,16 @@ impl Store for MemoryStore {
 
     async fn object(&self, user: &str, mailbox: &Mailbox, uid: u32) -> Result<Vec<u8>> {
         self.with_mailbox(user, mailbox, |stored| {
-            let at = stored.messages.binary_search_by_key(&uid, |m| m.info.uid).map_err(|_| DmapError::NoSuchMessage)?;
+            let at =
+                stored.messages.binary_search_by_key(&uid, |m| m.info.uid).map_err(|_| DmapError::NoSuchMessage)?;
             stored.messages.get(at).map(|m| m.object.clone()).ok_or(DmapError::NoSuchMessage)
         })
     }
 
     async fn set_flags(&self, user: &str, mailbox: &Mailbox, uid: u32, flags: &[Flag]) -> Result<()> {
         self.with_mailbox(user, mailbox, |stored| {
-            let at = stored.messages.binary_search_by_key(&uid, |m| m.info.uid).map_err(|_| DmapError::NoSuchMessage)?;
+            let at =
+                stored.messages.binary_search_by_key(&uid, |m| m.info.uid).map_err(|_| DmapError::NoSuchMessage)?;
             let message = stored.messages.get_mut(at).ok_or(DmapError::NoSuchMessage)?;
             message.info.flags = flags.to_vec();
             Ok(())
@@ -564,11 +636,9 @@ impl Store for MemoryStore {
             let inbox = *from == Mailbox::inbox();
             let moving: Vec<(Mailbox, Mailbox)> = match inbox {
                 true => vec![(from.clone(), to.clone())],
-                false => account
-                    .mailboxes
-                    .keys()
-                    .filter_map(|name| Some((name.clone(), renamed(name, from, to)?)))
-                    .collect(),
+                false => {
+                    account.mailboxes.keys().filter_map(|name| Some((name.clone(), renamed(name, from, to)?))).collect()
+                }
             };
             if moving.iter().any(|(_, new)| account.mailboxes.contains_key(new)) {
                 return Err(DmapError::MailboxExists);

@@ -41,7 +41,8 @@ impl Store for Counting {
     async fn expunge(&self, user: &str, mailbox: &Mailbox) -> Result<Vec<u32>> {
         self.inner.expunge(user, mailbox).await
     }
-    async fn append(&self,
+    async fn append(
+        &self,
         user: &str,
         mailbox: &Mailbox,
         flags: &[Flag],

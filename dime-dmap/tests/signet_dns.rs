@@ -84,7 +84,7 @@ async fn signet_is_anchored_by_the_domains_dns_record() {
     let request = issue::new_request(&SigningSecretKey::from_seed(&[3; 32]), &encryption(4), None).unwrap();
     let alice = issue::issue_user_signet(&request, None, &org, &pok, USER, &[]).unwrap();
 
-    let mut store = store();
+    let store = store();
     store.publish_signet("example.org", org.clone());
     store.publish_signet(USER, alice.clone());
     let (client_end, server_end) = tokio::io::duplex(64 * 1024);

@@ -24,7 +24,7 @@ use cap::Cap;
 use criterion::{Criterion, Throughput};
 use dime_core::stacie::{Credentials, Salt, VerificationToken};
 use dime_dmap::codec::{DateTime, Flag, Mailbox};
-use dime_dmap::store::{MemoryStore, MessageInfo, Store};
+use dime_dmap::store::{MemoryStore, MessageInfo, Store, block_on};
 use dime_store::{RedbStore, ops};
 
 #[global_allocator]
@@ -64,11 +64,11 @@ fn fill(path: &Path) -> Duration {
 }
 
 fn memory_store() -> MemoryStore {
-    let mut store = MemoryStore::new();
+    let store = MemoryStore::new();
     store.add_account(USER, credentials());
     for i in 0..MESSAGES {
         let (flags, date, object) = message(i);
-        store.append(USER, &Mailbox::inbox(), &flags, Some(date), object).unwrap();
+        block_on(store.append(USER, &Mailbox::inbox(), &flags, Some(date), object)).unwrap();
     }
     store
 }
@@ -112,13 +112,13 @@ impl Responses {
 
 fn fetch_memory(store: &mut MemoryStore) -> usize {
     let mut out = Responses::new();
-    out.add(&store.mailbox(USER, &Mailbox::inbox()).unwrap().messages);
+    out.add(&block_on(store.mailbox(USER, &Mailbox::inbox())).unwrap().messages);
     out.done()
 }
 
 fn fetch_view(store: &mut RedbStore) -> usize {
     let mut out = Responses::new();
-    out.add(&store.mailbox(USER, &Mailbox::inbox()).unwrap().messages);
+    out.add(&block_on(store.mailbox(USER, &Mailbox::inbox())).unwrap().messages);
     out.done()
 }
 
@@ -201,16 +201,16 @@ fn main() {
     let mut group = c.benchmark_group("append");
     group.throughput(Throughput::Elements(1));
     let object = vec![0x5a; 4096];
-    let mut memory = MemoryStore::new();
+    let memory = MemoryStore::new();
     memory.add_account(USER, credentials());
     group.bench_function("memory", |b| {
-        b.iter(|| memory.append(USER, &Mailbox::inbox(), &[], None, object.clone()).unwrap())
+        b.iter(|| block_on(memory.append(USER, &Mailbox::inbox(), &[], None, object.clone())).unwrap())
     });
     drop(memory);
-    let mut durable = RedbStore::open(dir.path().join("append.redb")).unwrap();
+    let durable = RedbStore::open(dir.path().join("append.redb")).unwrap();
     durable.add_account(USER, &credentials()).unwrap();
     group.bench_function("redb_durable", |b| {
-        b.iter(|| durable.append(USER, &Mailbox::inbox(), &[], None, object.clone()).unwrap())
+        b.iter(|| block_on(durable.append(USER, &Mailbox::inbox(), &[], None, object.clone())).unwrap())
     });
     group.finish();
     c.final_summary();
@@ -237,7 +237,7 @@ fn main() {
     let appends = 200;
     let start = Instant::now();
     for _ in 0..appends {
-        durable.append(USER, &Mailbox::inbox(), &[], None, object.clone()).unwrap();
+        block_on(durable.append(USER, &Mailbox::inbox(), &[], None, object.clone())).unwrap();
     }
     let append_rate = f64::from(appends) / start.elapsed().as_secs_f64();
 

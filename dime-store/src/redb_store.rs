@@ -229,7 +229,13 @@ impl Store for RedbStore {
         blocking(move || ops::transfer(&db, &user, &from, &uids, &to, false)).await
     }
 
-    async fn move_messages(&self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> DmapResult<Vec<(u32, u32)>> {
+    async fn move_messages(
+        &self,
+        user: &str,
+        from: &Mailbox,
+        uids: &[u32],
+        to: &Mailbox,
+    ) -> DmapResult<Vec<(u32, u32)>> {
         let (db, user, from, uids, to) = (self.db.clone(), user.to_owned(), from.clone(), uids.to_vec(), to.clone());
         blocking(move || ops::transfer(&db, &user, &from, &uids, &to, true)).await
     }

@@ -43,7 +43,10 @@ fn mailboxes_are_listed_in_name_order_with_their_own_validity<S: TestStore>(stor
     store.add_mailbox(ALICE, &Mailbox::new("Archive"));
     store.add_account(BOB, credentials(2));
     store.add_mailbox(BOB, &Mailbox::new("Bobs"));
-    assert_eq!(block_on(store.mailboxes(ALICE)).unwrap(), vec![Mailbox::new("Archive"), Mailbox::inbox(), Mailbox::new("Sent")]);
+    assert_eq!(
+        block_on(store.mailboxes(ALICE)).unwrap(),
+        vec![Mailbox::new("Archive"), Mailbox::inbox(), Mailbox::new("Sent")]
+    );
     assert_eq!(block_on(store.mailboxes(BOB)).unwrap(), vec![Mailbox::new("Bobs"), Mailbox::inbox()]);
     let validities: std::collections::BTreeSet<u32> = ["INBOX", "Sent", "Archive"]
         .iter()
@@ -309,7 +312,14 @@ fn copy_and_move_give_new_uids_and_keep_flags_and_dates<S: TestStore>(store: S) 
     block_on(store.create_mailbox(ALICE, &archive)).unwrap();
     block_on(store.append(ALICE, &archive, &[], Some(date(0)), vec![0])).unwrap();
     for n in 1..=4u8 {
-        dime_dmap::store::block_on(store.append(ALICE, &inbox, &[Flag::Keyword(format!("k{n}"))], Some(date(n.into())), vec![n; 3])).unwrap();
+        dime_dmap::store::block_on(store.append(
+            ALICE,
+            &inbox,
+            &[Flag::Keyword(format!("k{n}"))],
+            Some(date(n.into())),
+            vec![n; 3],
+        ))
+        .unwrap();
     }
     assert_eq!(block_on(store.copy(ALICE, &inbox, &[1, 3, 9], &archive)).unwrap(), vec![(1, 2), (3, 3)]);
     let view = block_on(store.mailbox(ALICE, &archive)).unwrap();
@@ -324,7 +334,10 @@ fn copy_and_move_give_new_uids_and_keep_flags_and_dates<S: TestStore>(store: S) 
     assert_eq!(block_on(store.object(ALICE, &inbox, 2)), Err(DmapError::NoSuchMessage));
     assert_eq!(block_on(store.object(ALICE, &archive, 5)).unwrap(), vec![4; 3]);
     assert_eq!(block_on(store.copy(ALICE, &inbox, &[1], &Mailbox::new("Nope"))), Err(DmapError::NoSuchMailbox));
-    assert_eq!(block_on(store.move_messages(ALICE, &Mailbox::new("Nope"), &[1], &inbox)), Err(DmapError::NoSuchMailbox));
+    assert_eq!(
+        block_on(store.move_messages(ALICE, &Mailbox::new("Nope"), &[1], &inbox)),
+        Err(DmapError::NoSuchMailbox)
+    );
     assert_eq!(block_on(store.mailbox(ALICE, &inbox)).unwrap().messages.len(), 2, "a refused move changed nothing");
 }
 

@@ -80,7 +80,8 @@ fn crash_writer() {
     // End the harness's "test crash_writer ... " line, so every line of ours starts clean.
     println!();
     use dime_dmap::store::Store;
-    let mut live: Vec<u32> = dime_dmap::store::block_on(store.mailbox(USER, &inbox)).unwrap().messages.iter().map(|m| m.uid).collect();
+    let mut live: Vec<u32> =
+        dime_dmap::store::block_on(store.mailbox(USER, &inbox)).unwrap().messages.iter().map(|m| m.uid).collect();
     for n in 0..100_000u64 {
         let i = seed.wrapping_mul(1_000_003).wrapping_add(n);
         match rng.below(10) {

@@ -41,7 +41,10 @@ fn reopening_preserves_every_write() {
     assert_eq!(block_on(t.store.mailbox(ALICE, &sent)).unwrap(), before_sent);
     assert_eq!(block_on(t.store.object(ALICE, &inbox, 3)).unwrap(), vec![2; 100]);
     assert_eq!(block_on(t.store.object(ALICE, &inbox, 2)), Err(dime_dmap::DmapError::NoSuchMessage));
-    assert_eq!(block_on(t.store.keyfile(ALICE)).unwrap(), Some(KeyfileRecord { shard: [3; 64], envelope: vec![4; 40] }));
+    assert_eq!(
+        block_on(t.store.keyfile(ALICE)).unwrap(),
+        Some(KeyfileRecord { shard: [3; 64], envelope: vec![4; 40] })
+    );
     assert_eq!(t.store.outbox().unwrap().iter().map(|s| s.id.clone()).collect::<Vec<_>>(), vec![queued.clone()]);
     // Counters continue where they were: no UID, UIDVALIDITY or queue id is handed out twice.
     assert_eq!(block_on(t.store.append(ALICE, &inbox, &[], None, vec![1])).unwrap(), 5);

@@ -228,7 +228,8 @@ impl<S: Store> ServerSession<S> {
         let Phase::Fetching(job) = &self.phase else { return };
         let (Some(&seq), Some(selected)) = (job.pending.front(), &self.selected) else { return self.fetch_step(None) };
         let Some(mut info) = self.message(seq) else { return self.fetch_step(None) };
-        let (wants_object, marks_seen) = (job.items.iter().any(|item| object_range(item, 0).is_some()), job.marks_seen());
+        let (wants_object, marks_seen) =
+            (job.items.iter().any(|item| object_range(item, 0).is_some()), job.marks_seen());
         let (user, mailbox) = (self.user.clone().unwrap_or_default(), selected.mailbox.clone());
         let object = match wants_object {
             false => Arc::new(Vec::new()),

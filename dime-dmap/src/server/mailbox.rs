@@ -238,7 +238,8 @@ impl<S: Store> ServerSession<S> {
                     self.sync_mailbox().await;
                 }
                 // UIDPLUS: the new message's UID, unless the mailbox vanished meanwhile.
-                let code = self.store.uid_validity(&user, mailbox).await.ok().map(|validity| Code::AppendUid(validity, uid));
+                let code =
+                    self.store.uid_validity(&user, mailbox).await.ok().map(|validity| Code::AppendUid(validity, uid));
                 self.changed(mailbox);
                 self.done(tag, name, StatusKind::Ok, code, "APPEND completed");
             }

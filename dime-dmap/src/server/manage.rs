@@ -42,7 +42,13 @@ impl<S: Store> ServerSession<S> {
     }
 
     /// Creates each missing superior of `name`; whether all exist afterwards.
-    async fn create_superiors(&mut self, tag: &Tag, command: &'static str, name: &Mailbox, existing: &[Mailbox]) -> bool {
+    async fn create_superiors(
+        &mut self,
+        tag: &Tag,
+        command: &'static str,
+        name: &Mailbox,
+        existing: &[Mailbox],
+    ) -> bool {
         let user = self.current_user();
         for superior in superiors(name).iter().filter(|s| !existing.contains(s)) {
             match self.store.create_mailbox(&user, superior).await {

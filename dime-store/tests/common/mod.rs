@@ -78,7 +78,8 @@ impl Store for TempRedb {
     async fn object(&self, user: &str, mailbox: &Mailbox, uid: u32) -> dime_dmap::Result<Vec<u8>> {
         self.store.object(user, mailbox, uid).await
     }
-    async fn set_flags(&self,
+    async fn set_flags(
+        &self,
         user: &str,
         mailbox: &Mailbox,
         uid: u32,
@@ -89,7 +90,8 @@ impl Store for TempRedb {
     async fn expunge(&self, user: &str, mailbox: &Mailbox) -> dime_dmap::Result<Vec<u32>> {
         self.store.expunge(user, mailbox).await
     }
-    async fn append(&self,
+    async fn append(
+        &self,
         user: &str,
         mailbox: &Mailbox,
         flags: &[dime_dmap::codec::Flag],
@@ -134,7 +136,8 @@ impl Store for TempRedb {
     async fn copy(&self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> dime_dmap::Result<Vec<(u32, u32)>> {
         self.store.copy(user, from, uids, to).await
     }
-    async fn move_messages(&self,
+    async fn move_messages(
+        &self,
         user: &str,
         from: &Mailbox,
         uids: &[u32],
