@@ -182,6 +182,37 @@ fn submit_goes_to_the_outbox() {
     assert_eq!((outbox[0].user.as_str(), outbox[0].id.as_str(), &outbox[0].object), (USER, "Q1", &obj));
 }
 
+/// A submit hook in the configuration takes `SUBMIT` instead of the store (issue 11): it gets
+/// the user and the object and names the queue id; its errors are answered like the store's.
+#[test]
+fn a_submit_hook_takes_submissions_instead_of_the_store() {
+    use std::sync::{Arc, Mutex};
+    let taken: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+    let mut config = common::config();
+    let sink = taken.clone();
+    config.submit = Some(dime_dmap::server::SubmitHook::new(move |user, object| {
+        let sink = sink.clone();
+        Box::pin(async move {
+            if object.starts_with(b"refuse") {
+                return Err(DmapError::StoreRefused("the relay queue is full".into()));
+            }
+            let mut sink = sink.lock().unwrap();
+            sink.push((user, object));
+            Ok(format!("R{}", sink.len()))
+        })
+    }));
+    let mut h = Harness::with(config, common::store());
+    h.login();
+    let obj = object(3);
+    let mut wire = format!("A SUBMIT {{{}+}}\r\n", obj.len()).into_bytes();
+    wire.extend_from_slice(&obj);
+    wire.extend_from_slice(b"\r\n");
+    assert_eq!(h.send(&wire), "A OK [SUBMITTED R1] Object accepted for relay\r\n");
+    assert_eq!(h.send(b"B SUBMIT {6+}\r\nrefuse\r\n"), "B NO [CANNOT] the relay queue is full\r\n");
+    assert_eq!(*taken.lock().unwrap(), vec![(USER.to_string(), obj)]);
+    assert!(h.session.store().outbox().is_empty(), "the store saw no submission");
+}
+
 fn issuer() -> (Issuer, SigningSecretKey) {
     let pok = SigningSecretKey::from_seed(&[42; 32]);
     let org = issue::new_org_signet(&pok, &EncryptionSecretKey::generate().unwrap().public().unwrap(), "example.org")

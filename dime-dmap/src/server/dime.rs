@@ -19,7 +19,11 @@ impl<S: Store> ServerSession<S> {
 
     pub(super) async fn submit(&mut self, tag: &Tag, object: Vec<u8>) {
         let name = "SUBMIT";
-        match self.store.submit(&self.current_user(), object).await {
+        let accepted = match &self.config.submit {
+            Some(hook) => (hook.0)(self.current_user(), object).await,
+            None => self.store.submit(&self.current_user(), object).await,
+        };
+        match accepted {
             // A queue id that is not an atom cannot be written in the code; leave it out.
             Ok(id) if is_atom(id.as_bytes()) => {
                 self.done(tag, name, StatusKind::Ok, Some(Code::Submitted(id)), "Object accepted for relay");

@@ -119,6 +119,31 @@ pub struct ServerConfig {
     /// generator) by default. Only tests and conformance vectors may replace it, to get
     /// reproducible transcripts: a nonce that repeats lets a recorded login be replayed.
     pub nonce: fn() -> dime_core::Result<Nonce>,
+    /// Takes `SUBMIT`ted objects instead of [`Store::submit`] (e.g. straight into a relay
+    /// queue); `None` (the default) leaves them to the store.
+    pub submit: Option<SubmitHook>,
+}
+
+/// The future a [`SubmitHook`] returns: the queue id (an IMAP atom), or the error `SUBMIT` is
+/// answered with (as for a store error, `docs/dmap.md` §9).
+pub type SubmitFuture = core::pin::Pin<Box<dyn Future<Output = Result<String, DmapError>> + Send>>;
+
+/// What accepts a `SUBMIT` when set in [`ServerConfig::submit`]: called with the authenticated
+/// user and the object, awaited by [`ServerSession::run_store`].
+#[derive(Clone)]
+pub struct SubmitHook(Arc<dyn Fn(String, Vec<u8>) -> SubmitFuture + Send + Sync>);
+
+impl SubmitHook {
+    /// A hook that calls `accept(user, object)`.
+    pub fn new(accept: impl Fn(String, Vec<u8>) -> SubmitFuture + Send + Sync + 'static) -> SubmitHook {
+        SubmitHook(Arc::new(accept))
+    }
+}
+
+impl core::fmt::Debug for SubmitHook {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("SubmitHook")
+    }
 }
 
 impl ServerConfig {
@@ -133,6 +158,7 @@ impl ServerConfig {
             decoy,
             decoy_max_bonus: 0,
             nonce: Nonce::generate,
+            submit: None,
         }
     }
 }
