@@ -187,7 +187,8 @@ fn submit_goes_to_the_outbox() {
 #[test]
 fn a_submit_hook_takes_submissions_instead_of_the_store() {
     use std::sync::{Arc, Mutex};
-    let taken: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+    type Taken = Mutex<Vec<(String, Vec<u8>)>>;
+    let taken: Arc<Taken> = Arc::default();
     let mut config = common::config();
     let sink = taken.clone();
     config.submit = Some(dime_dmap::server::SubmitHook::new(move |user, object| {
