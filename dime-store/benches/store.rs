@@ -126,7 +126,7 @@ fn fetch_paged(store: &RedbStore) -> usize {
     let mut out = Responses::new();
     let mut after = 0;
     loop {
-        let page = ops::messages(store.database(), USER, &Mailbox::inbox(), after, PAGE).unwrap();
+        let page = ops::messages(&store.account_database(USER).unwrap(), USER, &Mailbox::inbox(), after, PAGE).unwrap();
         let Some(last) = page.last() else { break };
         after = last.uid;
         out.add(&page);
@@ -142,12 +142,7 @@ fn peak_child(mode: &str, path: &str) {
         "memory" => None,
         // redb's page cache is heap too: with a 1 MiB cache the paged listing's peak shows
         // what the listing itself holds.
-        "paged_cache_1m" => Some(
-            RedbStore::from_database(
-                dime_store::redb::Database::builder().set_cache_size(1 << 20).create(path).unwrap(),
-            )
-            .unwrap(),
-        ),
+        "paged_cache_1m" => Some(RedbStore::open_with_cache(path, 1 << 20).unwrap()),
         _ => Some(RedbStore::open(path).unwrap()),
     };
     let base = HEAP.allocated();

@@ -1,7 +1,8 @@
 //! Persistent DMAP mail stores.
 //!
-//! [`RedbStore`] implements `dime_dmap`'s [`Store`](dime_dmap::store::Store) trait on one
-//! [redb](https://docs.rs/redb) database file: accounts with STACIE credentials, mailboxes
+//! [`RedbStore`] implements `dime_dmap`'s [`Store`](dime_dmap::store::Store) trait on
+//! [redb](https://docs.rs/redb) database files (one shared, one per account, so separate
+//! accounts' writes never wait for each other): accounts with STACIE credentials, mailboxes
 //! with UIDVALIDITY and UIDNEXT, messages with flags and internal dates, the relay outbox,
 //! published signets, served domains and sealed key files. Every acknowledged write is one
 //! durable transaction, so an `APPEND`, `SUBMIT`, flag change or expunge that was answered

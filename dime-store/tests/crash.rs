@@ -179,19 +179,19 @@ fn with_in_flight(model: &Model, op: &Op, actual: &Model) -> Model {
 fn actual(path: &std::path::Path) -> Model {
     let store = RedbStore::open(path).unwrap();
     store.verify().unwrap();
-    let db = store.database();
     let mut model = Model::default();
-    let Ok(view) = ops::mailbox_view(db, USER, &Mailbox::inbox()) else { return model };
-    for info in view.messages {
-        let bytes = ops::object(db, USER, &Mailbox::inbox(), info.uid).unwrap();
-        assert_eq!(info.size as usize, bytes.len(), "size of UID {}", info.uid);
-        let i = object_number(&bytes).unwrap_or_else(|| panic!("UID {} holds a torn object", info.uid));
-        model.messages.insert(info.uid, (i, bits(&info.flags)));
-    }
-    for submission in ops::outbox(db).unwrap() {
+    for submission in ops::outbox(store.database()).unwrap() {
         assert_eq!(submission.user, USER);
         let i = object_number(&submission.object).unwrap_or_else(|| panic!("{} holds a torn object", submission.id));
         model.outbox.insert(submission.id, i);
+    }
+    let Ok(db) = store.account_database(USER) else { return model };
+    let Ok(view) = ops::mailbox_view(&db, USER, &Mailbox::inbox()) else { return model };
+    for info in view.messages {
+        let bytes = ops::object(&db, USER, &Mailbox::inbox(), info.uid).unwrap();
+        assert_eq!(info.size as usize, bytes.len(), "size of UID {}", info.uid);
+        let i = object_number(&bytes).unwrap_or_else(|| panic!("UID {} holds a torn object", info.uid));
+        model.messages.insert(info.uid, (i, bits(&info.flags)));
     }
     model
 }

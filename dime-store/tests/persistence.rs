@@ -71,8 +71,8 @@ fn replacing_an_account_keeps_its_mail() {
 #[test]
 fn uid_lookups_are_keyed_and_listings_come_in_pages() {
     let t = alice();
-    let db = t.store.database().clone();
-    let db = &db;
+    let db = t.store.account_database(ALICE).unwrap();
+    let db = &*db;
     let inbox = Mailbox::inbox();
     let date = DateTime::new(1_700_000_000, 0).unwrap();
     let uids = t.store.import(ALICE, &inbox, (0..1000u32).map(|i| (vec![], date, i.to_be_bytes().to_vec()))).unwrap();
@@ -115,7 +115,7 @@ fn a_failed_import_stores_nothing() {
         t.store.import(ALICE, &Mailbox::new("x"), [(vec![], date, vec![1])]),
         Err(StoreError::NoSuchMailbox)
     ));
-    let state = ops::mailbox_state(t.store.database(), ALICE, &inbox).unwrap();
+    let state = ops::mailbox_state(&t.store.account_database(ALICE).unwrap(), ALICE, &inbox).unwrap();
     assert_eq!(state.uid_next, 1);
     assert_eq!(t.store.verify().unwrap().messages, 0);
 }
@@ -128,4 +128,25 @@ fn a_second_process_cannot_open_the_file_while_it_is_open() {
         matches!(&again, Err(StoreError::Database(e)) if matches!(**e, dime_store::redb::Error::DatabaseAlreadyOpen)),
         "{again:?}"
     );
+}
+
+/// Separate accounts never wait for each other: each account has its own file, so bob's APPEND
+/// commits while a write transaction on alice's account is open (5 s or it counts as waiting).
+#[test]
+fn one_accounts_open_write_does_not_hold_up_anothers_append() {
+    const BOB: &str = "bob@example.org";
+    let t = alice();
+    t.store.add_account(BOB, &credentials(2)).unwrap();
+    let alice_db = t.store.account_database(ALICE).unwrap();
+    let open = alice_db.begin_write().unwrap();
+    let (done, finished) = std::sync::mpsc::channel();
+    let store = t.store.clone();
+    std::thread::spawn(move || {
+        let _ = done.send(block_on(store.append(BOB, &Mailbox::inbox(), &[], None, b"for bob".to_vec())));
+    });
+    let appended = finished.recv_timeout(std::time::Duration::from_secs(5));
+    assert_eq!(appended, Ok(Ok(1)), "bob's APPEND waited for alice's write transaction");
+    drop(open);
+    assert_eq!(block_on(t.store.object(BOB, &Mailbox::inbox(), 1)).unwrap(), b"for bob");
+    assert_eq!(t.store.verify().unwrap().messages, 1);
 }
