@@ -254,11 +254,29 @@ impl<S: Store> ServerSession<S> {
     /// sends the differences: `EXPUNGE` (highest sequence number first, so no number shifts
     /// under the client), `FETCH (FLAGS ...)` for changed flags, then `EXISTS`. Both views are
     /// in UID order, so this is one store call and O(n log n) work for n messages.
+    ///
+    /// A mailbox whose UIDVALIDITY changed (an `INBOX` renamed, by this session or another, is
+    /// an empty `INBOX` with a new UIDVALIDITY) is a new mailbox under the same name: every
+    /// message the client knew is expunged (highest first), then `* OK [UIDVALIDITY n]`, then
+    /// `EXISTS` if the new mailbox has messages (RFC 3501 §2.3.1.1).
     pub(super) async fn sync_mailbox(&mut self) {
         let Some(mailbox) = self.selected.as_ref().map(|s| s.mailbox.clone()) else { return };
         let Ok(mut fresh) = self.store.mailbox(&self.user_name(), &mailbox).await else { return };
         by_uid(&mut fresh.messages);
         let Some(selected) = &mut self.selected else { return };
+        if fresh.uid_validity != selected.view.uid_validity {
+            let known = selected.view.messages.len() as u32;
+            let (validity, count) = (fresh.uid_validity.max(1), fresh.messages.len() as u32);
+            selected.view = fresh;
+            for seq in (1..=known).rev() {
+                self.respond(Response::Data(Data::Expunge(seq)));
+            }
+            self.untagged_ok(Code::UidValidity(validity), "UIDs valid");
+            if count > 0 {
+                self.respond(Response::Data(Data::Exists(count)));
+            }
+            return;
+        }
         let refreshed = refresh(&mut selected.view, fresh);
         for data in refreshed.changes {
             self.respond(Response::Data(data));

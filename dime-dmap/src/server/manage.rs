@@ -136,6 +136,12 @@ impl<S: Store> ServerSession<S> {
                 {
                     selected.mailbox = new;
                 }
+                if *from == Mailbox::inbox() {
+                    // The INBOX left behind is a new mailbox: a client that has it selected
+                    // learns its UIDVALIDITY now, other sessions on their next update.
+                    self.sync_mailbox().await;
+                    self.changed(&Mailbox::inbox());
+                }
                 self.ok(tag, name);
             }
             Err(error) => self.store_error(tag, name, error),
