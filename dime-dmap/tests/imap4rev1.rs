@@ -90,6 +90,26 @@ fn inbox_renamed_while_selected_announces_the_new_uidvalidity() {
     assert_eq!(h.send(b"F FETCH 1:* UID\r\n"), "F OK FETCH completed\r\n");
 }
 
+/// A superior that does not exist itself (left by `DELETE a` while `a/b` exists) is listed as
+/// a `\Noselect` placeholder and cannot be selected.
+#[test]
+fn implied_parents_are_listed_noselect() {
+    let mut h = Harness::new();
+    h.login();
+    assert_eq!(h.send(b"A CREATE a/b/c\r\n"), "A OK CREATE completed\r\n");
+    assert_eq!(h.send(b"B DELETE a\r\n"), "B OK DELETE completed\r\n");
+    assert_eq!(h.send(b"B DELETE a/b\r\n"), "B OK DELETE completed\r\n");
+    assert_eq!(
+        h.send(b"C LIST \"\" a*\r\n"),
+        "* LIST (\\Noselect \\HasChildren) \"/\" a\r\n* LIST (\\Noselect \\HasChildren) \"/\" a/b\r\n\
+         * LIST (\\HasNoChildren) \"/\" a/b/c\r\nC OK LIST completed\r\n"
+    );
+    assert_eq!(h.send(b"D LIST \"\" %\r\n").lines().filter(|l| l.contains(" a")).count(), 1);
+    assert_eq!(h.send(b"E SELECT a\r\n"), "E NO [NONEXISTENT] No such mailbox\r\n");
+    assert_eq!(h.send(b"F CREATE a\r\n"), "F OK CREATE completed\r\n");
+    assert_eq!(h.send(b"G LIST \"\" a\r\n"), "* LIST (\\HasChildren) \"/\" a\r\nG OK LIST completed\r\n");
+}
+
 #[test]
 fn the_mailbox_cap_holds() {
     let mut cfg = common::config();

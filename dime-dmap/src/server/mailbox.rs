@@ -30,6 +30,13 @@ impl<S: Store> ServerSession<S> {
             Ok(mailboxes) => mailboxes,
             Err(error) => return self.store_error(tag, name, error),
         };
+        // The superiors of existing mailboxes that do not exist themselves (left by a DELETE of
+        // `a` while `a/b` exists) are listed as `\Noselect` placeholders (RFC 3501 §6.3.4).
+        let mut implied: Vec<Mailbox> = mailboxes.iter().flat_map(super::manage::superiors).collect();
+        implied.sort();
+        implied.dedup();
+        implied.retain(|name| !mailboxes.contains(name));
+        mailboxes.extend(implied.iter().cloned());
         mailboxes.sort();
         let full = format!("{reference}{pattern}");
         // Names are sorted, so a mailbox's inferiors (`name/...`) follow it directly or after
@@ -44,7 +51,11 @@ impl<S: Store> ServerSession<S> {
             .filter(|m| matches(full.as_bytes(), m.as_str().as_bytes()))
             .map(|mailbox| {
                 let attribute = if has_children(mailbox) { "\\HasChildren" } else { "\\HasNoChildren" };
-                Data::List { attributes: vec![attribute.into()], delimiter: Some(DELIMITER), mailbox: mailbox.clone() }
+                let mut attributes = vec![attribute.to_string()];
+                if implied.binary_search(mailbox).is_ok() {
+                    attributes.insert(0, "\\Noselect".into());
+                }
+                Data::List { attributes, delimiter: Some(DELIMITER), mailbox: mailbox.clone() }
             })
             .collect();
         for data in answers {

@@ -24,7 +24,7 @@ pub fn new_name(name: &Mailbox) -> Result<Mailbox, &'static str> {
 }
 
 /// The superiors of `name` (`a` and `a/b` for `a/b/c`), outermost first.
-fn superiors(name: &Mailbox) -> Vec<Mailbox> {
+pub(super) fn superiors(name: &Mailbox) -> Vec<Mailbox> {
     let text = name.as_str();
     text.match_indices('/').map(|(i, _)| Mailbox::new(&text[..i])).collect()
 }
