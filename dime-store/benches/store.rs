@@ -176,7 +176,10 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("fetch.redb");
     let fill_time = fill(&path);
-    let file_size = std::fs::metadata(&path).unwrap().len();
+    // The shared file and the account files in `<file>.accounts/`.
+    let accounts = std::fs::read_dir(dir.path().join("fetch.redb.accounts")).unwrap();
+    let file_size = std::fs::metadata(&path).unwrap().len()
+        + accounts.map(|entry| entry.unwrap().metadata().unwrap().len()).sum::<u64>();
     let peaks: Vec<(&str, (usize, usize))> =
         ["memory", "view", "paged", "paged_cache_1m"].iter().map(|m| (*m, peak(m, &path))).collect();
 
@@ -237,7 +240,7 @@ fn main() {
     let append_rate = f64::from(appends) / start.elapsed().as_secs_f64();
 
     println!(
-        "RESULT fill: {MESSAGES} messages of {OBJECT} bytes in one transaction: {:.2} s, file {:.1} MiB",
+        "RESULT fill: {MESSAGES} messages of {OBJECT} bytes in one transaction: {:.2} s, files {:.1} MiB",
         fill_time.as_secs_f64(),
         file_size as f64 / (1 << 20) as f64
     );
