@@ -708,3 +708,32 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
         std::thread::park();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A lock poisoned by a panicking holder reads as unavailable, for that account only.
+    #[test]
+    fn a_poisoned_account_lock_reads_as_unavailable() {
+        let store = MemoryStore::new();
+        let credentials = Credentials::from_parts(
+            dime_core::stacie::Salt::from_bytes([1; 128]),
+            0,
+            dime_core::stacie::VerificationToken::from_bytes([2; 64]),
+        )
+        .unwrap();
+        store.add_account("alice", credentials.clone());
+        store.add_account("bob", credentials);
+        let alice = store.account("alice").unwrap();
+        let _ = std::thread::spawn(move || {
+            let _guard = alice.lock().unwrap();
+            panic!("poison alice's lock");
+        })
+        .join();
+        let unavailable = DmapError::StoreUnavailable("store lock poisoned".into());
+        assert_eq!(block_on(store.credentials("alice")), Err(unavailable.clone()));
+        assert_eq!(block_on(store.mailboxes("alice")), Err(unavailable));
+        assert_eq!(block_on(store.mailboxes("bob")), Ok(vec![Mailbox::inbox()]));
+    }
+}
