@@ -120,7 +120,7 @@ fn main() {
             dmap::ServerIdentity::new(vec![leaf.der().clone()], PrivateKeyDer::Pkcs8(key.serialize_der().into()))
                 .unwrap();
         let acceptor = dmap::acceptor(&identity).unwrap();
-        let store = Arc::new(std::sync::Mutex::new(MemoryStore::new()));
+        let store = Arc::new(MemoryStore::new());
         let decoy = dime::dmap::sasl::DecoySecret::from_bytes([7; 32]);
         let make =
             move || DmapSession::new(DmapConfig::new("example.net", decoy.clone()), store.clone(), Instant::now());

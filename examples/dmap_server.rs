@@ -32,10 +32,10 @@ const PASSWORD: &str = "correct horse battery staple";
 
 /// The store at `path`: on first use the account and three stand-in objects in INBOX; and an
 /// issuer for signing requests.
-fn store(path: &std::path::Path) -> Result<RedbStore, Box<dyn std::error::Error>> {
+async fn store(path: &std::path::Path) -> Result<RedbStore, Box<dyn std::error::Error>> {
     let mut store = RedbStore::open(path)?;
-    if store.credentials(USER)?.is_none() {
-        seed(&mut store)?;
+    if store.credentials(USER).await?.is_none() {
+        seed(&store).await?;
     }
     let pok = SigningSecretKey::generate()?;
     let org = issue::new_org_signet(&pok, &EncryptionSecretKey::generate()?.public()?, DOMAIN)?;
@@ -45,7 +45,7 @@ fn store(path: &std::path::Path) -> Result<RedbStore, Box<dyn std::error::Error>
 }
 
 /// The account and three stand-in objects in INBOX.
-fn seed(store: &mut RedbStore) -> Result<(), Box<dyn std::error::Error>> {
+async fn seed(store: &RedbStore) -> Result<(), Box<dyn std::error::Error>> {
     let (credentials, _) =
         Credentials::create(&Username::new(USER.as_bytes())?, &Password::new(PASSWORD.as_bytes())?, 0)?;
     store.add_account(USER, &credentials)?;
@@ -56,7 +56,7 @@ fn seed(store: &mut RedbStore) -> Result<(), Box<dyn std::error::Error>> {
         object.extend_from_slice(&(body.len() as u32).to_be_bytes());
         object.extend_from_slice(&body);
         let date = DateTime::new(1_750_000_000 + 3600 * i as i64, 0).ok_or("date")?;
-        store.append(USER, &Mailbox::inbox(), &flags, Some(date), object)?;
+        store.append(USER, &Mailbox::inbox(), &flags, Some(date), object).await?;
     }
     Ok(())
 }
@@ -97,7 +97,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::env::temp_dir().join(format!("dmap-example-store-{}.redb", std::process::id())));
     // Each session gets a clone: the clones share one database, no lock around it.
-    let store = store(&path)?;
+    let store = store(&path).await?;
     let decoy = DecoySecret::generate()?;
     println!("DMAP server on {addr} (implicit TLS)");
     println!("store: {}", path.display());

@@ -10,11 +10,11 @@
 //!
 //! ```no_run
 //! # use dime::dmap::store::MemoryStore;
-//! # use std::sync::{Arc, Mutex};
+//! # use std::sync::Arc;
 //! use dime::dmap::driver::Hooks;
 //! use dime::mailboxes::Mailboxes;
 //!
-//! let store = Arc::new(Mutex::new(MemoryStore::new())); // or a dime_store::RedbStore
+//! let store = Arc::new(MemoryStore::new()); // or a dime_store::RedbStore
 //! let mailboxes = Mailboxes::new(store.clone());
 //! // The DMTP server's `ServerApp::open_spool` returns `Ok(mailboxes.spool())`; the DMAP
 //! // server's sessions run on `store` with these hooks.
@@ -51,9 +51,9 @@ pub struct Mailboxes<S> {
     changes: Arc<Notify>,
 }
 
-impl<S: Store + Clone + Send + 'static> Mailboxes<S> {
+impl<S: Store + Clone + 'static> Mailboxes<S> {
     /// Delivers into `store` (a clone of it goes to each spool: a `RedbStore`'s clones share
-    /// one database, an `Arc<Mutex<_>>`'s one store).
+    /// its files, an `Arc`'s one store).
     pub fn new(store: S) -> Mailboxes<S> {
         Mailboxes { store, changes: Arc::new(Notify::new()) }
     }
@@ -78,16 +78,17 @@ pub struct MailboxSpool<S> {
     object: Vec<u8>,
 }
 
-impl<S: Store + Send + 'static> Spool for MailboxSpool<S> {
+impl<S: Store + 'static> Spool for MailboxSpool<S> {
     async fn write(&mut self, bytes: &[u8]) -> Result<(), Rejection> {
         self.object.extend_from_slice(bytes);
         Ok(())
     }
 
     async fn commit(self, checked: CheckedMessage) -> Result<(), Rejection> {
-        let MailboxSpool { mut store, changes, object } = self;
+        let MailboxSpool { store, changes, object } = self;
         let recipient = checked.view().envelope.recipient.clone();
-        let stored = tokio::task::spawn_blocking(move || deliver(&mut store, &recipient, object)).await;
+        // A task of its own, so that a store call that panics is a `451`, not a lost connection.
+        let stored = tokio::spawn(async move { deliver(&store, &recipient, object).await }).await;
         match stored {
             Ok(Ok(_uid)) => {
                 changes.notify_waiters();
@@ -104,13 +105,13 @@ impl<S: Store + Send + 'static> Spool for MailboxSpool<S> {
 
 /// Appends `object` to the `INBOX` of `recipient` (its account must exist); the UID it got.
 /// The one place this module calls the store.
-fn deliver<S: Store>(store: &mut S, recipient: &str, object: Vec<u8>) -> Result<u32, Rejection> {
-    match store.credentials(recipient) {
+async fn deliver<S: Store>(store: &S, recipient: &str, object: Vec<u8>) -> Result<u32, Rejection> {
+    match store.credentials(recipient).await {
         Ok(Some(_)) => {}
         Ok(None) => return Err(Rejection::InvalidRecipient),
         Err(error) => return Err(rejection(&error)),
     }
-    store.append(recipient, &Mailbox::inbox(), &[], None, object).map_err(|error| rejection(&error))
+    store.append(recipient, &Mailbox::inbox(), &[], None, object).await.map_err(|error| rejection(&error))
 }
 
 /// The DMTP answer to a store's refusal: a policy refusal is permanent (`550`), anything else
@@ -124,36 +125,34 @@ fn rejection(error: &DmapError) -> Rejection {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
-
     use dime_core::stacie::{Credentials, Password, Username};
-    use dime_dmap::store::MemoryStore;
+    use dime_dmap::store::{MemoryStore, block_on};
 
     use super::*;
 
-    fn store_with(user: &str) -> Arc<Mutex<MemoryStore>> {
-        let mut store = MemoryStore::new();
+    fn store_with(user: &str) -> MemoryStore {
+        let store = MemoryStore::new();
         let name = Username::new(user.as_bytes()).unwrap();
         let password = Password::new(b"correct horse battery staple").unwrap();
         store.add_account(user, Credentials::create(&name, &password, 0).unwrap().0);
-        Arc::new(Mutex::new(store))
+        store
     }
 
     #[test]
     fn an_object_for_an_account_lands_in_its_inbox() {
-        let mut store = store_with("bob@example.net");
-        assert_eq!(deliver(&mut store, "bob@example.net", b"object".to_vec()), Ok(1));
-        assert_eq!(deliver(&mut store, "bob@example.net", b"another".to_vec()), Ok(2));
-        let inbox = store.mailbox("bob@example.net", &Mailbox::inbox()).unwrap();
+        let store = store_with("bob@example.net");
+        assert_eq!(block_on(deliver(&store, "bob@example.net", b"object".to_vec())), Ok(1));
+        assert_eq!(block_on(deliver(&store, "bob@example.net", b"another".to_vec())), Ok(2));
+        let inbox = block_on(store.mailbox("bob@example.net", &Mailbox::inbox())).unwrap();
         assert_eq!(inbox.messages.len(), 2);
-        assert_eq!(store.object("bob@example.net", &Mailbox::inbox(), 1).unwrap(), b"object");
+        assert_eq!(block_on(store.object("bob@example.net", &Mailbox::inbox(), 1)).unwrap(), b"object");
     }
 
     #[test]
     fn an_unknown_recipient_is_554_and_nothing_is_stored() {
-        let mut store = store_with("bob@example.net");
-        assert_eq!(deliver(&mut store, "eve@example.net", b"object".to_vec()), Err(Rejection::InvalidRecipient));
-        assert!(store.mailbox("bob@example.net", &Mailbox::inbox()).unwrap().messages.is_empty());
+        let store = store_with("bob@example.net");
+        assert_eq!(block_on(deliver(&store, "eve@example.net", b"object".to_vec())), Err(Rejection::InvalidRecipient));
+        assert!(block_on(store.mailbox("bob@example.net", &Mailbox::inbox())).unwrap().messages.is_empty());
     }
 
     #[test]

@@ -169,8 +169,8 @@ impl World {
         client
     }
 
-    fn inbox_len(&self) -> usize {
-        self.store.clone().mailbox("bob@example.net", &Mailbox::inbox()).unwrap().messages.len()
+    async fn inbox_len(&self) -> usize {
+        self.store.mailbox("bob@example.net", &Mailbox::inbox()).await.unwrap().messages.len()
     }
 }
 
@@ -212,5 +212,5 @@ async fn an_object_for_an_unknown_recipient_is_refused_and_wakes_nobody() {
 
     assert_eq!(idle.wait(Duration::from_millis(300)).await.unwrap(), None);
     assert_eq!(idle.done().await.unwrap(), vec![]);
-    assert_eq!(world.inbox_len(), 0);
+    assert_eq!(world.inbox_len().await, 0);
 }

@@ -16,7 +16,7 @@ use dime_core::stacie::{ClientKeys, Credentials, Password, Rounds, Salt, Usernam
 use dime_dmap::codec::{Command, DateTime, Mailbox, ParseLimits};
 use dime_dmap::sasl::DecoySecret;
 use dime_dmap::server::{ServerConfig, ServerSession};
-use dime_dmap::store::{MemoryStore, Store};
+use dime_dmap::store::{MemoryStore, Store, block_on};
 use dime_dmap::{Interrupt, State};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha512};
@@ -77,14 +77,14 @@ fn session() -> ServerSession<MemoryStore> {
 
 /// A selected session over a store with `messages` messages of `size` bytes.
 fn session_with(messages: usize, size: usize) -> ServerSession<MemoryStore> {
-    let mut store = MemoryStore::new();
+    let store = MemoryStore::new();
     let name = "bench@example.org";
     let user = Username::new(name.as_bytes()).unwrap();
     let password = Password::new(b"a long passphrase for eight rounds").unwrap();
     let (credentials, keys) = Credentials::create(&user, &password, 0).unwrap();
     store.add_account(name, credentials);
     for i in 0..messages {
-        store.append(name, &Mailbox::inbox(), &[], Some(DateTime::UNIX_EPOCH), vec![i as u8; size]).unwrap();
+        block_on(store.append(name, &Mailbox::inbox(), &[], Some(DateTime::UNIX_EPOCH), vec![i as u8; size])).unwrap();
     }
     let now = Instant::now();
     let config = ServerConfig::new("example.org", DecoySecret::from_bytes([1; 32]));
@@ -109,6 +109,7 @@ fn drain(session: &mut ServerSession<MemoryStore>) -> Vec<u8> {
         match session.next() {
             Ok(_) => {}
             Err(Interrupt::Output(bytes)) => out.extend_from_slice(&bytes),
+            Err(Interrupt::Store) => block_on(session.run_store()),
             Err(_) => return out,
         }
     }
@@ -167,7 +168,7 @@ fn refresh_bench(c: &mut Criterion) {
             b.iter(|| {
                 flagged = !flagged;
                 let flags = if flagged { vec![dime_dmap::codec::Flag::Flagged] } else { Vec::new() };
-                server.store().set_flags("bench@example.org", &Mailbox::inbox(), 1, &flags).unwrap();
+                block_on(server.store().set_flags("bench@example.org", &Mailbox::inbox(), 1, &flags)).unwrap();
                 server.enqueue_input(Instant::now(), b"n NOOP\r\n");
                 black_box(drain(&mut server).len())
             })

@@ -21,24 +21,28 @@
 //!
 //! ```
 //! use dime_dmap::server::{ServerConfig, ServerSession};
-//! use dime_dmap::{Interrupt, sasl::DecoySecret, store::MemoryStore};
+//! use dime_dmap::store::{MemoryStore, block_on};
+//! use dime_dmap::{Interrupt, sasl::DecoySecret};
 //!
 //! let config = ServerConfig::new("example.org", DecoySecret::from_bytes([7; 32]));
 //! let now = std::time::Instant::now();
 //! let mut server = ServerSession::new(config, MemoryStore::new(), now);
-//! server.enqueue_input(now, b"a1 CAPABILITY\r\na2 LOGIN alice secret\r\n");
+//! server.enqueue_input(now, b"a1 CAPABILITY\r\na2 LOGIN alice secret\r\na3 NOOP\r\n");
 //! let mut wire = Vec::new();
 //! loop {
 //!     match server.next() {
 //!         Ok(_event) => {}
 //!         Err(Interrupt::Output(bytes)) => wire.extend_from_slice(&bytes),
+//!         // A command needs the store (here `NOOP`): an async runtime awaits this instead.
+//!         Err(Interrupt::Store) => block_on(server.run_store()),
 //!         // AwaitingAnswer: a signet lookup is out (never, with this store).
 //!         Err(Interrupt::NeedMoreInput | Interrupt::AwaitingAnswer | Interrupt::Closed) => break,
 //!     }
 //! }
 //! let text = String::from_utf8(wire).unwrap();
 //! assert!(text.starts_with("* OK [CAPABILITY IMAP4rev1 DMAPv1 AUTH=STACIE"));
-//! assert!(text.ends_with("a2 NO [CANNOT] LOGIN is disabled, use AUTHENTICATE STACIE\r\n"));
+//! assert!(text.contains("a2 NO [CANNOT] LOGIN is disabled, use AUTHENTICATE STACIE\r\n"));
+//! assert!(text.ends_with("a3 OK NOOP completed\r\n"));
 //! ```
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -37,6 +37,11 @@ pub enum Interrupt {
     /// signet lookup: answer with `signet_resolved`), then call `next` again. Read nothing
     /// meanwhile: the session reads no input until then, so more would only pile up.
     AwaitingAnswer,
+    /// The server session has store work pending (a command, a login's credentials, a
+    /// `FETCH` message's object, an idling session's refresh): await
+    /// `ServerSession::run_store`, then call `next` again. The session reads no input
+    /// meanwhile; every later call returns this again until the work has run.
+    Store,
     /// The session is over: close the connection. Every later call returns this again.
     Closed,
 }

@@ -1,11 +1,16 @@
-//! The mailbox store: the application's side of a DMAP server. The server session calls these
-//! methods synchronously while it executes a command; they must not block for long.
+//! The mailbox store: the application's side of a DMAP server. A mail store is a database or a
+//! disk, so every method is asynchronous: the server session hands a command's store work to
+//! its driver ([`Interrupt::Store`](crate::Interrupt::Store)), which awaits
+//! [`ServerSession::run_store`](crate::server::ServerSession::run_store). Methods take `&self`:
+//! a store shared by many sessions locks (if at all) inside a method, never around a session,
+//! so separate accounts never wait for each other (`docs/dmap.md` §12).
 //!
 //! [`MemoryStore`] is a complete in-memory implementation for tests and examples. A shared
-//! store for many connections is an `Arc<Mutex<S>>`, which implements [`Store`] too.
+//! store for many connections is an `Arc<S>`, which implements [`Store`] too.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
 use dime_core::keys::SigningSecretKey;
 use dime_core::stacie::Credentials;
@@ -66,164 +71,220 @@ pub enum SignetAnswer {
 /// name as STACIE saw it. Errors are answered as `docs/dmap.md` §9 says: `NoSuchMailbox`,
 /// `NoSuchMessage`, `StoreRefused`, `StoreUnavailable` and `Signet` each have their own
 /// response; any other error is answered `NO [UNAVAILABLE]` with its text.
-pub trait Store {
+pub trait Store: Send + Sync {
     /// The STACIE credentials of `username`, or `None` when there is no such account.
-    fn credentials(&mut self, username: &str) -> Result<Option<Credentials>>;
+    fn credentials(&self, username: &str) -> impl Future<Output = Result<Option<Credentials>>> + Send;
     /// The user's mailboxes.
-    fn mailboxes(&mut self, user: &str) -> Result<Vec<Mailbox>>;
+    fn mailboxes(&self, user: &str) -> impl Future<Output = Result<Vec<Mailbox>>> + Send;
     /// One mailbox's state.
-    fn mailbox(&mut self, user: &str, mailbox: &Mailbox) -> Result<MailboxView>;
+    fn mailbox(&self, user: &str, mailbox: &Mailbox) -> impl Future<Output = Result<MailboxView>> + Send;
     /// The encrypted object of one message.
-    fn object(&mut self, user: &str, mailbox: &Mailbox, uid: u32) -> Result<Vec<u8>>;
+    fn object(&self, user: &str, mailbox: &Mailbox, uid: u32) -> impl Future<Output = Result<Vec<u8>>> + Send;
     /// Replaces one message's flags.
-    fn set_flags(&mut self, user: &str, mailbox: &Mailbox, uid: u32, flags: &[Flag]) -> Result<()>;
+    fn set_flags(
+        &self,
+        user: &str,
+        mailbox: &Mailbox,
+        uid: u32,
+        flags: &[Flag],
+    ) -> impl Future<Output = Result<()>> + Send;
     /// Removes every message flagged `\Deleted`; returns their UIDs.
-    fn expunge(&mut self, user: &str, mailbox: &Mailbox) -> Result<Vec<u32>>;
+    fn expunge(&self, user: &str, mailbox: &Mailbox) -> impl Future<Output = Result<Vec<u32>>> + Send;
     /// Stores a new message; `date` `None` means "now" as the store sees it. Returns its UID.
     fn append(
-        &mut self,
+        &self,
         user: &str,
         mailbox: &Mailbox,
         flags: &[Flag],
         date: Option<DateTime>,
         object: Vec<u8>,
-    ) -> Result<u32>;
+    ) -> impl Future<Output = Result<u32>> + Send;
     /// Accepts an encrypted object for relay; returns a queue id (an IMAP atom).
-    fn submit(&mut self, user: &str, object: Vec<u8>) -> Result<String>;
+    fn submit(&self, user: &str, object: Vec<u8>) -> impl Future<Output = Result<String>> + Send;
     /// Issues a user signet from a parsed signing request; returns the address it was issued
     /// for and the signet.
-    fn issue_signet(&mut self, user: &str, request: &Signet) -> Result<(String, Signet)>;
+    fn issue_signet(&self, user: &str, request: &Signet) -> impl Future<Output = Result<(String, Signet)>> + Send;
     /// The current signet of `address` (a user address or an organisation's domain), or
     /// [`SignetAnswer::Elsewhere`] when another organisation holds it.
-    fn signet(&mut self, address: &str) -> Result<SignetAnswer>;
+    fn signet(&self, address: &str) -> impl Future<Output = Result<SignetAnswer>> + Send;
     /// Stores the user's sealed key file, replacing any earlier one.
-    fn store_keyfile(&mut self, user: &str, record: KeyfileRecord) -> Result<()>;
+    fn store_keyfile(&self, user: &str, record: KeyfileRecord) -> impl Future<Output = Result<()>> + Send;
     /// The user's sealed key file.
-    fn keyfile(&mut self, user: &str) -> Result<Option<KeyfileRecord>>;
+    fn keyfile(&self, user: &str) -> impl Future<Output = Result<Option<KeyfileRecord>>> + Send;
     /// A mailbox's UIDVALIDITY alone (for `APPENDUID` and `COPYUID`), without its messages.
-    fn uid_validity(&mut self, user: &str, mailbox: &Mailbox) -> Result<u32>;
+    fn uid_validity(&self, user: &str, mailbox: &Mailbox) -> impl Future<Output = Result<u32>> + Send;
     /// Creates an empty mailbox with a UIDVALIDITY no mailbox of the store had before.
     /// Errors: [`DmapError::MailboxExists`].
-    fn create_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> Result<()>;
+    fn create_mailbox(&self, user: &str, mailbox: &Mailbox) -> impl Future<Output = Result<()>> + Send;
     /// Deletes a mailbox and its messages; its inferiors (`name/...`) and subscriptions stay.
     /// `INBOX` cannot be deleted ([`DmapError::StoreRefused`]).
-    fn delete_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> Result<()>;
+    fn delete_mailbox(&self, user: &str, mailbox: &Mailbox) -> impl Future<Output = Result<()>> + Send;
     /// Renames `from` to `to` and each inferior `from/x` to `to/x`, keeping UIDVALIDITY, UIDs,
     /// flags and objects, all or nothing. Renaming `INBOX` moves its messages (with its
     /// UIDVALIDITY and UIDNEXT) into the new mailbox `to` and leaves `INBOX` empty with a new
     /// UIDVALIDITY; inferiors of `INBOX` stay (RFC 3501 §6.3.5). Errors:
     /// [`DmapError::NoSuchMailbox`], [`DmapError::MailboxExists`] when `to` or a renamed
     /// inferior's new name exists, [`DmapError::StoreRefused`] when `to` is `from` or inside it.
-    fn rename_mailbox(&mut self, user: &str, from: &Mailbox, to: &Mailbox) -> Result<()>;
+    fn rename_mailbox(&self, user: &str, from: &Mailbox, to: &Mailbox) -> impl Future<Output = Result<()>> + Send;
     /// Adds `mailbox` to the user's subscriptions (`subscribed`) or removes it. Subscriptions
     /// are names: they outlive the mailbox.
-    fn set_subscribed(&mut self, user: &str, mailbox: &Mailbox, subscribed: bool) -> Result<()>;
+    fn set_subscribed(
+        &self,
+        user: &str,
+        mailbox: &Mailbox,
+        subscribed: bool,
+    ) -> impl Future<Output = Result<()>> + Send;
     /// The user's subscriptions in name order.
-    fn subscriptions(&mut self, user: &str) -> Result<Vec<Mailbox>>;
+    fn subscriptions(&self, user: &str) -> impl Future<Output = Result<Vec<Mailbox>>> + Send;
     /// Copies the messages of `from` with these UIDs (ascending) to `to`, flags and internal
     /// dates included, all or nothing; UIDs no longer in `from` are skipped. Returns (source
     /// UID, new UID) pairs in source order.
-    fn copy(&mut self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> Result<Vec<(u32, u32)>>;
+    fn copy(
+        &self,
+        user: &str,
+        from: &Mailbox,
+        uids: &[u32],
+        to: &Mailbox,
+    ) -> impl Future<Output = Result<Vec<(u32, u32)>>> + Send;
     /// As [`Store::copy`], and removes the copied messages from `from` in the same step
     /// (RFC 6851 `MOVE`).
-    fn move_messages(&mut self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> Result<Vec<(u32, u32)>>;
+    fn move_messages(
+        &self,
+        user: &str,
+        from: &Mailbox,
+        uids: &[u32],
+        to: &Mailbox,
+    ) -> impl Future<Output = Result<Vec<(u32, u32)>>> + Send;
     /// Removes those of `uids` that are flagged `\Deleted` (RFC 4315 `UID EXPUNGE`); returns
     /// their UIDs in ascending order.
-    fn expunge_uids(&mut self, user: &str, mailbox: &Mailbox, uids: &[u32]) -> Result<Vec<u32>>;
+    fn expunge_uids(
+        &self,
+        user: &str,
+        mailbox: &Mailbox,
+        uids: &[u32],
+    ) -> impl Future<Output = Result<Vec<u32>>> + Send;
 }
 
-macro_rules! forward_store {
-    ($this:ident, $inner:expr) => {
-        fn credentials(&mut $this, username: &str) -> Result<Option<Credentials>> {
-            $inner.credentials(username)
-        }
-        fn mailboxes(&mut $this, user: &str) -> Result<Vec<Mailbox>> {
-            $inner.mailboxes(user)
-        }
-        fn mailbox(&mut $this, user: &str, mailbox: &Mailbox) -> Result<MailboxView> {
-            $inner.mailbox(user, mailbox)
-        }
-        fn object(&mut $this, user: &str, mailbox: &Mailbox, uid: u32) -> Result<Vec<u8>> {
-            $inner.object(user, mailbox, uid)
-        }
-        fn set_flags(&mut $this, user: &str, mailbox: &Mailbox, uid: u32, flags: &[Flag]) -> Result<()> {
-            $inner.set_flags(user, mailbox, uid, flags)
-        }
-        fn expunge(&mut $this, user: &str, mailbox: &Mailbox) -> Result<Vec<u32>> {
-            $inner.expunge(user, mailbox)
-        }
-        fn append(
-            &mut $this,
-            user: &str,
-            mailbox: &Mailbox,
-            flags: &[Flag],
-            date: Option<DateTime>,
-            object: Vec<u8>,
-        ) -> Result<u32> {
-            $inner.append(user, mailbox, flags, date, object)
-        }
-        fn submit(&mut $this, user: &str, object: Vec<u8>) -> Result<String> {
-            $inner.submit(user, object)
-        }
-        fn issue_signet(&mut $this, user: &str, request: &Signet) -> Result<(String, Signet)> {
-            $inner.issue_signet(user, request)
-        }
-        fn signet(&mut $this, address: &str) -> Result<SignetAnswer> {
-            $inner.signet(address)
-        }
-        fn store_keyfile(&mut $this, user: &str, record: KeyfileRecord) -> Result<()> {
-            $inner.store_keyfile(user, record)
-        }
-        fn keyfile(&mut $this, user: &str) -> Result<Option<KeyfileRecord>> {
-            $inner.keyfile(user)
-        }
-        fn uid_validity(&mut $this, user: &str, mailbox: &Mailbox) -> Result<u32> {
-            $inner.uid_validity(user, mailbox)
-        }
-        fn create_mailbox(&mut $this, user: &str, mailbox: &Mailbox) -> Result<()> {
-            $inner.create_mailbox(user, mailbox)
-        }
-        fn delete_mailbox(&mut $this, user: &str, mailbox: &Mailbox) -> Result<()> {
-            $inner.delete_mailbox(user, mailbox)
-        }
-        fn rename_mailbox(&mut $this, user: &str, from: &Mailbox, to: &Mailbox) -> Result<()> {
-            $inner.rename_mailbox(user, from, to)
-        }
-        fn set_subscribed(&mut $this, user: &str, mailbox: &Mailbox, subscribed: bool) -> Result<()> {
-            $inner.set_subscribed(user, mailbox, subscribed)
-        }
-        fn subscriptions(&mut $this, user: &str) -> Result<Vec<Mailbox>> {
-            $inner.subscriptions(user)
-        }
-        fn copy(&mut $this, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> Result<Vec<(u32, u32)>> {
-            $inner.copy(user, from, uids, to)
-        }
-        fn move_messages(
-            &mut $this,
-            user: &str,
-            from: &Mailbox,
-            uids: &[u32],
-            to: &Mailbox,
-        ) -> Result<Vec<(u32, u32)>> {
-            $inner.move_messages(user, from, uids, to)
-        }
-        fn expunge_uids(&mut $this, user: &str, mailbox: &Mailbox, uids: &[u32]) -> Result<Vec<u32>> {
-            $inner.expunge_uids(user, mailbox, uids)
-        }
-    };
-}
+/// A store shared by many sessions: every session holds a clone of the `Arc`.
+impl<S: Store> Store for Arc<S> {
+    fn credentials(&self, username: &str) -> impl Future<Output = Result<Option<Credentials>>> + Send {
+        (**self).credentials(username)
+    }
 
-impl<S: Store + ?Sized> Store for &mut S {
-    forward_store!(self, (**self));
-}
+    fn mailboxes(&self, user: &str) -> impl Future<Output = Result<Vec<Mailbox>>> + Send {
+        (**self).mailboxes(user)
+    }
 
-impl<S: Store + ?Sized> Store for Box<S> {
-    forward_store!(self, (**self));
-}
+    fn mailbox(&self, user: &str, mailbox: &Mailbox) -> impl Future<Output = Result<MailboxView>> + Send {
+        (**self).mailbox(user, mailbox)
+    }
 
-/// A store shared by many sessions. A poisoned lock reads as [`DmapError::StoreUnavailable`].
-impl<S: Store> Store for Arc<Mutex<S>> {
-    forward_store!(self, self.lock().map_err(|_| DmapError::StoreUnavailable("store lock poisoned".into()))?);
+    fn object(&self, user: &str, mailbox: &Mailbox, uid: u32) -> impl Future<Output = Result<Vec<u8>>> + Send {
+        (**self).object(user, mailbox, uid)
+    }
+
+    fn set_flags(
+        &self,
+        user: &str,
+        mailbox: &Mailbox,
+        uid: u32,
+        flags: &[Flag],
+    ) -> impl Future<Output = Result<()>> + Send {
+        (**self).set_flags(user, mailbox, uid, flags)
+    }
+
+    fn expunge(&self, user: &str, mailbox: &Mailbox) -> impl Future<Output = Result<Vec<u32>>> + Send {
+        (**self).expunge(user, mailbox)
+    }
+
+    fn append(
+        &self,
+        user: &str,
+        mailbox: &Mailbox,
+        flags: &[Flag],
+        date: Option<DateTime>,
+        object: Vec<u8>,
+    ) -> impl Future<Output = Result<u32>> + Send {
+        (**self).append(user, mailbox, flags, date, object)
+    }
+
+    fn submit(&self, user: &str, object: Vec<u8>) -> impl Future<Output = Result<String>> + Send {
+        (**self).submit(user, object)
+    }
+
+    fn issue_signet(&self, user: &str, request: &Signet) -> impl Future<Output = Result<(String, Signet)>> + Send {
+        (**self).issue_signet(user, request)
+    }
+
+    fn signet(&self, address: &str) -> impl Future<Output = Result<SignetAnswer>> + Send {
+        (**self).signet(address)
+    }
+
+    fn store_keyfile(&self, user: &str, record: KeyfileRecord) -> impl Future<Output = Result<()>> + Send {
+        (**self).store_keyfile(user, record)
+    }
+
+    fn keyfile(&self, user: &str) -> impl Future<Output = Result<Option<KeyfileRecord>>> + Send {
+        (**self).keyfile(user)
+    }
+
+    fn uid_validity(&self, user: &str, mailbox: &Mailbox) -> impl Future<Output = Result<u32>> + Send {
+        (**self).uid_validity(user, mailbox)
+    }
+
+    fn create_mailbox(&self, user: &str, mailbox: &Mailbox) -> impl Future<Output = Result<()>> + Send {
+        (**self).create_mailbox(user, mailbox)
+    }
+
+    fn delete_mailbox(&self, user: &str, mailbox: &Mailbox) -> impl Future<Output = Result<()>> + Send {
+        (**self).delete_mailbox(user, mailbox)
+    }
+
+    fn rename_mailbox(&self, user: &str, from: &Mailbox, to: &Mailbox) -> impl Future<Output = Result<()>> + Send {
+        (**self).rename_mailbox(user, from, to)
+    }
+
+    fn set_subscribed(
+        &self,
+        user: &str,
+        mailbox: &Mailbox,
+        subscribed: bool,
+    ) -> impl Future<Output = Result<()>> + Send {
+        (**self).set_subscribed(user, mailbox, subscribed)
+    }
+
+    fn subscriptions(&self, user: &str) -> impl Future<Output = Result<Vec<Mailbox>>> + Send {
+        (**self).subscriptions(user)
+    }
+
+    fn copy(
+        &self,
+        user: &str,
+        from: &Mailbox,
+        uids: &[u32],
+        to: &Mailbox,
+    ) -> impl Future<Output = Result<Vec<(u32, u32)>>> + Send {
+        (**self).copy(user, from, uids, to)
+    }
+
+    fn move_messages(
+        &self,
+        user: &str,
+        from: &Mailbox,
+        uids: &[u32],
+        to: &Mailbox,
+    ) -> impl Future<Output = Result<Vec<(u32, u32)>>> + Send {
+        (**self).move_messages(user, from, uids, to)
+    }
+
+    fn expunge_uids(
+        &self,
+        user: &str,
+        mailbox: &Mailbox,
+        uids: &[u32],
+    ) -> impl Future<Output = Result<Vec<u32>>> + Send {
+        (**self).expunge_uids(user, mailbox, uids)
+    }
 }
 
 /// An organization's signing identity, used by [`MemoryStore`] to issue user signets.
@@ -270,24 +331,29 @@ struct Account {
 
 /// An in-memory [`Store`] for tests and examples: accounts with mailboxes, published signets,
 /// an optional [`Issuer`], an outbox of submissions and stored key files.
+///
+/// There is no lock over the whole store: each account has its own, held only inside one
+/// method call, so sessions of separate accounts never wait for each other. Share it as an
+/// `Arc<MemoryStore>`. A poisoned lock reads as [`DmapError::StoreUnavailable`].
 #[derive(Default)]
 pub struct MemoryStore {
-    accounts: BTreeMap<String, Account>,
-    signets: BTreeMap<String, Signet>,
-    domains: Vec<String>,
-    issuer: Option<Issuer>,
-    outbox: Vec<Submission>,
-    next_validity: u32,
+    accounts: RwLock<BTreeMap<String, Arc<Mutex<Account>>>>,
+    signets: RwLock<BTreeMap<String, Signet>>,
+    domains: RwLock<Vec<String>>,
+    issuer: RwLock<Option<Arc<Issuer>>>,
+    outbox: Mutex<Vec<Submission>>,
+    next_validity: AtomicU32,
 }
 
 impl core::fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("MemoryStore")
-            .field("accounts", &self.accounts.keys().collect::<Vec<_>>())
-            .field("signets", &self.signets.keys().collect::<Vec<_>>())
-            .field("outbox", &self.outbox.len())
-            .finish_non_exhaustive()
+        let accounts = self.accounts.read().map(|a| a.keys().cloned().collect::<Vec<_>>()).unwrap_or_default();
+        f.debug_struct("MemoryStore").field("accounts", &accounts).finish_non_exhaustive()
     }
+}
+
+fn poisoned<T>(_: T) -> DmapError {
+    DmapError::StoreUnavailable("store lock poisoned".into())
 }
 
 impl MemoryStore {
@@ -297,85 +363,110 @@ impl MemoryStore {
     }
 
     /// Adds (or replaces) an account with an empty `INBOX`.
-    pub fn add_account(&mut self, username: &str, credentials: Credentials) {
+    pub fn add_account(&self, username: &str, credentials: Credentials) {
         let mut account =
             Account { credentials, mailboxes: BTreeMap::new(), subscriptions: BTreeSet::new(), keyfile: None };
         account.mailboxes.insert(Mailbox::inbox(), self.new_mailbox());
-        self.accounts.insert(username.into(), account);
+        if let Ok(mut accounts) = self.accounts.write() {
+            accounts.insert(username.into(), Arc::new(Mutex::new(account)));
+        }
     }
 
     /// Adds an empty mailbox to an account.
-    pub fn add_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> Result<()> {
+    pub fn add_mailbox(&self, user: &str, mailbox: &Mailbox) -> Result<()> {
         let fresh = self.new_mailbox();
-        let account = self.accounts.get_mut(user).ok_or(DmapError::NoSuchMailbox)?;
-        account.mailboxes.entry(mailbox.clone()).or_insert(fresh);
+        let account = self.accounts.read().map_err(poisoned)?.get(user).cloned().ok_or(DmapError::NoSuchMailbox)?;
+        account.lock().map_err(poisoned)?.mailboxes.entry(mailbox.clone()).or_insert(fresh);
         Ok(())
     }
 
     /// Sets the identity used to issue user signets.
-    pub fn set_issuer(&mut self, issuer: Issuer) {
-        self.issuer = Some(issuer);
+    pub fn set_issuer(&self, issuer: Issuer) {
+        if let Ok(mut slot) = self.issuer.write() {
+            *slot = Some(Arc::new(issuer));
+        }
     }
 
     /// Publishes a signet under `address` (for `SIGNET` lookups).
-    pub fn publish_signet(&mut self, address: &str, signet: Signet) {
-        self.signets.insert(address.to_ascii_lowercase(), signet);
+    pub fn publish_signet(&self, address: &str, signet: Signet) {
+        if let Ok(mut signets) = self.signets.write() {
+            signets.insert(address.to_ascii_lowercase(), signet);
+        }
     }
 
     /// Declares `domain` served here. Once any domain is declared, signets of addresses and
     /// organisations of other domains are [`SignetAnswer::Elsewhere`]; until then every
     /// unpublished signet is [`SignetAnswer::NotFound`].
-    pub fn serve_domain(&mut self, domain: &str) {
-        self.domains.push(domain.to_ascii_lowercase());
+    pub fn serve_domain(&self, domain: &str) {
+        if let Ok(mut domains) = self.domains.write() {
+            domains.push(domain.to_ascii_lowercase());
+        }
     }
 
     /// The objects submitted for relay, oldest first.
-    pub fn outbox(&self) -> &[Submission] {
-        &self.outbox
+    pub fn outbox(&self) -> Vec<Submission> {
+        self.outbox.lock().map(|outbox| outbox.clone()).unwrap_or_default()
     }
 
-    fn new_mailbox(&mut self) -> StoredMailbox {
-        self.next_validity += 1;
-        StoredMailbox { uid_validity: self.next_validity, uid_next: 1, messages: Vec::new() }
+    fn new_mailbox(&self) -> StoredMailbox {
+        let uid_validity = self.next_validity.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+        StoredMailbox { uid_validity, uid_next: 1, messages: Vec::new() }
     }
 
-    fn account(&mut self, user: &str) -> Result<&mut Account> {
-        self.accounts.get_mut(user).ok_or_else(|| DmapError::StoreRefused("no such account".into()))
+    /// The account's lock, held by the caller for the rest of one operation.
+    fn account(&self, user: &str) -> Result<Arc<Mutex<Account>>> {
+        let accounts = self.accounts.read().map_err(poisoned)?;
+        accounts.get(user).cloned().ok_or_else(|| DmapError::StoreRefused("no such account".into()))
     }
 
-    fn stored(&mut self, user: &str, mailbox: &Mailbox) -> Result<&mut StoredMailbox> {
-        self.account(user)?.mailboxes.get_mut(mailbox).ok_or(DmapError::NoSuchMailbox)
+    /// Runs `f` on the user's account under its lock.
+    fn with_account<T>(&self, user: &str, f: impl FnOnce(&mut Account) -> Result<T>) -> Result<T> {
+        let account = self.account(user)?;
+        let mut account = account.lock().map_err(poisoned)?;
+        f(&mut account)
+    }
+
+    /// Runs `f` on one mailbox of the user under the account's lock.
+    fn with_mailbox<T>(
+        &self,
+        user: &str,
+        mailbox: &Mailbox,
+        f: impl FnOnce(&mut StoredMailbox) -> Result<T>,
+    ) -> Result<T> {
+        self.with_account(user, |account| f(account.mailboxes.get_mut(mailbox).ok_or(DmapError::NoSuchMailbox)?))
     }
 
     /// Appends copies of `from`'s messages `uids` to `to`; with `remove`, takes them out of
     /// `from`. Every check comes first, so a failure changes nothing.
     fn transfer(
-        &mut self,
+        &self,
         user: &str,
         from: &Mailbox,
         uids: &[u32],
         to: &Mailbox,
         remove: bool,
     ) -> Result<Vec<(u32, u32)>> {
-        let account = self.account(user)?;
-        let source = account.mailboxes.get(from).ok_or(DmapError::NoSuchMailbox)?;
-        let picked: Vec<StoredMessage> =
-            source.messages.iter().filter(|m| uids.binary_search(&m.info.uid).is_ok()).cloned().collect();
-        let target = account.mailboxes.get_mut(to).ok_or(DmapError::NoSuchMailbox)?;
-        let first = target.uid_next;
-        let count = u32::try_from(picked.len()).ok();
-        target.uid_next =
-            count.and_then(|n| first.checked_add(n)).ok_or_else(|| DmapError::StoreRefused("UIDs exhausted".into()))?;
-        let mut pairs = Vec::with_capacity(picked.len());
-        for (uid, mut message) in (first..).zip(picked) {
-            pairs.push((message.info.uid, uid));
-            message.info.uid = uid;
-            target.messages.push(message);
-        }
-        if remove && let Some(source) = account.mailboxes.get_mut(from) {
-            source.messages.retain(|m| pairs.binary_search_by_key(&m.info.uid, |p| p.0).is_err());
-        }
-        Ok(pairs)
+        self.with_account(user, |account| {
+            let source = account.mailboxes.get(from).ok_or(DmapError::NoSuchMailbox)?;
+            let picked: Vec<StoredMessage> =
+                source.messages.iter().filter(|m| uids.binary_search(&m.info.uid).is_ok()).cloned().collect();
+            let target = account.mailboxes.get_mut(to).ok_or(DmapError::NoSuchMailbox)?;
+            let first = target.uid_next;
+            let count = u32::try_from(picked.len()).ok();
+            target.uid_next = count
+                .and_then(|n| first.checked_add(n))
+                .ok_or_else(|| DmapError::StoreRefused("UIDs exhausted".into()))?;
+            let mut pairs = Vec::with_capacity(picked.len());
+            for (uid, mut message) in (first..).zip(picked) {
+                pairs.push((message.info.uid, uid));
+                message.info.uid = uid;
+                target.messages.push(message);
+            }
+            if remove && let Some(source) = account.mailboxes.get_mut(from) {
+                source.messages.retain(|m| pairs.binary_search_by_key(&m.info.uid, |p| p.0).is_err());
+            }
+            Ok(pairs)
+        })
     }
 }
 
@@ -397,45 +488,57 @@ fn now() -> DateTime {
 }
 
 impl Store for MemoryStore {
-    fn credentials(&mut self, username: &str) -> Result<Option<Credentials>> {
-        Ok(self.accounts.get(username).map(|a| a.credentials.clone()))
+    async fn credentials(&self, username: &str) -> Result<Option<Credentials>> {
+        let account = self.accounts.read().map_err(poisoned)?.get(username).cloned();
+        match account {
+            Some(account) => Ok(Some(account.lock().map_err(poisoned)?.credentials.clone())),
+            None => Ok(None),
+        }
     }
 
-    fn mailboxes(&mut self, user: &str) -> Result<Vec<Mailbox>> {
-        Ok(self.account(user)?.mailboxes.keys().cloned().collect())
+    async fn mailboxes(&self, user: &str) -> Result<Vec<Mailbox>> {
+        self.with_account(user, |account| Ok(account.mailboxes.keys().cloned().collect()))
     }
 
-    fn mailbox(&mut self, user: &str, mailbox: &Mailbox) -> Result<MailboxView> {
-        let stored = self.stored(user, mailbox)?;
-        Ok(MailboxView {
-            uid_validity: stored.uid_validity,
-            uid_next: stored.uid_next,
-            messages: stored.messages.iter().map(|m| m.info.clone()).collect(),
+    async fn mailbox(&self, user: &str, mailbox: &Mailbox) -> Result<MailboxView> {
+        self.with_mailbox(user, mailbox, |stored| {
+            Ok(MailboxView {
+                uid_validity: stored.uid_validity,
+                uid_next: stored.uid_next,
+                messages: stored.messages.iter().map(|m| m.info.clone()).collect(),
+            })
         })
     }
 
-    fn object(&mut self, user: &str, mailbox: &Mailbox, uid: u32) -> Result<Vec<u8>> {
-        let stored = self.stored(user, mailbox)?;
-        stored.messages.iter().find(|m| m.info.uid == uid).map(|m| m.object.clone()).ok_or(DmapError::NoSuchMessage)
+    async fn object(&self, user: &str, mailbox: &Mailbox, uid: u32) -> Result<Vec<u8>> {
+        self.with_mailbox(user, mailbox, |stored| {
+            let at =
+                stored.messages.binary_search_by_key(&uid, |m| m.info.uid).map_err(|_| DmapError::NoSuchMessage)?;
+            stored.messages.get(at).map(|m| m.object.clone()).ok_or(DmapError::NoSuchMessage)
+        })
     }
 
-    fn set_flags(&mut self, user: &str, mailbox: &Mailbox, uid: u32, flags: &[Flag]) -> Result<()> {
-        let stored = self.stored(user, mailbox)?;
-        let message = stored.messages.iter_mut().find(|m| m.info.uid == uid).ok_or(DmapError::NoSuchMessage)?;
-        message.info.flags = flags.to_vec();
-        Ok(())
+    async fn set_flags(&self, user: &str, mailbox: &Mailbox, uid: u32, flags: &[Flag]) -> Result<()> {
+        self.with_mailbox(user, mailbox, |stored| {
+            let at =
+                stored.messages.binary_search_by_key(&uid, |m| m.info.uid).map_err(|_| DmapError::NoSuchMessage)?;
+            let message = stored.messages.get_mut(at).ok_or(DmapError::NoSuchMessage)?;
+            message.info.flags = flags.to_vec();
+            Ok(())
+        })
     }
 
-    fn expunge(&mut self, user: &str, mailbox: &Mailbox) -> Result<Vec<u32>> {
-        let stored = self.stored(user, mailbox)?;
-        let gone: Vec<u32> =
-            stored.messages.iter().filter(|m| m.info.flags.contains(&Flag::Deleted)).map(|m| m.info.uid).collect();
-        stored.messages.retain(|m| !m.info.flags.contains(&Flag::Deleted));
-        Ok(gone)
+    async fn expunge(&self, user: &str, mailbox: &Mailbox) -> Result<Vec<u32>> {
+        self.with_mailbox(user, mailbox, |stored| {
+            let gone: Vec<u32> =
+                stored.messages.iter().filter(|m| m.info.flags.contains(&Flag::Deleted)).map(|m| m.info.uid).collect();
+            stored.messages.retain(|m| !m.info.flags.contains(&Flag::Deleted));
+            Ok(gone)
+        })
     }
 
-    fn append(
-        &mut self,
+    async fn append(
+        &self,
         user: &str,
         mailbox: &Mailbox,
         flags: &[Flag],
@@ -443,136 +546,194 @@ impl Store for MemoryStore {
         object: Vec<u8>,
     ) -> Result<u32> {
         let size = u32::try_from(object.len()).map_err(|_| DmapError::StoreRefused("object too large".into()))?;
-        let stored = self.stored(user, mailbox)?;
-        let uid = stored.uid_next;
-        stored.uid_next = uid.checked_add(1).ok_or_else(|| DmapError::StoreRefused("UIDs exhausted".into()))?;
-        let info = MessageInfo { uid, flags: flags.to_vec(), internal_date: date.unwrap_or_else(now), size };
-        stored.messages.push(StoredMessage { info, object });
-        Ok(uid)
+        self.with_mailbox(user, mailbox, |stored| {
+            let uid = stored.uid_next;
+            stored.uid_next = uid.checked_add(1).ok_or_else(|| DmapError::StoreRefused("UIDs exhausted".into()))?;
+            let info = MessageInfo { uid, flags: flags.to_vec(), internal_date: date.unwrap_or_else(now), size };
+            stored.messages.push(StoredMessage { info, object });
+            Ok(uid)
+        })
     }
 
-    fn submit(&mut self, user: &str, object: Vec<u8>) -> Result<String> {
+    async fn submit(&self, user: &str, object: Vec<u8>) -> Result<String> {
         if object.is_empty() {
             return Err(DmapError::StoreRefused("empty object".into()));
         }
-        let id = format!("Q{}", self.outbox.len() + 1);
-        self.outbox.push(Submission { user: user.into(), id: id.clone(), object });
+        let mut outbox = self.outbox.lock().map_err(poisoned)?;
+        let id = format!("Q{}", outbox.len() + 1);
+        outbox.push(Submission { user: user.into(), id: id.clone(), object });
         Ok(id)
     }
 
-    fn issue_signet(&mut self, user: &str, request: &Signet) -> Result<(String, Signet)> {
-        let issuer =
-            self.issuer.as_ref().ok_or_else(|| DmapError::StoreRefused("this server issues no signets".into()))?;
+    async fn issue_signet(&self, user: &str, request: &Signet) -> Result<(String, Signet)> {
+        let issuer = self.issuer.read().map_err(poisoned)?.clone();
+        let issuer = issuer.ok_or_else(|| DmapError::StoreRefused("this server issues no signets".into()))?;
         let address = if user.contains('@') { user.to_ascii_lowercase() } else { format!("{user}@{}", issuer.domain) };
-        let previous = self.signets.get(&address);
+        let mut signets = self.signets.write().map_err(poisoned)?;
+        let previous = signets.get(&address);
         let signet = issue::issue_user_signet(request, previous, &issuer.org, &issuer.key, &address, &[])
             .map_err(DmapError::Signet)?;
-        self.signets.insert(address.clone(), signet.clone());
+        signets.insert(address.clone(), signet.clone());
         Ok((address, signet))
     }
 
-    fn signet(&mut self, address: &str) -> Result<SignetAnswer> {
+    async fn signet(&self, address: &str) -> Result<SignetAnswer> {
         let address = address.to_ascii_lowercase();
-        if let Some(signet) = self.signets.get(&address) {
+        if let Some(signet) = self.signets.read().map_err(poisoned)?.get(&address) {
             return Ok(SignetAnswer::Found(Box::new(signet.clone())));
         }
         let domain = address.rsplit('@').next().unwrap_or_default();
-        if self.domains.is_empty() || self.domains.iter().any(|d| d == domain) {
+        let domains = self.domains.read().map_err(poisoned)?;
+        if domains.is_empty() || domains.iter().any(|d| d == domain) {
             Ok(SignetAnswer::NotFound)
         } else {
             Ok(SignetAnswer::Elsewhere)
         }
     }
 
-    fn store_keyfile(&mut self, user: &str, record: KeyfileRecord) -> Result<()> {
-        self.account(user)?.keyfile = Some(record);
-        Ok(())
+    async fn store_keyfile(&self, user: &str, record: KeyfileRecord) -> Result<()> {
+        self.with_account(user, |account| {
+            account.keyfile = Some(record);
+            Ok(())
+        })
     }
 
-    fn keyfile(&mut self, user: &str) -> Result<Option<KeyfileRecord>> {
-        Ok(self.account(user)?.keyfile.clone())
+    async fn keyfile(&self, user: &str) -> Result<Option<KeyfileRecord>> {
+        self.with_account(user, |account| Ok(account.keyfile.clone()))
     }
 
-    fn uid_validity(&mut self, user: &str, mailbox: &Mailbox) -> Result<u32> {
-        Ok(self.stored(user, mailbox)?.uid_validity)
+    async fn uid_validity(&self, user: &str, mailbox: &Mailbox) -> Result<u32> {
+        self.with_mailbox(user, mailbox, |stored| Ok(stored.uid_validity))
     }
 
-    fn create_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> Result<()> {
-        self.account(user)?;
-        let fresh = self.new_mailbox();
-        let account = self.account(user)?;
-        if account.mailboxes.contains_key(mailbox) {
-            return Err(DmapError::MailboxExists);
-        }
-        account.mailboxes.insert(mailbox.clone(), fresh);
-        Ok(())
-    }
-
-    fn delete_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> Result<()> {
-        let account = self.account(user)?;
-        if *mailbox == Mailbox::inbox() {
-            return Err(DmapError::StoreRefused("INBOX cannot be deleted".into()));
-        }
-        account.mailboxes.remove(mailbox).map(drop).ok_or(DmapError::NoSuchMailbox)
-    }
-
-    fn rename_mailbox(&mut self, user: &str, from: &Mailbox, to: &Mailbox) -> Result<()> {
-        self.account(user)?;
-        let fresh_inbox = self.new_mailbox();
-        let account = self.account(user)?;
-        if !account.mailboxes.contains_key(from) {
-            return Err(DmapError::NoSuchMailbox);
-        }
-        if renamed(to, from, from).is_some() {
-            return Err(DmapError::StoreRefused("a mailbox cannot be renamed into itself".into()));
-        }
-        let inbox = *from == Mailbox::inbox();
-        let moving: Vec<(Mailbox, Mailbox)> = match inbox {
-            true => vec![(from.clone(), to.clone())],
-            false => {
-                account.mailboxes.keys().filter_map(|name| Some((name.clone(), renamed(name, from, to)?))).collect()
+    async fn create_mailbox(&self, user: &str, mailbox: &Mailbox) -> Result<()> {
+        self.with_account(user, |account| {
+            if account.mailboxes.contains_key(mailbox) {
+                return Err(DmapError::MailboxExists);
             }
-        };
-        if moving.iter().any(|(_, new)| account.mailboxes.contains_key(new)) {
-            return Err(DmapError::MailboxExists);
-        }
-        for (old, new) in moving {
-            if let Some(stored) = account.mailboxes.remove(&old) {
-                account.mailboxes.insert(new, stored);
+            account.mailboxes.insert(mailbox.clone(), self.new_mailbox());
+            Ok(())
+        })
+    }
+
+    async fn delete_mailbox(&self, user: &str, mailbox: &Mailbox) -> Result<()> {
+        self.with_account(user, |account| {
+            if *mailbox == Mailbox::inbox() {
+                return Err(DmapError::StoreRefused("INBOX cannot be deleted".into()));
             }
-        }
-        if inbox {
-            account.mailboxes.insert(Mailbox::inbox(), fresh_inbox);
-        }
-        Ok(())
+            account.mailboxes.remove(mailbox).map(drop).ok_or(DmapError::NoSuchMailbox)
+        })
     }
 
-    fn set_subscribed(&mut self, user: &str, mailbox: &Mailbox, subscribed: bool) -> Result<()> {
-        let account = self.account(user)?;
-        match subscribed {
-            true => account.subscriptions.insert(mailbox.clone()),
-            false => account.subscriptions.remove(mailbox),
-        };
-        Ok(())
+    async fn rename_mailbox(&self, user: &str, from: &Mailbox, to: &Mailbox) -> Result<()> {
+        self.with_account(user, |account| {
+            if !account.mailboxes.contains_key(from) {
+                return Err(DmapError::NoSuchMailbox);
+            }
+            if renamed(to, from, from).is_some() {
+                return Err(DmapError::StoreRefused("a mailbox cannot be renamed into itself".into()));
+            }
+            let inbox = *from == Mailbox::inbox();
+            let moving: Vec<(Mailbox, Mailbox)> = match inbox {
+                true => vec![(from.clone(), to.clone())],
+                false => {
+                    account.mailboxes.keys().filter_map(|name| Some((name.clone(), renamed(name, from, to)?))).collect()
+                }
+            };
+            if moving.iter().any(|(_, new)| account.mailboxes.contains_key(new)) {
+                return Err(DmapError::MailboxExists);
+            }
+            for (old, new) in moving {
+                if let Some(stored) = account.mailboxes.remove(&old) {
+                    account.mailboxes.insert(new, stored);
+                }
+            }
+            if inbox {
+                account.mailboxes.insert(Mailbox::inbox(), self.new_mailbox());
+            }
+            Ok(())
+        })
     }
 
-    fn subscriptions(&mut self, user: &str) -> Result<Vec<Mailbox>> {
-        Ok(self.account(user)?.subscriptions.iter().cloned().collect())
+    async fn set_subscribed(&self, user: &str, mailbox: &Mailbox, subscribed: bool) -> Result<()> {
+        self.with_account(user, |account| {
+            match subscribed {
+                true => account.subscriptions.insert(mailbox.clone()),
+                false => account.subscriptions.remove(mailbox),
+            };
+            Ok(())
+        })
     }
 
-    fn copy(&mut self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> Result<Vec<(u32, u32)>> {
+    async fn subscriptions(&self, user: &str) -> Result<Vec<Mailbox>> {
+        self.with_account(user, |account| Ok(account.subscriptions.iter().cloned().collect()))
+    }
+
+    async fn copy(&self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> Result<Vec<(u32, u32)>> {
         self.transfer(user, from, uids, to, false)
     }
 
-    fn move_messages(&mut self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> Result<Vec<(u32, u32)>> {
+    async fn move_messages(&self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> Result<Vec<(u32, u32)>> {
         self.transfer(user, from, uids, to, true)
     }
 
-    fn expunge_uids(&mut self, user: &str, mailbox: &Mailbox, uids: &[u32]) -> Result<Vec<u32>> {
-        let stored = self.stored(user, mailbox)?;
-        let gone = |m: &StoredMessage| m.info.flags.contains(&Flag::Deleted) && uids.binary_search(&m.info.uid).is_ok();
-        let removed: Vec<u32> = stored.messages.iter().filter(|m| gone(m)).map(|m| m.info.uid).collect();
-        stored.messages.retain(|m| !gone(m));
-        Ok(removed)
+    async fn expunge_uids(&self, user: &str, mailbox: &Mailbox, uids: &[u32]) -> Result<Vec<u32>> {
+        self.with_mailbox(user, mailbox, |stored| {
+            let gone =
+                |m: &StoredMessage| m.info.flags.contains(&Flag::Deleted) && uids.binary_search(&m.info.uid).is_ok();
+            let removed: Vec<u32> = stored.messages.iter().filter(|m| gone(m)).map(|m| m.info.uid).collect();
+            stored.messages.retain(|m| !gone(m));
+            Ok(removed)
+        })
+    }
+}
+
+/// Runs a future to completion on the current thread, parking it while the future waits. For
+/// tests, tools and other synchronous callers of a [`Store`]; a server drives its stores on its
+/// async runtime instead.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut context = std::task::Context::from_waker(&waker);
+    let mut future = core::pin::pin!(future);
+    loop {
+        if let std::task::Poll::Ready(value) = future.as_mut().poll(&mut context) {
+            return value;
+        }
+        std::thread::park();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A lock poisoned by a panicking holder reads as unavailable, for that account only.
+    #[test]
+    fn a_poisoned_account_lock_reads_as_unavailable() {
+        let store = MemoryStore::new();
+        let credentials = Credentials::from_parts(
+            dime_core::stacie::Salt::from_bytes([1; 128]),
+            0,
+            dime_core::stacie::VerificationToken::from_bytes([2; 64]),
+        )
+        .unwrap();
+        store.add_account("alice", credentials.clone());
+        store.add_account("bob", credentials);
+        let alice = store.account("alice").unwrap();
+        let _ = std::thread::spawn(move || {
+            let _guard = alice.lock().unwrap();
+            panic!("poison alice's lock");
+        })
+        .join();
+        let unavailable = DmapError::StoreUnavailable("store lock poisoned".into());
+        assert_eq!(block_on(store.credentials("alice")), Err(unavailable.clone()));
+        assert_eq!(block_on(store.mailboxes("alice")), Err(unavailable));
+        assert_eq!(block_on(store.mailboxes("bob")), Ok(vec![Mailbox::inbox()]));
     }
 }

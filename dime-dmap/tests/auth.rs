@@ -117,13 +117,13 @@ fn unknown_users_get_stable_decoys_shaped_like_real_challenges() {
 }
 
 trait CredentialsForTest {
-    fn credentials_for_test(&mut self) -> dime_core::stacie::Salt;
+    fn credentials_for_test(&self) -> dime_core::stacie::Salt;
 }
 
 impl CredentialsForTest for dime_dmap::store::MemoryStore {
-    fn credentials_for_test(&mut self) -> dime_core::stacie::Salt {
+    fn credentials_for_test(&self) -> dime_core::stacie::Salt {
         use dime_dmap::store::Store;
-        self.credentials(USER).unwrap().unwrap().salt().clone()
+        dime_dmap::store::block_on(self.credentials(USER)).unwrap().unwrap().salt().clone()
     }
 }
 

@@ -55,6 +55,7 @@ impl Pair {
                         self.client.enqueue_input(&bytes);
                         moved = true;
                     }
+                    Err(Interrupt::Store) => dime_dmap::store::block_on(self.server.run_store()),
                     Err(_) => break,
                 }
             }
@@ -229,7 +230,8 @@ fn idle_and_done() {
     pair.client.idle().unwrap();
     assert_eq!(pair.events(), vec![ClientEvent::Idling]);
     use dime_dmap::store::Store;
-    pair.server.store().append(USER, &Mailbox::inbox(), &[], None, b"new".to_vec()).unwrap();
+    dime_dmap::store::block_on(pair.server.store().append(USER, &Mailbox::inbox(), &[], None, b"new".to_vec()))
+        .unwrap();
     pair.server.refresh();
     assert_eq!(pair.events(), vec![ClientEvent::Data(Data::Exists(4))]);
     pair.client.idle_done().unwrap();

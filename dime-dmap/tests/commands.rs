@@ -7,7 +7,7 @@ use dime_core::keys::{EncryptionSecretKey, SigningSecretKey};
 use dime_core::stacie::{ClientKeys, Password, Username};
 use dime_dmap::codec::{Flag, Mailbox, Response};
 use dime_dmap::server::Event;
-use dime_dmap::store::{Issuer, Store};
+use dime_dmap::store::{Issuer, Store, block_on};
 use dime_dmap::{DmapError, Interrupt};
 use dime_signet::{KeyFile, KeyOwner, Signet, SignetKind, issue};
 
@@ -130,7 +130,7 @@ fn store_and_expunge() {
     // CLOSE expunges silently.
     h.send(b"A STORE 1 +FLAGS.SILENT (\\Deleted)\r\n");
     assert_eq!(h.send(b"A CLOSE\r\n"), "A OK CLOSE completed\r\n");
-    assert_eq!(h.session.store().mailbox(USER, &Mailbox::inbox()).unwrap().messages.len(), 0);
+    assert_eq!(block_on(h.session.store().mailbox(USER, &Mailbox::inbox())).unwrap().messages.len(), 0);
 }
 
 #[test]
@@ -151,15 +151,15 @@ fn append_and_idle_report_new_mail() {
     h.session.refresh();
     assert_eq!(h.drain(), "", "nothing changed");
     let store = h.session.store();
-    store.append(USER, &Mailbox::inbox(), &[], None, object(5)).unwrap();
-    store.set_flags(USER, &Mailbox::inbox(), 1, &[Flag::Answered]).unwrap();
-    store.set_flags(USER, &Mailbox::inbox(), 2, &[Flag::Deleted]).unwrap();
-    store.expunge(USER, &Mailbox::inbox()).unwrap();
+    block_on(store.append(USER, &Mailbox::inbox(), &[], None, object(5))).unwrap();
+    block_on(store.set_flags(USER, &Mailbox::inbox(), 1, &[Flag::Answered])).unwrap();
+    block_on(store.set_flags(USER, &Mailbox::inbox(), 2, &[Flag::Deleted])).unwrap();
+    block_on(store.expunge(USER, &Mailbox::inbox())).unwrap();
     h.session.refresh();
     assert_eq!(h.drain(), "* 2 EXPUNGE\r\n* 1 FETCH (FLAGS (\\Answered))\r\n* 4 EXISTS\r\n");
     assert_eq!(h.send(b"DONE\r\n"), "I OK IDLE terminated\r\n");
     // Outside IDLE, refresh waits for NOOP.
-    h.session.store().append(USER, &Mailbox::inbox(), &[], None, object(6)).unwrap();
+    block_on(h.session.store().append(USER, &Mailbox::inbox(), &[], None, object(6))).unwrap();
     h.session.refresh();
     assert_eq!(h.drain(), "");
     assert_eq!(h.send(b"N NOOP\r\n"), "* 5 EXISTS\r\nN OK NOOP completed\r\n");
@@ -180,6 +180,38 @@ fn submit_goes_to_the_outbox() {
     let outbox = h.session.store().outbox();
     assert_eq!(outbox.len(), 1);
     assert_eq!((outbox[0].user.as_str(), outbox[0].id.as_str(), &outbox[0].object), (USER, "Q1", &obj));
+}
+
+/// A submit hook in the configuration takes `SUBMIT` instead of the store (issue 11): it gets
+/// the user and the object and names the queue id; its errors are answered like the store's.
+#[test]
+fn a_submit_hook_takes_submissions_instead_of_the_store() {
+    use std::sync::{Arc, Mutex};
+    type Taken = Mutex<Vec<(String, Vec<u8>)>>;
+    let taken: Arc<Taken> = Arc::default();
+    let mut config = common::config();
+    let sink = taken.clone();
+    config.submit = Some(dime_dmap::server::SubmitHook::new(move |user, object| {
+        let sink = sink.clone();
+        Box::pin(async move {
+            if object.starts_with(b"refuse") {
+                return Err(DmapError::StoreRefused("the relay queue is full".into()));
+            }
+            let mut sink = sink.lock().unwrap();
+            sink.push((user, object));
+            Ok(format!("R{}", sink.len()))
+        })
+    }));
+    let mut h = Harness::with(config, common::store());
+    h.login();
+    let obj = object(3);
+    let mut wire = format!("A SUBMIT {{{}+}}\r\n", obj.len()).into_bytes();
+    wire.extend_from_slice(&obj);
+    wire.extend_from_slice(b"\r\n");
+    assert_eq!(h.send(&wire), "A OK [SUBMITTED R1] Object accepted for relay\r\n");
+    assert_eq!(h.send(b"B SUBMIT {6+}\r\nrefuse\r\n"), "B NO [CANNOT] the relay queue is full\r\n");
+    assert_eq!(*taken.lock().unwrap(), vec![(USER.to_string(), obj)]);
+    assert!(h.session.store().outbox().is_empty(), "the store saw no submission");
 }
 
 fn issuer() -> (Issuer, SigningSecretKey) {
@@ -246,7 +278,7 @@ fn keyfile_round_trip_through_the_server() {
     h.login();
     let user = Username::new(USER.as_bytes()).unwrap();
     let password = Password::new(common::PASSWORD.as_bytes()).unwrap();
-    let salt = h.session.store().credentials(USER).unwrap().unwrap().salt().clone();
+    let salt = block_on(h.session.store().credentials(USER)).unwrap().unwrap().salt().clone();
     let keys = ClientKeys::derive(&user, &password, &salt, 0);
     let keyfile = KeyFile::generate(KeyOwner::User).unwrap();
     let record = dime_dmap::keyfile::seal(&keys, &salt, &keyfile).unwrap();
@@ -282,36 +314,11 @@ fn keyfile_round_trip_through_the_server() {
 
 #[test]
 fn store_failures_have_their_own_answers() {
-    use std::sync::{Arc, Mutex};
-    // A shared store whose lock was poisoned by a panicking holder reads as unavailable.
-    let shared = Arc::new(Mutex::new(common::store()));
-    let mut session =
-        dime_dmap::server::ServerSession::new(common::config(), shared.clone(), std::time::Instant::now());
-    let drain = |session: &mut dime_dmap::server::ServerSession<Arc<Mutex<dime_dmap::store::MemoryStore>>>| {
-        let mut out = Vec::new();
-        while let Err(dime_dmap::Interrupt::Output(bytes)) = session.next() {
-            out.extend_from_slice(&bytes);
-        }
-        String::from_utf8(out).unwrap()
-    };
-    drain(&mut session);
-    let poisoner = shared.clone();
-    let _ = std::thread::spawn(move || {
-        let _guard = poisoner.lock().unwrap();
-        panic!("poison the store lock");
-    })
-    .join();
-    session.enqueue_input(
-        std::time::Instant::now(),
-        format!("A AUTHENTICATE STACIE {}\r\n", common::b64(USER.as_bytes())).as_bytes(),
-    );
-    assert_eq!(drain(&mut session), "A NO [UNAVAILABLE] store lock poisoned\r\n");
-
     // Messages that vanish under a FETCH.
     let mut h = Harness::new();
     h.select_inbox();
-    h.session.store().set_flags(USER, &Mailbox::inbox(), 1, &[Flag::Deleted]).unwrap();
-    h.session.store().expunge(USER, &Mailbox::inbox()).unwrap();
+    block_on(h.session.store().set_flags(USER, &Mailbox::inbox(), 1, &[Flag::Deleted])).unwrap();
+    block_on(h.session.store().expunge(USER, &Mailbox::inbox())).unwrap();
     assert_eq!(h.send(b"A FETCH 1 BODY.PEEK[]\r\n"), "A NO [NONEXISTENT] No such message\r\n");
     assert_eq!(h.send(b"B STORE 1 +FLAGS (\\Seen)\r\n"), "B NO [NONEXISTENT] No such message\r\n");
     assert_eq!(h.send(b"C NOOP\r\n"), "* 1 EXPUNGE\r\nC OK NOOP completed\r\n");
@@ -321,7 +328,7 @@ fn store_failures_have_their_own_answers() {
 /// completes with whatever the driver answers, and nothing behind it runs meanwhile.
 #[test]
 fn signet_lookups_for_other_organisations_wait_for_the_driver() {
-    let mut store = common::store();
+    let store = common::store();
     store.serve_domain("example.org");
     let mut h = Harness::with(common::config(), store);
     h.login();

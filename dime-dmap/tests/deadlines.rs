@@ -64,7 +64,13 @@ fn an_unterminated_literal_ends_after_the_command_timeout() {
     assert_eq!(h.advance(59 * SECOND), "");
     assert_eq!(h.advance(SECOND), "* BYE Autologout; command not completed in time\r\n");
     assert!(h.closed);
-    assert_eq!(h.session.store().mailbox(USER, &dime_dmap::codec::Mailbox::inbox()).unwrap().messages.len(), 3);
+    assert_eq!(
+        dime_dmap::store::block_on(h.session.store().mailbox(USER, &dime_dmap::codec::Mailbox::inbox()))
+            .unwrap()
+            .messages
+            .len(),
+        3
+    );
 }
 
 #[test]

@@ -41,8 +41,8 @@ fn tls() -> (TlsAcceptor, TlsConnector) {
     (acceptor, driver::connector(&driver::Roots::Certificates(vec![ca.der().to_vec().into()])).unwrap())
 }
 
-fn sessions(starttls: bool) -> impl Fn() -> ServerSession<Arc<Mutex<MemoryStore>>> {
-    let shared = Arc::new(Mutex::new(store()));
+fn sessions(starttls: bool) -> impl Fn() -> ServerSession<Arc<MemoryStore>> {
+    let shared = Arc::new(store());
     move || {
         let mut cfg = config();
         if starttls {

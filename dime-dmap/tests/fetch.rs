@@ -3,95 +3,95 @@
 
 mod common;
 
-use std::cell::Cell;
-use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use common::{Harness, USER, config, store};
 use dime_core::stacie::Credentials;
 use dime_dmap::codec::{DateTime, Flag, Mailbox};
 use dime_dmap::server::ServerSession;
-use dime_dmap::store::{KeyfileRecord, MailboxView, MemoryStore, SignetAnswer, Store};
+use dime_dmap::store::{KeyfileRecord, MailboxView, MemoryStore, SignetAnswer, Store, block_on};
 use dime_dmap::{Interrupt, Result, SessionLimits};
 use dime_signet::Signet;
 
 /// A memory store that counts `object` calls.
 struct Counting {
     inner: MemoryStore,
-    objects: Rc<Cell<usize>>,
+    objects: Arc<AtomicUsize>,
 }
 
 impl Store for Counting {
-    fn credentials(&mut self, username: &str) -> Result<Option<Credentials>> {
-        self.inner.credentials(username)
+    async fn credentials(&self, username: &str) -> Result<Option<Credentials>> {
+        self.inner.credentials(username).await
     }
-    fn mailboxes(&mut self, user: &str) -> Result<Vec<Mailbox>> {
-        self.inner.mailboxes(user)
+    async fn mailboxes(&self, user: &str) -> Result<Vec<Mailbox>> {
+        self.inner.mailboxes(user).await
     }
-    fn mailbox(&mut self, user: &str, mailbox: &Mailbox) -> Result<MailboxView> {
-        self.inner.mailbox(user, mailbox)
+    async fn mailbox(&self, user: &str, mailbox: &Mailbox) -> Result<MailboxView> {
+        self.inner.mailbox(user, mailbox).await
     }
-    fn object(&mut self, user: &str, mailbox: &Mailbox, uid: u32) -> Result<Vec<u8>> {
-        self.objects.set(self.objects.get() + 1);
-        self.inner.object(user, mailbox, uid)
+    async fn object(&self, user: &str, mailbox: &Mailbox, uid: u32) -> Result<Vec<u8>> {
+        self.objects.fetch_add(1, Ordering::Relaxed);
+        self.inner.object(user, mailbox, uid).await
     }
-    fn set_flags(&mut self, user: &str, mailbox: &Mailbox, uid: u32, flags: &[Flag]) -> Result<()> {
-        self.inner.set_flags(user, mailbox, uid, flags)
+    async fn set_flags(&self, user: &str, mailbox: &Mailbox, uid: u32, flags: &[Flag]) -> Result<()> {
+        self.inner.set_flags(user, mailbox, uid, flags).await
     }
-    fn expunge(&mut self, user: &str, mailbox: &Mailbox) -> Result<Vec<u32>> {
-        self.inner.expunge(user, mailbox)
+    async fn expunge(&self, user: &str, mailbox: &Mailbox) -> Result<Vec<u32>> {
+        self.inner.expunge(user, mailbox).await
     }
-    fn append(
-        &mut self,
+    async fn append(
+        &self,
         user: &str,
         mailbox: &Mailbox,
         flags: &[Flag],
         date: Option<DateTime>,
         object: Vec<u8>,
     ) -> Result<u32> {
-        self.inner.append(user, mailbox, flags, date, object)
+        self.inner.append(user, mailbox, flags, date, object).await
     }
-    fn submit(&mut self, user: &str, object: Vec<u8>) -> Result<String> {
-        self.inner.submit(user, object)
+    async fn submit(&self, user: &str, object: Vec<u8>) -> Result<String> {
+        self.inner.submit(user, object).await
     }
-    fn issue_signet(&mut self, user: &str, request: &Signet) -> Result<(String, Signet)> {
-        self.inner.issue_signet(user, request)
+    async fn issue_signet(&self, user: &str, request: &Signet) -> Result<(String, Signet)> {
+        self.inner.issue_signet(user, request).await
     }
-    fn signet(&mut self, address: &str) -> Result<SignetAnswer> {
-        self.inner.signet(address)
+    async fn signet(&self, address: &str) -> Result<SignetAnswer> {
+        self.inner.signet(address).await
     }
-    fn store_keyfile(&mut self, user: &str, record: KeyfileRecord) -> Result<()> {
-        self.inner.store_keyfile(user, record)
+    async fn store_keyfile(&self, user: &str, record: KeyfileRecord) -> Result<()> {
+        self.inner.store_keyfile(user, record).await
     }
-    fn keyfile(&mut self, user: &str) -> Result<Option<KeyfileRecord>> {
-        self.inner.keyfile(user)
+    async fn keyfile(&self, user: &str) -> Result<Option<KeyfileRecord>> {
+        self.inner.keyfile(user).await
     }
-    fn uid_validity(&mut self, user: &str, mailbox: &Mailbox) -> Result<u32> {
-        self.inner.uid_validity(user, mailbox)
+    async fn uid_validity(&self, user: &str, mailbox: &Mailbox) -> Result<u32> {
+        self.inner.uid_validity(user, mailbox).await
     }
-    fn create_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> Result<()> {
-        self.inner.create_mailbox(user, mailbox)
+    async fn create_mailbox(&self, user: &str, mailbox: &Mailbox) -> Result<()> {
+        self.inner.create_mailbox(user, mailbox).await
     }
-    fn delete_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> Result<()> {
-        self.inner.delete_mailbox(user, mailbox)
+    async fn delete_mailbox(&self, user: &str, mailbox: &Mailbox) -> Result<()> {
+        self.inner.delete_mailbox(user, mailbox).await
     }
-    fn rename_mailbox(&mut self, user: &str, from: &Mailbox, to: &Mailbox) -> Result<()> {
-        self.inner.rename_mailbox(user, from, to)
+    async fn rename_mailbox(&self, user: &str, from: &Mailbox, to: &Mailbox) -> Result<()> {
+        self.inner.rename_mailbox(user, from, to).await
     }
-    fn set_subscribed(&mut self, user: &str, mailbox: &Mailbox, subscribed: bool) -> Result<()> {
-        self.inner.set_subscribed(user, mailbox, subscribed)
+    async fn set_subscribed(&self, user: &str, mailbox: &Mailbox, subscribed: bool) -> Result<()> {
+        self.inner.set_subscribed(user, mailbox, subscribed).await
     }
-    fn subscriptions(&mut self, user: &str) -> Result<Vec<Mailbox>> {
-        self.inner.subscriptions(user)
+    async fn subscriptions(&self, user: &str) -> Result<Vec<Mailbox>> {
+        self.inner.subscriptions(user).await
     }
-    fn copy(&mut self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> Result<Vec<(u32, u32)>> {
-        self.inner.copy(user, from, uids, to)
+    async fn copy(&self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> Result<Vec<(u32, u32)>> {
+        self.inner.copy(user, from, uids, to).await
     }
-    fn move_messages(&mut self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> Result<Vec<(u32, u32)>> {
-        self.inner.move_messages(user, from, uids, to)
+    async fn move_messages(&self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> Result<Vec<(u32, u32)>> {
+        self.inner.move_messages(user, from, uids, to).await
     }
-    fn expunge_uids(&mut self, user: &str, mailbox: &Mailbox, uids: &[u32]) -> Result<Vec<u32>> {
-        self.inner.expunge_uids(user, mailbox, uids)
+    async fn expunge_uids(&self, user: &str, mailbox: &Mailbox, uids: &[u32]) -> Result<Vec<u32>> {
+        self.inner.expunge_uids(user, mailbox, uids).await
     }
 }
 
@@ -104,11 +104,11 @@ fn armored_mib() -> usize {
 
 /// A session logged in with INBOX selected, holding the three small messages of
 /// `common::store` and a fourth of 1 MiB.
-fn big_mailbox(limits: SessionLimits) -> (ServerSession<Counting>, Rc<Cell<usize>>) {
-    let mut inner = store();
+fn big_mailbox(limits: SessionLimits) -> (ServerSession<Counting>, Arc<AtomicUsize>) {
+    let inner = store();
     let big: Vec<u8> = (0..MIB).map(|i| (i % 251) as u8).collect();
-    inner.append(USER, &Mailbox::inbox(), &[], Some(DateTime::UNIX_EPOCH), big).unwrap();
-    let objects = Rc::new(Cell::new(0));
+    block_on(inner.append(USER, &Mailbox::inbox(), &[], Some(DateTime::UNIX_EPOCH), big)).unwrap();
+    let objects = Arc::new(AtomicUsize::new(0));
     let mut cfg = config();
     cfg.limits = limits;
     let now = Instant::now();
@@ -123,7 +123,7 @@ fn big_mailbox(limits: SessionLimits) -> (ServerSession<Counting>, Rc<Cell<usize
     session.enqueue_input(now, format!("{}\r\nS SELECT INBOX\r\n", common::b64(token.as_bytes())).as_bytes());
     let out = String::from_utf8(drain(&mut session).concat()).unwrap();
     assert!(out.ends_with("S OK [READ-WRITE] SELECT completed\r\n"), "{out}");
-    objects.set(0);
+    objects.store(0, Ordering::Relaxed);
     (session, objects)
 }
 
@@ -133,6 +133,7 @@ fn drain<S: Store>(session: &mut ServerSession<S>) -> Vec<Vec<u8>> {
         match session.next() {
             Ok(_) => {}
             Err(Interrupt::Output(bytes)) => pieces.push(bytes),
+            Err(Interrupt::Store) => block_on(session.run_store()),
             Err(_) => return pieces,
         }
     }
@@ -163,7 +164,7 @@ fn the_object_is_read_once_per_message_whatever_the_items() {
     command.extend(b"UID)\r\n");
     session.enqueue_input(Instant::now(), &command);
     let pieces = drain(&mut session);
-    assert_eq!(objects.get(), 1);
+    assert_eq!(objects.load(Ordering::Relaxed), 1);
     let chunk = SessionLimits::default().output_chunk;
     assert!(pieces.iter().all(|p| p.len() <= chunk), "a piece over {chunk} bytes");
     // RFC822 (the armored object) and BINARY[] once each, 40 partials of 1 MiB minus their
@@ -178,13 +179,18 @@ fn the_object_is_read_once_per_message_whatever_the_items() {
 fn a_large_fetch_is_handed_out_in_pieces_one_message_at_a_time() {
     let (mut session, objects) = big_mailbox(SessionLimits::default());
     session.enqueue_input(Instant::now(), b"A FETCH 1:4 BINARY.PEEK[]\r\n");
-    // The first piece is the first message's answer; no other object has been read yet.
+    // The first message needs the store: the session says so and waits for the driver to run
+    // it; then the first piece is that message's answer, and no other object has been read.
+    assert_eq!(session.next(), Err(Interrupt::Store));
+    assert_eq!(session.next(), Err(Interrupt::Store), "nothing runs until the driver does");
+    assert_eq!(objects.load(Ordering::Relaxed), 0);
+    block_on(session.run_store());
     let Err(Interrupt::Output(first)) = session.next() else { panic!("no output") };
     assert!(first.starts_with(b"* 1 FETCH (BINARY[] ~{306}\r\n"));
     assert!(first.ends_with(b")\r\n"));
-    assert_eq!(objects.get(), 1);
+    assert_eq!(objects.load(Ordering::Relaxed), 1);
     let rest = drain(&mut session);
-    assert_eq!(objects.get(), 4);
+    assert_eq!(objects.load(Ordering::Relaxed), 4);
     let chunk = SessionLimits::default().output_chunk;
     assert!(rest.len() >= MIB / chunk, "{} pieces", rest.len());
     assert!(rest.iter().all(|p| p.len() <= chunk));
@@ -206,7 +212,7 @@ fn a_fetch_over_the_output_budget_is_refused_before_anything_is_sent() {
             2 * MIB
         )
     );
-    assert_eq!(objects.get(), 0);
+    assert_eq!(objects.load(Ordering::Relaxed), 0);
     session.enqueue_input(Instant::now(), b"B UID FETCH 1:* RFC822\r\n");
     let out = drain(&mut session).concat();
     assert!(out.ends_with(b"B OK UID FETCH completed\r\n"), "{} bytes", out.len());

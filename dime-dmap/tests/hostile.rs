@@ -69,6 +69,7 @@ fn ten_thousand_pipelined_commands() {
                 out.extend_from_slice(&bytes);
             }
             Err(Interrupt::NeedMoreInput) => break,
+            Err(Interrupt::Store) => dime_dmap::store::block_on(h.session.run_store()),
             Err(interrupt @ (Interrupt::Closed | Interrupt::AwaitingAnswer)) => panic!("{interrupt:?}"),
         }
     }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::{PASSWORD, USER, b64, config, decode_challenge, store};
@@ -56,7 +56,7 @@ async fn an_append_in_one_session_reaches_an_idle_in_another() {
     .unwrap();
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = tcp.local_addr().unwrap();
-    let shared = Arc::new(Mutex::new(store()));
+    let shared = Arc::new(store());
     let hooks = driver::Hooks { changes: Some(Arc::new(tokio::sync::Notify::new())), ..driver::Hooks::default() };
     tokio::spawn(driver::listen_starttls(
         tcp,

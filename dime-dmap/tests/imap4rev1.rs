@@ -3,7 +3,10 @@
 
 mod common;
 
-use common::Harness;
+use common::{Harness, USER};
+use dime_dmap::codec::Mailbox;
+use dime_dmap::server::Event;
+use dime_dmap::store::{Store, block_on};
 
 #[test]
 fn a_tagged_line_without_a_command_is_answered_tagged() {
@@ -61,6 +64,50 @@ fn create_delete_rename_and_list() {
     assert_eq!(h.send(b"H RENAME INBOX Old/In\r\n"), "H OK RENAME completed\r\n");
     assert_eq!(h.send(b"I STATUS Old/In (MESSAGES)\r\n"), "* STATUS Old/In (MESSAGES 3)\r\nI OK STATUS completed\r\n");
     assert_eq!(h.send(b"I STATUS INBOX (MESSAGES)\r\n"), "* STATUS INBOX (MESSAGES 0)\r\nI OK STATUS completed\r\n");
+}
+
+/// A renamed INBOX is a new, empty mailbox under the old name: a session with it selected is
+/// told every message it knew is gone and the new UIDVALIDITY on its next response (RFC 3501
+/// §2.3.1.1, §6.3.5), whether it renamed INBOX itself or another session did.
+#[test]
+fn inbox_renamed_while_selected_announces_the_new_uidvalidity() {
+    let mut h = Harness::new();
+    h.select_inbox();
+    assert_eq!(
+        h.send(b"R RENAME INBOX Old\r\n"),
+        "* 3 EXPUNGE\r\n* 2 EXPUNGE\r\n* 1 EXPUNGE\r\n* OK [UIDVALIDITY 3] UIDs valid\r\nR OK RENAME completed\r\n"
+    );
+    assert_eq!(h.session.selected(), Some(&Mailbox::inbox()));
+    assert_eq!(h.send(b"N NOOP\r\n"), "N OK NOOP completed\r\n", "told once");
+    assert!(
+        h.events.iter().any(|e| matches!(e, Event::MailboxChanged { mailbox, .. } if *mailbox == Mailbox::inbox()))
+    );
+    assert_eq!(h.send(b"A APPEND INBOX {1+}\r\nx\r\n"), "* 1 EXISTS\r\nA OK [APPENDUID 3 1] APPEND completed\r\n");
+
+    // Another session renames INBOX: this one learns of it with its next NOOP.
+    block_on(h.session.store().rename_mailbox(USER, &Mailbox::inbox(), &Mailbox::new("Older"))).unwrap();
+    assert_eq!(h.send(b"M NOOP\r\n"), "* 1 EXPUNGE\r\n* OK [UIDVALIDITY 4] UIDs valid\r\nM OK NOOP completed\r\n");
+    assert_eq!(h.send(b"F FETCH 1:* UID\r\n"), "F OK FETCH completed\r\n");
+}
+
+/// A superior that does not exist itself (left by `DELETE a` while `a/b` exists) is listed as
+/// a `\Noselect` placeholder and cannot be selected.
+#[test]
+fn implied_parents_are_listed_noselect() {
+    let mut h = Harness::new();
+    h.login();
+    assert_eq!(h.send(b"A CREATE a/b/c\r\n"), "A OK CREATE completed\r\n");
+    assert_eq!(h.send(b"B DELETE a\r\n"), "B OK DELETE completed\r\n");
+    assert_eq!(h.send(b"B DELETE a/b\r\n"), "B OK DELETE completed\r\n");
+    assert_eq!(
+        h.send(b"C LIST \"\" a*\r\n"),
+        "* LIST (\\Noselect \\HasChildren) \"/\" a\r\n* LIST (\\Noselect \\HasChildren) \"/\" a/b\r\n\
+         * LIST (\\HasNoChildren) \"/\" a/b/c\r\nC OK LIST completed\r\n"
+    );
+    assert_eq!(h.send(b"D LIST \"\" %\r\n").lines().filter(|l| l.contains(" a")).count(), 1);
+    assert_eq!(h.send(b"E SELECT a\r\n"), "E NO [NONEXISTENT] No such mailbox\r\n");
+    assert_eq!(h.send(b"F CREATE a\r\n"), "F OK CREATE completed\r\n");
+    assert_eq!(h.send(b"G LIST \"\" a\r\n"), "* LIST (\\HasChildren) \"/\" a\r\nG OK LIST completed\r\n");
 }
 
 #[test]

@@ -52,7 +52,7 @@ fn start_server(runtime: &tokio::runtime::Runtime, identity: &Identity) -> Socke
     .unwrap();
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let addr = listener.local_addr().unwrap();
-    let shared = Arc::new(Mutex::new(store()));
+    let shared = Arc::new(store());
     runtime.spawn(driver::listen(
         listener,
         acceptor,
@@ -75,7 +75,7 @@ fn start_cleartext_server(runtime: &tokio::runtime::Runtime, identity: &Identity
     .unwrap();
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let addr = listener.local_addr().unwrap();
-    let shared = Arc::new(Mutex::new(store()));
+    let shared = Arc::new(store());
     let make = move || {
         let mut cfg = config();
         cfg.tls = false;
@@ -270,9 +270,9 @@ fn the_driver_resolves_other_organisations_signets_through_its_hook() {
     .unwrap();
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let addr = listener.local_addr().unwrap();
-    let mut local = store();
+    let local = store();
     local.serve_domain("example.org");
-    let shared = Arc::new(Mutex::new(local));
+    let shared = Arc::new(local);
     runtime.spawn(driver::listen(
         listener,
         acceptor,
@@ -317,7 +317,7 @@ fn a_cleartext_session_configured_as_tls_is_refused_before_the_greeting() {
     let served = runtime.spawn(async move {
         let (tcp, _) = listener.accept().await.unwrap();
         // `config()` says TLS is already up: served in the clear it would take logins.
-        let session = ServerSession::new(config(), Arc::new(Mutex::new(store())), std::time::Instant::now());
+        let session = ServerSession::new(config(), Arc::new(store()), std::time::Instant::now());
         driver::serve_starttls(tcp, &acceptor, session, &driver::Hooks::default()).await
     });
     runtime.block_on(async {

@@ -5,7 +5,7 @@ mod common;
 
 use common::{Harness, config, object, store};
 use dime_dmap::codec::Mailbox;
-use dime_dmap::store::Store;
+use dime_dmap::store::{Store, block_on};
 
 const CONTINUE: &str = "+ Ready for literal data\r\n";
 
@@ -16,9 +16,9 @@ fn synchronizing_literal_waits_for_the_continuation() {
     assert_eq!(h.send(b"A APPEND Archive (\\Seen) {5}\r\n"), CONTINUE);
     assert_eq!(h.send(b"hel"), "");
     assert_eq!(h.send(b"lo\r\n"), "A OK [APPENDUID 2 1] APPEND completed\r\n");
-    let view = h.session.store().mailbox(common::USER, &Mailbox::new("Archive")).unwrap();
+    let view = block_on(h.session.store().mailbox(common::USER, &Mailbox::new("Archive"))).unwrap();
     assert_eq!(view.messages.len(), 1);
-    assert_eq!(h.session.store().object(common::USER, &Mailbox::new("Archive"), 1).unwrap(), b"hello");
+    assert_eq!(block_on(h.session.store().object(common::USER, &Mailbox::new("Archive"), 1)).unwrap(), b"hello");
 }
 
 #[test]
@@ -171,7 +171,7 @@ fn unterminated_literal_buffers_only_what_was_announced() {
     assert_eq!(h.send(b"A APPEND INBOX {100}\r\n"), CONTINUE);
     assert_eq!(h.send(&[b'z'; 99]), "", "still waiting for one byte");
     // The client goes quiet (or the connection drops): no answer, nothing executed.
-    assert_eq!(h.session.store().mailbox(common::USER, &Mailbox::inbox()).unwrap().messages.len(), 3);
+    assert_eq!(block_on(h.session.store().mailbox(common::USER, &Mailbox::inbox())).unwrap().messages.len(), 3);
     // The literal's last byte arrives, then CRLF ends the command.
     assert_eq!(h.send(b"z\r\n"), "A OK [APPENDUID 1 4] APPEND completed\r\n");
 }

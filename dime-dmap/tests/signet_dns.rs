@@ -66,6 +66,7 @@ async fn serve(mut stream: DuplexStream, mut session: ServerSession<dime_dmap::s
                     return;
                 }
             }
+            Err(Interrupt::Store) => session.run_store().await,
             Err(Interrupt::NeedMoreInput) => match stream.read(&mut buffer).await {
                 Ok(0) | Err(_) => return,
                 Ok(n) => session.enqueue_input(std::time::Instant::now(), &buffer[..n]),
@@ -83,7 +84,7 @@ async fn signet_is_anchored_by_the_domains_dns_record() {
     let request = issue::new_request(&SigningSecretKey::from_seed(&[3; 32]), &encryption(4), None).unwrap();
     let alice = issue::issue_user_signet(&request, None, &org, &pok, USER, &[]).unwrap();
 
-    let mut store = store();
+    let store = store();
     store.publish_signet("example.org", org.clone());
     store.publish_signet(USER, alice.clone());
     let (client_end, server_end) = tokio::io::duplex(64 * 1024);

@@ -93,7 +93,7 @@ fn tls() -> (TlsAcceptor, TlsConnector) {
 async fn start(acceptor: TlsAcceptor, login_timeout: Duration) -> SocketAddr {
     let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = tcp.local_addr().unwrap();
-    let shared = Arc::new(Mutex::new(store()));
+    let shared = Arc::new(store());
     let make = move || {
         let mut cfg = config();
         cfg.limits.login_timeout = login_timeout;

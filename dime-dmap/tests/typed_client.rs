@@ -28,6 +28,7 @@ async fn serve(mut stream: DuplexStream, mut session: ServerSession<MemoryStore>
                     return;
                 }
             }
+            Err(Interrupt::Store) => session.run_store().await,
             Err(Interrupt::NeedMoreInput) => match stream.read(&mut buffer).await {
                 Ok(0) | Err(_) => return,
                 Ok(n) => session.enqueue_input(std::time::Instant::now(), &buffer[..n]),
@@ -64,7 +65,7 @@ async fn client_with(store: MemoryStore) -> Client<DuplexStream> {
 }
 
 async fn client(org: &Org) -> Client<DuplexStream> {
-    let mut store = store();
+    let store = store();
     store.publish_signet("example.org", org.signet.clone());
     store.publish_signet(USER, org.alice.clone());
     client_with(store).await
@@ -280,7 +281,7 @@ async fn stacie_stretching_runs_off_the_async_worker() {
     let password = dime_core::stacie::Password::new(PASSWORD.as_bytes()).unwrap();
     let bonus = 20_000;
     let (credentials, _) = dime_core::stacie::Credentials::create(&user, &password, bonus).unwrap();
-    let mut store = MemoryStore::new();
+    let store = MemoryStore::new();
     store.add_account(USER, credentials);
 
     let (client_end, server_end) = tokio::io::duplex(4096);

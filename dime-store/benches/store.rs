@@ -24,7 +24,7 @@ use cap::Cap;
 use criterion::{Criterion, Throughput};
 use dime_core::stacie::{Credentials, Salt, VerificationToken};
 use dime_dmap::codec::{DateTime, Flag, Mailbox};
-use dime_dmap::store::{MemoryStore, MessageInfo, Store};
+use dime_dmap::store::{MemoryStore, MessageInfo, Store, block_on};
 use dime_store::{RedbStore, ops};
 
 #[global_allocator]
@@ -64,11 +64,11 @@ fn fill(path: &Path) -> Duration {
 }
 
 fn memory_store() -> MemoryStore {
-    let mut store = MemoryStore::new();
+    let store = MemoryStore::new();
     store.add_account(USER, credentials());
     for i in 0..MESSAGES {
         let (flags, date, object) = message(i);
-        store.append(USER, &Mailbox::inbox(), &flags, Some(date), object).unwrap();
+        block_on(store.append(USER, &Mailbox::inbox(), &flags, Some(date), object)).unwrap();
     }
     store
 }
@@ -112,13 +112,13 @@ impl Responses {
 
 fn fetch_memory(store: &mut MemoryStore) -> usize {
     let mut out = Responses::new();
-    out.add(&store.mailbox(USER, &Mailbox::inbox()).unwrap().messages);
+    out.add(&block_on(store.mailbox(USER, &Mailbox::inbox())).unwrap().messages);
     out.done()
 }
 
 fn fetch_view(store: &mut RedbStore) -> usize {
     let mut out = Responses::new();
-    out.add(&store.mailbox(USER, &Mailbox::inbox()).unwrap().messages);
+    out.add(&block_on(store.mailbox(USER, &Mailbox::inbox())).unwrap().messages);
     out.done()
 }
 
@@ -126,7 +126,7 @@ fn fetch_paged(store: &RedbStore) -> usize {
     let mut out = Responses::new();
     let mut after = 0;
     loop {
-        let page = ops::messages(store.database(), USER, &Mailbox::inbox(), after, PAGE).unwrap();
+        let page = ops::messages(&store.account_database(USER).unwrap(), USER, &Mailbox::inbox(), after, PAGE).unwrap();
         let Some(last) = page.last() else { break };
         after = last.uid;
         out.add(&page);
@@ -142,12 +142,7 @@ fn peak_child(mode: &str, path: &str) {
         "memory" => None,
         // redb's page cache is heap too: with a 1 MiB cache the paged listing's peak shows
         // what the listing itself holds.
-        "paged_cache_1m" => Some(
-            RedbStore::from_database(
-                dime_store::redb::Database::builder().set_cache_size(1 << 20).create(path).unwrap(),
-            )
-            .unwrap(),
-        ),
+        "paged_cache_1m" => Some(RedbStore::open_with_cache(path, 1 << 20).unwrap()),
         _ => Some(RedbStore::open(path).unwrap()),
     };
     let base = HEAP.allocated();
@@ -181,7 +176,10 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("fetch.redb");
     let fill_time = fill(&path);
-    let file_size = std::fs::metadata(&path).unwrap().len();
+    // The shared file and the account files in `<file>.accounts/`.
+    let accounts = std::fs::read_dir(dir.path().join("fetch.redb.accounts")).unwrap();
+    let file_size = std::fs::metadata(&path).unwrap().len()
+        + accounts.map(|entry| entry.unwrap().metadata().unwrap().len()).sum::<u64>();
     let peaks: Vec<(&str, (usize, usize))> =
         ["memory", "view", "paged", "paged_cache_1m"].iter().map(|m| (*m, peak(m, &path))).collect();
 
@@ -201,16 +199,16 @@ fn main() {
     let mut group = c.benchmark_group("append");
     group.throughput(Throughput::Elements(1));
     let object = vec![0x5a; 4096];
-    let mut memory = MemoryStore::new();
+    let memory = MemoryStore::new();
     memory.add_account(USER, credentials());
     group.bench_function("memory", |b| {
-        b.iter(|| memory.append(USER, &Mailbox::inbox(), &[], None, object.clone()).unwrap())
+        b.iter(|| block_on(memory.append(USER, &Mailbox::inbox(), &[], None, object.clone())).unwrap())
     });
     drop(memory);
-    let mut durable = RedbStore::open(dir.path().join("append.redb")).unwrap();
+    let durable = RedbStore::open(dir.path().join("append.redb")).unwrap();
     durable.add_account(USER, &credentials()).unwrap();
     group.bench_function("redb_durable", |b| {
-        b.iter(|| durable.append(USER, &Mailbox::inbox(), &[], None, object.clone()).unwrap())
+        b.iter(|| block_on(durable.append(USER, &Mailbox::inbox(), &[], None, object.clone())).unwrap())
     });
     group.finish();
     c.final_summary();
@@ -237,12 +235,12 @@ fn main() {
     let appends = 200;
     let start = Instant::now();
     for _ in 0..appends {
-        durable.append(USER, &Mailbox::inbox(), &[], None, object.clone()).unwrap();
+        block_on(durable.append(USER, &Mailbox::inbox(), &[], None, object.clone())).unwrap();
     }
     let append_rate = f64::from(appends) / start.elapsed().as_secs_f64();
 
     println!(
-        "RESULT fill: {MESSAGES} messages of {OBJECT} bytes in one transaction: {:.2} s, file {:.1} MiB",
+        "RESULT fill: {MESSAGES} messages of {OBJECT} bytes in one transaction: {:.2} s, files {:.1} MiB",
         fill_time.as_secs_f64(),
         file_size as f64 / (1 << 20) as f64
     );

@@ -1,7 +1,8 @@
 //! Persistent DMAP mail stores.
 //!
-//! [`RedbStore`] implements `dime_dmap`'s [`Store`](dime_dmap::store::Store) trait on one
-//! [redb](https://docs.rs/redb) database file: accounts with STACIE credentials, mailboxes
+//! [`RedbStore`] implements `dime_dmap`'s [`Store`](dime_dmap::store::Store) trait on
+//! [redb](https://docs.rs/redb) database files (one shared, one per account, so separate
+//! accounts' writes never wait for each other): accounts with STACIE credentials, mailboxes
 //! with UIDVALIDITY and UIDNEXT, messages with flags and internal dates, the relay outbox,
 //! published signets, served domains and sealed key files. Every acknowledged write is one
 //! durable transaction, so an `APPEND`, `SUBMIT`, flag change or expunge that was answered
@@ -18,17 +19,18 @@
 //!
 //! ```
 //! use dime_dmap::codec::Mailbox;
-//! use dime_dmap::store::Store;
+//! use dime_dmap::store::{Store, block_on};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let dir = std::env::temp_dir().join(format!("dime-store-doc-{}", std::process::id()));
 //! # std::fs::create_dir_all(&dir)?;
 //! # let credentials = dime_core::stacie::Credentials::from_parts(
 //! #     dime_core::stacie::Salt::from_bytes([1; 128]), 0,
 //! #     dime_core::stacie::VerificationToken::from_bytes([2; 64]))?;
-//! let mut store = dime_store::RedbStore::open(dir.join("mail.redb"))?;
+//! let store = dime_store::RedbStore::open(dir.join("mail.redb"))?;
 //! store.add_account("alice@example.org", &credentials)?;
-//! let uid = store.append("alice@example.org", &Mailbox::inbox(), &[], None, b"object".to_vec())?;
-//! assert_eq!(store.object("alice@example.org", &Mailbox::inbox(), uid)?, b"object");
+//! // A server awaits these in its runtime; a synchronous caller blocks on them.
+//! let uid = block_on(store.append("alice@example.org", &Mailbox::inbox(), &[], None, b"object".to_vec()))?;
+//! assert_eq!(block_on(store.object("alice@example.org", &Mailbox::inbox(), uid))?, b"object");
 //! # drop(store);
 //! # std::fs::remove_dir_all(&dir)?;
 //! # Ok(())

@@ -289,6 +289,17 @@ pub fn credentials(db: &Database, user: &str) -> Result<Option<Credentials>> {
     accounts.get(user)?.map(|v| record::decode_credentials(v.value())).transpose()
 }
 
+/// Every account's user name, in name order.
+pub fn account_names(db: &Database) -> Result<Vec<String>> {
+    let txn = read(db)?;
+    let accounts = txn.open_table(ACCOUNTS)?;
+    let mut names = Vec::new();
+    for entry in accounts.iter()? {
+        names.push(entry?.0.value().to_owned());
+    }
+    Ok(names)
+}
+
 fn account_exists(txn: &ReadTransaction, user: &str) -> Result<bool> {
     Ok(txn.open_table(ACCOUNTS)?.get(user)?.is_some())
 }

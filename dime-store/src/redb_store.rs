@@ -1,8 +1,9 @@
 //! [`RedbStore`]: the [`Store`] trait on a redb database file.
 
+use std::collections::HashMap;
 use std::ops::Range;
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use dime_core::stacie::Credentials;
 use dime_dmap::codec::{DateTime, Flag, Mailbox};
@@ -10,55 +11,129 @@ use dime_dmap::store::{Issuer, KeyfileRecord, MailboxView, SignetAnswer, Store, 
 use dime_signet::Signet;
 use redb::Database;
 
-use crate::error::Result;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Result, StoreError};
 use crate::ops::{self, Import, Verified};
 
-/// A persistent, crash-safe DMAP store in one redb file. Every write the [`Store`] trait
-/// acknowledges has been committed durably (fsync) first; see `docs/dmap.md` §12.
+/// A persistent, crash-safe DMAP store: one redb file shared by all accounts (credentials,
+/// the relay outbox, published signets, served domains) and one redb file per account (its
+/// mailboxes, messages, subscriptions and key file) in the directory `<file>.accounts/`.
+/// Every write the [`Store`] trait acknowledges has been committed durably (fsync) first; see
+/// `docs/dmap.md` §12.
 ///
-/// Cloning is cheap and shares the database: give each session its own clone instead of an
-/// `Arc<Mutex<_>>`. Reads run in parallel on snapshots; writes take turns on redb's one writer.
-/// The [`Issuer`] (the organisation's signing key) is held in memory only, never written to
-/// the file.
+/// Cloning is cheap and shares the databases: give each session its own clone. Store methods
+/// run their transaction on tokio's blocking pool (feature `tokio`), so no async worker waits
+/// for the disk. redb has one writer per file, so the writes of separate accounts never queue
+/// behind each other; reads run in parallel on snapshots. The [`Issuer`] (the organisation's
+/// signing key) is held in memory only, never written to a file.
 #[derive(Clone)]
 pub struct RedbStore {
-    db: Arc<Database>,
+    shared: Arc<Database>,
+    accounts: Arc<Accounts>,
     issuer: Option<Arc<Issuer>>,
+}
+
+/// The account files: where they live and those open now.
+struct Accounts {
+    dir: PathBuf,
+    /// redb's page cache per file, when not its default.
+    cache: Option<usize>,
+    open: Mutex<HashMap<String, Arc<Database>>>,
 }
 
 impl core::fmt::Debug for RedbStore {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("RedbStore").field("issues_signets", &self.issuer.is_some()).finish_non_exhaustive()
+        f.debug_struct("RedbStore")
+            .field("accounts", &self.accounts.dir)
+            .field("issues_signets", &self.issuer.is_some())
+            .finish_non_exhaustive()
     }
 }
 
+/// The file name of `user`'s account file: the SHA-256 of the name in hex (any user name, one
+/// fixed-length name, nothing to escape).
+fn account_file(user: &str) -> String {
+    let digest = Sha256::digest(user.as_bytes());
+    let mut name: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    name.push_str(".redb");
+    name
+}
+
+/// Opens or creates one file.
+fn create(path: &Path, cache: Option<usize>) -> Result<Database> {
+    let mut builder = Database::builder();
+    if let Some(bytes) = cache {
+        builder.set_cache_size(bytes);
+    }
+    Ok(builder.create(path)?)
+}
+
 impl RedbStore {
-    /// Opens the store at `path`, creating the file when it does not exist. After a crash,
-    /// redb recovers the last committed state here.
+    /// Opens the store whose shared file is `path` (account files in `<path>.accounts/`),
+    /// creating what does not exist. After a crash, redb recovers each file's last committed
+    /// state.
     pub fn open(path: impl AsRef<Path>) -> Result<RedbStore> {
-        RedbStore::from_database(Database::create(path)?)
+        RedbStore::open_with(path.as_ref(), None)
     }
 
-    /// A store on an open database (e.g. one built with custom cache settings).
-    pub fn from_database(db: Database) -> Result<RedbStore> {
-        ops::init(&db)?;
-        Ok(RedbStore { db: Arc::new(db), issuer: None })
+    /// As [`RedbStore::open`], with redb's page cache of each file limited to `bytes`.
+    pub fn open_with_cache(path: impl AsRef<Path>, bytes: usize) -> Result<RedbStore> {
+        RedbStore::open_with(path.as_ref(), Some(bytes))
     }
 
-    /// The database, for the functions of [`ops`].
+    fn open_with(path: &Path, cache: Option<usize>) -> Result<RedbStore> {
+        let mut dir = path.as_os_str().to_owned();
+        dir.push(".accounts");
+        let dir = PathBuf::from(dir);
+        let shared = create(path, cache)?;
+        ops::init(&shared)?;
+        std::fs::create_dir_all(&dir).map_err(|e| StoreError::Database(Box::new(redb::Error::Io(e))))?;
+        let accounts = Accounts { dir, cache, open: Mutex::new(HashMap::new()) };
+        Ok(RedbStore { shared: Arc::new(shared), accounts: Arc::new(accounts), issuer: None })
+    }
+
+    /// The shared database, for the functions of [`ops`] that are not an account's
+    /// (credentials, outbox, signets, domains).
     pub fn database(&self) -> &Arc<Database> {
-        &self.db
+        &self.shared
+    }
+
+    /// The database of `user`'s account, for the functions of [`ops`] on its mail. Opens (and
+    /// on first use creates, with an empty `INBOX`) the account's file.
+    ///
+    /// Errors: [`StoreError::NoSuchAccount`] when the shared file has no such account.
+    pub fn account_database(&self, user: &str) -> Result<Arc<Database>> {
+        let poisoned = || StoreError::Refused("account table lock poisoned");
+        if let Some(db) = self.accounts.open.lock().map_err(|_| poisoned())?.get(user) {
+            return Ok(db.clone());
+        }
+        let credentials = ops::credentials(&self.shared, user)?.ok_or(StoreError::NoSuchAccount)?;
+        let mut open = self.accounts.open.lock().map_err(|_| poisoned())?;
+        if let Some(db) = open.get(user) {
+            return Ok(db.clone());
+        }
+        let db = create(&self.accounts.dir.join(account_file(user)), self.accounts.cache)?;
+        ops::init(&db)?;
+        // An account added to the shared file whose own file a crash kept from being written.
+        if ops::credentials(&db, user)?.is_none() {
+            ops::add_account(&db, user, &credentials)?;
+        }
+        let db = Arc::new(db);
+        open.insert(user.to_owned(), db.clone());
+        Ok(db)
     }
 
     /// Adds an account with an empty `INBOX`, or replaces an existing account's credentials
     /// and keeps its mail and key file.
     pub fn add_account(&self, user: &str, credentials: &Credentials) -> Result<()> {
-        ops::add_account(&self.db, user, credentials)
+        ops::add_account(&self.shared, user, credentials)?;
+        ops::add_account(&*self.account_database(user)?, user, credentials)
     }
 
     /// Adds an empty mailbox to an account (nothing when it exists).
     pub fn add_mailbox(&self, user: &str, mailbox: &Mailbox) -> Result<()> {
-        ops::add_mailbox(&self.db, user, mailbox)
+        ops::add_mailbox(&*self.account_database(user)?, user, mailbox)
     }
 
     /// Sets the identity used to issue user signets (kept in memory only).
@@ -68,22 +143,22 @@ impl RedbStore {
 
     /// Publishes a signet under `address` (for `SIGNET` lookups).
     pub fn publish_signet(&self, address: &str, signet: &Signet) -> Result<()> {
-        ops::publish_signet(&self.db, address, signet)
+        ops::publish_signet(&self.shared, address, signet)
     }
 
     /// Declares `domain` served here (see [`ops::signet`]).
     pub fn serve_domain(&self, domain: &str) -> Result<()> {
-        ops::serve_domain(&self.db, domain)
+        ops::serve_domain(&self.shared, domain)
     }
 
     /// The submissions waiting for relay, oldest first.
     pub fn outbox(&self) -> Result<Vec<Submission>> {
-        ops::outbox(&self.db)
+        ops::outbox(&self.shared)
     }
 
     /// Removes a relayed submission; `false` when no submission has this id.
     pub fn remove_submission(&self, id: &str) -> Result<bool> {
-        ops::remove_submission(&self.db, id)
+        ops::remove_submission(&self.shared, id)
     }
 
     /// Stores many messages in one durable transaction; returns the UIDs they got.
@@ -93,110 +168,166 @@ impl RedbStore {
         mailbox: &Mailbox,
         messages: impl IntoIterator<Item = Import>,
     ) -> Result<Range<u32>> {
-        ops::import(&self.db, user, mailbox, messages)
+        ops::import(&*self.account_database(user)?, user, mailbox, messages)
     }
 
-    /// Checks the store's invariants (see [`ops::verify`]).
+    /// Checks the store's invariants (see [`ops::verify`]) in the shared file and in every
+    /// account's; the counts are summed.
     pub fn verify(&self) -> Result<Verified> {
-        ops::verify(&self.db)
+        let mut total = ops::verify(&self.shared)?;
+        let names = ops::account_names(&self.shared)?;
+        for user in names {
+            let found = ops::verify(&*self.account_database(&user)?)?;
+            total.mailboxes += found.mailboxes;
+            total.messages += found.messages;
+        }
+        Ok(total)
+    }
+
+    /// Runs `op` on `user`'s account database, on the blocking pool (see [`blocking`]).
+    async fn on_account<T: Send + 'static>(
+        &self,
+        user: &str,
+        op: impl FnOnce(&Database, &str) -> Result<T> + Send + 'static,
+    ) -> DmapResult<T> {
+        let (store, user) = (self.clone(), user.to_owned());
+        blocking(move || op(&*store.account_database(&user)?, &user)).await
     }
 }
 
 type DmapResult<T> = dime_dmap::Result<T>;
 
+/// Runs one operation of [`ops`] (one transaction, which blocks on disk I/O): on tokio's
+/// blocking pool when called inside a tokio runtime (feature `tokio`, on by default), so the
+/// async workers never wait for the disk; inline otherwise (e.g. under
+/// [`block_on`](dime_dmap::store::block_on)).
+async fn blocking<T: Send + 'static>(op: impl FnOnce() -> Result<T> + Send + 'static) -> DmapResult<T> {
+    #[cfg(feature = "tokio")]
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return match tokio::task::spawn_blocking(op).await {
+            Ok(result) => Ok(result?),
+            Err(_) => Err(dime_dmap::DmapError::StoreUnavailable("the store's blocking task failed".into())),
+        };
+    }
+    Ok(op()?)
+}
+
 impl Store for RedbStore {
-    fn credentials(&mut self, username: &str) -> DmapResult<Option<Credentials>> {
-        Ok(ops::credentials(&self.db, username)?)
+    async fn credentials(&self, username: &str) -> DmapResult<Option<Credentials>> {
+        let (db, user) = (self.shared.clone(), username.to_owned());
+        blocking(move || ops::credentials(&db, &user)).await
     }
 
-    fn mailboxes(&mut self, user: &str) -> DmapResult<Vec<Mailbox>> {
-        Ok(ops::mailboxes(&self.db, user)?)
+    async fn mailboxes(&self, user: &str) -> DmapResult<Vec<Mailbox>> {
+        self.on_account(user, ops::mailboxes).await
     }
 
-    fn mailbox(&mut self, user: &str, mailbox: &Mailbox) -> DmapResult<MailboxView> {
-        Ok(ops::mailbox_view(&self.db, user, mailbox)?)
+    async fn mailbox(&self, user: &str, mailbox: &Mailbox) -> DmapResult<MailboxView> {
+        let mailbox = mailbox.clone();
+        self.on_account(user, move |db, user| ops::mailbox_view(db, user, &mailbox)).await
     }
 
-    fn object(&mut self, user: &str, mailbox: &Mailbox, uid: u32) -> DmapResult<Vec<u8>> {
-        Ok(ops::object(&self.db, user, mailbox, uid)?)
+    async fn object(&self, user: &str, mailbox: &Mailbox, uid: u32) -> DmapResult<Vec<u8>> {
+        let mailbox = mailbox.clone();
+        self.on_account(user, move |db, user| ops::object(db, user, &mailbox, uid)).await
     }
 
-    fn set_flags(&mut self, user: &str, mailbox: &Mailbox, uid: u32, flags: &[Flag]) -> DmapResult<()> {
-        Ok(ops::set_flags(&self.db, user, mailbox, uid, flags)?)
+    async fn set_flags(&self, user: &str, mailbox: &Mailbox, uid: u32, flags: &[Flag]) -> DmapResult<()> {
+        let (mailbox, flags) = (mailbox.clone(), flags.to_vec());
+        self.on_account(user, move |db, user| ops::set_flags(db, user, &mailbox, uid, &flags)).await
     }
 
-    fn expunge(&mut self, user: &str, mailbox: &Mailbox) -> DmapResult<Vec<u32>> {
-        Ok(ops::expunge(&self.db, user, mailbox)?)
+    async fn expunge(&self, user: &str, mailbox: &Mailbox) -> DmapResult<Vec<u32>> {
+        let mailbox = mailbox.clone();
+        self.on_account(user, move |db, user| ops::expunge(db, user, &mailbox)).await
     }
 
-    fn append(
-        &mut self,
+    async fn append(
+        &self,
         user: &str,
         mailbox: &Mailbox,
         flags: &[Flag],
         date: Option<DateTime>,
         object: Vec<u8>,
     ) -> DmapResult<u32> {
-        Ok(ops::append(&self.db, user, mailbox, flags, date, &object)?)
+        let (mailbox, flags) = (mailbox.clone(), flags.to_vec());
+        self.on_account(user, move |db, user| ops::append(db, user, &mailbox, &flags, date, &object)).await
     }
 
-    fn submit(&mut self, user: &str, object: Vec<u8>) -> DmapResult<String> {
-        Ok(ops::submit(&self.db, user, &object)?)
+    async fn submit(&self, user: &str, object: Vec<u8>) -> DmapResult<String> {
+        let (db, user) = (self.shared.clone(), user.to_owned());
+        blocking(move || ops::submit(&db, &user, &object)).await
     }
 
-    fn issue_signet(&mut self, user: &str, request: &Signet) -> DmapResult<(String, Signet)> {
+    async fn issue_signet(&self, user: &str, request: &Signet) -> DmapResult<(String, Signet)> {
         let issuer = self
             .issuer
-            .as_ref()
+            .clone()
             .ok_or_else(|| dime_dmap::DmapError::StoreRefused("this server issues no signets".into()))?;
-        Ok(ops::issue_signet(&self.db, issuer, user, request)?)
+        let (db, user, request) = (self.shared.clone(), user.to_owned(), request.clone());
+        blocking(move || ops::issue_signet(&db, &issuer, &user, &request)).await
     }
 
-    fn signet(&mut self, address: &str) -> DmapResult<SignetAnswer> {
-        Ok(ops::signet(&self.db, address)?)
+    async fn signet(&self, address: &str) -> DmapResult<SignetAnswer> {
+        let (db, address) = (self.shared.clone(), address.to_owned());
+        blocking(move || ops::signet(&db, &address)).await
     }
 
-    fn store_keyfile(&mut self, user: &str, record: KeyfileRecord) -> DmapResult<()> {
-        Ok(ops::store_keyfile(&self.db, user, &record)?)
+    async fn store_keyfile(&self, user: &str, record: KeyfileRecord) -> DmapResult<()> {
+        self.on_account(user, move |db, user| ops::store_keyfile(db, user, &record)).await
     }
 
-    fn keyfile(&mut self, user: &str) -> DmapResult<Option<KeyfileRecord>> {
-        Ok(ops::keyfile(&self.db, user)?)
+    async fn keyfile(&self, user: &str) -> DmapResult<Option<KeyfileRecord>> {
+        self.on_account(user, ops::keyfile).await
     }
 
-    fn uid_validity(&mut self, user: &str, mailbox: &Mailbox) -> DmapResult<u32> {
-        Ok(ops::mailbox_state(&self.db, user, mailbox)?.uid_validity)
+    async fn uid_validity(&self, user: &str, mailbox: &Mailbox) -> DmapResult<u32> {
+        let mailbox = mailbox.clone();
+        self.on_account(user, move |db, user| Ok(ops::mailbox_state(db, user, &mailbox)?.uid_validity)).await
     }
 
-    fn create_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> DmapResult<()> {
-        Ok(ops::create_new_mailbox(&self.db, user, mailbox)?)
+    async fn create_mailbox(&self, user: &str, mailbox: &Mailbox) -> DmapResult<()> {
+        let mailbox = mailbox.clone();
+        self.on_account(user, move |db, user| ops::create_new_mailbox(db, user, &mailbox)).await
     }
 
-    fn delete_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> DmapResult<()> {
-        Ok(ops::delete_mailbox(&self.db, user, mailbox)?)
+    async fn delete_mailbox(&self, user: &str, mailbox: &Mailbox) -> DmapResult<()> {
+        let mailbox = mailbox.clone();
+        self.on_account(user, move |db, user| ops::delete_mailbox(db, user, &mailbox)).await
     }
 
-    fn rename_mailbox(&mut self, user: &str, from: &Mailbox, to: &Mailbox) -> DmapResult<()> {
-        Ok(ops::rename_mailbox(&self.db, user, from, to)?)
+    async fn rename_mailbox(&self, user: &str, from: &Mailbox, to: &Mailbox) -> DmapResult<()> {
+        let (from, to) = (from.clone(), to.clone());
+        self.on_account(user, move |db, user| ops::rename_mailbox(db, user, &from, &to)).await
     }
 
-    fn set_subscribed(&mut self, user: &str, mailbox: &Mailbox, subscribed: bool) -> DmapResult<()> {
-        Ok(ops::set_subscribed(&self.db, user, mailbox, subscribed)?)
+    async fn set_subscribed(&self, user: &str, mailbox: &Mailbox, subscribed: bool) -> DmapResult<()> {
+        let mailbox = mailbox.clone();
+        self.on_account(user, move |db, user| ops::set_subscribed(db, user, &mailbox, subscribed)).await
     }
 
-    fn subscriptions(&mut self, user: &str) -> DmapResult<Vec<Mailbox>> {
-        Ok(ops::subscriptions(&self.db, user)?)
+    async fn subscriptions(&self, user: &str) -> DmapResult<Vec<Mailbox>> {
+        self.on_account(user, ops::subscriptions).await
     }
 
-    fn copy(&mut self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> DmapResult<Vec<(u32, u32)>> {
-        Ok(ops::transfer(&self.db, user, from, uids, to, false)?)
+    async fn copy(&self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> DmapResult<Vec<(u32, u32)>> {
+        let (from, uids, to) = (from.clone(), uids.to_vec(), to.clone());
+        self.on_account(user, move |db, user| ops::transfer(db, user, &from, &uids, &to, false)).await
     }
 
-    fn move_messages(&mut self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> DmapResult<Vec<(u32, u32)>> {
-        Ok(ops::transfer(&self.db, user, from, uids, to, true)?)
+    async fn move_messages(
+        &self,
+        user: &str,
+        from: &Mailbox,
+        uids: &[u32],
+        to: &Mailbox,
+    ) -> DmapResult<Vec<(u32, u32)>> {
+        let (from, uids, to) = (from.clone(), uids.to_vec(), to.clone());
+        self.on_account(user, move |db, user| ops::transfer(db, user, &from, &uids, &to, true)).await
     }
 
-    fn expunge_uids(&mut self, user: &str, mailbox: &Mailbox, uids: &[u32]) -> DmapResult<Vec<u32>> {
-        Ok(ops::expunge_uids(&self.db, user, mailbox, uids)?)
+    async fn expunge_uids(&self, user: &str, mailbox: &Mailbox, uids: &[u32]) -> DmapResult<Vec<u32>> {
+        let (mailbox, uids) = (mailbox.clone(), uids.to_vec());
+        self.on_account(user, move |db, user| ops::expunge_uids(db, user, &mailbox, &uids)).await
     }
 }

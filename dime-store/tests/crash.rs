@@ -72,7 +72,7 @@ fn crash_writer() {
     let (Ok(path), Ok(seed)) = (std::env::var(CHILD_DB), std::env::var(CHILD_SEED)) else { return };
     let seed: u64 = seed.parse().unwrap();
     let mut rng = Rng(seed | 1);
-    let mut store = RedbStore::open(path).unwrap();
+    let store = RedbStore::open(path).unwrap();
     if ops::credentials(store.database(), USER).unwrap().is_none() {
         store.add_account(USER, &common::credentials(1)).unwrap();
     }
@@ -80,13 +80,14 @@ fn crash_writer() {
     // End the harness's "test crash_writer ... " line, so every line of ours starts clean.
     println!();
     use dime_dmap::store::Store;
-    let mut live: Vec<u32> = store.mailbox(USER, &inbox).unwrap().messages.iter().map(|m| m.uid).collect();
+    let mut live: Vec<u32> =
+        dime_dmap::store::block_on(store.mailbox(USER, &inbox)).unwrap().messages.iter().map(|m| m.uid).collect();
     for n in 0..100_000u64 {
         let i = seed.wrapping_mul(1_000_003).wrapping_add(n);
         match rng.below(10) {
             0..=4 => {
                 println!("> A {i}");
-                let uid = store.append(USER, &inbox, &[], None, object(i)).unwrap();
+                let uid = dime_dmap::store::block_on(store.append(USER, &inbox, &[], None, object(i))).unwrap();
                 println!("< A {uid}");
                 live.push(uid);
             }
@@ -94,19 +95,19 @@ fn crash_writer() {
                 let uid = live[rng.below(live.len() as u64) as usize];
                 let bits = rng.below(16) as u8;
                 println!("> F {uid} {bits}");
-                store.set_flags(USER, &inbox, uid, &flags(bits)).unwrap();
+                dime_dmap::store::block_on(store.set_flags(USER, &inbox, uid, &flags(bits))).unwrap();
                 println!("< F");
             }
             7 => {
                 println!("> X");
-                let gone = store.expunge(USER, &inbox).unwrap();
+                let gone = dime_dmap::store::block_on(store.expunge(USER, &inbox)).unwrap();
                 let list: Vec<String> = gone.iter().map(u32::to_string).collect();
                 println!("< X {}", list.join(","));
                 live.retain(|u| !gone.contains(u));
             }
             _ => {
                 println!("> S {i}");
-                let id = store.submit(USER, object(i)).unwrap();
+                let id = dime_dmap::store::block_on(store.submit(USER, object(i))).unwrap();
                 println!("< S {id}");
             }
         }
@@ -178,19 +179,19 @@ fn with_in_flight(model: &Model, op: &Op, actual: &Model) -> Model {
 fn actual(path: &std::path::Path) -> Model {
     let store = RedbStore::open(path).unwrap();
     store.verify().unwrap();
-    let db = store.database();
     let mut model = Model::default();
-    let Ok(view) = ops::mailbox_view(db, USER, &Mailbox::inbox()) else { return model };
-    for info in view.messages {
-        let bytes = ops::object(db, USER, &Mailbox::inbox(), info.uid).unwrap();
-        assert_eq!(info.size as usize, bytes.len(), "size of UID {}", info.uid);
-        let i = object_number(&bytes).unwrap_or_else(|| panic!("UID {} holds a torn object", info.uid));
-        model.messages.insert(info.uid, (i, bits(&info.flags)));
-    }
-    for submission in ops::outbox(db).unwrap() {
+    for submission in ops::outbox(store.database()).unwrap() {
         assert_eq!(submission.user, USER);
         let i = object_number(&submission.object).unwrap_or_else(|| panic!("{} holds a torn object", submission.id));
         model.outbox.insert(submission.id, i);
+    }
+    let Ok(db) = store.account_database(USER) else { return model };
+    let Ok(view) = ops::mailbox_view(&db, USER, &Mailbox::inbox()) else { return model };
+    for info in view.messages {
+        let bytes = ops::object(&db, USER, &Mailbox::inbox(), info.uid).unwrap();
+        assert_eq!(info.size as usize, bytes.len(), "size of UID {}", info.uid);
+        let i = object_number(&bytes).unwrap_or_else(|| panic!("UID {} holds a torn object", info.uid));
+        model.messages.insert(info.uid, (i, bits(&info.flags)));
     }
     model
 }

@@ -5,7 +5,7 @@ mod common;
 
 use common::{TempRedb, credentials};
 use dime_dmap::codec::{DateTime, Flag, Mailbox};
-use dime_dmap::store::{KeyfileRecord, Store};
+use dime_dmap::store::{KeyfileRecord, Store, block_on};
 use dime_store::{StoreError, ops};
 
 const ALICE: &str = "alice@example.org";
@@ -18,58 +18,61 @@ fn alice() -> TempRedb {
 
 #[test]
 fn reopening_preserves_every_write() {
-    let mut t = alice();
+    let t = alice();
     let inbox = Mailbox::inbox();
     let sent = Mailbox::new("Sent");
     t.store.add_mailbox(ALICE, &sent).unwrap();
     for i in 0..4u8 {
-        t.store.append(ALICE, &inbox, &[Flag::Keyword(format!("k{i}"))], None, vec![i; 100]).unwrap();
+        block_on(t.store.append(ALICE, &inbox, &[Flag::Keyword(format!("k{i}"))], None, vec![i; 100])).unwrap();
     }
-    t.store.set_flags(ALICE, &inbox, 2, &[Flag::Deleted]).unwrap();
-    assert_eq!(t.store.expunge(ALICE, &inbox).unwrap(), vec![2]);
-    let queued = t.store.submit(ALICE, vec![9; 5]).unwrap();
-    t.store.store_keyfile(ALICE, KeyfileRecord { shard: [3; 64], envelope: vec![4; 40] }).unwrap();
-    let before_inbox = t.store.mailbox(ALICE, &inbox).unwrap();
-    let before_sent = t.store.mailbox(ALICE, &sent).unwrap();
+    block_on(t.store.set_flags(ALICE, &inbox, 2, &[Flag::Deleted])).unwrap();
+    assert_eq!(block_on(t.store.expunge(ALICE, &inbox)).unwrap(), vec![2]);
+    let queued = block_on(t.store.submit(ALICE, vec![9; 5])).unwrap();
+    block_on(t.store.store_keyfile(ALICE, KeyfileRecord { shard: [3; 64], envelope: vec![4; 40] })).unwrap();
+    let before_inbox = block_on(t.store.mailbox(ALICE, &inbox)).unwrap();
+    let before_sent = block_on(t.store.mailbox(ALICE, &sent)).unwrap();
 
-    let mut t = t.reopen();
-    assert_eq!(t.store.credentials(ALICE).unwrap(), Some(credentials(1)));
-    assert_eq!(t.store.mailboxes(ALICE).unwrap(), vec![inbox.clone(), sent.clone()]);
-    let after_inbox = t.store.mailbox(ALICE, &inbox).unwrap();
+    let t = t.reopen();
+    assert_eq!(block_on(t.store.credentials(ALICE)).unwrap(), Some(credentials(1)));
+    assert_eq!(block_on(t.store.mailboxes(ALICE)).unwrap(), vec![inbox.clone(), sent.clone()]);
+    let after_inbox = block_on(t.store.mailbox(ALICE, &inbox)).unwrap();
     assert_eq!(after_inbox, before_inbox);
     assert_eq!((after_inbox.uid_validity, after_inbox.uid_next), (before_inbox.uid_validity, 5));
-    assert_eq!(t.store.mailbox(ALICE, &sent).unwrap(), before_sent);
-    assert_eq!(t.store.object(ALICE, &inbox, 3).unwrap(), vec![2; 100]);
-    assert_eq!(t.store.object(ALICE, &inbox, 2), Err(dime_dmap::DmapError::NoSuchMessage));
-    assert_eq!(t.store.keyfile(ALICE).unwrap(), Some(KeyfileRecord { shard: [3; 64], envelope: vec![4; 40] }));
+    assert_eq!(block_on(t.store.mailbox(ALICE, &sent)).unwrap(), before_sent);
+    assert_eq!(block_on(t.store.object(ALICE, &inbox, 3)).unwrap(), vec![2; 100]);
+    assert_eq!(block_on(t.store.object(ALICE, &inbox, 2)), Err(dime_dmap::DmapError::NoSuchMessage));
+    assert_eq!(
+        block_on(t.store.keyfile(ALICE)).unwrap(),
+        Some(KeyfileRecord { shard: [3; 64], envelope: vec![4; 40] })
+    );
     assert_eq!(t.store.outbox().unwrap().iter().map(|s| s.id.clone()).collect::<Vec<_>>(), vec![queued.clone()]);
     // Counters continue where they were: no UID, UIDVALIDITY or queue id is handed out twice.
-    assert_eq!(t.store.append(ALICE, &inbox, &[], None, vec![1]).unwrap(), 5);
+    assert_eq!(block_on(t.store.append(ALICE, &inbox, &[], None, vec![1])).unwrap(), 5);
     assert!(t.store.remove_submission(&queued).unwrap());
     assert!(!t.store.remove_submission(&queued).unwrap());
-    assert_ne!(t.store.submit(ALICE, vec![1]).unwrap(), queued);
+    assert_ne!(block_on(t.store.submit(ALICE, vec![1])).unwrap(), queued);
     t.store.add_mailbox(ALICE, &Mailbox::new("New")).unwrap();
-    let newest = t.store.mailbox(ALICE, &Mailbox::new("New")).unwrap().uid_validity;
+    let newest = block_on(t.store.mailbox(ALICE, &Mailbox::new("New"))).unwrap().uid_validity;
     assert!(newest > before_sent.uid_validity.max(before_inbox.uid_validity));
     assert_eq!(t.store.verify().unwrap().messages, 4);
 }
 
 #[test]
 fn replacing_an_account_keeps_its_mail() {
-    let mut t = alice();
-    t.store.append(ALICE, &Mailbox::inbox(), &[], None, vec![1]).unwrap();
-    let validity = t.store.mailbox(ALICE, &Mailbox::inbox()).unwrap().uid_validity;
+    let t = alice();
+    block_on(t.store.append(ALICE, &Mailbox::inbox(), &[], None, vec![1])).unwrap();
+    let validity = block_on(t.store.mailbox(ALICE, &Mailbox::inbox())).unwrap().uid_validity;
     t.store.add_account(ALICE, &credentials(7)).unwrap();
-    assert_eq!(t.store.credentials(ALICE).unwrap(), Some(credentials(7)));
-    let view = t.store.mailbox(ALICE, &Mailbox::inbox()).unwrap();
+    assert_eq!(block_on(t.store.credentials(ALICE)).unwrap(), Some(credentials(7)));
+    let view = block_on(t.store.mailbox(ALICE, &Mailbox::inbox())).unwrap();
     assert_eq!((view.uid_validity, view.messages.len()), (validity, 1));
 }
 
 #[test]
 fn uid_lookups_are_keyed_and_listings_come_in_pages() {
     let t = alice();
-    let db = t.store.database().clone();
-    let db = &db;
+    let db = t.store.account_database(ALICE).unwrap();
+    let db = &*db;
     let inbox = Mailbox::inbox();
     let date = DateTime::new(1_700_000_000, 0).unwrap();
     let uids = t.store.import(ALICE, &inbox, (0..1000u32).map(|i| (vec![], date, i.to_be_bytes().to_vec()))).unwrap();
@@ -77,7 +80,7 @@ fn uid_lookups_are_keyed_and_listings_come_in_pages() {
     for uid in [1, 2, 3, 5, 8] {
         ops::set_flags(db, ALICE, &inbox, uid, &[Flag::Deleted]).unwrap();
     }
-    t.store.clone().expunge(ALICE, &inbox).unwrap();
+    dime_dmap::store::block_on(t.store.clone().expunge(ALICE, &inbox)).unwrap();
     assert_eq!(ops::message(db, ALICE, &inbox, 777).unwrap().size, 4);
     assert_eq!(ops::object(db, ALICE, &inbox, 777).unwrap(), 776u32.to_be_bytes());
     assert!(matches!(ops::message(db, ALICE, &inbox, 5), Err(StoreError::NoSuchMessage)));
@@ -112,7 +115,7 @@ fn a_failed_import_stores_nothing() {
         t.store.import(ALICE, &Mailbox::new("x"), [(vec![], date, vec![1])]),
         Err(StoreError::NoSuchMailbox)
     ));
-    let state = ops::mailbox_state(t.store.database(), ALICE, &inbox).unwrap();
+    let state = ops::mailbox_state(&t.store.account_database(ALICE).unwrap(), ALICE, &inbox).unwrap();
     assert_eq!(state.uid_next, 1);
     assert_eq!(t.store.verify().unwrap().messages, 0);
 }
@@ -125,4 +128,25 @@ fn a_second_process_cannot_open_the_file_while_it_is_open() {
         matches!(&again, Err(StoreError::Database(e)) if matches!(**e, dime_store::redb::Error::DatabaseAlreadyOpen)),
         "{again:?}"
     );
+}
+
+/// Separate accounts never wait for each other: each account has its own file, so bob's APPEND
+/// commits while a write transaction on alice's account is open (5 s or it counts as waiting).
+#[test]
+fn one_accounts_open_write_does_not_hold_up_anothers_append() {
+    const BOB: &str = "bob@example.org";
+    let t = alice();
+    t.store.add_account(BOB, &credentials(2)).unwrap();
+    let alice_db = t.store.account_database(ALICE).unwrap();
+    let open = alice_db.begin_write().unwrap();
+    let (done, finished) = std::sync::mpsc::channel();
+    let store = t.store.clone();
+    std::thread::spawn(move || {
+        let _ = done.send(block_on(store.append(BOB, &Mailbox::inbox(), &[], None, b"for bob".to_vec())));
+    });
+    let appended = finished.recv_timeout(std::time::Duration::from_secs(5));
+    assert_eq!(appended, Ok(Ok(1)), "bob's APPEND waited for alice's write transaction");
+    drop(open);
+    assert_eq!(block_on(t.store.object(BOB, &Mailbox::inbox(), 1)).unwrap(), b"for bob");
+    assert_eq!(t.store.verify().unwrap().messages, 1);
 }

@@ -504,7 +504,7 @@ async fn steps(say: Narrator) -> Result<Report, FlowError> {
         })
         .ok_or(FlowError::NoData("SELECT"))?;
     let fetched = bob.client.fetch_object(newest).await?;
-    let stored = destination.shared.store()?.object(BOB, &Mailbox::inbox(), destination_view.uid)?;
+    let stored = destination.shared.store()?.object(BOB, &Mailbox::inbox(), destination_view.uid).await?;
     let (origin_signet, alice_resolved, author_state) = bob.validate(ALICE, None).await?;
     let limits = MessageLimits::default();
     let envelope = Envelope::recipient(&fetched, &limits, &bob_keys.encryption)?;

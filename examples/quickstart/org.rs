@@ -236,11 +236,11 @@ impl Shared {
     }
 
     /// Our own current signet of `name`.
-    fn local_signet(&self, name: &Name) -> Option<Signet> {
+    async fn local_signet(&self, name: &Name) -> Option<Signet> {
         match name {
             Name::Org(domain) if *domain == self.domain => Some(self.signet.clone()),
             Name::User(address) if *address.domain() == self.domain => {
-                match self.store().ok()?.signet(&address.to_string()).ok()? {
+                match self.store().ok()?.signet(&address.to_string()).await.ok()? {
                     SignetAnswer::Found(signet) => Some(*signet),
                     SignetAnswer::NotFound | SignetAnswer::Elsewhere => None,
                 }
@@ -293,90 +293,96 @@ struct Submission {
 }
 
 impl Store for OrgStore {
-    fn credentials(&mut self, username: &str) -> dime::dmap::Result<Option<Credentials>> {
-        self.shared.store()?.credentials(username)
+    async fn credentials(&self, username: &str) -> dime::dmap::Result<Option<Credentials>> {
+        self.shared.store()?.credentials(username).await
     }
-    fn mailboxes(&mut self, user: &str) -> dime::dmap::Result<Vec<Mailbox>> {
-        self.shared.store()?.mailboxes(user)
+    async fn mailboxes(&self, user: &str) -> dime::dmap::Result<Vec<Mailbox>> {
+        self.shared.store()?.mailboxes(user).await
     }
-    fn mailbox(&mut self, user: &str, mailbox: &Mailbox) -> dime::dmap::Result<MailboxView> {
-        self.shared.store()?.mailbox(user, mailbox)
+    async fn mailbox(&self, user: &str, mailbox: &Mailbox) -> dime::dmap::Result<MailboxView> {
+        self.shared.store()?.mailbox(user, mailbox).await
     }
-    fn object(&mut self, user: &str, mailbox: &Mailbox, uid: u32) -> dime::dmap::Result<Vec<u8>> {
-        self.shared.store()?.object(user, mailbox, uid)
+    async fn object(&self, user: &str, mailbox: &Mailbox, uid: u32) -> dime::dmap::Result<Vec<u8>> {
+        self.shared.store()?.object(user, mailbox, uid).await
     }
-    fn set_flags(&mut self, user: &str, mailbox: &Mailbox, uid: u32, flags: &[Flag]) -> dime::dmap::Result<()> {
-        self.shared.store()?.set_flags(user, mailbox, uid, flags)
+    async fn set_flags(&self, user: &str, mailbox: &Mailbox, uid: u32, flags: &[Flag]) -> dime::dmap::Result<()> {
+        self.shared.store()?.set_flags(user, mailbox, uid, flags).await
     }
-    fn expunge(&mut self, user: &str, mailbox: &Mailbox) -> dime::dmap::Result<Vec<u32>> {
-        self.shared.store()?.expunge(user, mailbox)
+    async fn expunge(&self, user: &str, mailbox: &Mailbox) -> dime::dmap::Result<Vec<u32>> {
+        self.shared.store()?.expunge(user, mailbox).await
     }
-    fn append(
-        &mut self,
+    async fn append(
+        &self,
         user: &str,
         mailbox: &Mailbox,
         flags: &[Flag],
         date: Option<DateTime>,
         object: Vec<u8>,
     ) -> dime::dmap::Result<u32> {
-        self.shared.store()?.append(user, mailbox, flags, date, object)
+        self.shared.store()?.append(user, mailbox, flags, date, object).await
     }
-    fn submit(&mut self, user: &str, object: Vec<u8>) -> dime::dmap::Result<String> {
-        let id = self.shared.store()?.submit(user, object.clone())?;
+    async fn submit(&self, user: &str, object: Vec<u8>) -> dime::dmap::Result<String> {
+        let id = self.shared.store()?.submit(user, object.clone()).await?;
         let submission = Submission { user: user.into(), id: id.clone(), object };
         self.queue.send(submission).map_err(|_| DmapError::StoreUnavailable("the relay queue stopped".into()))?;
         Ok(id)
     }
-    fn issue_signet(&mut self, user: &str, request: &Signet) -> dime::dmap::Result<(String, Signet)> {
-        self.shared.store()?.issue_signet(user, request)
+    async fn issue_signet(&self, user: &str, request: &Signet) -> dime::dmap::Result<(String, Signet)> {
+        self.shared.store()?.issue_signet(user, request).await
     }
     /// Our own signets from the store; every other domain's is resolved by the DMAP
     /// driver through [`Shared::lookup`].
-    fn signet(&mut self, address: &str) -> dime::dmap::Result<SignetAnswer> {
+    async fn signet(&self, address: &str) -> dime::dmap::Result<SignetAnswer> {
         match address.parse::<Name>() {
-            Ok(name) if *name.domain() == self.shared.domain => self.shared.store()?.signet(address),
+            Ok(name) if *name.domain() == self.shared.domain => self.shared.store()?.signet(address).await,
             Ok(_) => Ok(SignetAnswer::Elsewhere),
             Err(_) => Ok(SignetAnswer::NotFound),
         }
     }
-    fn store_keyfile(&mut self, user: &str, record: KeyfileRecord) -> dime::dmap::Result<()> {
-        self.shared.store()?.store_keyfile(user, record)
+    async fn store_keyfile(&self, user: &str, record: KeyfileRecord) -> dime::dmap::Result<()> {
+        self.shared.store()?.store_keyfile(user, record).await
     }
-    fn keyfile(&mut self, user: &str) -> dime::dmap::Result<Option<KeyfileRecord>> {
-        self.shared.store()?.keyfile(user)
+    async fn keyfile(&self, user: &str) -> dime::dmap::Result<Option<KeyfileRecord>> {
+        self.shared.store()?.keyfile(user).await
     }
-    fn uid_validity(&mut self, user: &str, mailbox: &Mailbox) -> dime::dmap::Result<u32> {
-        self.shared.store()?.uid_validity(user, mailbox)
+    async fn uid_validity(&self, user: &str, mailbox: &Mailbox) -> dime::dmap::Result<u32> {
+        self.shared.store()?.uid_validity(user, mailbox).await
     }
-    fn create_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> dime::dmap::Result<()> {
-        self.shared.store()?.create_mailbox(user, mailbox)
+    async fn create_mailbox(&self, user: &str, mailbox: &Mailbox) -> dime::dmap::Result<()> {
+        self.shared.store()?.create_mailbox(user, mailbox).await
     }
-    fn delete_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> dime::dmap::Result<()> {
-        self.shared.store()?.delete_mailbox(user, mailbox)
+    async fn delete_mailbox(&self, user: &str, mailbox: &Mailbox) -> dime::dmap::Result<()> {
+        self.shared.store()?.delete_mailbox(user, mailbox).await
     }
-    fn rename_mailbox(&mut self, user: &str, from: &Mailbox, to: &Mailbox) -> dime::dmap::Result<()> {
-        self.shared.store()?.rename_mailbox(user, from, to)
+    async fn rename_mailbox(&self, user: &str, from: &Mailbox, to: &Mailbox) -> dime::dmap::Result<()> {
+        self.shared.store()?.rename_mailbox(user, from, to).await
     }
-    fn set_subscribed(&mut self, user: &str, mailbox: &Mailbox, subscribed: bool) -> dime::dmap::Result<()> {
-        self.shared.store()?.set_subscribed(user, mailbox, subscribed)
+    async fn set_subscribed(&self, user: &str, mailbox: &Mailbox, subscribed: bool) -> dime::dmap::Result<()> {
+        self.shared.store()?.set_subscribed(user, mailbox, subscribed).await
     }
-    fn subscriptions(&mut self, user: &str) -> dime::dmap::Result<Vec<Mailbox>> {
-        self.shared.store()?.subscriptions(user)
+    async fn subscriptions(&self, user: &str) -> dime::dmap::Result<Vec<Mailbox>> {
+        self.shared.store()?.subscriptions(user).await
     }
-    fn copy(&mut self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> dime::dmap::Result<Vec<(u32, u32)>> {
-        self.shared.store()?.copy(user, from, uids, to)
-    }
-    fn move_messages(
-        &mut self,
+    async fn copy(
+        &self,
         user: &str,
         from: &Mailbox,
         uids: &[u32],
         to: &Mailbox,
     ) -> dime::dmap::Result<Vec<(u32, u32)>> {
-        self.shared.store()?.move_messages(user, from, uids, to)
+        self.shared.store()?.copy(user, from, uids, to).await
     }
-    fn expunge_uids(&mut self, user: &str, mailbox: &Mailbox, uids: &[u32]) -> dime::dmap::Result<Vec<u32>> {
-        self.shared.store()?.expunge_uids(user, mailbox, uids)
+    async fn move_messages(
+        &self,
+        user: &str,
+        from: &Mailbox,
+        uids: &[u32],
+        to: &Mailbox,
+    ) -> dime::dmap::Result<Vec<(u32, u32)>> {
+        self.shared.store()?.move_messages(user, from, uids, to).await
+    }
+    async fn expunge_uids(&self, user: &str, mailbox: &Mailbox, uids: &[u32]) -> dime::dmap::Result<Vec<u32>> {
+        self.shared.store()?.expunge_uids(user, mailbox, uids).await
     }
 }
 
@@ -407,7 +413,7 @@ async fn relay(shared: &Shared, submission: Submission) -> Result<OriginView, Fl
     if !author.eq_ignore_ascii_case(&submission.user) {
         return Err(FlowError::NotTheAuthor { submitter: submission.user, author });
     }
-    let SignetAnswer::Found(author_signet) = shared.store()?.signet(&author)? else {
+    let SignetAnswer::Found(author_signet) = shared.store()?.signet(&author).await? else {
         return Err(FlowError::NoSignet(author));
     };
     let view = envelope.open(&author_signet)?;
@@ -490,16 +496,16 @@ struct InboxSpool {
 }
 
 impl InboxSpool {
-    fn store(&self, checked: &CheckedMessage, how: &'static str) -> Result<DestinationView, FlowError> {
+    async fn store(&self, checked: &CheckedMessage, how: &'static str) -> Result<DestinationView, FlowError> {
         let message = checked.message();
         let envelope = Envelope::destination(&self.object, &MessageLimits::default(), &self.shared.keys.encryption)?;
         let sight = Sight::of(&envelope)?;
         let recipient = checked.view().envelope.recipient.clone();
-        let mut store = self.shared.store()?;
-        if store.credentials(&recipient)?.is_none() {
+        let store = self.shared.store()?;
+        if store.credentials(&recipient).await?.is_none() {
             return Err(FlowError::UnknownRecipient(recipient));
         }
-        let uid = store.append(&recipient, &Mailbox::inbox(), &[], None, self.object.clone())?;
+        let uid = store.append(&recipient, &Mailbox::inbox(), &[], None, self.object.clone()).await?;
         Ok(DestinationView {
             mail_from: message.envelope.mail_from.domain.to_string(),
             sight,
@@ -519,7 +525,7 @@ impl Spool for InboxSpool {
 
     async fn commit(self, checked: CheckedMessage) -> Result<(), Rejection> {
         let how = self.resolved.lock().ok().and_then(|mut r| r.remove(&checked.message().txid)).unwrap_or("?");
-        let result = self.store(&checked, how);
+        let result = self.store(&checked, how).await;
         let verdict = result.as_ref().map(|_| ()).map_err(FlowError::rejection);
         match &result {
             Ok(view) => self.shared.say(&format!(
@@ -544,7 +550,7 @@ impl Spool for InboxSpool {
 
 impl ServerApp for Dx {
     async fn signet(&self, name: &Name, fingerprint: Option<&Fingerprint>) -> Option<Vec<u8>> {
-        let signet = self.shared.local_signet(name)?;
+        let signet = self.shared.local_signet(name).await?;
         if fingerprint.is_some_and(|fp| !has_fingerprint(&signet, fp)) {
             return None;
         }
@@ -557,7 +563,7 @@ impl ServerApp for Dx {
     }
 
     async fn verify(&self, name: &Name, fingerprint: &Fingerprint) -> Verification {
-        match self.shared.local_signet(name) {
+        match self.shared.local_signet(name).await {
             Some(signet) if has_fingerprint(&signet, fingerprint) => Verification::Current,
             Some(signet) => {
                 signet.fingerprint(FingerprintKind::Full).map_or(Verification::NotFound, Verification::Update)

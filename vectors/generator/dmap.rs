@@ -10,7 +10,7 @@ use dime::dmap::codec::{CommandBody, DateTime, FetchAttr, Mailbox, SequenceSet};
 use dime::dmap::keyfile::{REALM, SERIAL};
 use dime::dmap::sasl::DecoySecret;
 use dime::dmap::server::{ServerConfig, ServerSession};
-use dime::dmap::store::{Issuer, MemoryStore, Store};
+use dime::dmap::store::{Issuer, MemoryStore, Store, block_on};
 use dime::dmap::{SessionLimits, State};
 use dime::message::{CommonHeaders, Content, Part};
 use dime::signet::{KeyFile, KeyOwner};
@@ -92,12 +92,12 @@ impl Fixture {
     }
 
     fn server(&self) -> ServerSession<MemoryStore> {
-        let mut store = MemoryStore::new();
+        let store = MemoryStore::new();
         let (credentials, _) =
             Credentials::create_with_salt(&username(), &password(PASSWORD), salt(), 0).expect("credentials");
         store.add_account(USER, credentials);
         let date = DateTime::new(1_743_501_600, 0).expect("date");
-        store.append(USER, &Mailbox::inbox(), &[], Some(date), self.stored.clone()).expect("append");
+        block_on(store.append(USER, &Mailbox::inbox(), &[], Some(date), self.stored.clone())).expect("append");
         store.add_mailbox(USER, &Mailbox::new("Archive")).expect("mailbox");
         let d = &self.world.destination;
         store.set_issuer(Issuer { org: d.signet.clone(), key: signing(d.seed), domain: "example.net".into() });
@@ -145,6 +145,7 @@ impl Pair {
                         self.client.enqueue_input(&bytes);
                         moved = true;
                     }
+                    Err(Interrupt::Store) => block_on(self.server.run_store()),
                     Err(Interrupt::NeedMoreInput | Interrupt::AwaitingAnswer | Interrupt::Closed) => break,
                 }
             }
@@ -161,7 +162,11 @@ impl Pair {
                         self.server.enqueue_input(std::time::Instant::now(), &bytes);
                         moved = true;
                     }
-                    Err(Interrupt::NeedMoreInput | Interrupt::AwaitingAnswer | Interrupt::Closed) => break,
+                    Err(
+                        Interrupt::NeedMoreInput | Interrupt::AwaitingAnswer | Interrupt::Store | Interrupt::Closed,
+                    ) => {
+                        break;
+                    }
                 }
             }
             if !moved {

@@ -12,13 +12,13 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use std::sync::{Arc, Mutex};
+//! use std::sync::Arc;
 //! use dime_dmap::driver::{self, ServerIdentity};
 //! use dime_dmap::sasl::DecoySecret;
 //! use dime_dmap::server::{ServerConfig, ServerSession};
 //! use dime_dmap::store::MemoryStore;
 //!
-//! let store = Arc::new(Mutex::new(MemoryStore::new()));
+//! let store = Arc::new(MemoryStore::new());
 //! let identity = ServerIdentity::from_pem_files("fullchain.pem", "privkey.pem")?;
 //! let acceptor = driver::acceptor(&identity)?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(driver::io)?;
@@ -226,6 +226,8 @@ where
                 let _ = stream.shutdown().await;
                 return Ok(Exit::Closed);
             }
+            // A command's store work: run it; no input is read meanwhile.
+            Err(Interrupt::Store) => session.run_store().await,
             // Every lookup is answered above, as soon as its event arrives.
             Err(Interrupt::AwaitingAnswer) => return Err(DmapError::NotWaiting("a lookup the driver was told of")),
             Err(Interrupt::NeedMoreInput) => {
@@ -598,7 +600,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Client<IO> {
                 }
                 Err(Interrupt::Closed) => return Err(DmapError::Closed),
                 // Only server sessions wait for answers.
-                Err(Interrupt::AwaitingAnswer) => return Err(DmapError::Unexpected("a client waiting for an answer")),
+                Err(Interrupt::AwaitingAnswer | Interrupt::Store) => {
+                    return Err(DmapError::Unexpected("a client waiting for an answer"));
+                }
                 Err(Interrupt::NeedMoreInput) => {
                     let read = self.stream.read(&mut self.buffer);
                     let n = match deadline {

@@ -8,7 +8,7 @@
 
 use dime_core::stacie::Username;
 
-use super::{AuthStep, Event, PendingLogin, Phase, ServerSession, text};
+use super::{AuthStep, Event, Pending, PendingLogin, Phase, ServerSession, text};
 use crate::codec::{Code, Response, StatusKind, Tag};
 use crate::sasl::{Challenge, MECHANISM, parse_token};
 use crate::store::Store;
@@ -74,13 +74,20 @@ impl<S: Store> ServerSession<S> {
         }
     }
 
+    /// Checks the user name, then leaves the credentials lookup to
+    /// [`ServerSession::run_store`].
     fn auth_username(&mut self, tag: Tag, username: &[u8]) {
         let valid = core::str::from_utf8(username).ok().filter(|name| Username::new(name.as_bytes()).is_ok());
         let Some(username) = valid.map(str::to_owned) else {
             self.done(&tag, NAME, StatusKind::Bad, None, "Invalid user name");
             return;
         };
-        let stored = match self.store.credentials(&username) {
+        self.pending = Some(Pending::Credentials { tag, username });
+    }
+
+    /// Looks up the user's credentials and sends the challenge.
+    pub(super) async fn credentials(&mut self, tag: Tag, username: String) {
+        let stored = match self.store.credentials(&username).await {
             Ok(stored) => stored,
             Err(error) => {
                 self.store_error(&tag, NAME, error);

@@ -40,7 +40,7 @@ impl<S: Store> ServerSession<S> {
 
     /// `COPY`/`MOVE` and their UID forms: all or nothing, at most
     /// [`SessionLimits::max_copy`](crate::SessionLimits) messages, answered with `COPYUID`.
-    pub(super) fn copy(
+    pub(super) async fn copy(
         &mut self,
         tag: &Tag,
         uid: bool,
@@ -66,17 +66,17 @@ impl<S: Store> ServerSession<S> {
         }
         let user = self.current_user();
         let result = match moving {
-            false => self.store.copy(&user, &selected.mailbox, &uids, target),
-            true => self.store.move_messages(&user, &selected.mailbox, &uids, target),
+            false => self.store.copy(&user, &selected.mailbox, &uids, target).await,
+            true => self.store.move_messages(&user, &selected.mailbox, &uids, target).await,
         };
         let pairs = match result {
             Ok(pairs) => pairs,
-            Err(DmapError::NoSuchMailbox) if self.store.mailboxes(&user).is_ok_and(|m| !m.contains(target)) => {
+            Err(DmapError::NoSuchMailbox) if self.store.mailboxes(&user).await.is_ok_and(|m| !m.contains(target)) => {
                 return self.done(tag, name, StatusKind::No, Some(Code::TryCreate), "No such mailbox");
             }
             Err(error) => return self.store_error(tag, name, error),
         };
-        let code = match (pairs.is_empty(), self.store.uid_validity(&user, target)) {
+        let code = match (pairs.is_empty(), self.store.uid_validity(&user, target).await) {
             (false, Ok(validity)) => {
                 Some(Code::CopyUid(validity, uid_set(pairs.iter().map(|p| p.0)), uid_set(pairs.iter().map(|p| p.1))))
             }
@@ -93,29 +93,29 @@ impl<S: Store> ServerSession<S> {
             if let Some(code) = code {
                 self.respond(Response::Status(Status::untagged(StatusKind::Ok, Some(code), "Moved")));
             }
-            self.sync_mailbox();
+            self.sync_mailbox().await;
             return self.ok(tag, name);
         }
         if *target == selected.mailbox {
-            self.sync_mailbox();
+            self.sync_mailbox().await;
         }
         self.done(tag, name, StatusKind::Ok, code, &format!("{name} completed"));
     }
 
     /// `UID EXPUNGE set`: expunges only the `\Deleted` messages among `set`.
-    pub(super) fn uid_expunge(&mut self, tag: &Tag, set: &SequenceSet) {
+    pub(super) async fn uid_expunge(&mut self, tag: &Tag, set: &SequenceSet) {
         let name = "UID EXPUNGE";
         let Some(selected) = self.selected.clone() else { return };
         if selected.read_only {
             return self.done(tag, name, StatusKind::No, Some(Code::ReadOnly), text::READ_ONLY);
         }
         let uids = self.selected_uids(true, set);
-        match self.store.expunge_uids(&self.current_user(), &selected.mailbox, &uids) {
+        match self.store.expunge_uids(&self.current_user(), &selected.mailbox, &uids).await {
             Ok(gone) if !gone.is_empty() => self.changed(&selected.mailbox),
             Ok(_) => {}
             Err(error) => return self.store_error(tag, name, error),
         }
-        self.sync_mailbox();
+        self.sync_mailbox().await;
         self.ok(tag, name);
     }
 }

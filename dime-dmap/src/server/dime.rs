@@ -17,9 +17,13 @@ impl<S: Store> ServerSession<S> {
         self.user.clone().unwrap_or_default()
     }
 
-    pub(super) fn submit(&mut self, tag: &Tag, object: Vec<u8>) {
+    pub(super) async fn submit(&mut self, tag: &Tag, object: Vec<u8>) {
         let name = "SUBMIT";
-        match self.store.submit(&self.current_user(), object) {
+        let accepted = match &self.config.submit {
+            Some(hook) => (hook.0)(self.current_user(), object).await,
+            None => self.store.submit(&self.current_user(), object).await,
+        };
+        match accepted {
             // A queue id that is not an atom cannot be written in the code; leave it out.
             Ok(id) if is_atom(id.as_bytes()) => {
                 self.done(tag, name, StatusKind::Ok, Some(Code::Submitted(id)), "Object accepted for relay");
@@ -29,7 +33,7 @@ impl<S: Store> ServerSession<S> {
         }
     }
 
-    pub(super) fn signet_request(&mut self, tag: &Tag, request: &[u8]) {
+    pub(super) async fn signet_request(&mut self, tag: &Tag, request: &[u8]) {
         let name = "SSR";
         let parsed = Signet::parse(request).and_then(|signet| {
             if signet.kind() == SignetKind::Request {
@@ -45,7 +49,7 @@ impl<S: Store> ServerSession<S> {
                 return self.done(tag, name, StatusKind::No, Some(Code::Parse), &text);
             }
         };
-        match self.store.issue_signet(&self.current_user(), &request) {
+        match self.store.issue_signet(&self.current_user(), &request).await {
             Ok((address, signet)) => {
                 self.respond(Response::Data(Data::Signet { address, signet: signet.as_bytes().to_vec() }));
                 self.ok(tag, name);
@@ -54,8 +58,8 @@ impl<S: Store> ServerSession<S> {
         }
     }
 
-    pub(super) fn signet_lookup(&mut self, tag: Tag, address: String) {
-        match self.store.signet(&address) {
+    pub(super) async fn signet_lookup(&mut self, tag: Tag, address: String) {
+        match self.store.signet(&address).await {
             Ok(SignetAnswer::Found(signet)) => self.signet_found(&tag, address, &signet),
             Ok(SignetAnswer::NotFound) => self.signet_not_found(&tag),
             Ok(SignetAnswer::Elsewhere) => {
@@ -106,22 +110,22 @@ impl<S: Store> ServerSession<S> {
         self.done(tag, SIGNET, StatusKind::No, Some(Code::Nonexistent), "No signet for that address");
     }
 
-    pub(super) fn keyfile_store(&mut self, tag: &Tag, shard: [u8; 64], envelope: Vec<u8>) {
+    pub(super) async fn keyfile_store(&mut self, tag: &Tag, shard: [u8; 64], envelope: Vec<u8>) {
         let name = "KEYFILE STORE";
         // The server cannot open the envelope; it checks the framing it can see.
         if let Err(error) = RealmEnvelope::parse(&envelope) {
             let text = format!("Not a realm envelope: {error}");
             return self.done(tag, name, StatusKind::No, Some(Code::Parse), &text);
         }
-        match self.store.store_keyfile(&self.current_user(), KeyfileRecord { shard, envelope }) {
+        match self.store.store_keyfile(&self.current_user(), KeyfileRecord { shard, envelope }).await {
             Ok(()) => self.ok(tag, name),
             Err(error) => self.store_error(tag, name, error),
         }
     }
 
-    pub(super) fn keyfile_fetch(&mut self, tag: &Tag) {
+    pub(super) async fn keyfile_fetch(&mut self, tag: &Tag) {
         let name = "KEYFILE FETCH";
-        match self.store.keyfile(&self.current_user()) {
+        match self.store.keyfile(&self.current_user()).await {
             Ok(Some(record)) => {
                 self.respond(Response::Data(Data::Keyfile { shard: record.shard, envelope: record.envelope }));
                 self.ok(tag, name);

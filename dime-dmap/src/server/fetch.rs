@@ -36,6 +36,31 @@ impl FetchJob {
     fn name(&self) -> &'static str {
         if self.uid { "UID FETCH" } else { "FETCH" }
     }
+
+    /// Whether answering the next message needs the store: an item returns message data (the
+    /// object) or sets `\Seen`. Items of the index alone (`UID`, `FLAGS`, `RFC822.SIZE`, ...)
+    /// are answered from the session's view of the mailbox, without the store.
+    pub(super) fn reads_object(&self) -> bool {
+        !self.pending.is_empty() && self.items.iter().any(|item| Content::of(item).is_some())
+    }
+
+    /// Whether an item sets `\Seen` (RFC 3501 §6.4.5: a non-`PEEK` body item; `RFC822.HEADER`
+    /// does not).
+    fn marks_seen(&self) -> bool {
+        self.items.iter().any(|item| {
+            Content::of(item).is_some() && !without_peek(item).1 && !matches!(item, FetchAttr::Rfc822Header)
+        })
+    }
+}
+
+/// What the store gave for the next message of a `FETCH`.
+pub(super) struct Loaded {
+    /// The message with its flags as they are now.
+    info: MessageInfo,
+    /// Its object (empty when no item returns it).
+    object: Arc<Vec<u8>>,
+    /// `\Seen` was set by this fetch.
+    seen: bool,
 }
 
 /// The items of a `FETCH` with repeats merged, in the order first asked for: an item asked for
@@ -197,30 +222,46 @@ impl<S: Store> ServerSession<S> {
         self.done(&job.tag, job.name(), StatusKind::No, Some(Code::Limit), &text);
     }
 
-    /// Answers the next message of the running `FETCH`, or completes it.
-    pub(super) fn fetch_step(&mut self) {
+    /// Reads what the next message of the running `FETCH` needs from the store (its object,
+    /// and `\Seen` set when an item reads it), then answers it.
+    pub(super) async fn fetch_load(&mut self) {
+        let Phase::Fetching(job) = &self.phase else { return };
+        let (Some(&seq), Some(selected)) = (job.pending.front(), &self.selected) else { return self.fetch_step(None) };
+        let Some(mut info) = self.message(seq) else { return self.fetch_step(None) };
+        let (wants_object, marks_seen) =
+            (job.items.iter().any(|item| object_range(item, 0).is_some()), job.marks_seen());
+        let (user, mailbox) = (self.user.clone().unwrap_or_default(), selected.mailbox.clone());
+        let object = match wants_object {
+            false => Arc::new(Vec::new()),
+            true => match self.store.object(&user, &mailbox, info.uid).await {
+                Ok(object) => Arc::new(object),
+                Err(error) => {
+                    let Phase::Fetching(job) = core::mem::replace(&mut self.phase, Phase::Command) else { return };
+                    return self.store_error(&job.tag, job.name(), error);
+                }
+            },
+        };
+        let seen = marks_seen && self.mark_seen(&mut info).await;
+        self.fetch_step(Some(Loaded { info, object, seen }));
+    }
+
+    /// Answers the next message of the running `FETCH` (with what [`ServerSession::fetch_load`]
+    /// read, when it needs the store), or completes it.
+    pub(super) fn fetch_step(&mut self, loaded: Option<Loaded>) {
         let Phase::Fetching(mut job) = core::mem::replace(&mut self.phase, Phase::Command) else { return };
         let name = job.name();
         let Some(seq) = job.pending.pop_front() else {
             return self.ok(&job.tag, name);
         };
-        let Some(mut info) = self.message(seq) else {
-            self.phase = Phase::Fetching(job);
-            return;
-        };
-        let wants_object = job.items.iter().any(|item| object_range(item, 0).is_some());
-        let object = match wants_object {
-            false => Arc::new(Vec::new()),
-            true => {
-                let (user, mailbox) = match &self.selected {
-                    Some(selected) => (self.user.clone().unwrap_or_default(), selected.mailbox.clone()),
-                    None => return self.ok(&job.tag, name),
-                };
-                match self.store.object(&user, &mailbox, info.uid) {
-                    Ok(object) => Arc::new(object),
-                    Err(error) => return self.store_error(&job.tag, name, error),
+        let (info, object, flags_changed) = match loaded {
+            Some(Loaded { info, object, seen }) => (info, object, seen),
+            None => match self.message(seq) {
+                Some(info) => (info, Arc::new(Vec::new()), false),
+                None => {
+                    self.phase = Phase::Fetching(job);
+                    return;
                 }
-            }
+            },
         };
         let text = match job.items.iter().any(|item| Content::of(item) == Some(Content::Armored)) {
             true => Arc::new(armored(&object)),
@@ -245,7 +286,6 @@ impl<S: Store> ServerSession<S> {
             separate(&mut w);
             FetchItem::Uid(info.uid).write(&mut w);
         }
-        let mut flags_changed = false;
         let served = served_size(info.size);
         for item in &job.items {
             separate(&mut w);
@@ -305,9 +345,6 @@ impl<S: Store> ServerSession<S> {
                             self.output_literal(source, start, start + count);
                         }
                     }
-                    let (_, peek) = without_peek(data_item);
-                    let reads = !peek && !matches!(data_item, FetchAttr::Rfc822Header);
-                    flags_changed |= reads && self.mark_seen(&mut info);
                     continue;
                 }
             };

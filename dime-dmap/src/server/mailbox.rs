@@ -13,7 +13,7 @@ impl<S: Store> ServerSession<S> {
         self.user.clone().unwrap_or_default()
     }
 
-    pub(super) fn list(&mut self, tag: &Tag, reference: &str, pattern: &str) {
+    pub(super) async fn list(&mut self, tag: &Tag, reference: &str, pattern: &str) {
         let name = "LIST";
         if pattern.is_empty() {
             // `LIST "" ""` asks for the hierarchy delimiter.
@@ -26,10 +26,17 @@ impl<S: Store> ServerSession<S> {
             return;
         }
         let user = self.user_name();
-        let mut mailboxes = match self.store.mailboxes(&user) {
+        let mut mailboxes = match self.store.mailboxes(&user).await {
             Ok(mailboxes) => mailboxes,
             Err(error) => return self.store_error(tag, name, error),
         };
+        // The superiors of existing mailboxes that do not exist themselves (left by a DELETE of
+        // `a` while `a/b` exists) are listed as `\Noselect` placeholders (RFC 3501 §6.3.4).
+        let mut implied: Vec<Mailbox> = mailboxes.iter().flat_map(super::manage::superiors).collect();
+        implied.sort();
+        implied.dedup();
+        implied.retain(|name| !mailboxes.contains(name));
+        mailboxes.extend(implied.iter().cloned());
         mailboxes.sort();
         let full = format!("{reference}{pattern}");
         // Names are sorted, so a mailbox's inferiors (`name/...`) follow it directly or after
@@ -44,7 +51,11 @@ impl<S: Store> ServerSession<S> {
             .filter(|m| matches(full.as_bytes(), m.as_str().as_bytes()))
             .map(|mailbox| {
                 let attribute = if has_children(mailbox) { "\\HasChildren" } else { "\\HasNoChildren" };
-                Data::List { attributes: vec![attribute.into()], delimiter: Some(DELIMITER), mailbox: mailbox.clone() }
+                let mut attributes = vec![attribute.to_string()];
+                if implied.binary_search(mailbox).is_ok() {
+                    attributes.insert(0, "\\Noselect".into());
+                }
+                Data::List { attributes, delimiter: Some(DELIMITER), mailbox: mailbox.clone() }
             })
             .collect();
         for data in answers {
@@ -53,12 +64,12 @@ impl<S: Store> ServerSession<S> {
         self.ok(tag, name);
     }
 
-    pub(super) fn select(&mut self, tag: &Tag, mailbox: Mailbox, read_only: bool) {
+    pub(super) async fn select(&mut self, tag: &Tag, mailbox: Mailbox, read_only: bool) {
         let name = if read_only { "EXAMINE" } else { "SELECT" };
         // A failed SELECT leaves no mailbox selected (RFC 3501 §6.3.1).
         self.selected = None;
         let user = self.user_name();
-        let mut view = match self.store.mailbox(&user, &mailbox) {
+        let mut view = match self.store.mailbox(&user, &mailbox).await {
             Ok(view) => view,
             Err(error) => return self.store_error(tag, name, error),
         };
@@ -88,10 +99,10 @@ impl<S: Store> ServerSession<S> {
         self.respond(Response::Status(Status::untagged(StatusKind::Ok, Some(code), text)));
     }
 
-    pub(super) fn mailbox_status(&mut self, tag: &Tag, mailbox: &Mailbox, items: &[StatusAttr]) {
+    pub(super) async fn mailbox_status(&mut self, tag: &Tag, mailbox: &Mailbox, items: &[StatusAttr]) {
         let name = "STATUS";
         let user = self.user_name();
-        let view = match self.store.mailbox(&user, mailbox) {
+        let view = match self.store.mailbox(&user, mailbox).await {
             Ok(view) => view,
             Err(error) => return self.store_error(tag, name, error),
         };
@@ -115,7 +126,7 @@ impl<S: Store> ServerSession<S> {
     }
 
     /// Sets `\Seen` on a message of a read-write mailbox; whether the flags changed.
-    pub(super) fn mark_seen(&mut self, info: &mut MessageInfo) -> bool {
+    pub(super) async fn mark_seen(&mut self, info: &mut MessageInfo) -> bool {
         let Some(selected) = &self.selected else { return false };
         if selected.read_only || info.flags.contains(&Flag::Seen) {
             return false;
@@ -123,7 +134,7 @@ impl<S: Store> ServerSession<S> {
         let mut flags = info.flags.clone();
         flags.push(Flag::Seen);
         let (user, mailbox) = (self.user_name(), selected.mailbox.clone());
-        if self.store.set_flags(&user, &mailbox, info.uid, &flags).is_err() {
+        if self.store.set_flags(&user, &mailbox, info.uid, &flags).await.is_err() {
             return false;
         }
         info.flags = flags.clone();
@@ -140,7 +151,7 @@ impl<S: Store> ServerSession<S> {
         }
     }
 
-    pub(super) fn store_flags(
+    pub(super) async fn store_flags(
         &mut self,
         tag: &Tag,
         uid: bool,
@@ -175,7 +186,7 @@ impl<S: Store> ServerSession<S> {
                 }
                 StoreMode::Remove => new.retain(|f| !flags.contains(f)),
             }
-            if let Err(error) = self.store.set_flags(&user, &selected.mailbox, info.uid, &new) {
+            if let Err(error) = self.store.set_flags(&user, &selected.mailbox, info.uid, &new).await {
                 return self.store_error(tag, name, error);
             }
             self.set_cached_flags(info.uid, new.clone());
@@ -191,34 +202,34 @@ impl<S: Store> ServerSession<S> {
         self.ok(tag, name);
     }
 
-    pub(super) fn expunge(&mut self, tag: &Tag) {
+    pub(super) async fn expunge(&mut self, tag: &Tag) {
         let name = "EXPUNGE";
         let Some(selected) = self.selected.clone() else { return };
         if selected.read_only {
             return self.done(tag, name, StatusKind::No, Some(Code::ReadOnly), text::READ_ONLY);
         }
-        if let Err(error) = self.store.expunge(&self.user_name(), &selected.mailbox) {
+        if let Err(error) = self.store.expunge(&self.user_name(), &selected.mailbox).await {
             return self.store_error(tag, name, error);
         }
-        self.sync_mailbox();
+        self.sync_mailbox().await;
         self.changed(&selected.mailbox);
         self.ok(tag, name);
     }
 
-    pub(super) fn close_mailbox(&mut self, tag: &Tag) {
+    pub(super) async fn close_mailbox(&mut self, tag: &Tag) {
         let name = "CLOSE";
         if let Some(selected) = self.selected.take()
             && !selected.read_only
         {
             // CLOSE expunges silently; a store failure still closes the mailbox.
-            if self.store.expunge(&self.user_name(), &selected.mailbox).is_ok_and(|gone| !gone.is_empty()) {
+            if self.store.expunge(&self.user_name(), &selected.mailbox).await.is_ok_and(|gone| !gone.is_empty()) {
                 self.changed(&selected.mailbox);
             }
         }
         self.ok(tag, name);
     }
 
-    pub(super) fn append(
+    pub(super) async fn append(
         &mut self,
         tag: &Tag,
         mailbox: &Mailbox,
@@ -232,13 +243,14 @@ impl<S: Store> ServerSession<S> {
             return self.done(tag, name, StatusKind::Bad, None, &text);
         }
         let user = self.user_name();
-        match self.store.append(&user, mailbox, flags, date, object) {
+        match self.store.append(&user, mailbox, flags, date, object).await {
             Ok(uid) => {
                 if self.selected.as_ref().is_some_and(|s| &s.mailbox == mailbox) {
-                    self.sync_mailbox();
+                    self.sync_mailbox().await;
                 }
                 // UIDPLUS: the new message's UID, unless the mailbox vanished meanwhile.
-                let code = self.store.uid_validity(&user, mailbox).ok().map(|validity| Code::AppendUid(validity, uid));
+                let code =
+                    self.store.uid_validity(&user, mailbox).await.ok().map(|validity| Code::AppendUid(validity, uid));
                 self.changed(mailbox);
                 self.done(tag, name, StatusKind::Ok, code, "APPEND completed");
             }
@@ -253,11 +265,29 @@ impl<S: Store> ServerSession<S> {
     /// sends the differences: `EXPUNGE` (highest sequence number first, so no number shifts
     /// under the client), `FETCH (FLAGS ...)` for changed flags, then `EXISTS`. Both views are
     /// in UID order, so this is one store call and O(n log n) work for n messages.
-    pub(super) fn sync_mailbox(&mut self) {
+    ///
+    /// A mailbox whose UIDVALIDITY changed (an `INBOX` renamed, by this session or another, is
+    /// an empty `INBOX` with a new UIDVALIDITY) is a new mailbox under the same name: every
+    /// message the client knew is expunged (highest first), then `* OK [UIDVALIDITY n]`, then
+    /// `EXISTS` if the new mailbox has messages (RFC 3501 §2.3.1.1).
+    pub(super) async fn sync_mailbox(&mut self) {
         let Some(mailbox) = self.selected.as_ref().map(|s| s.mailbox.clone()) else { return };
-        let Ok(mut fresh) = self.store.mailbox(&self.user_name(), &mailbox) else { return };
+        let Ok(mut fresh) = self.store.mailbox(&self.user_name(), &mailbox).await else { return };
         by_uid(&mut fresh.messages);
         let Some(selected) = &mut self.selected else { return };
+        if fresh.uid_validity != selected.view.uid_validity {
+            let known = selected.view.messages.len() as u32;
+            let (validity, count) = (fresh.uid_validity.max(1), fresh.messages.len() as u32);
+            selected.view = fresh;
+            for seq in (1..=known).rev() {
+                self.respond(Response::Data(Data::Expunge(seq)));
+            }
+            self.untagged_ok(Code::UidValidity(validity), "UIDs valid");
+            if count > 0 {
+                self.respond(Response::Data(Data::Exists(count)));
+            }
+            return;
+        }
         let refreshed = refresh(&mut selected.view, fresh);
         for data in refreshed.changes {
             self.respond(Response::Data(data));

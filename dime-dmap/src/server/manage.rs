@@ -24,15 +24,15 @@ pub fn new_name(name: &Mailbox) -> Result<Mailbox, &'static str> {
 }
 
 /// The superiors of `name` (`a` and `a/b` for `a/b/c`), outermost first.
-fn superiors(name: &Mailbox) -> Vec<Mailbox> {
+pub(super) fn superiors(name: &Mailbox) -> Vec<Mailbox> {
     let text = name.as_str();
     text.match_indices('/').map(|(i, _)| Mailbox::new(&text[..i])).collect()
 }
 
 impl<S: Store> ServerSession<S> {
     /// The user's mailboxes, or the store's refusal already answered.
-    fn existing(&mut self, tag: &Tag, name: &'static str) -> Option<Vec<Mailbox>> {
-        match self.store.mailboxes(&self.current_user()) {
+    async fn existing(&mut self, tag: &Tag, name: &'static str) -> Option<Vec<Mailbox>> {
+        match self.store.mailboxes(&self.current_user()).await {
             Ok(mailboxes) => Some(mailboxes),
             Err(error) => {
                 self.store_error(tag, name, error);
@@ -42,10 +42,16 @@ impl<S: Store> ServerSession<S> {
     }
 
     /// Creates each missing superior of `name`; whether all exist afterwards.
-    fn create_superiors(&mut self, tag: &Tag, command: &'static str, name: &Mailbox, existing: &[Mailbox]) -> bool {
+    async fn create_superiors(
+        &mut self,
+        tag: &Tag,
+        command: &'static str,
+        name: &Mailbox,
+        existing: &[Mailbox],
+    ) -> bool {
         let user = self.current_user();
         for superior in superiors(name).iter().filter(|s| !existing.contains(s)) {
-            match self.store.create_mailbox(&user, superior) {
+            match self.store.create_mailbox(&user, superior).await {
                 Ok(()) | Err(DmapError::MailboxExists) => {}
                 Err(error) => {
                     self.store_error(tag, command, error);
@@ -67,13 +73,13 @@ impl<S: Store> ServerSession<S> {
         true
     }
 
-    pub(super) fn create(&mut self, tag: &Tag, mailbox: &Mailbox) {
+    pub(super) async fn create(&mut self, tag: &Tag, mailbox: &Mailbox) {
         let name = "CREATE";
         let mailbox = match new_name(mailbox) {
             Ok(mailbox) => mailbox,
             Err(text) => return self.done(tag, name, StatusKind::No, Some(Code::Cannot), text),
         };
-        let Some(existing) = self.existing(tag, name) else { return };
+        let Some(existing) = self.existing(tag, name).await else { return };
         if existing.contains(&mailbox) {
             return self.store_error(tag, name, DmapError::MailboxExists);
         }
@@ -81,30 +87,30 @@ impl<S: Store> ServerSession<S> {
         if self.over_mailbox_limit(tag, name, existing.len() + missing + 1) {
             return;
         }
-        if !self.create_superiors(tag, name, &mailbox, &existing) {
+        if !self.create_superiors(tag, name, &mailbox, &existing).await {
             return;
         }
-        match self.store.create_mailbox(&self.current_user(), &mailbox) {
+        match self.store.create_mailbox(&self.current_user(), &mailbox).await {
             Ok(()) => self.ok(tag, name),
             Err(error) => self.store_error(tag, name, error),
         }
     }
 
-    pub(super) fn delete(&mut self, tag: &Tag, mailbox: &Mailbox) {
+    pub(super) async fn delete(&mut self, tag: &Tag, mailbox: &Mailbox) {
         let name = "DELETE";
-        match self.store.delete_mailbox(&self.current_user(), mailbox) {
+        match self.store.delete_mailbox(&self.current_user(), mailbox).await {
             Ok(()) => self.ok(tag, name),
             Err(error) => self.store_error(tag, name, error),
         }
     }
 
-    pub(super) fn rename(&mut self, tag: &Tag, from: &Mailbox, to: &Mailbox) {
+    pub(super) async fn rename(&mut self, tag: &Tag, from: &Mailbox, to: &Mailbox) {
         let name = "RENAME";
         let to = match new_name(to) {
             Ok(to) => to,
             Err(text) => return self.done(tag, name, StatusKind::No, Some(Code::Cannot), text),
         };
-        let Some(existing) = self.existing(tag, name) else { return };
+        let Some(existing) = self.existing(tag, name).await else { return };
         if !existing.contains(from) {
             return self.store_error(tag, name, DmapError::NoSuchMailbox);
         }
@@ -117,10 +123,10 @@ impl<S: Store> ServerSession<S> {
         if self.over_mailbox_limit(tag, name, existing.len() + added + inbox) {
             return;
         }
-        if renamed(&to, from, from).is_none() && !self.create_superiors(tag, name, &to, &existing) {
+        if renamed(&to, from, from).is_none() && !self.create_superiors(tag, name, &to, &existing).await {
             return;
         }
-        match self.store.rename_mailbox(&self.current_user(), from, &to) {
+        match self.store.rename_mailbox(&self.current_user(), from, &to).await {
             Ok(()) => {
                 // The selected mailbox keeps being selected under its new name; a renamed INBOX
                 // stays selected as the (now empty) INBOX.
@@ -130,21 +136,27 @@ impl<S: Store> ServerSession<S> {
                 {
                     selected.mailbox = new;
                 }
+                if *from == Mailbox::inbox() {
+                    // The INBOX left behind is a new mailbox: a client that has it selected
+                    // learns its UIDVALIDITY now, other sessions on their next update.
+                    self.sync_mailbox().await;
+                    self.changed(&Mailbox::inbox());
+                }
                 self.ok(tag, name);
             }
             Err(error) => self.store_error(tag, name, error),
         }
     }
 
-    pub(super) fn subscribe(&mut self, tag: &Tag, mailbox: &Mailbox, subscribed: bool) {
+    pub(super) async fn subscribe(&mut self, tag: &Tag, mailbox: &Mailbox, subscribed: bool) {
         let name = if subscribed { "SUBSCRIBE" } else { "UNSUBSCRIBE" };
         let user = self.current_user();
         if subscribed {
-            let Some(existing) = self.existing(tag, name) else { return };
+            let Some(existing) = self.existing(tag, name).await else { return };
             if !existing.contains(mailbox) {
                 return self.store_error(tag, name, DmapError::NoSuchMailbox);
             }
-            let current = match self.store.subscriptions(&user) {
+            let current = match self.store.subscriptions(&user).await {
                 Ok(current) => current,
                 Err(error) => return self.store_error(tag, name, error),
             };
@@ -154,20 +166,20 @@ impl<S: Store> ServerSession<S> {
                 return self.done(tag, name, StatusKind::No, Some(Code::Limit), &text);
             }
         }
-        match self.store.set_subscribed(&user, mailbox, subscribed) {
+        match self.store.set_subscribed(&user, mailbox, subscribed).await {
             Ok(()) => self.ok(tag, name),
             Err(error) => self.store_error(tag, name, error),
         }
     }
 
-    pub(super) fn lsub(&mut self, tag: &Tag, reference: &str, pattern: &str) {
+    pub(super) async fn lsub(&mut self, tag: &Tag, reference: &str, pattern: &str) {
         let name = "LSUB";
         let user = self.current_user();
-        let subscribed = match self.store.subscriptions(&user) {
+        let subscribed = match self.store.subscriptions(&user).await {
             Ok(subscribed) => subscribed,
             Err(error) => return self.store_error(tag, name, error),
         };
-        let Some(existing) = self.existing(tag, name) else { return };
+        let Some(existing) = self.existing(tag, name).await else { return };
         let full = format!("{reference}{pattern}");
         for mailbox in subscribed.into_iter().filter(|m| matches(full.as_bytes(), m.as_str().as_bytes())) {
             let attributes = if existing.contains(&mailbox) { Vec::new() } else { vec!["\\Noselect".into()] };

@@ -36,17 +36,31 @@
 //! 3. [`Interrupt::AwaitingAnswer`] while a signet lookup is out ([`Event::SignetLookup`]):
 //!    buffered input waits, and nothing more should be read, until
 //!    [`ServerSession::signet_resolved`] answers;
-//! 4. while a `FETCH` runs, the answer for its next message (an object literal larger than
+//! 4. [`Interrupt::Store`] while store work is pending: a command that needs the store, the
+//!    credentials of a user who started `AUTHENTICATE`, an idling session's
+//!    [`ServerSession::refresh`], or the next message of a `FETCH` whose items read the object.
+//!    The driver awaits [`ServerSession::run_store`], which does that work and queues its
+//!    responses, then calls `next` again; no input is read meanwhile;
+//! 5. while a `FETCH` runs, the answer for its next message (an object literal larger than
 //!    [`SessionLimits::output_chunk`] comes in pieces of at most that size, each only after the one
 //!    before was taken), then its completion; no input is read meanwhile;
-//! 5. otherwise it reads buffered input one fragment at a time (a whole command, a literal
+//! 6. otherwise it reads buffered input one fragment at a time (a whole command, a literal
 //!    announcement, a line of the `AUTHENTICATE` or `IDLE` exchanges) until that produces
-//!    output or an event, and returns the first item of it;
-//! 6. [`Interrupt::NeedMoreInput`] when the buffered input holds no complete fragment.
+//!    output, an event or store work, and returns the first item of it;
+//! 7. [`Interrupt::NeedMoreInput`] when the buffered input holds no complete fragment.
 //!
 //! The greeting is queued when the session is created. At most one command is executed per
-//! step of 5, and a `FETCH` one message per step of 4, so output never runs ahead of what the
-//! driver has drained by more than one command's (or one message's) responses.
+//! step of 6 (or of 4, for one that needs the store), and a `FETCH` one message per step of 4
+//! or 5, so output never runs ahead of what the driver has drained by more than one command's
+//! (or one message's) responses.
+//!
+//! ## The store
+//!
+//! The session never calls its [`Store`] from `next`: store methods are asynchronous (a mail
+//! store is a database or a disk), and `next` is not. A command that needs the store is parked
+//! and announced with [`Interrupt::Store`]; [`ServerSession::run_store`] runs it. The session
+//! itself holds no lock: two sessions of separate accounts on one shared store run their store
+//! work side by side.
 //!
 //! ## States
 //!
@@ -109,6 +123,31 @@ pub struct ServerConfig {
     /// generator) by default. Only tests and conformance vectors may replace it, to get
     /// reproducible transcripts: a nonce that repeats lets a recorded login be replayed.
     pub nonce: fn() -> dime_core::Result<Nonce>,
+    /// Takes `SUBMIT`ted objects instead of [`Store::submit`] (e.g. straight into a relay
+    /// queue); `None` (the default) leaves them to the store.
+    pub submit: Option<SubmitHook>,
+}
+
+/// The future a [`SubmitHook`] returns: the queue id (an IMAP atom), or the error `SUBMIT` is
+/// answered with (as for a store error, `docs/dmap.md` §9).
+pub type SubmitFuture = core::pin::Pin<Box<dyn Future<Output = Result<String, DmapError>> + Send>>;
+
+/// What accepts a `SUBMIT` when set in [`ServerConfig::submit`]: called with the authenticated
+/// user and the object, awaited by [`ServerSession::run_store`].
+#[derive(Clone)]
+pub struct SubmitHook(Arc<dyn Fn(String, Vec<u8>) -> SubmitFuture + Send + Sync>);
+
+impl SubmitHook {
+    /// A hook that calls `accept(user, object)`.
+    pub fn new(accept: impl Fn(String, Vec<u8>) -> SubmitFuture + Send + Sync + 'static) -> SubmitHook {
+        SubmitHook(Arc::new(accept))
+    }
+}
+
+impl core::fmt::Debug for SubmitHook {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("SubmitHook")
+    }
 }
 
 impl ServerConfig {
@@ -123,6 +162,7 @@ impl ServerConfig {
             decoy,
             decoy_max_bonus: 0,
             nonce: Nonce::generate,
+            submit: None,
         }
     }
 }
@@ -181,6 +221,17 @@ enum Queued {
     Event(Event),
 }
 
+/// Store work parked by `next` for [`ServerSession::run_store`].
+#[derive(Debug)]
+enum Pending {
+    /// A command that needs the store, already checked against the state.
+    Command(Tag, CommandBody),
+    /// `AUTHENTICATE STACIE` got a valid user name: look up its credentials.
+    Credentials { tag: Tag, username: String },
+    /// An idling session was told its mailbox may have changed.
+    Refresh,
+}
+
 /// Where the session is in reading its input.
 #[derive(Debug)]
 enum Phase {
@@ -234,6 +285,8 @@ pub struct ServerSession<S: Store> {
     fragments: Fragmentizer,
     queue: VecDeque<Queued>,
     phase: Phase,
+    /// Store work waiting for [`ServerSession::run_store`].
+    pending: Option<Pending>,
     tls: bool,
     user: Option<String>,
     selected: Option<Selected>,
@@ -283,6 +336,7 @@ impl<S: Store> ServerSession<S> {
             fragments,
             queue: VecDeque::new(),
             phase: Phase::Command,
+            pending: None,
             user: None,
             selected: None,
             errors: 0,
@@ -364,12 +418,14 @@ impl<S: Store> ServerSession<S> {
                 Some(Queued::Event(event)) => return Ok(event),
                 None => {}
             }
-            match self.phase {
+            match &self.phase {
                 Phase::Closed => return Err(Interrupt::Closed),
+                _ if self.pending.is_some() => return Err(Interrupt::Store),
                 Phase::AwaitingTls => return Err(Interrupt::NeedMoreInput),
                 Phase::Resolving { .. } => return Err(Interrupt::AwaitingAnswer),
+                Phase::Fetching(job) if job.reads_object() => return Err(Interrupt::Store),
                 Phase::Fetching(_) => {
-                    self.fetch_step();
+                    self.fetch_step(None);
                     continue;
                 }
                 _ => {}
@@ -377,6 +433,29 @@ impl<S: Store> ServerSession<S> {
             match self.fragments.progress() {
                 None => return Err(Interrupt::NeedMoreInput),
                 Some(fragment) => self.fragment(fragment),
+            }
+        }
+    }
+
+    /// Runs the store work [`ServerSession::next`] announced with [`Interrupt::Store`] and
+    /// queues its responses; does nothing when there is none. The driver awaits this before it
+    /// calls `next` again. Dropping the future part-way leaves the work undone and still
+    /// pending, except that a store write already made stays made.
+    pub async fn run_store(&mut self) {
+        if matches!(self.phase, Phase::Closed) {
+            self.pending = None;
+            return;
+        }
+        match self.pending.take() {
+            Some(Pending::Command(tag, body)) => self.execute_store(tag, body).await,
+            Some(Pending::Credentials { tag, username }) => self.credentials(tag, username).await,
+            Some(Pending::Refresh) => self.sync_mailbox().await,
+            None => {
+                if let Phase::Fetching(job) = &self.phase
+                    && job.reads_object()
+                {
+                    self.fetch_load().await;
+                }
             }
         }
     }
@@ -401,8 +480,8 @@ impl<S: Store> ServerSession<S> {
     /// session's flags or expunges). During `IDLE` the changes are sent at once; otherwise
     /// they are sent with the next `NOOP` or `IDLE`.
     pub fn refresh(&mut self) {
-        if matches!(self.phase, Phase::Idling { .. }) {
-            self.sync_mailbox();
+        if matches!(self.phase, Phase::Idling { .. }) && self.pending.is_none() {
+            self.pending = Some(Pending::Refresh);
         }
     }
 
@@ -437,8 +516,8 @@ impl<S: Store> ServerSession<S> {
     }
 
     /// The store.
-    pub fn store(&mut self) -> &mut S {
-        &mut self.store
+    pub fn store(&self) -> &S {
+        &self.store
     }
 
     /// The capabilities advertised in the current state.
@@ -527,6 +606,7 @@ impl<S: Store> ServerSession<S> {
 
     fn end(&mut self) {
         self.phase = Phase::Closed;
+        self.pending = None;
         self.fragments.clear();
     }
 
@@ -666,6 +746,7 @@ impl<S: Store> ServerSession<S> {
         }
     }
 
+    /// Executes a command that needs no store, or parks it for [`ServerSession::run_store`].
     fn execute(&mut self, command: Command) {
         let Command { tag, body } = command;
         let name = body.name();
@@ -680,10 +761,6 @@ impl<S: Store> ServerSession<S> {
                 self.respond(Response::Data(crate::codec::Data::Capability(caps)));
                 self.ok(&tag, name);
             }
-            CommandBody::Noop => {
-                self.sync_mailbox();
-                self.ok(&tag, name);
-            }
             CommandBody::Logout => {
                 self.respond(Response::Status(Status::untagged(StatusKind::Bye, None, text::BYE_LOGOUT)));
                 self.ok(&tag, name);
@@ -694,37 +771,8 @@ impl<S: Store> ServerSession<S> {
             CommandBody::Login { .. } => {
                 self.done(&tag, name, StatusKind::No, Some(Code::Cannot), text::LOGIN_DISABLED);
             }
-            CommandBody::List { reference, pattern } => self.list(&tag, &reference, &pattern),
-            CommandBody::Select(mailbox) => self.select(&tag, mailbox, false),
-            CommandBody::Examine(mailbox) => self.select(&tag, mailbox, true),
-            CommandBody::Status { mailbox, items } => self.mailbox_status(&tag, &mailbox, &items),
             CommandBody::Fetch { uid, set, items } => self.fetch(tag, uid, &set, &items),
-            CommandBody::Store { uid, set, mode, silent, flags } => {
-                self.store_flags(&tag, uid, &set, mode, silent, &flags);
-            }
-            CommandBody::Expunge => self.expunge(&tag),
-            CommandBody::Close => self.close_mailbox(&tag),
-            CommandBody::Idle => self.idle(tag),
-            CommandBody::Append { mailbox, flags, date, object } => self.append(&tag, &mailbox, &flags, date, object),
-            CommandBody::Submit { object } => self.submit(&tag, object),
-            CommandBody::SignetRequest { request } => self.signet_request(&tag, &request),
-            CommandBody::SignetLookup { address } => self.signet_lookup(tag, address),
-            CommandBody::KeyfileStore { shard, envelope } => self.keyfile_store(&tag, shard, envelope),
-            CommandBody::KeyfileFetch => self.keyfile_fetch(&tag),
-            CommandBody::Create(mailbox) => self.create(&tag, &mailbox),
-            CommandBody::Delete(mailbox) => self.delete(&tag, &mailbox),
-            CommandBody::Rename { from, to } => self.rename(&tag, &from, &to),
-            CommandBody::Subscribe(mailbox) => self.subscribe(&tag, &mailbox, true),
-            CommandBody::Unsubscribe(mailbox) => self.subscribe(&tag, &mailbox, false),
-            CommandBody::Lsub { reference, pattern } => self.lsub(&tag, &reference, &pattern),
-            CommandBody::Check => {
-                self.sync_mailbox();
-                self.ok(&tag, name);
-            }
             CommandBody::Search { uid, criteria } => self.search(&tag, uid, &criteria),
-            CommandBody::Copy { uid, set, mailbox } => self.copy(&tag, uid, &set, &mailbox, false),
-            CommandBody::Move { uid, set, mailbox } => self.copy(&tag, uid, &set, &mailbox, true),
-            CommandBody::UidExpunge(set) => self.uid_expunge(&tag, &set),
             CommandBody::Id(_) => {
                 // What the client says about itself is not needed; the answer names no version.
                 let fields = vec![("name".into(), "dime-rs".into())];
@@ -736,6 +784,47 @@ impl<S: Store> ServerSession<S> {
                 self.respond(Response::Data(crate::codec::Data::Enabled(Vec::new())));
                 self.ok(&tag, name);
             }
+            body => self.pending = Some(Pending::Command(tag, body)),
+        }
+    }
+
+    /// Executes a command parked by [`ServerSession::execute`].
+    async fn execute_store(&mut self, tag: Tag, body: CommandBody) {
+        let name = body.name();
+        match body {
+            CommandBody::Noop | CommandBody::Check => {
+                self.sync_mailbox().await;
+                self.ok(&tag, name);
+            }
+            CommandBody::List { reference, pattern } => self.list(&tag, &reference, &pattern).await,
+            CommandBody::Select(mailbox) => self.select(&tag, mailbox, false).await,
+            CommandBody::Examine(mailbox) => self.select(&tag, mailbox, true).await,
+            CommandBody::Status { mailbox, items } => self.mailbox_status(&tag, &mailbox, &items).await,
+            CommandBody::Store { uid, set, mode, silent, flags } => {
+                self.store_flags(&tag, uid, &set, mode, silent, &flags).await;
+            }
+            CommandBody::Expunge => self.expunge(&tag).await,
+            CommandBody::Close => self.close_mailbox(&tag).await,
+            CommandBody::Idle => self.idle(tag).await,
+            CommandBody::Append { mailbox, flags, date, object } => {
+                self.append(&tag, &mailbox, &flags, date, object).await;
+            }
+            CommandBody::Submit { object } => self.submit(&tag, object).await,
+            CommandBody::SignetRequest { request } => self.signet_request(&tag, &request).await,
+            CommandBody::SignetLookup { address } => self.signet_lookup(tag, address).await,
+            CommandBody::KeyfileStore { shard, envelope } => self.keyfile_store(&tag, shard, envelope).await,
+            CommandBody::KeyfileFetch => self.keyfile_fetch(&tag).await,
+            CommandBody::Create(mailbox) => self.create(&tag, &mailbox).await,
+            CommandBody::Delete(mailbox) => self.delete(&tag, &mailbox).await,
+            CommandBody::Rename { from, to } => self.rename(&tag, &from, &to).await,
+            CommandBody::Subscribe(mailbox) => self.subscribe(&tag, &mailbox, true).await,
+            CommandBody::Unsubscribe(mailbox) => self.subscribe(&tag, &mailbox, false).await,
+            CommandBody::Lsub { reference, pattern } => self.lsub(&tag, &reference, &pattern).await,
+            CommandBody::Copy { uid, set, mailbox } => self.copy(&tag, uid, &set, &mailbox, false).await,
+            CommandBody::Move { uid, set, mailbox } => self.copy(&tag, uid, &set, &mailbox, true).await,
+            CommandBody::UidExpunge(set) => self.uid_expunge(&tag, &set).await,
+            // `execute` answers the rest itself.
+            body => self.execute(Command { tag, body }),
         }
     }
 
@@ -754,9 +843,9 @@ impl<S: Store> ServerSession<S> {
         }
     }
 
-    fn idle(&mut self, tag: Tag) {
+    async fn idle(&mut self, tag: Tag) {
         self.respond(Response::Continue(b"idling".to_vec()));
-        self.sync_mailbox();
+        self.sync_mailbox().await;
         self.fragments.set_literals(false);
         self.phase = Phase::Idling { tag };
     }

@@ -10,7 +10,7 @@ use dime_core::stacie::{Credentials, Password, Username};
 use dime_dmap::codec::{DateTime, Flag, Mailbox};
 use dime_dmap::sasl::{Challenge, DecoySecret};
 use dime_dmap::server::{Event, ServerConfig, ServerSession};
-use dime_dmap::store::{MemoryStore, Store};
+use dime_dmap::store::{MemoryStore, Store, block_on};
 use dime_dmap::{Interrupt, State};
 
 pub const USER: &str = "alice@example.org";
@@ -23,14 +23,14 @@ pub fn config() -> ServerConfig {
 
 /// A store with alice and three messages in INBOX (the second one seen).
 pub fn store() -> MemoryStore {
-    let mut store = MemoryStore::new();
+    let store = MemoryStore::new();
     let user = Username::new(USER.as_bytes()).unwrap();
     let password = Password::new(PASSWORD.as_bytes()).unwrap();
     let (credentials, _) = Credentials::create(&user, &password, 0).unwrap();
     store.add_account(USER, credentials);
     for (i, flags) in [vec![], vec![Flag::Seen], vec![]].into_iter().enumerate() {
         let date = DateTime::new(1_700_000_000 + i as i64 * 60, 60).unwrap();
-        store.append(USER, &Mailbox::inbox(), &flags, Some(date), object(i as u8)).unwrap();
+        block_on(store.append(USER, &Mailbox::inbox(), &flags, Some(date), object(i as u8))).unwrap();
     }
     store.add_mailbox(USER, &Mailbox::new("Archive")).unwrap();
     store
@@ -94,6 +94,7 @@ impl Harness {
             match self.session.next() {
                 Ok(event) => self.events.push(event),
                 Err(Interrupt::Output(bytes)) => out.push(bytes),
+                Err(Interrupt::Store) => block_on(self.session.run_store()),
                 Err(Interrupt::NeedMoreInput | Interrupt::AwaitingAnswer) => return out,
                 Err(Interrupt::Closed) => {
                     self.closed = true;

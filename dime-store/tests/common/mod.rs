@@ -41,7 +41,7 @@ impl TestStore for MemoryStore {
         MemoryStore::set_issuer(self, issuer);
     }
     fn outbox(&self) -> Vec<Submission> {
-        MemoryStore::outbox(self).to_vec()
+        MemoryStore::outbox(self)
     }
 }
 
@@ -66,87 +66,87 @@ impl TempRedb {
 }
 
 impl Store for TempRedb {
-    fn credentials(&mut self, username: &str) -> dime_dmap::Result<Option<Credentials>> {
-        self.store.credentials(username)
+    async fn credentials(&self, username: &str) -> dime_dmap::Result<Option<Credentials>> {
+        self.store.credentials(username).await
     }
-    fn mailboxes(&mut self, user: &str) -> dime_dmap::Result<Vec<Mailbox>> {
-        self.store.mailboxes(user)
+    async fn mailboxes(&self, user: &str) -> dime_dmap::Result<Vec<Mailbox>> {
+        self.store.mailboxes(user).await
     }
-    fn mailbox(&mut self, user: &str, mailbox: &Mailbox) -> dime_dmap::Result<dime_dmap::store::MailboxView> {
-        self.store.mailbox(user, mailbox)
+    async fn mailbox(&self, user: &str, mailbox: &Mailbox) -> dime_dmap::Result<dime_dmap::store::MailboxView> {
+        self.store.mailbox(user, mailbox).await
     }
-    fn object(&mut self, user: &str, mailbox: &Mailbox, uid: u32) -> dime_dmap::Result<Vec<u8>> {
-        self.store.object(user, mailbox, uid)
+    async fn object(&self, user: &str, mailbox: &Mailbox, uid: u32) -> dime_dmap::Result<Vec<u8>> {
+        self.store.object(user, mailbox, uid).await
     }
-    fn set_flags(
-        &mut self,
+    async fn set_flags(
+        &self,
         user: &str,
         mailbox: &Mailbox,
         uid: u32,
         flags: &[dime_dmap::codec::Flag],
     ) -> dime_dmap::Result<()> {
-        self.store.set_flags(user, mailbox, uid, flags)
+        self.store.set_flags(user, mailbox, uid, flags).await
     }
-    fn expunge(&mut self, user: &str, mailbox: &Mailbox) -> dime_dmap::Result<Vec<u32>> {
-        self.store.expunge(user, mailbox)
+    async fn expunge(&self, user: &str, mailbox: &Mailbox) -> dime_dmap::Result<Vec<u32>> {
+        self.store.expunge(user, mailbox).await
     }
-    fn append(
-        &mut self,
+    async fn append(
+        &self,
         user: &str,
         mailbox: &Mailbox,
         flags: &[dime_dmap::codec::Flag],
         date: Option<dime_dmap::codec::DateTime>,
         object: Vec<u8>,
     ) -> dime_dmap::Result<u32> {
-        self.store.append(user, mailbox, flags, date, object)
+        self.store.append(user, mailbox, flags, date, object).await
     }
-    fn submit(&mut self, user: &str, object: Vec<u8>) -> dime_dmap::Result<String> {
-        self.store.submit(user, object)
+    async fn submit(&self, user: &str, object: Vec<u8>) -> dime_dmap::Result<String> {
+        self.store.submit(user, object).await
     }
-    fn issue_signet(&mut self, user: &str, request: &Signet) -> dime_dmap::Result<(String, Signet)> {
-        self.store.issue_signet(user, request)
+    async fn issue_signet(&self, user: &str, request: &Signet) -> dime_dmap::Result<(String, Signet)> {
+        self.store.issue_signet(user, request).await
     }
-    fn signet(&mut self, address: &str) -> dime_dmap::Result<dime_dmap::store::SignetAnswer> {
-        self.store.signet(address)
+    async fn signet(&self, address: &str) -> dime_dmap::Result<dime_dmap::store::SignetAnswer> {
+        self.store.signet(address).await
     }
-    fn store_keyfile(&mut self, user: &str, record: dime_dmap::store::KeyfileRecord) -> dime_dmap::Result<()> {
-        self.store.store_keyfile(user, record)
+    async fn store_keyfile(&self, user: &str, record: dime_dmap::store::KeyfileRecord) -> dime_dmap::Result<()> {
+        self.store.store_keyfile(user, record).await
     }
-    fn keyfile(&mut self, user: &str) -> dime_dmap::Result<Option<dime_dmap::store::KeyfileRecord>> {
-        self.store.keyfile(user)
+    async fn keyfile(&self, user: &str) -> dime_dmap::Result<Option<dime_dmap::store::KeyfileRecord>> {
+        self.store.keyfile(user).await
     }
-    fn uid_validity(&mut self, user: &str, mailbox: &Mailbox) -> dime_dmap::Result<u32> {
-        self.store.uid_validity(user, mailbox)
+    async fn uid_validity(&self, user: &str, mailbox: &Mailbox) -> dime_dmap::Result<u32> {
+        self.store.uid_validity(user, mailbox).await
     }
-    fn create_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> dime_dmap::Result<()> {
-        self.store.create_mailbox(user, mailbox)
+    async fn create_mailbox(&self, user: &str, mailbox: &Mailbox) -> dime_dmap::Result<()> {
+        self.store.create_mailbox(user, mailbox).await
     }
-    fn delete_mailbox(&mut self, user: &str, mailbox: &Mailbox) -> dime_dmap::Result<()> {
-        self.store.delete_mailbox(user, mailbox)
+    async fn delete_mailbox(&self, user: &str, mailbox: &Mailbox) -> dime_dmap::Result<()> {
+        self.store.delete_mailbox(user, mailbox).await
     }
-    fn rename_mailbox(&mut self, user: &str, from: &Mailbox, to: &Mailbox) -> dime_dmap::Result<()> {
-        self.store.rename_mailbox(user, from, to)
+    async fn rename_mailbox(&self, user: &str, from: &Mailbox, to: &Mailbox) -> dime_dmap::Result<()> {
+        self.store.rename_mailbox(user, from, to).await
     }
-    fn set_subscribed(&mut self, user: &str, mailbox: &Mailbox, subscribed: bool) -> dime_dmap::Result<()> {
-        self.store.set_subscribed(user, mailbox, subscribed)
+    async fn set_subscribed(&self, user: &str, mailbox: &Mailbox, subscribed: bool) -> dime_dmap::Result<()> {
+        self.store.set_subscribed(user, mailbox, subscribed).await
     }
-    fn subscriptions(&mut self, user: &str) -> dime_dmap::Result<Vec<Mailbox>> {
-        self.store.subscriptions(user)
+    async fn subscriptions(&self, user: &str) -> dime_dmap::Result<Vec<Mailbox>> {
+        self.store.subscriptions(user).await
     }
-    fn copy(&mut self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> dime_dmap::Result<Vec<(u32, u32)>> {
-        self.store.copy(user, from, uids, to)
+    async fn copy(&self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> dime_dmap::Result<Vec<(u32, u32)>> {
+        self.store.copy(user, from, uids, to).await
     }
-    fn move_messages(
-        &mut self,
+    async fn move_messages(
+        &self,
         user: &str,
         from: &Mailbox,
         uids: &[u32],
         to: &Mailbox,
     ) -> dime_dmap::Result<Vec<(u32, u32)>> {
-        self.store.move_messages(user, from, uids, to)
+        self.store.move_messages(user, from, uids, to).await
     }
-    fn expunge_uids(&mut self, user: &str, mailbox: &Mailbox, uids: &[u32]) -> dime_dmap::Result<Vec<u32>> {
-        self.store.expunge_uids(user, mailbox, uids)
+    async fn expunge_uids(&self, user: &str, mailbox: &Mailbox, uids: &[u32]) -> dime_dmap::Result<Vec<u32>> {
+        self.store.expunge_uids(user, mailbox, uids).await
     }
 }
 

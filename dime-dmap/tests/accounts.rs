@@ -1,0 +1,234 @@
+//! Separate accounts never wait for each other: the store work of one account's session can
+//! be held (a store call that waits on a gate) while another account's session logs in,
+//! selects, fetches and appends to completion over the tokio driver.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{PASSWORD, USER, b64, config, decode_challenge, store};
+use dime_core::stacie::{Credentials, Password, Username};
+use dime_dmap::Result;
+use dime_dmap::codec::{DateTime, Flag, Mailbox};
+use dime_dmap::driver;
+use dime_dmap::server::ServerSession;
+use dime_dmap::store::{KeyfileRecord, MailboxView, MemoryStore, SignetAnswer, Store};
+use dime_signet::Signet;
+use rcgen::{CertificateParams, KeyPair};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::sync::{Notify, Semaphore};
+
+const BOB: &str = "bob@example.org";
+
+/// A memory store whose `mailbox` calls for one user wait until the test opens the gate.
+struct Gated {
+    inner: Arc<MemoryStore>,
+    held_user: &'static str,
+    gate: Arc<Semaphore>,
+    entered: Arc<Notify>,
+}
+
+impl Gated {
+    async fn hold(&self, user: &str) {
+        if user == self.held_user {
+            self.entered.notify_one();
+            if let Ok(permit) = self.gate.acquire().await {
+                permit.forget();
+            }
+        }
+    }
+}
+
+impl Store for Gated {
+    async fn credentials(&self, username: &str) -> Result<Option<Credentials>> {
+        self.inner.credentials(username).await
+    }
+
+    async fn mailboxes(&self, user: &str) -> Result<Vec<Mailbox>> {
+        self.inner.mailboxes(user).await
+    }
+
+    async fn mailbox(&self, user: &str, mailbox: &Mailbox) -> Result<MailboxView> {
+        self.hold(user).await;
+        self.inner.mailbox(user, mailbox).await
+    }
+
+    async fn object(&self, user: &str, mailbox: &Mailbox, uid: u32) -> Result<Vec<u8>> {
+        self.inner.object(user, mailbox, uid).await
+    }
+
+    async fn set_flags(&self, user: &str, mailbox: &Mailbox, uid: u32, flags: &[Flag]) -> Result<()> {
+        self.inner.set_flags(user, mailbox, uid, flags).await
+    }
+
+    async fn expunge(&self, user: &str, mailbox: &Mailbox) -> Result<Vec<u32>> {
+        self.inner.expunge(user, mailbox).await
+    }
+
+    async fn append(
+        &self,
+        user: &str,
+        mailbox: &Mailbox,
+        flags: &[Flag],
+        date: Option<DateTime>,
+        object: Vec<u8>,
+    ) -> Result<u32> {
+        self.inner.append(user, mailbox, flags, date, object).await
+    }
+
+    async fn submit(&self, user: &str, object: Vec<u8>) -> Result<String> {
+        self.inner.submit(user, object).await
+    }
+
+    async fn issue_signet(&self, user: &str, request: &Signet) -> Result<(String, Signet)> {
+        self.inner.issue_signet(user, request).await
+    }
+
+    async fn signet(&self, address: &str) -> Result<SignetAnswer> {
+        self.inner.signet(address).await
+    }
+
+    async fn store_keyfile(&self, user: &str, record: KeyfileRecord) -> Result<()> {
+        self.inner.store_keyfile(user, record).await
+    }
+
+    async fn keyfile(&self, user: &str) -> Result<Option<KeyfileRecord>> {
+        self.inner.keyfile(user).await
+    }
+
+    async fn uid_validity(&self, user: &str, mailbox: &Mailbox) -> Result<u32> {
+        self.inner.uid_validity(user, mailbox).await
+    }
+
+    async fn create_mailbox(&self, user: &str, mailbox: &Mailbox) -> Result<()> {
+        self.inner.create_mailbox(user, mailbox).await
+    }
+
+    async fn delete_mailbox(&self, user: &str, mailbox: &Mailbox) -> Result<()> {
+        self.inner.delete_mailbox(user, mailbox).await
+    }
+
+    async fn rename_mailbox(&self, user: &str, from: &Mailbox, to: &Mailbox) -> Result<()> {
+        self.inner.rename_mailbox(user, from, to).await
+    }
+
+    async fn set_subscribed(&self, user: &str, mailbox: &Mailbox, subscribed: bool) -> Result<()> {
+        self.inner.set_subscribed(user, mailbox, subscribed).await
+    }
+
+    async fn subscriptions(&self, user: &str) -> Result<Vec<Mailbox>> {
+        self.inner.subscriptions(user).await
+    }
+
+    async fn copy(&self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> Result<Vec<(u32, u32)>> {
+        self.inner.copy(user, from, uids, to).await
+    }
+
+    async fn move_messages(&self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> Result<Vec<(u32, u32)>> {
+        self.inner.move_messages(user, from, uids, to).await
+    }
+
+    async fn expunge_uids(&self, user: &str, mailbox: &Mailbox, uids: &[u32]) -> Result<Vec<u32>> {
+        self.inner.expunge_uids(user, mailbox, uids).await
+    }
+}
+
+type Conn = BufReader<TcpStream>;
+
+/// The next line, within 5 seconds (a failure otherwise).
+async fn line(conn: &mut Conn) -> String {
+    let mut line = String::new();
+    tokio::time::timeout(Duration::from_secs(5), conn.read_line(&mut line)).await.expect("a line in time").unwrap();
+    line
+}
+
+async fn send(conn: &mut Conn, text: &str) {
+    conn.get_mut().write_all(text.as_bytes()).await.unwrap();
+}
+
+/// Lines up to and including the tagged completion of `tag`.
+async fn until_tagged(conn: &mut Conn, tag: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    loop {
+        let next = line(conn).await;
+        let done = next.starts_with(&format!("{tag} "));
+        lines.push(next);
+        if done {
+            return lines;
+        }
+    }
+}
+
+/// Connects in the clear (the sessions allow it for this test) and logs `user` in.
+async fn login(addr: std::net::SocketAddr, user: &str) -> Conn {
+    let mut conn = BufReader::new(TcpStream::connect(addr).await.unwrap());
+    assert!(line(&mut conn).await.starts_with("* OK"));
+    send(&mut conn, &format!("L AUTHENTICATE STACIE {}\r\n", b64(user.as_bytes()))).await;
+    let challenge = decode_challenge(&line(&mut conn).await);
+    let token =
+        challenge.answer(&Username::new(user.as_bytes()).unwrap(), &Password::new(PASSWORD.as_bytes()).unwrap());
+    send(&mut conn, &format!("{}\r\n", b64(token.as_bytes()))).await;
+    assert!(line(&mut conn).await.starts_with("L OK"));
+    conn
+}
+
+#[tokio::test]
+async fn a_held_store_call_of_one_account_does_not_stop_another_account() {
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["localhost".to_string()]).unwrap().self_signed(&key).unwrap();
+    let identity = driver::ServerIdentity::new(
+        vec![cert.der().clone()],
+        rustls::pki_types::PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
+    )
+    .unwrap();
+    let acceptor = driver::acceptor(&identity).unwrap();
+    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = tcp.local_addr().unwrap();
+    let inner = Arc::new(store());
+    let (credentials, _) =
+        Credentials::create(&Username::new(BOB.as_bytes()).unwrap(), &Password::new(PASSWORD.as_bytes()).unwrap(), 0)
+            .unwrap();
+    inner.add_account(BOB, credentials);
+    let (gate, entered) = (Arc::new(Semaphore::new(0)), Arc::new(Notify::new()));
+    let shared = Arc::new(Gated { inner, held_user: USER, gate: gate.clone(), entered: entered.clone() });
+    tokio::spawn(driver::listen_starttls(
+        tcp,
+        acceptor,
+        move || {
+            let mut cfg = config();
+            (cfg.tls, cfg.starttls, cfg.require_tls) = (false, true, false);
+            ServerSession::new(cfg, shared.clone(), std::time::Instant::now())
+        },
+        driver::Hooks::default(),
+    ));
+
+    // Alice's SELECT reaches the store and is held there.
+    let mut alice = login(addr, USER).await;
+    send(&mut alice, "S SELECT INBOX\r\n").await;
+    tokio::time::timeout(Duration::from_secs(5), entered.notified()).await.expect("alice's SELECT reached the store");
+
+    // Meanwhile bob does everything, each answer within the 5 s of `line`.
+    let mut bob = login(addr, BOB).await;
+    send(&mut bob, "B1 SELECT INBOX\r\n").await;
+    let selected = until_tagged(&mut bob, "B1").await;
+    assert!(selected.contains(&"* 0 EXISTS\r\n".to_string()), "{selected:?}");
+    assert_eq!(selected.last().unwrap(), "B1 OK [READ-WRITE] SELECT completed\r\n");
+    send(&mut bob, "B2 APPEND INBOX (\\Flagged) {3+}\r\nabc\r\n").await;
+    assert_eq!(until_tagged(&mut bob, "B2").await, ["* 1 EXISTS\r\n", "B2 OK [APPENDUID 3 1] APPEND completed\r\n"]);
+    send(&mut bob, "B3 FETCH 1:* (UID FLAGS BINARY.PEEK[])\r\n").await;
+    assert_eq!(
+        until_tagged(&mut bob, "B3").await,
+        ["* 1 FETCH (UID 1 FLAGS (\\Flagged) BINARY[] ~{3}\r\n", "abc)\r\n", "B3 OK FETCH completed\r\n"]
+    );
+
+    // Alice is still waiting; once the gate opens her SELECT completes.
+    let mut pending = String::new();
+    let early = tokio::time::timeout(Duration::from_millis(100), alice.read_line(&mut pending)).await;
+    assert!(early.is_err(), "alice was answered while her store call was held: {pending:?}");
+    gate.add_permits(1);
+    let answer = until_tagged(&mut alice, "S").await;
+    assert!(answer.contains(&"* 3 EXISTS\r\n".to_string()), "{answer:?}");
+    assert_eq!(answer.last().unwrap(), "S OK [READ-WRITE] SELECT completed\r\n");
+}
