@@ -448,7 +448,7 @@ mod tests {
         };
         let (read, text) = decode_delivery_state(&encode_delivery_state(&state).unwrap()).unwrap();
         assert_eq!(read, EntryState { last_error: None, ..state.clone() });
-        assert_eq!(text.as_deref(), Some("timed out"));
+        assert_eq!(text.as_deref(), Some("timed out waiting for the reply to the message data"));
         let quiet = EntryState { last_error: None, ..state };
         assert_eq!(decode_delivery_state(&encode_delivery_state(&quiet).unwrap()).unwrap(), (quiet, None));
         assert!(matches!(
