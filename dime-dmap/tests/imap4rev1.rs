@@ -156,10 +156,7 @@ fn lsub_lists_an_unsubscribed_superior_reached_by_percent_as_noselect() {
     );
     // A superior that exists as a mailbox but is not subscribed is still \Noselect in LSUB.
     assert_eq!(h.send(b"E UNSUBSCRIBE foo/bar\r\n"), "E OK UNSUBSCRIBE completed\r\n");
-    assert_eq!(
-        h.send(b"F LSUB \"\" foo/%\r\n"),
-        "* LSUB (\\Noselect) \"/\" foo/bar\r\nF OK LSUB completed\r\n"
-    );
+    assert_eq!(h.send(b"F LSUB \"\" foo/%\r\n"), "* LSUB (\\Noselect) \"/\" foo/bar\r\nF OK LSUB completed\r\n");
     // Once `foo` is subscribed it is listed as itself, once.
     assert_eq!(h.send(b"G SUBSCRIBE foo\r\n"), "G OK SUBSCRIBE completed\r\n");
     assert_eq!(h.send(b"H LSUB \"\" %\r\n"), "* LSUB () \"/\" foo\r\nH OK LSUB completed\r\n");
