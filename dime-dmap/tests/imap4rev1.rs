@@ -139,6 +139,30 @@ fn subscriptions_and_lsub() {
 }
 
 #[test]
+fn lsub_lists_an_unsubscribed_superior_reached_by_percent_as_noselect() {
+    // RFC 3501 §6.3.9: `foo/bar` subscribed, `foo` not: `LSUB "" %` answers `foo` as \Noselect.
+    let mut h = Harness::new();
+    h.login();
+    assert_eq!(h.send(b"A CREATE foo/bar/baz\r\n"), "A OK CREATE completed\r\n");
+    assert_eq!(h.send(b"A SUBSCRIBE foo/bar\r\n"), "A OK SUBSCRIBE completed\r\n");
+    assert_eq!(h.send(b"A SUBSCRIBE foo/bar/baz\r\n"), "A OK SUBSCRIBE completed\r\n");
+    assert_eq!(h.send(b"B LSUB \"\" f%\r\n"), "* LSUB (\\Noselect) \"/\" foo\r\nB OK LSUB completed\r\n");
+    // `foo/bar` is subscribed itself, so `foo/%` lists it as it is and adds nothing.
+    assert_eq!(h.send(b"C LSUB \"\" foo/%\r\n"), "* LSUB () \"/\" foo/bar\r\nC OK LSUB completed\r\n");
+    // `*` reaches the subscribed names themselves: no placeholder.
+    assert_eq!(
+        h.send(b"D LSUB \"\" foo*\r\n"),
+        "* LSUB () \"/\" foo/bar\r\n* LSUB () \"/\" foo/bar/baz\r\nD OK LSUB completed\r\n"
+    );
+    // A superior that exists as a mailbox but is not subscribed is still \Noselect in LSUB.
+    assert_eq!(h.send(b"E UNSUBSCRIBE foo/bar\r\n"), "E OK UNSUBSCRIBE completed\r\n");
+    assert_eq!(h.send(b"F LSUB \"\" foo/%\r\n"), "* LSUB (\\Noselect) \"/\" foo/bar\r\nF OK LSUB completed\r\n");
+    // Once `foo` is subscribed it is listed as itself, once.
+    assert_eq!(h.send(b"G SUBSCRIBE foo\r\n"), "G OK SUBSCRIBE completed\r\n");
+    assert_eq!(h.send(b"H LSUB \"\" %\r\n"), "* LSUB () \"/\" foo\r\nH OK LSUB completed\r\n");
+}
+
+#[test]
 fn check_is_a_checkpoint_in_the_selected_state() {
     let mut h = Harness::new();
     h.login();

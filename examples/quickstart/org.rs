@@ -8,11 +8,11 @@ use std::sync::{Arc, Mutex};
 use dime::core::Fingerprint;
 use dime::core::stacie::{Credentials, Password, Username};
 use dime::dmap::DmapError;
-use dime::dmap::codec::{DateTime, Flag, Mailbox};
+use dime::dmap::codec::Mailbox;
 use dime::dmap::driver as dmap_driver;
 use dime::dmap::sasl::DecoySecret;
-use dime::dmap::server::{ServerConfig as DmapConfig, ServerSession};
-use dime::dmap::store::{Issuer, KeyfileRecord, MailboxView, SignetAnswer, Store};
+use dime::dmap::server::{ServerConfig as DmapConfig, ServerSession, SubmitHook};
+use dime::dmap::store::{Issuer, SignetAnswer, Store};
 use dime::dmtp::DmtpError;
 use dime::dmtp::client::Delivery;
 use dime::dmtp::dns::Resolver;
@@ -106,6 +106,9 @@ impl Identity {
         let folder = tempfile::Builder::new().prefix(&format!("dime-quickstart-{domain}-")).tempdir()?;
         let mut store = RedbStore::open(folder.path().join("dmap.redb")).map_err(DmapError::from)?;
         store.publish_signet(domain.as_str(), &signet).map_err(DmapError::from)?;
+        // Other domains' signets are `Elsewhere` to the store: the DMAP driver resolves them
+        // through `Shared::lookup`.
+        store.serve_domain(domain.as_str()).map_err(DmapError::from)?;
         store.set_issuer(Issuer { org: signet.clone(), key: keys.signing.clone(), domain: domain.to_string() });
         let shared = Arc::new(Shared {
             domain: domain.clone(),
@@ -143,21 +146,16 @@ impl Identity {
         let acceptor = dmap_driver::acceptor(&identity)?;
         let decoy = DecoySecret::generate()?;
         let (queue_tx, queue) = unbounded_channel();
-        let sessions = OrgStore { shared: shared.clone(), queue: queue_tx };
-        let greeting = domain.to_string();
+        let mut config = DmapConfig::new(&domain.to_string(), decoy);
+        config.submit = Some(submit_hook(shared.clone(), queue_tx));
+        let store = shared.store()?;
         let resolver = shared.clone();
         let hooks = dmap_driver::Hooks {
             changes: None,
             signets: Some(Arc::new(move |address| Box::pin(resolver.clone().lookup(address)))),
         };
         tasks.push(tokio::spawn(async move {
-            let make = move || {
-                ServerSession::new(
-                    DmapConfig::new(&greeting, decoy.clone()),
-                    sessions.clone(),
-                    std::time::Instant::now(),
-                )
-            };
+            let make = move || ServerSession::new(config.clone(), store.clone(), std::time::Instant::now());
             let _ = dmap_driver::listen(dmap_listener, acceptor, make, hooks).await;
         }));
 
@@ -277,12 +275,18 @@ impl Organisation {
     }
 }
 
-/// The DMAP store of an organisation: its [`RedbStore`], with SUBMIT feeding the relay queue
-/// and SIGNET resolving other domains' signets over DNS and DMTP.
-#[derive(Clone)]
-struct OrgStore {
-    shared: Arc<Shared>,
-    queue: UnboundedSender<Submission>,
+/// SUBMIT on the organisation's DMAP server: the object goes into the store's outbox (so the
+/// queue id is the store's) and then onto the relay queue.
+fn submit_hook(shared: Arc<Shared>, queue: UnboundedSender<Submission>) -> SubmitHook {
+    SubmitHook::new(move |user, object| {
+        let (shared, queue) = (shared.clone(), queue.clone());
+        Box::pin(async move {
+            let id = shared.store()?.submit(&user, object.clone()).await?;
+            let submission = Submission { user, id: id.clone(), object };
+            queue.send(submission).map_err(|_| DmapError::StoreUnavailable("the relay queue stopped".into()))?;
+            Ok(id)
+        })
+    })
 }
 
 /// An object a user submitted for relay.
@@ -290,100 +294,6 @@ struct Submission {
     user: String,
     id: String,
     object: Vec<u8>,
-}
-
-impl Store for OrgStore {
-    async fn credentials(&self, username: &str) -> dime::dmap::Result<Option<Credentials>> {
-        self.shared.store()?.credentials(username).await
-    }
-    async fn mailboxes(&self, user: &str) -> dime::dmap::Result<Vec<Mailbox>> {
-        self.shared.store()?.mailboxes(user).await
-    }
-    async fn mailbox(&self, user: &str, mailbox: &Mailbox) -> dime::dmap::Result<MailboxView> {
-        self.shared.store()?.mailbox(user, mailbox).await
-    }
-    async fn object(&self, user: &str, mailbox: &Mailbox, uid: u32) -> dime::dmap::Result<Vec<u8>> {
-        self.shared.store()?.object(user, mailbox, uid).await
-    }
-    async fn set_flags(&self, user: &str, mailbox: &Mailbox, uid: u32, flags: &[Flag]) -> dime::dmap::Result<()> {
-        self.shared.store()?.set_flags(user, mailbox, uid, flags).await
-    }
-    async fn expunge(&self, user: &str, mailbox: &Mailbox) -> dime::dmap::Result<Vec<u32>> {
-        self.shared.store()?.expunge(user, mailbox).await
-    }
-    async fn append(
-        &self,
-        user: &str,
-        mailbox: &Mailbox,
-        flags: &[Flag],
-        date: Option<DateTime>,
-        object: Vec<u8>,
-    ) -> dime::dmap::Result<u32> {
-        self.shared.store()?.append(user, mailbox, flags, date, object).await
-    }
-    async fn submit(&self, user: &str, object: Vec<u8>) -> dime::dmap::Result<String> {
-        let id = self.shared.store()?.submit(user, object.clone()).await?;
-        let submission = Submission { user: user.into(), id: id.clone(), object };
-        self.queue.send(submission).map_err(|_| DmapError::StoreUnavailable("the relay queue stopped".into()))?;
-        Ok(id)
-    }
-    async fn issue_signet(&self, user: &str, request: &Signet) -> dime::dmap::Result<(String, Signet)> {
-        self.shared.store()?.issue_signet(user, request).await
-    }
-    /// Our own signets from the store; every other domain's is resolved by the DMAP
-    /// driver through [`Shared::lookup`].
-    async fn signet(&self, address: &str) -> dime::dmap::Result<SignetAnswer> {
-        match address.parse::<Name>() {
-            Ok(name) if *name.domain() == self.shared.domain => self.shared.store()?.signet(address).await,
-            Ok(_) => Ok(SignetAnswer::Elsewhere),
-            Err(_) => Ok(SignetAnswer::NotFound),
-        }
-    }
-    async fn store_keyfile(&self, user: &str, record: KeyfileRecord) -> dime::dmap::Result<()> {
-        self.shared.store()?.store_keyfile(user, record).await
-    }
-    async fn keyfile(&self, user: &str) -> dime::dmap::Result<Option<KeyfileRecord>> {
-        self.shared.store()?.keyfile(user).await
-    }
-    async fn uid_validity(&self, user: &str, mailbox: &Mailbox) -> dime::dmap::Result<u32> {
-        self.shared.store()?.uid_validity(user, mailbox).await
-    }
-    async fn create_mailbox(&self, user: &str, mailbox: &Mailbox) -> dime::dmap::Result<()> {
-        self.shared.store()?.create_mailbox(user, mailbox).await
-    }
-    async fn delete_mailbox(&self, user: &str, mailbox: &Mailbox) -> dime::dmap::Result<()> {
-        self.shared.store()?.delete_mailbox(user, mailbox).await
-    }
-    async fn rename_mailbox(&self, user: &str, from: &Mailbox, to: &Mailbox) -> dime::dmap::Result<()> {
-        self.shared.store()?.rename_mailbox(user, from, to).await
-    }
-    async fn set_subscribed(&self, user: &str, mailbox: &Mailbox, subscribed: bool) -> dime::dmap::Result<()> {
-        self.shared.store()?.set_subscribed(user, mailbox, subscribed).await
-    }
-    async fn subscriptions(&self, user: &str) -> dime::dmap::Result<Vec<Mailbox>> {
-        self.shared.store()?.subscriptions(user).await
-    }
-    async fn copy(
-        &self,
-        user: &str,
-        from: &Mailbox,
-        uids: &[u32],
-        to: &Mailbox,
-    ) -> dime::dmap::Result<Vec<(u32, u32)>> {
-        self.shared.store()?.copy(user, from, uids, to).await
-    }
-    async fn move_messages(
-        &self,
-        user: &str,
-        from: &Mailbox,
-        uids: &[u32],
-        to: &Mailbox,
-    ) -> dime::dmap::Result<Vec<(u32, u32)>> {
-        self.shared.store()?.move_messages(user, from, uids, to).await
-    }
-    async fn expunge_uids(&self, user: &str, mailbox: &Mailbox, uids: &[u32]) -> dime::dmap::Result<Vec<u32>> {
-        self.shared.store()?.expunge_uids(user, mailbox, uids).await
-    }
 }
 
 /// Relays submissions one by one and reports each.

@@ -440,6 +440,37 @@ def test_mailbox_management(server):
     client.logout()
 
 
+@pytest.mark.needs("CREATE", "DELETE", "SUBSCRIBE", "LSUB")
+def test_deleted_superior_is_listed_noselect(server):
+    """RFC 3501 §6.3.4: after DELETE of `a` while `a/b` exists, LIST still shows `a` (as
+    \\Noselect) so that `%` reaches `a/b`, and SELECT of `a` is refused; LSUB shows `a` the same
+    way when only `a/b` is subscribed."""
+    imap = imaplib_login(server)
+    assert imap.create("a/b")[0] == "OK"
+    assert imap.delete("a")[0] == "OK"
+    typ, data = imap.list(pattern="a*")
+    assert typ == "OK", data
+    assert data == [b'(\\Noselect \\HasChildren) "/" a', b'(\\HasNoChildren) "/" a/b'], data
+    typ, data = imap.list(pattern="%")
+    assert typ == "OK" and b'(\\Noselect \\HasChildren) "/" a' in data, data
+    typ, data = imap.list(pattern="a/%")
+    assert (typ, data) == ("OK", [b'(\\HasNoChildren) "/" a/b'])
+    typ, data = imap.select("a")
+    assert typ == "NO" and b"NONEXISTENT" in data[0], data
+    # RFC 3501 §6.3.9: `a/b` subscribed, `a` not: LSUB `%` answers `a` as \\Noselect.
+    assert imap.subscribe("a/b")[0] == "OK"
+    assert imap.lsub(pattern="%") == ("OK", [b'(\\Noselect) "/" a'])
+    imap.logout()
+    # imapclient parses the same answer into flags, delimiter and name.
+    client = imapclient_login(server)
+    listed = {name: flags for flags, _, name in client.list_folders("", "a*")}
+    assert set(listed) == {"a", "a/b"}, listed
+    assert b"\\Noselect" in listed["a"] and b"\\Noselect" not in listed["a/b"], listed
+    with pytest.raises(IMAPClientError):
+        client.select_folder("a")
+    client.logout()
+
+
 @pytest.mark.needs("CREATE", "COPY", "UID COPY")
 def test_copy(server, world):
     imap = imaplib_login(server)

@@ -181,8 +181,26 @@ impl<S: Store> ServerSession<S> {
         };
         let Some(existing) = self.existing(tag, name).await else { return };
         let full = format!("{reference}{pattern}");
-        for mailbox in subscribed.into_iter().filter(|m| matches(full.as_bytes(), m.as_str().as_bytes())) {
-            let attributes = if existing.contains(&mailbox) { Vec::new() } else { vec!["\\Noselect".into()] };
+        let matched = |m: &Mailbox| matches(full.as_bytes(), m.as_str().as_bytes());
+        // RFC 3501 §6.3.9: when `%` stops the pattern above a subscribed name, its superior that
+        // the pattern matches is listed as `\Noselect` if it is not subscribed itself.
+        let mut superiors: Vec<Mailbox> = subscribed
+            .iter()
+            .filter(|m| !matched(m))
+            .flat_map(superiors)
+            .filter(|s| matched(s) && !subscribed.contains(s))
+            .collect();
+        superiors.sort();
+        superiors.dedup();
+        let mut answers: Vec<(Mailbox, bool)> = subscribed
+            .iter()
+            .filter(|m| matched(m))
+            .map(|m| (m.clone(), existing.contains(m)))
+            .chain(superiors.into_iter().map(|s| (s, false)))
+            .collect();
+        answers.sort();
+        for (mailbox, selectable) in answers {
+            let attributes = if selectable { Vec::new() } else { vec!["\\Noselect".into()] };
             self.respond(Response::Data(Data::Lsub { attributes, delimiter: Some(DELIMITER), mailbox }));
         }
         self.ok(tag, name);
