@@ -1,0 +1,46 @@
+//! NIST FIPS 203 known-answer tests for ML-KEM-768: every case of `testdata/ml-kem/` (see its
+//! README for the ACVP origin), reproduced through `dime_core::kem`'s public API.
+
+use std::path::PathBuf;
+
+use dime_core::Error;
+use dime_core::kem::{KemPublicKey, KemSecretKey, SEED_LEN};
+use serde_json::Value;
+
+fn tests(name: &str) -> Vec<Value> {
+    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "testdata", "ml-kem", name].iter().collect();
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let file: Value = serde_json::from_str(&text).unwrap();
+    let tests = file["tests"].as_array().unwrap().clone();
+    assert!(!tests.is_empty(), "{name} has no cases");
+    tests
+}
+
+fn hex_of(case: &Value, key: &str) -> Vec<u8> {
+    let text = case[key].as_str().unwrap_or_else(|| panic!("no {key} in case {}", case["tcId"]));
+    hex::decode(text).unwrap()
+}
+
+/// `ML-KEM.KeyGen_internal(d, z)`: the seed `d ‖ z` gives NIST's encapsulation key.
+#[test]
+fn key_generation() {
+    for case in tests("keygen.json") {
+        let mut seed = [0u8; SEED_LEN];
+        seed[..32].copy_from_slice(&hex_of(&case, "d"));
+        seed[32..].copy_from_slice(&hex_of(&case, "z"));
+        let key = KemSecretKey::from_seed(&seed);
+        assert_eq!(key.public().as_bytes().as_slice(), hex_of(&case, "ek"), "tcId {}", case["tcId"]);
+    }
+}
+
+/// `ML-KEM.Encaps_internal(ek, m)`: NIST's key and randomness give NIST's ciphertext and secret.
+#[test]
+fn encapsulation() {
+    for case in tests("encap.json") {
+        let ek = KemPublicKey::decode(&hex_of(&case, "ek")).unwrap();
+        let m: [u8; 32] = hex_of(&case, "m").try_into().unwrap();
+        let (c, k) = ek.encapsulate_deterministic(&m);
+        assert_eq!(c.as_slice(), hex_of(&case, "c"), "tcId {}", case["tcId"]);
+        assert_eq!(k.as_slice(), hex_of(&case, "k"), "tcId {}", case["tcId"]);
+    }
+}
