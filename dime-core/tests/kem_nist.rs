@@ -4,14 +4,17 @@
 use std::path::PathBuf;
 
 use dime_core::Error;
-use dime_core::kem::{KemPublicKey, KemSecretKey, SEED_LEN};
+use dime_core::kem::{KemPublicKey, KemSecretKey, SEED_LEN, decapsulate_expanded};
 use serde_json::Value;
 
-fn tests(name: &str) -> Vec<Value> {
+fn load(name: &str) -> Value {
     let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "testdata", "ml-kem", name].iter().collect();
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    let file: Value = serde_json::from_str(&text).unwrap();
-    let tests = file["tests"].as_array().unwrap().clone();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn tests(name: &str) -> Vec<Value> {
+    let tests = load(name)["tests"].as_array().unwrap().clone();
     assert!(!tests.is_empty(), "{name} has no cases");
     tests
 }
@@ -43,4 +46,31 @@ fn encapsulation() {
         assert_eq!(c.as_slice(), hex_of(&case, "c"), "tcId {}", case["tcId"]);
         assert_eq!(k.as_slice(), hex_of(&case, "k"), "tcId {}", case["tcId"]);
     }
+}
+
+/// `ML-KEM.Decaps_internal(dk, c)` on NIST's expanded key: a genuine ciphertext gives its secret,
+/// a modified one gives exactly NIST's implicit-rejection secret `J(z ‖ c)`, never an error.
+#[test]
+fn decapsulation_with_implicit_rejection() {
+    let dk = hex_of(&load("decap.json"), "dk");
+    let mut rejections = 0;
+    for case in tests("decap.json") {
+        let k = decapsulate_expanded(&dk, &hex_of(&case, "c")).unwrap();
+        assert_eq!(k.as_slice(), hex_of(&case, "k"), "tcId {}", case["tcId"]);
+        rejections += usize::from(case["reason"] == "modify ciphertext");
+    }
+    assert!(rejections >= 2, "the file must keep at least two implicit-rejection cases");
+}
+
+/// The FIPS 203 §7.3 input checks of the expanded key and ciphertext, each with its error.
+#[test]
+fn decapsulation_input_checks() {
+    let dk = hex_of(&load("decap.json"), "dk");
+    let c = hex_of(&tests("decap.json")[0], "c");
+    assert_eq!(decapsulate_expanded(&dk[1..], &c).err(), Some(Error::KemDecapsulationKey));
+    // H(ek) sits at bytes 2336..2368: one flipped bit fails the hash check.
+    let mut bad_hash = dk.clone();
+    bad_hash[2340] ^= 1;
+    assert_eq!(decapsulate_expanded(&bad_hash, &c).err(), Some(Error::KemDecapsulationKey));
+    assert_eq!(decapsulate_expanded(&dk, &c[1..]).err(), Some(Error::KemCiphertextLength { len: 1087 }));
 }
