@@ -74,3 +74,42 @@ fn decapsulation_input_checks() {
     assert_eq!(decapsulate_expanded(&bad_hash, &c).err(), Some(Error::KemDecapsulationKey));
     assert_eq!(decapsulate_expanded(&dk, &c[1..]).err(), Some(Error::KemCiphertextLength { len: 1087 }));
 }
+
+/// FIPS 203 §7.2 on NIST's keys: the stored ACVP versions carry no `encapsulationKeyCheck`
+/// group, so the invalid keys here are NIST's valid `ek` of each encapsulation case with one
+/// 12-bit coefficient pushed to `q` = 3329 or to 4095 (the first and the last of the 768), and
+/// cut or grown by a byte. Each is refused with its exact error; the unmodified key passes.
+#[test]
+fn encapsulation_key_check() {
+    /// Sets 12-bit coefficient `i` (little-endian packing, two per three bytes) to `value`.
+    fn set_coefficient(ek: &mut [u8], i: usize, value: u16) {
+        let at = i / 2 * 3;
+        if i.is_multiple_of(2) {
+            ek[at] = value as u8;
+            ek[at + 1] = (ek[at + 1] & 0xf0) | (value >> 8) as u8;
+        } else {
+            ek[at + 1] = (ek[at + 1] & 0x0f) | ((value & 0x0f) << 4) as u8;
+            ek[at + 2] = (value >> 4) as u8;
+        }
+    }
+    for case in tests("encap.json") {
+        let ek = hex_of(&case, "ek");
+        assert!(KemPublicKey::decode(&ek).is_ok(), "tcId {}", case["tcId"]);
+        for (i, value) in [(0, 3329), (0, 4095), (767, 3329), (767, 4095)] {
+            let mut bad = ek.clone();
+            set_coefficient(&mut bad, i, value);
+            assert_eq!(
+                KemPublicKey::decode(&bad).err(),
+                Some(Error::KemKeyModulus),
+                "tcId {} coefficient {i}",
+                case["tcId"]
+            );
+            set_coefficient(&mut bad, i, 3328);
+            assert!(KemPublicKey::decode(&bad).is_ok(), "q - 1 is in range");
+        }
+        assert_eq!(KemPublicKey::decode(&ek[..1183]).err(), Some(Error::KemKeyLength { len: 1183 }));
+        let mut long = ek.clone();
+        long.push(0);
+        assert_eq!(KemPublicKey::decode(&long).err(), Some(Error::KemKeyLength { len: 1185 }));
+    }
+}
