@@ -147,6 +147,10 @@ pub enum Error {
         /// Bytes given.
         len: usize,
     },
+    /// An expanded ML-KEM-768 decapsulation key (known-answer tests only) is not 2,400 bytes or
+    /// fails the FIPS 203 §7.3 hash check: the `H(ek)` it carries is not the hash of its `ek`.
+    #[error("ML-KEM-768 decapsulation key fails the FIPS 203 §7.3 check")]
+    KemDecapsulationKey,
     /// An ML-KEM-768 ciphertext is not 1,088 bytes.
     #[error("ML-KEM-768 ciphertext is {len} bytes, expected 1088")]
     KemCiphertextLength {

@@ -153,6 +153,34 @@ impl KemSecretKey {
     }
 }
 
+/// Length of an expanded ML-KEM-768 decapsulation key `dk_pke ‖ ek ‖ H(ek) ‖ z`.
+#[cfg(feature = "test-vectors")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-vectors")))]
+pub const EXPANDED_DECAPSULATION_KEY_LEN: usize = 2400;
+
+/// `ML-KEM.Decaps_internal(dk, c)` with an expanded 2,400-byte decapsulation key, the form NIST's
+/// known-answer tests give. Only for those tests: dime-core keeps private keys as seeds
+/// ([`KemSecretKey`]) and never reads this form otherwise. `dk` must pass the FIPS 203 §7.3
+/// check ([`Error::KemDecapsulationKey`]; its `ek` is also range-checked), `ciphertext` must be
+/// 1,088 bytes ([`Error::KemCiphertextLength`]). Behind the `test-vectors` feature.
+#[cfg(feature = "test-vectors")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-vectors")))]
+#[allow(deprecated)] // ml-kem marks the expanded form deprecated; it is what NIST's vectors use
+pub fn decapsulate_expanded(dk: &[u8], ciphertext: &[u8]) -> Result<Zeroizing<[u8; SHARED_SECRET_LEN]>> {
+    let dk: Zeroizing<[u8; EXPANDED_DECAPSULATION_KEY_LEN]> =
+        Zeroizing::new(dk.try_into().map_err(|_| Error::KemDecapsulationKey)?);
+    let c: [u8; CIPHERTEXT_LEN] =
+        ciphertext.try_into().map_err(|_| Error::KemCiphertextLength { len: ciphertext.len() })?;
+    let mut expanded = ml_kem::ml_kem_768::ExpandedDecapsulationKey::from(*dk);
+    let key = ml_kem::DecapsulationKey768::from_expanded(&expanded).map_err(|_| Error::KemDecapsulationKey);
+    expanded.as_mut_slice().zeroize();
+    let mut k = key?.decapsulate(&Array::from(c));
+    let mut shared = Zeroizing::new([0u8; SHARED_SECRET_LEN]);
+    shared.copy_from_slice(&k);
+    k.as_mut_slice().zeroize();
+    Ok(shared)
+}
+
 impl PartialEq for KemSecretKey {
     fn eq(&self, other: &Self) -> bool {
         ct_eq(self.seed.as_ref(), other.seed.as_ref())

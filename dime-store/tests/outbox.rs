@@ -47,7 +47,10 @@ fn queued_deliveries_and_their_states_survive_reopening() {
     drop(outbox);
 
     let store = RedbOutbox::open(&path).unwrap();
-    assert_eq!(store.last_error(first).unwrap().as_deref(), Some("timed out waiting for the reply to the message data"));
+    assert_eq!(
+        store.last_error(first).unwrap().as_deref(),
+        Some("timed out waiting for the reply to the message data")
+    );
     assert_eq!(store.last_error(second).unwrap(), None);
     assert_eq!(store.delivery(third).unwrap(), None, "a delivered entry came back");
     let mut outbox = Outbox::open(store, RetryPolicy::new()).unwrap();
