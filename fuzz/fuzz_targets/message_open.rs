@@ -10,7 +10,7 @@ mod common;
 use std::sync::OnceLock;
 
 use common::World;
-use dime_message::{Actor, Envelope, Event, MessageLimits, Message, StreamOpener};
+use dime_message::{Actor, Envelope, Event, Message, MessageLimits, StreamOpener};
 use libfuzzer_sys::fuzz_target;
 
 fn world() -> &'static World {

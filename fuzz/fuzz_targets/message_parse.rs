@@ -2,7 +2,7 @@
 //! exactly through a tracing replacement and lists the same layout.
 #![no_main]
 
-use dime_message::{MessageLimits, Message, inspect};
+use dime_message::{Message, MessageLimits, inspect};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

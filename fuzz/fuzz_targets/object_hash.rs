@@ -4,7 +4,7 @@
 #![no_main]
 
 use dime_message::tree::Entry;
-use dime_message::{MessageLimits, Message, ObjectHash};
+use dime_message::{Message, MessageLimits, ObjectHash};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -34,7 +34,9 @@ use std::time::{Duration, SystemTime};
 
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput, measurement::WallTime};
 use dime_core::keys::{EncryptionSecretKey, SigningSecretKey};
-use dime_message::{Addressing, CommonHeaders, ComposeOptions, Content, Envelope, MessageLimits, OsRandom, Part, compose};
+use dime_message::{
+    Addressing, CommonHeaders, ComposeOptions, Content, Envelope, MessageLimits, OsRandom, Part, compose,
+};
 use dime_signet::{Signet, issue};
 use rayon::ThreadPool;
 
