@@ -5,7 +5,7 @@
 //! The scheduling is sans-IO: every call takes `now` as wall-clock time (`SystemTime`, so a
 //! persistent store keeps its meaning across restarts), hands out the deliveries due
 //! ([`Outbox::take_due`]) and is told how each attempt ended ([`Outbox::finish`]). With the
-//! `tokio` feature, [`run`] drives an outbox with a delivery function that takes the due
+//! `tokio` feature, `run` drives an outbox with a delivery function that takes the due
 //! deliveries of one destination at a time ([`by_destination`]), usually
 //! `dns::Resolver::deliver_batch`, which sends them over one connection.
 
