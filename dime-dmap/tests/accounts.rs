@@ -7,14 +7,11 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::hooked::{Hook, Hooked};
 use common::{PASSWORD, USER, b64, config, decode_challenge, store};
 use dime_core::stacie::{Credentials, Password, Username};
-use dime_dmap::Result;
-use dime_dmap::codec::{DateTime, Flag, Mailbox};
 use dime_dmap::driver;
 use dime_dmap::server::ServerSession;
-use dime_dmap::store::{KeyfileRecord, MailboxView, MemoryStore, SignetAnswer, Store};
-use dime_signet::Signet;
 use rcgen::{CertificateParams, KeyPair};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -22,116 +19,21 @@ use tokio::sync::{Notify, Semaphore};
 
 const BOB: &str = "bob@example.org";
 
-/// A memory store whose `mailbox` calls for one user wait until the test opens the gate.
+/// Holds the `mailbox` calls of one user until the test opens the gate.
 struct Gated {
-    inner: Arc<MemoryStore>,
     held_user: &'static str,
     gate: Arc<Semaphore>,
     entered: Arc<Notify>,
 }
 
-impl Gated {
-    async fn hold(&self, user: &str) {
-        if user == self.held_user {
+impl Hook for Gated {
+    async fn before(&self, method: &'static str, user: &str) {
+        if method == "mailbox" && user == self.held_user {
             self.entered.notify_one();
             if let Ok(permit) = self.gate.acquire().await {
                 permit.forget();
             }
         }
-    }
-}
-
-impl Store for Gated {
-    async fn credentials(&self, username: &str) -> Result<Option<Credentials>> {
-        self.inner.credentials(username).await
-    }
-
-    async fn mailboxes(&self, user: &str) -> Result<Vec<Mailbox>> {
-        self.inner.mailboxes(user).await
-    }
-
-    async fn mailbox(&self, user: &str, mailbox: &Mailbox) -> Result<MailboxView> {
-        self.hold(user).await;
-        self.inner.mailbox(user, mailbox).await
-    }
-
-    async fn object(&self, user: &str, mailbox: &Mailbox, uid: u32) -> Result<Vec<u8>> {
-        self.inner.object(user, mailbox, uid).await
-    }
-
-    async fn set_flags(&self, user: &str, mailbox: &Mailbox, uid: u32, flags: &[Flag]) -> Result<()> {
-        self.inner.set_flags(user, mailbox, uid, flags).await
-    }
-
-    async fn expunge(&self, user: &str, mailbox: &Mailbox) -> Result<Vec<u32>> {
-        self.inner.expunge(user, mailbox).await
-    }
-
-    async fn append(
-        &self,
-        user: &str,
-        mailbox: &Mailbox,
-        flags: &[Flag],
-        date: Option<DateTime>,
-        object: Vec<u8>,
-    ) -> Result<u32> {
-        self.inner.append(user, mailbox, flags, date, object).await
-    }
-
-    async fn submit(&self, user: &str, object: Vec<u8>) -> Result<String> {
-        self.inner.submit(user, object).await
-    }
-
-    async fn issue_signet(&self, user: &str, request: &Signet) -> Result<(String, Signet)> {
-        self.inner.issue_signet(user, request).await
-    }
-
-    async fn signet(&self, address: &str) -> Result<SignetAnswer> {
-        self.inner.signet(address).await
-    }
-
-    async fn store_keyfile(&self, user: &str, record: KeyfileRecord) -> Result<()> {
-        self.inner.store_keyfile(user, record).await
-    }
-
-    async fn keyfile(&self, user: &str) -> Result<Option<KeyfileRecord>> {
-        self.inner.keyfile(user).await
-    }
-
-    async fn uid_validity(&self, user: &str, mailbox: &Mailbox) -> Result<u32> {
-        self.inner.uid_validity(user, mailbox).await
-    }
-
-    async fn create_mailbox(&self, user: &str, mailbox: &Mailbox) -> Result<()> {
-        self.inner.create_mailbox(user, mailbox).await
-    }
-
-    async fn delete_mailbox(&self, user: &str, mailbox: &Mailbox) -> Result<()> {
-        self.inner.delete_mailbox(user, mailbox).await
-    }
-
-    async fn rename_mailbox(&self, user: &str, from: &Mailbox, to: &Mailbox) -> Result<()> {
-        self.inner.rename_mailbox(user, from, to).await
-    }
-
-    async fn set_subscribed(&self, user: &str, mailbox: &Mailbox, subscribed: bool) -> Result<()> {
-        self.inner.set_subscribed(user, mailbox, subscribed).await
-    }
-
-    async fn subscriptions(&self, user: &str) -> Result<Vec<Mailbox>> {
-        self.inner.subscriptions(user).await
-    }
-
-    async fn copy(&self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> Result<Vec<(u32, u32)>> {
-        self.inner.copy(user, from, uids, to).await
-    }
-
-    async fn move_messages(&self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> Result<Vec<(u32, u32)>> {
-        self.inner.move_messages(user, from, uids, to).await
-    }
-
-    async fn expunge_uids(&self, user: &str, mailbox: &Mailbox, uids: &[u32]) -> Result<Vec<u32>> {
-        self.inner.expunge_uids(user, mailbox, uids).await
     }
 }
 
@@ -186,13 +88,14 @@ async fn a_held_store_call_of_one_account_does_not_stop_another_account() {
     let acceptor = driver::acceptor(&identity).unwrap();
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = tcp.local_addr().unwrap();
-    let inner = Arc::new(store());
+    let inner = store();
     let (credentials, _) =
         Credentials::create(&Username::new(BOB.as_bytes()).unwrap(), &Password::new(PASSWORD.as_bytes()).unwrap(), 0)
             .unwrap();
     inner.add_account(BOB, credentials);
     let (gate, entered) = (Arc::new(Semaphore::new(0)), Arc::new(Notify::new()));
-    let shared = Arc::new(Gated { inner, held_user: USER, gate: gate.clone(), entered: entered.clone() });
+    let shared =
+        Arc::new(Hooked { inner, hook: Gated { held_user: USER, gate: gate.clone(), entered: entered.clone() } });
     tokio::spawn(driver::listen_starttls(
         tcp,
         acceptor,

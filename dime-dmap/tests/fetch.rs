@@ -7,91 +7,21 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+use common::hooked::{Hook, Hooked};
 use common::{Harness, USER, config, store};
-use dime_core::stacie::Credentials;
-use dime_dmap::codec::{DateTime, Flag, Mailbox};
+use dime_dmap::codec::{DateTime, Mailbox};
 use dime_dmap::server::ServerSession;
-use dime_dmap::store::{KeyfileRecord, MailboxView, MemoryStore, SignetAnswer, Store, block_on};
-use dime_dmap::{Interrupt, Result, SessionLimits};
-use dime_signet::Signet;
+use dime_dmap::store::{Store, block_on};
+use dime_dmap::{Interrupt, SessionLimits};
 
-/// A memory store that counts `object` calls.
-struct Counting {
-    inner: MemoryStore,
-    objects: Arc<AtomicUsize>,
-}
+/// Counts `object` calls.
+struct Counting(Arc<AtomicUsize>);
 
-impl Store for Counting {
-    async fn credentials(&self, username: &str) -> Result<Option<Credentials>> {
-        self.inner.credentials(username).await
-    }
-    async fn mailboxes(&self, user: &str) -> Result<Vec<Mailbox>> {
-        self.inner.mailboxes(user).await
-    }
-    async fn mailbox(&self, user: &str, mailbox: &Mailbox) -> Result<MailboxView> {
-        self.inner.mailbox(user, mailbox).await
-    }
-    async fn object(&self, user: &str, mailbox: &Mailbox, uid: u32) -> Result<Vec<u8>> {
-        self.objects.fetch_add(1, Ordering::Relaxed);
-        self.inner.object(user, mailbox, uid).await
-    }
-    async fn set_flags(&self, user: &str, mailbox: &Mailbox, uid: u32, flags: &[Flag]) -> Result<()> {
-        self.inner.set_flags(user, mailbox, uid, flags).await
-    }
-    async fn expunge(&self, user: &str, mailbox: &Mailbox) -> Result<Vec<u32>> {
-        self.inner.expunge(user, mailbox).await
-    }
-    async fn append(
-        &self,
-        user: &str,
-        mailbox: &Mailbox,
-        flags: &[Flag],
-        date: Option<DateTime>,
-        object: Vec<u8>,
-    ) -> Result<u32> {
-        self.inner.append(user, mailbox, flags, date, object).await
-    }
-    async fn submit(&self, user: &str, object: Vec<u8>) -> Result<String> {
-        self.inner.submit(user, object).await
-    }
-    async fn issue_signet(&self, user: &str, request: &Signet) -> Result<(String, Signet)> {
-        self.inner.issue_signet(user, request).await
-    }
-    async fn signet(&self, address: &str) -> Result<SignetAnswer> {
-        self.inner.signet(address).await
-    }
-    async fn store_keyfile(&self, user: &str, record: KeyfileRecord) -> Result<()> {
-        self.inner.store_keyfile(user, record).await
-    }
-    async fn keyfile(&self, user: &str) -> Result<Option<KeyfileRecord>> {
-        self.inner.keyfile(user).await
-    }
-    async fn uid_validity(&self, user: &str, mailbox: &Mailbox) -> Result<u32> {
-        self.inner.uid_validity(user, mailbox).await
-    }
-    async fn create_mailbox(&self, user: &str, mailbox: &Mailbox) -> Result<()> {
-        self.inner.create_mailbox(user, mailbox).await
-    }
-    async fn delete_mailbox(&self, user: &str, mailbox: &Mailbox) -> Result<()> {
-        self.inner.delete_mailbox(user, mailbox).await
-    }
-    async fn rename_mailbox(&self, user: &str, from: &Mailbox, to: &Mailbox) -> Result<()> {
-        self.inner.rename_mailbox(user, from, to).await
-    }
-    async fn set_subscribed(&self, user: &str, mailbox: &Mailbox, subscribed: bool) -> Result<()> {
-        self.inner.set_subscribed(user, mailbox, subscribed).await
-    }
-    async fn subscriptions(&self, user: &str) -> Result<Vec<Mailbox>> {
-        self.inner.subscriptions(user).await
-    }
-    async fn copy(&self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> Result<Vec<(u32, u32)>> {
-        self.inner.copy(user, from, uids, to).await
-    }
-    async fn move_messages(&self, user: &str, from: &Mailbox, uids: &[u32], to: &Mailbox) -> Result<Vec<(u32, u32)>> {
-        self.inner.move_messages(user, from, uids, to).await
-    }
-    async fn expunge_uids(&self, user: &str, mailbox: &Mailbox, uids: &[u32]) -> Result<Vec<u32>> {
-        self.inner.expunge_uids(user, mailbox, uids).await
+impl Hook for Counting {
+    async fn before(&self, method: &'static str, _: &str) {
+        if method == "object" {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }
 
@@ -104,7 +34,7 @@ fn armored_mib() -> usize {
 
 /// A session logged in with INBOX selected, holding the three small messages of
 /// `common::store` and a fourth of 1 MiB.
-fn big_mailbox(limits: SessionLimits) -> (ServerSession<Counting>, Arc<AtomicUsize>) {
+fn big_mailbox(limits: SessionLimits) -> (ServerSession<Hooked<Counting>>, Arc<AtomicUsize>) {
     let inner = store();
     let big: Vec<u8> = (0..MIB).map(|i| (i % 251) as u8).collect();
     block_on(inner.append(USER, &Mailbox::inbox(), &[], Some(DateTime::UNIX_EPOCH), big)).unwrap();
@@ -112,7 +42,7 @@ fn big_mailbox(limits: SessionLimits) -> (ServerSession<Counting>, Arc<AtomicUsi
     let mut cfg = config();
     cfg.limits = limits;
     let now = Instant::now();
-    let mut session = ServerSession::new(cfg, Counting { inner, objects: objects.clone() }, now);
+    let mut session = ServerSession::new(cfg, Hooked { inner, hook: Counting(objects.clone()) }, now);
     drain(&mut session);
     session.enqueue_input(now, format!("L AUTHENTICATE STACIE {}\r\n", common::b64(USER.as_bytes())).as_bytes());
     let challenge = common::decode_challenge(&String::from_utf8(drain(&mut session).concat()).unwrap());

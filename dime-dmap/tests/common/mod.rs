@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod grammar;
+pub mod hooked;
 
 use std::time::{Duration, Instant};
 
