@@ -5,7 +5,7 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::{PASSWORD, USER, config, store};
@@ -13,63 +13,9 @@ use dime_dmap::codec::{CommandBody, Mailbox};
 use dime_dmap::driver::{self, Client, TlsAcceptor, TlsConnector};
 use dime_dmap::server::ServerSession;
 use dime_dmap::{DmapError, SessionLimits};
+use dime_testkit::Recorder;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use tokio::net::TcpListener;
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Metadata, Subscriber};
-
-/// Records each event as `LEVEL message key=value …`.
-#[derive(Clone, Default)]
-struct Recorder(Arc<Mutex<Vec<String>>>);
-
-impl Recorder {
-    fn lines(&self) -> Vec<String> {
-        self.0.lock().unwrap().clone()
-    }
-
-    /// Waits until an event starting with `prefix` was recorded (the server logs after the
-    /// client saw its answer).
-    async fn wait_for(&self, prefix: &str) -> String {
-        for _ in 0..500 {
-            if let Some(line) = self.lines().into_iter().find(|line| line.starts_with(prefix)) {
-                return line;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("no {prefix:?} event in {:#?}", self.lines());
-    }
-}
-
-struct Line<'a>(&'a mut String);
-
-impl Visit for Line<'_> {
-    fn record_debug(&mut self, field: &Field, value: &dyn core::fmt::Debug) {
-        if field.name() == "message" {
-            self.0.insert_str(0, &format!("{value:?}"));
-        } else {
-            self.0.push_str(&format!(" {}={value:?}", field.name()));
-        }
-    }
-}
-
-impl Subscriber for Recorder {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
-    }
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, event: &Event<'_>) {
-        let mut line = String::new();
-        event.record(&mut Line(&mut line));
-        self.0.lock().unwrap().push(format!("{} {line}", event.metadata().level()));
-    }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
-}
 
 /// A server acceptor for localhost and a connector that trusts it.
 fn tls() -> (TlsAcceptor, TlsConnector) {

@@ -2,7 +2,7 @@
 //! code and reason, and each session's end with why.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use dime_core::Fingerprint;
@@ -16,58 +16,11 @@ use dime_dmtp::server::{
 };
 use dime_dmtp::wire::{Address, Name};
 use dime_signet::record::HostName;
+use dime_testkit::Recorder;
 use rustls::pki_types::PrivateKeyDer;
 use tokio::net::TcpListener;
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Metadata, Subscriber};
 
 const DX: &str = "dx.example.net";
-
-/// Records each event as `LEVEL message key=value …`.
-#[derive(Clone, Default)]
-struct Recorder(Arc<Mutex<Vec<String>>>);
-
-impl Recorder {
-    fn lines(&self) -> Vec<String> {
-        self.0.lock().unwrap().clone()
-    }
-
-    /// The first event starting with `prefix`.
-    fn find(&self, prefix: &str) -> Option<String> {
-        self.lines().into_iter().find(|line| line.starts_with(prefix))
-    }
-}
-
-struct Line<'a>(&'a mut String);
-
-impl Visit for Line<'_> {
-    fn record_debug(&mut self, field: &Field, value: &dyn core::fmt::Debug) {
-        if field.name() == "message" {
-            self.0.insert_str(0, &format!("{value:?}"));
-        } else {
-            self.0.push_str(&format!(" {}={value:?}", field.name()));
-        }
-    }
-}
-
-impl Subscriber for Recorder {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
-    }
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, event: &Event<'_>) {
-        let mut line = String::new();
-        event.record(&mut Line(&mut line));
-        self.0.lock().unwrap().push(format!("{} {line}", event.metadata().level()));
-    }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
-}
 
 /// Answers nothing; never reached by these tests' deliveries.
 struct Nothing;
@@ -115,18 +68,6 @@ async fn connect(addr: SocketAddr) -> Connection {
     Connection::connect(addr, &HostName::new(DX).unwrap(), ConnectMode::Native, &tls, &mut accept).await.unwrap()
 }
 
-/// Waits until an event starting with `prefix` was recorded (the server logs after the client
-/// saw its reply).
-async fn wait_for(recorder: &Recorder, prefix: &str) -> String {
-    for _ in 0..500 {
-        if let Some(line) = recorder.find(prefix) {
-            return line;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("no {prefix:?} event in {:#?}", recorder.lines());
-}
-
 #[tokio::test]
 async fn a_refused_delivery_is_logged_with_its_code_and_reason() {
     let recorder = Recorder::default();
@@ -149,14 +90,14 @@ async fn a_refused_delivery_is_logged_with_its_code_and_reason() {
     assert_eq!(refused.reply().map(|reply| reply.code().value()), Some(551), "{refused:?}");
     connection.quit().await.unwrap();
 
-    let accepted = wait_for(&recorder, "DEBUG connection accepted").await;
+    let accepted = recorder.wait_for("DEBUG connection accepted").await;
     assert!(accepted.contains("peer=Some(127.0.0.1:"), "{accepted}");
-    assert!(wait_for(&recorder, "DEBUG TLS established").await.contains("version=Some(TLSv1_3)"));
-    assert!(wait_for(&recorder, "INFO EHLO").await.contains("domain=example.org"));
-    let line = wait_for(&recorder, "INFO refused").await;
+    assert!(recorder.wait_for("DEBUG TLS established").await.contains("version=Some(TLSv1_3)"));
+    assert!(recorder.wait_for("INFO EHLO").await.contains("domain=example.org"));
+    let line = recorder.wait_for("INFO refused").await;
     assert!(line.contains("code=551"), "{line}");
     assert!(line.contains("reason=RELAY ACCESS DENIED - <example.com> IS NOT SERVED HERE"), "{line}");
-    let ended = wait_for(&recorder, "INFO session ended").await;
+    let ended = recorder.wait_for("INFO session ended").await;
     assert!(ended.contains("why=\"client quit\""), "{ended}");
     // Nothing logged carries the object's bytes.
     assert!(recorder.lines().iter().all(|line| !line.contains("not even an object")));
@@ -171,9 +112,9 @@ async fn an_idle_session_ends_with_its_deadline_named() {
     let addr = start(config).await;
 
     let connection = connect(addr).await;
-    let ended = wait_for(&recorder, "INFO session ended").await;
+    let ended = recorder.wait_for("INFO session ended").await;
     assert!(ended.contains("why=\"timeout\"") && ended.contains("detail=idle"), "{ended}");
-    let refused = wait_for(&recorder, "INFO refused").await;
+    let refused = recorder.wait_for("INFO refused").await;
     assert!(refused.contains("code=421") && refused.contains("reason=IDLE TIMEOUT - GOOD BYE"), "{refused}");
     drop(connection);
 }
@@ -184,6 +125,6 @@ async fn a_peer_that_leaves_without_quit_is_reported() {
     let _guard = tracing::subscriber::set_default(recorder.clone());
     let addr = start(config()).await;
     drop(connect(addr).await);
-    let ended = wait_for(&recorder, "INFO session ended").await;
+    let ended = recorder.wait_for("INFO session ended").await;
     assert!(ended.contains("why=\"peer closed\""), "{ended}");
 }

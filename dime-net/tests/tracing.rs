@@ -3,50 +3,14 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use dime_net::{Accept, EdgeConfig, Listener, refuse_with_line};
+use dime_testkit::Recorder;
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Metadata, Subscriber};
-
-/// Records each event as `LEVEL message key=value …`.
-#[derive(Clone, Default)]
-struct Recorder(Arc<Mutex<Vec<String>>>);
-
-struct Line<'a>(&'a mut String);
-
-impl Visit for Line<'_> {
-    fn record_debug(&mut self, field: &Field, value: &dyn core::fmt::Debug) {
-        if field.name() == "message" {
-            self.0.insert_str(0, &format!("{value:?}"));
-        } else {
-            self.0.push_str(&format!(" {}={value:?}", field.name()));
-        }
-    }
-}
-
-impl Subscriber for Recorder {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
-    }
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, event: &Event<'_>) {
-        let mut line = String::new();
-        event.record(&mut Line(&mut line));
-        self.0.lock().unwrap().push(format!("{} {line}", event.metadata().level()));
-    }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
-}
 
 /// One accept error (EMFILE), then real accepts.
 struct OnceFlaky {
@@ -94,7 +58,7 @@ async fn the_listener_reports_admissions_refusals_errors_and_shutdown() {
     handle.shutdown(Duration::ZERO);
     run.await.unwrap().unwrap();
 
-    let lines = recorder.0.lock().unwrap().clone();
+    let lines = recorder.lines();
     let find = |prefix: &str| lines.iter().find(|l| l.starts_with(prefix)).cloned();
     let transient = find("WARN transient accept error").expect("no transient error event");
     assert!(transient.contains("backoff=5ms"), "{lines:?}");
