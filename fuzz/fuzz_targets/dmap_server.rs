@@ -12,7 +12,7 @@ use dime_core::stacie::{Credentials, Password, Username};
 use dime_dmap::codec::{DateTime, Mailbox};
 use dime_dmap::sasl::{Challenge, DecoySecret};
 use dime_dmap::server::{Event, ServerConfig, ServerSession};
-use dime_dmap::store::{MemoryStore, Store};
+use dime_dmap::store::{MemoryStore, Store, block_on};
 use dime_dmap::{Interrupt, SessionLimits, State};
 use libfuzzer_sys::fuzz_target;
 
@@ -31,6 +31,8 @@ fn drain(session: &mut ServerSession<MemoryStore>) -> Vec<u8> {
             // session must be waiting for exactly that answer.
             Ok(Event::SignetLookup { .. }) => session.signet_resolved(Ok(None)).unwrap(),
             Ok(_) => {}
+            // Store work is run at once, as a driver would await it.
+            Err(Interrupt::Store) => block_on(session.run_store()),
             Err(Interrupt::Output(bytes)) => {
                 assert!(bytes.len() <= MAX_PIECE, "an output piece of {} bytes", bytes.len());
                 out.extend_from_slice(&bytes);
@@ -41,14 +43,14 @@ fn drain(session: &mut ServerSession<MemoryStore>) -> Vec<u8> {
 }
 
 fn session(start: u8, now: Instant) -> ServerSession<MemoryStore> {
-    let mut store = MemoryStore::new();
+    let store = MemoryStore::new();
     store.serve_domain("example.org");
     let user = Username::new(USER.as_bytes()).unwrap();
     let password = Password::new(PASSWORD).unwrap();
     let (credentials, keys) = Credentials::create(&user, &password, 0).unwrap();
     store.add_account(USER, credentials);
     for i in 0..3u8 {
-        store.append(USER, &Mailbox::inbox(), &[], Some(DateTime::UNIX_EPOCH), vec![i; 300]).unwrap();
+        block_on(store.append(USER, &Mailbox::inbox(), &[], Some(DateTime::UNIX_EPOCH), vec![i; 300])).unwrap();
     }
     let mut limits = SessionLimits::default();
     limits.max_line = 512;
