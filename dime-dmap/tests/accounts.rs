@@ -12,7 +12,6 @@ use common::{PASSWORD, USER, b64, config, decode_challenge, store};
 use dime_core::stacie::{Credentials, Password, Username};
 use dime_dmap::driver;
 use dime_dmap::server::ServerSession;
-use rcgen::{CertificateParams, KeyPair};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::sync::{Notify, Semaphore};
@@ -78,14 +77,7 @@ async fn login(addr: std::net::SocketAddr, user: &str) -> Conn {
 
 #[tokio::test]
 async fn a_held_store_call_of_one_account_does_not_stop_another_account() {
-    let key = KeyPair::generate().unwrap();
-    let cert = CertificateParams::new(vec!["localhost".to_string()]).unwrap().self_signed(&key).unwrap();
-    let identity = driver::ServerIdentity::new(
-        vec![cert.der().clone()],
-        rustls::pki_types::PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
-    )
-    .unwrap();
-    let acceptor = driver::acceptor(&identity).unwrap();
+    let acceptor = common::self_signed_acceptor();
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = tcp.local_addr().unwrap();
     let inner = store();

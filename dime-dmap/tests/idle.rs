@@ -11,7 +11,6 @@ use common::{PASSWORD, USER, b64, config, decode_challenge, store};
 use dime_core::stacie::{Password, Username};
 use dime_dmap::driver;
 use dime_dmap::server::ServerSession;
-use rcgen::{CertificateParams, KeyPair};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
@@ -44,16 +43,7 @@ async fn login(addr: std::net::SocketAddr) -> Conn {
 
 #[tokio::test]
 async fn an_append_in_one_session_reaches_an_idle_in_another() {
-    let key = KeyPair::generate().unwrap();
-    let cert = CertificateParams::new(vec!["localhost".to_string()]).unwrap().self_signed(&key).unwrap();
-    let acceptor = driver::acceptor(
-        &driver::ServerIdentity::new(
-            vec![cert.der().clone()],
-            rustls::pki_types::PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let acceptor = common::self_signed_acceptor();
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = tcp.local_addr().unwrap();
     let shared = Arc::new(store());

@@ -179,3 +179,17 @@ pub fn split_tagged<'a>(out: &'a [u8], tag: &str) -> (&'a [u8], &'a [u8]) {
     let at = out.windows(marker.len()).rposition(|w| w == marker.as_bytes()).expect("tagged line") + 2;
     (&out[..at], &out[at..])
 }
+
+/// A TLS acceptor for `localhost` with a fresh self-signed certificate, for tests whose clients
+/// never look at it (they connect in the clear, the sessions allowing it).
+#[cfg(feature = "tokio")]
+pub fn self_signed_acceptor() -> dime_dmap::driver::TlsAcceptor {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap().self_signed(&key).unwrap();
+    let identity = dime_dmap::driver::ServerIdentity::new(
+        vec![cert.der().clone()],
+        rustls::pki_types::PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
+    )
+    .unwrap();
+    dime_dmap::driver::acceptor(&identity).unwrap()
+}
