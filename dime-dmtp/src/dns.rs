@@ -17,7 +17,7 @@ use dime_core::Fingerprint;
 pub use dime_signet::dns::{Dnssec, RecordAnswer, TrustAnchors};
 use dime_signet::dns::{absolute, is_bogus, rrset_status};
 use dime_signet::record::{DnssecStatus, HostName, RecordPolicy};
-use dime_signet::{BoundSignet, FingerprintKind, ManagementRecord, Signet};
+use dime_signet::{BoundSignet, ManagementRecord, Signet};
 use hickory_resolver::net::NetError;
 use hickory_resolver::proto::rr::{RData, Record};
 
@@ -264,10 +264,10 @@ impl Resolver {
         }
     }
 
-    /// The validated signet of `name` (with `fingerprint`, that version): from the cache when
-    /// fresh, confirmed with VRFY when stale, otherwise fetched with SGNT (the org signet first)
-    /// and validated.
-    pub async fn signet(&self, name: &Name, fingerprint: Option<Fingerprint>) -> Result<Signet, DmtpError> {
+    /// The signet of `name` (with `fingerprint`, that version), bound to `name` through its
+    /// organisation's management record: from the cache when fresh, confirmed with VRFY when
+    /// stale, otherwise fetched with SGNT (the org signet first) and validated.
+    pub async fn signet(&self, name: &Name, fingerprint: Option<Fingerprint>) -> Result<BoundSignet, DmtpError> {
         let cached = self.cache.lock().await.signet(name, fingerprint.as_ref(), Instant::now());
         let stale = match cached {
             CacheLookup::Fresh(signet) => return Ok(signet),
@@ -287,10 +287,10 @@ impl Resolver {
         record: &ManagementRecord,
         name: &Name,
         fingerprint: Option<Fingerprint>,
-        stale: Option<Signet>,
-    ) -> Result<Signet, DmtpError> {
+        stale: Option<BoundSignet>,
+    ) -> Result<BoundSignet, DmtpError> {
         if let Some(signet) = stale {
-            let held = signet.fingerprint(FingerprintKind::Full).ok_or(DmtpError::FingerprintMismatch)?;
+            let held = signet.full_fingerprint();
             let answer = connection.request(Request::Verify { name: name.clone(), fingerprint: held }).await;
             if answer == Ok(Outcome::Verified(VerifyResult::Current)) {
                 self.cache.lock().await.confirm(name, Instant::now());
@@ -302,18 +302,18 @@ impl Resolver {
         let org_bytes = Self::fetch(connection, Name::Org(domain.clone()), None).await?;
         let org = validate_org(&org_bytes, &domain, record)?;
         let signet = match name {
-            Name::Org(_) => org.signet().clone(),
+            Name::Org(_) => org.clone(),
             Name::User(address) => {
                 let bytes = Self::fetch(connection, name.clone(), fingerprint).await?;
-                validate_user(&bytes, address, &org, None)?.into_signet()
+                validate_user(&bytes, address, &org, None)?
             }
         };
-        if fingerprint.is_some_and(|fp| !has_fingerprint(&signet, &fp)) {
+        if fingerprint.is_some_and(|fp| !has_fingerprint(signet.signet(), &fp)) {
             return Err(DmtpError::FingerprintMismatch);
         }
         let mut cache = self.cache.lock().await;
-        cache.store_signet(Name::Org(domain), org.into_signet(), Instant::now());
-        cache.store_signet(name.clone(), signet.clone(), Instant::now());
+        cache.store_signet(org, Instant::now());
+        cache.store_signet(signet.clone(), Instant::now());
         Ok(signet)
     }
 
@@ -322,8 +322,8 @@ impl Resolver {
     pub async fn history(&self, address: &Address, start: Fingerprint) -> Result<Vec<Signet>, DmtpError> {
         let org = self.signet(&Name::Org(address.domain().clone()), None).await?;
         let (mut connection, record) = self.connect(address.domain()).await?;
-        // The cache keeps bare signets: bind the org signet to its domain again.
-        let org = validate_org(org.as_bytes(), address.domain(), &record)?;
+        // A cached binding must still be anchored by the record as it is now.
+        let org = validate_org(org.signet().as_bytes(), address.domain(), &record)?;
         let outcome = connection.request(Request::History { address: address.clone(), start, end: None }).await;
         let _ = connection.quit().await;
         match outcome? {
@@ -448,10 +448,11 @@ impl Resolver {
         let domain = address.domain();
         let (record, _) = self.record(domain).await?;
         let org = self.signet_via(link, &record, &Name::Org(domain.clone())).await?;
-        // The cache keeps bare signets: bind them again.
-        let org = validate_org(org.as_bytes(), domain, &record)?;
+        // Cached bindings must still hold under the record as it is now (a rotated POK
+        // unbinds them), and the user's under that org signet.
+        let org = validate_org(org.signet().as_bytes(), domain, &record)?;
         let user = self.signet_via(link, &record, &Name::User(address.clone())).await?;
-        let user = validate_user(user.as_bytes(), address, &org, None)?;
+        let user = validate_user(user.signet().as_bytes(), address, &org, None)?;
         Ok((org, user))
     }
 
@@ -461,7 +462,7 @@ impl Resolver {
         link: &mut Option<Connection>,
         record: &ManagementRecord,
         name: &Name,
-    ) -> Result<Signet, DmtpError> {
+    ) -> Result<BoundSignet, DmtpError> {
         let stale = match self.cache.lock().await.signet(name, None, Instant::now()) {
             CacheLookup::Fresh(signet) => return Ok(signet),
             CacheLookup::Stale(signet) => Some(signet),

@@ -309,10 +309,14 @@ async fn resolution_over_dns_and_tls() {
     let w = world(CachePolicy::default(), false).await;
     let bob = Name::User(w.bob.address.clone());
     // SGNT: the org signet (validated against the record's POK), then the user signet.
-    assert_eq!(w.resolver.signet(&bob, None).await.unwrap(), *w.bob.current());
-    assert_eq!(w.resolver.signet(&Name::Org(w.org.domain.clone()), None).await.unwrap(), w.org.signet);
+    // What the resolver hands out is bound to the name it was asked for, anchored in DNS.
+    let bound = w.resolver.signet(&bob, None).await.unwrap();
+    assert_eq!(bound.identifier(), w.bob.address.to_string());
+    assert_eq!(bound.anchor_source(), dime_signet::AnchorSource::Record);
+    assert_eq!(w.resolver.signet(&bob, None).await.unwrap().into_signet(), *w.bob.current());
+    assert_eq!(w.resolver.signet(&Name::Org(w.org.domain.clone()), None).await.unwrap().into_signet(), w.org.signet);
     // A requested older version is fetched by fingerprint, not served from the cache.
-    assert_eq!(w.resolver.signet(&bob, Some(full(&w.bob.chain[0]))).await.unwrap(), w.bob.chain[0]);
+    assert_eq!(w.resolver.signet(&bob, Some(full(&w.bob.chain[0]))).await.unwrap().into_signet(), w.bob.chain[0]);
     // HIST with custody checks.
     assert_eq!(w.resolver.history(&w.bob.address, full(&w.bob.chain[0])).await.unwrap(), w.bob.chain);
     // Unknown users are a 450.
@@ -331,7 +335,7 @@ async fn dnssec_secures_the_record_and_its_certificate_pin() {
     assert_eq!((record, status), (w.org.record.clone(), DnssecStatus::Secure));
     // The client trusts no CA: the secure `tls=` pin alone admits the DX certificate.
     let bob = Name::User(w.bob.address.clone());
-    assert_eq!(w.resolver.signet(&bob, None).await.unwrap(), *w.bob.current());
+    assert_eq!(w.resolver.signet(&bob, None).await.unwrap().into_signet(), *w.bob.current());
 
     // Anchored at another key, the signed record is bogus: refused by every policy.
     let stranger = DnsClient::new(&[w.nameserver], Dnssec::Validate(anchor(&zone_key()))).unwrap();
@@ -424,11 +428,11 @@ async fn a_secure_record_refuses_an_insecure_mx_unless_it_pins() {
     // The host pinned by dx=: its insecure address is used, and the CA-signed certificate
     // carries the connection.
     let (org, resolver, _) = below_a_cut(Pins::DxHost).await;
-    assert_eq!(resolver.signet(&Name::Org(org.domain.clone()), None).await.unwrap(), org.signet);
+    assert_eq!(resolver.signet(&Name::Org(org.domain.clone()), None).await.unwrap().into_signet(), org.signet);
     // The certificate pinned by tls= (and no CA trusted): the insecure MX and address lead
     // only to a server that holds the pinned certificate.
     let (org, resolver, _) = below_a_cut(Pins::Certificate).await;
-    assert_eq!(resolver.signet(&Name::Org(org.domain.clone()), None).await.unwrap(), org.signet);
+    assert_eq!(resolver.signet(&Name::Org(org.domain.clone()), None).await.unwrap().into_signet(), org.signet);
 }
 
 /// A signed example.net whose `_dx` record pins the DX certificate (and, with `dx_host`, names

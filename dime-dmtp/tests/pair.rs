@@ -393,18 +393,25 @@ fn cache_ttl_exp_vrfy_and_fingerprints() {
     policy.max_entries = 2;
     let mut cache = SignetCache::new(policy);
     let name = Name::User(bob.address.clone());
+    let bound_org = validate_org(org.signet.as_bytes(), &org.domain, &org.record).unwrap();
+    let bound = validate_user(bob.chain[1].as_bytes(), &bob.address, &bound_org, None).unwrap();
     assert_eq!(cache.signet(&name, None, now), CacheLookup::Miss);
-    cache.store_signet(name.clone(), bob.chain[1].clone(), now);
-    assert_eq!(cache.signet(&name, None, now), CacheLookup::Fresh(bob.chain[1].clone()));
+    // A bound signet is cached under the name it is bound to, and only there.
+    cache.store_signet(bound.clone(), now);
+    assert_eq!(cache.signet(&name, None, now), CacheLookup::Fresh(bound.clone()));
+    assert_eq!(cache.signet(&Name::Org(org.domain.clone()), None, now), CacheLookup::Miss);
+    cache.store_signet(bound_org.clone(), now);
+    assert_eq!(cache.signet(&Name::Org(org.domain.clone()), None, now), CacheLookup::Fresh(bound_org.clone()));
+    cache.evict(&Name::Org(org.domain.clone()));
     // Fingerprints are honoured on hits: any kind of the cached signet, nothing else.
     let crypto = bob.chain[1].fingerprint(FingerprintKind::Crypto).unwrap();
-    assert_eq!(cache.signet(&name, Some(&crypto), now), CacheLookup::Fresh(bob.chain[1].clone()));
+    assert_eq!(cache.signet(&name, Some(&crypto), now), CacheLookup::Fresh(bound.clone()));
     let old = bob.chain[0].fingerprint(FingerprintKind::Full).unwrap();
     assert_eq!(cache.signet(&name, Some(&old), now), CacheLookup::Miss);
     // Stale after the refresh time; VRFY CURRENT makes it fresh again; hard expiry drops it.
-    assert_eq!(cache.signet(&name, None, now + 60 * SECOND), CacheLookup::Stale(bob.chain[1].clone()));
+    assert_eq!(cache.signet(&name, None, now + 60 * SECOND), CacheLookup::Stale(bound.clone()));
     assert!(cache.confirm(&name, now + 60 * SECOND));
-    assert_eq!(cache.signet(&name, None, now + 100 * SECOND), CacheLookup::Fresh(bob.chain[1].clone()));
+    assert_eq!(cache.signet(&name, None, now + 100 * SECOND), CacheLookup::Fresh(bound.clone()));
     assert_eq!(cache.signet(&name, None, now + 600 * SECOND), CacheLookup::Miss);
     assert!(!cache.confirm(&name, now + 600 * SECOND));
     cache.evict(&name);
@@ -429,16 +436,14 @@ fn cache_ttl_exp_vrfy_and_fingerprints() {
         .build()
         .unwrap();
     cache.store_record(org.domain.clone(), exp, DnssecStatus::Secure, 90 * 86_400 * SECOND, now);
-    cache.store_signet(name.clone(), bob.chain[1].clone(), now);
+    cache.store_signet(bound.clone(), now);
     assert!(matches!(cache.signet(&name, None, now + 86_400 * SECOND), CacheLookup::Stale(_)));
     assert_eq!(cache.signet(&name, None, now + 2 * 86_400 * SECOND), CacheLookup::Miss);
     // The entry count is bounded.
     for i in 0..5 {
-        cache.store_signet(
-            Name::User(format!("u{i}@example.net").parse().unwrap()),
-            bob.chain[0].clone(),
-            now + i * SECOND,
-        );
+        let user = org.user(&format!("u{i}@example.net"), 1);
+        let bound = validate_user(user.chain[0].as_bytes(), &user.address, &bound_org, None).unwrap();
+        cache.store_signet(bound, now + i * SECOND);
     }
     assert_eq!(cache.signet_count(), 2);
 }

@@ -202,7 +202,7 @@ impl Shared {
     /// name fetched before is answered from that cache.
     async fn resolve(&self, name: &Name) -> Result<(Signet, &'static str), DmtpError> {
         let cached = self.resolved.lock().is_ok_and(|seen| seen.contains(name));
-        let signet = self.resolver.signet(name, None).await?;
+        let signet = self.resolver.signet(name, None).await?.into_signet();
         if let Ok(mut seen) = self.resolved.lock() {
             seen.insert(name.clone());
             seen.insert(Name::Org(name.domain().clone()));

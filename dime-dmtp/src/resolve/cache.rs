@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use dime_core::Fingerprint;
 use dime_signet::record::{DnssecStatus, HostName};
-use dime_signet::{ManagementRecord, Signet};
+use dime_signet::{BoundSignet, ManagementRecord, SignetKind};
 
 use super::signets::has_fingerprint;
 use crate::wire::Name;
@@ -38,14 +38,14 @@ impl Default for CachePolicy {
     }
 }
 
-/// What the cache has for a signet name.
+/// What the cache has for a signet name: only ever a signet bound to that name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CacheLookup {
     /// Fresh: use it.
-    Fresh(Signet),
+    Fresh(BoundSignet),
     /// Past its refresh time: confirm with `VRFY <name> [fp]` ([`SignetCache::confirm`] on
     /// `CURRENT`, fetch again on `UPDATE`).
-    Stale(Signet),
+    Stale(BoundSignet),
     /// Nothing usable (absent, expired, or not the requested fingerprint).
     Miss,
 }
@@ -59,18 +59,28 @@ struct RecordEntry {
 
 #[derive(Debug, Clone)]
 struct SignetEntry {
-    signet: Signet,
+    signet: BoundSignet,
     refresh_at: Instant,
     expires: Instant,
 }
 
 /// The cache. It holds only validated data: store records after the DNSSEC policy check and
-/// signets after validation.
+/// signets bound to their names ([`BoundSignet`]), so nothing unvalidated can come out of it as
+/// a name's signet.
 #[derive(Debug, Clone, Default)]
 pub struct SignetCache {
     policy: CachePolicy,
     records: HashMap<HostName, RecordEntry>,
     signets: HashMap<Name, SignetEntry>,
+}
+
+/// The name a bound signet stands for. A binding's identifier is a valid domain or address, so
+/// `None` never happens for a signet that [`BoundSignet`] made.
+fn bound_name(signet: &BoundSignet) -> Option<Name> {
+    match signet.signet().kind() {
+        SignetKind::Org => signet.identifier().parse().ok().map(Name::Org),
+        _ => signet.identifier().parse().ok().map(Name::User),
+    }
 }
 
 fn days(expiry: Option<dime_signet::record::Expiry>) -> Option<Duration> {
@@ -111,7 +121,7 @@ impl SignetCache {
     /// counts.
     pub fn signet(&self, name: &Name, fingerprint: Option<&Fingerprint>, now: Instant) -> CacheLookup {
         let Some(entry) = self.signets.get(name) else { return CacheLookup::Miss };
-        if now >= entry.expires || fingerprint.is_some_and(|fp| !has_fingerprint(&entry.signet, fp)) {
+        if now >= entry.expires || fingerprint.is_some_and(|fp| !has_fingerprint(entry.signet.signet(), fp)) {
             return CacheLookup::Miss;
         }
         if now >= entry.refresh_at {
@@ -121,9 +131,11 @@ impl SignetCache {
         }
     }
 
-    /// Caches a validated signet. Its hard expiry is the policy's maximum age, or the `exp` of
-    /// its organisation's cached record if shorter.
-    pub fn store_signet(&mut self, name: Name, signet: Signet, now: Instant) {
+    /// Caches a bound signet under the name it is bound to (an org signet under its domain, a
+    /// user signet under its address). Its hard expiry is the policy's maximum age, or the `exp`
+    /// of its organisation's cached record if shorter.
+    pub fn store_signet(&mut self, signet: BoundSignet, now: Instant) {
+        let Some(name) = bound_name(&signet) else { return };
         let exp = self.records.get(name.domain()).and_then(|e| days(e.record.expiry()));
         let life = exp.map_or(self.policy.signet_max_age, |exp| exp.min(self.policy.signet_max_age));
         if !self.signets.contains_key(&name)
