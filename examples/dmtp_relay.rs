@@ -21,7 +21,7 @@ use dime::message::{
     Addressing, CommonHeaders, ComposeOptions, Content, Envelope, MessageLimits, OsRandom, Part, compose,
 };
 use dime::signet::record::{DnssecStatus, HostName};
-use dime::signet::{FingerprintKind, ManagementRecord, Signet, issue};
+use dime::signet::{Anchor, BoundSignet, FingerprintKind, ManagementRecord, Signet, issue};
 use rcgen::{CertificateParams, KeyPair};
 use rustls::pki_types::PrivateKeyDer;
 
@@ -54,7 +54,7 @@ struct Destination {
     org_signet: Signet,
     bob: Signet,
     secret: EncryptionSecretKey,
-    origin_signet: Signet,
+    origin_signet: BoundSignet,
     inbox: Inbox,
 }
 
@@ -138,7 +138,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         org_signet: destination.signet.clone(),
         bob: bob.clone(),
         secret: destination.enc.clone(),
-        origin_signet: origin.signet.clone(),
+        origin_signet: origin.signet.bind(&Anchor::trusted("example.org", &[origin.pok.public()]))?,
         inbox: Arc::default(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

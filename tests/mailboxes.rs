@@ -37,7 +37,7 @@ const PASSWORD: &str = "correct horse battery staple";
 /// example.net's DX server: checks objects from example.org and spools them into the mailboxes.
 struct Dx {
     keys: KeyFile,
-    origin: Signet,
+    origin: BoundSignet,
     mailboxes: Mailboxes<RedbStore>,
 }
 
@@ -135,7 +135,9 @@ async fn world() -> World {
     let dx = dx_listener.local_addr().unwrap();
     let served = vec![ServedDomain { domain: HostName::new("example.net").unwrap(), fingerprints: vec![] }];
     let config = ServerConfig::new(HostName::new("dx.example.net").unwrap(), ListenMode::Native, served);
-    let app = Dx { keys: net_keys, origin: origin.clone(), mailboxes };
+    let origin_pok = [origin_keys.signing_public()];
+    let bound_origin = origin.bind(&Anchor::trusted("example.org", &origin_pok)).unwrap();
+    let app = Dx { keys: net_keys, origin: bound_origin, mailboxes };
     tokio::spawn(serve(dx_listener, dmtp_driver::acceptor(&identity).unwrap(), Arc::new(config), Arc::new(app)));
 
     let sender = Sender::new(origin_keys, &origin, alice_keys, &alice).unwrap();

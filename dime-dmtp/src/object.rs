@@ -12,7 +12,7 @@ use dime_core::Fingerprint;
 use dime_core::kem::KemSecretKey;
 use dime_core::keys::EncryptionSecretKey;
 use dime_message::{ActorKeys, DestinationVerifier, DestinationView, MessageLimits, ObjectHash};
-use dime_signet::Signet;
+use dime_signet::{BoundSignet, SignetKind};
 
 use crate::error::DmtpError;
 use crate::resolve::has_fingerprint;
@@ -79,9 +79,11 @@ pub struct DestinationKeys<'a> {
     /// The destination organisation's ML-KEM-768 key, when its org signet is hybrid (decision
     /// D8): an object whose destination slot is hybrid opens only with it.
     pub kem: Option<&'a KemSecretKey>,
-    /// The origin organisation's signet, resolved and validated (e.g. with
-    /// [`crate::resolve::validate_org`]) for the `MAIL FROM` domain.
-    pub origin: &'a Signet,
+    /// The origin organisation's org signet bound to the `MAIL FROM` domain: resolved with
+    /// `Resolver::signet` (feature `dns`) or validated with
+    /// [`crate::resolve::validate_org`], or bound to keys the server trusts for that domain
+    /// ([`dime_signet::Anchor::trusted`]).
+    pub origin: &'a BoundSignet,
 }
 
 /// The destination's check of one object, fed the object's bytes as they arrive
@@ -177,11 +179,19 @@ impl DestinationCheck {
             return Err(invalid(format!("{} bytes were checked of an object of {}", self.fed, message.size)));
         }
         let envelope = &message.envelope;
-        if !has_fingerprint(keys.origin, &envelope.mail_from.fingerprint) {
+        if keys.origin.signet().kind() != SignetKind::Org
+            || !keys.origin.identifier().eq_ignore_ascii_case(envelope.mail_from.domain.as_str())
+        {
+            return Err(invalid(format!(
+                "the origin signet is bound to {:?}, not to the MAIL FROM domain",
+                keys.origin.identifier()
+            )));
+        }
+        if !has_fingerprint(keys.origin.signet(), &envelope.mail_from.fingerprint) {
             return Err(invalid("the origin signet does not have the MAIL FROM fingerprint".into()));
         }
         let actor = ActorKeys { encryption: keys.secret, kem: keys.kem, signet: None };
-        let view = self.verifier.finish(actor, keys.origin).map_err(|e| invalid(e.to_string()))?;
+        let view = self.verifier.finish(actor, keys.origin.signet()).map_err(|e| invalid(e.to_string()))?;
         if !view.envelope.origin.eq_ignore_ascii_case(envelope.mail_from.domain.as_str()) {
             return Err(invalid(format!("the object's origin {:?} is not the MAIL FROM domain", view.envelope.origin)));
         }

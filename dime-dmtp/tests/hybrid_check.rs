@@ -12,7 +12,7 @@ use dime_dmtp::object::{DestinationCheck, DestinationKeys, ObjectHasher};
 use dime_dmtp::server::*;
 use dime_message::{Addressing, ComposeOptions, Content, Envelope, MessageLimits, Part, SeededRandom, compose};
 use dime_signet::record::HostName;
-use dime_signet::{FingerprintKind, Signet, issue};
+use dime_signet::{Anchor, BoundSignet, FingerprintKind, Signet, issue};
 
 struct Party {
     sign: SigningSecretKey,
@@ -34,6 +34,11 @@ fn party(seed: u8, org: Option<&Party>, name: &str, hybrid: bool) -> Party {
         }
     };
     Party { sign, enc, kem, signet }
+}
+
+/// An org party's signet bound to `domain` through its own key.
+fn bound(org: &Party, domain: &str) -> BoundSignet {
+    org.signet.bind(&Anchor::trusted(domain, &[org.sign.public()])).unwrap()
 }
 
 /// A countersigned object from ivan@darkmail.info to ryan@lavabit.com, and the parties.
@@ -105,7 +110,8 @@ fn the_destination_check_reads_classical_and_hybrid_objects() {
     for hybrid in [false, true] {
         let (object, origin, destination) = object(hybrid);
         let (check, message) = receive(&object, &origin.signet);
-        let keys = DestinationKeys { secret: &destination.enc, kem: destination.kem.as_ref(), origin: &origin.signet };
+        let origin = bound(&origin, "darkmail.info");
+        let keys = DestinationKeys { secret: &destination.enc, kem: destination.kem.as_ref(), origin: &origin };
         let checked = check.finish(&message, &keys).unwrap();
         assert_eq!(checked.view().envelope.recipient, "ryan@lavabit.com", "hybrid {hybrid}");
     }
@@ -115,7 +121,29 @@ fn the_destination_check_reads_classical_and_hybrid_objects() {
 fn a_hybrid_destination_slot_needs_the_ml_kem_key() {
     let (object, origin, destination) = object(true);
     let (check, message) = receive(&object, &origin.signet);
-    let keys = DestinationKeys { secret: &destination.enc, kem: None, origin: &origin.signet };
+    let origin = bound(&origin, "darkmail.info");
+    let keys = DestinationKeys { secret: &destination.enc, kem: None, origin: &origin };
     let reason = dime_message::MessageError::HybridKeyRequired { actor: dime_message::Actor::Destination }.to_string();
+    assert_eq!(check.finish(&message, &keys).unwrap_err(), DmtpError::InvalidObject { reason });
+}
+
+#[test]
+fn the_origin_signet_must_be_an_org_signet_bound_to_the_mail_from_domain() {
+    let (object, origin, destination) = object(false);
+    let (check, message) = receive(&object, &origin.signet);
+    // Another domain's org signet over the same keys, bound to that domain: refused for what
+    // it is bound to, before any fingerprint or signature is looked at.
+    let other = issue::new_org_signet(&origin.sign, &origin.enc.public().unwrap(), "lavabit.com").unwrap();
+    let other = bound(&Party { signet: other, ..party(1, None, "darkmail.info", false) }, "lavabit.com");
+    let keys = DestinationKeys { secret: &destination.enc, kem: None, origin: &other };
+    let reason = "the origin signet is bound to \"lavabit.com\", not to the MAIL FROM domain".to_string();
+    assert_eq!(check.finish(&message, &keys).unwrap_err(), DmtpError::InvalidObject { reason });
+    // A user signet bound to an address is not an origin either.
+    let (check, message) = receive(&object, &origin.signet);
+    let org = bound(&origin, "darkmail.info");
+    let user = party(9, Some(&origin), "ivan@darkmail.info", false);
+    let user = org.bind_address(&user.signet, "ivan@darkmail.info", None).unwrap();
+    let keys = DestinationKeys { secret: &destination.enc, kem: None, origin: &user };
+    let reason = "the origin signet is bound to \"ivan@darkmail.info\", not to the MAIL FROM domain".to_string();
     assert_eq!(check.finish(&message, &keys).unwrap_err(), DmtpError::InvalidObject { reason });
 }

@@ -610,7 +610,7 @@ async fn dual_mode_with_starttls_and_object_check() {
     // The destination's server checks every object as the destination.
     let (roots, chain, key) = pki("dx.example.net");
     let mut store = Store::with(&w.org, &[bob]);
-    let (secret, origin_signet) = (w.org.enc.clone(), origin.signet.clone());
+    let (secret, origin_signet) = (w.org.enc.clone(), origin.bound());
     store.keys = Some((secret, origin_signet));
     let dx = start_dx(&w.org, store, chain, key, 1 << 20).await;
     let tls = ClientTls::new(&roots).unwrap();

@@ -154,7 +154,7 @@ async fn world() -> World {
     let bob = destination.user("bob@example.net", 1);
     let (roots, chain, key) = pki("dx.example.net");
     let mut store = Store::with(&destination, &[&bob]);
-    store.keys = Some((destination.enc.clone(), origin.signet.clone()));
+    store.keys = Some((destination.enc.clone(), origin.bound()));
     let store = Arc::new(store);
     let served = vec![ServedDomain { domain: destination.domain.clone(), fingerprints: vec![] }];
     let config = Arc::new(ServerConfig::new(host("dx.example.net"), ListenMode::Native, served));

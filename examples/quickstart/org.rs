@@ -26,7 +26,7 @@ use dime::dmtp::wire::TxId;
 use dime::dmtp::wire::{Address, Name};
 use dime::message::{Envelope, MessageLimits};
 use dime::signet::record::HostName;
-use dime::signet::{FingerprintKind, KeyFile, KeyOwner, ManagementRecord, RecordPolicy, Signet, issue};
+use dime::signet::{BoundSignet, FingerprintKind, KeyFile, KeyOwner, ManagementRecord, RecordPolicy, Signet, issue};
 use dime_store::RedbStore;
 use hickory_server::proto::rr::Record;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -200,9 +200,9 @@ impl Shared {
     /// Another organisation's (validated) signet through the resolver, and how it was found:
     /// the resolver caches what it fetched (a user's org signet along with the user's), so a
     /// name fetched before is answered from that cache.
-    async fn resolve(&self, name: &Name) -> Result<(Signet, &'static str), DmtpError> {
+    async fn resolve(&self, name: &Name) -> Result<(BoundSignet, &'static str), DmtpError> {
         let cached = self.resolved.lock().is_ok_and(|seen| seen.contains(name));
-        let signet = self.resolver.signet(name, None).await?.into_signet();
+        let signet = self.resolver.signet(name, None).await?;
         if let Ok(mut seen) = self.resolved.lock() {
             seen.insert(name.clone());
             seen.insert(Name::Org(name.domain().clone()));
@@ -226,7 +226,7 @@ impl Shared {
                      record's POK down; saw only the address asked for",
                     self.domain
                 ));
-                Ok(Some(signet))
+                Ok(Some(signet.into_signet()))
             }
             Err(error) if error.is_not_found() => Ok(None),
             Err(error) => Err(DmapError::StoreUnavailable(error.to_string())),

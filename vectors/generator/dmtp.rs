@@ -14,7 +14,7 @@ use dime::dmtp::server::{
 use dime::dmtp::wire::{Address, Name};
 use dime::message::SeededRandom;
 use dime::signet::record::HostName;
-use dime::signet::{FingerprintKind, Signet};
+use dime::signet::{Anchor, FingerprintKind, Signet};
 use serde_json::{Value, json};
 
 use super::hex;
@@ -106,11 +106,14 @@ impl App {
                 return None;
             }
             ServerEvent::MessageReceived(message) => {
-                let keys = DestinationKeys {
-                    secret: &self.world.destination.enc,
-                    kem: None,
-                    origin: &self.world.origin.signet,
-                };
+                let pok = [self.world.origin.pok.public()];
+                let origin = self
+                    .world
+                    .origin
+                    .signet
+                    .bind(&Anchor::trusted(self.world.origin.domain, &pok))
+                    .expect("the origin's signet binds");
+                let keys = DestinationKeys { secret: &self.world.destination.enc, kem: None, origin: &origin };
                 let check = self.check.take().expect("MessageBegin came first");
                 let checked = verdict(&check.finish(&message, &keys));
                 self.accepted += u64::from(checked.is_ok());

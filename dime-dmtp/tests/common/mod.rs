@@ -13,7 +13,7 @@ use dime_dmtp::client::{ClientEvent, ClientSession, Outcome, RequestId};
 use dime_dmtp::server::*;
 use dime_dmtp::wire::{Address, Name};
 use dime_signet::record::HostName;
-use dime_signet::{FingerprintKind, ManagementRecord, Signet, issue};
+use dime_signet::{BoundSignet, FingerprintKind, ManagementRecord, Signet, issue};
 
 pub fn host(name: &str) -> HostName {
     HostName::new(name).unwrap()
@@ -29,6 +29,11 @@ pub struct Org {
 }
 
 impl Org {
+    /// The org signet bound to its domain through its management record.
+    pub fn bound(&self) -> BoundSignet {
+        dime_dmtp::resolve::validate_org(self.signet.as_bytes(), &self.domain, &self.record).unwrap()
+    }
+
     pub fn new(domain: &str) -> Org {
         let pok = SigningSecretKey::generate().unwrap();
         let enc = EncryptionSecretKey::generate().unwrap();
@@ -105,7 +110,7 @@ pub struct Store {
     pub check: Option<Box<ObjectCheck>>,
     /// The destination's key and the origin's org signet the driver's check uses (none: every
     /// object is refused).
-    pub keys: Option<(EncryptionSecretKey, Signet)>,
+    pub keys: Option<(EncryptionSecretKey, BoundSignet)>,
 }
 
 fn fps(signet: &Signet) -> Vec<Fingerprint> {
