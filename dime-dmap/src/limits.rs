@@ -31,9 +31,14 @@ pub struct SessionLimits {
     /// Most messages one `COPY` or `MOVE` may name; a larger one is refused before anything
     /// is copied.
     pub max_copy: usize,
-    /// Most mailboxes, and most subscriptions, one account may have; `CREATE`, `RENAME` and
-    /// `SUBSCRIBE` past it are refused.
+    /// Most mailbox names, and most subscribed names, one account may have, the `\Noselect`
+    /// placeholders of superiors that are no mailbox (or not subscribed) included; `CREATE`,
+    /// `RENAME` and `SUBSCRIBE` past it are refused. It bounds what one `LIST` or `LSUB`
+    /// answers.
     pub max_mailboxes: usize,
+    /// Most levels of a mailbox name (`a/b/c` has 3); `CREATE`, `RENAME` (also of the
+    /// inferiors it renames) and `SUBSCRIBE` past it are refused.
+    pub max_mailbox_depth: usize,
     /// Most bytes of object data (`BODY[]`, `RFC822`) one `FETCH` may return; a larger one is
     /// refused before anything is sent.
     pub max_fetch_output: u64,
@@ -68,6 +73,7 @@ impl Default for SessionLimits {
             max_search_keys: 256,
             max_copy: 10_000,
             max_mailboxes: 1000,
+            max_mailbox_depth: 32,
             max_fetch_output: 256 * 1024 * 1024,
             output_chunk: 64 * 1024,
             max_errors: 10,

@@ -1,6 +1,7 @@
 //! Mailbox commands on the server: LIST, SELECT, EXAMINE, STATUS, FETCH, STORE, EXPUNGE,
 //! CLOSE, APPEND, and the untagged updates sent on NOOP and during IDLE.
 
+use super::list::Listing;
 use super::{DELIMITER, Selected, ServerSession, text};
 use crate::codec::{
     Code, Data, DateTime, FetchItem, Flag, Mailbox, Response, SequenceSet, Status, StatusAttr, StatusKind, StoreMode,
@@ -26,41 +27,14 @@ impl<S: Store> ServerSession<S> {
             return;
         }
         let user = self.user_name();
-        let mut mailboxes = match self.store.mailboxes(&user).await {
+        let mailboxes = match self.store.mailboxes(&user).await {
             Ok(mailboxes) => mailboxes,
             Err(error) => return self.store_error(tag, name, error),
         };
-        // The superiors of existing mailboxes that do not exist themselves (left by a DELETE of
-        // `a` while `a/b` exists) are listed as `\Noselect` placeholders (RFC 3501 §6.3.4).
-        let mut implied: Vec<Mailbox> = mailboxes.iter().flat_map(super::manage::superiors).collect();
-        implied.sort();
-        implied.dedup();
-        implied.retain(|name| !mailboxes.contains(name));
-        mailboxes.extend(implied.iter().cloned());
-        mailboxes.sort();
-        let full = format!("{reference}{pattern}");
-        // Names are sorted, so a mailbox's inferiors (`name/...`) follow it directly or after
-        // names that sort between (`name-x`); a binary search finds the first candidate.
-        let has_children = |name: &Mailbox| {
-            let prefix = format!("{}/", name.as_str());
-            let at = mailboxes.partition_point(|m| m.as_str() < prefix.as_str());
-            mailboxes.get(at).is_some_and(|m| m.as_str().starts_with(&prefix))
-        };
-        let answers: Vec<Data> = mailboxes
-            .iter()
-            .filter(|m| matches(full.as_bytes(), m.as_str().as_bytes()))
-            .map(|mailbox| {
-                let attribute = if has_children(mailbox) { "\\HasChildren" } else { "\\HasNoChildren" };
-                let mut attributes = vec![attribute.to_string()];
-                if implied.binary_search(mailbox).is_ok() {
-                    attributes.insert(0, "\\Noselect".into());
-                }
-                Data::List { attributes, delimiter: Some(DELIMITER), mailbox: mailbox.clone() }
-            })
-            .collect();
-        for data in answers {
-            self.respond(Response::Data(data));
-        }
+        // The answers are produced as the driver drains them (`list`); the superiors of
+        // existing mailboxes that do not exist themselves (left by a DELETE of `a` while `a/b`
+        // exists) are listed as `\Noselect` placeholders (RFC 3501 §6.3.4).
+        self.listing(Listing::list(mailboxes, format!("{reference}{pattern}")));
         self.ok(tag, name);
     }
 

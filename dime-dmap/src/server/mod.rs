@@ -72,6 +72,7 @@ mod auth;
 mod copy;
 mod dime;
 mod fetch;
+mod list;
 mod mailbox;
 mod manage;
 mod search;
@@ -219,6 +220,9 @@ enum Queued {
         end: usize,
     },
     Event(Event),
+    /// A LIST or LSUB answer, produced in pieces of about [`SessionLimits::output_chunk`]
+    /// bytes as they are taken.
+    Listing(Box<list::Listing>),
 }
 
 /// Store work parked by `next` for [`ServerSession::run_store`].
@@ -416,6 +420,16 @@ impl<S: Store> ServerSession<S> {
                     return Err(Interrupt::Output(data.get(start..cut).unwrap_or_default().to_vec()));
                 }
                 Some(Queued::Event(event)) => return Ok(event),
+                Some(Queued::Listing(mut listing)) => {
+                    let piece = listing.piece(self.config.limits.output_chunk);
+                    if !listing.done() {
+                        self.queue.push_front(Queued::Listing(listing));
+                    }
+                    if piece.is_empty() {
+                        continue;
+                    }
+                    return Err(Interrupt::Output(piece));
+                }
                 None => {}
             }
             match &self.phase {
@@ -553,6 +567,11 @@ impl<S: Store> ServerSession<S> {
         } else {
             self.queue.push_back(Queued::Literal { data: data.clone(), start, end });
         }
+    }
+
+    /// Queues a LIST or LSUB answer; [`ServerSession::next`] produces it piece by piece.
+    fn listing(&mut self, listing: list::Listing) {
+        self.queue.push_back(Queued::Listing(Box::new(listing)));
     }
 
     fn respond(&mut self, response: Response) {
