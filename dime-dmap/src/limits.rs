@@ -59,6 +59,11 @@ pub struct SessionLimits {
     /// `AUTHENTICATE` exchange waiting for the client's next line) may go without receiving a
     /// byte.
     pub command_timeout: Duration,
+    /// How long the driver awaits one step of store work
+    /// ([`ServerSession::run_store`](crate::server::ServerSession::run_store)) before it gives
+    /// it up with [`ServerSession::abandon_store`](crate::server::ServerSession::abandon_store):
+    /// the command is answered `NO [UNAVAILABLE]` and the session ends.
+    pub store_timeout: Duration,
 }
 
 impl Default for SessionLimits {
@@ -81,6 +86,7 @@ impl Default for SessionLimits {
             login_timeout: Duration::from_secs(60),
             idle_timeout: Duration::from_secs(30 * 60),
             command_timeout: Duration::from_secs(60),
+            store_timeout: Duration::from_secs(30),
         }
     }
 }

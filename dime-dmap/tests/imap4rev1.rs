@@ -138,10 +138,7 @@ fn placeholders_count_towards_the_mailbox_cap() {
             assert_eq!(out, "B OK DELETE completed\r\n");
         }
     }
-    assert_eq!(
-        h.send(b"C CREATE t3/a/b/c/d\r\n"),
-        "C NO [LIMIT] An account may have at most 20 mailboxes\r\n"
-    );
+    assert_eq!(h.send(b"C CREATE t3/a/b/c/d\r\n"), "C NO [LIMIT] An account may have at most 20 mailboxes\r\n");
     assert_eq!(h.send(b"C CREATE t3\r\n"), "C OK CREATE completed\r\n");
     assert_eq!(h.send(b"D RENAME t3 t3/x/y/z\r\n"), "D NO [LIMIT] An account may have at most 20 mailboxes\r\n");
     let listed = h.send(b"E LIST \"\" *\r\n");

@@ -37,18 +37,12 @@ impl Given {
     /// The superiors of `name` that are not in `names`, that `wanted` accepts and that were not
     /// given for an earlier name, outermost first; records them as given. `names` is sorted and
     /// the names are walked in its order.
-    fn new_superiors<'a>(
-        &mut self,
-        names: &[Mailbox],
-        name: &'a str,
-        wanted: impl Fn(&str) -> bool,
-    ) -> Vec<&'a str> {
+    fn new_superiors<'a>(&mut self, names: &[Mailbox], name: &'a str, wanted: impl Fn(&str) -> bool) -> Vec<&'a str> {
         // Names below `p/` are contiguous: a given `p` that is not a superior of `name` never
         // comes up again.
         self.0.retain(|p| name.strip_prefix(p.as_str()).is_some_and(|rest| rest.starts_with('/')));
-        let fresh: Vec<&str> = superiors(name)
-            .filter(|p| !contains(names, p) && !self.0.iter().any(|g| g == p) && wanted(p))
-            .collect();
+        let fresh: Vec<&str> =
+            superiors(name).filter(|p| !contains(names, p) && !self.0.iter().any(|g| g == p) && wanted(p)).collect();
         self.0.extend(fresh.iter().map(|p| (*p).to_owned()));
         fresh
     }

@@ -83,7 +83,13 @@ impl<S: Store> ServerSession<S> {
     ///
     /// [`SessionLimits::max_mailboxes`]: crate::SessionLimits::max_mailboxes
     /// [`SessionLimits::max_mailbox_depth`]: crate::SessionLimits::max_mailbox_depth
-    fn over_mailbox_limits(&mut self, tag: &Tag, command: &'static str, mut after: Vec<Mailbox>, new: &[Mailbox]) -> bool {
+    fn over_mailbox_limits(
+        &mut self,
+        tag: &Tag,
+        command: &'static str,
+        mut after: Vec<Mailbox>,
+        new: &[Mailbox],
+    ) -> bool {
         let limits = self.config.limits;
         let text = if let Some(text) = over_name_limits(new, limits.max_mailbox_depth) {
             text
