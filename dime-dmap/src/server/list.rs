@@ -9,7 +9,7 @@
 //! before. The walk keeps those in a stack of at most one entry per level of the current name.
 
 use super::DELIMITER;
-use super::mailbox::matches;
+use super::mailbox::{matches, simplified};
 use crate::codec::{Data, Mailbox, Response};
 
 /// The superiors of `name` (`a` and `a/b` for `a/b/c`), outermost first, as slices of it.
@@ -83,7 +83,13 @@ impl Listing {
     pub(super) fn list(mut mailboxes: Vec<Mailbox>, pattern: String) -> Listing {
         mailboxes.sort();
         mailboxes.dedup();
-        Listing { kind: Kind::List, names: mailboxes, pattern: pattern.into_bytes(), next: 0, given: Given::default() }
+        Listing {
+            kind: Kind::List,
+            names: mailboxes,
+            pattern: simplified(pattern.as_bytes()),
+            next: 0,
+            given: Given::default(),
+        }
     }
 
     /// The LSUB answer for `subscribed` and `mailboxes` (any order).
@@ -92,7 +98,7 @@ impl Listing {
         subscribed.dedup();
         mailboxes.sort();
         let kind = Kind::Lsub { mailboxes };
-        Listing { kind, names: subscribed, pattern: pattern.into_bytes(), next: 0, given: Given::default() }
+        Listing { kind, names: subscribed, pattern: simplified(pattern.as_bytes()), next: 0, given: Given::default() }
     }
 
     /// Whether every response has been produced.
