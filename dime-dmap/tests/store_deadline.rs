@@ -122,6 +122,56 @@ async fn a_stuck_object_read_ends_a_fetch_after_the_messages_already_answered() 
     assert_eq!(rest(&mut conn).await, "");
 }
 
+/// `mailbox` calls get stuck once armed (after the SELECT).
+struct StuckLater(Arc<std::sync::atomic::AtomicBool>);
+
+impl Hook for StuckLater {
+    async fn before(&self, method: &'static str, _: &str) {
+        if method == "mailbox" && self.0.load(std::sync::atomic::Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// An idling session's refresh that gets stuck answers the IDLE.
+#[tokio::test]
+async fn a_stuck_refresh_during_idle_answers_the_idle() {
+    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = tcp.local_addr().unwrap();
+    let armed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let shared = Arc::new(Hooked { inner: store(), hook: StuckLater(armed.clone()) });
+    let changes = Arc::new(tokio::sync::Notify::new());
+    let hooks = driver::Hooks { changes: Some(changes.clone()), ..driver::Hooks::default() };
+    tokio::spawn(driver::listen_starttls(
+        tcp,
+        common::self_signed_acceptor(),
+        move || {
+            let mut cfg = config();
+            (cfg.tls, cfg.starttls, cfg.require_tls) = (false, true, false);
+            cfg.limits.store_timeout = Duration::from_millis(300);
+            ServerSession::new(cfg, shared.clone(), Instant::now())
+        },
+        hooks,
+    ));
+    let mut conn = login(addr).await;
+    send(&mut conn, "S SELECT INBOX\r\n").await;
+    while !line(&mut conn).await.starts_with("S OK") {}
+    send(&mut conn, "I IDLE\r\n").await;
+    assert_eq!(line(&mut conn).await, "+ idling\r\n");
+    armed.store(true, std::sync::atomic::Ordering::SeqCst);
+    // Told until the driver listens (it may still be on its way back to waiting for input).
+    let notifier = tokio::spawn(async move {
+        loop {
+            changes.notify_waiters();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+    assert_eq!(line(&mut conn).await, "I NO [UNAVAILABLE] Store did not answer in time; the outcome is unknown\r\n");
+    assert_eq!(line(&mut conn).await, "* BYE Store did not answer in time\r\n");
+    assert_eq!(rest(&mut conn).await, "");
+    notifier.abort();
+}
+
 /// Store calls that answer in time are not touched by the deadline.
 #[tokio::test]
 async fn store_work_within_the_deadline_goes_on() {

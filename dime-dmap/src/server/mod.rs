@@ -296,9 +296,9 @@ pub struct ServerSession<S: Store> {
     phase: Phase,
     /// Store work waiting for [`ServerSession::run_store`].
     pending: Option<Pending>,
-    /// Store work a [`ServerSession::run_store`] future has started and not finished: the
-    /// command it answers, if any ([`ServerSession::abandon_store`]).
-    running: Option<Option<(Tag, &'static str)>>,
+    /// The tag and name of the command whose store work a [`ServerSession::run_store`] future
+    /// has started and not finished ([`ServerSession::abandon_store`]).
+    running: Option<(Tag, &'static str)>,
     tls: bool,
     user: Option<String>,
     selected: Option<Selected>,
@@ -473,26 +473,25 @@ impl<S: Store> ServerSession<S> {
         }
         match self.pending.take() {
             Some(Pending::Command(tag, body)) => {
-                self.running = Some(Some((tag.clone(), body.name())));
+                self.running = Some((tag.clone(), body.name()));
                 self.execute_store(tag, body).await;
             }
             Some(Pending::Credentials { tag, username }) => {
-                self.running = Some(Some((tag.clone(), auth::NAME)));
+                self.running = Some((tag.clone(), auth::NAME));
                 self.credentials(tag, username).await;
             }
             Some(Pending::Refresh) => {
-                let idle = match &self.phase {
-                    Phase::Idling { tag } => Some((tag.clone(), "IDLE")),
-                    _ => None,
-                };
-                self.running = Some(idle);
+                // Only an idling session is refreshed: the refresh answers to the IDLE.
+                if let Phase::Idling { tag } = &self.phase {
+                    self.running = Some((tag.clone(), "IDLE"));
+                }
                 self.sync_mailbox().await;
             }
             None => {
                 if let Phase::Fetching(job) = &self.phase
                     && job.reads_object()
                 {
-                    self.running = Some(Some((job.tag().clone(), job.name())));
+                    self.running = Some((job.tag().clone(), job.name()));
                     self.fetch_load().await;
                 }
             }
@@ -508,13 +507,11 @@ impl<S: Store> ServerSession<S> {
     /// the session, whose view of the mailbox would then be stale, does not go on. Does nothing
     /// when no store work was started and left unfinished.
     pub fn abandon_store(&mut self) {
-        let Some(running) = self.running.take() else { return };
+        let Some((tag, command)) = self.running.take() else { return };
         if matches!(self.phase, Phase::Closed) {
             return;
         }
-        if let Some((tag, command)) = running {
-            self.done(&tag, command, StatusKind::No, Some(Code::Unavailable), text::STORE_TIME);
-        }
+        self.done(&tag, command, StatusKind::No, Some(Code::Unavailable), text::STORE_TIME);
         self.close(text::BYE_STORE_TIME);
     }
 
