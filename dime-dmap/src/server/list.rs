@@ -170,6 +170,8 @@ fn has_children(sorted: &[Mailbox], name: &Mailbox) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use proptest::strategy::Strategy;
+
     use super::*;
 
     fn names(list: &[&str]) -> Vec<Mailbox> {
@@ -204,6 +206,96 @@ mod tests {
              * LIST (\\HasNoChildren) \"/\" a/b/c\r\n* LIST (\\HasNoChildren) \"/\" a/b/d\r\n\
              * LIST (\\HasNoChildren) \"/\" a/e\r\n"
         );
+    }
+
+    /// The lines of a listing, sorted (the walk's order differs from name order only where a
+    /// placeholder comes before its first inferior).
+    fn lines(listing: Listing) -> Vec<String> {
+        let mut lines: Vec<String> = all(listing).lines().map(str::to_owned).collect();
+        lines.sort();
+        lines
+    }
+
+    /// What LIST answered before the walk: every name and placeholder in a set.
+    fn list_reference(mailboxes: &[Mailbox], pattern: &str) -> Vec<String> {
+        let mut all: std::collections::BTreeMap<String, bool> =
+            mailboxes.iter().map(|m| (m.as_str().to_owned(), true)).collect();
+        for m in mailboxes {
+            for p in superiors(m.as_str()) {
+                all.entry(Mailbox::new(p).as_str().to_owned()).or_insert(false);
+            }
+        }
+        let mut lines: Vec<String> = all
+            .iter()
+            .filter(|(name, _)| matches(pattern.as_bytes(), name.as_bytes()))
+            .map(|(name, &real)| {
+                let children = mailboxes.iter().any(|m| m.as_str().starts_with(&format!("{name}/")));
+                let mut attributes = vec![if children { "\\HasChildren" } else { "\\HasNoChildren" }];
+                if !real {
+                    attributes.insert(0, "\\Noselect");
+                }
+                let data = Data::List {
+                    attributes: attributes.into_iter().map(String::from).collect(),
+                    delimiter: Some(DELIMITER),
+                    mailbox: Mailbox::new(name),
+                };
+                String::from_utf8(Response::Data(data).to_bytes()).unwrap().trim_end().to_owned()
+            })
+            .collect();
+        lines.sort();
+        lines
+    }
+
+    /// What LSUB answered before the walk (RFC 3501 §6.3.9 placeholders in a set).
+    fn lsub_reference(subscribed: &[Mailbox], mailboxes: &[Mailbox], pattern: &str) -> Vec<String> {
+        let matched = |m: &str| matches(pattern.as_bytes(), m.as_bytes());
+        let mut answers: std::collections::BTreeSet<(String, bool)> = subscribed
+            .iter()
+            .filter(|m| matched(m.as_str()))
+            .map(|m| (m.as_str().to_owned(), mailboxes.contains(m)))
+            .collect();
+        for m in subscribed.iter().filter(|m| !matched(m.as_str())) {
+            for p in superiors(m.as_str()).map(Mailbox::new) {
+                if matched(p.as_str()) && !subscribed.contains(&p) {
+                    answers.insert((p.as_str().to_owned(), false));
+                }
+            }
+        }
+        let mut lines: Vec<String> = answers
+            .into_iter()
+            .map(|(name, selectable)| {
+                let attributes = if selectable { Vec::new() } else { vec!["\\Noselect".into()] };
+                let data = Data::Lsub { attributes, delimiter: Some(DELIMITER), mailbox: Mailbox::new(&name) };
+                String::from_utf8(Response::Data(data).to_bytes()).unwrap().trim_end().to_owned()
+            })
+            .collect();
+        lines.sort();
+        lines
+    }
+
+    fn name() -> impl proptest::strategy::Strategy<Value = Mailbox> {
+        proptest::string::string_regex("(INBOX|[ab-]{1,2})(/[ab-]{1,2}){0,3}").unwrap().prop_map(|n| Mailbox::new(&n))
+    }
+
+    proptest::proptest! {
+        /// The walk answers exactly what the set-based computation answered, each line once.
+        #[test]
+        fn the_walk_answers_what_the_sets_did(
+            mailboxes in proptest::collection::btree_set(name(), 0..12),
+            subscribed in proptest::collection::btree_set(name(), 0..8),
+            pattern in "[ab/%*-]{0,5}",
+        ) {
+            let mailboxes: Vec<Mailbox> = mailboxes.into_iter().collect();
+            let subscribed: Vec<Mailbox> = subscribed.into_iter().collect();
+            let listed = lines(Listing::list(mailboxes.clone(), pattern.clone()));
+            proptest::prop_assert_eq!(&listed, &list_reference(&mailboxes, &pattern));
+            let lsub = lines(Listing::lsub(subscribed.clone(), mailboxes.clone(), pattern.clone()));
+            proptest::prop_assert_eq!(&lsub, &lsub_reference(&subscribed, &mailboxes, &pattern));
+            let mut names: Vec<Mailbox> = mailboxes.clone();
+            names.sort();
+            let total = lines(Listing::list(mailboxes, "*".into())).len();
+            proptest::prop_assert_eq!(hierarchy_size(&names), total);
+        }
     }
 
     /// The walk holds one piece at a time: 1,000 names of 8 levels (7,000 placeholders) come
