@@ -31,9 +31,14 @@ pub struct SessionLimits {
     /// Most messages one `COPY` or `MOVE` may name; a larger one is refused before anything
     /// is copied.
     pub max_copy: usize,
-    /// Most mailboxes, and most subscriptions, one account may have; `CREATE`, `RENAME` and
-    /// `SUBSCRIBE` past it are refused.
+    /// Most mailbox names, and most subscribed names, one account may have, the `\Noselect`
+    /// placeholders of superiors that are no mailbox (or not subscribed) included; `CREATE`,
+    /// `RENAME` and `SUBSCRIBE` past it are refused. It bounds what one `LIST` or `LSUB`
+    /// answers.
     pub max_mailboxes: usize,
+    /// Most levels of a mailbox name (`a/b/c` has 3); `CREATE`, `RENAME` (also of the
+    /// inferiors it renames) and `SUBSCRIBE` past it are refused.
+    pub max_mailbox_depth: usize,
     /// Most bytes of object data (`BODY[]`, `RFC822`) one `FETCH` may return; a larger one is
     /// refused before anything is sent.
     pub max_fetch_output: u64,
@@ -54,6 +59,11 @@ pub struct SessionLimits {
     /// `AUTHENTICATE` exchange waiting for the client's next line) may go without receiving a
     /// byte.
     pub command_timeout: Duration,
+    /// How long the driver awaits one step of store work
+    /// ([`ServerSession::run_store`](crate::server::ServerSession::run_store)) before it gives
+    /// it up with [`ServerSession::abandon_store`](crate::server::ServerSession::abandon_store):
+    /// the command is answered `NO [UNAVAILABLE]` and the session ends.
+    pub store_timeout: Duration,
 }
 
 impl Default for SessionLimits {
@@ -68,6 +78,7 @@ impl Default for SessionLimits {
             max_search_keys: 256,
             max_copy: 10_000,
             max_mailboxes: 1000,
+            max_mailbox_depth: 32,
             max_fetch_output: 256 * 1024 * 1024,
             output_chunk: 64 * 1024,
             max_errors: 10,
@@ -75,6 +86,7 @@ impl Default for SessionLimits {
             login_timeout: Duration::from_secs(60),
             idle_timeout: Duration::from_secs(30 * 60),
             command_timeout: Duration::from_secs(60),
+            store_timeout: Duration::from_secs(30),
         }
     }
 }

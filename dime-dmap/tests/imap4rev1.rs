@@ -121,6 +121,79 @@ fn the_mailbox_cap_holds() {
     assert_eq!(h.send(b"A CREATE x/y\r\n"), "A NO [LIMIT] An account may have at most 3 mailboxes\r\n");
 }
 
+/// Issue 12: deleting the superiors of deep names left placeholders that counted nowhere, so
+/// `max_mailboxes` mailboxes could make one LIST answer hundreds of thousands of names. The
+/// placeholders count towards the cap now.
+#[test]
+fn placeholders_count_towards_the_mailbox_cap() {
+    let mut cfg = common::config();
+    cfg.limits.max_mailboxes = 20;
+    let mut h = Harness::with(cfg, common::store());
+    h.login();
+    // INBOX and Archive, then each round one mailbox five levels deep and four placeholders.
+    for k in 0..3 {
+        assert_eq!(h.send(format!("A CREATE t{k}/a/b/c/d\r\n").as_bytes()), "A OK CREATE completed\r\n");
+        for superior in ["", "/a", "/a/b", "/a/b/c"] {
+            let out = h.send(format!("B DELETE t{k}{superior}\r\n").as_bytes());
+            assert_eq!(out, "B OK DELETE completed\r\n");
+        }
+    }
+    assert_eq!(h.send(b"C CREATE t3/a/b/c/d\r\n"), "C NO [LIMIT] An account may have at most 20 mailboxes\r\n");
+    assert_eq!(h.send(b"C CREATE t3\r\n"), "C OK CREATE completed\r\n");
+    assert_eq!(h.send(b"D RENAME t3 t3/x/y/z\r\n"), "D NO [LIMIT] An account may have at most 20 mailboxes\r\n");
+    let listed = h.send(b"E LIST \"\" *\r\n");
+    assert_eq!(listed.lines().filter(|l| l.starts_with("* LIST")).count(), 18, "{listed}");
+    assert_eq!(listed.lines().filter(|l| l.starts_with("* LIST (\\Noselect")).count(), 12, "{listed}");
+}
+
+/// Names deeper than `max_mailbox_depth` are refused by CREATE, by RENAME (also when only an
+/// inferior it renames would pass it), and by SUBSCRIBE (of a mailbox made outside DMAP).
+#[test]
+fn mailbox_depth_is_capped() {
+    let mut cfg = common::config();
+    cfg.limits.max_mailbox_depth = 4;
+    let store = common::store();
+    store.add_mailbox(common::USER, &Mailbox::new("old/1/2/3/4")).unwrap();
+    let mut h = Harness::with(cfg, store);
+    h.login();
+    let refused = "NO [LIMIT] Mailbox names may have at most 4 levels\r\n";
+    assert_eq!(h.send(b"A CREATE a/b/c/d\r\n"), "A OK CREATE completed\r\n");
+    assert_eq!(h.send(b"B CREATE a/b/c/d/e\r\n"), format!("B {refused}"));
+    assert_eq!(h.send(b"C RENAME a/b x/y/z\r\n"), format!("C {refused}"));
+    assert_eq!(h.send(b"D RENAME a/b x/y\r\n"), "D OK RENAME completed\r\n");
+    assert_eq!(h.send(b"E SUBSCRIBE old/1/2/3/4\r\n"), format!("E {refused}"));
+    assert_eq!(h.send(b"F SUBSCRIBE x/y/c/d\r\n"), "F OK SUBSCRIBE completed\r\n");
+    // A renamed inferior may not grow past the name length either.
+    let long = "n".repeat(1020);
+    assert_eq!(h.send(b"G CREATE m/kkkkkkkkkk\r\n"), "G OK CREATE completed\r\n");
+    assert_eq!(
+        h.send(format!("H RENAME m {long}\r\n").as_bytes()),
+        "H NO [LIMIT] Mailbox names may have at most 1024 octets\r\n"
+    );
+}
+
+/// The subscriptions' hierarchy is capped like the mailboxes': placeholders LSUB may answer
+/// count.
+#[test]
+fn subscription_placeholders_count_towards_the_cap() {
+    let mut cfg = common::config();
+    cfg.limits.max_mailboxes = 5;
+    let mut h = Harness::with(cfg, common::store());
+    h.login();
+    assert_eq!(h.send(b"A CREATE p/q/r\r\n"), "A OK CREATE completed\r\n");
+    assert_eq!(h.send(b"B SUBSCRIBE p/q/r\r\n"), "B OK SUBSCRIBE completed\r\n");
+    // Subscriptions outlive their mailboxes: INBOX, Archive, p, p/q and s are five names.
+    assert_eq!(h.send(b"A DELETE p/q/r\r\n"), "A OK DELETE completed\r\n");
+    assert_eq!(h.send(b"A CREATE s\r\n"), "A OK CREATE completed\r\n");
+    assert_eq!(h.send(b"B SUBSCRIBE s\r\n"), "B OK SUBSCRIBE completed\r\n");
+    assert_eq!(h.send(b"B SUBSCRIBE INBOX\r\n"), "B OK SUBSCRIBE completed\r\n");
+    assert_eq!(h.send(b"C SUBSCRIBE Archive\r\n"), "C NO [LIMIT] An account may have at most 5 subscriptions\r\n");
+    assert_eq!(
+        h.send(b"D LSUB \"\" %\r\n"),
+        "* LSUB () \"/\" INBOX\r\n* LSUB (\\Noselect) \"/\" p\r\n* LSUB () \"/\" s\r\nD OK LSUB completed\r\n"
+    );
+}
+
 #[test]
 fn subscriptions_and_lsub() {
     let mut h = Harness::new();

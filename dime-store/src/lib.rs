@@ -51,4 +51,4 @@ mod tables;
 pub use error::{Result, StoreError};
 pub use outbox::RedbOutbox;
 pub use redb;
-pub use redb_store::RedbStore;
+pub use redb_store::{RedbOptions, RedbStore};

@@ -26,7 +26,9 @@ use crate::ops::{self, Import, Verified};
 /// run their transaction on tokio's blocking pool (feature `tokio`), so no async worker waits
 /// for the disk. redb has one writer per file, so the writes of separate accounts never queue
 /// behind each other; reads run in parallel on snapshots. The [`Issuer`] (the organisation's
-/// signing key) is held in memory only, never written to a file.
+/// signing key) is held in memory only, never written to a file. At most
+/// [`RedbOptions::max_open_accounts`] account files are open at once (least recently used idle
+/// ones close and reopen on demand).
 #[derive(Clone)]
 pub struct RedbStore {
     shared: Arc<Database>,
@@ -34,12 +36,71 @@ pub struct RedbStore {
     issuer: Option<Arc<Issuer>>,
 }
 
+/// How a [`RedbStore`] is set up: start from [`RedbOptions::default`] and set the fields to
+/// change (the struct is `#[non_exhaustive]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RedbOptions {
+    /// redb's page cache of each file, in bytes; `None` (the default) leaves redb's own.
+    pub cache: Option<usize>,
+    /// Most account files open at once (256 by default). Opening one more closes the least
+    /// recently used file that no store call is using; when every open file is in use, the
+    /// new one opens anyway and the count comes back down on later opens. A closed file is
+    /// opened again when its account is next used.
+    pub max_open_accounts: usize,
+}
+
+impl Default for RedbOptions {
+    fn default() -> Self {
+        RedbOptions { cache: None, max_open_accounts: 256 }
+    }
+}
+
 /// The account files: where they live and those open now.
 struct Accounts {
     dir: PathBuf,
-    /// redb's page cache per file, when not its default.
-    cache: Option<usize>,
-    open: Mutex<HashMap<String, Arc<Database>>>,
+    options: RedbOptions,
+    open: Mutex<OpenFiles>,
+}
+
+/// The open account files, each with when it was last handed out.
+#[derive(Default)]
+struct OpenFiles {
+    files: HashMap<String, OpenFile>,
+    /// Counts hand-outs: the use stamp of the next one.
+    clock: u64,
+}
+
+struct OpenFile {
+    db: Arc<Database>,
+    used: u64,
+}
+
+impl OpenFiles {
+    /// `user`'s open file, stamped as used now.
+    fn get(&mut self, user: &str) -> Option<Arc<Database>> {
+        self.clock += 1;
+        let file = self.files.get_mut(user)?;
+        file.used = self.clock;
+        Some(file.db.clone())
+    }
+
+    /// Closes least recently used files that nothing else holds (no store call is using them)
+    /// until fewer than `max` are open, or none is left to close.
+    fn make_room(&mut self, max: usize) {
+        while self.files.len() >= max {
+            let idle = self.files.iter().filter(|(_, f)| Arc::strong_count(&f.db) == 1).min_by_key(|(_, f)| f.used);
+            let Some(user) = idle.map(|(user, _)| user.clone()) else { return };
+            // Dropped here, under the lock, so the file is closed before anyone can open it
+            // again (redb refuses a second open of a file that is open).
+            self.files.remove(&user);
+        }
+    }
+
+    fn insert(&mut self, user: &str, db: Arc<Database>) {
+        self.clock += 1;
+        self.files.insert(user.to_owned(), OpenFile { db, used: self.clock });
+    }
 }
 
 impl core::fmt::Debug for RedbStore {
@@ -74,23 +135,31 @@ impl RedbStore {
     /// creating what does not exist. After a crash, redb recovers each file's last committed
     /// state.
     pub fn open(path: impl AsRef<Path>) -> Result<RedbStore> {
-        RedbStore::open_with(path.as_ref(), None)
+        RedbStore::open_with(path, RedbOptions::default())
     }
 
     /// As [`RedbStore::open`], with redb's page cache of each file limited to `bytes`.
     pub fn open_with_cache(path: impl AsRef<Path>, bytes: usize) -> Result<RedbStore> {
-        RedbStore::open_with(path.as_ref(), Some(bytes))
+        RedbStore::open_with(path, RedbOptions { cache: Some(bytes), ..RedbOptions::default() })
     }
 
-    fn open_with(path: &Path, cache: Option<usize>) -> Result<RedbStore> {
+    /// As [`RedbStore::open`], set up with `options`.
+    pub fn open_with(path: impl AsRef<Path>, options: RedbOptions) -> Result<RedbStore> {
+        let path = path.as_ref();
         let mut dir = path.as_os_str().to_owned();
         dir.push(".accounts");
         let dir = PathBuf::from(dir);
-        let shared = create(path, cache)?;
+        let shared = create(path, options.cache)?;
         ops::init(&shared)?;
         std::fs::create_dir_all(&dir).map_err(|e| StoreError::Database(Box::new(redb::Error::Io(e))))?;
-        let accounts = Accounts { dir, cache, open: Mutex::new(HashMap::new()) };
+        let accounts = Accounts { dir, options, open: Mutex::new(OpenFiles::default()) };
         Ok(RedbStore { shared: Arc::new(shared), accounts: Arc::new(accounts), issuer: None })
+    }
+
+    /// How many account files are open now (at most [`RedbOptions::max_open_accounts`] unless
+    /// more than that many accounts have store calls running at once).
+    pub fn open_accounts(&self) -> usize {
+        self.accounts.open.lock().map_or(0, |open| open.files.len())
     }
 
     /// The shared database, for the functions of [`ops`] that are not an account's
@@ -100,27 +169,31 @@ impl RedbStore {
     }
 
     /// The database of `user`'s account, for the functions of [`ops`] on its mail. Opens (and
-    /// on first use creates, with an empty `INBOX`) the account's file.
+    /// on first use creates, with an empty `INBOX`) the account's file, closing the least
+    /// recently used one no call holds when [`RedbOptions::max_open_accounts`] are open. Holding
+    /// the returned database keeps its file open. A user the shared file does not know never
+    /// opens or creates a file.
     ///
     /// Errors: [`StoreError::NoSuchAccount`] when the shared file has no such account.
     pub fn account_database(&self, user: &str) -> Result<Arc<Database>> {
         let poisoned = || StoreError::Refused("account table lock poisoned");
         if let Some(db) = self.accounts.open.lock().map_err(|_| poisoned())?.get(user) {
-            return Ok(db.clone());
+            return Ok(db);
         }
         let credentials = ops::credentials(&self.shared, user)?.ok_or(StoreError::NoSuchAccount)?;
         let mut open = self.accounts.open.lock().map_err(|_| poisoned())?;
         if let Some(db) = open.get(user) {
-            return Ok(db.clone());
+            return Ok(db);
         }
-        let db = create(&self.accounts.dir.join(account_file(user)), self.accounts.cache)?;
+        open.make_room(self.accounts.options.max_open_accounts);
+        let db = create(&self.accounts.dir.join(account_file(user)), self.accounts.options.cache)?;
         ops::init(&db)?;
         // An account added to the shared file whose own file a crash kept from being written.
         if ops::credentials(&db, user)?.is_none() {
             ops::add_account(&db, user, &credentials)?;
         }
         let db = Arc::new(db);
-        open.insert(user.to_owned(), db.clone());
+        open.insert(user, db.clone());
         Ok(db)
     }
 

@@ -226,8 +226,13 @@ where
                 let _ = stream.shutdown().await;
                 return Ok(Exit::Closed);
             }
-            // A command's store work: run it; no input is read meanwhile.
-            Err(Interrupt::Store) => session.run_store().await,
+            // A command's store work: run it within its deadline; no input is read meanwhile.
+            Err(Interrupt::Store) => {
+                let limit = session.limits().store_timeout;
+                if tokio::time::timeout(limit, session.run_store()).await.is_err() {
+                    session.abandon_store();
+                }
+            }
             // Every lookup is answered above, as soon as its event arrives.
             Err(Interrupt::AwaitingAnswer) => return Err(DmapError::NotWaiting("a lookup the driver was told of")),
             Err(Interrupt::NeedMoreInput) => {

@@ -10,7 +10,7 @@
 //! | `session ended` | info | `peer`, `user`, `why`, `detail` |
 //!
 //! `why` is one of `client quit` (`LOGOUT`), `peer closed` (end of stream without `LOGOUT`),
-//! `timeout` (`detail` names the deadline: `login`, `idle`, `command` or `TLS handshake`),
+//! `timeout` (`detail` names the deadline: `login`, `idle`, `command`, `store` or `TLS handshake`),
 //! `limit hit` (too many invalid commands or failed logins, a literal over the limit; `detail`
 //! is the `BYE` text), `server closed` (any other `BYE`), or `error` (`detail` is the error's
 //! text). No event carries a password, a STACIE token, a key file or message bytes: only
@@ -119,6 +119,7 @@ impl Connection {
                 text::BYE_LOGIN_TIME => ("timeout", "login".to_string()),
                 text::BYE_IDLE => ("timeout", "idle".to_string()),
                 text::BYE_COMMAND_TIME => ("timeout", "command".to_string()),
+                text::BYE_STORE_TIME => ("timeout", "store".to_string()),
                 text::BYE_ERRORS | text::BYE_AUTH | text::BYE_NON_SYNC => ("limit hit", bye.to_string()),
                 "" if self.timed_out => ("timeout", "TLS handshake".to_string()),
                 _ => ("server closed", bye.to_string()),

@@ -13,7 +13,7 @@ use crate::codec::{Code, Response, StatusKind, Tag};
 use crate::sasl::{Challenge, MECHANISM, parse_token};
 use crate::store::Store;
 
-const NAME: &str = "AUTHENTICATE";
+pub(super) const NAME: &str = "AUTHENTICATE";
 
 impl<S: Store> ServerSession<S> {
     pub(super) fn authenticate(&mut self, tag: Tag, mechanism: &str, initial: Option<Vec<u8>>) {

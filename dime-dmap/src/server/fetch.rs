@@ -33,7 +33,11 @@ pub(crate) struct FetchJob {
 }
 
 impl FetchJob {
-    fn name(&self) -> &'static str {
+    pub(super) fn tag(&self) -> &Tag {
+        &self.tag
+    }
+
+    pub(super) fn name(&self) -> &'static str {
         if self.uid { "UID FETCH" } else { "FETCH" }
     }
 

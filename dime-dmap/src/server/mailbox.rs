@@ -1,6 +1,7 @@
 //! Mailbox commands on the server: LIST, SELECT, EXAMINE, STATUS, FETCH, STORE, EXPUNGE,
 //! CLOSE, APPEND, and the untagged updates sent on NOOP and during IDLE.
 
+use super::list::Listing;
 use super::{DELIMITER, Selected, ServerSession, text};
 use crate::codec::{
     Code, Data, DateTime, FetchItem, Flag, Mailbox, Response, SequenceSet, Status, StatusAttr, StatusKind, StoreMode,
@@ -26,41 +27,14 @@ impl<S: Store> ServerSession<S> {
             return;
         }
         let user = self.user_name();
-        let mut mailboxes = match self.store.mailboxes(&user).await {
+        let mailboxes = match self.store.mailboxes(&user).await {
             Ok(mailboxes) => mailboxes,
             Err(error) => return self.store_error(tag, name, error),
         };
-        // The superiors of existing mailboxes that do not exist themselves (left by a DELETE of
-        // `a` while `a/b` exists) are listed as `\Noselect` placeholders (RFC 3501 §6.3.4).
-        let mut implied: Vec<Mailbox> = mailboxes.iter().flat_map(super::manage::superiors).collect();
-        implied.sort();
-        implied.dedup();
-        implied.retain(|name| !mailboxes.contains(name));
-        mailboxes.extend(implied.iter().cloned());
-        mailboxes.sort();
-        let full = format!("{reference}{pattern}");
-        // Names are sorted, so a mailbox's inferiors (`name/...`) follow it directly or after
-        // names that sort between (`name-x`); a binary search finds the first candidate.
-        let has_children = |name: &Mailbox| {
-            let prefix = format!("{}/", name.as_str());
-            let at = mailboxes.partition_point(|m| m.as_str() < prefix.as_str());
-            mailboxes.get(at).is_some_and(|m| m.as_str().starts_with(&prefix))
-        };
-        let answers: Vec<Data> = mailboxes
-            .iter()
-            .filter(|m| matches(full.as_bytes(), m.as_str().as_bytes()))
-            .map(|mailbox| {
-                let attribute = if has_children(mailbox) { "\\HasChildren" } else { "\\HasNoChildren" };
-                let mut attributes = vec![attribute.to_string()];
-                if implied.binary_search(mailbox).is_ok() {
-                    attributes.insert(0, "\\Noselect".into());
-                }
-                Data::List { attributes, delimiter: Some(DELIMITER), mailbox: mailbox.clone() }
-            })
-            .collect();
-        for data in answers {
-            self.respond(Response::Data(data));
-        }
+        // The answers are produced as the driver drains them (`list`); the superiors of
+        // existing mailboxes that do not exist themselves (left by a DELETE of `a` while `a/b`
+        // exists) are listed as `\Noselect` placeholders (RFC 3501 §6.3.4).
+        self.listing(Listing::list(mailboxes, format!("{reference}{pattern}")));
         self.ok(tag, name);
     }
 
@@ -357,13 +331,19 @@ pub(crate) fn refresh(current: &mut MailboxView, fresh: MailboxView) -> Refreshe
 
 /// Whether `name` matches a LIST pattern: `*` matches any run of characters, `%` any run
 /// without the hierarchy delimiter. Dynamic programming over the pattern, so the work is
-/// bounded by `pattern.len() × name.len()` whatever the pattern.
+/// bounded by `pattern.len() × name.len()` whatever the pattern; a pattern with more literal
+/// characters than `name` has is refused at once. Give it a [`simplified`] pattern to keep
+/// `pattern.len()` below about twice the name's length.
 pub(super) fn matches(pattern: &[u8], name: &[u8]) -> bool {
+    if pattern.iter().filter(|&&p| p != b'*' && p != b'%').count() > name.len() {
+        return false;
+    }
     // reachable[j]: the pattern prefix read so far can match name[..j].
     let mut reachable = vec![false; name.len() + 1];
+    let mut next = vec![false; name.len() + 1];
     reachable[0] = true;
     for &p in pattern {
-        let mut next = vec![false; name.len() + 1];
+        next.fill(false);
         match p {
             b'*' | b'%' => {
                 let mut open = false;
@@ -381,9 +361,26 @@ pub(super) fn matches(pattern: &[u8], name: &[u8]) -> bool {
                 }
             }
         }
-        reachable = next;
+        core::mem::swap(&mut reachable, &mut next);
     }
     reachable[name.len()]
+}
+
+/// `pattern` with every run of wildcards made one: `*` when the run holds a `*`, else `%`
+/// (`%%` matches what `%` does, `%*` and `*%` what `*` does). The same names match.
+pub(super) fn simplified(pattern: &[u8]) -> Vec<u8> {
+    let mut out: Vec<u8> = Vec::with_capacity(pattern.len());
+    for &p in pattern {
+        match (p, out.last_mut()) {
+            (b'*' | b'%', Some(last @ (b'*' | b'%'))) => {
+                if p == b'*' {
+                    *last = b'*';
+                }
+            }
+            _ => out.push(p),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -403,6 +400,21 @@ mod tests {
         assert!(!matches(b"x", b""));
         let long = vec![b'*'; 4000];
         assert!(matches(&long, b"abc"), "many stars stay linear per name");
+        assert!(!matches(&[b'x'; 8000], b"abc"), "more literals than the name has");
+    }
+
+    #[test]
+    fn simplified_patterns_match_the_same_names() {
+        assert_eq!(simplified(b"a%%b*%c%*d**"), b"a%b*c*d*");
+        assert_eq!(simplified(b"%"), b"%");
+        let patterns: [&[u8]; 6] = [b"%%", b"a/%*", b"*%/c", b"%/%%", b"a%*%b", b"%%/%"];
+        for pattern in patterns {
+            for name in [&b"a/b/c"[..], b"a", b"ab/c", b"a/b", b"a/xb", b""] {
+                assert_eq!(matches(pattern, name), matches(&simplified(pattern), name), "{pattern:?} {name:?}");
+            }
+        }
+        let long: Vec<u8> = b"%*".iter().copied().cycle().take(8000).collect();
+        assert_eq!(simplified(&long), b"*");
     }
 
     fn info(uid: u32, flags: Vec<Flag>) -> MessageInfo {

@@ -1,9 +1,9 @@
 //! Mailbox management on the server: CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE, LSUB
 //! (`docs/dmap.md` §5).
 
-use super::mailbox::matches;
-use super::{DELIMITER, ServerSession};
-use crate::codec::{Code, Data, Mailbox, Response, StatusKind, Tag};
+use super::ServerSession;
+use super::list::{Listing, depth, hierarchy_size};
+use crate::codec::{Code, Mailbox, StatusKind, Tag};
 use crate::error::DmapError;
 use crate::store::{Store, renamed};
 
@@ -23,8 +23,21 @@ pub fn new_name(name: &Mailbox) -> Result<Mailbox, &'static str> {
     if bad { Err("Invalid mailbox name") } else { Ok(Mailbox::new(text)) }
 }
 
+/// Why one of `names` is refused: more than `max_depth` levels, or longer than
+/// [`MAX_MAILBOX_NAME`] octets (a renamed inferior `from/x` becomes `to/x`, so a RENAME can
+/// lengthen and deepen names it does not name). The texts are `docs/dmap.md` §9's.
+fn over_name_limits(names: &[Mailbox], max_depth: usize) -> Option<String> {
+    if names.iter().any(|m| depth(m.as_str()) > max_depth) {
+        return Some(format!("Mailbox names may have at most {max_depth} levels"));
+    }
+    if names.iter().any(|m| m.as_str().len() > MAX_MAILBOX_NAME) {
+        return Some(format!("Mailbox names may have at most {MAX_MAILBOX_NAME} octets"));
+    }
+    None
+}
+
 /// The superiors of `name` (`a` and `a/b` for `a/b/c`), outermost first.
-pub(super) fn superiors(name: &Mailbox) -> Vec<Mailbox> {
+fn superiors(name: &Mailbox) -> Vec<Mailbox> {
     let text = name.as_str();
     text.match_indices('/').map(|(i, _)| Mailbox::new(&text[..i])).collect()
 }
@@ -62,13 +75,32 @@ impl<S: Store> ServerSession<S> {
         true
     }
 
-    /// Refuses (and answers) a command that would pass [`SessionLimits::max_mailboxes`](crate::SessionLimits).
-    fn over_mailbox_limit(&mut self, tag: &Tag, command: &'static str, count: usize) -> bool {
-        let limit = self.config.limits.max_mailboxes;
-        if count <= limit {
-            return false;
-        }
-        let text = format!("An account may have at most {limit} mailboxes");
+    /// Refuses (and answers) a command that gives the account the mailboxes `after` (any
+    /// order), of which `new` are new names, when a new name would pass
+    /// [`SessionLimits::max_mailbox_depth`] levels or [`MAX_MAILBOX_NAME`] octets or the
+    /// hierarchy would pass [`SessionLimits::max_mailboxes`] names (placeholders count:
+    /// `docs/dmap.md` §5).
+    ///
+    /// [`SessionLimits::max_mailboxes`]: crate::SessionLimits::max_mailboxes
+    /// [`SessionLimits::max_mailbox_depth`]: crate::SessionLimits::max_mailbox_depth
+    fn over_mailbox_limits(
+        &mut self,
+        tag: &Tag,
+        command: &'static str,
+        mut after: Vec<Mailbox>,
+        new: &[Mailbox],
+    ) -> bool {
+        let limits = self.config.limits;
+        let text = if let Some(text) = over_name_limits(new, limits.max_mailbox_depth) {
+            text
+        } else {
+            after.sort();
+            after.dedup();
+            if hierarchy_size(&after) <= limits.max_mailboxes {
+                return false;
+            }
+            format!("An account may have at most {} mailboxes", limits.max_mailboxes)
+        };
         self.done(tag, command, StatusKind::No, Some(Code::Limit), &text);
         true
     }
@@ -83,8 +115,9 @@ impl<S: Store> ServerSession<S> {
         if existing.contains(&mailbox) {
             return self.store_error(tag, name, DmapError::MailboxExists);
         }
-        let missing = superiors(&mailbox).iter().filter(|s| !existing.contains(s)).count();
-        if self.over_mailbox_limit(tag, name, existing.len() + missing + 1) {
+        let mut after = existing.clone();
+        after.push(mailbox.clone());
+        if self.over_mailbox_limits(tag, name, after, core::slice::from_ref(&mailbox)) {
             return;
         }
         if !self.create_superiors(tag, name, &mailbox, &existing).await {
@@ -117,10 +150,15 @@ impl<S: Store> ServerSession<S> {
         if existing.contains(&to) {
             return self.store_error(tag, name, DmapError::MailboxExists);
         }
-        let added = superiors(&to).iter().filter(|s| !existing.contains(s)).count();
-        // Renaming INBOX leaves an empty INBOX behind: one mailbox more.
-        let inbox = usize::from(*from == Mailbox::inbox());
-        if self.over_mailbox_limit(tag, name, existing.len() + added + inbox) {
+        // Renaming INBOX moves its messages to `to` and leaves an empty INBOX and its
+        // inferiors; any other mailbox takes its inferiors along.
+        let new: Vec<Mailbox> = match *from == Mailbox::inbox() {
+            true => vec![to.clone()],
+            false => existing.iter().filter_map(|m| renamed(m, from, &to)).collect(),
+        };
+        let kept = existing.iter().filter(|m| *from == Mailbox::inbox() || renamed(m, from, &to).is_none());
+        let after: Vec<Mailbox> = kept.chain(&new).cloned().collect();
+        if self.over_mailbox_limits(tag, name, after, &new) {
             return;
         }
         if renamed(&to, from, from).is_none() && !self.create_superiors(tag, name, &to, &existing).await {
@@ -160,9 +198,17 @@ impl<S: Store> ServerSession<S> {
                 Ok(current) => current,
                 Err(error) => return self.store_error(tag, name, error),
             };
-            let limit = self.config.limits.max_mailboxes;
-            if !current.contains(mailbox) && current.len() >= limit {
-                let text = format!("An account may have at most {limit} subscriptions");
+            let limits = self.config.limits;
+            if let Some(text) = over_name_limits(core::slice::from_ref(mailbox), limits.max_mailbox_depth) {
+                return self.done(tag, name, StatusKind::No, Some(Code::Limit), &text);
+            }
+            let mut after = current;
+            after.push(mailbox.clone());
+            after.sort();
+            after.dedup();
+            // Placeholders count, as for mailboxes: they are names LSUB may answer.
+            if hierarchy_size(&after) > limits.max_mailboxes {
+                let text = format!("An account may have at most {} subscriptions", limits.max_mailboxes);
                 return self.done(tag, name, StatusKind::No, Some(Code::Limit), &text);
             }
         }
@@ -180,29 +226,8 @@ impl<S: Store> ServerSession<S> {
             Err(error) => return self.store_error(tag, name, error),
         };
         let Some(existing) = self.existing(tag, name).await else { return };
-        let full = format!("{reference}{pattern}");
-        let matched = |m: &Mailbox| matches(full.as_bytes(), m.as_str().as_bytes());
-        // RFC 3501 §6.3.9: when `%` stops the pattern above a subscribed name, its superior that
-        // the pattern matches is listed as `\Noselect` if it is not subscribed itself.
-        let mut superiors: Vec<Mailbox> = subscribed
-            .iter()
-            .filter(|m| !matched(m))
-            .flat_map(superiors)
-            .filter(|s| matched(s) && !subscribed.contains(s))
-            .collect();
-        superiors.sort();
-        superiors.dedup();
-        let mut answers: Vec<(Mailbox, bool)> = subscribed
-            .iter()
-            .filter(|m| matched(m))
-            .map(|m| (m.clone(), existing.contains(m)))
-            .chain(superiors.into_iter().map(|s| (s, false)))
-            .collect();
-        answers.sort();
-        for (mailbox, selectable) in answers {
-            let attributes = if selectable { Vec::new() } else { vec!["\\Noselect".into()] };
-            self.respond(Response::Data(Data::Lsub { attributes, delimiter: Some(DELIMITER), mailbox }));
-        }
+        // Produced as the driver drains them, placeholders included (`list`).
+        self.listing(Listing::lsub(subscribed, existing, format!("{reference}{pattern}")));
         self.ok(tag, name);
     }
 }

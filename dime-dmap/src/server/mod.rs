@@ -62,6 +62,11 @@
 //! itself holds no lock: two sessions of separate accounts on one shared store run their store
 //! work side by side.
 //!
+//! Store work has a deadline, [`SessionLimits::store_timeout`], which the driver keeps: it
+//! awaits `run_store` at most that long, and otherwise drops the future and calls
+//! [`ServerSession::abandon_store`], which answers the command `NO [UNAVAILABLE]` and ends the
+//! session (`docs/dmap.md` §8.1).
+//!
 //! ## States
 //!
 //! not authenticated → (`AUTHENTICATE STACIE` succeeds) → authenticated ⇄ (`SELECT`/`EXAMINE`,
@@ -72,6 +77,7 @@ mod auth;
 mod copy;
 mod dime;
 mod fetch;
+mod list;
 mod mailbox;
 mod manage;
 mod search;
@@ -219,6 +225,9 @@ enum Queued {
         end: usize,
     },
     Event(Event),
+    /// A LIST or LSUB answer, produced in pieces of about [`SessionLimits::output_chunk`]
+    /// bytes as they are taken.
+    Listing(Box<list::Listing>),
 }
 
 /// Store work parked by `next` for [`ServerSession::run_store`].
@@ -287,6 +296,9 @@ pub struct ServerSession<S: Store> {
     phase: Phase,
     /// Store work waiting for [`ServerSession::run_store`].
     pending: Option<Pending>,
+    /// The tag and name of the command whose store work a [`ServerSession::run_store`] future
+    /// has started and not finished ([`ServerSession::abandon_store`]).
+    running: Option<(Tag, &'static str)>,
     tls: bool,
     user: Option<String>,
     selected: Option<Selected>,
@@ -320,6 +332,8 @@ pub(crate) mod text {
     pub const BYE_IDLE: &str = "Autologout; idle for too long";
     pub const BYE_LOGIN_TIME: &str = "Autologout; authentication took too long";
     pub const BYE_COMMAND_TIME: &str = "Autologout; command not completed in time";
+    pub const STORE_TIME: &str = "Store did not answer in time; the outcome is unknown";
+    pub const BYE_STORE_TIME: &str = "Store did not answer in time";
 }
 
 impl<S: Store> ServerSession<S> {
@@ -337,6 +351,7 @@ impl<S: Store> ServerSession<S> {
             queue: VecDeque::new(),
             phase: Phase::Command,
             pending: None,
+            running: None,
             user: None,
             selected: None,
             errors: 0,
@@ -416,6 +431,16 @@ impl<S: Store> ServerSession<S> {
                     return Err(Interrupt::Output(data.get(start..cut).unwrap_or_default().to_vec()));
                 }
                 Some(Queued::Event(event)) => return Ok(event),
+                Some(Queued::Listing(mut listing)) => {
+                    let piece = listing.piece(self.config.limits.output_chunk);
+                    if !listing.done() {
+                        self.queue.push_front(Queued::Listing(listing));
+                    }
+                    if piece.is_empty() {
+                        continue;
+                    }
+                    return Err(Interrupt::Output(piece));
+                }
                 None => {}
             }
             match &self.phase {
@@ -439,25 +464,60 @@ impl<S: Store> ServerSession<S> {
 
     /// Runs the store work [`ServerSession::next`] announced with [`Interrupt::Store`] and
     /// queues its responses; does nothing when there is none. The driver awaits this before it
-    /// calls `next` again. Dropping the future part-way leaves the work undone and still
-    /// pending, except that a store write already made stays made.
+    /// calls `next` again, for at most [`SessionLimits::store_timeout`]: if the future has not
+    /// finished by then, the driver drops it and calls [`ServerSession::abandon_store`].
     pub async fn run_store(&mut self) {
         if matches!(self.phase, Phase::Closed) {
             self.pending = None;
             return;
         }
         match self.pending.take() {
-            Some(Pending::Command(tag, body)) => self.execute_store(tag, body).await,
-            Some(Pending::Credentials { tag, username }) => self.credentials(tag, username).await,
-            Some(Pending::Refresh) => self.sync_mailbox().await,
+            Some(Pending::Command(tag, body)) => {
+                self.running = Some((tag.clone(), body.name()));
+                self.execute_store(tag, body).await;
+            }
+            Some(Pending::Credentials { tag, username }) => {
+                self.running = Some((tag.clone(), auth::NAME));
+                self.credentials(tag, username).await;
+            }
+            Some(Pending::Refresh) => {
+                // Only an idling session is refreshed: the refresh answers to the IDLE.
+                if let Phase::Idling { tag } = &self.phase {
+                    self.running = Some((tag.clone(), "IDLE"));
+                }
+                self.sync_mailbox().await;
+            }
             None => {
                 if let Phase::Fetching(job) = &self.phase
                     && job.reads_object()
                 {
+                    self.running = Some((job.tag().clone(), job.name()));
                     self.fetch_load().await;
                 }
             }
         }
+        self.running = None;
+    }
+
+    /// Gives up the store work of a [`ServerSession::run_store`] future that the driver dropped
+    /// before it finished, because [`SessionLimits::store_timeout`] passed: answers the command
+    /// it was running `<tag> NO [UNAVAILABLE] Store did not answer in time; the outcome is
+    /// unknown`, then queues `* BYE Store did not answer in time` and ends the session
+    /// (`docs/dmap.md` §8.1). The store may still finish the work (a write may still be made):
+    /// the session, whose view of the mailbox would then be stale, does not go on. Does nothing
+    /// when no store work was started and left unfinished.
+    pub fn abandon_store(&mut self) {
+        let Some((tag, command)) = self.running.take() else { return };
+        if matches!(self.phase, Phase::Closed) {
+            return;
+        }
+        self.done(&tag, command, StatusKind::No, Some(Code::Unavailable), text::STORE_TIME);
+        self.close(text::BYE_STORE_TIME);
+    }
+
+    /// The session's limits.
+    pub fn limits(&self) -> &SessionLimits {
+        &self.config.limits
     }
 
     /// The driver finished the TLS handshake after [`Event::StartTls`].
@@ -553,6 +613,11 @@ impl<S: Store> ServerSession<S> {
         } else {
             self.queue.push_back(Queued::Literal { data: data.clone(), start, end });
         }
+    }
+
+    /// Queues a LIST or LSUB answer; [`ServerSession::next`] produces it piece by piece.
+    fn listing(&mut self, listing: list::Listing) {
+        self.queue.push_back(Queued::Listing(Box::new(listing)));
     }
 
     fn respond(&mut self, response: Response) {
