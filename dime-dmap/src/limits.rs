@@ -62,7 +62,9 @@ pub struct SessionLimits {
     /// How long the driver awaits one step of store work
     /// ([`ServerSession::run_store`](crate::server::ServerSession::run_store)) before it gives
     /// it up with [`ServerSession::abandon_store`](crate::server::ServerSession::abandon_store):
-    /// the command is answered `NO [UNAVAILABLE]` and the session ends.
+    /// the command is answered `NO [UNAVAILABLE]` and the session ends. The driver gives a
+    /// `SIGNET` resolution through [`Hooks::signets`](crate::driver::Hooks) as long; a late one
+    /// is answered `NO [UNAVAILABLE]` and the session goes on (nothing was written).
     pub store_timeout: Duration,
 }
 

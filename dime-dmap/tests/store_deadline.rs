@@ -244,3 +244,35 @@ async fn logged_in<S: Store>(mut session: ServerSession<S>) -> ServerSession<S> 
     assert!(String::from_utf8_lossy(&said).starts_with("L OK"), "{}", String::from_utf8_lossy(&said));
     session
 }
+
+/// A `SIGNET` for another organisation's address goes to `Hooks::signets`; one that never
+/// finishes is answered `NO [UNAVAILABLE]` at the store deadline, and the session goes on.
+#[tokio::test]
+async fn a_stuck_signet_resolution_is_answered_at_the_deadline() {
+    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = tcp.local_addr().unwrap();
+    let shared = Arc::new(store());
+    shared.serve_domain("example.org");
+    let hooks = driver::Hooks {
+        signets: Some(Arc::new(|_| -> driver::SignetFuture { Box::pin(std::future::pending()) })),
+        ..driver::Hooks::default()
+    };
+    tokio::spawn(driver::listen_starttls(
+        tcp,
+        common::self_signed_acceptor(),
+        move || {
+            let mut cfg = config();
+            (cfg.tls, cfg.starttls, cfg.require_tls) = (false, true, false);
+            cfg.limits.store_timeout = Duration::from_millis(300);
+            ServerSession::new(cfg, shared.clone(), Instant::now())
+        },
+        hooks,
+    ));
+    let mut conn = login(addr).await;
+    let started = Instant::now();
+    send(&mut conn, "S SIGNET carol@example.net\r\n").await;
+    assert_eq!(line(&mut conn).await, format!("S NO [UNAVAILABLE] {}\r\n", driver::RESOLUTION_LATE));
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    send(&mut conn, "N NOOP\r\n").await;
+    assert_eq!(line(&mut conn).await, "N OK NOOP completed\r\n");
+}

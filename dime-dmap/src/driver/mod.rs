@@ -149,7 +149,12 @@ pub fn connector(roots: &Roots) -> Result<TlsConnector> {
     Ok(TlsConnector::from(Arc::new(config)))
 }
 
-/// A resolution of another organisation's signet, as [`Hooks::signets`] starts it.
+/// The text of `NO [UNAVAILABLE]` for a signet resolution that missed its deadline
+/// ([`SessionLimits::store_timeout`](crate::SessionLimits)).
+pub const RESOLUTION_LATE: &str = "Signet resolution did not finish in time";
+
+/// A resolution of another organisation's signet, as [`Hooks::signets`] starts it. The driver
+/// gives it [`SessionLimits::store_timeout`](crate::SessionLimits) to finish.
 pub type SignetFuture = Pin<Box<dyn Future<Output = Result<Option<Signet>>> + Send>>;
 
 /// What a server's connections need beyond their sessions: shared by all of them.
@@ -206,8 +211,14 @@ where
             Ok(Event::LoggedIn { user }) => trace.logged_in(&user),
             Ok(Event::CommandDone { tag, command, kind }) => trace.done(&tag, command, kind),
             Ok(Event::SignetLookup { address }) => {
+                // A resolution reaches other organisations' servers: it gets the store's
+                // deadline, and a late one is answered like an unavailable store.
                 let answer = match &hooks.signets {
-                    Some(resolve) => resolve(address).await,
+                    Some(resolve) => match tokio::time::timeout(session.limits().store_timeout, resolve(address)).await
+                    {
+                        Ok(answer) => answer,
+                        Err(_) => Err(DmapError::StoreUnavailable(RESOLUTION_LATE.into())),
+                    },
                     None => Ok(None),
                 };
                 session.signet_resolved(answer)?;
