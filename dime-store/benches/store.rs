@@ -14,7 +14,8 @@
 //! * through the DMAP session (issue 12): `fetch_100k/session_redb`, `FETCH 1:* (UID FLAGS
 //!   RFC822.SIZE)` answered by a selected `ServerSession` over the `RedbStore` (its paged
 //!   index, `docs/dmap.md` §12.3), against `redb_paged` (the store-level listing, the
-//!   baseline); its peak heap (SELECT + FETCH, in a fresh process as above); and
+//!   baseline); its peak heap (SELECT + FETCH, in a fresh process as above, also with the
+//!   1 MiB page cache); and
 //!   `append/session_redb`, one `APPEND` of a 4 KiB object through the session with durability
 //!   on, against `redb_durable` (the store call alone), in messages/s and MB/s.
 //!
@@ -215,10 +216,10 @@ fn peak_child(mode: &str, path: &str) {
         "memory" => None,
         // redb's page cache is heap too: with a 1 MiB cache the paged listing's peak shows
         // what the listing itself holds.
-        "paged_cache_1m" => Some(RedbStore::open_with_cache(path, 1 << 20).unwrap()),
+        "paged_cache_1m" | "session_cache_1m" => Some(RedbStore::open_with_cache(path, 1 << 20).unwrap()),
         _ => Some(RedbStore::open(path).unwrap()),
     };
-    if mode == "session" {
+    if mode.starts_with("session") {
         // SELECT and FETCH through the session: its index, one page, one output piece.
         let mut session = logged_in(store.take().unwrap());
         let base = HEAP.allocated();
@@ -264,7 +265,10 @@ fn main() {
     let file_size = std::fs::metadata(&path).unwrap().len()
         + accounts.map(|entry| entry.unwrap().metadata().unwrap().len()).sum::<u64>();
     let peaks: Vec<(&str, (usize, usize))> =
-        ["memory", "view", "paged", "paged_cache_1m", "session"].iter().map(|m| (*m, peak(m, &path))).collect();
+        ["memory", "view", "paged", "paged_cache_1m", "session", "session_cache_1m"]
+            .iter()
+            .map(|m| (*m, peak(m, &path)))
+            .collect();
 
     let mut c = Criterion::default().configure_from_args();
     let mut group = c.benchmark_group("fetch_100k");
