@@ -46,6 +46,11 @@ pub struct SessionLimits {
     /// [`Interrupt::Output`](crate::Interrupt::Output); larger literals are streamed in pieces
     /// of this size.
     pub output_chunk: usize,
+    /// Most messages whose metadata (flags, size, internal date) a selected session reads from
+    /// the store at once: one page of `SELECT`, `FETCH`, `SEARCH`, `STORE`, `STATUS` and the
+    /// change reports. The session keeps only UIDs and a flag fingerprint per message
+    /// (`docs/dmap.md` §12.3); at least 1 is used.
+    pub index_page: usize,
     /// Most consecutive commands answered `BAD` before the server says `BYE`.
     pub max_errors: usize,
     /// Most failed `AUTHENTICATE` exchanges on one connection before the server says `BYE`.
@@ -83,6 +88,7 @@ impl Default for SessionLimits {
             max_mailbox_depth: 32,
             max_fetch_output: 256 * 1024 * 1024,
             output_chunk: 64 * 1024,
+            index_page: 1024,
             max_errors: 10,
             max_auth_failures: 3,
             login_timeout: Duration::from_secs(60),

@@ -43,6 +43,18 @@ pub struct MailboxView {
     pub messages: Vec<MessageInfo>,
 }
 
+/// One page of a mailbox listing ([`Store::page`]): the mailbox's counters and the next
+/// messages in UID order, read together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessagePage {
+    /// The UIDVALIDITY value.
+    pub uid_validity: u32,
+    /// The next UID the store will assign.
+    pub uid_next: u32,
+    /// The messages of the page in UID order.
+    pub messages: Vec<MessageInfo>,
+}
+
 /// The user's key file sealed in a STACIE realm envelope, and the realm's shard. The server
 /// can store it but not read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,8 +88,46 @@ pub trait Store: Send + Sync {
     fn credentials(&self, username: &str) -> impl Future<Output = Result<Option<Credentials>>> + Send;
     /// The user's mailboxes.
     fn mailboxes(&self, user: &str) -> impl Future<Output = Result<Vec<Mailbox>>> + Send;
-    /// One mailbox's state.
+    /// One mailbox's state, every message included. A selected session never asks for it (it
+    /// reads [`Store::page`] and [`Store::messages`]); it is what their default
+    /// implementations read.
     fn mailbox(&self, user: &str, mailbox: &Mailbox) -> impl Future<Output = Result<MailboxView>> + Send;
+    /// The mailbox's counters and up to `limit` messages with UIDs above `after`, in UID order,
+    /// read in one snapshot: a page of a listing that never holds the whole mailbox
+    /// (`docs/dmap.md` §12.3). The next page starts after the last UID returned; a page
+    /// shorter than `limit` is the last.
+    ///
+    /// The default reads [`Store::mailbox`] whole for every page; a store of large mailboxes
+    /// implements it with an index (both shipped stores do).
+    fn page(
+        &self,
+        user: &str,
+        mailbox: &Mailbox,
+        after: u32,
+        limit: usize,
+    ) -> impl Future<Output = Result<MessagePage>> + Send {
+        async move {
+            let view = self.mailbox(user, mailbox).await?;
+            let first = view.messages.partition_point(|m| m.uid <= after);
+            let messages = view.messages.into_iter().skip(first).take(limit).collect();
+            Ok(MessagePage { uid_validity: view.uid_validity, uid_next: view.uid_next, messages })
+        }
+    }
+    /// The messages with these UIDs (ascending) that are still in the mailbox, in UID order;
+    /// UIDs not there are left out.
+    ///
+    /// The default reads [`Store::mailbox`] whole; both shipped stores look each UID up.
+    fn messages(
+        &self,
+        user: &str,
+        mailbox: &Mailbox,
+        uids: &[u32],
+    ) -> impl Future<Output = Result<Vec<MessageInfo>>> + Send {
+        async move {
+            let view = self.mailbox(user, mailbox).await?;
+            Ok(view.messages.into_iter().filter(|m| uids.binary_search(&m.uid).is_ok()).collect())
+        }
+    }
     /// The encrypted object of one message.
     fn object(&self, user: &str, mailbox: &Mailbox, uid: u32) -> impl Future<Output = Result<Vec<u8>>> + Send;
     /// Replaces one message's flags.
@@ -177,6 +227,25 @@ impl<S: Store> Store for Arc<S> {
 
     fn mailbox(&self, user: &str, mailbox: &Mailbox) -> impl Future<Output = Result<MailboxView>> + Send {
         (**self).mailbox(user, mailbox)
+    }
+
+    fn page(
+        &self,
+        user: &str,
+        mailbox: &Mailbox,
+        after: u32,
+        limit: usize,
+    ) -> impl Future<Output = Result<MessagePage>> + Send {
+        (**self).page(user, mailbox, after, limit)
+    }
+
+    fn messages(
+        &self,
+        user: &str,
+        mailbox: &Mailbox,
+        uids: &[u32],
+    ) -> impl Future<Output = Result<Vec<MessageInfo>>> + Send {
+        (**self).messages(user, mailbox, uids)
     }
 
     fn object(&self, user: &str, mailbox: &Mailbox, uid: u32) -> impl Future<Output = Result<Vec<u8>>> + Send {
@@ -507,6 +576,25 @@ impl Store for MemoryStore {
                 uid_next: stored.uid_next,
                 messages: stored.messages.iter().map(|m| m.info.clone()).collect(),
             })
+        })
+    }
+
+    async fn page(&self, user: &str, mailbox: &Mailbox, after: u32, limit: usize) -> Result<MessagePage> {
+        self.with_mailbox(user, mailbox, |stored| {
+            let first = stored.messages.partition_point(|m| m.info.uid <= after);
+            let rest = stored.messages.get(first..).unwrap_or_default();
+            Ok(MessagePage {
+                uid_validity: stored.uid_validity,
+                uid_next: stored.uid_next,
+                messages: rest.iter().take(limit).map(|m| m.info.clone()).collect(),
+            })
+        })
+    }
+
+    async fn messages(&self, user: &str, mailbox: &Mailbox, uids: &[u32]) -> Result<Vec<MessageInfo>> {
+        self.with_mailbox(user, mailbox, |stored| {
+            let find = |uid: &u32| stored.messages.binary_search_by_key(uid, |m| m.info.uid).ok();
+            Ok(uids.iter().filter_map(find).filter_map(|at| stored.messages.get(at)).map(|m| m.info.clone()).collect())
         })
     }
 

@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use dime_core::stacie::Credentials;
 use dime_dmap::codec::{DateTime, Flag, Mailbox};
-use dime_dmap::store::{Issuer, KeyfileRecord, MailboxView, MessageInfo, SignetAnswer, Submission};
+use dime_dmap::store::{Issuer, KeyfileRecord, MailboxView, MessageInfo, MessagePage, SignetAnswer, Submission};
 use dime_signet::{Signet, issue};
 use redb::{Database, Durability, ReadTransaction, ReadableTable, ReadableTableMetadata, WriteTransaction};
 
@@ -375,6 +375,53 @@ pub fn messages(db: &Database, user: &str, mailbox: &Mailbox, after: u32, limit:
         }
         let (key, value) = entry?;
         out.push(record::decode_message(key.value().2, value.value())?);
+    }
+    Ok(out)
+}
+
+/// A mailbox's counters and up to `limit` messages with UIDs above `after`, in UID order, read
+/// in one snapshot: one page of `Store::page`.
+pub fn page(db: &Database, user: &str, mailbox: &Mailbox, after: u32, limit: usize) -> Result<MessagePage> {
+    let txn = read(db)?;
+    let MailboxState { uid_validity, uid_next } = state_in(&txn, user, mailbox)?;
+    let mut messages = Vec::with_capacity(limit.min(4096));
+    if let Some(first) = after.checked_add(1) {
+        let table = txn.open_table(MESSAGES)?;
+        for entry in table.range((user, mailbox.as_str(), first)..=(user, mailbox.as_str(), u32::MAX))? {
+            if messages.len() == limit {
+                break;
+            }
+            let (key, value) = entry?;
+            messages.push(record::decode_message(key.value().2, value.value())?);
+        }
+    }
+    Ok(MessagePage { uid_validity, uid_next, messages })
+}
+
+/// The metadata of those of `uids` (ascending) that are in the mailbox, in UID order, read in
+/// one snapshot: one range read over `uids`' span when they are dense (the span at most twice
+/// their number), one keyed lookup each otherwise.
+pub fn messages_with_uids(db: &Database, user: &str, mailbox: &Mailbox, uids: &[u32]) -> Result<Vec<MessageInfo>> {
+    let txn = read(db)?;
+    state_in(&txn, user, mailbox)?;
+    let table = txn.open_table(MESSAGES)?;
+    let mut out = Vec::with_capacity(uids.len().min(4096));
+    let (Some(&first), Some(&last)) = (uids.first(), uids.last()) else { return Ok(out) };
+    let span = u64::from(last.saturating_sub(first)) + 1;
+    if span <= 2 * uids.len() as u64 {
+        for entry in table.range((user, mailbox.as_str(), first)..=(user, mailbox.as_str(), last))? {
+            let (key, value) = entry?;
+            let uid = key.value().2;
+            if uids.binary_search(&uid).is_ok() {
+                out.push(record::decode_message(uid, value.value())?);
+            }
+        }
+    } else {
+        for &uid in uids {
+            if let Some(value) = table.get((user, mailbox.as_str(), uid))? {
+                out.push(record::decode_message(uid, value.value())?);
+            }
+        }
     }
     Ok(out)
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use dime_core::stacie::Credentials;
 use dime_dmap::codec::{DateTime, Flag, Mailbox};
-use dime_dmap::store::{Issuer, KeyfileRecord, MailboxView, SignetAnswer, Store, Submission};
+use dime_dmap::store::{Issuer, KeyfileRecord, MailboxView, MessageInfo, MessagePage, SignetAnswer, Store, Submission};
 use dime_signet::Signet;
 use redb::Database;
 
@@ -298,6 +298,16 @@ impl Store for RedbStore {
     async fn mailbox(&self, user: &str, mailbox: &Mailbox) -> DmapResult<MailboxView> {
         let mailbox = mailbox.clone();
         self.on_account(user, move |db, user| ops::mailbox_view(db, user, &mailbox)).await
+    }
+
+    async fn page(&self, user: &str, mailbox: &Mailbox, after: u32, limit: usize) -> DmapResult<MessagePage> {
+        let mailbox = mailbox.clone();
+        self.on_account(user, move |db, user| ops::page(db, user, &mailbox, after, limit)).await
+    }
+
+    async fn messages(&self, user: &str, mailbox: &Mailbox, uids: &[u32]) -> DmapResult<Vec<MessageInfo>> {
+        let (mailbox, uids) = (mailbox.clone(), uids.to_vec());
+        self.on_account(user, move |db, user| ops::messages_with_uids(db, user, &mailbox, &uids)).await
     }
 
     async fn object(&self, user: &str, mailbox: &Mailbox, uid: u32) -> DmapResult<Vec<u8>> {

@@ -150,3 +150,52 @@ fn one_accounts_open_write_does_not_hold_up_anothers_append() {
     assert_eq!(block_on(t.store.object(BOB, &Mailbox::inbox(), 1)).unwrap(), b"for bob");
     assert_eq!(t.store.verify().unwrap().messages, 1);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(12))]
+
+    /// `Store::page` and `Store::messages` of both stores agree with the whole listing
+    /// (`Store::mailbox`) filtered by hand, for any gaps in the UIDs, page and UID list; the
+    /// redb store reads dense and sparse UID lists by different paths.
+    #[test]
+    fn pages_and_uid_lookups_agree_with_the_whole_listing(
+        kept in proptest::collection::vec(proptest::bool::ANY, 1..80),
+        after in 0u32..90,
+        limit in 0usize..40,
+        wanted in proptest::collection::btree_set(1u32..90, 0..30),
+    ) {
+        let t = alice();
+        let memory = dime_dmap::store::MemoryStore::new();
+        memory.add_account(ALICE, credentials(1));
+        let inbox = Mailbox::inbox();
+        for (i, &keep) in kept.iter().enumerate() {
+            let flags = if keep { vec![Flag::Keyword(format!("k{i}"))] } else { vec![Flag::Deleted] };
+            let date = Some(DateTime::new(1_700_000_000 + i as i64, 0).unwrap());
+            block_on(t.store.append(ALICE, &inbox, &flags, date, vec![i as u8; i + 1])).unwrap();
+            block_on(memory.append(ALICE, &inbox, &flags, date, vec![i as u8; i + 1])).unwrap();
+        }
+        block_on(t.store.expunge(ALICE, &inbox)).unwrap();
+        block_on(memory.expunge(ALICE, &inbox)).unwrap();
+        let wanted: Vec<u32> = wanted.into_iter().collect();
+        let whole = block_on(t.store.mailbox(ALICE, &inbox)).unwrap();
+        proptest::prop_assert_eq!(&whole.messages, &block_on(memory.mailbox(ALICE, &inbox)).unwrap().messages);
+        let page: Vec<_> = whole.messages.iter().filter(|m| m.uid > after).take(limit).cloned().collect();
+        let picked: Vec<_> = whole.messages.iter().filter(|m| wanted.contains(&m.uid)).cloned().collect();
+        let found = block_on(t.store.page(ALICE, &inbox, after, limit)).unwrap();
+        proptest::prop_assert_eq!((found.uid_validity, found.uid_next), (whole.uid_validity, whole.uid_next));
+        proptest::prop_assert_eq!(&found.messages, &page);
+        let found = block_on(memory.page(ALICE, &inbox, after, limit)).unwrap();
+        proptest::prop_assert_eq!(found.uid_next, whole.uid_next);
+        proptest::prop_assert_eq!(&found.messages, &page);
+        proptest::prop_assert_eq!(&block_on(t.store.messages(ALICE, &inbox, &wanted)).unwrap(), &picked);
+        proptest::prop_assert_eq!(&block_on(memory.messages(ALICE, &inbox, &wanted)).unwrap(), &picked);
+    }
+}
+
+#[test]
+fn pages_of_a_missing_mailbox_have_the_exact_error() {
+    let t = alice();
+    let nowhere = Mailbox::new("Nowhere");
+    assert_eq!(block_on(t.store.page(ALICE, &nowhere, 0, 10)), Err(dime_dmap::DmapError::NoSuchMailbox));
+    assert_eq!(block_on(t.store.messages(ALICE, &nowhere, &[1])), Err(dime_dmap::DmapError::NoSuchMailbox));
+}

@@ -35,7 +35,7 @@ pub(crate) fn uid_set(uids: impl IntoIterator<Item = u32>) -> String {
 impl<S: Store> ServerSession<S> {
     /// The UIDs (ascending) of the selected messages in `set`.
     fn selected_uids(&self, uid: bool, set: &SequenceSet) -> Vec<u32> {
-        self.matching(uid, set).into_iter().filter_map(|seq| self.message(seq)).map(|m| m.uid).collect()
+        self.selected.as_ref().map(|s| s.index.uids(uid, set)).unwrap_or_default()
     }
 
     /// `COPY`/`MOVE` and their UID forms: all or nothing, at most

@@ -1,23 +1,28 @@
 //! `FETCH` and `UID FETCH` on the server, answered one message at a time.
 //!
-//! A `FETCH` becomes a [`FetchJob`]: its items with repeats merged, and the sequence numbers it
-//! matched. Before anything is sent the job adds up the object bytes it would return (from the
-//! sizes the store reported, the armored length computed from them) and refuses the command
-//! with `NO [LIMIT]` when that passes
-//! [`SessionLimits::max_fetch_output`](crate::SessionLimits). Then [`ServerSession::next`] answers one message
-//! per step, and only once the previous message's output was taken: the message's object is
-//! read from the store once (and armored once, if an item returns the armored form), whatever
-//! number of items return it, and its bytes are queued
-//! without copying, to be handed out in pieces of at most
-//! [`SessionLimits::output_chunk`](crate::SessionLimits). So a session holds at most one object, its armored
-//! form and one piece of output for a `FETCH`, however many messages or items it names.
+//! A `FETCH` becomes a [`FetchJob`]: its items with repeats merged, its sequence set, and a
+//! cursor into the session's index. When an item returns object data, the command first reads
+//! the matched messages' sizes from the store, a page at a time, adds up the object bytes it
+//! would return (the armored length computed from the sizes) and refuses the command with
+//! `NO [LIMIT]` when that passes [`SessionLimits::max_fetch_output`](crate::SessionLimits).
+//! Then the job reads the metadata (flags, size, date) of the next
+//! [`SessionLimits::index_page`](crate::SessionLimits) matched messages from the store
+//! ([`Store::messages`]) whenever its page is used up, and [`ServerSession::next`] answers one
+//! message per step, only once the previous message's output was taken: the message's object
+//! is read from the store once (and armored once, if an item returns the armored form),
+//! whatever number of items return it, and its bytes are queued without copying, to be handed
+//! out in pieces of at most [`SessionLimits::output_chunk`](crate::SessionLimits). So a session
+//! holds at most one page of metadata, one object, its armored form and one piece of output
+//! for a `FETCH`, however many messages or items it names. A matched message another
+//! session expunged after the index was read ends the command with `NO [NONEXISTENT]` once
+//! the messages before it are answered (the next change report expunges it).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use super::{Phase, ServerSession};
+use super::{Pending, Phase, ServerSession};
 use crate::codec::writer::Writer;
-use crate::codec::{Code, FetchAttr, FetchItem, SectionText, SequenceSet, StatusKind, Tag};
+use crate::codec::{Code, CommandBody, FetchAttr, FetchItem, SectionText, SequenceSet, StatusKind, Tag};
 use crate::store::{MessageInfo, Store};
 
 /// A `FETCH` in progress.
@@ -26,8 +31,17 @@ pub(crate) struct FetchJob {
     tag: Tag,
     uid: bool,
     items: Vec<FetchAttr>,
-    /// Sequence numbers still to answer.
-    pending: VecDeque<u32>,
+    set: SequenceSet,
+    /// The sequence number the next page starts from (past `last` when all are read).
+    next: u32,
+    /// The largest sequence number (the index does not change while a `FETCH` runs).
+    last: u32,
+    /// Matched messages read from the store and not yet answered, with their sequence
+    /// numbers.
+    page: VecDeque<(u32, MessageInfo)>,
+    /// A matched message after the page is no longer in the store: the command ends with
+    /// `NO [NONEXISTENT]` once the page is answered.
+    vanished: bool,
     /// Object bytes returned so far.
     sent: u64,
 }
@@ -41,11 +55,17 @@ impl FetchJob {
         if self.uid { "UID FETCH" } else { "FETCH" }
     }
 
-    /// Whether answering the next message needs the store: an item returns message data (the
-    /// object) or sets `\Seen`. Items of the index alone (`UID`, `FLAGS`, `RFC822.SIZE`, ...)
-    /// are answered from the session's view of the mailbox, without the store.
-    pub(super) fn reads_object(&self) -> bool {
-        !self.pending.is_empty() && self.items.iter().any(|item| Content::of(item).is_some())
+    /// Whether the next step reads the next page of metadata from the store.
+    pub(super) fn needs_page(&self) -> bool {
+        self.page.is_empty() && self.next <= self.last && !self.vanished
+    }
+
+    /// Whether the next step needs the store: the next page, or the next message's object (an
+    /// item returns message data or sets `\Seen`). Items of the metadata alone (`UID`,
+    /// `FLAGS`, `RFC822.SIZE`, ...) are answered from the page, without a store call per
+    /// message.
+    pub(super) fn needs_store(&self) -> bool {
+        self.needs_page() || (!self.page.is_empty() && self.items.iter().any(|item| Content::of(item).is_some()))
     }
 
     /// Whether an item sets `\Seen` (RFC 3501 §6.4.5: a non-`PEEK` body item; `RFC822.HEADER`
@@ -185,53 +205,110 @@ fn object_range(item: &FetchAttr, size: usize) -> Option<(usize, usize)> {
 }
 
 impl<S: Store> ServerSession<S> {
-    /// Sequence numbers (1-based) of the selected messages in `set`.
-    pub(super) fn matching(&self, uid: bool, set: &SequenceSet) -> Vec<u32> {
-        let Some(selected) = &self.selected else { return Vec::new() };
-        let messages = &selected.view.messages;
-        let largest = if uid { messages.last().map_or(0, |m| m.uid) } else { messages.len() as u32 };
-        (1..=messages.len() as u32)
-            .zip(messages)
-            .filter(|(seq, message)| set.contains(if uid { message.uid } else { *seq }, largest))
-            .map(|(seq, _)| seq)
-            .collect()
-    }
-
-    pub(super) fn message(&self, seq: u32) -> Option<MessageInfo> {
-        self.selected.as_ref()?.view.messages.get((seq as usize).checked_sub(1)?).cloned()
-    }
-
-    /// Starts a `FETCH`: checks its output budget, then leaves the answers to
+    /// Starts a `FETCH`: one whose items return object data first has its output budget
+    /// checked ([`ServerSession::fetch_budget`], store work); the answers are left to
     /// [`ServerSession::fetch_step`].
-    pub(super) fn fetch(&mut self, tag: Tag, uid: bool, set: &SequenceSet, items: &[FetchAttr]) {
+    pub(super) fn fetch(&mut self, tag: Tag, uid: bool, set: SequenceSet, items: &[FetchAttr]) {
         let items = merge_repeats(items);
-        let pending: VecDeque<u32> = self.matching(uid, set).into();
-        let total: u64 = pending
-            .iter()
-            .filter_map(|&seq| self.message(seq))
-            .flat_map(|info| items.iter().filter_map(move |item| object_range(item, info.size as usize)))
-            .map(|(_, count)| count as u64)
-            .sum();
-        let job = FetchJob { tag, uid, items, pending, sent: 0 };
-        let limit = self.config.limits.max_fetch_output;
-        if total > limit {
-            return self.fetch_over_budget(&job, total);
+        if items.iter().any(|item| object_range(item, 0).is_some()) {
+            self.pending = Some(Pending::Command(tag, CommandBody::Fetch { uid, set, items }));
+            return;
         }
+        self.start_fetch(tag, uid, set, items);
+    }
+
+    fn start_fetch(&mut self, tag: Tag, uid: bool, set: SequenceSet, items: Vec<FetchAttr>) {
+        let (next, last) = match &self.selected {
+            Some(selected) => (selected.index.next_match(uid, &set, 1), selected.index.len()),
+            None => (1, 0),
+        };
+        let job = FetchJob { tag, uid, items, set, next, last, page: VecDeque::new(), vanished: false, sent: 0 };
         self.phase = Phase::Fetching(Box::new(job));
     }
 
-    fn fetch_over_budget(&mut self, job: &FetchJob, total: u64) {
+    /// Adds up the object bytes a `FETCH` would return, reading the matched messages' sizes a
+    /// page at a time, and refuses it when that passes the budget; starts it otherwise.
+    pub(super) async fn fetch_budget(&mut self, tag: Tag, uid: bool, set: SequenceSet, items: Vec<FetchAttr>) {
+        let name = if uid { "UID FETCH" } else { "FETCH" };
+        let Some(mailbox) = self.selected.as_ref().map(|s| s.mailbox.clone()) else { return };
+        let user = self.user.clone().unwrap_or_default();
+        let limit = self.config.limits.index_page.max(1);
+        let (mut total, mut from) = (0u64, 1);
+        loop {
+            let Some(selected) = &self.selected else { return };
+            let (page, next) = selected.index.matches(uid, &set, from, limit);
+            if page.is_empty() {
+                break;
+            }
+            from = next;
+            let uids: Vec<u32> = page.into_iter().map(|(_, u)| u).collect();
+            let infos = match self.store.messages(&user, &mailbox, &uids).await {
+                Ok(infos) => infos,
+                Err(error) => return self.store_error(&tag, name, error),
+            };
+            let sizes = infos.iter().flat_map(|info| items.iter().filter_map(|i| object_range(i, info.size as usize)));
+            total = sizes.fold(total, |sum, (_, count)| sum.saturating_add(count as u64));
+        }
+        if total > self.config.limits.max_fetch_output {
+            return self.fetch_over_budget(&tag, name, total);
+        }
+        self.start_fetch(tag, uid, set, items);
+    }
+
+    fn fetch_over_budget(&mut self, tag: &Tag, name: &'static str, total: u64) {
         let limit = self.config.limits.max_fetch_output;
-        let text = format!("{} would return {total} bytes, over the limit of {limit}", job.name());
-        self.done(&job.tag, job.name(), StatusKind::No, Some(Code::Limit), &text);
+        let text = format!("{name} would return {total} bytes, over the limit of {limit}");
+        self.done(tag, name, StatusKind::No, Some(Code::Limit), &text);
+    }
+
+    /// Reads the metadata of the running `FETCH`'s next page of matched messages.
+    pub(super) async fn fetch_page(&mut self) {
+        let Phase::Fetching(job) = &self.phase else { return };
+        let limit = self.config.limits.index_page.max(1);
+        let (matched, next, mailbox) = match &self.selected {
+            Some(selected) => {
+                let (matched, next) = selected.index.matches(job.uid, &job.set, job.next, limit);
+                (matched, next, selected.mailbox.clone())
+            }
+            None => (Vec::new(), job.last + 1, crate::codec::Mailbox::inbox()),
+        };
+        let uids: Vec<u32> = matched.iter().map(|&(_, u)| u).collect();
+        let infos = match uids.is_empty() {
+            true => Ok(Vec::new()),
+            false => self.store.messages(&self.user.clone().unwrap_or_default(), &mailbox, &uids).await,
+        };
+        let Phase::Fetching(job) = &mut self.phase else { return };
+        job.next = next;
+        match infos {
+            Ok(infos) => {
+                // Both in UID order; the page ends before the first message the store no longer
+                // has.
+                let mut infos = infos.into_iter().peekable();
+                for (seq, uid) in matched {
+                    match infos.next_if(|info| info.uid == uid) {
+                        Some(info) => job.page.push_back((seq, info)),
+                        None => {
+                            job.vanished = true;
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(error) => {
+                let Phase::Fetching(job) = core::mem::replace(&mut self.phase, Phase::Command) else { return };
+                self.store_error(&job.tag, job.name(), error);
+            }
+        }
     }
 
     /// Reads what the next message of the running `FETCH` needs from the store (its object,
     /// and `\Seen` set when an item reads it), then answers it.
     pub(super) async fn fetch_load(&mut self) {
         let Phase::Fetching(job) = &self.phase else { return };
-        let (Some(&seq), Some(selected)) = (job.pending.front(), &self.selected) else { return self.fetch_step(None) };
-        let Some(mut info) = self.message(seq) else { return self.fetch_step(None) };
+        let (Some((_, info)), Some(selected)) = (job.page.front(), &self.selected) else {
+            return self.fetch_step(None);
+        };
+        let mut info = info.clone();
         let (wants_object, marks_seen) =
             (job.items.iter().any(|item| object_range(item, 0).is_some()), job.marks_seen());
         let (user, mailbox) = (self.user.clone().unwrap_or_default(), selected.mailbox.clone());
@@ -254,18 +331,19 @@ impl<S: Store> ServerSession<S> {
     pub(super) fn fetch_step(&mut self, loaded: Option<Loaded>) {
         let Phase::Fetching(mut job) = core::mem::replace(&mut self.phase, Phase::Command) else { return };
         let name = job.name();
-        let Some(seq) = job.pending.pop_front() else {
+        let Some((seq, info)) = job.page.pop_front() else {
+            if job.needs_page() {
+                self.phase = Phase::Fetching(job);
+                return;
+            }
+            if job.vanished {
+                return self.store_error(&job.tag, name, crate::error::DmapError::NoSuchMessage);
+            }
             return self.ok(&job.tag, name);
         };
         let (info, object, flags_changed) = match loaded {
             Some(Loaded { info, object, seen }) => (info, object, seen),
-            None => match self.message(seq) {
-                Some(info) => (info, Arc::new(Vec::new()), false),
-                None => {
-                    self.phase = Phase::Fetching(job);
-                    return;
-                }
-            },
+            None => (info, Arc::new(Vec::new()), false),
         };
         let text = match job.items.iter().any(|item| Content::of(item) == Some(Content::Armored)) {
             true => Arc::new(armored(&object)),
@@ -276,7 +354,10 @@ impl<S: Store> ServerSession<S> {
             job.items.iter().filter_map(|item| object_range(item, object.len())).map(|(_, n)| n as u64).sum();
         job.sent = job.sent.saturating_add(bytes);
         if job.sent > self.config.limits.max_fetch_output {
-            return self.fetch_over_budget(&job, job.sent);
+            return self.fetch_over_budget(&job.tag, name, job.sent);
+        }
+        if flags_changed || job.items.contains(&FetchAttr::Flags) {
+            self.reported(info.uid, &info.flags);
         }
         let mut w = Writer::new(0);
         w.text("* ").number(seq).text(" FETCH (");

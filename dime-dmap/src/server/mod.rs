@@ -38,7 +38,8 @@
 //!    [`ServerSession::signet_resolved`] answers;
 //! 4. [`Interrupt::Store`] while store work is pending: a command that needs the store, the
 //!    credentials of a user who started `AUTHENTICATE`, an idling session's
-//!    [`ServerSession::refresh`], or the next message of a `FETCH` whose items read the object.
+//!    [`ServerSession::refresh`], the next page of a `FETCH`'s metadata, or the next message of
+//!    a `FETCH` whose items read the object.
 //!    The driver awaits [`ServerSession::run_store`], which does that work and queues its
 //!    responses, then calls `next` again; no input is read meanwhile;
 //! 5. while a `FETCH` runs, the answer for its next message (an object literal larger than
@@ -67,6 +68,12 @@
 //! [`ServerSession::abandon_store`], which answers the command `NO [UNAVAILABLE]` and ends the
 //! session (`docs/dmap.md` §8.1).
 //!
+//! A selected session keeps the mailbox's index only: each message's UID and a fingerprint of
+//! its flags, 8 bytes a message. Flags, sizes and dates are read from the store a page of
+//! [`SessionLimits::index_page`] messages at a time when a command needs them
+//! ([`Store::page`], [`Store::messages`]), so a mailbox of any size costs the session 8 bytes a
+//! message and one page (`docs/dmap.md` §12.3).
+//!
 //! ## States
 //!
 //! not authenticated → (`AUTHENTICATE STACIE` succeeds) → authenticated ⇄ (`SELECT`/`EXAMINE`,
@@ -78,6 +85,7 @@ mod copy;
 mod dime;
 mod fetch;
 mod list;
+mod index;
 mod mailbox;
 mod manage;
 mod search;
@@ -96,7 +104,7 @@ use crate::codec::{
 use crate::error::DmapError;
 use crate::limits::SessionLimits;
 use crate::sasl::DecoySecret;
-use crate::store::{MailboxView, Store};
+use crate::store::Store;
 
 pub use crate::session::{Interrupt, State};
 
@@ -283,7 +291,8 @@ struct PendingLogin {
 struct Selected {
     mailbox: crate::codec::Mailbox,
     read_only: bool,
-    view: MailboxView,
+    /// UIDs and flag fingerprints; everything else is read from the store when needed.
+    index: index::Index,
 }
 
 /// A DMAP server session over a [`Store`]. See the module documentation.
@@ -448,7 +457,7 @@ impl<S: Store> ServerSession<S> {
                 _ if self.pending.is_some() => return Err(Interrupt::Store),
                 Phase::AwaitingTls => return Err(Interrupt::NeedMoreInput),
                 Phase::Resolving { .. } => return Err(Interrupt::AwaitingAnswer),
-                Phase::Fetching(job) if job.reads_object() => return Err(Interrupt::Store),
+                Phase::Fetching(job) if job.needs_store() => return Err(Interrupt::Store),
                 Phase::Fetching(_) => {
                     self.fetch_step(None);
                     continue;
@@ -487,14 +496,25 @@ impl<S: Store> ServerSession<S> {
                 }
                 self.sync_mailbox().await;
             }
-            None => {
-                if let Phase::Fetching(job) = &self.phase
-                    && job.reads_object()
-                {
-                    self.running = Some((job.tag().clone(), job.name()));
-                    self.fetch_load().await;
-                }
-            }
+            None => {}
+        }
+        // A running `FETCH` (also one its budget check just started) answers its next message
+        // in the same call: reading the next page of metadata and the message's object are
+        // both part of that one step, under the same deadline.
+        if let Phase::Fetching(job) = &self.phase
+            && job.needs_store()
+        {
+            self.running = Some((job.tag().clone(), job.name()));
+        }
+        if let Phase::Fetching(job) = &self.phase
+            && job.needs_page()
+        {
+            self.fetch_page().await;
+        }
+        if let Phase::Fetching(job) = &self.phase
+            && job.needs_store()
+        {
+            self.fetch_load().await;
         }
         self.running = None;
     }
@@ -836,8 +856,7 @@ impl<S: Store> ServerSession<S> {
             CommandBody::Login { .. } => {
                 self.done(&tag, name, StatusKind::No, Some(Code::Cannot), text::LOGIN_DISABLED);
             }
-            CommandBody::Fetch { uid, set, items } => self.fetch(tag, uid, &set, &items),
-            CommandBody::Search { uid, criteria } => self.search(&tag, uid, &criteria),
+            CommandBody::Fetch { uid, set, items } => self.fetch(tag, uid, set, &items),
             CommandBody::Id(_) => {
                 // What the client says about itself is not needed; the answer names no version.
                 let fields = vec![("name".into(), "dime-rs".into())];
@@ -862,6 +881,8 @@ impl<S: Store> ServerSession<S> {
                 self.ok(&tag, name);
             }
             CommandBody::List { reference, pattern } => self.list(&tag, &reference, &pattern).await,
+            CommandBody::Fetch { uid, set, items } => self.fetch_budget(tag, uid, set, items).await,
+            CommandBody::Search { uid, criteria } => self.search(&tag, uid, &criteria).await,
             CommandBody::Select(mailbox) => self.select(&tag, mailbox, false).await,
             CommandBody::Examine(mailbox) => self.select(&tag, mailbox, true).await,
             CommandBody::Status { mailbox, items } => self.mailbox_status(&tag, &mailbox, &items).await,

@@ -75,6 +75,23 @@ impl Store for TempRedb {
     async fn mailbox(&self, user: &str, mailbox: &Mailbox) -> dime_dmap::Result<dime_dmap::store::MailboxView> {
         self.store.mailbox(user, mailbox).await
     }
+    async fn page(
+        &self,
+        user: &str,
+        mailbox: &Mailbox,
+        after: u32,
+        limit: usize,
+    ) -> dime_dmap::Result<dime_dmap::store::MessagePage> {
+        self.store.page(user, mailbox, after, limit).await
+    }
+    async fn messages(
+        &self,
+        user: &str,
+        mailbox: &Mailbox,
+        uids: &[u32],
+    ) -> dime_dmap::Result<Vec<dime_dmap::store::MessageInfo>> {
+        self.store.messages(user, mailbox, uids).await
+    }
     async fn object(&self, user: &str, mailbox: &Mailbox, uid: u32) -> dime_dmap::Result<Vec<u8>> {
         self.store.object(user, mailbox, uid).await
     }
