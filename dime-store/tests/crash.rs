@@ -186,7 +186,7 @@ fn acknowledged_writes_survive_sigkill() {
     let (mut acknowledged, mut in_flight_landed, mut in_flight_lost) = (0, 0, 0);
 
     for round in 0..ROUNDS {
-        let child_seed = rng.next().to_string();
+        let child_seed = rng.next_u64().to_string();
         let env = [(CHILD_DB, path.to_str().unwrap()), (CHILD_SEED, child_seed.as_str())];
         let (kill_after, delay) = (1 + rng.below(40), Duration::from_micros(rng.below(3000)));
         let mut in_flight: Option<Op> = None;
