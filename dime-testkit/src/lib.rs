@@ -13,8 +13,8 @@
 //! assert_eq!(recorder.find("INFO refused").as_deref(), Some("INFO refused code=554"));
 //! ```
 //!
-//! [`dns`] (feature `dns`) is an in-process DNS authority on loopback; [`crash`] runs a child
-//! test process and kills it with SIGKILL, for crash-safety tests.
+//! The `dns` module (feature `dns`) is an in-process DNS authority on loopback; [`crash`] runs
+//! a child test process and kills it with SIGKILL, for crash-safety tests.
 
 pub mod crash;
 #[cfg(feature = "dns")]
