@@ -75,12 +75,72 @@ fn decapsulation_input_checks() {
     assert_eq!(decapsulate_expanded(&dk, &c[1..]).err(), Some(Error::KemCiphertextLength { len: 1087 }));
 }
 
-/// FIPS 203 §7.2 on NIST's keys: the stored ACVP versions carry no `encapsulationKeyCheck`
-/// group, so the invalid keys here are NIST's valid `ek` of each encapsulation case with one
-/// 12-bit coefficient pushed to `q` = 3329 or to 4095 (the first and the last of the 768), and
-/// cut or grown by a byte. Each is refused with its exact error; the unmodified key passes.
+/// `ML-KEM.Decaps(dk, c)` with NIST's private key given as its seed `d ‖ z`, the only form
+/// dime-core stores: the public [`KemSecretKey`] gives NIST's secret for a genuine ciphertext and
+/// NIST's implicit-rejection secret for a modified one.
 #[test]
-fn encapsulation_key_check() {
+fn decapsulation_from_seed() {
+    let mut rejections = 0;
+    for case in tests("decap_seed.json") {
+        let mut seed = [0u8; SEED_LEN];
+        seed[..32].copy_from_slice(&hex_of(&case, "d"));
+        seed[32..].copy_from_slice(&hex_of(&case, "z"));
+        let k = KemSecretKey::from_seed(&seed).decapsulate(&hex_of(&case, "c")).unwrap();
+        assert_eq!(k.as_slice(), hex_of(&case, "k"), "tcId {}", case["tcId"]);
+        rejections += usize::from(case["reason"] == "modified ciphertext");
+    }
+    assert!(rejections >= 2, "the file must keep at least two implicit-rejection cases");
+}
+
+/// NIST's `encapsulationKeyCheck` cases (FIPS 203 §7.2): [`KemPublicKey::decode`] accepts
+/// exactly the keys NIST passes. NIST's failing keys are all 1,600 bytes long, so they meet
+/// the length check before the modulus check; the modulus check is covered by
+/// [`encapsulation_key_modulus`].
+#[test]
+fn encapsulation_key_check_nist() {
+    let cases = tests("ek_check.json");
+    for case in &cases {
+        let ek = hex_of(case, "ek");
+        let decoded = KemPublicKey::decode(&ek);
+        if case["testPassed"] == true {
+            assert_eq!(decoded.unwrap().as_bytes().as_slice(), ek, "tcId {}", case["tcId"]);
+        } else {
+            assert_eq!(decoded.err(), Some(Error::KemKeyLength { len: ek.len() }), "tcId {}", case["tcId"]);
+        }
+    }
+    for passed in [true, false] {
+        assert!(cases.iter().filter(|c| c["testPassed"] == passed).count() >= 2, "keep two cases of each verdict");
+    }
+}
+
+/// NIST's `decapsulationKeyCheck` cases (FIPS 203 §7.3, the `H(ek)` check): the expanded-key
+/// entry point accepts exactly the keys NIST passes and refuses the others with
+/// [`Error::KemDecapsulationKey`]. The check does not depend on the ciphertext, so any
+/// well-sized one serves.
+#[test]
+fn decapsulation_key_check_nist() {
+    let c = hex_of(&tests("decap.json")[0], "c");
+    let cases = tests("dk_check.json");
+    for case in &cases {
+        let result = decapsulate_expanded(&hex_of(case, "dk"), &c);
+        if case["testPassed"] == true {
+            assert!(result.is_ok(), "tcId {}", case["tcId"]);
+        } else {
+            assert_eq!(result.err(), Some(Error::KemDecapsulationKey), "tcId {}", case["tcId"]);
+        }
+    }
+    for passed in [true, false] {
+        assert!(cases.iter().filter(|c| c["testPassed"] == passed).count() >= 2, "keep two cases of each verdict");
+    }
+}
+
+/// FIPS 203 §7.2's modulus check, which NIST's `encapsulationKeyCheck` cases do not reach (see
+/// [`encapsulation_key_check_nist`]): NIST's valid `ek` of each encapsulation case with one
+/// 12-bit coefficient pushed to `q` = 3329 or to 4095 (the first and the last of the 768), and
+/// cut or grown by a byte. These invalid keys are dime-rs's, derived from NIST's. Each is
+/// refused with its exact error; the unmodified key passes.
+#[test]
+fn encapsulation_key_modulus() {
     /// Sets 12-bit coefficient `i` (little-endian packing, two per three bytes) to `value`.
     fn set_coefficient(ek: &mut [u8], i: usize, value: u16) {
         let at = i / 2 * 3;

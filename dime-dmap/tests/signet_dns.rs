@@ -4,8 +4,6 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
 
 use common::{PASSWORD, USER, config, store};
 use dime_core::keys::{EncryptionSecretKey, SigningSecretKey};
@@ -15,45 +13,12 @@ use dime_dmap::{DmapError, Interrupt, SessionLimits};
 use dime_signet::dns::{DnsClient, DnsError, Dnssec};
 use dime_signet::record::RecordPolicy;
 use dime_signet::{AnchorSource, SignetError, issue};
-use hickory_server::Server;
-use hickory_server::net::runtime::TokioRuntimeProvider;
-use hickory_server::proto::rr::rdata::{NS, SOA, TXT};
-use hickory_server::proto::rr::{Name, RData, Record};
-use hickory_server::store::in_memory::InMemoryZoneHandler;
-use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
+use dime_testkit::dns as authority;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
-use tokio::net::{TcpListener, UdpSocket};
-
-fn name(text: &str) -> Name {
-    Name::from_ascii(format!("{text}.")).unwrap()
-}
 
 /// Serves the unsigned zone example.org with `_dx.example.org TXT record` on loopback.
 async fn serve_dns(record: &str) -> SocketAddr {
-    let origin = name("example.org");
-    let mut zone =
-        InMemoryZoneHandler::<TokioRuntimeProvider>::empty(origin.clone(), ZoneType::Primary, AxfrPolicy::Deny, None);
-    let soa = SOA::new(name("ns.test"), name("admin.test"), 1, 3600, 600, 86_400, 60);
-    zone.upsert_mut(Record::from_rdata(origin.clone(), 3600, RData::SOA(soa)), 0);
-    zone.upsert_mut(Record::from_rdata(origin.clone(), 3600, RData::NS(NS(name("ns.test")))), 0);
-    let txt = RData::TXT(TXT::new(vec![record.to_string()]));
-    zone.upsert_mut(Record::from_rdata(name("_dx.example.org"), 300, txt), 0);
-    let mut catalog = Catalog::new();
-    catalog.upsert(origin.into(), vec![Arc::new(zone)]);
-    let mut server = Server::new(catalog);
-    let addr = loop {
-        let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        let addr = udp.local_addr().unwrap();
-        if let Ok(tcp) = TcpListener::bind(addr).await {
-            server.register_socket(udp);
-            server.register_listener(tcp, Duration::from_secs(5), 8);
-            break addr;
-        }
-    };
-    tokio::spawn(async move {
-        let _ = server.block_until_done().await;
-    });
-    addr
+    authority::start(vec![("example.org", vec![authority::txt("_dx.example.org", record)])], None).await
 }
 
 async fn serve(mut stream: DuplexStream, mut session: ServerSession<dime_dmap::store::MemoryStore>) {

@@ -22,20 +22,17 @@ use dime_dmtp::server::*;
 use dime_dmtp::wire::{Address, Name};
 use dime_signet::record::{DnssecStatus, RecordPolicy, owner_name};
 use dime_signet::{FingerprintKind, ManagementRecord, RecordError};
-use hickory_server::Server;
-use hickory_server::dnssec::NxProofKind;
-use hickory_server::net::runtime::{Time, TokioRuntimeProvider};
+use dime_testkit::dns::{catalog, name as dns_name, serve as serve_dns, start as start_dns, txt, zone};
+use hickory_server::net::runtime::Time;
+use hickory_server::proto::dnssec::SigningKey;
 use hickory_server::proto::dnssec::crypto::Ed25519SigningKey;
-use hickory_server::proto::dnssec::rdata::DNSKEY;
-use hickory_server::proto::dnssec::{DnssecSigner, SigningKey};
-use hickory_server::proto::rr::rdata::{A, MX, NS, SOA, TXT};
-use hickory_server::proto::rr::{LowerName, Name as DnsName, RData, Record, RecordType};
+use hickory_server::proto::rr::rdata::{A, MX, NS};
+use hickory_server::proto::rr::{LowerName, RData, Record, RecordType};
 use hickory_server::server::{Request as DnsRequest, RequestHandler, ResponseHandler, ResponseInfo};
-use hickory_server::store::in_memory::InMemoryZoneHandler;
-use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneHandler, ZoneType};
+use hickory_server::zone_handler::Catalog;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use tokio::net::{TcpListener, UdpSocket};
+use tokio::net::TcpListener;
 
 impl ServerApp for Store {
     type Spool = MemorySpool;
@@ -91,10 +88,6 @@ fn pki(host: &str) -> (Roots, Vec<CertificateDer<'static>>, PrivateKeyDer<'stati
     )
 }
 
-fn dns_name(name: &str) -> DnsName {
-    DnsName::from_ascii(format!("{name}.")).unwrap()
-}
-
 /// A new Ed25519 DNSSEC zone key (PKCS#8).
 fn zone_key() -> PrivatePkcs8KeyDer<'static> {
     Ed25519SigningKey::generate_pkcs8().unwrap()
@@ -113,58 +106,6 @@ fn anchors(keys: &[(&PrivatePkcs8KeyDer<'_>, &str)]) -> TrustAnchors {
         anchors.insert_with_name(&public, LowerName::new(&dns_name(zone)));
     }
     anchors
-}
-
-/// A zone handler for `origin` with an SOA and `records`; with `key`, signed with it (DNSKEY,
-/// RRSIG, NSEC), and then `unsigned` added without signatures; without, with an NS record.
-fn zone(
-    origin: &str,
-    records: Vec<Record>,
-    key: Option<&PrivatePkcs8KeyDer<'_>>,
-    unsigned: Vec<Record>,
-) -> Arc<dyn ZoneHandler> {
-    let origin = dns_name(origin);
-    let mut authority = InMemoryZoneHandler::<TokioRuntimeProvider>::empty(
-        origin.clone(),
-        ZoneType::Primary,
-        AxfrPolicy::Deny,
-        Some(NxProofKind::Nsec),
-    );
-    let soa = SOA::new(dns_name("ns.test"), dns_name("admin.test"), 1, 3600, 600, 86_400, 60);
-    authority.upsert_mut(Record::from_rdata(origin.clone(), 3600, RData::SOA(soa)), 0);
-    if key.is_none() {
-        // A validator finds the zone cut above an unsigned answer by asking for NS records.
-        authority.upsert_mut(Record::from_rdata(origin.clone(), 3600, RData::NS(NS(dns_name("ns.test")))), 0);
-    }
-    for record in records {
-        authority.upsert_mut(record, 0);
-    }
-    if let Some(key) = key {
-        let signing = Ed25519SigningKey::from_pkcs8(key).unwrap();
-        let dnskey = DNSKEY::from_key(&signing.to_public_key().unwrap());
-        let signer = DnssecSigner::new(dnskey, Box::new(signing), origin.clone(), Duration::from_secs(3600));
-        authority.add_zone_signing_key_mut(signer).unwrap();
-        authority.secure_zone_mut().unwrap();
-    }
-    for record in unsigned {
-        authority.upsert_mut(record, 0);
-    }
-    Arc::new(authority)
-}
-
-fn catalog(zones: &[Arc<dyn ZoneHandler>]) -> Catalog {
-    let mut catalog = Catalog::new();
-    for zone in zones {
-        catalog.upsert(zone.origin().clone(), vec![zone.clone()]);
-    }
-    catalog
-}
-
-/// Starts an authority for `zones` on a loopback port (UDP and TCP); gives its address. With
-/// `key`, every zone is signed with it (DNSKEY, RRSIG, NSEC).
-async fn start_dns(zones: Vec<(&str, Vec<Record>)>, key: Option<&PrivatePkcs8KeyDer<'_>>) -> SocketAddr {
-    let zones: Vec<_> = zones.into_iter().map(|(origin, records)| zone(origin, records, key, vec![])).collect();
-    serve_dns(catalog(&zones)).await
 }
 
 /// One authority serving both sides of zone cuts: DS queries go to the parent zones (where DS
@@ -193,28 +134,6 @@ impl RequestHandler for ZoneCuts {
         let catalog = if ds { &self.parents } else { &self.all };
         catalog.handle_request::<R, T>(request, response)
     }
-}
-
-async fn serve_dns(handler: impl RequestHandler) -> SocketAddr {
-    let mut server = Server::new(handler);
-    let addr = loop {
-        let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        let addr = udp.local_addr().unwrap();
-        if let Ok(tcp) = TcpListener::bind(addr).await {
-            server.register_socket(udp);
-            server.register_listener(tcp, Duration::from_secs(5), 32);
-            break addr;
-        }
-    };
-    tokio::spawn(async move {
-        let _ = server.block_until_done().await;
-    });
-    addr
-}
-
-fn txt(owner: &str, text: &str) -> Record {
-    let strings = text.as_bytes().chunks(255).map(|c| String::from_utf8(c.to_vec()).unwrap()).collect();
-    Record::from_rdata(dns_name(owner), 300, RData::TXT(TXT::new(strings)))
 }
 
 /// One organisation's DX server on loopback: native and dual listeners.

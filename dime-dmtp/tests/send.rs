@@ -26,16 +26,12 @@ use dime_dmtp::wire::{Address, Name, Reply, ReplyCode, TxId, Verb};
 use dime_dmtp::{DmtpError, DnsErrorKind, TimeoutPhase};
 use dime_signet::record::{RecordPolicy, owner_name};
 use dime_signet::{KeyFile, KeyOwner, RecordError, SignetState};
-use hickory_server::Server;
-use hickory_server::dnssec::NxProofKind;
-use hickory_server::net::runtime::TokioRuntimeProvider;
-use hickory_server::proto::rr::rdata::{A, MX, NS, SOA, TXT};
-use hickory_server::proto::rr::{Name as DnsName, RData, Record};
-use hickory_server::store::in_memory::InMemoryZoneHandler;
-use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
+use dime_testkit::dns as authority;
+use hickory_server::proto::rr::rdata::{A, MX};
+use hickory_server::proto::rr::{RData, Record};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::net::{TcpListener, UdpSocket};
+use tokio::net::TcpListener;
 
 impl ServerApp for Store {
     type Spool = MemorySpool;
@@ -90,48 +86,20 @@ fn pki(host: &str) -> (Roots, Vec<CertificateDer<'static>>, PrivateKeyDer<'stati
     )
 }
 
-fn dns_name(name: &str) -> DnsName {
-    DnsName::from_ascii(format!("{name}.")).unwrap()
-}
-
 /// An unsigned authority for example.net on loopback: the `_dx` record, MX → dx.example.net,
 /// dx.example.net and example.net → 127.0.0.1.
 async fn start_dns(record: &str) -> SocketAddr {
-    let origin = dns_name("example.net");
-    let mut zone = InMemoryZoneHandler::<TokioRuntimeProvider>::empty(
-        origin.clone(),
-        ZoneType::Primary,
-        AxfrPolicy::Deny,
-        Some(NxProofKind::Nsec),
-    );
-    let soa = SOA::new(dns_name("ns.test"), dns_name("admin.test"), 1, 3600, 600, 86_400, 60);
-    let strings = record.as_bytes().chunks(255).map(|c| String::from_utf8(c.to_vec()).unwrap()).collect();
-    for record in [
-        Record::from_rdata(origin.clone(), 3600, RData::SOA(soa)),
-        Record::from_rdata(origin.clone(), 3600, RData::NS(NS(dns_name("ns.test")))),
-        Record::from_rdata(dns_name(&owner_name(&host("example.net"))), 300, RData::TXT(TXT::new(strings))),
-        Record::from_rdata(origin.clone(), 300, RData::MX(MX::new(10, dns_name("dx.example.net")))),
-        Record::from_rdata(dns_name("dx.example.net"), 300, RData::A(A::new(127, 0, 0, 1))),
-        Record::from_rdata(origin.clone(), 300, RData::A(A::new(127, 0, 0, 1))),
-    ] {
-        zone.upsert_mut(record, 0);
-    }
-    let mut catalog = Catalog::new();
-    catalog.upsert(origin.into(), vec![Arc::new(zone)]);
-    let mut server = Server::new(catalog);
-    let addr = loop {
-        let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        let addr = udp.local_addr().unwrap();
-        if let Ok(tcp) = TcpListener::bind(addr).await {
-            server.register_socket(udp);
-            server.register_listener(tcp, Duration::from_secs(5), 32);
-            break addr;
-        }
-    };
-    tokio::spawn(async move {
-        let _ = server.block_until_done().await;
-    });
-    addr
+    let records = vec![
+        authority::txt(&owner_name(&host("example.net")), record),
+        Record::from_rdata(
+            authority::name("example.net"),
+            300,
+            RData::MX(MX::new(10, authority::name("dx.example.net"))),
+        ),
+        Record::from_rdata(authority::name("dx.example.net"), 300, RData::A(A::new(127, 0, 0, 1))),
+        Record::from_rdata(authority::name("example.net"), 300, RData::A(A::new(127, 0, 0, 1))),
+    ];
+    authority::start(vec![("example.net", records)], None).await
 }
 
 /// example.org (alice) sends to example.net (bob): the destination's native DX server counts

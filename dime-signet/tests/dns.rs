@@ -3,61 +3,13 @@
 
 mod common;
 
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
 use dime_signet::dns::{DnsClient, DnsError, Dnssec};
 use dime_signet::record::{DnssecStatus, HostName, RecordPolicy};
 use dime_signet::{AnchorSource, RecordError, SignetError, issue};
-use hickory_server::Server;
-use hickory_server::net::runtime::TokioRuntimeProvider;
-use hickory_server::proto::rr::rdata::{NS, SOA, TXT};
-use hickory_server::proto::rr::{Name, RData, Record};
-use hickory_server::store::in_memory::InMemoryZoneHandler;
-use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneHandler, ZoneType};
-use tokio::net::{TcpListener, UdpSocket};
-
-fn name(text: &str) -> Name {
-    Name::from_ascii(format!("{text}.")).unwrap()
-}
-
-/// An unsigned zone `origin` holding TXT records `(owner, text)`.
-fn zone(origin: &str, txts: &[(&str, &str)]) -> Arc<dyn ZoneHandler> {
-    let origin = name(origin);
-    let mut zone =
-        InMemoryZoneHandler::<TokioRuntimeProvider>::empty(origin.clone(), ZoneType::Primary, AxfrPolicy::Deny, None);
-    let soa = SOA::new(name("ns.test"), name("admin.test"), 1, 3600, 600, 86_400, 60);
-    zone.upsert_mut(Record::from_rdata(origin.clone(), 3600, RData::SOA(soa)), 0);
-    zone.upsert_mut(Record::from_rdata(origin, 3600, RData::NS(NS(name("ns.test")))), 0);
-    for (owner, text) in txts {
-        zone.upsert_mut(Record::from_rdata(name(owner), 300, RData::TXT(TXT::new(vec![text.to_string()]))), 0);
-    }
-    Arc::new(zone)
-}
-
-/// Serves `zones` on a loopback port (UDP and TCP); gives its address.
-async fn serve(zones: Vec<Arc<dyn ZoneHandler>>) -> SocketAddr {
-    let mut catalog = Catalog::new();
-    for zone in zones {
-        catalog.upsert(zone.origin().clone(), vec![zone]);
-    }
-    let mut server = Server::new(catalog);
-    let addr = loop {
-        let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        let addr = udp.local_addr().unwrap();
-        if let Ok(tcp) = TcpListener::bind(addr).await {
-            server.register_socket(udp);
-            server.register_listener(tcp, Duration::from_secs(5), 8);
-            break addr;
-        }
-    };
-    tokio::spawn(async move {
-        let _ = server.block_until_done().await;
-    });
-    addr
-}
+use dime_testkit::dns as authority;
 
 fn record_text(org: &Org) -> String {
     format!("ver=1 pok={}", dime_core::base64::encode_unpadded(org.pok.public().as_bytes()))
@@ -66,7 +18,8 @@ fn record_text(org: &Org) -> String {
 /// example.org publishes the org's record; example.com publishes nothing at `_dx`.
 async fn dns(org: &Org) -> DnsClient {
     let text = record_text(org);
-    let addr = serve(vec![zone("example.org", &[("_dx.example.org", &text)]), zone("example.com", &[])]).await;
+    let zones = vec![("example.org", vec![authority::txt("_dx.example.org", &text)]), ("example.com", vec![])];
+    let addr = authority::start(zones, None).await;
     DnsClient::new(&[addr], Dnssec::Off).unwrap()
 }
 

@@ -8,33 +8,16 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use dime_dmap::codec::{Flag, Mailbox};
 use dime_store::{RedbStore, ops};
+use dime_testkit::crash::{self, Rng};
 
 const USER: &str = "crash@example.org";
 const CHILD_DB: &str = "DIME_STORE_CRASH_DB";
 const CHILD_SEED: &str = "DIME_STORE_CRASH_SEED";
 const ROUNDS: usize = 20;
-
-/// xorshift64*: a reproducible stream from a printed seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// The object for write number `i`: `i ‖ length ‖ a pattern of i`, so a reader can tell a
 /// whole object from a torn or mixed-up one.
@@ -69,16 +52,13 @@ const DELETED: u8 = 4;
 /// environment set, and writes until it is killed.
 #[test]
 fn crash_writer() {
-    let (Ok(path), Ok(seed)) = (std::env::var(CHILD_DB), std::env::var(CHILD_SEED)) else { return };
-    let seed: u64 = seed.parse().unwrap();
-    let mut rng = Rng(seed | 1);
+    let Some((path, seed)) = crash::child(CHILD_DB, CHILD_SEED) else { return };
+    let mut rng = Rng::new(seed);
     let store = RedbStore::open(path).unwrap();
     if ops::credentials(store.database(), USER).unwrap().is_none() {
         store.add_account(USER, &common::credentials(1)).unwrap();
     }
     let inbox = Mailbox::inbox();
-    // End the harness's "test crash_writer ... " line, so every line of ours starts clean.
-    println!();
     use dime_dmap::store::Store;
     let mut live: Vec<u32> =
         dime_dmap::store::block_on(store.mailbox(USER, &inbox)).unwrap().messages.iter().map(|m| m.uid).collect();
@@ -198,39 +178,20 @@ fn actual(path: &std::path::Path) -> Model {
 
 #[test]
 fn acknowledged_writes_survive_sigkill() {
-    let seed = std::env::var("DIME_STORE_CRASH_TEST_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
-    });
-    println!("crash test seed {seed} (set DIME_STORE_CRASH_TEST_SEED to repeat)");
-    let mut rng = Rng(seed | 1);
+    let mut rng = Rng::new(crash::seed("crash test"));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mail.redb");
-    let exe = std::env::current_exe().unwrap();
     let started = Instant::now();
     let mut model = Model::default();
     let (mut acknowledged, mut in_flight_landed, mut in_flight_lost) = (0, 0, 0);
 
     for round in 0..ROUNDS {
-        let mut child = Command::new(&exe)
-            .args(["crash_writer", "--exact", "--nocapture", "--test-threads=1"])
-            .env(CHILD_DB, &path)
-            .env(CHILD_SEED, rng.next().to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let kill_after = 1 + rng.below(40);
-        let (mut acks, mut killed) = (0, false);
+        let child_seed = rng.next_u64().to_string();
+        let env = [(CHILD_DB, path.to_str().unwrap()), (CHILD_SEED, child_seed.as_str())];
+        let (kill_after, delay) = (1 + rng.below(40), Duration::from_micros(rng.below(3000)));
         let mut in_flight: Option<Op> = None;
-        let mut line = String::new();
-        loop {
-            line.clear();
-            if out.read_line(&mut line).unwrap() == 0 || !line.ends_with('\n') {
-                break; // EOF, or the last line the kill cut short: not an acknowledgement.
-            }
-            let words: Vec<&str> = line.split_whitespace().collect();
-            match words.as_slice() {
+        acknowledged += crash::kill_after("crash_writer", &env, kill_after, delay, |words| {
+            match words {
                 [">", "A", i] => in_flight = Some(Op::Append(i.parse().unwrap())),
                 [">", "F", uid, bits] => in_flight = Some(Op::Flags(uid.parse().unwrap(), bits.parse().unwrap())),
                 [">", "X"] => in_flight = Some(Op::Expunge),
@@ -238,19 +199,12 @@ fn acknowledged_writes_survive_sigkill() {
                 ["<", _, rest @ ..] => {
                     let op = in_flight.take().expect("an acknowledgement without a write");
                     acknowledge(&mut model, &op, rest.first().copied().unwrap_or(""));
-                    acks += 1;
+                    return true;
                 }
-                _ => continue, // the test harness's own lines
+                _ => {} // the test harness's own lines
             }
-            if acks == kill_after && !killed {
-                std::thread::sleep(Duration::from_micros(rng.below(3000)));
-                child.kill().unwrap(); // SIGKILL
-                killed = true;
-            }
-        }
-        let status = child.wait().unwrap();
-        assert!(killed, "round {round}: the writer stopped by itself ({status})");
-        acknowledged += acks;
+            false
+        });
 
         let found = actual(&path);
         if found == model {

@@ -6,8 +6,6 @@
 //! that every object is whole, and that no id is ever handed out twice. The seed is printed.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use dime_core::Fingerprint;
@@ -17,26 +15,11 @@ use dime_dmtp::outbox::{EntryId, Outbox, OutboxStore, RetryPolicy};
 use dime_dmtp::wire::TxId;
 use dime_signet::record::HostName;
 use dime_store::RedbOutbox;
+use dime_testkit::crash::{self, Rng};
 
 const CHILD_DB: &str = "DIME_OUTBOX_CRASH_DB";
 const CHILD_SEED: &str = "DIME_OUTBOX_CRASH_SEED";
 const ROUNDS: usize = 10;
-
-/// xorshift64*: a reproducible stream from a printed seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// The object of write number `i`: `i ‖ a pattern of i`, so a torn object is recognised.
 fn object(i: u64) -> Vec<u8> {
@@ -72,11 +55,9 @@ fn at(seconds: u64) -> SystemTime {
 /// set, and writes until it is killed.
 #[test]
 fn outbox_crash_writer() {
-    let (Ok(path), Ok(seed)) = (std::env::var(CHILD_DB), std::env::var(CHILD_SEED)) else { return };
-    let seed: u64 = seed.parse().unwrap();
-    let mut rng = Rng(seed | 1);
+    let Some((path, seed)) = crash::child(CHILD_DB, CHILD_SEED) else { return };
+    let mut rng = Rng::new(seed);
     let mut outbox = Outbox::open(RedbOutbox::open(path).unwrap(), RetryPolicy::new()).unwrap();
-    println!();
     let mut queued: Vec<EntryId> = outbox.store().states().unwrap().into_iter().map(|(id, _)| id).collect();
     for n in 0..100_000u64 {
         let i = seed.wrapping_mul(1_000_003).wrapping_add(n);
@@ -127,40 +108,20 @@ fn actual(path: &std::path::Path) -> (Model, u64) {
 
 #[test]
 fn acknowledged_outbox_changes_survive_sigkill() {
-    let seed = std::env::var("DIME_STORE_CRASH_TEST_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64);
-    println!("outbox crash test seed {seed} (set DIME_STORE_CRASH_TEST_SEED to repeat)");
-    let mut rng = Rng(seed | 1);
+    let mut rng = Rng::new(crash::seed("outbox crash test"));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("outbox.redb");
-    let exe = std::env::current_exe().unwrap();
     let mut model = Model::new();
     let mut ever: u64 = 0; // the number above every id acknowledged so far
     let (mut acknowledged, mut landed, mut lost) = (0u64, 0, 0);
 
     for round in 0..ROUNDS {
-        let mut child = Command::new(&exe)
-            .args(["outbox_crash_writer", "--exact", "--nocapture", "--test-threads=1"])
-            .env(CHILD_DB, &path)
-            .env(CHILD_SEED, rng.next().to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let kill_after = 1 + rng.below(40);
-        let (mut acks, mut killed) = (0, false);
+        let child_seed = rng.next_u64().to_string();
+        let env = [(CHILD_DB, path.to_str().unwrap()), (CHILD_SEED, child_seed.as_str())];
+        let (kill_after, delay) = (1 + rng.below(40), Duration::from_micros(rng.below(3000)));
         let mut in_flight: Option<Op> = None;
-        let mut line = String::new();
-        loop {
-            line.clear();
-            if out.read_line(&mut line).unwrap() == 0 || !line.ends_with('\n') {
-                break;
-            }
-            let words: Vec<&str> = line.split_whitespace().collect();
-            match words.as_slice() {
+        acknowledged += crash::kill_after("outbox_crash_writer", &env, kill_after, delay, |words| {
+            match words {
                 [">", "E", i] => in_flight = Some(Op::Enqueue(i.parse().unwrap())),
                 [">", "R", id] => in_flight = Some(Op::Retry(id.parse().unwrap())),
                 [">", "D", id] => in_flight = Some(Op::Deliver(id.parse().unwrap())),
@@ -176,19 +137,12 @@ fn acknowledged_outbox_changes_survive_sigkill() {
                         (Op::Deliver(id), _) => assert!(model.remove(&id).is_some(), "delivery of an unknown id"),
                         (op, rest) => panic!("{op:?} acknowledged as {rest:?}"),
                     }
-                    acks += 1;
+                    return true;
                 }
-                _ => continue,
+                _ => {}
             }
-            if acks == kill_after && !killed {
-                std::thread::sleep(Duration::from_micros(rng.below(3000)));
-                child.kill().unwrap();
-                killed = true;
-            }
-        }
-        let status = child.wait().unwrap();
-        assert!(killed, "round {round}: the writer stopped by itself ({status})");
-        acknowledged += acks;
+            false
+        });
 
         let (found, next_id) = actual(&path);
         assert!(next_id >= ever, "round {round}: the store forgot ids up to {ever}");

@@ -12,6 +12,13 @@
 //! tracing::info!(code = 554, "refused");
 //! assert_eq!(recorder.find("INFO refused").as_deref(), Some("INFO refused code=554"));
 //! ```
+//!
+//! The `dns` module (feature `dns`) is an in-process DNS authority on loopback; [`crash`] runs
+//! a child test process and kills it with SIGKILL, for crash-safety tests.
+
+pub mod crash;
+#[cfg(feature = "dns")]
+pub mod dns;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -104,32 +104,12 @@ pub enum FlowError {
     /// A socket could not be bound.
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
-    /// The origin refuses to relay an object whose author is not the user who submitted it.
-    #[error("{submitter} submitted an object authored by {author}")]
-    NotTheAuthor {
-        /// The authenticated DMAP user.
-        submitter: String,
-        /// The author the object names.
-        author: String,
-    },
-    /// The object names a destination org signet that the destination does not publish.
-    #[error("the object's destination signet is not the one {domain} publishes")]
-    DestinationSignet {
-        /// The destination domain.
-        domain: String,
-    },
-    /// Nobody with that address has an account at the destination.
-    #[error("no account for {0}")]
-    UnknownRecipient(String),
     /// A local signet that should exist does not.
     #[error("no signet for {0}")]
     NoSignet(String),
     /// The signet an SSR returned does not carry the keys the user generated.
     #[error("the signet issued to {0} does not carry the keys of its request")]
     ForeignKeys(String),
-    /// A signet has no full fingerprint (it lacks a signature).
-    #[error("a signet has no full fingerprint")]
-    NoFingerprint,
     /// A server answered without the data the command promises.
     #[error("the {0} answer carried no data")]
     NoData(&'static str),
@@ -150,7 +130,6 @@ impl FlowError {
     /// The DMTP reply the destination gives for this failure.
     fn rejection(&self) -> Rejection {
         match self {
-            FlowError::UnknownRecipient(_) => Rejection::InvalidRecipient,
             FlowError::Message(_) | FlowError::Dmtp(DmtpError::InvalidObject { .. }) => Rejection::InvalidObject,
             _ => Rejection::TemporaryFailure,
         }
@@ -431,7 +410,7 @@ async fn steps(say: Narrator) -> Result<Report, FlowError> {
         dns.addr
     ));
     let mut origin = org_identity.start(net_port, &dns, say.clone())?;
-    let mut destination = net_identity.start(org_port, &dns, say.clone())?;
+    let destination = net_identity.start(org_port, &dns, say.clone())?;
     for org in [&origin, &destination] {
         let p = &org.published;
         say(&format!(
@@ -488,9 +467,10 @@ async fn steps(say: Narrator) -> Result<Report, FlowError> {
     };
     let author = AuthorView { sent: sent.clone(), recipient_state, object_len: object.len(), queue_id };
 
-    // 4. The origin relays (its task narrates), the destination stores (its DX server narrates).
+    // 4. The origin relays (its task narrates); once the destination answered 250, its
+    // mailboxes have stored the object.
     let origin_view = next_report(&mut origin.origin_reports, "origin").await?;
-    let destination_view = next_report(&mut destination.destination_reports, "destination").await?;
+    let destination_view = destination.delivered(&origin_view.txid).await?;
 
     // 5. Bob logs in, fetches, looks alice up, decrypts and verifies.
     let mut bob = login(&destination, BOB, BOB_PASSWORD, &ca, &dns).await?;

@@ -1,5 +1,7 @@
 //! An organisation's servers: a DX server (DMTP) that serves its signets and accepts objects for
-//! its users, a DMAP server for its users, and the relay queue between them.
+//! its users, a DMAP server for its users, and the relay queue between them. Each step uses the
+//! library's own way of doing it: `Resolver::relay` (with `Origin`) relays a submission, and
+//! `dime::mailboxes::Mailboxes` stores what the DX server accepted in the DMAP mailboxes.
 
 use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
@@ -14,16 +16,16 @@ use dime::dmap::sasl::DecoySecret;
 use dime::dmap::server::{ServerConfig as DmapConfig, ServerSession, SubmitHook};
 use dime::dmap::store::{Issuer, SignetAnswer, Store};
 use dime::dmtp::DmtpError;
-use dime::dmtp::client::Delivery;
 use dime::dmtp::dns::Resolver;
-use dime::dmtp::driver::{ClientTls, Roots, ServerApp, ServerIdentity, Spool, acceptor, serve};
+use dime::dmtp::driver::{ClientTls, Roots, ServerApp, ServerIdentity, acceptor, serve};
 use dime::dmtp::object::{CheckedMessage, DestinationCheck, DestinationKeys};
 use dime::dmtp::resolve::{CachePolicy, Ports, has_fingerprint};
+use dime::dmtp::send::Origin;
 use dime::dmtp::server::{
     ListenMode, ReceivedMessage, Rejection, ServedDomain, ServerConfig as DxConfig, TransferEnvelope, Verification,
 };
-use dime::dmtp::wire::TxId;
 use dime::dmtp::wire::{Address, Name};
+use dime::mailboxes::{MailboxSpool, Mailboxes};
 use dime::message::{Envelope, MessageLimits};
 use dime::signet::record::HostName;
 use dime::signet::{BoundSignet, FingerprintKind, KeyFile, KeyOwner, ManagementRecord, RecordPolicy, Signet, issue};
@@ -38,10 +40,6 @@ use tokio::task::JoinHandle;
 use super::dns;
 use super::pki::Ca;
 use super::{DestinationView, FlowError, Narrator, OriginView, Published, Sight};
-
-fn full(signet: &Signet) -> Result<Fingerprint, FlowError> {
-    signet.fingerprint(FingerprintKind::Full).ok_or(FlowError::NoFingerprint)
-}
 
 /// An organisation before its servers run: keys, signet, certificates, record, bound listeners.
 pub(super) struct Identity {
@@ -110,9 +108,11 @@ impl Identity {
         // through `Shared::lookup`.
         store.serve_domain(domain.as_str()).map_err(DmapError::from)?;
         store.set_issuer(Issuer { org: signet.clone(), key: keys.signing.clone(), domain: domain.to_string() });
+        let origin = Origin::new(keys.clone(), &signet)?;
         let shared = Arc::new(Shared {
             domain: domain.clone(),
             keys,
+            origin,
             signet: signet.clone(),
             store,
             _folder: folder,
@@ -130,8 +130,10 @@ impl Identity {
         let fingerprints = FingerprintKind::ALL.iter().filter_map(|k| signet.fingerprint(*k)).collect();
         let served = vec![ServedDomain { domain: domain.clone(), fingerprints }];
         let config = DxConfig::new(HostName::new(&format!("dx.{domain}"))?, ListenMode::Native, served);
-        let (destination_tx, destination_reports) = unbounded_channel();
-        let app = Dx { shared: shared.clone(), reports: destination_tx, resolved: Arc::default() };
+        // What the DX server accepts goes into the DMAP store, and wakes the DMAP sessions.
+        let mailboxes = Mailboxes::new(shared.store()?);
+        let checked = Arc::new(Mutex::new(HashMap::new()));
+        let app = Dx { shared: shared.clone(), mailboxes: mailboxes.clone(), checked: checked.clone() };
         tasks.push(tokio::spawn(async move {
             let _ = serve(dx_listener, tls, Arc::new(config), Arc::new(app)).await;
         }));
@@ -151,7 +153,7 @@ impl Identity {
         let store = shared.store()?;
         let resolver = shared.clone();
         let hooks = dmap_driver::Hooks {
-            changes: None,
+            changes: Some(mailboxes.changes()),
             signets: Some(Arc::new(move |address| Box::pin(resolver.clone().lookup(address)))),
         };
         tasks.push(tokio::spawn(async move {
@@ -166,7 +168,7 @@ impl Identity {
             published: Published { domain: domain.to_string(), signet, record, dx: dx_addr, dmap: dmap_addr },
             shared,
             origin_reports,
-            destination_reports,
+            checked,
             tasks,
         })
     }
@@ -176,6 +178,8 @@ impl Identity {
 pub(super) struct Shared {
     pub(super) domain: HostName,
     keys: KeyFile,
+    /// The organisation as the origin of its users' messages: what relays their submissions.
+    origin: Origin,
     signet: Signet,
     /// The DMAP store; its clones share one database.
     store: RedbStore,
@@ -253,7 +257,8 @@ pub(super) struct Organisation {
     pub(super) published: Published,
     pub(super) shared: Arc<Shared>,
     pub(super) origin_reports: UnboundedReceiver<Result<OriginView, FlowError>>,
-    pub(super) destination_reports: UnboundedReceiver<Result<DestinationView, FlowError>>,
+    /// What the DX server's destination check found, by transaction id.
+    checked: Checks,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -272,6 +277,28 @@ impl Organisation {
             Credentials::create(&Username::new(address.as_bytes())?, &Password::new(password.as_bytes())?, 0)?;
         self.shared.store()?.add_account(address, &credentials).map_err(DmapError::from)?;
         Ok(())
+    }
+
+    /// What the destination did with transaction `txid`, once its DMTP server answered `250`:
+    /// its check's findings, and the object its mailboxes stored in the recipient's INBOX.
+    pub(super) async fn delivered(&self, txid: &str) -> Result<DestinationView, FlowError> {
+        let check = self.checked.lock().ok().and_then(|mut checked| checked.remove(txid));
+        let Check { mail_from, recipient, resolved } = check.ok_or(FlowError::NoData("the destination's check"))?;
+        let store = self.shared.store()?;
+        let inbox = store.mailbox(&recipient, &Mailbox::inbox()).await?;
+        let uid = inbox.messages.iter().map(|m| m.uid).max().ok_or(FlowError::NoData("the recipient's INBOX"))?;
+        let stored = store.object(&recipient, &Mailbox::inbox(), uid).await?;
+        let limits = MessageLimits::default();
+        let sight = Sight::of(&Envelope::destination(&stored, &limits, &self.shared.keys.encryption)?)?;
+        self.shared.say(&format!(
+            "[{} destination] received {mail_from}'s object ({} bytes) over DMTP with TLS, resolved the origin's org \
+             signet {resolved}, verified the origin's signatures, and its mailboxes stored it in {recipient}'s INBOX \
+             as UID {uid}; saw {}",
+            self.shared.domain,
+            stored.len(),
+            sight.describe()
+        ));
+        Ok(DestinationView { mail_from, sight, txid: txid.to_string(), uid, stored, resolved })
     }
 }
 
@@ -313,51 +340,28 @@ async fn relay_queue(
     }
 }
 
-/// The origin's part: open the object as the origin, check that its author is the submitter and
-/// verify the author's signatures, resolve the destination, countersign, and deliver over DMTP.
+/// The origin's part, `Resolver::relay`: open the object as the origin, verify the author's
+/// signatures under the submitter's signet, resolve and bind the destination's org signet from
+/// DNS down, check that the object names it, countersign, and deliver over DMTP.
 async fn relay(shared: &Shared, submission: Submission) -> Result<OriginView, FlowError> {
-    let limits = MessageLimits::default();
-    let envelope = Envelope::origin(&submission.object, &limits, &shared.keys.encryption)?;
-    let sight = Sight::of(&envelope)?;
-    let author = sight.author.clone().unwrap_or_default();
-    if !author.eq_ignore_ascii_case(&submission.user) {
-        return Err(FlowError::NotTheAuthor { submitter: submission.user, author });
-    }
-    let SignetAnswer::Found(author_signet) = shared.store()?.signet(&author).await? else {
-        return Err(FlowError::NoSignet(author));
+    // What the origin's key opens, for the report (the relay opens the object itself).
+    let sight = Sight::of(&Envelope::origin(&submission.object, &MessageLimits::default(), &shared.keys.encryption)?)?;
+    let SignetAnswer::Found(submitter) = shared.store()?.signet(&submission.user).await? else {
+        return Err(FlowError::NoSignet(submission.user));
     };
-    let view = envelope.open(&author_signet)?;
-    let destination = HostName::new(&view.envelope.destination)?;
-    let (destination_signet, how) = shared.resolve(&Name::Org(destination.clone())).await?;
-    if !has_fingerprint(&destination_signet, &view.envelope.destination_signet) {
-        return Err(FlowError::DestinationSignet { domain: destination.to_string() });
-    }
-    let relayed = view.countersign(&shared.keys.signing)?;
+    let author = shared.origin.bind_user(&submitter)?;
+    let txid = shared.resolver.relay(&shared.origin, &author, &submission.object).await?;
     shared.say(&format!(
         "[{} origin] received {}'s submission over DMAP (OK [SUBMITTED {}], {} bytes), verified the author's \
-         signatures, matched the destination signet it names with the one {destination} serves (resolved {how}) \
-         and countersigned; saw {}",
+         signatures, matched the destination signet it names with the one {} serves (resolved from DNS down), \
+         countersigned it and relayed it over DMTP with TLS to the destination's DX server, found through DNS (MX, \
+         A), its certificate pinned by the tls= of a DNSSEC-secure record (no CA trusted); saw {}, 250 OK [{txid}]",
         shared.domain,
         submission.user,
         submission.id,
         submission.object.len(),
+        sight.destination.as_deref().unwrap_or("?"),
         sight.describe()
-    ));
-    let delivery = Delivery {
-        origin: shared.domain.clone(),
-        origin_fingerprint: full(&shared.signet)?,
-        destination: destination.clone(),
-        destination_fingerprint: full(&destination_signet)?,
-        object: relayed.into(),
-        return_type: None,
-        data_type: None,
-        hash: None,
-    };
-    let txid = shared.resolver.deliver(delivery).await?;
-    shared.say(&format!(
-        "[{} origin] relayed it over DMTP with TLS to dx.{destination}, found through DNS (MX, A), its certificate \
-         pinned by the tls= of a DNSSEC-secure record (no CA trusted); saw 250 OK [{txid}]",
-        shared.domain
     ));
     Ok(OriginView { submitter: submission.user, sight, txid: txid.to_string() })
 }
@@ -365,9 +369,20 @@ async fn relay(shared: &Shared, submission: Submission) -> Result<OriginView, Fl
 /// The DX server of an organisation: serves its signets and accepts objects for its users.
 struct Dx {
     shared: Arc<Shared>,
-    reports: UnboundedSender<Result<DestinationView, FlowError>>,
-    /// How each checked transaction's origin signet was found, until its spool commits.
-    resolved: Arc<Mutex<HashMap<TxId, &'static str>>>,
+    /// Where accepted objects go: the recipients' INBOXes in the DMAP store.
+    mailboxes: Mailboxes<RedbStore>,
+    checked: Checks,
+}
+
+/// What the destination check found, by transaction id, until the flow asks ([`Organisation::delivered`]).
+type Checks = Arc<Mutex<HashMap<String, Check>>>;
+
+/// One transaction's destination check.
+struct Check {
+    mail_from: String,
+    recipient: String,
+    /// How the origin's org signet was found (through DNS and SGNT, or from the cache).
+    resolved: &'static str,
 }
 
 impl Dx {
@@ -390,72 +405,8 @@ impl Dx {
 
     fn refused(&self, error: FlowError) -> Rejection {
         self.shared.say(&format!("[{} destination] refused an object: {error}", self.shared.domain));
-        let rejection = error.rejection();
-        let _ = self.reports.send(Err(error));
-        rejection
+        error.rejection()
     }
-}
-
-/// An object on its way in: kept in memory while it arrives, stored in the recipient's INBOX
-/// only once the destination check passed.
-struct InboxSpool {
-    shared: Arc<Shared>,
-    reports: UnboundedSender<Result<DestinationView, FlowError>>,
-    resolved: Arc<Mutex<HashMap<TxId, &'static str>>>,
-    object: Vec<u8>,
-}
-
-impl InboxSpool {
-    async fn store(&self, checked: &CheckedMessage, how: &'static str) -> Result<DestinationView, FlowError> {
-        let message = checked.message();
-        let envelope = Envelope::destination(&self.object, &MessageLimits::default(), &self.shared.keys.encryption)?;
-        let sight = Sight::of(&envelope)?;
-        let recipient = checked.view().envelope.recipient.clone();
-        let store = self.shared.store()?;
-        if store.credentials(&recipient).await?.is_none() {
-            return Err(FlowError::UnknownRecipient(recipient));
-        }
-        let uid = store.append(&recipient, &Mailbox::inbox(), &[], None, self.object.clone()).await?;
-        Ok(DestinationView {
-            mail_from: message.envelope.mail_from.domain.to_string(),
-            sight,
-            txid: message.txid.to_string(),
-            uid,
-            stored: self.object.clone(),
-            resolved: how,
-        })
-    }
-}
-
-impl Spool for InboxSpool {
-    async fn write(&mut self, bytes: &[u8]) -> Result<(), Rejection> {
-        self.object.extend_from_slice(bytes);
-        Ok(())
-    }
-
-    async fn commit(self, checked: CheckedMessage) -> Result<(), Rejection> {
-        let how = self.resolved.lock().ok().and_then(|mut r| r.remove(&checked.message().txid)).unwrap_or("?");
-        let result = self.store(&checked, how).await;
-        let verdict = result.as_ref().map(|_| ()).map_err(FlowError::rejection);
-        match &result {
-            Ok(view) => self.shared.say(&format!(
-                "[{} destination] received {}'s object ({} bytes) over DMTP with TLS, resolved the origin's org \
-                 signet {}, verified the origin's signatures and stored it in {}'s INBOX as UID {}; saw {}",
-                self.shared.domain,
-                view.mail_from,
-                view.stored.len(),
-                view.resolved,
-                view.sight.recipient.as_deref().unwrap_or("?"),
-                view.uid,
-                view.sight.describe()
-            )),
-            Err(error) => self.shared.say(&format!("[{} destination] refused an object: {error}", self.shared.domain)),
-        }
-        let _ = self.reports.send(result);
-        verdict
-    }
-
-    async fn abort(self) {}
 }
 
 impl ServerApp for Dx {
@@ -482,22 +433,22 @@ impl ServerApp for Dx {
         }
     }
 
-    type Spool = InboxSpool;
+    type Spool = MailboxSpool<RedbStore>;
 
-    async fn open_spool(&self, _: &TransferEnvelope) -> Result<InboxSpool, Rejection> {
-        Ok(InboxSpool {
-            shared: self.shared.clone(),
-            reports: self.reports.clone(),
-            resolved: self.resolved.clone(),
-            object: Vec::new(),
-        })
+    async fn open_spool(&self, _: &TransferEnvelope) -> Result<MailboxSpool<RedbStore>, Rejection> {
+        Ok(self.mailboxes.spool())
     }
 
     async fn check(&self, message: &ReceivedMessage, check: DestinationCheck) -> Result<CheckedMessage, Rejection> {
         match self.check_object(message, check).await {
-            Ok((checked, how)) => {
-                if let Ok(mut resolved) = self.resolved.lock() {
-                    resolved.insert(message.txid, how);
+            Ok((checked, resolved)) => {
+                let check = Check {
+                    mail_from: message.envelope.mail_from.domain.to_string(),
+                    recipient: checked.view().envelope.recipient.clone(),
+                    resolved,
+                };
+                if let Ok(mut checks) = self.checked.lock() {
+                    checks.insert(message.txid.to_string(), check);
                 }
                 Ok(checked)
             }
