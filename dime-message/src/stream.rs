@@ -58,8 +58,9 @@ impl Unhashed {
 /// Composes one object as a stream. Part lengths are declared up front, so the object's length
 /// is known before its first byte; content is then written in any pieces, and sealed chunks
 /// come out one segment behind: a chunk is emitted once the next one is sealed (its digest is
-/// computed meanwhile), the last one at [`finish`](Self::finish). Memory: the segment being
-/// filled and two sealed segments.
+/// computed meanwhile), the last one with the write that completes the last part, so that
+/// [`finish`](Self::finish) emits the signature section alone. Memory: the segment being filled
+/// and two sealed segments.
 pub struct MessageWriter<'k, R: RandomSource> {
     obj: ObjectWriter<'k>,
     rng: R,
@@ -164,7 +165,8 @@ impl<'k, R: RandomSource> MessageWriter<'k, R> {
     fn advance(&mut self) -> Result<()> {
         while self.current.is_none() {
             let Some(plan) = self.parts.next() else {
-                return Ok(());
+                // The content is complete: what `finish` adds is the signature section alone.
+                return self.flush();
             };
             let buf = plan.info.encode()?;
             if plan.len == 0 {
@@ -214,8 +216,6 @@ impl<'k, R: RandomSource> MessageWriter<'k, R> {
         if self.current.is_some() {
             return Err(MessageError::Stream("a part has less content than planned"));
         }
-        self.flush()?;
-        drain(&mut self.obj.out, out);
         let (mut tail, hash) = self.obj.finish(&mut self.rng)?;
         drain(&mut tail, out);
         Ok(hash)

@@ -254,3 +254,30 @@ fn the_streamed_bytes_do_not_depend_on_the_pipeline() {
 }
 
 const PINNED: &str = "fef5e6938da8a7ab50366e317d37a901aba3ef83a09f46a6f92197a882b6b923";
+
+/// The writer emits every content chunk by the write that completes the last part, so what
+/// `finish` emits is exactly the signature section (a server keeps it for a later streamed open).
+#[test]
+fn finish_emits_the_signature_section_alone() {
+    let world = World::new();
+    let c = content(1, 1, 10_000);
+    let mut out = Vec::new();
+    let mut w = MessageWriter::new(
+        &world.author.sign,
+        &world.to(),
+        &c.headers,
+        &c.other_headers,
+        plans(&c),
+        &segments(4096),
+        SeededRandom::new([7; 32]),
+        &mut out,
+    )
+    .unwrap();
+    for part in c.display.iter().chain(&c.attachments) {
+        w.write(&part.data, &mut out).unwrap();
+    }
+    let mut section = Vec::new();
+    w.finish(&mut section).unwrap();
+    out.extend_from_slice(&section);
+    assert_eq!(section, Message::parse(&out, &MessageLimits::default()).unwrap().signature_section());
+}
