@@ -77,9 +77,12 @@ impl<R: RandomSource> core::fmt::Debug for MessageWriter<'_, R> {
     }
 }
 
+/// Moves the output in `from` to the end of `to`. An empty `to` takes `from`'s buffer whole and
+/// its own is dropped rather than kept: the writer holds no spare segment-sized buffer between
+/// calls, so its memory stays the segment being filled and the sealed segment not yet emitted.
 fn drain(from: &mut Vec<u8>, to: &mut Vec<u8>) {
     if to.is_empty() {
-        core::mem::swap(from, to);
+        *to = core::mem::take(from);
     } else {
         to.extend_from_slice(from);
         from.clear();
@@ -147,7 +150,7 @@ impl<'k, R: RandomSource> MessageWriter<'k, R> {
             || previous.map(Unhashed::hashed),
         );
         if let Some(c) = hashed {
-            self.obj.push(&c)?;
+            self.emit(&c)?;
         }
         self.pending = Some(Unhashed { chunk_type, bytes: sealed?, key });
         Ok(())
@@ -156,9 +159,17 @@ impl<'k, R: RandomSource> MessageWriter<'k, R> {
     /// Hashes and emits the last chunk sealed.
     fn flush(&mut self) -> Result<()> {
         match self.pending.take() {
-            Some(c) => self.obj.push(&c.hashed()),
+            Some(c) => self.emit(&c.hashed()),
             None => Ok(()),
         }
+    }
+
+    /// Adds a chunk and its keyslots to the output, reserving exactly the room they need: the
+    /// write that completes the content emits the last two chunks together, and growing the
+    /// buffer by doubling would hold two whole segments.
+    fn emit(&mut self, c: &SealedChunk) -> Result<()> {
+        self.obj.out.reserve_exact(c.bytes.len() + c.chunk_type.slots_len());
+        self.obj.push(c)
     }
 
     /// Moves to the next part that expects content, sealing empty parts on the way.
