@@ -13,3 +13,16 @@ pub(crate) fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Se
 pub(crate) fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
     items.iter().map(f).collect()
 }
+
+/// Runs `a` and `b`, on two threads when rayon has them, and returns both results. The
+/// streaming writer and opener overlap a chunk's sealing (or opening) with a digest this way.
+#[cfg(feature = "parallel")]
+pub(crate) fn join<RA: Send, RB: Send>(a: impl FnOnce() -> RA + Send, b: impl FnOnce() -> RB + Send) -> (RA, RB) {
+    rayon::join(a, b)
+}
+
+/// Runs `a`, then `b`, and returns both results.
+#[cfg(not(feature = "parallel"))]
+pub(crate) fn join<RA: Send, RB: Send>(a: impl FnOnce() -> RA + Send, b: impl FnOnce() -> RB + Send) -> (RA, RB) {
+    (a(), b())
+}
