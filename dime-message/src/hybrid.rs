@@ -310,7 +310,7 @@ pub(crate) fn author_keys(
         body.extend_from_slice(&[HYBRID_FORMAT, kinds.byte()]);
         body.extend_from_slice(&e);
     } else {
-        body.extend_from_slice(&ephemeral.public()?.encode());
+        body.extend_from_slice(&EncryptionPublicKey::X25519(e).encode());
     }
     let mut keks = Vec::with_capacity(4);
     // The first failure in actor order, as when the agreements ran one after another.

@@ -6,7 +6,7 @@
 //! the segmenting and padding.
 
 use crate::chunk::{ChunkHeader, ChunkType, FLAG_SPANNING, HEADER_LEN, SEAL_OVERHEAD};
-use crate::crypto::ChunkKey;
+use crate::crypto::{ChunkDigest, ChunkKey};
 use crate::error::{MessageError, Result};
 
 /// Smallest segment size a writer may choose.
@@ -43,6 +43,18 @@ pub fn plaintext_len(data_len: usize, final_segment: bool) -> usize {
 /// Appends a sealed standard chunk (header and body, no keyslots) holding the concatenation of
 /// `pieces`.
 pub fn seal_standard(out: &mut Vec<u8>, t: ChunkType, spanning: bool, key: &ChunkKey, pieces: &[&[u8]]) -> Result<()> {
+    seal_standard_digest(out, t, spanning, key, pieces).map(drop)
+}
+
+/// [`seal_standard`], returning the chunk's digest `D` (of its header and body), computed in the
+/// same pass as the encryption.
+pub fn seal_standard_digest(
+    out: &mut Vec<u8>,
+    t: ChunkType,
+    spanning: bool,
+    key: &ChunkKey,
+    pieces: &[&[u8]],
+) -> Result<ChunkDigest> {
     let data_len: usize = pieces.iter().map(|p| p.len()).sum();
     if data_len > MAX_SEGMENT {
         return Err(MessageError::TooLarge { what: "chunk data", size: data_len as u64, limit: MAX_SEGMENT as u64 });
@@ -55,12 +67,13 @@ pub fn seal_standard(out: &mut Vec<u8>, t: ChunkType, spanning: bool, key: &Chun
     }
     .encode();
     out.reserve(HEADER_LEN + SEAL_OVERHEAD + plain + t.slots_len());
+    let start = out.len();
     out.extend_from_slice(&header);
     let n = (data_len as u32).to_be_bytes();
     let mut all: Vec<&[u8]> = Vec::with_capacity(pieces.len() + 1);
     all.push(&n);
     all.extend_from_slice(pieces);
-    key.seal_into(&header, &all, plain - 4 - data_len, out)
+    key.seal_digest_into(&header, &all, plain - 4 - data_len, out, start)
 }
 
 /// The data of a decrypted standard plaintext, after checking its length and zero padding.
