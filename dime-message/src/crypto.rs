@@ -281,7 +281,8 @@ impl ChunkKey {
         from: usize,
     ) -> Result<ChunkDigest> {
         let from = from.min(out.len());
-        let digest = self.seal(ad, pieces, padding, out, Some(Digesting { hasher: Hasher::new(), from, done: from }))?;
+        let digest =
+            self.seal(ad, pieces, padding, out, Some(Digesting { hasher: Hasher::new(), from, done: from }))?;
         Ok(digest.unwrap_or_default())
     }
 
@@ -372,8 +373,7 @@ impl ChunkKey {
         let mut window = Zeroizing::new([0u8; WINDOW]);
         while ct.len() > WINDOW {
             let (piece, rest) = ct.split_at(WINDOW);
-            window.copy_from_slice(piece);
-            gcm.decrypt_blocks(blocks_mut(window.as_mut_slice()).0);
+            gcm.decrypt_blocks_to(blocks(piece).0, blocks_mut(window.as_mut_slice()).0);
             sink(window.as_slice());
             ct = rest;
         }

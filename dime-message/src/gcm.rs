@@ -94,6 +94,19 @@ impl Gcm {
         self.len += (blocks.len() * 16) as u64;
     }
 
+    /// Authenticates whole blocks of ciphertext from `input` and decrypts them into `output` (as
+    /// many as the shorter holds). The plaintext is not authentic until [`Gcm::open_tail`]
+    /// returns `true`.
+    pub fn decrypt_blocks_to(&mut self, input: &[Block], output: &mut [Block]) {
+        let n = input.len().min(output.len());
+        let input = input.get(..n).unwrap_or_default();
+        self.ghash.update(input);
+        if let Ok(buf) = InOutBuf::new(input, output.get_mut(..n).unwrap_or_default()) {
+            self.ctr.apply_keystream_blocks_inout(buf);
+        }
+        self.len += (n * 16) as u64;
+    }
+
     /// Encrypts the last bytes of the message (any length) in place and returns the tag.
     pub fn seal_tail(mut self, tail: &mut [u8]) -> [u8; TAG_LEN] {
         let (blocks, rest) = blocks_mut(tail);

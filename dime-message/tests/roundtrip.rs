@@ -140,7 +140,8 @@ fn chunks_of_many_windows_are_the_same_either_way_and_open() {
         let options = segments(segment);
         let direct = world.compose_with(&c, &options, 3);
         let mut rng = SeededRandom::new([3; 32]);
-        let sealed = SealedContent::seal(&c, &options, &mut rng).unwrap().address(&world.author.sign, &world.to(), &mut rng);
+        let sealed =
+            SealedContent::seal(&c, &options, &mut rng).unwrap().address(&world.author.sign, &world.to(), &mut rng);
         assert_eq!(direct, sealed.unwrap(), "size {size}");
         check_flow(&world, &c, &options);
     }
