@@ -7,7 +7,7 @@
 use aes_gcm::aead::consts::U12;
 use aes_gcm::{AeadInOut, Aes256Gcm, KeyInit, Nonce, Tag};
 use dime_core::keys::{EncryptionPublicKey, EncryptionSecretKey, KEY_FORMAT_25519, ct_eq};
-use hkdf::Hkdf;
+use hkdf::HkdfExtract;
 use sha2::Sha512;
 use zeroize::{Zeroize, Zeroizing};
 
@@ -116,6 +116,19 @@ impl RandomSource for SeededRandom {
     }
 }
 
+/// `HKDF-SHA-512(ikm, info)` without salt (RFC 5869: a salt of 64 zero bytes) into `out`, at
+/// most 64 bytes here. The extract step starts from the salt's HMAC state, computed once per
+/// process, instead of hashing the salt for every chunk and key.
+pub(crate) fn hkdf(ikm: &[u8], info: &[u8], out: &mut [u8]) {
+    static NO_SALT: std::sync::LazyLock<HkdfExtract<Sha512>> = std::sync::LazyLock::new(|| HkdfExtract::new(None));
+    let mut extract = NO_SALT.clone();
+    extract.input_ikm(ikm);
+    let (mut prk, expand) = extract.finalize();
+    prk.zeroize();
+    // The callers' lengths are far below HKDF-SHA-512's limit of 16,320 bytes.
+    let _ = expand.expand(info, out);
+}
+
 /// The chunk digest of `bytes`: BLAKE3 with 32 bytes of output.
 pub fn digest(bytes: &[u8]) -> ChunkDigest {
     *blake3::hash(bytes).as_bytes()
@@ -163,7 +176,7 @@ impl Kek {
         info[46..].copy_from_slice(public);
         let mut out = Zeroizing::new([0u8; 32]);
         // 32 bytes is far below HKDF-SHA-512's output limit.
-        let _ = Hkdf::<Sha512>::new(None, shared).expand(&info, out.as_mut());
+        hkdf(shared, &info, out.as_mut());
         Kek(out)
     }
 
@@ -226,7 +239,7 @@ impl ChunkKey {
     /// The AES key and the key commitment.
     fn expand(&self) -> (Zeroizing<[u8; 32]>, [u8; 32]) {
         let mut okm = Zeroizing::new([0u8; 64]);
-        let _ = Hkdf::<Sha512>::new(None, self.0.as_ref()).expand(b"dime-rs/2 chunk", okm.as_mut());
+        hkdf(self.0.as_ref(), b"dime-rs/2 chunk", okm.as_mut());
         let mut key = Zeroizing::new([0u8; 32]);
         key.copy_from_slice(&okm[..32]);
         let mut commitment = [0u8; 32];
