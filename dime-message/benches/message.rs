@@ -17,7 +17,9 @@
 //! `benches/openpgp-compare`, outside the workspace.
 //!
 //! `cargo bench -p dime-message --bench message` measures the sans-IO core single-threaded;
-//! `DIME_BENCH_ONLY=hybrid` runs only the hybrid section; `DIME_BENCH_ONLY=data-hash` only the
+//! `DIME_BENCH_ONLY=hybrid` runs only the hybrid section; `DIME_BENCH_ONLY=floor` only the
+//! ratios against the primitive floors, classical and hybrid; `profile-compose` and
+//! `profile-open` loop over one 1 MiB compose or recipient open, for `perf record`; `DIME_BENCH_ONLY=data-hash` only the
 //! destination's check with DMTP's `DATA` hash of 64 MiB, one hash pass (D9) against two;
 //! `--features parallel` measures it chunk-parallel. Set `DIME_BENCH_QUICK=1` for fewer rounds.
 
@@ -426,8 +428,73 @@ fn hybrid(world: &World, rounds: usize, quick: bool) {
             if r <= bound { "met" } else { "MISSED" }
         );
     }
-    // The floors with ML-KEM in them, each measured interleaved in the same run: hybrid against
-    // classical plus the ML-KEM operations it adds, and against the primitive floor plus them.
+    hybrid_floors(world, &h, rounds);
+
+    let content = one_mib_content();
+    // compose_many to 100 hybrid recipients (the recipients' signets share one ML-KEM key).
+    let many: Vec<_> = (0..100).map(|_| (&h.keys[2].3, &h.keys[3].3)).collect();
+    let t = time(if quick { 1 } else { 3 }, || {
+        black_box(
+            compose_many(
+                &h.keys[0].0,
+                &h.keys[0].3,
+                &h.keys[1].3,
+                &many,
+                &content,
+                &ComposeOptions::default(),
+                &mut OsRandom,
+            )
+            .unwrap(),
+        );
+    });
+    println!("compose_many 1 MiB to 100 hybrid recipients: {t:.2?}");
+}
+
+/// The four-actor flow, compose and recipient open of 1 MiB against their primitive floors.
+fn floors(world: &World, content: &Content, rounds: usize) {
+    // 1. The four-actor flow against its primitive floor.
+    let floor = Floor::new();
+    ratio(
+        "four-actor flow 1 MiB / primitive floor (goal <= 1.15)",
+        rounds,
+        || {
+            black_box(flow(world, content));
+        },
+        || floor.flow(),
+    );
+    let mut buf = floor.data.clone();
+    ratio(
+        "compose 1 MiB / its floor (4 X25519, GCM, BLAKE3, 2 signatures; goal <= 1.10)",
+        rounds,
+        || {
+            black_box(
+                compose(&world.author.sign, &world.to(), content, &ComposeOptions::default(), &mut OsRandom).unwrap(),
+            );
+        },
+        || floor.compose(&mut buf),
+    );
+    let relayed = world
+        .relay(&compose(&world.author.sign, &world.to(), content, &ComposeOptions::default(), &mut OsRandom).unwrap());
+    ratio(
+        "recipient open 1 MiB / its floor (X25519, BLAKE3, GCM, 5 verifications; goal <= 1.10)",
+        rounds,
+        || {
+            black_box(world.open_recipient(&relayed).unwrap());
+        },
+        || {
+            floor.x25519(1);
+            floor.hash(&relayed);
+            floor.gcm(&mut buf);
+            floor.verify(5);
+        },
+    );
+}
+
+/// The floors with ML-KEM in them, each measured interleaved in the same run: hybrid against
+/// classical plus the ML-KEM operations it adds, and against the primitive floor plus them.
+fn hybrid_floors(world: &World, h: &Hybrid, rounds: usize) {
+    let kem = &h.keys[3].2;
+    let (c, _) = kem.public().encapsulate().unwrap();
     let content = one_mib_content();
     let object = h.compose(&content);
     let relayed = h.relay(&object);
@@ -492,24 +559,6 @@ fn hybrid(world: &World, rounds: usize, quick: bool) {
             decapsulate();
         },
     );
-
-    // compose_many to 100 hybrid recipients (the recipients' signets share one ML-KEM key).
-    let many: Vec<_> = (0..100).map(|_| (&h.keys[2].3, &h.keys[3].3)).collect();
-    let t = time(if quick { 1 } else { 3 }, || {
-        black_box(
-            compose_many(
-                &h.keys[0].0,
-                &h.keys[0].3,
-                &h.keys[1].3,
-                &many,
-                &content,
-                &ComposeOptions::default(),
-                &mut OsRandom,
-            )
-            .unwrap(),
-        );
-    });
-    println!("compose_many 1 MiB to 100 hybrid recipients: {t:.2?}");
 }
 
 fn main() {
@@ -517,6 +566,28 @@ fn main() {
     let rounds = if quick { 7 } else { 21 };
     if std::env::var("DIME_BENCH_ONLY").is_ok_and(|v| v == "hybrid") {
         hybrid(&World::new(), rounds, quick);
+        return;
+    }
+    if std::env::var("DIME_BENCH_ONLY").is_ok_and(|v| v == "floor") {
+        let world = World::new();
+        floors(&world, &one_mib_content(), rounds);
+        hybrid_floors(&world, &Hybrid::new(), rounds);
+        return;
+    }
+    // For `perf record`: compose or recipient open of 1 MiB in a loop, nothing else.
+    if let Ok(what @ ("profile-compose" | "profile-open")) = std::env::var("DIME_BENCH_ONLY").as_deref() {
+        let world = World::new();
+        let content = one_mib_content();
+        let compose_1mib =
+            || compose(&world.author.sign, &world.to(), &content, &ComposeOptions::default(), &mut OsRandom).unwrap();
+        let relayed = world.relay(&compose_1mib());
+        for _ in 0..2000 {
+            if what == "profile-compose" {
+                black_box(compose_1mib());
+            } else {
+                black_box(world.open_recipient(&relayed).unwrap());
+            }
+        }
         return;
     }
     if std::env::var("DIME_BENCH_ONLY").is_ok_and(|v| v == "data-hash") {
@@ -530,42 +601,7 @@ fn main() {
     criterion_benches(&mut c, &world, &content);
 
     println!("\n== ratios (same run, interleaved) ==");
-    // 1. The four-actor flow against its primitive floor.
-    let floor = Floor::new();
-    ratio(
-        "four-actor flow 1 MiB / primitive floor (goal <= 1.15)",
-        rounds,
-        || {
-            black_box(flow(&world, &content));
-        },
-        || floor.flow(),
-    );
-    let mut buf = floor.data.clone();
-    ratio(
-        "compose 1 MiB / its floor (4 X25519, GCM, BLAKE3, 2 signatures; goal <= 1.10)",
-        rounds,
-        || {
-            black_box(
-                compose(&world.author.sign, &world.to(), &content, &ComposeOptions::default(), &mut OsRandom).unwrap(),
-            );
-        },
-        || floor.compose(&mut buf),
-    );
-    let relayed = world
-        .relay(&compose(&world.author.sign, &world.to(), &content, &ComposeOptions::default(), &mut OsRandom).unwrap());
-    ratio(
-        "recipient open 1 MiB / its floor (X25519, BLAKE3, GCM, 5 verifications; goal <= 1.10)",
-        rounds,
-        || {
-            black_box(world.open_recipient(&relayed).unwrap());
-        },
-        || {
-            floor.x25519(1);
-            floor.hash(&relayed);
-            floor.gcm(&mut buf);
-            floor.verify(5);
-        },
-    );
+    floors(&world, &content, rounds);
 
     // 2. 64 MiB: throughput per core, and a destination verifying what it cannot read; the
     // destination's check with the DATA hash in one pass (D9) against two.

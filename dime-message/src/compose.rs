@@ -7,12 +7,12 @@ use dime_core::keys::SigningSecretKey;
 use dime_signet::{FingerprintKind, Signet};
 
 use crate::actor::Actor;
-use crate::chunk::{ChunkHeader, ChunkType, HEADER_LEN, KEYSLOT_LEN, SIGNATURE_BODY_LEN};
+use crate::chunk::{ChunkHeader, ChunkType, HEADER_LEN, KEYSLOT_LEN, SEAL_OVERHEAD, SIGNATURE_BODY_LEN};
 use crate::crypto::{ChunkDigest, ChunkKey, DIGEST_LEN, Kek, RandomSource, digest, x25519_public};
 use crate::error::{MessageError, Result};
 use crate::hybrid::{PartyKeys, PqPolicy};
 use crate::object_hash::{HashedObject, OBJECT_HASH_LEN, ObjectHash};
-use crate::segment::{DEFAULT_SEGMENT, Part, PartKind, check_segment, seal_standard};
+use crate::segment::{DEFAULT_SEGMENT, Part, PartKind, check_segment, plaintext_len, seal_standard_digest};
 use crate::text::{CommonHeaders, DestinationEnvelope, OriginEnvelope};
 use crate::tree::{Entry, TREE, author_full_input, encode_tree, list_input};
 use crate::wire::{MESSAGE_HEADER_LEN, tree_body_len, write_framing};
@@ -134,8 +134,7 @@ impl SealedChunk {
     /// Seals a standard chunk under `key`.
     fn with_key(t: ChunkType, spanning: bool, pieces: &[&[u8]], key: ChunkKey) -> Result<SealedChunk> {
         let mut bytes = Vec::new();
-        seal_standard(&mut bytes, t, spanning, &key, pieces)?;
-        let digest = digest(&bytes);
+        let digest = seal_standard_digest(&mut bytes, t, spanning, &key, pieces)?;
         Ok(SealedChunk { chunk_type: t, bytes, key, digest })
     }
 }
@@ -147,6 +146,18 @@ struct Job<'a> {
     spanning: bool,
     pieces: [&'a [u8]; 2],
     key: ChunkKey,
+}
+
+impl Job<'_> {
+    /// Bytes of the sealed chunk with its keyslots.
+    fn sealed_len(&self) -> usize {
+        let data = self.pieces.iter().map(|p| p.len()).sum();
+        HEADER_LEN + SEAL_OVERHEAD + plaintext_len(data, !self.spanning) + self.chunk_type.slots_len()
+    }
+
+    fn seal(&self) -> Result<SealedChunk> {
+        SealedChunk::with_key(self.chunk_type, self.spanning, &self.pieces, self.key.clone())
+    }
 }
 
 /// The segments of one part (descriptor ‖ data) as jobs, keys drawn in order.
@@ -175,6 +186,50 @@ fn part_jobs<'a>(
     Ok(())
 }
 
+/// The content's encoded headers and part descriptors, which the jobs borrow.
+struct Encoded<'c> {
+    headers: Vec<u8>,
+    other: &'c [u8],
+    parts: Vec<(PartKind, Vec<u8>, &'c [u8])>,
+}
+
+impl<'c> Encoded<'c> {
+    fn new(content: &'c Content, options: &ComposeOptions) -> Result<Encoded<'c>> {
+        check_segment(options.segment_size)?;
+        let headers = content.headers.encode()?;
+        let parts = content
+            .display
+            .iter()
+            .map(|p| (PartKind::Display, p))
+            .chain(content.attachments.iter().map(|p| (PartKind::Attachment, p)))
+            .map(|(kind, p)| Ok((kind, p.info.encode()?, p.data.as_slice())))
+            .collect::<Result<_>>()?;
+        Ok(Encoded { headers, other: &content.other_headers, parts })
+    }
+
+    /// The content chunks in wire order, their keys drawn in that order.
+    fn jobs(&self, segment: usize, rng: &mut dyn RandomSource) -> Result<Vec<Job<'_>>> {
+        let mut jobs = vec![Job {
+            chunk_type: ChunkType::Common,
+            spanning: false,
+            pieces: [&self.headers, &[]],
+            key: ChunkKey::generate(rng)?,
+        }];
+        if !self.other.is_empty() {
+            jobs.push(Job {
+                chunk_type: ChunkType::Other,
+                spanning: false,
+                pieces: [self.other, &[]],
+                key: ChunkKey::generate(rng)?,
+            });
+        }
+        for (kind, descriptor, data) in &self.parts {
+            part_jobs(*kind, descriptor, data, segment, rng, &mut jobs)?;
+        }
+        Ok(jobs)
+    }
+}
+
 /// Content sealed once: the common headers, other headers, display parts and attachments as
 /// encrypted chunks. Addressing it to a recipient adds only the envelope, keyslots and
 /// signatures, so N recipients cost one content encryption and one content hash.
@@ -192,36 +247,9 @@ impl core::fmt::Debug for SealedContent {
 impl SealedContent {
     /// Encrypts and hashes the content.
     pub fn seal(content: &Content, options: &ComposeOptions, rng: &mut dyn RandomSource) -> Result<SealedContent> {
-        check_segment(options.segment_size)?;
-        let headers = content.headers.encode()?;
-        let parts: Vec<(PartKind, Vec<u8>, &[u8])> = content
-            .display
-            .iter()
-            .map(|p| (PartKind::Display, p))
-            .chain(content.attachments.iter().map(|p| (PartKind::Attachment, p)))
-            .map(|(kind, p)| Ok((kind, p.info.encode()?, p.data.as_slice())))
-            .collect::<Result<_>>()?;
-        let mut jobs = vec![Job {
-            chunk_type: ChunkType::Common,
-            spanning: false,
-            pieces: [&headers, &[]],
-            key: ChunkKey::generate(rng)?,
-        }];
-        if !content.other_headers.is_empty() {
-            jobs.push(Job {
-                chunk_type: ChunkType::Other,
-                spanning: false,
-                pieces: [&content.other_headers, &[]],
-                key: ChunkKey::generate(rng)?,
-            });
-        }
-        for (kind, descriptor, data) in &parts {
-            part_jobs(*kind, descriptor, data, options.segment_size, rng, &mut jobs)?;
-        }
-        let chunks =
-            crate::par::map(&jobs, |j| SealedChunk::with_key(j.chunk_type, j.spanning, &j.pieces, j.key.clone()))
-                .into_iter()
-                .collect::<Result<Vec<_>>>()?;
+        let encoded = Encoded::new(content, options)?;
+        let jobs = encoded.jobs(options.segment_size, rng)?;
+        let chunks = crate::par::map(&jobs, Job::seal).into_iter().collect::<Result<Vec<_>>>()?;
         Ok(SealedContent { chunks, pq: options.pq })
     }
 
@@ -262,7 +290,7 @@ pub fn compose(
     options: &ComposeOptions,
     rng: &mut dyn RandomSource,
 ) -> Result<Vec<u8>> {
-    SealedContent::seal(content, options, rng)?.address(author_key, to, rng)
+    Ok(compose_hashed(author_key, to, content, options, rng)?.object)
 }
 
 /// [`compose`] with the object's object hash (D9, what DMTP's `DATA` carries), computed from
@@ -274,7 +302,21 @@ pub fn compose_hashed(
     options: &ComposeOptions,
     rng: &mut dyn RandomSource,
 ) -> Result<HashedObject> {
-    SealedContent::seal(content, options, rng)?.address_hashed(author_key, to, rng)
+    if cfg!(feature = "parallel") {
+        // Chunks sealed side by side into their own buffers, then copied into the object.
+        return SealedContent::seal(content, options, rng)?.address_hashed(author_key, to, rng);
+    }
+    // One thread: each chunk is sealed straight into the object, with its digest in the same
+    // pass; the same keys are drawn in the same order as through `SealedContent`.
+    let encoded = Encoded::new(content, options)?;
+    let jobs = encoded.jobs(options.segment_size, rng)?;
+    let content_len: usize = jobs.iter().map(Job::sealed_len).sum();
+    let mut w = ObjectWriter::new(author_key, to, options.pq, rng, content_len as u64, jobs.len(), usize::MAX)?;
+    for job in &jobs {
+        w.seal(job.chunk_type, job.spanning, &job.pieces, &job.key)?;
+    }
+    let (object, hash) = w.finish(rng)?;
+    Ok(HashedObject { object, hash })
 }
 
 /// Composes one object per recipient, encrypting the content once. `recipients` pairs each
@@ -304,6 +346,14 @@ pub(crate) fn tail_len(count: usize) -> usize {
     let full = HEADER_LEN + SIGNATURE_BODY_LEN + ChunkType::AuthorFull.slots_len();
     let placeholders = 3 * (HEADER_LEN + ChunkType::OriginFull.slots_len());
     tree + full + placeholders
+}
+
+/// Appends the keyslots for chunk `index` of type `t` to `out`, one per actor that reads it.
+fn slots(keks: &[Kek; 4], index: usize, t: ChunkType, key: &ChunkKey, out: &mut Vec<u8>) -> Result<()> {
+    for actor in t.actors() {
+        key.wrap(&keks[*actor as usize], index, t, *actor, out)?;
+    }
+    Ok(())
 }
 
 /// Writes one object: framing and envelope first, then content chunks as they come, then the
@@ -397,27 +447,30 @@ impl<'k> ObjectWriter<'k> {
         Ok(w)
     }
 
-    fn kek(&self, actor: Actor) -> &Kek {
-        &self.keks[actor as usize]
-    }
-
     /// Appends keyslots for chunk `index` of type `t` to `out`.
     fn slots(&self, index: usize, t: ChunkType, key: &ChunkKey, out: &mut Vec<u8>) -> Result<()> {
-        for actor in t.actors() {
-            key.wrap(self.kek(*actor), index, t, *actor, out)?;
-        }
-        Ok(())
+        slots(&self.keks, index, t, key, out)
     }
 
     /// Appends a sealed chunk with its keyslots.
     pub fn push(&mut self, c: &SealedChunk) -> Result<()> {
-        let index = self.entries.len();
         self.out.extend_from_slice(&c.bytes);
+        self.push_slots(c.chunk_type, &c.key, c.digest)
+    }
+
+    /// Seals a standard chunk straight into the output, its digest taken in the same pass, and
+    /// appends its keyslots.
+    pub fn seal(&mut self, t: ChunkType, spanning: bool, pieces: &[&[u8]], key: &ChunkKey) -> Result<()> {
+        let sealed = seal_standard_digest(&mut self.out, t, spanning, key, pieces)?;
+        self.push_slots(t, key, sealed)
+    }
+
+    /// Appends the keyslots of the chunk just written, whose digest is `sealed`.
+    fn push_slots(&mut self, t: ChunkType, key: &ChunkKey, sealed: ChunkDigest) -> Result<()> {
+        let index = self.entries.len();
         let start = self.out.len();
-        let mut slots = Vec::with_capacity(c.chunk_type.slots_len());
-        self.slots(index, c.chunk_type, &c.key, &mut slots)?;
-        self.out.extend_from_slice(&slots);
-        self.entries.push(Entry { sealed: c.digest, slots: digest(&self.out[start..]) });
+        slots(&self.keks, index, t, key, &mut self.out)?;
+        self.entries.push(Entry { sealed, slots: digest(self.out.get(start..).unwrap_or_default()) });
         Ok(())
     }
 

@@ -7,13 +7,14 @@
 use aes_gcm::aead::consts::U12;
 use aes_gcm::{AeadInOut, Aes256Gcm, KeyInit, Nonce, Tag};
 use dime_core::keys::{EncryptionPublicKey, EncryptionSecretKey, KEY_FORMAT_25519, ct_eq};
-use hkdf::Hkdf;
+use hkdf::HkdfExtract;
 use sha2::Sha512;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::actor::Actor;
 use crate::chunk::{COMMITMENT_LEN, ChunkType, EPHEMERAL_LEN, KEYSLOT_LEN, TAG_LEN};
 use crate::error::{MessageError, Result};
+use crate::gcm::{Gcm, P_MAX, blocks, blocks_mut};
 
 /// Size of a chunk digest (`D_i`, `S_i`).
 pub const DIGEST_LEN: usize = 32;
@@ -115,6 +116,19 @@ impl RandomSource for SeededRandom {
     }
 }
 
+/// `HKDF-SHA-512(ikm, info)` without salt (RFC 5869: a salt of 64 zero bytes) into `out`, at
+/// most 64 bytes here. The extract step starts from the salt's HMAC state, computed once per
+/// process, instead of hashing the salt for every chunk and key.
+pub(crate) fn hkdf(ikm: &[u8], info: &[u8], out: &mut [u8]) {
+    static NO_SALT: std::sync::LazyLock<HkdfExtract<Sha512>> = std::sync::LazyLock::new(|| HkdfExtract::new(None));
+    let mut extract = NO_SALT.clone();
+    extract.input_ikm(ikm);
+    let (mut prk, expand) = extract.finalize();
+    prk.zeroize();
+    // The callers' lengths are far below HKDF-SHA-512's limit of 16,320 bytes.
+    let _ = expand.expand(info, out);
+}
+
 /// The chunk digest of `bytes`: BLAKE3 with 32 bytes of output.
 pub fn digest(bytes: &[u8]) -> ChunkDigest {
     *blake3::hash(bytes).as_bytes()
@@ -162,7 +176,7 @@ impl Kek {
         info[46..].copy_from_slice(public);
         let mut out = Zeroizing::new([0u8; 32]);
         // 32 bytes is far below HKDF-SHA-512's output limit.
-        let _ = Hkdf::<Sha512>::new(None, shared).expand(&info, out.as_mut());
+        hkdf(shared, &info, out.as_mut());
         Kek(out)
     }
 
@@ -225,7 +239,7 @@ impl ChunkKey {
     /// The AES key and the key commitment.
     fn expand(&self) -> (Zeroizing<[u8; 32]>, [u8; 32]) {
         let mut okm = Zeroizing::new([0u8; 64]);
-        let _ = Hkdf::<Sha512>::new(None, self.0.as_ref()).expand(b"dime-rs/2 chunk", okm.as_mut());
+        hkdf(self.0.as_ref(), b"dime-rs/2 chunk", okm.as_mut());
         let mut key = Zeroizing::new([0u8; 32]);
         key.copy_from_slice(&okm[..32]);
         let mut commitment = [0u8; 32];
@@ -263,25 +277,73 @@ impl ChunkKey {
 
     /// Seals the concatenation of `pieces` and `padding` zero bytes under header `ad`, appending
     /// the body (commitment, ciphertext, tag) to `out`. The plaintext is assembled and encrypted
-    /// in place in `out`.
+    /// in place in `out`, a window at a time.
     pub fn seal_into(&self, ad: &[u8], pieces: &[&[u8]], padding: usize, out: &mut Vec<u8>) -> Result<()> {
-        let (key, commitment) = self.expand();
-        out.extend_from_slice(&commitment);
-        let start = out.len();
-        for piece in pieces {
-            out.extend_from_slice(piece);
-        }
-        out.resize(out.len() + padding, 0);
-        let len = out.len() - start;
-        let buf = out.get_mut(start..).unwrap_or_default();
-        let tag =
-            aes(&key).encrypt_inout_detached(&Nonce::<U12>::default(), ad, buf.into()).map_err(|_| aead_limit(len))?;
-        out.extend_from_slice(&tag);
-        Ok(())
+        self.seal(ad, pieces, padding, out, None).map(drop)
     }
 
-    /// Checks the commitment and opens a body sealed under header `ad`.
-    pub fn open(&self, index: usize, ad: &[u8], body: &[u8]) -> Result<Vec<u8>> {
+    /// [`ChunkKey::seal_into`], returning the chunk digest of `out[from..]` once sealed (the
+    /// header the caller wrote at `from`, then the body): each window of ciphertext is hashed
+    /// while it is still in cache, so the plaintext and ciphertext are each touched once.
+    pub fn seal_digest_into(
+        &self,
+        ad: &[u8],
+        pieces: &[&[u8]],
+        padding: usize,
+        out: &mut Vec<u8>,
+        from: usize,
+    ) -> Result<ChunkDigest> {
+        let from = from.min(out.len());
+        let digest =
+            self.seal(ad, pieces, padding, out, Some(Digesting { hasher: Hasher::new(), from, done: from }))?;
+        Ok(digest.unwrap_or_default())
+    }
+
+    fn seal(
+        &self,
+        ad: &[u8],
+        pieces: &[&[u8]],
+        padding: usize,
+        out: &mut Vec<u8>,
+        mut digesting: Option<Digesting>,
+    ) -> Result<Option<ChunkDigest>> {
+        let len = pieces.iter().try_fold(padding, |sum, p| sum.checked_add(p.len())).unwrap_or(usize::MAX);
+        if len as u64 > P_MAX {
+            return Err(aead_limit(len));
+        }
+        let (key, commitment) = self.expand();
+        out.reserve(COMMITMENT_LEN + len + TAG_LEN);
+        out.extend_from_slice(&commitment);
+        let mut gcm = Gcm::new(&key, &[0; 12], ad);
+        let mut plain = Plaintext { pieces, at: 0, padding };
+        let mut left = len;
+        while left > WINDOW {
+            let start = out.len();
+            match plain.contiguous(WINDOW) {
+                // Within one piece: encrypted from the caller's bytes straight into `out`.
+                Some(input) => {
+                    out.resize(start + WINDOW, 0);
+                    gcm.encrypt_blocks_to(blocks(input).0, blocks_mut(out.get_mut(start..).unwrap_or_default()).0);
+                }
+                None => {
+                    plain.append(out, WINDOW);
+                    gcm.encrypt_blocks(blocks_mut(out.get_mut(start..).unwrap_or_default()).0);
+                }
+            }
+            left -= WINDOW;
+            if let Some(d) = &mut digesting {
+                d.advance(out);
+            }
+        }
+        let start = out.len();
+        plain.append(out, left);
+        let tag = gcm.seal_tail(out.get_mut(start..).unwrap_or_default());
+        out.extend_from_slice(&tag);
+        Ok(digesting.map(|d| d.finish(out)))
+    }
+
+    /// Checks the body's length and commitment: the cipher, ciphertext and tag.
+    fn start_open<'b>(&self, index: usize, ad: &[u8], body: &'b [u8]) -> Result<(Gcm, &'b [u8], &'b [u8])> {
         if body.len() < COMMITMENT_LEN + TAG_LEN {
             return Err(MessageError::Decrypt { index });
         }
@@ -291,12 +353,127 @@ impl ChunkKey {
             return Err(MessageError::CommitmentMismatch { index });
         }
         let (ct, tag) = rest.split_at(rest.len() - TAG_LEN);
-        let tag = Tag::try_from(tag).map_err(|_| MessageError::Decrypt { index })?;
-        let mut plain = ct.to_vec();
-        aes(&key)
-            .decrypt_inout_detached(&Nonce::<U12>::default(), ad, plain.as_mut_slice().into(), &tag)
-            .map_err(|_| MessageError::Decrypt { index })?;
-        Ok(plain)
+        Ok((Gcm::new(&key, &[0; 12], ad), ct, tag))
+    }
+
+    /// Checks the commitment and opens a body sealed under header `ad`.
+    pub fn open(&self, index: usize, ad: &[u8], body: &[u8]) -> Result<Vec<u8>> {
+        let (mut gcm, mut ct, tag) = self.start_open(index, ad, body)?;
+        let mut plain = Vec::with_capacity(ct.len());
+        while ct.len() > WINDOW {
+            let (window, rest) = ct.split_at(WINDOW);
+            let start = plain.len();
+            plain.extend_from_slice(window);
+            gcm.decrypt_blocks(blocks_mut(plain.get_mut(start..).unwrap_or_default()).0);
+            ct = rest;
+        }
+        let start = plain.len();
+        plain.extend_from_slice(ct);
+        if gcm.open_tail(plain.get_mut(start..).unwrap_or_default(), tag) {
+            Ok(plain)
+        } else {
+            plain.zeroize();
+            Err(MessageError::Decrypt { index })
+        }
+    }
+
+    /// Checks the commitment and opens a body sealed under header `ad`, handing the plaintext
+    /// to `sink` a window at a time, in order, without holding it whole. What `sink` receives
+    /// is not authentic until this returns `Ok`: on an error the caller discards (and wipes)
+    /// all of it.
+    pub(crate) fn open_with(&self, index: usize, ad: &[u8], body: &[u8], sink: &mut dyn FnMut(&[u8])) -> Result<()> {
+        let (mut gcm, mut ct, tag) = self.start_open(index, ad, body)?;
+        let mut window = Zeroizing::new([0u8; WINDOW]);
+        while ct.len() > WINDOW {
+            let (piece, rest) = ct.split_at(WINDOW);
+            gcm.decrypt_blocks_to(blocks(piece).0, blocks_mut(window.as_mut_slice()).0);
+            sink(window.as_slice());
+            ct = rest;
+        }
+        let last = window.get_mut(..ct.len()).unwrap_or_default();
+        last.copy_from_slice(ct);
+        if !gcm.open_tail(last, tag) {
+            return Err(MessageError::Decrypt { index });
+        }
+        sink(last);
+        Ok(())
+    }
+}
+
+/// Bytes of a chunk body sealed or opened at a time: a whole number of AES blocks, small
+/// enough that the window stays in the L1 or L2 cache from its copy to its hash.
+const WINDOW: usize = 16 << 10;
+
+/// Bytes the chunk digest takes at a time while sealing, counted from the chunk's start so
+/// that BLAKE3 hashes whole subtrees.
+const DIGEST_STEP: usize = 64 << 10;
+
+/// A chunk's plaintext: `pieces`, then `padding` zero bytes, appended a window at a time.
+struct Plaintext<'p> {
+    pieces: &'p [&'p [u8]],
+    at: usize,
+    padding: usize,
+}
+
+impl<'p> Plaintext<'p> {
+    /// The next `n` bytes, when they lie within one piece.
+    fn contiguous(&mut self, n: usize) -> Option<&'p [u8]> {
+        let (piece, rest) = self.pieces.split_first()?;
+        let bytes = piece.get(self.at..self.at.checked_add(n)?)?;
+        self.at += n;
+        if self.at == piece.len() {
+            self.pieces = rest;
+            self.at = 0;
+        }
+        Some(bytes)
+    }
+
+    /// Appends the next `n` bytes to `out`.
+    fn append(&mut self, out: &mut Vec<u8>, mut n: usize) {
+        while n > 0 {
+            match self.pieces.split_first() {
+                Some((piece, rest)) => {
+                    let available = piece.get(self.at..).unwrap_or_default();
+                    let take = available.len().min(n);
+                    out.extend_from_slice(available.get(..take).unwrap_or_default());
+                    n -= take;
+                    self.at += take;
+                    if self.at >= piece.len() {
+                        self.pieces = rest;
+                        self.at = 0;
+                    }
+                }
+                None => {
+                    let take = n.min(self.padding);
+                    out.resize(out.len() + take, 0);
+                    self.padding -= take;
+                    n = if take == 0 { 0 } else { n - take };
+                }
+            }
+        }
+    }
+}
+
+/// The chunk digest of `out[from..]`, taken as the ciphertext is written.
+struct Digesting {
+    hasher: Hasher,
+    from: usize,
+    done: usize,
+}
+
+impl Digesting {
+    /// Hashes the whole steps written since the last call.
+    fn advance(&mut self, out: &[u8]) {
+        let end = self.from + (out.len() - self.from) / DIGEST_STEP * DIGEST_STEP;
+        if end > self.done {
+            self.hasher.update(out.get(self.done..end).unwrap_or_default());
+            self.done = end;
+        }
+    }
+
+    fn finish(mut self, out: &[u8]) -> ChunkDigest {
+        self.hasher.update(out.get(self.done..).unwrap_or_default());
+        self.hasher.finalize()
     }
 }
 
@@ -309,5 +486,62 @@ impl core::fmt::Debug for ChunkKey {
 impl core::fmt::Debug for Kek {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("Kek(..)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lengths around the window and digest-step boundaries.
+    const LENGTHS: [usize; 9] =
+        [0, 1, 15, 16, WINDOW - 1, WINDOW, WINDOW + 1, 3 * WINDOW + 7, 2 * DIGEST_STEP + WINDOW + 5];
+
+    /// Sealing window by window writes what one `aes-gcm` call over the whole plaintext writes,
+    /// with the digest of the header and body, and both openers give the plaintext back.
+    #[test]
+    fn windows_match_one_aes_gcm_call() {
+        let key = ChunkKey(Zeroizing::new([9; 32]));
+        let ad = b"header";
+        for len in LENGTHS {
+            let data: Vec<u8> = (0..len).map(|i| (i * 7 + i / 251) as u8).collect();
+            let (a, b) = data.split_at(len / 3);
+            let padding = len % 61;
+            let mut out = ad.to_vec();
+            let digest = key.seal_digest_into(ad, &[a, &[], b], padding, &mut out, 0).unwrap();
+            assert_eq!(digest, super::digest(&out), "len {len}");
+
+            let (aes_key, commitment) = key.expand();
+            let mut expected = [data.as_slice(), &vec![0; padding]].concat();
+            let tag = aes(&aes_key)
+                .encrypt_inout_detached(&Nonce::<U12>::default(), ad, expected.as_mut_slice().into())
+                .unwrap();
+            let body = [ad.as_slice(), &commitment, &expected, &tag].concat();
+            assert_eq!(out, body, "len {len}");
+
+            let plain = [data.as_slice(), &vec![0; padding]].concat();
+            assert_eq!(key.open(0, ad, &out[ad.len()..]).unwrap(), plain);
+            let mut windows = Vec::new();
+            key.open_with(0, ad, &out[ad.len()..], &mut |w| windows.extend_from_slice(w)).unwrap();
+            assert_eq!(windows, plain);
+        }
+    }
+
+    /// A changed bit anywhere in the ciphertext or tag of any window is refused by both openers.
+    #[test]
+    fn a_changed_bit_in_any_window_is_refused() {
+        let key = ChunkKey(Zeroizing::new([4; 32]));
+        let mut out = Vec::new();
+        key.seal_into(b"h", &[&vec![1; 3 * WINDOW + 7]], 0, &mut out).unwrap();
+        for at in [COMMITMENT_LEN, COMMITMENT_LEN + WINDOW + 3, out.len() - TAG_LEN - 1, out.len() - 1] {
+            let mut bad = out.clone();
+            bad[at] ^= 0x10;
+            assert_eq!(key.open(5, b"h", &bad), Err(MessageError::Decrypt { index: 5 }), "at {at}");
+            assert_eq!(key.open_with(5, b"h", &bad, &mut |_| {}), Err(MessageError::Decrypt { index: 5 }), "at {at}");
+        }
+        let mut bad = out.clone();
+        bad[0] ^= 1;
+        assert_eq!(key.open(5, b"h", &bad), Err(MessageError::CommitmentMismatch { index: 5 }));
+        assert_eq!(key.open(5, b"h", &out[..COMMITMENT_LEN + TAG_LEN - 1]), Err(MessageError::Decrypt { index: 5 }));
     }
 }

@@ -19,8 +19,6 @@
 use dime_core::kem::{CIPHERTEXT_LEN, KemPublicKey, KemSecretKey};
 use dime_core::keys::{EncryptionPublicKey, EncryptionSecretKey};
 use dime_signet::{FingerprintKind, Signet};
-use hkdf::Hkdf;
-use sha2::Sha512;
 use zeroize::Zeroizing;
 
 use crate::actor::Actor;
@@ -257,7 +255,7 @@ fn derive(shared: &[u8; 32], actor: Actor, kinds: Kinds, e: &[u8; 32], public: &
     }
     let mut out = Zeroizing::new([0u8; 32]);
     // 32 bytes is far below HKDF-SHA-512's output limit.
-    let _ = Hkdf::<Sha512>::new(None, &ikm).expand(&info, out.as_mut());
+    crate::crypto::hkdf(&ikm, &info, out.as_mut());
     Kek(out)
 }
 
@@ -310,7 +308,7 @@ pub(crate) fn author_keys(
         body.extend_from_slice(&[HYBRID_FORMAT, kinds.byte()]);
         body.extend_from_slice(&e);
     } else {
-        body.extend_from_slice(&ephemeral.public()?.encode());
+        body.extend_from_slice(&EncryptionPublicKey::X25519(e).encode());
     }
     let mut keks = Vec::with_capacity(4);
     // The first failure in actor order, as when the agreements ran one after another.

@@ -85,6 +85,7 @@ pub mod compose;
 pub mod crypto;
 pub mod date;
 pub mod error;
+mod gcm;
 pub mod hybrid;
 pub mod inspect;
 pub mod object_hash;

@@ -2,15 +2,16 @@
 
 use dime_core::keys::{Signature, SigningPublicKey, SigningSecretKey};
 use dime_signet::{FingerprintKind, Signet};
+use zeroize::Zeroize;
 
 use crate::actor::Actor;
-use crate::chunk::{ChunkHeader, ChunkType, HEADER_LEN, RawChunk, SIGNATURE_BODY_LEN};
+use crate::chunk::{ChunkHeader, ChunkType, HEADER_LEN, RawChunk, SEAL_OVERHEAD, SIGNATURE_BODY_LEN};
 use crate::compose::Content;
 use crate::crypto::{ChunkKey, Kek, digest};
 use crate::error::{MessageError, Result, Signature as Which};
 use crate::hybrid::{ActorKeys, Kinds, Protection};
 use crate::object_hash::{HashedObject, ObjectHash};
-use crate::segment::{Part, PartInfo, open_standard};
+use crate::segment::{DescriptorSplit, Part, PartInfo, StandardReader, open_standard};
 use crate::text::{CommonHeaders, DestinationEnvelope, OriginEnvelope, check_envelopes};
 use crate::tree::{Entry, TREE, author_full_input, decode_tree, list_input, origin_coverage, origin_input};
 use crate::wire::{Message, MessageLimits, write_framing};
@@ -499,40 +500,98 @@ impl<'a, R> Envelope<'a, R> {
             Some(_) => decrypt_standard(self, ChunkType::Other)?,
             None => Vec::new(),
         };
-        let mut display = Vec::new();
-        let mut attachments = Vec::new();
+        let (display, attachments) = self.parts()?;
+        Ok(Content { headers, other_headers: other, display, attachments })
+    }
+
+    /// Decrypts every part segment, in wire order, and joins the segments of each part. The first
+    /// error in wire order is the one reported. On one thread each segment's data is decrypted
+    /// straight onto the end of its part; with `parallel` the segments are decrypted side by
+    /// side into buffers of their own, then joined.
+    fn parts(&self) -> Result<(Vec<Part>, Vec<Part>)> {
+        let mut segments = Vec::new();
+        let mut first = true;
+        for c in self.message.chunks().iter().filter(|c| c.chunk_type().is_part()) {
+            segments.push((c, first));
+            first = !c.header.spanning();
+        }
+        let (mut display, mut attachments) = (Vec::new(), Vec::new());
         let mut current: Option<Part> = None;
-        // Every segment is decrypted (in parallel with the `parallel` feature), then assembled
-        // in order; the first error in wire order is the one reported.
-        let segments: Vec<&RawChunk<'_>> = self.message.chunks().iter().filter(|c| c.chunk_type().is_part()).collect();
-        let plains = crate::par::map(&segments, |c| self.decrypt(c.index));
-        for (chunk, plain) in segments.into_iter().zip(plains) {
-            let index = chunk.index;
-            let mut plain = plain?;
-            let data_len = open_standard(index, &plain)?.len();
-            plain.truncate(4 + data_len);
-            plain.drain(..4);
-            let part = match current.take() {
-                Some(mut part) => {
-                    part.data.extend_from_slice(&plain);
-                    part
-                }
-                None => {
-                    let (info, content) = PartInfo::decode(&plain)?;
-                    let skip = plain.len() - content.len();
-                    plain.drain(..skip);
-                    Part { info, data: plain }
-                }
-            };
+        let mut place = |chunk: &RawChunk<'_>, part: Part, current: &mut Option<Part>| {
             if chunk.header.spanning() {
-                current = Some(part);
+                *current = Some(part);
             } else if chunk.chunk_type() == ChunkType::Display {
                 display.push(part);
             } else {
                 attachments.push(part);
             }
+        };
+        if cfg!(feature = "parallel") {
+            let opened = crate::par::map(&segments, |(c, first)| {
+                let mut data = Vec::new();
+                self.open_segment(c, *first, &mut data).map(|info| (info, data))
+            });
+            for ((chunk, _), opened) in segments.iter().zip(opened) {
+                let part = match (opened?, current.take()) {
+                    ((Some(info), data), _) => Part { info, data },
+                    ((None, data), Some(mut part)) => {
+                        part.data.extend_from_slice(&data);
+                        part
+                    }
+                    ((None, _), None) => return Err(MessageError::MissingChunk { expected: "part segment" }),
+                };
+                place(chunk, part, &mut current);
+            }
+        } else {
+            for (chunk, first) in &segments {
+                let part = match current.take().filter(|_| !first) {
+                    Some(mut part) => {
+                        self.open_segment(chunk, false, &mut part.data)?;
+                        part
+                    }
+                    None => {
+                        let mut data = Vec::new();
+                        match self.open_segment(chunk, true, &mut data)? {
+                            Some(info) => Part { info, data },
+                            None => return Err(MessageError::MissingChunk { expected: "part segment" }),
+                        }
+                    }
+                };
+                place(chunk, part, &mut current);
+            }
         }
-        Ok(Content { headers, other_headers: other, display, attachments })
+        Ok((display, attachments))
+    }
+
+    /// Decrypts one part segment and appends its data to `data`: after the descriptor, which
+    /// it returns, when `first`. Nothing is appended unless the segment decrypts.
+    fn open_segment(&self, chunk: &RawChunk<'_>, first: bool, data: &mut Vec<u8>) -> Result<Option<PartInfo>> {
+        let index = chunk.index;
+        let key = key(self, index)?;
+        if chunk.body().is_empty() {
+            return Err(MessageError::NotCountersigned);
+        }
+        let plain_len = chunk.body().len().saturating_sub(SEAL_OVERHEAD);
+        data.reserve(plain_len);
+        let start = data.len();
+        let mut reader = StandardReader::new(plain_len);
+        let mut split = first.then(DescriptorSplit::default);
+        let opened = key.open_with(index, chunk.header_bytes(), chunk.body(), &mut |window| {
+            reader.feed(window, &mut |bytes| match &mut split {
+                Some(split) => split.push(bytes, data),
+                None => data.extend_from_slice(bytes),
+            })
+        });
+        if let Err(e) = opened {
+            // Not authentic: wipe what was appended.
+            if let Some(appended) = data.get_mut(start..) {
+                appended.zeroize();
+            }
+            data.truncate(start);
+            return Err(e);
+        }
+        reader.finish(index)?;
+        split.map(DescriptorSplit::finish).transpose()
     }
 
     /// Decrypts the content into what the author or recipient reads, once the signatures

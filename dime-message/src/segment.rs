@@ -6,7 +6,7 @@
 //! the segmenting and padding.
 
 use crate::chunk::{ChunkHeader, ChunkType, FLAG_SPANNING, HEADER_LEN, SEAL_OVERHEAD};
-use crate::crypto::ChunkKey;
+use crate::crypto::{ChunkDigest, ChunkKey};
 use crate::error::{MessageError, Result};
 
 /// Smallest segment size a writer may choose.
@@ -43,6 +43,18 @@ pub fn plaintext_len(data_len: usize, final_segment: bool) -> usize {
 /// Appends a sealed standard chunk (header and body, no keyslots) holding the concatenation of
 /// `pieces`.
 pub fn seal_standard(out: &mut Vec<u8>, t: ChunkType, spanning: bool, key: &ChunkKey, pieces: &[&[u8]]) -> Result<()> {
+    seal_standard_digest(out, t, spanning, key, pieces).map(drop)
+}
+
+/// [`seal_standard`], returning the chunk's digest `D` (of its header and body), computed in the
+/// same pass as the encryption.
+pub fn seal_standard_digest(
+    out: &mut Vec<u8>,
+    t: ChunkType,
+    spanning: bool,
+    key: &ChunkKey,
+    pieces: &[&[u8]],
+) -> Result<ChunkDigest> {
     let data_len: usize = pieces.iter().map(|p| p.len()).sum();
     if data_len > MAX_SEGMENT {
         return Err(MessageError::TooLarge { what: "chunk data", size: data_len as u64, limit: MAX_SEGMENT as u64 });
@@ -55,12 +67,13 @@ pub fn seal_standard(out: &mut Vec<u8>, t: ChunkType, spanning: bool, key: &Chun
     }
     .encode();
     out.reserve(HEADER_LEN + SEAL_OVERHEAD + plain + t.slots_len());
+    let start = out.len();
     out.extend_from_slice(&header);
     let n = (data_len as u32).to_be_bytes();
     let mut all: Vec<&[u8]> = Vec::with_capacity(pieces.len() + 1);
     all.push(&n);
     all.extend_from_slice(pieces);
-    key.seal_into(&header, &all, plain - 4 - data_len, out)
+    key.seal_digest_into(&header, &all, plain - 4 - data_len, out, start)
 }
 
 /// The data of a decrypted standard plaintext, after checking its length and zero padding.
@@ -75,6 +88,99 @@ pub fn open_standard(index: usize, plain: &[u8]) -> Result<&[u8]> {
         return Err(MessageError::BadPadding { index });
     }
     Ok(data)
+}
+
+/// A standard plaintext read window by window: what [`open_standard`] checks on a whole one,
+/// with its errors. The data bytes go to the caller as they come; nothing is handed out when
+/// the length field exceeds the plaintext.
+pub(crate) struct StandardReader {
+    len: usize,
+    seen: usize,
+    field: [u8; 4],
+    /// The data's range in the plaintext, once the length field is in.
+    data: Option<core::ops::Range<usize>>,
+    nonzero_padding: bool,
+}
+
+impl StandardReader {
+    /// A reader of a plaintext of `len` bytes.
+    pub fn new(len: usize) -> StandardReader {
+        StandardReader { len, seen: 0, field: [0; 4], data: None, nonzero_padding: false }
+    }
+
+    /// Reads the next window, handing the data bytes in it to `data`.
+    pub fn feed(&mut self, window: &[u8], data: &mut dyn FnMut(&[u8])) {
+        let start = self.seen;
+        self.seen += window.len();
+        for (i, b) in window.iter().enumerate().take(4usize.saturating_sub(start)) {
+            if let Some(f) = self.field.get_mut(start + i) {
+                *f = *b;
+            }
+        }
+        if self.data.is_none() && self.seen >= 4 {
+            let n = u32::from_be_bytes(self.field) as usize;
+            self.data = Some(4..4usize.saturating_add(n));
+        }
+        let Some(range) = self.data.clone().filter(|r| r.end <= self.len) else {
+            return;
+        };
+        let (lo, hi) = (start.max(range.start), self.seen.min(range.end));
+        if lo < hi {
+            data(window.get(lo - start..hi - start).unwrap_or_default());
+        }
+        let padding = window.get(start.max(range.end) - start..).unwrap_or_default();
+        self.nonzero_padding |= padding.iter().any(|b| *b != 0);
+    }
+
+    /// The verdict once every window is in.
+    pub fn finish(self, index: usize) -> Result<()> {
+        match self.data {
+            None => Err(MessageError::BadPlaintext { index, what: "shorter than its length field" }),
+            Some(range) if range.end > self.len => {
+                Err(MessageError::BadPlaintext { index, what: "data length exceeds the plaintext" })
+            }
+            Some(_) if self.nonzero_padding => Err(MessageError::BadPadding { index }),
+            Some(_) => Ok(()),
+        }
+    }
+}
+
+/// The data of a part's first segment as it comes: the descriptor at its start, kept apart,
+/// then the content, appended to the caller's buffer.
+#[derive(Default)]
+pub(crate) struct DescriptorSplit {
+    head: Vec<u8>,
+}
+
+impl DescriptorSplit {
+    /// Bytes of the descriptor, as far as its length is known from the bytes in so far.
+    fn wanted(&self) -> usize {
+        match self.head.first() {
+            None => 1,
+            Some(&t) => {
+                let f_at = 1 + usize::from(t);
+                match self.head.get(f_at..f_at + 2) {
+                    Some(f) => f_at + 2 + usize::from(u16::from_be_bytes([f[0], f[1]])),
+                    None => f_at + 2,
+                }
+            }
+        }
+    }
+
+    /// Takes the next data bytes: the descriptor's into the head, the rest into `content`.
+    pub fn push(&mut self, mut bytes: &[u8], content: &mut Vec<u8>) {
+        while !bytes.is_empty() && self.head.len() < self.wanted() {
+            let (take, rest) = bytes.split_at((self.wanted() - self.head.len()).min(bytes.len()));
+            self.head.extend_from_slice(take);
+            bytes = rest;
+        }
+        content.extend_from_slice(bytes);
+    }
+
+    /// The decoded descriptor ([`PartInfo::decode`]'s errors when it does not fit).
+    pub fn finish(self) -> Result<PartInfo> {
+        Ok(PartInfo::decode(&self.head)?.0)
+    }
 }
 
 /// Display part or attachment.
@@ -195,5 +301,66 @@ pub fn check_segment(segment: usize) -> Result<()> {
         Ok(())
     } else {
         Err(MessageError::Input("segment size must be 4 KiB to 16 MiB"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Reads `plain` through windows of `window` bytes.
+    fn read(plain: &[u8], window: usize) -> Result<Vec<u8>> {
+        let mut reader = StandardReader::new(plain.len());
+        let mut data = Vec::new();
+        for w in plain.chunks(window) {
+            reader.feed(w, &mut |d| data.extend_from_slice(d));
+        }
+        reader.finish(3).map(|()| data)
+    }
+
+    proptest! {
+        /// Window by window, the reader gives what `open_standard` gives, data or error, for
+        /// well-formed plaintexts and for any length field or padding byte.
+        #[test]
+        fn reader_agrees_with_open_standard(
+            data in proptest::collection::vec(any::<u8>(), 0..300),
+            padding in 0usize..40,
+            n in prop::option::of(0u32..400),
+            dirt in prop::option::of((any::<prop::sample::Index>(), 1u8..)),
+            cut in 0usize..8,
+            window in 1usize..50,
+        ) {
+            let field = n.unwrap_or(data.len() as u32).to_be_bytes();
+            let mut plain = [&field[..], &data, &vec![0; padding]].concat();
+            if let Some((at, b)) = dirt {
+                let i = at.index(plain.len());
+                plain[i] ^= b;
+            }
+            plain.truncate(plain.len().saturating_sub(cut * usize::from(cut < 4)));
+            prop_assert_eq!(read(&plain, window), open_standard(3, &plain).map(<[u8]>::to_vec));
+        }
+
+        /// The descriptor is split off however the first segment's data arrives, and decodes
+        /// as `PartInfo::decode` decodes it.
+        #[test]
+        fn descriptor_split_agrees_with_decode(
+            name in prop::option::of("[a-z]{1,40}"),
+            content in proptest::collection::vec(any::<u8>(), 0..100),
+            cut in 0usize..200,
+            piece in 1usize..20,
+        ) {
+            let info = PartInfo::new("text/plain", name.as_deref()).unwrap();
+            let mut data = [info.encode().unwrap(), content.clone()].concat();
+            data.truncate(cut.max(1).min(data.len()));
+            let mut split = DescriptorSplit::default();
+            let mut rest = Vec::new();
+            for p in data.chunks(piece) {
+                split.push(p, &mut rest);
+            }
+            let expected = PartInfo::decode(&data).map(|(i, c)| (i, c.to_vec()));
+            prop_assert_eq!(split.finish().map(|i| (i, rest)), expected);
+        }
     }
 }

@@ -127,3 +127,22 @@ fn content_text_takes_date_and_addresses_from_its_inputs() {
         Err(MessageError::BadText { what: "common headers", problem: "control character in a value" })
     );
 }
+
+/// Chunks larger than the 16 KiB window the cipher and digest advance by, cut at window
+/// boundaries and between them: `compose` (one thread: sealed straight into the object) writes
+/// the bytes `SealedContent` writes (sealed apart, then copied), and every actor opens them.
+#[test]
+fn chunks_of_many_windows_are_the_same_either_way_and_open() {
+    let world = World::new();
+    for (size, segment) in [(16 << 10, 64 << 10), ((16 << 10) + 1, 64 << 10), (200_000, 64 << 10), (3 << 20, 1 << 20)] {
+        let mut c = content(1, 1, 100);
+        c.attachments.push(Part::new("application/octet-stream", Some("big.bin"), bytes(size, 5)).unwrap());
+        let options = segments(segment);
+        let direct = world.compose_with(&c, &options, 3);
+        let mut rng = SeededRandom::new([3; 32]);
+        let sealed =
+            SealedContent::seal(&c, &options, &mut rng).unwrap().address(&world.author.sign, &world.to(), &mut rng);
+        assert_eq!(direct, sealed.unwrap(), "size {size}");
+        check_flow(&world, &c, &options);
+    }
+}
