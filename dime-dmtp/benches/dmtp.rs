@@ -40,7 +40,7 @@ use dime_dmtp::wire::{Address, Framed, LineReader, MAX_COMMAND_LINE, Name};
 use dime_message::{
     Addressing, CommonHeaders, ComposeOptions, Content, Envelope, HashedObject, MessageLimits, OsRandom, Part, compose,
 };
-use dime_signet::{FingerprintKind, Signet, issue};
+use dime_signet::{Anchor, BoundSignet, Signet, issue};
 use fixture::{client_tls_config, config, host, tls};
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -195,7 +195,7 @@ impl ServerApp for Sink {
 /// (its key, the origin's signet) and keeps nothing.
 struct Destination {
     secret: EncryptionSecretKey,
-    origin: Signet,
+    origin: BoundSignet,
 }
 
 impl ServerApp for Destination {
@@ -220,8 +220,8 @@ impl ServerApp for Destination {
 
 /// A real object of about `size` bytes (one attachment), composed by alice@example.org for
 /// bob@example.net and countersigned by example.org, with its `DATA` hash; the destination's
-/// secret key and the origin's signet, to check it.
-fn real_object(size: usize) -> (HashedObject, EncryptionSecretKey, Signet) {
+/// secret key and the origin's signet bound to example.org, to check it.
+fn real_object(size: usize) -> (HashedObject, EncryptionSecretKey, BoundSignet) {
     let org = |domain: &str| {
         let pok = SigningSecretKey::generate().unwrap();
         let enc = EncryptionSecretKey::generate().unwrap();
@@ -258,7 +258,8 @@ fn real_object(size: usize) -> (HashedObject, EncryptionSecretKey, Signet) {
         .unwrap()
         .countersign_hashed(&origin.0)
         .unwrap();
-    (relayed, destination.1, origin.2)
+    let bound = origin.2.bind(&Anchor::trusted("example.org", &[origin.0.public()])).unwrap();
+    (relayed, destination.1, bound)
 }
 
 /// Drops every byte.
@@ -327,7 +328,7 @@ fn delivery(c: &mut Criterion, runtime: &Runtime) {
     let tls = tls();
     // Composed once: the timed loop only delivers it.
     let (relayed, secret, origin) = real_object(SIZE);
-    let origin_fingerprint = origin.fingerprint(FingerprintKind::Full).unwrap();
+    let origin_fingerprint = origin.full_fingerprint();
     let (dmtp_addr, checked_addr, copy_addr, object_copy_addr, hash_addr) = runtime.block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let dmtp_addr = listener.local_addr().unwrap();
