@@ -42,13 +42,11 @@ async fn send(conn: &mut Conn, text: &str) {
     conn.get_mut().write_all(text.as_bytes()).await.unwrap();
 }
 
-/// A listener whose sessions have a store timeout of 300 ms over a store whose `stuck` calls
-/// never complete; returns its address and the store.
-async fn serve(stuck: &'static [&'static str]) -> (std::net::SocketAddr, Arc<Hooked<Stuck>>) {
+/// A loopback listener whose sessions have a store timeout of 300 ms over `store`, with
+/// `hooks`; returns its address.
+async fn listen<S: Store + Clone + Send + Sync + 'static>(store: S, hooks: driver::Hooks) -> std::net::SocketAddr {
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = tcp.local_addr().unwrap();
-    let shared = Arc::new(Hooked { inner: store(), hook: Stuck(stuck) });
-    let store = shared.clone();
     tokio::spawn(driver::listen_starttls(
         tcp,
         common::self_signed_acceptor(),
@@ -56,11 +54,17 @@ async fn serve(stuck: &'static [&'static str]) -> (std::net::SocketAddr, Arc<Hoo
             let mut cfg = config();
             (cfg.tls, cfg.starttls, cfg.require_tls) = (false, true, false);
             cfg.limits.store_timeout = Duration::from_millis(300);
-            ServerSession::new(cfg, shared.clone(), Instant::now())
+            ServerSession::new(cfg, store.clone(), Instant::now())
         },
-        driver::Hooks::default(),
+        hooks,
     ));
-    (addr, store)
+    addr
+}
+
+/// [`listen`] over a store whose `stuck` calls never complete; returns its address and the store.
+async fn serve(stuck: &'static [&'static str]) -> (std::net::SocketAddr, Arc<Hooked<Stuck>>) {
+    let store = Arc::new(Hooked { inner: store(), hook: Stuck(stuck) });
+    (listen(store.clone(), driver::Hooks::default()).await, store)
 }
 
 async fn login(addr: std::net::SocketAddr) -> Conn {
@@ -136,23 +140,11 @@ impl Hook for StuckLater {
 /// An idling session's refresh that gets stuck answers the IDLE.
 #[tokio::test]
 async fn a_stuck_refresh_during_idle_answers_the_idle() {
-    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = tcp.local_addr().unwrap();
     let armed = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let shared = Arc::new(Hooked { inner: store(), hook: StuckLater(armed.clone()) });
     let changes = Arc::new(tokio::sync::Notify::new());
     let hooks = driver::Hooks { changes: Some(changes.clone()), ..driver::Hooks::default() };
-    tokio::spawn(driver::listen_starttls(
-        tcp,
-        common::self_signed_acceptor(),
-        move || {
-            let mut cfg = config();
-            (cfg.tls, cfg.starttls, cfg.require_tls) = (false, true, false);
-            cfg.limits.store_timeout = Duration::from_millis(300);
-            ServerSession::new(cfg, shared.clone(), Instant::now())
-        },
-        hooks,
-    ));
+    let addr = listen(shared.clone(), hooks).await;
     let mut conn = login(addr).await;
     send(&mut conn, "S SELECT INBOX\r\n").await;
     while !line(&mut conn).await.starts_with("S OK") {}
@@ -249,25 +241,13 @@ async fn logged_in<S: Store>(mut session: ServerSession<S>) -> ServerSession<S> 
 /// finishes is answered `NO [UNAVAILABLE]` at the store deadline, and the session goes on.
 #[tokio::test]
 async fn a_stuck_signet_resolution_is_answered_at_the_deadline() {
-    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = tcp.local_addr().unwrap();
     let shared = Arc::new(store());
     shared.serve_domain("example.org");
     let hooks = driver::Hooks {
         signets: Some(Arc::new(|_| -> driver::SignetFuture { Box::pin(std::future::pending()) })),
         ..driver::Hooks::default()
     };
-    tokio::spawn(driver::listen_starttls(
-        tcp,
-        common::self_signed_acceptor(),
-        move || {
-            let mut cfg = config();
-            (cfg.tls, cfg.starttls, cfg.require_tls) = (false, true, false);
-            cfg.limits.store_timeout = Duration::from_millis(300);
-            ServerSession::new(cfg, shared.clone(), Instant::now())
-        },
-        hooks,
-    ));
+    let addr = listen(shared.clone(), hooks).await;
     let mut conn = login(addr).await;
     let started = Instant::now();
     send(&mut conn, "S SIGNET carol@example.net\r\n").await;
