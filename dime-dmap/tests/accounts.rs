@@ -7,13 +7,13 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::conn::{Conn, line, login, send};
 use common::hooked::{Hook, Hooked};
-use common::{PASSWORD, USER, b64, config, decode_challenge, store};
+use common::{PASSWORD, USER, config, store};
 use dime_core::stacie::{Credentials, Password, Username};
 use dime_dmap::driver;
 use dime_dmap::server::ServerSession;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
+use tokio::io::AsyncBufReadExt;
 use tokio::sync::{Notify, Semaphore};
 
 const BOB: &str = "bob@example.org";
@@ -36,19 +36,6 @@ impl Hook for Gated {
     }
 }
 
-type Conn = BufReader<TcpStream>;
-
-/// The next line, within 5 seconds (a failure otherwise).
-async fn line(conn: &mut Conn) -> String {
-    let mut line = String::new();
-    tokio::time::timeout(Duration::from_secs(5), conn.read_line(&mut line)).await.expect("a line in time").unwrap();
-    line
-}
-
-async fn send(conn: &mut Conn, text: &str) {
-    conn.get_mut().write_all(text.as_bytes()).await.unwrap();
-}
-
 /// Lines up to and including the tagged completion of `tag`.
 async fn until_tagged(conn: &mut Conn, tag: &str) -> Vec<String> {
     let mut lines = Vec::new();
@@ -60,19 +47,6 @@ async fn until_tagged(conn: &mut Conn, tag: &str) -> Vec<String> {
             return lines;
         }
     }
-}
-
-/// Connects in the clear (the sessions allow it for this test) and logs `user` in.
-async fn login(addr: std::net::SocketAddr, user: &str) -> Conn {
-    let mut conn = BufReader::new(TcpStream::connect(addr).await.unwrap());
-    assert!(line(&mut conn).await.starts_with("* OK"));
-    send(&mut conn, &format!("L AUTHENTICATE STACIE {}\r\n", b64(user.as_bytes()))).await;
-    let challenge = decode_challenge(&line(&mut conn).await);
-    let token =
-        challenge.answer(&Username::new(user.as_bytes()).unwrap(), &Password::new(PASSWORD.as_bytes()).unwrap());
-    send(&mut conn, &format!("{}\r\n", b64(token.as_bytes()))).await;
-    assert!(line(&mut conn).await.starts_with("L OK"));
-    conn
 }
 
 #[tokio::test]

@@ -5,26 +5,14 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::Duration;
 
+use common::conn::{Conn, line, send};
 use common::{PASSWORD, USER, b64, config, decode_challenge, store};
 use dime_core::stacie::{Password, Username};
 use dime_dmap::driver;
 use dime_dmap::server::ServerSession;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::BufReader;
 use tokio::net::TcpStream;
-
-type Conn = BufReader<TcpStream>;
-
-async fn line(conn: &mut Conn) -> String {
-    let mut line = String::new();
-    tokio::time::timeout(Duration::from_secs(10), conn.read_line(&mut line)).await.expect("a line in time").unwrap();
-    line
-}
-
-async fn send(conn: &mut Conn, text: &str) {
-    conn.get_mut().write_all(text.as_bytes()).await.unwrap();
-}
 
 /// Connects in the clear (the sessions allow it for this test) and logs alice in.
 async fn login(addr: std::net::SocketAddr) -> Conn {

@@ -8,6 +8,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::conn::{Conn, line, login, send};
 use common::hooked::{Hook, Hooked};
 use common::{PASSWORD, USER, b64, config, decode_challenge, store};
 use dime_core::stacie::{Password, Username};
@@ -16,7 +17,7 @@ use dime_dmap::codec::Mailbox;
 use dime_dmap::driver;
 use dime_dmap::server::ServerSession;
 use dime_dmap::store::Store;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, BufReader};
 use tokio::net::TcpStream;
 
 /// Store calls named here never complete.
@@ -28,18 +29,6 @@ impl Hook for Stuck {
             std::future::pending::<()>().await;
         }
     }
-}
-
-type Conn = BufReader<TcpStream>;
-
-async fn line(conn: &mut Conn) -> String {
-    let mut line = String::new();
-    tokio::time::timeout(Duration::from_secs(5), conn.read_line(&mut line)).await.expect("a line in time").unwrap();
-    line
-}
-
-async fn send(conn: &mut Conn, text: &str) {
-    conn.get_mut().write_all(text.as_bytes()).await.unwrap();
 }
 
 /// A loopback listener whose sessions have a store timeout of 300 ms over `store`, with
@@ -67,18 +56,6 @@ async fn serve(stuck: &'static [&'static str]) -> (std::net::SocketAddr, Arc<Hoo
     (listen(store.clone(), driver::Hooks::default()).await, store)
 }
 
-async fn login(addr: std::net::SocketAddr) -> Conn {
-    let mut conn = BufReader::new(TcpStream::connect(addr).await.unwrap());
-    assert!(line(&mut conn).await.starts_with("* OK"));
-    send(&mut conn, &format!("L AUTHENTICATE STACIE {}\r\n", b64(USER.as_bytes()))).await;
-    let challenge = decode_challenge(&line(&mut conn).await);
-    let token =
-        challenge.answer(&Username::new(USER.as_bytes()).unwrap(), &Password::new(PASSWORD.as_bytes()).unwrap());
-    send(&mut conn, &format!("{}\r\n", b64(token.as_bytes()))).await;
-    assert!(line(&mut conn).await.starts_with("L OK"));
-    conn
-}
-
 /// The rest of the connection, once the server closes it.
 async fn rest(conn: &mut Conn) -> String {
     let mut rest = String::new();
@@ -92,7 +69,7 @@ async fn rest(conn: &mut Conn) -> String {
 #[tokio::test]
 async fn a_stuck_append_is_answered_no_unavailable_and_the_connection_closes() {
     let (addr, store) = serve(&["append"]).await;
-    let mut conn = login(addr).await;
+    let mut conn = login(addr, USER).await;
     let started = tokio::time::Instant::now();
     send(&mut conn, "A APPEND INBOX {3+}\r\nabc\r\n").await;
     assert_eq!(line(&mut conn).await, "A NO [UNAVAILABLE] Store did not answer in time; the outcome is unknown\r\n");
@@ -117,7 +94,7 @@ async fn a_stuck_credentials_lookup_ends_the_login() {
 #[tokio::test]
 async fn a_stuck_object_read_ends_a_fetch_after_the_messages_already_answered() {
     let (addr, _) = serve(&["object"]).await;
-    let mut conn = login(addr).await;
+    let mut conn = login(addr, USER).await;
     send(&mut conn, "S SELECT INBOX\r\n").await;
     while !line(&mut conn).await.starts_with("S OK") {}
     send(&mut conn, "F FETCH 1 BINARY.PEEK[]\r\n").await;
@@ -145,7 +122,7 @@ async fn a_stuck_refresh_during_idle_answers_the_idle() {
     let changes = Arc::new(tokio::sync::Notify::new());
     let hooks = driver::Hooks { changes: Some(changes.clone()), ..driver::Hooks::default() };
     let addr = listen(shared.clone(), hooks).await;
-    let mut conn = login(addr).await;
+    let mut conn = login(addr, USER).await;
     send(&mut conn, "S SELECT INBOX\r\n").await;
     while !line(&mut conn).await.starts_with("S OK") {}
     send(&mut conn, "I IDLE\r\n").await;
@@ -168,7 +145,7 @@ async fn a_stuck_refresh_during_idle_answers_the_idle() {
 #[tokio::test]
 async fn store_work_within_the_deadline_goes_on() {
     let (addr, _) = serve(&[]).await;
-    let mut conn = login(addr).await;
+    let mut conn = login(addr, USER).await;
     send(&mut conn, "A APPEND INBOX {3+}\r\nabc\r\n").await;
     assert_eq!(line(&mut conn).await, "A OK [APPENDUID 1 4] APPEND completed\r\n");
     send(&mut conn, "B NOOP\r\n").await;
@@ -248,7 +225,7 @@ async fn a_stuck_signet_resolution_is_answered_at_the_deadline() {
         ..driver::Hooks::default()
     };
     let addr = listen(shared.clone(), hooks).await;
-    let mut conn = login(addr).await;
+    let mut conn = login(addr, USER).await;
     let started = Instant::now();
     send(&mut conn, "S SIGNET carol@example.net\r\n").await;
     assert_eq!(line(&mut conn).await, format!("S NO [UNAVAILABLE] {}\r\n", driver::RESOLUTION_LATE));

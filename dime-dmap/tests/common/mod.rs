@@ -2,6 +2,7 @@
 //! byte for byte as a client would.
 #![allow(dead_code)]
 
+pub mod conn;
 pub mod grammar;
 pub mod hooked;
 
