@@ -138,6 +138,24 @@ pub trait Store: Send + Sync {
         uid: u32,
         flags: &[Flag],
     ) -> impl Future<Output = Result<()>> + Send;
+    /// Replaces the flags of several messages of one mailbox, `(uid, flags)` pairs, as one
+    /// write: all of them or, on an error (a message not there is `NoSuchMessage`), none. A
+    /// `STORE` makes one such call per page of its messages, so a store that syncs each write
+    /// should implement it as one transaction; the default calls [`Store::set_flags`] for each
+    /// pair, in order, and stops at the first error.
+    fn set_flags_many(
+        &self,
+        user: &str,
+        mailbox: &Mailbox,
+        changes: &[(u32, Vec<Flag>)],
+    ) -> impl Future<Output = Result<()>> + Send {
+        async move {
+            for (uid, flags) in changes {
+                self.set_flags(user, mailbox, *uid, flags).await?;
+            }
+            Ok(())
+        }
+    }
     /// Removes every message flagged `\Deleted`; returns their UIDs.
     fn expunge(&self, user: &str, mailbox: &Mailbox) -> impl Future<Output = Result<Vec<u32>>> + Send;
     /// Stores a new message; `date` `None` means "now" as the store sees it. Returns its UID.
@@ -260,6 +278,15 @@ impl<S: Store> Store for Arc<S> {
         flags: &[Flag],
     ) -> impl Future<Output = Result<()>> + Send {
         (**self).set_flags(user, mailbox, uid, flags)
+    }
+
+    fn set_flags_many(
+        &self,
+        user: &str,
+        mailbox: &Mailbox,
+        changes: &[(u32, Vec<Flag>)],
+    ) -> impl Future<Output = Result<()>> + Send {
+        (**self).set_flags_many(user, mailbox, changes)
     }
 
     fn expunge(&self, user: &str, mailbox: &Mailbox) -> impl Future<Output = Result<Vec<u32>>> + Send {
@@ -612,6 +639,23 @@ impl Store for MemoryStore {
                 stored.messages.binary_search_by_key(&uid, |m| m.info.uid).map_err(|_| DmapError::NoSuchMessage)?;
             let message = stored.messages.get_mut(at).ok_or(DmapError::NoSuchMessage)?;
             message.info.flags = flags.to_vec();
+            Ok(())
+        })
+    }
+
+    async fn set_flags_many(&self, user: &str, mailbox: &Mailbox, changes: &[(u32, Vec<Flag>)]) -> Result<()> {
+        self.with_mailbox(user, mailbox, |stored| {
+            // Every message is found first, so a missing one changes nothing.
+            let at = changes
+                .iter()
+                .map(|(uid, _)| stored.messages.binary_search_by_key(uid, |m| m.info.uid))
+                .collect::<core::result::Result<Vec<usize>, usize>>()
+                .map_err(|_| DmapError::NoSuchMessage)?;
+            for (i, (_, flags)) in at.into_iter().zip(changes) {
+                if let Some(message) = stored.messages.get_mut(i) {
+                    message.info.flags = flags.clone();
+                }
+            }
             Ok(())
         })
     }

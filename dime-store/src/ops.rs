@@ -494,6 +494,25 @@ pub fn set_flags(db: &Database, user: &str, mailbox: &Mailbox, uid: u32, flags: 
     })
 }
 
+/// Replaces the flags of each `(uid, flags)` in one transaction: all or, when a message is
+/// not there (`NoSuchMessage`), none.
+pub fn set_flags_many(db: &Database, user: &str, mailbox: &Mailbox, changes: &[(u32, Vec<Flag>)]) -> Result<()> {
+    write(db, |txn| {
+        mailbox_in(txn, user, mailbox)?;
+        let mut table = txn.open_table(MESSAGES)?;
+        for (uid, flags) in changes {
+            let key = (user, mailbox.as_str(), *uid);
+            let mut info = match table.get(key)? {
+                Some(value) => record::decode_message(*uid, value.value())?,
+                None => return Err(StoreError::NoSuchMessage),
+            };
+            info.flags.clone_from(flags);
+            table.insert(key, &record::encode_message(&info)?[..])?;
+        }
+        Ok(())
+    })
+}
+
 /// Removes every message flagged `\Deleted`, metadata and object together; returns their UIDs
 /// in ascending order.
 pub fn expunge(db: &Database, user: &str, mailbox: &Mailbox) -> Result<Vec<u32>> {

@@ -320,6 +320,11 @@ impl Store for RedbStore {
         self.on_account(user, move |db, user| ops::set_flags(db, user, &mailbox, uid, &flags)).await
     }
 
+    async fn set_flags_many(&self, user: &str, mailbox: &Mailbox, changes: &[(u32, Vec<Flag>)]) -> DmapResult<()> {
+        let (mailbox, changes) = (mailbox.clone(), changes.to_vec());
+        self.on_account(user, move |db, user| ops::set_flags_many(db, user, &mailbox, &changes)).await
+    }
+
     async fn expunge(&self, user: &str, mailbox: &Mailbox) -> DmapResult<Vec<u32>> {
         let mailbox = mailbox.clone();
         self.on_account(user, move |db, user| ops::expunge(db, user, &mailbox)).await

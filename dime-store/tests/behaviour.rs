@@ -133,6 +133,25 @@ fn set_flags_replaces_the_flags<S: TestStore>(store: S) {
     assert!(block_on(store.mailbox(ALICE, &inbox)).unwrap().messages[0].flags.is_empty());
 }
 
+fn set_flags_many_writes_all_or_nothing<S: TestStore>(store: S) {
+    let store = with_alice(store);
+    let inbox = Mailbox::inbox();
+    for i in 0..3u8 {
+        block_on(store.append(ALICE, &inbox, &[], None, vec![i])).unwrap();
+    }
+    let changes = [(1, vec![Flag::Seen]), (3, vec![Flag::Flagged, Flag::Keyword("work".into())])];
+    block_on(store.set_flags_many(ALICE, &inbox, &changes)).unwrap();
+    let flags = |store: &S| -> Vec<Vec<Flag>> {
+        block_on(store.mailbox(ALICE, &inbox)).unwrap().messages.into_iter().map(|m| m.flags).collect()
+    };
+    assert_eq!(flags(&store), [changes[0].1.clone(), vec![], changes[1].1.clone()]);
+    // A message that is not there fails the whole call, and nothing changes.
+    let with_missing = [(2, vec![Flag::Deleted]), (9, vec![])];
+    assert_eq!(block_on(store.set_flags_many(ALICE, &inbox, &with_missing)), Err(DmapError::NoSuchMessage));
+    assert_eq!(flags(&store), [changes[0].1.clone(), vec![], changes[1].1.clone()]);
+    assert_eq!(block_on(store.set_flags_many(ALICE, &Mailbox::new("Nope"), &[])), Err(DmapError::NoSuchMailbox));
+}
+
 fn expunge_removes_deleted_messages_only<S: TestStore>(store: S) {
     let store = with_alice(store);
     let inbox = Mailbox::inbox();
@@ -380,6 +399,7 @@ suite!(
     appended_messages_keep_uid_order_flags_dates_and_objects,
     append_without_date_uses_now,
     set_flags_replaces_the_flags,
+    set_flags_many_writes_all_or_nothing,
     expunge_removes_deleted_messages_only,
     submissions_queue_in_order,
     keyfiles_are_stored_and_replaced,

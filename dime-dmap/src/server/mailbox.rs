@@ -194,8 +194,10 @@ impl<S: Store> ServerSession<S> {
                 Ok(infos) => infos,
                 Err(error) => return self.store_error(tag, name, error),
             };
-            // Both in UID order; a message the store no longer has ends the command.
+            // Both in UID order; a message the store no longer has ends the command. The page's
+            // new flags are written together, one store write per page.
             let mut infos = infos.into_iter().peekable();
+            let (mut seqs, mut writes) = (Vec::with_capacity(page.len()), Vec::with_capacity(page.len()));
             for (seq, wanted) in page {
                 let Some(info) = infos.next_if(|info| info.uid == wanted) else {
                     return self.store_error(tag, name, crate::error::DmapError::NoSuchMessage);
@@ -214,14 +216,18 @@ impl<S: Store> ServerSession<S> {
                     }
                     StoreMode::Remove => new.retain(|f| !flags.contains(f)),
                 }
-                if let Err(error) = self.store.set_flags(&user, &selected.mailbox, info.uid, &new).await {
-                    return self.store_error(tag, name, error);
-                }
-                self.reported(info.uid, &new);
+                seqs.push(seq);
+                writes.push((info.uid, new));
+            }
+            if let Err(error) = self.store.set_flags_many(&user, &selected.mailbox, &writes).await {
+                return self.store_error(tag, name, error);
+            }
+            for (seq, (message, new)) in seqs.into_iter().zip(writes) {
+                self.reported(message, &new);
                 if !silent {
                     let mut items = vec![FetchItem::Flags(new)];
                     if uid {
-                        items.insert(0, FetchItem::Uid(info.uid));
+                        items.insert(0, FetchItem::Uid(message));
                     }
                     self.respond(Response::Data(Data::Fetch { seq, items }));
                 }

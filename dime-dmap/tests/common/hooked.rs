@@ -42,6 +42,10 @@ impl<H: Hook> Store for Hooked<H> {
         self.hook.before("set_flags", user).await;
         self.inner.set_flags(user, mailbox, uid, flags).await
     }
+    async fn set_flags_many(&self, user: &str, mailbox: &Mailbox, changes: &[(u32, Vec<Flag>)]) -> Result<()> {
+        self.hook.before("set_flags_many", user).await;
+        self.inner.set_flags_many(user, mailbox, changes).await
+    }
     async fn expunge(&self, user: &str, mailbox: &Mailbox) -> Result<Vec<u32>> {
         self.hook.before("expunge", user).await;
         self.inner.expunge(user, mailbox).await

@@ -104,6 +104,14 @@ impl Store for TempRedb {
     ) -> dime_dmap::Result<()> {
         self.store.set_flags(user, mailbox, uid, flags).await
     }
+    async fn set_flags_many(
+        &self,
+        user: &str,
+        mailbox: &Mailbox,
+        changes: &[(u32, Vec<dime_dmap::codec::Flag>)],
+    ) -> dime_dmap::Result<()> {
+        self.store.set_flags_many(user, mailbox, changes).await
+    }
     async fn expunge(&self, user: &str, mailbox: &Mailbox) -> dime_dmap::Result<Vec<u32>> {
         self.store.expunge(user, mailbox).await
     }
