@@ -229,11 +229,46 @@ impl fmt::Debug for EncryptionPublicKey {
     }
 }
 
+/// An X25519 private key with its public key, computed once when the key is made: every
+/// opening names the reader's public key in its KEK, and a fixed-base multiplication per
+/// message would cost as much as a fifth of the key agreement itself. The secret is wiped on
+/// drop.
+#[derive(Clone)]
+pub struct X25519SecretKey {
+    secret: x25519_dalek::StaticSecret,
+    public: [u8; 32],
+}
+
+impl X25519SecretKey {
+    /// The key of the 32 secret bytes (clamped when used, as X25519 does).
+    pub fn from_bytes(bytes: [u8; 32]) -> X25519SecretKey {
+        let secret = x25519_dalek::StaticSecret::from(bytes);
+        let public = x25519_dalek::PublicKey::from(&secret).to_bytes();
+        X25519SecretKey { secret, public }
+    }
+
+    /// The 32 secret bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        self.secret.as_bytes()
+    }
+
+    /// The public key.
+    pub fn public(&self) -> &[u8; 32] {
+        &self.public
+    }
+}
+
+impl fmt::Debug for X25519SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "X25519SecretKey(public: {})", base64::encode_unpadded(&self.public))
+    }
+}
+
 /// An encryption private key, wiped on drop.
 #[derive(Clone)]
 pub enum EncryptionSecretKey {
     /// An X25519 scalar.
-    X25519(x25519_dalek::StaticSecret),
+    X25519(X25519SecretKey),
     /// A secp256k1 scalar, 32 bytes big-endian.
     Secp256k1(Zeroizing<[u8; 32]>),
 }
@@ -241,12 +276,12 @@ pub enum EncryptionSecretKey {
 impl EncryptionSecretKey {
     /// A fresh random X25519 key.
     pub fn generate() -> Result<EncryptionSecretKey> {
-        Ok(EncryptionSecretKey::X25519(x25519_dalek::StaticSecret::from(*random_secret::<32>()?)))
+        Ok(EncryptionSecretKey::x25519_from_bytes(*random_secret::<32>()?))
     }
 
     /// An X25519 key from its 32 secret bytes.
     pub fn x25519_from_bytes(bytes: [u8; 32]) -> EncryptionSecretKey {
-        EncryptionSecretKey::X25519(x25519_dalek::StaticSecret::from(bytes))
+        EncryptionSecretKey::X25519(X25519SecretKey::from_bytes(bytes))
     }
 
     /// Decodes a private-key field: 32 bytes are a secp256k1 scalar (range-checked), 33 bytes
@@ -284,9 +319,7 @@ impl EncryptionSecretKey {
     /// The matching public key.
     pub fn public(&self) -> Result<EncryptionPublicKey> {
         match self {
-            EncryptionSecretKey::X25519(secret) => {
-                Ok(EncryptionPublicKey::X25519(x25519_dalek::PublicKey::from(secret).to_bytes()))
-            }
+            EncryptionSecretKey::X25519(key) => Ok(EncryptionPublicKey::X25519(key.public)),
             EncryptionSecretKey::Secp256k1(scalar) => {
                 let secret = k256::SecretKey::from_slice(scalar.as_ref()).map_err(|_| Error::InvalidSecp256k1Scalar)?;
                 let point = secret.public_key().to_sec1_bytes();
@@ -301,8 +334,8 @@ impl EncryptionSecretKey {
     /// side give [`Error::UnsupportedAlgorithm`].
     pub fn agree(&self, peer: &EncryptionPublicKey) -> Result<Zeroizing<[u8; 32]>> {
         match (self, peer) {
-            (EncryptionSecretKey::X25519(secret), EncryptionPublicKey::X25519(public)) => {
-                let shared = secret.diffie_hellman(&x25519_dalek::PublicKey::from(*public));
+            (EncryptionSecretKey::X25519(key), EncryptionPublicKey::X25519(public)) => {
+                let shared = key.secret.diffie_hellman(&x25519_dalek::PublicKey::from(*public));
                 let out = Zeroizing::new(*shared.as_bytes());
                 if ct_eq(out.as_ref(), &[0u8; 32]) {
                     return Err(Error::WeakSharedSecret);
@@ -402,6 +435,30 @@ mod tests {
             a.agree(&k1.public().unwrap()).err(),
             Some(Error::UnsupportedAlgorithm("secp256k1 encryption keys"))
         );
+    }
+
+    /// RFC 7748 §6.1: Alice's and Bob's key pairs. The public key made with the secret is the
+    /// Montgomery-ladder multiple of the base point, and a decoded key file gives the same.
+    #[test]
+    fn x25519_public_key_is_made_with_the_secret() {
+        for (secret, public) in [
+            (
+                "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
+                "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a",
+            ),
+            (
+                "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb",
+                "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f",
+            ),
+        ] {
+            let bytes = hex32(secret);
+            let key = X25519SecretKey::from_bytes(bytes);
+            assert_eq!(hex::encode(key.public()), public);
+            assert_eq!(*key.public(), x25519_dalek::x25519(bytes, x25519_dalek::X25519_BASEPOINT_BYTES));
+            let decoded = EncryptionSecretKey::decode(&[&[KEY_FORMAT_25519][..], &bytes].concat()).unwrap();
+            assert_eq!(decoded.public().unwrap(), EncryptionPublicKey::X25519(*key.public()));
+            assert_eq!(key.as_bytes(), &bytes);
+        }
     }
 
     #[test]

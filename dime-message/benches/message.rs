@@ -18,9 +18,11 @@
 //!
 //! `cargo bench -p dime-message --bench message` measures the sans-IO core single-threaded;
 //! `DIME_BENCH_ONLY=hybrid` runs only the hybrid section; `DIME_BENCH_ONLY=floor` only the
-//! ratios against the primitive floors, classical and hybrid; `profile-compose` and
-//! `profile-open` loop over one 1 MiB compose or recipient open, for `perf record`; `DIME_BENCH_ONLY=data-hash` only the
-//! destination's check with DMTP's `DATA` hash of 64 MiB, one hash pass (D9) against two;
+//! ratios against the primitive floors, classical and hybrid; `profile-compose`,
+//! `profile-open`, `profile-hybrid-compose` and `profile-hybrid-open` loop over one 1 MiB
+//! compose or recipient open, for `perf record`; `DIME_BENCH_ONLY=big` only the 64 MiB
+//! throughputs; `DIME_BENCH_ONLY=data-hash` only the destination's check with DMTP's `DATA`
+//! hash of 64 MiB, one hash pass (D9) against two;
 //! `--features parallel` measures it chunk-parallel. Set `DIME_BENCH_QUICK=1` for fewer rounds.
 
 #[path = "../tests/common/mod.rs"]
@@ -56,22 +58,25 @@ fn flow(world: &World, content: &Content) -> usize {
 
 /// The primitives the flow cannot avoid: 4 X25519 for the author and one per reader, one
 /// AES-256-GCM pass to seal and one to open, one BLAKE3 pass per actor (each must check every
-/// byte), 2 author signatures, 3 origin signatures, and the verifications (2 + 3 + 5).
+/// byte), 2 author signatures, 3 origin signatures, and the verifications (2 + 3 + 5). The
+/// signatures are over inputs of the sizes a real 1 MiB object signs (its digest lists).
 struct Floor {
     secret: [u8; 32],
     publics: [[u8; 32]; 4],
     data: Vec<u8>,
     key: SigningSecretKey,
-    sig: Signature,
+    /// The tree, author-full and three origin inputs, each with its signature.
+    signed: Vec<(Vec<u8>, Signature)>,
 }
 
 impl Floor {
-    fn new() -> Floor {
+    /// The floor of the flow that made `relayed`, a countersigned object.
+    fn new(relayed: &[u8]) -> Floor {
         let publics = [[3u8; 32], [4; 32], [5; 32], [6; 32]]
             .map(|s| x25519_dalek::x25519(s, x25519_dalek::X25519_BASEPOINT_BYTES));
         let key = SigningSecretKey::from_seed(&[9; 32]);
-        let sig = key.sign(b"list");
-        Floor { secret: [7; 32], publics, data: bytes(MIB, 2), key, sig }
+        let signed = signed_inputs(relayed).into_iter().map(|input| (input.clone(), key.sign(&input))).collect();
+        Floor { secret: [7; 32], publics, data: bytes(MIB, 2), key, signed }
     }
 
     fn x25519(&self, n: usize) {
@@ -89,15 +94,25 @@ impl Floor {
         black_box(blake3::hash(buf));
     }
 
-    fn sign(&self, n: usize) {
-        for _ in 0..n {
-            black_box(self.key.sign(b"list of digests, about a kilobyte in a real message"));
+    /// Signs the author's two inputs (`Author`) or the origin's three.
+    fn sign(&self, who: Actor) {
+        for (input, _) in self.signatures(who) {
+            black_box(self.key.sign(input));
         }
     }
 
-    fn verify(&self, n: usize) {
-        for _ in 0..n {
-            let _ = black_box(self.key.public().verify(b"list", &self.sig));
+    /// Verifies the author's two signatures, the origin's three, or all five (`Recipient`).
+    fn verify(&self, who: Actor) {
+        for (input, sig) in self.signatures(who) {
+            let _ = black_box(self.key.public().verify(input, sig));
+        }
+    }
+
+    fn signatures(&self, who: Actor) -> &[(Vec<u8>, Signature)] {
+        match who {
+            Actor::Author => &self.signed[..2],
+            Actor::Origin => &self.signed[2..],
+            _ => &self.signed,
         }
     }
 
@@ -105,7 +120,7 @@ impl Floor {
         self.x25519(4);
         self.gcm(buf);
         self.hash(buf);
-        self.sign(2);
+        self.sign(Actor::Author);
     }
 
     fn flow(&self) {
@@ -114,18 +129,41 @@ impl Floor {
         // origin
         self.x25519(1);
         self.hash(&buf);
-        self.verify(2);
-        self.sign(3);
+        self.verify(Actor::Author);
+        self.sign(Actor::Origin);
         // destination
         self.x25519(1);
         self.hash(&buf);
-        self.verify(3);
+        self.verify(Actor::Origin);
         // recipient
         self.x25519(1);
         self.hash(&buf);
         self.gcm(&mut buf);
-        self.verify(5);
+        self.verify(Actor::Recipient);
     }
+}
+
+/// The five signed inputs of a countersigned object: the tree list, the author's full input and
+/// the origin's three (meta-bounce, display-bounce, full), as `dime_message::tree` builds them.
+fn signed_inputs(relayed: &[u8]) -> Vec<Vec<u8>> {
+    use dime_message::chunk::ChunkType;
+    use dime_message::tree::{Entry, TREE, author_full_input, list_input, origin_coverage, origin_input};
+    let message = Message::parse(relayed, &MessageLimits::default()).unwrap();
+    let entries: Vec<Entry> = message.chunks().iter().map(Entry::of).collect();
+    let types: Vec<ChunkType> = message.chunks().iter().map(|c| c.chunk_type()).collect();
+    let tree = types.iter().position(|t| *t == ChunkType::Tree).unwrap();
+    let slots = |i: usize| &entries[i].slots;
+    let mut inputs = vec![
+        list_input(TREE, &entries[..tree]),
+        author_full_input(&entries[tree], [slots(tree + 1), slots(tree + 2), slots(tree + 3), slots(tree + 4)]),
+    ];
+    for (i, t) in
+        [ChunkType::OriginMetaBounce, ChunkType::OriginDisplayBounce, ChunkType::OriginFull].into_iter().enumerate()
+    {
+        let covered = origin_coverage(t, types.iter().copied());
+        inputs.push(origin_input(t, &entries[..covered], slots(tree + 2 + i)));
+    }
+    inputs
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -169,7 +207,7 @@ fn criterion_benches(c: &mut Criterion, world: &World, content: &Content) {
     g.bench_function("destination_open", |b| b.iter(|| world.open_destination(&relayed).unwrap()));
     g.bench_function("recipient_open", |b| b.iter(|| world.open_recipient(&relayed).unwrap()));
     g.bench_function("four_actor_flow", |b| b.iter(|| flow(world, content)));
-    let floor = Floor::new();
+    let floor = Floor::new(&relayed);
     g.bench_function("primitive_floor_flow", |b| b.iter(|| floor.flow()));
     g.finish();
 }
@@ -452,8 +490,10 @@ fn hybrid(world: &World, rounds: usize, quick: bool) {
 
 /// The four-actor flow, compose and recipient open of 1 MiB against their primitive floors.
 fn floors(world: &World, content: &Content, rounds: usize) {
+    let relayed = world
+        .relay(&compose(&world.author.sign, &world.to(), content, &ComposeOptions::default(), &mut OsRandom).unwrap());
     // 1. The four-actor flow against its primitive floor.
-    let floor = Floor::new();
+    let floor = Floor::new(&relayed);
     ratio(
         "four-actor flow 1 MiB / primitive floor (goal <= 1.15)",
         rounds,
@@ -473,8 +513,6 @@ fn floors(world: &World, content: &Content, rounds: usize) {
         },
         || floor.compose(&mut buf),
     );
-    let relayed = world
-        .relay(&compose(&world.author.sign, &world.to(), content, &ComposeOptions::default(), &mut OsRandom).unwrap());
     ratio(
         "recipient open 1 MiB / its floor (X25519, BLAKE3, GCM, 5 verifications; goal <= 1.10)",
         rounds,
@@ -485,7 +523,7 @@ fn floors(world: &World, content: &Content, rounds: usize) {
             floor.x25519(1);
             floor.hash(&relayed);
             floor.gcm(&mut buf);
-            floor.verify(5);
+            floor.verify(Actor::Recipient);
         },
     );
 }
@@ -532,7 +570,7 @@ fn hybrid_floors(world: &World, h: &Hybrid, rounds: usize) {
             decapsulate();
         },
     );
-    let floor = Floor::new();
+    let floor = Floor::new(&relayed);
     let mut buf = floor.data.clone();
     ratio(
         "hybrid compose 1 MiB / (primitive floor + 4 encapsulations) (goal <= 1.10)",
@@ -555,7 +593,7 @@ fn hybrid_floors(world: &World, h: &Hybrid, rounds: usize) {
             floor.x25519(1);
             floor.hash(&relayed);
             floor.gcm(&mut buf);
-            floor.verify(5);
+            floor.verify(Actor::Recipient);
             decapsulate();
         },
     );
@@ -574,6 +612,19 @@ fn main() {
         hybrid_floors(&world, &Hybrid::new(), rounds);
         return;
     }
+    if let Ok(what @ ("profile-hybrid-compose" | "profile-hybrid-open")) = std::env::var("DIME_BENCH_ONLY").as_deref() {
+        let h = Hybrid::new();
+        let content = one_mib_content();
+        let relayed = h.relay(&h.compose(&content));
+        for _ in 0..2000 {
+            if what == "profile-hybrid-compose" {
+                black_box(h.compose(&content));
+            } else {
+                black_box(h.open_recipient(&relayed));
+            }
+        }
+        return;
+    }
     // For `perf record`: compose or recipient open of 1 MiB in a loop, nothing else.
     if let Ok(what @ ("profile-compose" | "profile-open")) = std::env::var("DIME_BENCH_ONLY").as_deref() {
         let world = World::new();
@@ -588,6 +639,10 @@ fn main() {
                 black_box(world.open_recipient(&relayed).unwrap());
             }
         }
+        return;
+    }
+    if std::env::var("DIME_BENCH_ONLY").is_ok_and(|v| v == "big") {
+        big(&World::new(), quick);
         return;
     }
     if std::env::var("DIME_BENCH_ONLY").is_ok_and(|v| v == "data-hash") {

@@ -163,8 +163,9 @@ pub fn x25519_public(key: &EncryptionPublicKey) -> Result<[u8; 32]> {
     }
 }
 
-/// A key-encryption key: one per actor per object.
-pub struct Kek(pub(crate) Zeroizing<[u8; 32]>);
+/// A key-encryption key: one per actor per object, kept as its AES-256-GCM key schedule (wiped
+/// on drop), which every keyslot of the actor uses.
+pub struct Kek(Aes256Gcm);
 
 impl Kek {
     /// `HKDF(shared, "dime-rs/2 kek" ‖ actor ‖ E ‖ P, 32)`.
@@ -177,7 +178,12 @@ impl Kek {
         let mut out = Zeroizing::new([0u8; 32]);
         // 32 bytes is far below HKDF-SHA-512's output limit.
         hkdf(shared, &info, out.as_mut());
-        Kek(out)
+        Kek::new(&out)
+    }
+
+    /// The KEK whose 32 bytes are `key`.
+    pub(crate) fn new(key: &[u8; 32]) -> Kek {
+        Kek(aes(key))
     }
 
     /// The author's side: agreement of the ephemeral secret with the actor's public key.
@@ -194,7 +200,7 @@ impl Kek {
     /// The actor's side: agreement of its secret key with the ephemeral public key.
     pub fn for_actor(secret: &EncryptionSecretKey, actor: Actor, ephemeral: &[u8; 32]) -> Result<Kek> {
         let public = match secret {
-            EncryptionSecretKey::X25519(_) => x25519_public(&secret.public()?)?,
+            EncryptionSecretKey::X25519(key) => *key.public(),
             EncryptionSecretKey::Secp256k1(_) => {
                 return Err(MessageError::UnsupportedAlgorithm("secp256k1 encryption keys"));
             }
@@ -203,8 +209,8 @@ impl Kek {
         Ok(Kek::derive(&shared, actor, ephemeral, &public))
     }
 
-    fn cipher(&self) -> Aes256Gcm {
-        aes(&self.0)
+    fn cipher(&self) -> &Aes256Gcm {
+        &self.0
     }
 }
 
@@ -383,14 +389,14 @@ impl ChunkKey {
     /// all of it.
     pub(crate) fn open_with(&self, index: usize, ad: &[u8], body: &[u8], sink: &mut dyn FnMut(&[u8])) -> Result<()> {
         let (mut gcm, mut ct, tag) = self.start_open(index, ad, body)?;
-        let mut window = Zeroizing::new([0u8; WINDOW]);
+        let mut window = Window([0u8; WINDOW]);
         while ct.len() > WINDOW {
             let (piece, rest) = ct.split_at(WINDOW);
-            gcm.decrypt_blocks_to(blocks(piece).0, blocks_mut(window.as_mut_slice()).0);
-            sink(window.as_slice());
+            gcm.decrypt_blocks_to(blocks(piece).0, blocks_mut(&mut window.0).0);
+            sink(&window.0);
             ct = rest;
         }
-        let last = window.get_mut(..ct.len()).unwrap_or_default();
+        let last = window.0.get_mut(..ct.len()).unwrap_or_default();
         last.copy_from_slice(ct);
         if !gcm.open_tail(last, tag) {
             return Err(MessageError::Decrypt { index });
@@ -403,6 +409,16 @@ impl ChunkKey {
 /// Bytes of a chunk body sealed or opened at a time: a whole number of AES blocks, small
 /// enough that the window stays in the L1 or L2 cache from its copy to its hash.
 const WINDOW: usize = 16 << 10;
+
+/// A window of plaintext, wiped when dropped. It is wiped as one slice: `zeroize` on a byte
+/// array writes it a byte at a time, which for 16 KiB costs about as much as decrypting it.
+struct Window([u8; WINDOW]);
+
+impl Drop for Window {
+    fn drop(&mut self) {
+        self.0.as_mut_slice().zeroize();
+    }
+}
 
 /// Bytes the chunk digest takes at a time while sealing, counted from the chunk's start so
 /// that BLAKE3 hashes whole subtrees.

@@ -232,10 +232,17 @@ pub fn kek_bytes(
     ephemeral: &[u8; 32],
     public: &[u8; 32],
 ) -> Zeroizing<[u8; 32]> {
-    derive(x25519, actor, kinds, ephemeral, public, Slot { kem }).0
+    derive(x25519, actor, kinds, ephemeral, public, Slot { kem })
 }
 
-fn derive(shared: &[u8; 32], actor: Actor, kinds: Kinds, e: &[u8; 32], public: &[u8; 32], slot: Slot<'_>) -> Kek {
+fn derive(
+    shared: &[u8; 32],
+    actor: Actor,
+    kinds: Kinds,
+    e: &[u8; 32],
+    public: &[u8; 32],
+    slot: Slot<'_>,
+) -> Zeroizing<[u8; 32]> {
     let mut ikm = Zeroizing::new(Vec::with_capacity(64));
     let mut info = Vec::with_capacity(HYBRID_LABEL.len() + 2 + 64 + CIPHERTEXT_LEN + 1184);
     match slot.kem {
@@ -256,7 +263,7 @@ fn derive(shared: &[u8; 32], actor: Actor, kinds: Kinds, e: &[u8; 32], public: &
     let mut out = Zeroizing::new([0u8; 32]);
     // 32 bytes is far below HKDF-SHA-512's output limit.
     crate::crypto::hkdf(&ikm, &info, out.as_mut());
-    Kek(out)
+    out
 }
 
 /// What the author needs of one party: its X25519 key and its hybrid key, if any.
@@ -296,10 +303,17 @@ pub(crate) fn author_keys(
         Ok(match kem {
             Some((ek, m)) => {
                 let (c, k) = ek.encapsulate_deterministic(m);
-                let kek = derive(&shared, *actor, kinds, &e, &party.x25519, Slot { kem: Some((&k, c.as_ref(), ek)) });
+                let kek = Kek::new(&derive(
+                    &shared,
+                    *actor,
+                    kinds,
+                    &e,
+                    &party.x25519,
+                    Slot { kem: Some((&k, c.as_ref(), ek)) },
+                ));
                 (kek, Some(c))
             }
-            None => (derive(&shared, *actor, kinds, &e, &party.x25519, Slot { kem: None }), None),
+            None => (Kek::new(&derive(&shared, *actor, kinds, &e, &party.x25519, Slot { kem: None })), None),
         })
     });
     let mut body = Vec::with_capacity(hybrid_len(kinds));
@@ -366,7 +380,7 @@ pub(crate) fn actor_kek(keys: &ActorKeys<'_>, actor: Actor, body: &[u8]) -> Resu
     }
     let parsed = HybridEphemeral::parse(body)?;
     let public = match keys.encryption {
-        EncryptionSecretKey::X25519(_) => x25519_public(&keys.encryption.public()?)?,
+        EncryptionSecretKey::X25519(key) => *key.public(),
         EncryptionSecretKey::Secp256k1(_) => {
             return Err(MessageError::UnsupportedAlgorithm("secp256k1 encryption keys"));
         }
@@ -376,9 +390,16 @@ pub(crate) fn actor_kek(keys: &ActorKeys<'_>, actor: Actor, body: &[u8]) -> Resu
         Some(c) => {
             let kem = keys.kem.ok_or(MessageError::HybridKeyRequired { actor })?;
             let k = kem.decapsulate(c)?;
-            derive(&shared, actor, parsed.kinds, &parsed.ephemeral, &public, Slot { kem: Some((&k, c, kem.public())) })
+            Kek::new(&derive(
+                &shared,
+                actor,
+                parsed.kinds,
+                &parsed.ephemeral,
+                &public,
+                Slot { kem: Some((&k, c, kem.public())) },
+            ))
         }
-        None => derive(&shared, actor, parsed.kinds, &parsed.ephemeral, &public, Slot { kem: None }),
+        None => Kek::new(&derive(&shared, actor, parsed.kinds, &parsed.ephemeral, &public, Slot { kem: None })),
     };
     Ok((kek, parsed.kinds))
 }
