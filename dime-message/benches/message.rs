@@ -513,6 +513,32 @@ fn floors(world: &World, content: &Content, rounds: usize) {
         },
         || floor.compose(&mut buf),
     );
+    let object = compose(&world.author.sign, &world.to(), content, &ComposeOptions::default(), &mut OsRandom).unwrap();
+    ratio(
+        "origin open + countersign 1 MiB / its floor (X25519, BLAKE3, 2 verifications, 3 signatures)",
+        rounds,
+        || {
+            black_box(world.relay(&object));
+        },
+        || {
+            floor.x25519(1);
+            floor.hash(&object);
+            floor.verify(Actor::Author);
+            floor.sign(Actor::Origin);
+        },
+    );
+    ratio(
+        "destination open 1 MiB / its floor (X25519, BLAKE3, 3 verifications)",
+        rounds,
+        || {
+            black_box(world.open_destination(&relayed).unwrap());
+        },
+        || {
+            floor.x25519(1);
+            floor.hash(&relayed);
+            floor.verify(Actor::Origin);
+        },
+    );
     ratio(
         "recipient open 1 MiB / its floor (X25519, BLAKE3, GCM, 5 verifications; goal <= 1.10)",
         rounds,
