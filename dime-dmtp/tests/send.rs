@@ -10,81 +10,23 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
+use common::net::*;
 use common::*;
-use dime_core::Fingerprint;
 use dime_dmtp::client::{ConnectMode, Delivery};
 use dime_dmtp::dns::{DnsClient, Dnssec, Resolver};
-use dime_dmtp::driver::{
-    ClientOptions, ClientTls, Connection, Roots, ServerApp, ServerIdentity, Spool, acceptor, serve_connection,
-};
-use dime_dmtp::object::{CheckedMessage, DestinationCheck, DestinationKeys};
+use dime_dmtp::driver::{ClientOptions, ClientTls, Connection, Roots, ServerIdentity, acceptor, serve_connection};
 use dime_dmtp::outbox::{EntryId, Finished, MemoryStore, Outbox, RetryPolicy};
 use dime_dmtp::resolve::{CachePolicy, Ports, PresentedCertificate};
 use dime_dmtp::send::{Origin, Sender};
 use dime_dmtp::server::*;
-use dime_dmtp::wire::{Address, Name, Reply, ReplyCode, TxId, Verb};
+use dime_dmtp::wire::{Address, Reply, ReplyCode, TxId, Verb};
 use dime_dmtp::{DmtpError, DnsErrorKind, TimeoutPhase};
 use dime_signet::record::{RecordPolicy, owner_name};
 use dime_signet::{KeyFile, KeyOwner, RecordError, SignetState};
 use dime_testkit::dns as authority;
 use hickory_server::proto::rr::rdata::{A, MX};
 use hickory_server::proto::rr::{RData, Record};
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::TcpListener;
-
-impl ServerApp for Store {
-    type Spool = MemorySpool;
-
-    async fn signet(&self, name: &Name, fingerprint: Option<&Fingerprint>) -> Option<Vec<u8>> {
-        Store::signet(self, name, fingerprint)
-    }
-    async fn history(&self, address: &Address, start: &Fingerprint, end: Option<&Fingerprint>) -> Vec<Vec<u8>> {
-        Store::history(self, address, start, end)
-    }
-    async fn verify(&self, name: &Name, fingerprint: &Fingerprint) -> Verification {
-        Store::verify(self, name, fingerprint)
-    }
-    async fn open_spool(&self, _: &TransferEnvelope) -> Result<MemorySpool, Rejection> {
-        Ok(MemorySpool { object: Vec::new(), received: self.received.clone() })
-    }
-    async fn check(&self, message: &ReceivedMessage, check: DestinationCheck) -> Result<CheckedMessage, Rejection> {
-        let (secret, origin) = self.keys.as_ref().ok_or(Rejection::InvalidObject)?;
-        check.finish(message, &DestinationKeys { secret, kem: None, origin }).map_err(|_| Rejection::InvalidObject)
-    }
-}
-
-pub struct MemorySpool {
-    object: Vec<u8>,
-    received: Arc<std::sync::Mutex<Vec<Stored>>>,
-}
-
-impl Spool for MemorySpool {
-    async fn write(&mut self, bytes: &[u8]) -> Result<(), Rejection> {
-        self.object.extend_from_slice(bytes);
-        Ok(())
-    }
-    async fn commit(self, checked: CheckedMessage) -> Result<(), Rejection> {
-        let stored = Stored { message: checked.message().clone(), object: self.object.into() };
-        self.received.lock().unwrap().push(stored);
-        Ok(())
-    }
-    async fn abort(self) {}
-}
-
-/// A CA and a leaf certificate for `host`.
-fn pki(host: &str) -> (Roots, Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
-    let leaf_key = KeyPair::generate().unwrap();
-    let leaf = CertificateParams::new(vec![host.to_string()]).unwrap().signed_by(&leaf_key, &ca).unwrap();
-    (
-        Roots::Certificates(vec![ca.der().clone()]),
-        vec![leaf.der().clone()],
-        PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
-    )
-}
 
 /// An unsigned authority for example.net on loopback: the `_dx` record, MX → dx.example.net,
 /// dx.example.net and example.net → 127.0.0.1.

@@ -2,6 +2,9 @@
 //! server's events, a server harness, and an in-memory client–server pair.
 #![allow(dead_code)]
 
+#[cfg(feature = "tokio")]
+pub mod net;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
