@@ -13,14 +13,13 @@
 //! TLS follows D5: TLS 1.3 preferred, TLS 1.2 allowed, ECDHE with AES-256-GCM or
 //! ChaCha20-Poly1305 only ([`tls_provider`]); rustls with the `ring` provider.
 
-use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Buf, BytesMut};
 use dime_core::Fingerprint;
 /// The TLS setup both drivers share: a server's chain and key ([`ServerIdentity`], for
 /// [`acceptor`]) and a client's trust roots ([`Roots`], for [`ClientTls::new`]), re-exported so
@@ -432,21 +431,11 @@ fn now() -> Instant {
 /// [`READ_MIN`] bytes while the peer is quiet, so an idle session holds little, doubles the read
 /// size up to [`READ_CHUNK`] while reads fill it (an object in `DATA`), and gives the space
 /// back once drained.
-///
-/// Input lent to a blocking thread ([`Inbound::lend`]) and not all taken comes back as `front`,
-/// which is fed before anything read since.
 #[derive(Debug, Default)]
 struct Inbound {
-    front: Bytes,
     buf: BytesMut,
     /// Bytes the next read asks for.
     want: usize,
-    /// The last read filled the space it had: the peer sends faster than it is read.
-    filled: bool,
-    /// A read met the end of the stream: every later read gives `Some(0)` at once.
-    eof: bool,
-    /// Capacity kept while a piece is lent ([`Inbound::reserve`]).
-    room: usize,
 }
 
 impl Inbound {
@@ -456,11 +445,8 @@ impl Inbound {
         stream: &mut S,
         deadline: Option<Instant>,
     ) -> Result<Option<usize>, DmtpError> {
-        if self.eof {
-            return Ok(Some(0));
-        }
         let want = self.want.clamp(READ_MIN, READ_CHUNK);
-        if self.buf.is_empty() && self.buf.capacity() > want.max(self.room) {
+        if self.buf.is_empty() && self.buf.capacity() > want {
             self.buf = BytesMut::new();
         }
         self.buf.reserve(want);
@@ -475,35 +461,13 @@ impl Inbound {
             }
             None => stream.read_buf(&mut self.buf).await?,
         };
-        self.filled = read >= spare;
-        self.want = if self.filled { want.saturating_mul(2) } else { READ_MIN };
-        self.eof = read == 0;
+        self.want = if read >= spare { want.saturating_mul(2) } else { READ_MIN };
         Ok(Some(read))
-    }
-
-    /// Whether the last read filled its space (more is likely waiting).
-    fn streaming(&self) -> bool {
-        self.filled
-    }
-
-    /// Whether the stream has ended.
-    fn at_eof(&self) -> bool {
-        self.eof
-    }
-
-    /// Bytes read and not yet taken.
-    fn len(&self) -> usize {
-        self.front.len() + self.buf.len()
     }
 
     /// Hands the buffered input to a session (`enqueue` says how much it took); true when it
     /// took some, so the session may have output or events before anything more is read.
     fn feed(&mut self, enqueue: impl FnOnce(&[u8]) -> usize) -> bool {
-        if !self.front.is_empty() {
-            let taken = enqueue(&self.front);
-            self.front.advance(taken);
-            return taken > 0;
-        }
         if self.buf.is_empty() {
             return false;
         }
@@ -512,30 +476,9 @@ impl Inbound {
         taken > 0
     }
 
-    /// The next input to feed, whole, for a blocking thread; what it does not take comes back
-    /// with [`Inbound::give_back`].
-    fn lend(&mut self) -> Bytes {
-        if self.front.is_empty() { self.buf.split().freeze() } else { core::mem::take(&mut self.front) }
-    }
-
-    /// Makes room for `room` more bytes before the next reads.
-    fn reserve(&mut self, room: usize) {
-        self.room = room;
-        self.buf.reserve(room);
-    }
-
-    /// Returns the untaken rest of what [`Inbound::lend`] gave, to be fed first.
-    fn give_back(&mut self, rest: Bytes) {
-        debug_assert!(self.front.is_empty());
-        self.front = rest;
-        self.room = 0;
-    }
-
     /// Drops what was read (plaintext that arrived before a TLS handshake).
     fn clear(&mut self) {
-        self.front.clear();
         self.buf.clear();
-        self.eof = false;
     }
 }
 
@@ -558,11 +501,11 @@ async fn transmit<S: AsyncWrite + Unpin>(
 
 async fn pump_server<S, A>(
     stream: &mut S,
-    session: Box<ServerSession>,
+    session: &mut ServerSession,
     app: &A,
     buf: &mut Inbound,
     trace: &mut trace::Connection,
-) -> Result<(Pumped, Box<ServerSession>), DmtpError>
+) -> Result<Pumped, DmtpError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
     A: ServerApp,
@@ -576,103 +519,18 @@ where
     pumped
 }
 
-/// The fewest object bytes fed on a blocking thread at once ([`feed_aside`]): fewer would spend
-/// more on the hand-over than the hashing takes. A smaller rest of an object is fed here.
-const LEND_MIN: usize = 64 * 1024;
-
-/// The most object bytes read while a piece is fed on a blocking thread, and so the largest
-/// piece lent.
-const LEND_MAX: usize = 2 * LEND_MIN;
-
-/// Feeds `piece` to `session` as far as it takes it, moving its events to `events` as they
-/// come so that the session can go on past [`ServerLimits::max_pending_data`]; stops after the
-/// first event that is not an object piece. Gives the bytes taken.
-///
-/// [`ServerLimits::max_pending_data`]: crate::server::ServerLimits::max_pending_data
-fn feed_batch(session: &mut ServerSession, piece: &[u8], events: &mut VecDeque<ServerEvent>) -> usize {
-    let mut taken = 0;
-    loop {
-        let n = session.enqueue_input(now(), piece.get(taken..).unwrap_or_default());
-        taken += n;
-        let mut other = false;
-        while let Some(event) = session.poll() {
-            other |= !matches!(event, ServerEvent::MessageData { .. });
-            events.push_back(event);
-        }
-        if n == 0 || other || taken == piece.len() {
-            return taken;
-        }
-    }
-}
-
-/// What [`feed_aside`] gives back.
-struct Fed {
-    session: Box<ServerSession>,
-    /// Bytes the session took.
-    taken: usize,
-    /// The session's deadline passed while a read waited.
-    deadline_passed: bool,
-}
-
-/// Feeds the buffered input to `session` on a blocking thread, where the destination check
-/// hashes it, while the next bytes are read (and decrypted) here, up to [`LEND_MAX`]: the two
-/// halves of a server's work per object byte run on two cores. The session's events come back
-/// in `events`, to be handled before any it has left.
-///
-/// Errors: the read's; a panic of the session as [`DmtpError::Io`].
-async fn feed_aside<S: AsyncRead + Unpin>(
-    mut session: Box<ServerSession>,
-    buf: &mut Inbound,
-    stream: &mut S,
-    events: &mut VecDeque<ServerEvent>,
-) -> Result<Fed, DmtpError> {
-    let piece = buf.lend();
-    let deadline = session.poll_timeout();
-    // Room for everything read meanwhile, so that no read moves what the previous ones left.
-    buf.reserve(LEND_MAX);
-    let mut batch = core::mem::take(events);
-    let mut feeding = tokio::task::spawn_blocking(move || {
-        let taken = feed_batch(&mut session, &piece, &mut batch);
-        (session, piece.slice(taken..), taken, batch)
-    });
-    let mut deadline_passed = false;
-    let fed = loop {
-        if deadline_passed || buf.at_eof() || buf.len() + READ_CHUNK > LEND_MAX {
-            break (&mut feeding).await;
-        }
-        tokio::select! {
-            fed = &mut feeding => break fed,
-            read = buf.read_until(stream, deadline) => deadline_passed = read?.is_none(),
-        }
-    };
-    let (session, rest, taken, batch) = fed.map_err(std::io::Error::other)?;
-    buf.give_back(rest);
-    *events = batch;
-    Ok(Fed { session, taken, deadline_passed })
-}
-
-/// The session's deadline passed while it waited for input.
-fn timed_out(session: &mut ServerSession, trace: &mut trace::Connection) {
-    session.handle_timeout(now());
-    if session.is_closed() {
-        trace.timed_out();
-    }
-}
-
 async fn pump_session<S, A>(
     stream: &mut S,
-    mut session: Box<ServerSession>,
+    session: &mut ServerSession,
     app: &A,
     buf: &mut Inbound,
     transfer: &mut Option<Transfer<A::Spool>>,
     trace: &mut trace::Connection,
-) -> Result<(Pumped, Box<ServerSession>), DmtpError>
+) -> Result<Pumped, DmtpError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
     A: ServerApp,
 {
-    // Events a blocking thread took out of the session (`feed_aside`), handled first.
-    let mut aside = VecDeque::new();
     loop {
         transmit(stream, || {
             let bytes = session.poll_transmit();
@@ -682,16 +540,16 @@ where
             bytes
         })
         .await?;
-        if let Some(event) = aside.pop_front().or_else(|| session.poll()) {
+        if let Some(event) = session.poll() {
             let answer = match event {
                 ServerEvent::StartTls => {
                     stream.flush().await?;
                     buf.clear();
-                    return Ok((Pumped::StartTls, session));
+                    return Ok(Pumped::StartTls);
                 }
                 ServerEvent::SmtpHandoff { line } => {
                     stream.flush().await?;
-                    return Ok((Pumped::Handoff(line), session));
+                    return Ok(Pumped::Handoff(line));
                 }
                 ServerEvent::SignetRequested { id, name, fingerprint } => {
                     (id, Answer::Signet(app.signet(&name, fingerprint.as_ref()).await))
@@ -735,37 +593,20 @@ where
         if session.is_closed() {
             stream.flush().await?;
             let _ = stream.shutdown().await;
-            return Ok((Pumped::Closed, session));
-        }
-        if let Some(outstanding) = session.data_outstanding() {
-            // The object: fed (and so hashed) on a blocking thread in pieces of at least
-            // LEND_MIN while the next bytes are read here; while the peer streams, a smaller
-            // piece waits for more unless it is the object's rest.
-            if buf.len() >= LEND_MIN {
-                let fed = feed_aside(session, buf, stream, &mut aside).await?;
-                session = fed.session;
-                if fed.deadline_passed {
-                    timed_out(&mut session, trace);
-                }
-                if fed.taken > 0 || !aside.is_empty() {
-                    continue;
-                }
-            } else if (buf.len() as u64) < outstanding && buf.streaming() {
-                match buf.read_until(stream, session.poll_timeout()).await? {
-                    None => timed_out(&mut session, trace),
-                    Some(0) => return Ok((Pumped::PeerClosed, session)),
-                    Some(_) => {}
-                }
-                continue;
-            }
+            return Ok(Pumped::Closed);
         }
         if buf.feed(|input| session.enqueue_input(now(), input)) {
             trace.greeted(session.ehlo_domain());
             continue;
         }
         match buf.read_until(stream, session.poll_timeout()).await? {
-            None => timed_out(&mut session, trace),
-            Some(0) => return Ok((Pumped::PeerClosed, session)),
+            None => {
+                session.handle_timeout(now());
+                if session.is_closed() {
+                    trace.timed_out();
+                }
+            }
+            Some(0) => return Ok(Pumped::PeerClosed),
             Some(_) => {}
         }
     }
@@ -815,12 +656,10 @@ async fn serve_traced<A: ServerApp>(
 ) -> Result<(Served, Pumped), DmtpError> {
     let _ = tcp.set_nodelay(true);
     let mode = config.mode;
-    let mut session = Box::new(ServerSession::new(config, now()));
+    let mut session = ServerSession::new(config, now());
     let mut buf = Inbound::default();
     if let ListenMode::Dual { .. } = mode {
-        let pumped;
-        (pumped, session) = pump_server(&mut tcp, session, app, &mut buf, trace).await?;
-        match pumped {
+        match pump_server(&mut tcp, &mut session, app, &mut buf, trace).await? {
             Pumped::Handoff(line) => {
                 return Ok((Served::SmtpHandoff { stream: tcp, line }, Pumped::Handoff(Vec::new())));
             }
@@ -831,7 +670,7 @@ async fn serve_traced<A: ServerApp>(
     let mut tls = dime_net::within(Phase::Handshake, handshake, acceptor.accept(tcp)).await.map_err(edge_error)?;
     trace.tls(tls.get_ref().1);
     session.tls_established(now())?;
-    let (ended, _) = pump_server(&mut tls, session, app, &mut buf, trace).await?;
+    let ended = pump_server(&mut tls, &mut session, app, &mut buf, trace).await?;
     Ok((Served::Closed, ended))
 }
 
@@ -1115,7 +954,6 @@ pub async fn lookup(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::object::ObjectHasher;
     use crate::server::ServedDomain;
     use std::sync::Mutex;
     use tokio::io::BufWriter;
@@ -1247,13 +1085,11 @@ mod tests {
 
         let server_inbox = inbox.clone();
         let server = tokio::spawn(async move {
-            let mut session = Box::new(ServerSession::new(config, now()));
+            let mut session = ServerSession::new(config, now());
             session.tls_established(now()).unwrap();
             let mut stream = BufWriter::with_capacity(1 << 20, server_end);
             let mut buf = Inbound::default();
-            pump_server(&mut stream, session, server_inbox.as_ref(), &mut buf, &mut Default::default())
-                .await
-                .map(|(pumped, _)| pumped)
+            pump_server(&mut stream, &mut session, server_inbox.as_ref(), &mut buf, &mut Default::default()).await
         });
 
         let mut session = ClientSession::new(ClientConfig::new(host, ConnectMode::Native), now());
@@ -1299,148 +1135,5 @@ mod tests {
         assert!(spools[0].0.len() < object.len(), "the spool got bytes after the check failed");
         drop(stream);
         assert!(matches!(server.await.unwrap(), Ok(Pumped::PeerClosed)));
-    }
-
-    /// A native session served over an in-memory stream whose client end the test drives by
-    /// hand, after `EHLO`, `MAIL FROM` (for `size` bytes), `RCPT TO` and `DATA [hash]`, with
-    /// the server's replies to them read: the object's bytes come next.
-    async fn at_data(
-        size: usize,
-        hash: Fingerprint,
-    ) -> (tokio::io::DuplexStream, tokio::task::JoinHandle<Result<Pumped, DmtpError>>, Arc<Inbox>) {
-        let host = HostName::new("dx.example.net").unwrap();
-        let fp = Fingerprint::of(b"example.net");
-        let served = vec![ServedDomain { domain: HostName::new("example.net").unwrap(), fingerprints: vec![fp] }];
-        let mut config = ServerConfig::new(host, ListenMode::Native, served);
-        // Real time: the stalled peer's test waits this long.
-        config.limits.data_timeout = std::time::Duration::from_millis(300);
-        let config = Arc::new(config);
-        let (mut client, server_end) = tokio::io::duplex(1 << 20);
-        let inbox = Arc::new(Inbox::default());
-        let server_inbox = inbox.clone();
-        let server = tokio::spawn(async move {
-            let mut session = Box::new(ServerSession::new(config, now()));
-            session.tls_established(now()).unwrap();
-            let mut stream = server_end;
-            let mut buf = Inbound::default();
-            let pumped =
-                pump_server(&mut stream, session, server_inbox.as_ref(), &mut buf, &mut Default::default()).await;
-            pumped.map(|(pumped, _)| pumped)
-        });
-        let commands = format!(
-            "EHLO <example.org>\r\nMAIL FROM: <example.org> [{fp}] SIZE={size}\r\nRCPT TO: <example.net> [{fp}]\r\nDATA [{hash}]\r\n"
-        );
-        client.write_all(commands.as_bytes()).await.unwrap();
-        let mut replies = Vec::new();
-        while !replies.last().is_some_and(|l: &String| l.starts_with("354 ")) {
-            let line = read_replies(&mut client, 1).await;
-            assert_eq!(line.len(), 1, "the server stopped after {replies:?}");
-            replies.extend(line);
-        }
-        (client, server, inbox)
-    }
-
-    /// Reads `count` reply lines.
-    async fn read_replies(stream: &mut tokio::io::DuplexStream, count: usize) -> Vec<String> {
-        let mut text = Vec::new();
-        let mut byte = [0u8; 1];
-        while text.iter().filter(|b| **b == b'\n').count() < count {
-            if stream.read(&mut byte).await.unwrap() == 0 {
-                break;
-            }
-            text.push(byte[0]);
-        }
-        String::from_utf8(text).unwrap().lines().map(str::to_string).collect()
-    }
-
-    /// An object of 600 KiB that is no DIME object.
-    fn no_dime_object() -> Vec<u8> {
-        (0..600 * 1024u32).map(|i| (i % 251) as u8).collect()
-    }
-
-    /// The whole object and its CRLF, then the end of the client's stream at once: the pieces
-    /// fed on the blocking thread while the EOF was read still reach the verdict (`554`, the
-    /// check refused the object), which goes out before the session ends.
-    #[tokio::test]
-    async fn an_object_followed_by_eof_still_gets_its_verdict() {
-        let object = no_dime_object();
-        let (mut client, server, inbox) = at_data(object.len(), ObjectHasher::hash(&object)).await;
-        client.write_all(&object).await.unwrap();
-        client.write_all(b"\r\n").await.unwrap();
-        client.shutdown().await.unwrap();
-        let replies = read_replies(&mut client, 1).await;
-        assert_eq!(replies, ["554 INVALID DMIME DATA RECEIVED."]);
-        assert!(matches!(server.await.unwrap(), Ok(Pumped::PeerClosed)));
-        let spools = core::mem::take(&mut *inbox.0.lock().unwrap());
-        assert_eq!(spools.len(), 1);
-        assert_eq!(spools[0].1, "aborted");
-    }
-
-    /// A wrong `DATA` hash found after pieces fed on the blocking thread: `451`, the spool is
-    /// discarded, and the session goes on (`NOOP`).
-    #[tokio::test]
-    async fn a_wrong_hash_after_blocking_feeds_is_refused() {
-        let object = no_dime_object();
-        let (mut client, server, inbox) = at_data(object.len(), Fingerprint::of(b"another object")).await;
-        client.write_all(&object).await.unwrap();
-        client.write_all(b"\r\nNOOP\r\nQUIT\r\n").await.unwrap();
-        let replies = read_replies(&mut client, 3).await;
-        assert!(replies[0].starts_with("451 "), "{replies:?}");
-        assert_eq!(replies[1], "250 OK");
-        assert!(matches!(server.await.unwrap(), Ok(Pumped::Closed)));
-        assert_eq!(inbox.0.lock().unwrap().iter().map(|s| s.1).collect::<Vec<_>>(), ["aborted"]);
-    }
-
-    /// A peer that stops sending in the middle of an object, after pieces went to the blocking
-    /// thread: the data deadline still holds (`421`), the spool is discarded and the session
-    /// ends, with nothing left running.
-    #[tokio::test]
-    async fn a_peer_that_stalls_mid_object_times_out() {
-        let object = no_dime_object();
-        let (mut client, server, inbox) = at_data(object.len(), ObjectHasher::hash(&object)).await;
-        client.write_all(&object[..400 * 1024]).await.unwrap();
-        let replies = read_replies(&mut client, 1).await;
-        assert!(replies[0].starts_with("421 "), "{replies:?}");
-        assert!(matches!(server.await.unwrap(), Ok(Pumped::Closed)));
-        assert_eq!(inbox.0.lock().unwrap().iter().map(|s| s.1).collect::<Vec<_>>(), ["aborted"]);
-    }
-
-    /// A peer that leaves in the middle of an object: the pump ends and the spool is discarded.
-    #[tokio::test]
-    async fn a_peer_that_leaves_mid_object_discards_the_spool() {
-        let object = no_dime_object();
-        let (mut client, server, inbox) = at_data(object.len(), ObjectHasher::hash(&object)).await;
-        client.write_all(&object[..400 * 1024]).await.unwrap();
-        drop(client);
-        assert!(matches!(server.await.unwrap(), Ok(Pumped::PeerClosed)));
-        assert_eq!(inbox.0.lock().unwrap().iter().map(|s| s.1).collect::<Vec<_>>(), ["aborted"]);
-    }
-
-    /// What the blocking thread does not take comes back in front of what was read meanwhile,
-    /// and the buffer holds at most LEND_MAX and one read.
-    #[tokio::test]
-    async fn lent_input_comes_back_in_order() {
-        let (mut peer, mut ours) = tokio::io::duplex(1 << 20);
-        let mut inbound = Inbound::default();
-        peer.write_all(b"abcdef").await.unwrap();
-        inbound.read_until(&mut ours, None).await.unwrap();
-        let lent = inbound.lend();
-        assert_eq!(&lent[..], b"abcdef");
-        inbound.reserve(LEND_MAX);
-        peer.write_all(b"ghi").await.unwrap();
-        inbound.read_until(&mut ours, None).await.unwrap();
-        inbound.give_back(lent.slice(4..));
-        assert_eq!(inbound.len(), 5);
-        let mut fed = Vec::new();
-        while inbound.feed(|input| {
-            fed.extend_from_slice(input);
-            input.len()
-        }) {}
-        assert_eq!(fed, b"efghi");
-        drop(peer);
-        assert_eq!(inbound.read_until(&mut ours, None).await.unwrap(), Some(0));
-        assert!(inbound.at_eof());
-        // Later reads give the end again without touching the stream.
-        assert_eq!(inbound.read_until(&mut ours, None).await.unwrap(), Some(0));
     }
 }

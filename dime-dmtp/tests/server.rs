@@ -300,24 +300,6 @@ fn mail_rcpt_to() {
     row(&mut h, &format!("RCPT TO: <example.net> [{pinned}]"), "250 OK\r\n", SessionState::Rcpt);
 }
 
-/// `data_outstanding` counts down the object and its CRLF, and is `None` outside the object
-/// and while its verdict is awaited.
-#[test]
-fn data_outstanding_counts_the_object_and_its_crlf() {
-    let hash = ObjectHasher::hash(b"abc");
-    let mut h = at(SessionState::Rcpt);
-    assert_eq!(h.session.data_outstanding(), None);
-    h.line(&format!("DATA [{hash}]"));
-    assert_eq!(h.session.data_outstanding(), Some(5));
-    h.send(b"ab");
-    assert_eq!(h.session.data_outstanding(), Some(3));
-    h.send(b"c\r");
-    assert_eq!(h.session.data_outstanding(), Some(1));
-    h.send(b"\n");
-    assert!(h.session.awaiting_answer());
-    assert_eq!(h.session.data_outstanding(), None);
-}
-
 #[test]
 fn rcpt_data_and_data_in() {
     let body = b"abc";

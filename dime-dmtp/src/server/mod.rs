@@ -482,15 +482,6 @@ impl ServerSession {
         self.data.as_ref().map(|d| &d.check).or(self.checked.as_ref())
     }
 
-    /// Bytes of the object being read, its closing CRLF included, that have not arrived yet;
-    /// `None` outside the object (also while its verdict is awaited). A driver can tell from it
-    /// whether the rest of the object is already buffered.
-    pub fn data_outstanding(&self) -> Option<u64> {
-        self.data
-            .as_ref()
-            .map(|d| d.size.saturating_sub(d.received).saturating_add(2).saturating_sub(u64::from(d.trailer)))
-    }
-
     /// Takes the check of the object last reported in [`ServerEvent::MessageReceived`]: the
     /// session fed it every byte of the object, and its chunk digests made the `DATA` hash, so
     /// each byte was hashed once; finish it with [`DestinationCheck::finish`] for the verdict. The
