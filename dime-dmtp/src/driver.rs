@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use dime_core::Fingerprint;
 /// The TLS setup both drivers share: a server's chain and key ([`ServerIdentity`], for
 /// [`acceptor`]) and a client's trust roots ([`Roots`], for [`ClientTls::new`]), re-exported so
@@ -47,8 +47,8 @@ use crate::error::{DmtpError, TimeoutPhase};
 use crate::object::{CheckedMessage, DestinationCheck};
 use crate::resolve::PresentedCertificate;
 use crate::server::{
-    Answer, ListenMode, ReceivedMessage, Rejection, ServerConfig, ServerEvent, ServerSession, TransferEnvelope,
-    Verification,
+    Answer, ListenMode, ReceivedMessage, Rejection, ServerConfig, ServerEvent, ServerSession, SessionState,
+    TransferEnvelope, Verification,
 };
 use crate::trace::{self, Ending};
 use crate::wire::{Address, Name, TxId};
@@ -431,8 +431,13 @@ fn now() -> Instant {
 /// [`READ_MIN`] bytes while the peer is quiet, so an idle session holds little, doubles the read
 /// size up to [`READ_CHUNK`] while reads fill it (an object in `DATA`), and gives the space
 /// back once drained.
+///
+/// Object bytes are handed to the session as `Bytes` ([`Inbound::feed_shared`]), so that its data
+/// events share the read buffer instead of copying it; what the session leaves of them waits in
+/// `front`, which is fed first.
 #[derive(Debug, Default)]
 struct Inbound {
+    front: Bytes,
     buf: BytesMut,
     /// Bytes the next read asks for.
     want: usize,
@@ -468,6 +473,11 @@ impl Inbound {
     /// Hands the buffered input to a session (`enqueue` says how much it took); true when it
     /// took some, so the session may have output or events before anything more is read.
     fn feed(&mut self, enqueue: impl FnOnce(&[u8]) -> usize) -> bool {
+        if !self.front.is_empty() {
+            let taken = enqueue(&self.front);
+            self.front.advance(taken);
+            return taken > 0;
+        }
         if self.buf.is_empty() {
             return false;
         }
@@ -476,8 +486,23 @@ impl Inbound {
         taken > 0
     }
 
+    /// [`Inbound::feed`] with the input frozen into `Bytes`, for a session reading an object
+    /// ([`ServerSession::enqueue_bytes`]).
+    fn feed_shared(&mut self, enqueue: impl FnOnce(&Bytes) -> usize) -> bool {
+        if self.front.is_empty() {
+            if self.buf.is_empty() {
+                return false;
+            }
+            self.front = self.buf.split().freeze();
+        }
+        let taken = enqueue(&self.front);
+        self.front.advance(taken);
+        taken > 0
+    }
+
     /// Drops what was read (plaintext that arrived before a TLS handshake).
     fn clear(&mut self) {
+        self.front.clear();
         self.buf.clear();
     }
 }
@@ -595,7 +620,12 @@ where
             let _ = stream.shutdown().await;
             return Ok(Pumped::Closed);
         }
-        if buf.feed(|input| session.enqueue_input(now(), input)) {
+        let fed = if session.state() == SessionState::DataIn {
+            buf.feed_shared(|input| session.enqueue_bytes(now(), input))
+        } else {
+            buf.feed(|input| session.enqueue_input(now(), input))
+        };
+        if fed {
             trace.greeted(session.ehlo_domain());
             continue;
         }
