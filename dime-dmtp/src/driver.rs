@@ -475,7 +475,7 @@ impl Inbound {
     fn feed(&mut self, enqueue: impl FnOnce(&[u8]) -> usize) -> bool {
         if !self.front.is_empty() {
             let taken = enqueue(&self.front);
-            self.front.advance(taken);
+            self.advance_front(taken);
             return taken > 0;
         }
         if self.buf.is_empty() {
@@ -496,8 +496,17 @@ impl Inbound {
             self.front = self.buf.split().freeze();
         }
         let taken = enqueue(&self.front);
-        self.front.advance(taken);
+        self.advance_front(taken);
         taken > 0
+    }
+
+    /// Drops `taken` bytes of `front`, and its buffer with the last of them: an empty slice
+    /// would keep a whole read buffer alive in an idle session.
+    fn advance_front(&mut self, taken: usize) {
+        self.front.advance(taken);
+        if self.front.is_empty() {
+            self.front = Bytes::new();
+        }
     }
 
     /// Drops what was read (plaintext that arrived before a TLS handshake).
@@ -1014,6 +1023,34 @@ mod tests {
         peer.write_all(b"NOOP\r\n").await.unwrap();
         inbound.read_until(&mut ours, None).await.unwrap();
         assert!(inbound.buf.capacity() < 2 * READ_MIN, "{}", inbound.buf.capacity());
+    }
+
+    /// Object bytes fed as `Bytes` come back in order when the session leaves some, and once
+    /// all are taken no slice of the read buffer stays behind to pin it.
+    #[tokio::test]
+    async fn shared_input_is_fed_in_order_and_released() {
+        let (mut peer, mut ours) = tokio::io::duplex(1 << 20);
+        let mut inbound = Inbound::default();
+        peer.write_all(b"abcdef").await.unwrap();
+        inbound.read_until(&mut ours, None).await.unwrap();
+        let mut fed = Vec::new();
+        assert!(inbound.feed_shared(|input| {
+            fed.extend_from_slice(&input[..4]);
+            4
+        }));
+        peer.write_all(b"ghi").await.unwrap();
+        inbound.read_until(&mut ours, None).await.unwrap();
+        while inbound.feed_shared(|input| {
+            fed.extend_from_slice(input);
+            input.len()
+        }) {}
+        assert_eq!(fed, b"abcdefghi");
+        // The next read takes a new buffer; a slice (even an empty one) of the old one would
+        // now be its only owner, keeping it alive.
+        peer.write_all(&[b'j'; READ_MIN]).await.unwrap();
+        inbound.read_until(&mut ours, None).await.unwrap();
+        assert!(!inbound.front.is_unique(), "the old read buffer is still held");
+        assert!(inbound.feed(|input| input.len()));
     }
 
     /// Each spool's bytes and how it ended.
