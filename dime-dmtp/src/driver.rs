@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use dime_core::Fingerprint;
 /// The TLS setup both drivers share: a server's chain and key ([`ServerIdentity`], for
 /// [`acceptor`]) and a client's trust roots ([`Roots`], for [`ClientTls::new`]), re-exported so
@@ -47,8 +47,8 @@ use crate::error::{DmtpError, TimeoutPhase};
 use crate::object::{CheckedMessage, DestinationCheck};
 use crate::resolve::PresentedCertificate;
 use crate::server::{
-    Answer, ListenMode, ReceivedMessage, Rejection, ServerConfig, ServerEvent, ServerSession, TransferEnvelope,
-    Verification,
+    Answer, ListenMode, ReceivedMessage, Rejection, ServerConfig, ServerEvent, ServerSession, SessionState,
+    TransferEnvelope, Verification,
 };
 use crate::trace::{self, Ending};
 use crate::wire::{Address, Name, TxId};
@@ -431,8 +431,13 @@ fn now() -> Instant {
 /// [`READ_MIN`] bytes while the peer is quiet, so an idle session holds little, doubles the read
 /// size up to [`READ_CHUNK`] while reads fill it (an object in `DATA`), and gives the space
 /// back once drained.
+///
+/// Object bytes are handed to the session as `Bytes` ([`Inbound::feed_shared`]), so that its data
+/// events share the read buffer instead of copying it; what the session leaves of them waits in
+/// `front`, which is fed first.
 #[derive(Debug, Default)]
 struct Inbound {
+    front: Bytes,
     buf: BytesMut,
     /// Bytes the next read asks for.
     want: usize,
@@ -468,6 +473,11 @@ impl Inbound {
     /// Hands the buffered input to a session (`enqueue` says how much it took); true when it
     /// took some, so the session may have output or events before anything more is read.
     fn feed(&mut self, enqueue: impl FnOnce(&[u8]) -> usize) -> bool {
+        if !self.front.is_empty() {
+            let taken = enqueue(&self.front);
+            self.advance_front(taken);
+            return taken > 0;
+        }
         if self.buf.is_empty() {
             return false;
         }
@@ -476,8 +486,32 @@ impl Inbound {
         taken > 0
     }
 
+    /// [`Inbound::feed`] with the input frozen into `Bytes`, for a session reading an object
+    /// ([`ServerSession::enqueue_bytes`]).
+    fn feed_shared(&mut self, enqueue: impl FnOnce(&Bytes) -> usize) -> bool {
+        if self.front.is_empty() {
+            if self.buf.is_empty() {
+                return false;
+            }
+            self.front = self.buf.split().freeze();
+        }
+        let taken = enqueue(&self.front);
+        self.advance_front(taken);
+        taken > 0
+    }
+
+    /// Drops `taken` bytes of `front`, and its buffer with the last of them: an empty slice
+    /// would keep a whole read buffer alive in an idle session.
+    fn advance_front(&mut self, taken: usize) {
+        self.front.advance(taken);
+        if self.front.is_empty() {
+            self.front = Bytes::new();
+        }
+    }
+
     /// Drops what was read (plaintext that arrived before a TLS handshake).
     fn clear(&mut self) {
+        self.front.clear();
         self.buf.clear();
     }
 }
@@ -595,7 +629,12 @@ where
             let _ = stream.shutdown().await;
             return Ok(Pumped::Closed);
         }
-        if buf.feed(|input| session.enqueue_input(now(), input)) {
+        let fed = if session.state() == SessionState::DataIn {
+            buf.feed_shared(|input| session.enqueue_bytes(now(), input))
+        } else {
+            buf.feed(|input| session.enqueue_input(now(), input))
+        };
+        if fed {
             trace.greeted(session.ehlo_domain());
             continue;
         }
@@ -984,6 +1023,34 @@ mod tests {
         peer.write_all(b"NOOP\r\n").await.unwrap();
         inbound.read_until(&mut ours, None).await.unwrap();
         assert!(inbound.buf.capacity() < 2 * READ_MIN, "{}", inbound.buf.capacity());
+    }
+
+    /// Object bytes fed as `Bytes` come back in order when the session leaves some, and once
+    /// all are taken no slice of the read buffer stays behind to pin it.
+    #[tokio::test]
+    async fn shared_input_is_fed_in_order_and_released() {
+        let (mut peer, mut ours) = tokio::io::duplex(1 << 20);
+        let mut inbound = Inbound::default();
+        peer.write_all(b"abcdef").await.unwrap();
+        inbound.read_until(&mut ours, None).await.unwrap();
+        let mut fed = Vec::new();
+        assert!(inbound.feed_shared(|input| {
+            fed.extend_from_slice(&input[..4]);
+            4
+        }));
+        peer.write_all(b"ghi").await.unwrap();
+        inbound.read_until(&mut ours, None).await.unwrap();
+        while inbound.feed_shared(|input| {
+            fed.extend_from_slice(input);
+            input.len()
+        }) {}
+        assert_eq!(fed, b"abcdefghi");
+        // The next read takes a new buffer; a slice (even an empty one) of the old one would
+        // now be its only owner, keeping it alive.
+        peer.write_all(&[b'j'; READ_MIN]).await.unwrap();
+        inbound.read_until(&mut ours, None).await.unwrap();
+        assert!(!inbound.front.is_unique(), "the old read buffer is still held");
+        assert!(inbound.feed(|input| input.len()));
     }
 
     /// Each spool's bytes and how it ended.

@@ -300,6 +300,41 @@ fn mail_rcpt_to() {
     row(&mut h, &format!("RCPT TO: <example.net> [{pinned}]"), "250 OK\r\n", SessionState::Rcpt);
 }
 
+/// Input fed as `Bytes` gives the same pieces, the same hash and the same verdict as a slice,
+/// and each piece is a slice of the input, not a copy.
+#[test]
+fn object_pieces_share_bytes_input() {
+    let object: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    let hash = ObjectHasher::hash(&object);
+    let mut h = Harness::native();
+    h.line("EHLO <example.org>");
+    h.line(&mail(object.len() as u64));
+    h.line(&rcpt());
+    assert_eq!(h.line(&format!("DATA [{hash}]")), format!("354 CONTINUE [{hash}]\r\n"));
+    h.events.clear();
+    let mut input = object.clone();
+    input.extend_from_slice(b"\r\n");
+    let input = bytes::Bytes::from(input);
+    let (mut offset, mut pieces) = (0, Vec::new());
+    while offset < input.len() {
+        let rest = input.slice(offset..);
+        let taken = h.session.enqueue_bytes(h.now, &rest);
+        assert!(taken > 0, "the session stopped at {offset}");
+        while let Some(event) = h.session.poll() {
+            if let ServerEvent::MessageData { bytes } = &event {
+                assert!(rest.as_ptr_range().contains(&bytes.as_ptr()), "a piece was copied");
+                pieces.extend_from_slice(bytes);
+            } else {
+                h.events.push(event);
+            }
+        }
+        offset += taken;
+    }
+    assert!(pieces == object, "the pieces are not the object");
+    let Some(ServerEvent::MessageReceived(message)) = h.events.pop() else { panic!("{:?}", h.events) };
+    assert_eq!((message.hash, message.size), (hash, object.len() as u64));
+}
+
 #[test]
 fn rcpt_data_and_data_in() {
     let body = b"abc";

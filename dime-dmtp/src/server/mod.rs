@@ -565,6 +565,17 @@ impl ServerSession {
     /// Feeds bytes read from the connection and gives how many were taken; offer the rest again
     /// later (see the [module documentation](self)).
     pub fn enqueue_input(&mut self, now: Instant, input: &[u8]) -> usize {
+        self.enqueue(now, input, None)
+    }
+
+    /// [`ServerSession::enqueue_input`] for input already in [`Bytes`]: the object's
+    /// [`ServerEvent::MessageData`] pieces are then slices of `input`, not copies of it.
+    pub fn enqueue_bytes(&mut self, now: Instant, input: &Bytes) -> usize {
+        self.enqueue(now, input, Some(input))
+    }
+
+    /// Takes input; `shared` is the same input when the caller holds it in `Bytes`.
+    fn enqueue(&mut self, now: Instant, input: &[u8], shared: Option<&Bytes>) -> usize {
         let mut taken = 0;
         loop {
             let rest = input.get(taken..).unwrap_or_default();
@@ -582,8 +593,11 @@ impl ServerSession {
             {
                 return taken;
             }
-            taken +=
-                if self.state == SessionState::DataIn { self.read_data(now, rest) } else { self.read_line(now, rest) };
+            taken += if self.state == SessionState::DataIn {
+                self.read_data(now, rest, shared.map(|input| (input, taken)))
+            } else {
+                self.read_line(now, rest)
+            };
         }
     }
 
@@ -689,7 +703,9 @@ impl ServerSession {
         taken
     }
 
-    fn read_data(&mut self, now: Instant, input: &[u8]) -> usize {
+    /// Reads object bytes from `input`, which starts at `shared`'s offset when the caller's
+    /// input is in `Bytes` (the pieces handed out are then slices of it).
+    fn read_data(&mut self, now: Instant, input: &[u8], shared: Option<(&Bytes, usize)>) -> usize {
         self.deadline = Some(now + self.config.limits.data_timeout);
         let window = self.config.limits.max_pending_data.saturating_sub(self.queued_data);
         let Some(data) = self.data.as_mut() else {
@@ -706,7 +722,11 @@ impl ServerSession {
             data.received += n as u64;
             if n > 0 {
                 self.queued_data += n;
-                self.events.push_back(ServerEvent::MessageData { bytes: Bytes::copy_from_slice(piece) });
+                let bytes = match shared {
+                    Some((input, offset)) => input.slice(offset..offset + n),
+                    None => Bytes::copy_from_slice(piece),
+                };
+                self.events.push_back(ServerEvent::MessageData { bytes });
             }
             return n;
         }
