@@ -248,8 +248,12 @@ impl SealedContent {
     /// Encrypts and hashes the content.
     pub fn seal(content: &Content, options: &ComposeOptions, rng: &mut dyn RandomSource) -> Result<SealedContent> {
         let encoded = Encoded::new(content, options)?;
-        let jobs = encoded.jobs(options.segment_size, rng)?;
-        let chunks = crate::par::map(&jobs, Job::seal).into_iter().collect::<Result<Vec<_>>>()?;
+        SealedContent::of_jobs(&encoded.jobs(options.segment_size, rng)?, options)
+    }
+
+    /// Seals the jobs, side by side with `parallel`.
+    fn of_jobs(jobs: &[Job<'_>], options: &ComposeOptions) -> Result<SealedContent> {
+        let chunks = crate::par::map(jobs, Job::seal).into_iter().collect::<Result<Vec<_>>>()?;
         Ok(SealedContent { chunks, pq: options.pq })
     }
 
@@ -302,14 +306,14 @@ pub fn compose_hashed(
     options: &ComposeOptions,
     rng: &mut dyn RandomSource,
 ) -> Result<HashedObject> {
-    if cfg!(feature = "parallel") {
-        // Chunks sealed side by side into their own buffers, then copied into the object.
-        return SealedContent::seal(content, options, rng)?.address_hashed(author_key, to, rng);
-    }
-    // One thread: each chunk is sealed straight into the object, with its digest in the same
-    // pass; the same keys are drawn in the same order as through `SealedContent`.
     let encoded = Encoded::new(content, options)?;
     let jobs = encoded.jobs(options.segment_size, rng)?;
+    if crate::par::worth_spreading(jobs.iter().map(Job::sealed_len)) {
+        // Chunks sealed side by side into their own buffers, then copied into the object.
+        return SealedContent::of_jobs(&jobs, options)?.address_hashed(author_key, to, rng);
+    }
+    // In order: each chunk is sealed straight into the object, with its digest in the same
+    // pass; the keys are the ones `SealedContent` would have used.
     let content_len: usize = jobs.iter().map(Job::sealed_len).sum();
     let mut w = ObjectWriter::new(author_key, to, options.pq, rng, content_len as u64, jobs.len(), usize::MAX)?;
     for job in &jobs {

@@ -505,9 +505,10 @@ impl<'a, R> Envelope<'a, R> {
     }
 
     /// Decrypts every part segment, in wire order, and joins the segments of each part. The first
-    /// error in wire order is the one reported. On one thread each segment's data is decrypted
-    /// straight onto the end of its part; with `parallel` the segments are decrypted side by
-    /// side into buffers of their own, then joined.
+    /// error in wire order is the one reported. In order, each segment's data is decrypted straight
+    /// onto the end of its part; with `parallel`, when the segments are worth spreading
+    /// (`par::worth_spreading`), they are decrypted side by side into buffers of their own, then
+    /// joined.
     fn parts(&self) -> Result<(Vec<Part>, Vec<Part>)> {
         let mut segments = Vec::new();
         let mut first = true;
@@ -526,7 +527,7 @@ impl<'a, R> Envelope<'a, R> {
                 attachments.push(part);
             }
         };
-        if cfg!(feature = "parallel") {
+        if crate::par::worth_spreading(segments.iter().map(|(c, _)| c.body().len())) {
             let opened = crate::par::map(&segments, |(c, first)| {
                 let mut data = Vec::new();
                 self.open_segment(c, *first, &mut data).map(|info| (info, data))

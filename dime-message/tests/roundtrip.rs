@@ -129,8 +129,10 @@ fn content_text_takes_date_and_addresses_from_its_inputs() {
 }
 
 /// Chunks larger than the 16 KiB window the cipher and digest advance by, cut at window
-/// boundaries and between them: `compose` (one thread: sealed straight into the object) writes
-/// the bytes `SealedContent` writes (sealed apart, then copied), and every actor opens them.
+/// boundaries and between them: `compose` writes the bytes `SealedContent` writes (sealed apart,
+/// then copied), whether it seals in order straight into the object (always without
+/// `parallel`; with it, when one chunk is nearly all the content) or spreads the chunks (3 MiB
+/// in 1 MiB segments, with `parallel`), and every actor opens them.
 #[test]
 fn chunks_of_many_windows_are_the_same_either_way_and_open() {
     let world = World::new();
