@@ -231,8 +231,7 @@ impl fmt::Debug for EncryptionPublicKey {
 
 /// An X25519 private key with its public key, computed once when the key is made: every
 /// opening names the reader's public key in its KEK, and a fixed-base multiplication per
-/// message would cost as much as a fifth of the key agreement itself. The secret is wiped on
-/// drop.
+/// message would cost about a third of the key agreement itself. The secret is wiped on drop.
 #[derive(Clone)]
 pub struct X25519SecretKey {
     secret: x25519_dalek::StaticSecret,

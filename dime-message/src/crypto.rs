@@ -411,7 +411,7 @@ impl ChunkKey {
 const WINDOW: usize = 16 << 10;
 
 /// A window of plaintext, wiped when dropped. It is wiped as one slice: `zeroize` on a byte
-/// array writes it a byte at a time, which for 16 KiB costs about as much as decrypting it.
+/// array writes it a byte at a time, which for 16 KiB costs more than half of decrypting it.
 struct Window([u8; WINDOW]);
 
 impl Drop for Window {
