@@ -169,33 +169,11 @@ fn data_phase(c: &mut Criterion) {
     group.finish();
 }
 
-struct Sink;
-
-impl ServerApp for Sink {
-    async fn signet(&self, _: &Name, _: Option<&Fingerprint>) -> Option<Vec<u8>> {
-        None
-    }
-    async fn history(&self, _: &Address, _: &Fingerprint, _: Option<&Fingerprint>) -> Vec<Vec<u8>> {
-        Vec::new()
-    }
-    async fn verify(&self, _: &Name, _: &Fingerprint) -> Verification {
-        Verification::NotFound
-    }
-    type Spool = Discard;
-    async fn open_spool(&self, _: &TransferEnvelope) -> Result<Discard, Rejection> {
-        Ok(Discard)
-    }
-    async fn check(&self, _: &ReceivedMessage, check: DestinationCheck) -> Result<CheckedMessage, Rejection> {
-        black_box(check);
-        Err(Rejection::InvalidObject)
-    }
-}
-
-/// A destination that checks every object as the destination organisation of `example.net`
-/// (its key, the origin's signet) and keeps nothing.
+/// A destination that keeps nothing. With `keys` (its organisation's key and the origin's
+/// signet, for `example.net`) it checks every object as the destination; without them it
+/// refuses every object once its bytes are in (the transfer and the `DATA` hash alone).
 struct Destination {
-    secret: EncryptionSecretKey,
-    origin: BoundSignet,
+    keys: Option<(EncryptionSecretKey, BoundSignet)>,
 }
 
 impl ServerApp for Destination {
@@ -213,7 +191,11 @@ impl ServerApp for Destination {
         Ok(Discard)
     }
     async fn check(&self, message: &ReceivedMessage, check: DestinationCheck) -> Result<CheckedMessage, Rejection> {
-        let keys = DestinationKeys { secret: &self.secret, kem: None, origin: &self.origin };
+        let Some((secret, origin)) = &self.keys else {
+            black_box(check);
+            return Err(Rejection::InvalidObject);
+        };
+        let keys = DestinationKeys { secret, kem: None, origin };
         check.finish(message, &keys).map_err(|_| Rejection::InvalidObject)
     }
 }
@@ -332,10 +314,10 @@ fn delivery(c: &mut Criterion, runtime: &Runtime) {
     let (dmtp_addr, checked_addr, copy_addr, object_copy_addr, hash_addr) = runtime.block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let dmtp_addr = listener.local_addr().unwrap();
-        tokio::spawn(serve(listener, acceptor(&tls.identity).unwrap(), config(), Arc::new(Sink)));
+        tokio::spawn(serve(listener, acceptor(&tls.identity).unwrap(), config(), Arc::new(Destination { keys: None })));
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let checked_addr = listener.local_addr().unwrap();
-        let app = Arc::new(Destination { secret, origin });
+        let app = Arc::new(Destination { keys: Some((secret, origin)) });
         tokio::spawn(serve(listener, acceptor(&tls.identity).unwrap(), config(), app));
         (
             dmtp_addr,

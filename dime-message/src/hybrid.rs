@@ -216,11 +216,6 @@ pub const fn is_ephemeral_len(len: usize) -> bool {
             && (len - HYBRID_FIXED_LEN) / CIPHERTEXT_LEN <= 4)
 }
 
-/// One actor's KEK inputs beyond the X25519 secret.
-struct Slot<'a> {
-    kem: Option<(&'a [u8; 32], &'a [u8], &'a KemPublicKey)>,
-}
-
 /// The KEK formula of a hybrid object (`message-format.md` §4.1), exposed for vectors and
 /// independent checks: `x25519` is `s_X`; `kem` is `(k_X, c_X, ek_X)` for a hybrid slot, `None`
 /// for a classical slot of a hybrid object.
@@ -232,31 +227,20 @@ pub fn kek_bytes(
     ephemeral: &[u8; 32],
     public: &[u8; 32],
 ) -> Zeroizing<[u8; 32]> {
-    derive(x25519, actor, kinds, ephemeral, public, Slot { kem })
-}
-
-fn derive(
-    shared: &[u8; 32],
-    actor: Actor,
-    kinds: Kinds,
-    e: &[u8; 32],
-    public: &[u8; 32],
-    slot: Slot<'_>,
-) -> Zeroizing<[u8; 32]> {
     let mut ikm = Zeroizing::new(Vec::with_capacity(64));
     let mut info = Vec::with_capacity(HYBRID_LABEL.len() + 2 + 64 + CIPHERTEXT_LEN + 1184);
-    match slot.kem {
+    match kem {
         Some((k, _, _)) => {
             ikm.extend_from_slice(k);
             info.extend_from_slice(HYBRID_LABEL);
         }
         None => info.extend_from_slice(CLASSICAL_LABEL),
     }
-    ikm.extend_from_slice(shared);
+    ikm.extend_from_slice(x25519);
     info.extend_from_slice(&[actor.byte(), kinds.byte()]);
-    info.extend_from_slice(e);
+    info.extend_from_slice(ephemeral);
     info.extend_from_slice(public);
-    if let Some((_, c, ek)) = slot.kem {
+    if let Some((_, c, ek)) = kem {
         info.extend_from_slice(c);
         info.extend_from_slice(ek.as_bytes());
     }
@@ -303,17 +287,10 @@ pub(crate) fn author_keys(
         Ok(match kem {
             Some((ek, m)) => {
                 let (c, k) = ek.encapsulate_deterministic(m);
-                let kek = Kek::new(&derive(
-                    &shared,
-                    *actor,
-                    kinds,
-                    &e,
-                    &party.x25519,
-                    Slot { kem: Some((&k, c.as_ref(), ek)) },
-                ));
+                let kek = Kek::new(&kek_bytes(&shared, Some((&k, c.as_ref(), ek)), *actor, kinds, &e, &party.x25519));
                 (kek, Some(c))
             }
-            None => (Kek::new(&derive(&shared, *actor, kinds, &e, &party.x25519, Slot { kem: None })), None),
+            None => (Kek::new(&kek_bytes(&shared, None, *actor, kinds, &e, &party.x25519)), None),
         })
     });
     let mut body = Vec::with_capacity(hybrid_len(kinds));
@@ -390,16 +367,9 @@ pub(crate) fn actor_kek(keys: &ActorKeys<'_>, actor: Actor, body: &[u8]) -> Resu
         Some(c) => {
             let kem = keys.kem.ok_or(MessageError::HybridKeyRequired { actor })?;
             let k = kem.decapsulate(c)?;
-            Kek::new(&derive(
-                &shared,
-                actor,
-                parsed.kinds,
-                &parsed.ephemeral,
-                &public,
-                Slot { kem: Some((&k, c, kem.public())) },
-            ))
+            Kek::new(&kek_bytes(&shared, Some((&k, c, kem.public())), actor, parsed.kinds, &parsed.ephemeral, &public))
         }
-        None => Kek::new(&derive(&shared, actor, parsed.kinds, &parsed.ephemeral, &public, Slot { kem: None })),
+        None => Kek::new(&kek_bytes(&shared, None, actor, parsed.kinds, &parsed.ephemeral, &public)),
     };
     Ok((kek, parsed.kinds))
 }
