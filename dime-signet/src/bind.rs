@@ -36,7 +36,7 @@ use dime_core::keys::SigningPublicKey;
 use crate::error::{Result, SignetError};
 use crate::kind::{SignetKind, ids};
 use crate::record::ManagementRecord;
-use crate::signet::Signet;
+use crate::signet::{FingerprintKind, Signet};
 use crate::validate::{Context, SignetState};
 
 /// Where an [`Anchor`]'s keys come from.
@@ -130,18 +130,18 @@ impl BoundSignet {
     /// The crypto fingerprint (up to the crypto signature: org field 4, user field 6), which
     /// message envelopes name. A bound signet is an org or user signet, so it always has one.
     pub fn crypto_fingerprint(&self) -> Fingerprint {
-        self.signet.prefix_fingerprint(self.signet.kind().crypto_signature_id())
+        self.signet.prefix_fingerprint(FingerprintKind::Crypto, self.signet.kind().crypto_signature_id())
     }
 
     /// The full fingerprint (up to the full signature, 253), which `MAIL FROM`, `RCPT TO` and
     /// `VRFY` name.
     pub fn full_fingerprint(&self) -> Fingerprint {
-        self.signet.prefix_fingerprint(ids::FULL_SIGNATURE)
+        self.signet.prefix_fingerprint(FingerprintKind::Full, ids::FULL_SIGNATURE)
     }
 
     /// The id fingerprint (the whole payload).
     pub fn id_fingerprint(&self) -> Fingerprint {
-        self.signet.prefix_fingerprint(ids::ID_SIGNATURE)
+        self.signet.prefix_fingerprint(FingerprintKind::Id, ids::ID_SIGNATURE)
     }
 }
 

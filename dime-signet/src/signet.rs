@@ -101,7 +101,22 @@ pub struct Signet {
     bytes: Vec<u8>,
     slots: Vec<Slot>,
     keys: Keys,
+    fingerprints: Fingerprints,
 }
+
+/// Each fingerprint kind's value, computed on first use (the bytes never change, and a composer
+/// or reader asks for the same fingerprint of the same signet on every message).
+#[derive(Clone, Default)]
+struct Fingerprints([std::sync::OnceLock<Fingerprint>; 4]);
+
+/// A cache adds nothing to a signet's value: equal bytes are equal signets.
+impl PartialEq for Fingerprints {
+    fn eq(&self, _: &Fingerprints) -> bool {
+        true
+    }
+}
+
+impl Eq for Fingerprints {}
 
 /// The key fields, decoded once while parsing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -180,7 +195,7 @@ impl Signet {
             return Err(SignetError::UnsignedIdentifier { offset: last.span.start - base });
         }
         keys.hybrid = hybrid.finish()?;
-        Ok(Signet { kind, bytes: bytes.to_vec(), slots, keys })
+        Ok(Signet { kind, bytes: bytes.to_vec(), slots, keys, fingerprints: Fingerprints::default() })
     }
 
     /// Reads a signet given as armor, bare base64 or binary (told apart by content).
@@ -303,12 +318,17 @@ impl Signet {
 
     /// The fingerprint of `which`, or `None` where this kind does not define it.
     pub fn fingerprint(&self, which: FingerprintKind) -> Option<Fingerprint> {
-        Some(self.prefix_fingerprint(which.last_field(self.kind)?))
+        Some(self.prefix_fingerprint(which, which.last_field(self.kind)?))
     }
 
-    /// The fingerprint of the payload up to the last field with id ≤ `last`.
-    pub(crate) fn prefix_fingerprint(&self, last: u8) -> Fingerprint {
-        Fingerprint::of(self.payload().get(..self.prefix_len(last)).unwrap_or_default())
+    /// The fingerprint of the payload up to the last field with id ≤ `last`, which is what
+    /// `which` covers, kept for the next call.
+    pub(crate) fn prefix_fingerprint(&self, which: FingerprintKind, last: u8) -> Fingerprint {
+        let compute = || Fingerprint::of(self.payload().get(..self.prefix_len(last)).unwrap_or_default());
+        match self.fingerprints.0.get(which as usize) {
+            Some(cached) => *cached.get_or_init(compute),
+            None => compute(),
+        }
     }
 
     /// A new signet cut after the crypto or full signature. The signatures it keeps never cover

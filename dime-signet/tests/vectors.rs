@@ -123,6 +123,26 @@ fn crcs_and_fingerprints_match_derived_values() {
     assert_eq!(checked, 11);
 }
 
+/// A signet keeps each fingerprint after the first call. Asked again in the reverse order, and
+/// of a clone, each is still the derived value; and the cache is no part of equality.
+#[test]
+fn fingerprints_asked_again_are_unchanged() {
+    let derived = derived();
+    for name in SIGNETS {
+        let s = signet(name);
+        let first: Vec<_> = FingerprintKind::ALL.into_iter().map(|kind| s.fingerprint(kind)).collect();
+        let copy = s.clone();
+        assert_eq!(copy, signet(name), "{name}");
+        for (kind, fp) in FingerprintKind::ALL.into_iter().zip(&first).rev() {
+            assert_eq!(s.fingerprint(kind), *fp, "{name} {kind:?}");
+            assert_eq!(copy.fingerprint(kind), *fp, "{name} {kind:?}");
+            if let Some(expected) = derived[name].get(&format!("fp {}", kind.name())) {
+                assert_eq!(&fp.unwrap().to_string(), expected, "{name} {kind:?}");
+            }
+        }
+    }
+}
+
 #[test]
 fn dns_pok_values_match_derived_values() {
     let derived = derived();
