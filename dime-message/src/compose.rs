@@ -96,14 +96,14 @@ impl Content {
 }
 
 /// A signet's role data: address, crypto fingerprint, X25519 and hybrid keys.
-pub(crate) struct Party {
+pub(crate) struct Party<'s> {
     pub address: String,
     pub fingerprint: Fingerprint,
-    pub keys: PartyKeys,
+    pub keys: PartyKeys<'s>,
 }
 
-impl Party {
-    pub fn of(signet: &Signet, role: Actor) -> Result<Party> {
+impl<'s> Party<'s> {
+    pub fn of(signet: &'s Signet, role: Actor) -> Result<Party<'s>> {
         let incomplete = |what| MessageError::SignetIncomplete { role, what };
         let address = signet
             .unverified_identifier()
@@ -112,7 +112,7 @@ impl Party {
             .to_owned();
         let fingerprint = signet.fingerprint(FingerprintKind::Crypto).ok_or(incomplete("crypto fingerprint"))?;
         let x25519 = x25519_public(&signet.encryption_key().ok_or(incomplete("encryption key"))?)?;
-        let keys = PartyKeys { x25519, hybrid: signet.hybrid_encryption_key().cloned() };
+        let keys = PartyKeys { x25519, hybrid: signet.hybrid_encryption_key() };
         Ok(Party { address, fingerprint, keys })
     }
 }

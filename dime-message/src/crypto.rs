@@ -117,16 +117,19 @@ impl RandomSource for SeededRandom {
 }
 
 /// `HKDF-SHA-512(ikm, info)` without salt (RFC 5869: a salt of 64 zero bytes) into `out`, at
-/// most 64 bytes here. The extract step starts from the salt's HMAC state, computed once per
-/// process, instead of hashing the salt for every chunk and key.
-pub(crate) fn hkdf(ikm: &[u8], info: &[u8], out: &mut [u8]) {
+/// most 64 bytes here, with `ikm` and `info` each given as the concatenation of their pieces.
+/// The extract step starts from the salt's HMAC state, computed once per process, instead of
+/// hashing the salt for every chunk and key.
+pub(crate) fn hkdf(ikm: &[&[u8]], info: &[&[u8]], out: &mut [u8]) {
     static NO_SALT: std::sync::LazyLock<HkdfExtract<Sha512>> = std::sync::LazyLock::new(|| HkdfExtract::new(None));
     let mut extract = NO_SALT.clone();
-    extract.input_ikm(ikm);
+    for piece in ikm {
+        extract.input_ikm(piece);
+    }
     let (mut prk, expand) = extract.finalize();
     prk.zeroize();
     // The callers' lengths are far below HKDF-SHA-512's limit of 16,320 bytes.
-    let _ = expand.expand(info, out);
+    let _ = expand.expand_multi_info(info, out);
 }
 
 /// The chunk digest of `bytes`: BLAKE3 with 32 bytes of output.
@@ -170,14 +173,9 @@ pub struct Kek(Aes256Gcm);
 impl Kek {
     /// `HKDF(shared, "dime-rs/2 kek" ‖ actor ‖ E ‖ P, 32)`.
     fn derive(shared: &[u8; 32], actor: Actor, ephemeral: &[u8; 32], public: &[u8; 32]) -> Kek {
-        let mut info = [0u8; 13 + 1 + 64];
-        info[..13].copy_from_slice(b"dime-rs/2 kek");
-        info[13] = actor.byte();
-        info[14..46].copy_from_slice(ephemeral);
-        info[46..].copy_from_slice(public);
         let mut out = Zeroizing::new([0u8; 32]);
         // 32 bytes is far below HKDF-SHA-512's output limit.
-        hkdf(shared, &info, out.as_mut());
+        hkdf(&[shared], &[b"dime-rs/2 kek", &[actor.byte()], ephemeral, public], out.as_mut());
         Kek::new(&out)
     }
 
@@ -245,7 +243,7 @@ impl ChunkKey {
     /// The AES key and the key commitment.
     fn expand(&self) -> (Zeroizing<[u8; 32]>, [u8; 32]) {
         let mut okm = Zeroizing::new([0u8; 64]);
-        hkdf(self.0.as_ref(), b"dime-rs/2 chunk", okm.as_mut());
+        hkdf(&[self.0.as_ref()], &[b"dime-rs/2 chunk"], okm.as_mut());
         let mut key = Zeroizing::new([0u8; 32]);
         key.copy_from_slice(&okm[..32]);
         let mut commitment = [0u8; 32];

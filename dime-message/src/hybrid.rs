@@ -227,34 +227,23 @@ pub fn kek_bytes(
     ephemeral: &[u8; 32],
     public: &[u8; 32],
 ) -> Zeroizing<[u8; 32]> {
-    let mut ikm = Zeroizing::new(Vec::with_capacity(64));
-    let mut info = Vec::with_capacity(HYBRID_LABEL.len() + 2 + 64 + CIPHERTEXT_LEN + 1184);
-    match kem {
-        Some((k, _, _)) => {
-            ikm.extend_from_slice(k);
-            info.extend_from_slice(HYBRID_LABEL);
-        }
-        None => info.extend_from_slice(CLASSICAL_LABEL),
-    }
-    ikm.extend_from_slice(x25519);
-    info.extend_from_slice(&[actor.byte(), kinds.byte()]);
-    info.extend_from_slice(ephemeral);
-    info.extend_from_slice(public);
-    if let Some((_, c, ek)) = kem {
-        info.extend_from_slice(c);
-        info.extend_from_slice(ek.as_bytes());
-    }
+    let ids = [actor.byte(), kinds.byte()];
     let mut out = Zeroizing::new([0u8; 32]);
     // 32 bytes is far below HKDF-SHA-512's output limit.
-    crate::crypto::hkdf(&ikm, &info, out.as_mut());
+    match kem {
+        Some((k, c, ek)) => {
+            crate::crypto::hkdf(&[k, x25519], &[HYBRID_LABEL, &ids, ephemeral, public, c, ek.as_bytes()], out.as_mut())
+        }
+        None => crate::crypto::hkdf(&[x25519], &[CLASSICAL_LABEL, &ids, ephemeral, public], out.as_mut()),
+    }
     out
 }
 
 /// What the author needs of one party: its X25519 key and its hybrid key, if any.
-#[derive(Debug, Clone)]
-pub(crate) struct PartyKeys {
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PartyKeys<'s> {
     pub x25519: [u8; 32],
-    pub hybrid: Option<KemPublicKey>,
+    pub hybrid: Option<&'s KemPublicKey>,
 }
 
 /// The author's side: the ephemeral chunk body and the four KEKs (A, O, D, R). The ephemeral
@@ -263,7 +252,7 @@ pub(crate) struct PartyKeys {
 /// encapsulations) are independent and draw nothing, so they run in parallel with the `parallel`
 /// feature; the bytes are the same either way.
 pub(crate) fn author_keys(
-    parties: [&PartyKeys; 4],
+    parties: [&PartyKeys<'_>; 4],
     policy: PqPolicy,
     rng: &mut dyn RandomSource,
 ) -> Result<(Vec<u8>, [Kek; 4])> {
@@ -273,7 +262,7 @@ pub(crate) fn author_keys(
     // Each hybrid slot's randomness, drawn in actor order before any work is spread out.
     let mut slots = Vec::with_capacity(4);
     for (actor, party) in Actor::ALL.into_iter().zip(parties) {
-        let kem = match party.hybrid.as_ref().filter(|_| kinds.has(actor)) {
+        let kem = match party.hybrid.filter(|_| kinds.has(actor)) {
             Some(ek) => Some((ek, rng.secret()?)),
             None => None,
         };
