@@ -1,5 +1,5 @@
 //! Criterion benches of the message object, and the ratios the issue asks for, each measured
-//! in the same run with interleaved rounds:
+//! in the same run, the two sides timed in alternating blocks of calls:
 //!
 //! - the four-actor flow, compose and recipient open on 1 MiB against their primitive floor
 //!   (4 X25519, one AES-256-GCM pass, one BLAKE3 pass, the signatures; decision D7);
@@ -20,7 +20,8 @@
 //! `DIME_BENCH_ONLY=hybrid` runs only the hybrid section; `DIME_BENCH_ONLY=floor` only the
 //! ratios against the primitive floors, classical and hybrid; `profile-compose`,
 //! `profile-open`, `profile-hybrid-compose` and `profile-hybrid-open` loop over one 1 MiB
-//! compose or recipient open, for `perf record`; `DIME_BENCH_ONLY=big` only the 64 MiB
+//! compose or recipient open, for `perf record`, and `profile-hybrid-floor` over the hybrid
+//! compose's floor (the same number of times, so that two profiles compare symbol by symbol); `DIME_BENCH_ONLY=big` only the 64 MiB
 //! throughputs; `DIME_BENCH_ONLY=data-hash` only the destination's check with DMTP's `DATA`
 //! hash of 64 MiB, one hash pass (D9) against two;
 //! `--features parallel` measures it chunk-parallel. Set `DIME_BENCH_QUICK=1` for fewer rounds.
@@ -171,26 +172,55 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-/// Runs `a` and `b` alternately and prints the ratio of their median times.
+/// Minor page faults of this process so far (Linux; `None` elsewhere).
+fn minor_faults() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Field 10, counted after the parenthesised command name, which may hold spaces.
+    stat.get(stat.rfind(')')? + 2..)?.split(' ').nth(7)?.parse().ok()
+}
+
+/// Runs `a` and `b` in alternating blocks and prints the ratio of their median times per call,
+/// with each side's minor page faults per call.
+///
+/// A block is as many calls as take about 20 ms, so that each side is timed in its steady
+/// state, as criterion times it. Single alternating calls are not: there, every 1 MiB compose
+/// faulted about 27 fresh pages back in from the kernel after the floor's turn (glibc had
+/// trimmed the freed output), a cost of the allocator that the in-place floor, which allocates
+/// nothing, never pays.
 fn ratio(name: &str, rounds: usize, mut a: impl FnMut(), mut b: impl FnMut()) -> f64 {
+    let once = Instant::now();
     a();
+    let calls =
+        (Duration::from_millis(20).as_secs_f64() / once.elapsed().as_secs_f64()).ceil().clamp(1.0, 1000.0) as u32;
     b();
     let (mut ta, mut tb) = (Vec::new(), Vec::new());
+    let (mut fa, mut fb) = (0, 0);
+    let block = |f: &mut dyn FnMut(), times: &mut Vec<Duration>, faults: &mut u64| {
+        let before = minor_faults();
+        let t = Instant::now();
+        for _ in 0..calls {
+            f();
+        }
+        times.push(t.elapsed() / calls);
+        *faults += minor_faults().zip(before).map_or(0, |(after, before)| after - before);
+    };
     for _ in 0..rounds {
-        let t = Instant::now();
-        a();
-        ta.push(t.elapsed());
-        let t = Instant::now();
-        b();
-        tb.push(t.elapsed());
+        block(&mut a, &mut ta, &mut fa);
+        block(&mut b, &mut tb, &mut fb);
     }
+    let per_call = |faults: u64| faults as f64 / (rounds as f64 * f64::from(calls));
     let least = |t: &[Duration]| t.iter().min().copied().unwrap_or_default();
     let (la, lb) = (least(&ta), least(&tb));
     let (ma, mb) = (median(ta), median(tb));
     let r = ma.as_secs_f64() / mb.as_secs_f64();
     let fastest = la.as_secs_f64() / lb.as_secs_f64();
-    // The ratio of the fastest rounds is the one least disturbed by other work on the machine.
-    println!("RATIO {name}: {r:.3}  ({ma:.2?} / {mb:.2?}, median of {rounds}; fastest rounds {fastest:.3})");
+    // The ratio of the fastest blocks is the one least disturbed by other work on the machine.
+    println!(
+        "RATIO {name}: {r:.3}  ({ma:.2?} / {mb:.2?} per call, median of {rounds} blocks of {calls}; fastest blocks \
+         {fastest:.3}; minor faults per call {:.1} / {:.1})",
+        per_call(fa),
+        per_call(fb)
+    );
     r
 }
 
@@ -399,6 +429,13 @@ impl Hybrid {
             .open(&self.keys[3].3, &self.keys[0].3, &self.keys[1].3)
             .unwrap()
     }
+
+    /// The ML-KEM part of a hybrid compose's floor: four encapsulations (to the recipient's key).
+    fn encapsulate4(&self) {
+        for _ in 0..4 {
+            black_box(self.keys[3].2.public().encapsulate().unwrap());
+        }
+    }
 }
 
 /// Hybrid against classical in one run: compose and recipient open of 1 MiB and of a short
@@ -408,11 +445,7 @@ fn hybrid(world: &World, rounds: usize, quick: bool) {
     let h = Hybrid::new();
     let kem = &h.keys[3].2;
     let (c, _) = kem.public().encapsulate().unwrap();
-    let encaps4 = time(rounds, || {
-        for _ in 0..4 {
-            black_box(kem.public().encapsulate().unwrap());
-        }
-    });
+    let encaps4 = time(rounds, || h.encapsulate4());
     let decaps = time(rounds, || {
         black_box(kem.decapsulate(c.as_ref()).unwrap());
     });
@@ -558,7 +591,7 @@ fn floors(world: &World, content: &Content, rounds: usize) {
     );
 }
 
-/// The floors with ML-KEM in them, each measured interleaved in the same run: hybrid against
+/// The floors with ML-KEM in them, each measured beside its side in the same run: hybrid against
 /// classical plus the ML-KEM operations it adds, and against the primitive floor plus them.
 fn hybrid_floors(world: &World, h: &Hybrid, rounds: usize) {
     let kem = &h.keys[3].2;
@@ -568,11 +601,6 @@ fn hybrid_floors(world: &World, h: &Hybrid, rounds: usize) {
     let relayed = h.relay(&object);
     let plain_relayed = world
         .relay(&compose(&world.author.sign, &world.to(), &content, &ComposeOptions::default(), &mut OsRandom).unwrap());
-    let encapsulate4 = || {
-        for _ in 0..4 {
-            black_box(kem.public().encapsulate().unwrap());
-        }
-    };
     let decapsulate = || {
         black_box(kem.decapsulate(c.as_ref()).unwrap());
     };
@@ -586,7 +614,7 @@ fn hybrid_floors(world: &World, h: &Hybrid, rounds: usize) {
             black_box(
                 compose(&world.author.sign, &world.to(), &content, &ComposeOptions::default(), &mut OsRandom).unwrap(),
             );
-            encapsulate4();
+            h.encapsulate4();
         },
     );
     ratio(
@@ -610,7 +638,7 @@ fn hybrid_floors(world: &World, h: &Hybrid, rounds: usize) {
         },
         || {
             floor.compose(&mut buf);
-            encapsulate4();
+            h.encapsulate4();
         },
     );
     ratio(
@@ -640,6 +668,16 @@ fn main() {
         let world = World::new();
         floors(&world, &one_mib_content(), rounds);
         hybrid_floors(&world, &Hybrid::new(), rounds);
+        return;
+    }
+    if std::env::var("DIME_BENCH_ONLY").is_ok_and(|v| v == "profile-hybrid-floor") {
+        let h = Hybrid::new();
+        let floor = Floor::new(&h.relay(&h.compose(&one_mib_content())));
+        let mut buf = floor.data.clone();
+        for _ in 0..2000 {
+            floor.compose(&mut buf);
+            h.encapsulate4();
+        }
         return;
     }
     if let Ok(what @ ("profile-hybrid-compose" | "profile-hybrid-open")) = std::env::var("DIME_BENCH_ONLY").as_deref() {
@@ -685,7 +723,7 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     criterion_benches(&mut c, &world, &content);
 
-    println!("\n== ratios (same run, interleaved) ==");
+    println!("\n== ratios (same run, alternating blocks) ==");
     floors(&world, &content, rounds);
 
     // 2. 64 MiB: throughput per core, and a destination verifying what it cannot read; the
