@@ -324,11 +324,8 @@ impl ChunkKey {
         while left > WINDOW {
             let start = out.len();
             match plain.contiguous(WINDOW) {
-                // Within one piece: encrypted from the caller's bytes straight into `out`.
-                Some(input) => {
-                    out.resize(start + WINDOW, 0);
-                    gcm.encrypt_blocks_to(blocks(input).0, blocks_mut(out.get_mut(start..).unwrap_or_default()).0);
-                }
+                // Within one piece: encrypted from the caller's bytes and appended to `out`.
+                Some(input) => gcm.encrypt_blocks_append(blocks(input).0, out),
                 None => {
                     plain.append(out, WINDOW);
                     gcm.encrypt_blocks(blocks_mut(out.get_mut(start..).unwrap_or_default()).0);
