@@ -21,9 +21,9 @@
 //! ratios against the primitive floors, classical and hybrid; `profile-compose`,
 //! `profile-open`, `profile-hybrid-compose` and `profile-hybrid-open` loop over one 1 MiB
 //! compose or recipient open, for `perf record`, and `profile-hybrid-floor` over the hybrid
-//! compose's floor (the same number of times, so that two profiles compare symbol by symbol); `DIME_BENCH_ONLY=big` only the 64 MiB
-//! throughputs; `DIME_BENCH_ONLY=data-hash` only the destination's check with DMTP's `DATA`
-//! hash of 64 MiB, one hash pass (D9) against two;
+//! compose's floor as many times, so that two profiles compare symbol by symbol;
+//! `DIME_BENCH_ONLY=big` only the 64 MiB throughputs; `DIME_BENCH_ONLY=data-hash` only the
+//! destination's check with DMTP's `DATA` hash of 64 MiB, one hash pass (D9) against two;
 //! `--features parallel` measures it chunk-parallel. Set `DIME_BENCH_QUICK=1` for fewer rounds.
 
 #[path = "../tests/common/mod.rs"]
