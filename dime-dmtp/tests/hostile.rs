@@ -92,6 +92,21 @@ fn a_slow_application_stops_the_input_at_the_data_window() {
 }
 
 #[test]
+fn a_slow_application_stops_shared_input_at_the_data_window() {
+    // The same window when the driver hands its read buffer over as `Bytes`: the pieces are
+    // slices of it, so what the session holds beyond them stays small too.
+    let size = 1 << 20;
+    let body = object(size);
+    let mut h = ready_for_data(size, &Fingerprint::of(&body));
+    let window = h.session.config().limits.max_pending_data;
+    assert_eq!(h.session.enqueue_bytes(h.now, &body), window);
+    assert_eq!(h.session.enqueue_bytes(h.now, &body.slice(window..)), 0);
+    assert!(h.session.heap_bytes() < window + 16 * 1024);
+    h.output();
+    assert_eq!(h.session.enqueue_bytes(h.now, &body.slice(window..)), window);
+}
+
+#[test]
 fn failed_data_transactions_tell_the_application_to_abort() {
     // A wrong hash, data longer than SIZE, and the data timeout each end in MessageAborted.
     let mut h = ready_for_data(3, &Fingerprint([0; 64]));

@@ -166,6 +166,15 @@ pub fn x25519_public(key: &EncryptionPublicKey) -> Result<[u8; 32]> {
     }
 }
 
+/// The X25519 public key kept with a reader's own encryption key (it names the reader in the KEK
+/// info); secp256k1 is refused.
+pub(crate) fn own_x25519_public(secret: &EncryptionSecretKey) -> Result<[u8; 32]> {
+    match secret {
+        EncryptionSecretKey::X25519(key) => Ok(*key.public()),
+        EncryptionSecretKey::Secp256k1(_) => Err(MessageError::UnsupportedAlgorithm("secp256k1 encryption keys")),
+    }
+}
+
 /// A key-encryption key: one per actor per object, kept as its AES-256-GCM key schedule (wiped
 /// on drop), which every keyslot of the actor uses.
 pub struct Kek(Aes256Gcm);
@@ -197,12 +206,7 @@ impl Kek {
 
     /// The actor's side: agreement of its secret key with the ephemeral public key.
     pub fn for_actor(secret: &EncryptionSecretKey, actor: Actor, ephemeral: &[u8; 32]) -> Result<Kek> {
-        let public = match secret {
-            EncryptionSecretKey::X25519(key) => *key.public(),
-            EncryptionSecretKey::Secp256k1(_) => {
-                return Err(MessageError::UnsupportedAlgorithm("secp256k1 encryption keys"));
-            }
-        };
+        let public = own_x25519_public(secret)?;
         let shared = secret.agree(&EncryptionPublicKey::X25519(*ephemeral))?;
         Ok(Kek::derive(&shared, actor, ephemeral, &public))
     }

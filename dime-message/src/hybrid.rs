@@ -345,12 +345,7 @@ pub(crate) fn actor_kek(keys: &ActorKeys<'_>, actor: Actor, body: &[u8]) -> Resu
         return Ok((Kek::for_actor(keys.encryption, actor, &decode_ephemeral(body)?)?, Kinds::NONE));
     }
     let parsed = HybridEphemeral::parse(body)?;
-    let public = match keys.encryption {
-        EncryptionSecretKey::X25519(key) => *key.public(),
-        EncryptionSecretKey::Secp256k1(_) => {
-            return Err(MessageError::UnsupportedAlgorithm("secp256k1 encryption keys"));
-        }
-    };
+    let public = crate::crypto::own_x25519_public(keys.encryption)?;
     let shared = keys.encryption.agree(&EncryptionPublicKey::X25519(parsed.ephemeral))?;
     let kek = match parsed.ciphertext(actor) {
         Some(c) => {
